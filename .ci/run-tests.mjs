@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// Runs the tap suite and prints, as its last line, `N passed, N failed` counted from the TAP
+// stream itself (tap's own summary is not a format CI reads). A test is one `t.test()` inside
+// a test file; a file that fails outside any subtest (crash, timeout) counts as one failure.
+// Extra arguments go to tap (e.g. `npm test -- test/unit/sip`).
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+const args = ['tap', '-R', 'tap', ...process.argv.slice(2)];
+const child = spawn('npx', args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FORCE_COLOR: '0' } });
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+let fileFailures = 0; // failures seen inside the current top-level file
+const failures = [];
+let currentFile = '';
+
+const lines = createInterface({ input: child.stdout });
+lines.on('line', (line) => {
+  process.stdout.write(line + '\n');
+  const sub = /^# Subtest: (.*)$/.exec(line);
+  if (sub) { currentFile = sub[1]; fileFailures = 0; return; }
+  const depth1 = /^ {4}(not ok|ok) \d+ - (.*?)(?: # (SKIP|TODO)\b.*)?$/.exec(line);
+  if (depth1) {
+    if (depth1[3]) skipped++;
+    else if (depth1[1] === 'ok') passed++;
+    else { failed++; fileFailures++; failures.push(`${currentFile}: ${depth1[2]}`); }
+    return;
+  }
+  const top = /^(not ok|ok) \d+ - (\S+)/.exec(line);
+  if (top) {
+    if (top[1] === 'not ok' && fileFailures === 0) { failed++; failures.push(`${top[2]}: file failed outside any test`); }
+    fileFailures = 0;
+  }
+});
+
+child.on('close', (code) => {
+  if (failures.length) {
+    process.stdout.write('\nFailed:\n' + failures.map((f) => `  - ${f}`).join('\n') + '\n');
+  }
+  if (code !== 0 && failed === 0) failed = 1; // tap itself failed (bad config, no tests): never report green
+  process.stdout.write(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+  process.exit(failed > 0 ? 1 : 0);
+});

@@ -1,0 +1,34 @@
+/**
+ * The one error model of epcscf (docs/style.md): coded `EpcError`s for faults, `SipError`
+ * for SIP outcomes. Every code lives in this table; nothing is thrown as a bare string.
+ */
+export const ERROR_CODES = {
+  EPC_ERR_SIP_PARSE: 'malformed SIP message',
+  EPC_ERR_SIP_FRAMING: 'SIP stream framing lost',
+  EPC_ERR_SIP_TOO_LARGE: 'SIP message exceeds the size limit',
+  EPC_ERR_SIP_TIMEOUT: 'SIP transaction timed out',
+  EPC_ERR_SIP_TRANSPORT: 'SIP transport failure',
+  EPC_ERR_SIP_REJECTED: 'SIP request rejected',
+  EPC_ERR_SIP_RESOLVE: 'SIP next hop could not be resolved',
+  EPC_ERR_SIP_AUTH: 'SIP authentication failure',
+  EPC_ERR_INVALID_STATE: 'operation not valid in the current state',
+  EPC_ERR_CONFIG_INVALID: 'invalid configuration',
+  EPC_ERR_PLUGIN_LOAD: 'plugin could not be loaded',
+  EPC_ERR_PLUGIN_CONTRACT_MISMATCH: 'plugin contract version mismatch',
+  EPC_ERR_PLUGIN_MISSING_HOOK: 'plugin is missing a mandatory hook',
+  EPC_ERR_PLUGIN_OPTIONS_INVALID: 'plugin options are invalid',
+  EPC_ERR_PLUGIN_DUPLICATE_BINDING: 'two plugins claim the same path and subprotocol',
+  EPC_ERR_PLUGIN_INIT_TIMEOUT: 'plugin init timed out',
+  EPC_ERR_MEDIA: 'media gateway failure',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class EpcError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
+    super(message ?? ERROR_CODES[code], options);
+    this.name = 'EpcError';
+    this.code = code;
+  }
+}
