@@ -1,0 +1,238 @@
+import { SINGLE_VALUE_HEADERS, canonicalHeaderName, headerKey } from '../model/header-names.js';
+import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../model/message.js';
+import type { NameAddr } from '../model/name-addr.js';
+import { primeViews } from '../model/view-cache.js';
+import type { Contact, CSeq, Via } from '../model/views.js';
+import { TOKEN, WORD, isAllClass, isDigit, isWs } from '../grammar/chars.js';
+import { splitList } from '../grammar/list.js';
+import { parseContact, parseNameAddr } from '../grammar/name-addr.js';
+import { parseUri } from '../grammar/uri.js';
+import { parseVia } from '../grammar/via.js';
+import { SipParseError, malformed } from './parse-error.js';
+
+export interface ParseOptions {
+  /**
+   * The data is one whole datagram or WebSocket message (RFC 3261 §18.3, RFC 7118 §5):
+   * without Content-Length the body is the rest of the data, and octets after Content-Length
+   * are ignored (RFC 4475 §3.1.1.8). Otherwise the data must be exactly one framed message.
+   */
+  readonly datagram?: boolean;
+}
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+const MAX_UINT32 = 4294967295;
+
+/** Parses one SIP message or throws a `SipParseError` carrying the status to answer. */
+export function parseMessage(data: Uint8Array | string, options: ParseOptions = {}): SipMessage {
+  const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  // RFC 3261 §7.5: CRLFs before the start-line are ignored.
+  let start = 0;
+  while (start + 1 < buf.length && buf[start] === 13 && buf[start + 1] === 10) start += 2;
+  const isResponse = buf.length >= start + 4 && buf.toString('latin1', start, start + 4) === 'SIP/';
+  try {
+    return parseAt(buf, start, options.datagram === true);
+  } catch (err) {
+    if (isResponse && err instanceof SipParseError && err.status !== 'drop') throw new SipParseError(err.reason, 'drop');
+    if (err instanceof SipParseError) throw err;
+    throw malformed(`unparseable message: ${(err as Error).message}`);
+  }
+}
+
+function parseAt(buf: Buffer, start: number, datagram: boolean): SipMessage {
+  let headEnd = buf.indexOf(CRLFCRLF, start);
+  let bodyStart = headEnd + 4;
+  if (headEnd < 0) {
+    // A datagram whose header section ends at the end of the data (no empty line): read the
+    // headers so that the answer names the real defect; it has no body.
+    if (!datagram || buf.length < 2 || buf[buf.length - 2] !== 13 || buf[buf.length - 1] !== 10) {
+      throw malformed('header section not terminated by an empty line');
+    }
+    headEnd = buf.length - 2;
+    bodyStart = buf.length;
+  }
+  const lines = buf.toString('utf8', start, headEnd).split('\r\n');
+  const startLine = lines[0] ?? '';
+
+  const headers: SipHeader[] = [];
+  const keys: string[] = [];
+  const contentLengths: string[] = [];
+  for (let n = 1; n < lines.length; n++) {
+    const line = lines[n] as string;
+    if (line.length > 0 && isWs(line.charCodeAt(0))) {
+      // RFC 3261 §7.3.1: a continuation line (folding) joins the previous value with one SP.
+      const last = headers.length - 1;
+      if (last < 0) throw malformed('continuation line before the first header');
+      const prev = headers[last] as SipHeader;
+      headers[last] = { name: prev.name, value: (prev.value + ' ' + line.trim()).trim() };
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw malformed(`header line without a name and ':' (${JSON.stringify(line.slice(0, 30))})`);
+    let nameEnd = colon;
+    while (nameEnd > 0 && isWs(line.charCodeAt(nameEnd - 1))) nameEnd--;
+    const rawName = line.slice(0, nameEnd);
+    if (!isAllClass(TOKEN, rawName)) throw malformed(`invalid header name ${JSON.stringify(rawName)}`);
+    const value = line.slice(colon + 1).trim();
+    const key = headerKey(rawName);
+    if (key === 'content-length') {
+      contentLengths.push(value);
+      continue;
+    }
+    headers.push({ name: canonicalHeaderName(rawName), value });
+    keys.push(key);
+  }
+  // Continuation lines may have completed a value after its key was recorded; keys stay aligned
+  // because folding never adds entries.
+
+  const views = new Map<string, unknown>();
+  const single = new Map<string, string>();
+  for (let n = 0; n < keys.length; n++) {
+    const key = keys[n] as string;
+    if (!SINGLE_VALUE_HEADERS.has(key)) continue;
+    // RFC 4475 §3.3.8: several Call-ID/To/From/CSeq/Max-Forwards values are a 400.
+    if (single.has(key)) throw malformed(`more than one ${canonicalHeaderName(key)} header`);
+    single.set(key, (headers[n] as SipHeader).value);
+  }
+
+  const callId = single.get('call-id');
+  const fromValue = single.get('from');
+  const toValue = single.get('to');
+  const cseqValue = single.get('cseq');
+  if (callId === undefined) throw malformed('missing Call-ID header');
+  if (fromValue === undefined) throw malformed('missing From header');
+  if (toValue === undefined) throw malformed('missing To header');
+  if (cseqValue === undefined) throw malformed('missing CSeq header');
+  if (!isAllClass(WORD, callId.replace('@', ''))) throw malformed('invalid Call-ID');
+  views.set('call-id', callId);
+  const cseq = parseCSeq(cseqValue);
+  views.set('cseq', cseq);
+  views.set('from', parseNameAddr(fromValue, 'From') satisfies NameAddr);
+  views.set('to', parseNameAddr(toValue, 'To') satisfies NameAddr);
+  const maxForwards = single.get('max-forwards');
+  if (maxForwards !== undefined) views.set('max-forwards', parseMaxForwards(maxForwards));
+
+  const vias: Via[] = [];
+  const contacts: Contact[] = [];
+  for (let n = 0; n < keys.length; n++) {
+    const key = keys[n];
+    if (key !== 'via' && key !== 'contact') continue;
+    for (const element of splitList((headers[n] as SipHeader).value)) {
+      if (element.length === 0) throw malformed(`empty ${key === 'via' ? 'Via' : 'Contact'} value`);
+      if (key === 'via') vias.push(parseVia(element));
+      else contacts.push(parseContact(element));
+    }
+  }
+  if (vias.length === 0) throw malformed('missing Via header');
+  views.set('via', vias);
+  views.set('contact', contacts);
+
+  const body = frameBody(buf, bodyStart, contentLengths, datagram);
+
+  let message: SipMessage;
+  if (startLine.startsWith('SIP/')) {
+    message = parseStatusLine(startLine, headers, body);
+  } else {
+    message = parseRequestLine(startLine, headers, body, cseq);
+  }
+  primeViews(message, views);
+  return message;
+}
+
+function parseCSeq(value: string): CSeq {
+  let i = 0;
+  while (i < value.length && isDigit(value.charCodeAt(i))) i++;
+  if (i === 0) throw malformed('CSeq without a sequence number');
+  const digits = value.slice(0, i).replace(/^0+(?=\d)/, '');
+  // RFC 3261 §8.1.1.5: the sequence number MUST be below 2^31; 2^32-1 is the grammar's bound.
+  if (digits.length > 10 || Number(digits) > MAX_UINT32) throw malformed('CSeq number larger than 2^32-1');
+  const afterDigits = i;
+  while (i < value.length && isWs(value.charCodeAt(i))) i++;
+  if (i === afterDigits) throw malformed('CSeq without a method');
+  const method = value.slice(i);
+  if (!isAllClass(TOKEN, method)) throw malformed('invalid CSeq method');
+  return { seq: Number(digits), method };
+}
+
+function parseMaxForwards(value: string): number {
+  if (!isAllClass(DIGITS, value)) throw malformed('Max-Forwards is not a number');
+  const n = Number(value);
+  if (n > 255) throw malformed('Max-Forwards larger than 255');
+  return n;
+}
+
+const DIGITS = (() => {
+  const t = new Uint8Array(128);
+  for (let c = 48; c <= 57; c++) t[c] = 1;
+  return t;
+})();
+
+/**
+ * Frames the body by Content-Length (RFC 3261 §18.3, §20.14). Negative, non-numeric and
+ * conflicting values are a 400 (RFC 4475 §3.1.2.3, §3.3.9); a value larger than the data is a
+ * 400 (§3.1.2.2).
+ */
+function frameBody(buf: Buffer, bodyStart: number, values: string[], datagram: boolean): Uint8Array {
+  const available = Math.max(0, buf.length - bodyStart);
+  if (values.length === 0) {
+    if (datagram) return buf.subarray(bodyStart);
+    if (available > 0) throw malformed('body present without Content-Length');
+    return buf.subarray(bodyStart, bodyStart);
+  }
+  const first = values[0] as string;
+  for (const v of values) {
+    if (!isAllClass(DIGITS, v)) throw malformed(`invalid Content-Length ${JSON.stringify(v.slice(0, 20))}`);
+    if (Number(v) !== Number(first)) throw malformed('conflicting Content-Length values');
+  }
+  const length = Number(first);
+  if (length > available) throw malformed(`Content-Length ${length} larger than the ${available} body bytes received`);
+  if (!datagram && length < available) throw malformed('bytes after the body framed by Content-Length');
+  return buf.subarray(bodyStart, bodyStart + length);
+}
+
+function parseRequestLine(line: string, headers: SipHeader[], body: Uint8Array, cseq: CSeq): SipRequest {
+  // Request-Line = Method SP Request-URI SP SIP-Version CRLF: exactly single spaces (RFC 4475 §3.1.2.8-10).
+  const parts = line.split(' ');
+  if (parts.length !== 3 || parts.some((p) => p.length === 0)) {
+    throw malformed('malformed Request-Line (need Method SP Request-URI SP SIP-Version)');
+  }
+  const [method, uriText, version] = parts as [string, string, string];
+  checkVersion(version);
+  if (!isAllClass(TOKEN, method)) throw malformed('invalid method token');
+  let uri;
+  try {
+    uri = parseUri(uriText);
+  } catch (err) {
+    throw malformed(`malformed Request-URI: ${(err as SipParseError).reason ?? 'invalid'}`);
+  }
+  // RFC 3261 §19.1.5 / RFC 4475 §3.1.2.11: escaped headers are never allowed in a Request-URI.
+  if (uri.kind === 'sip' && uri.headers.length > 0) throw malformed('headers are not allowed in a Request-URI');
+  if (cseq.method !== method) {
+    // RFC 4475 §3.1.2.17-18: 400, or 501 when the method itself is unknown.
+    const known = KNOWN_METHODS.has(method);
+    throw new SipParseError(`CSeq method ${cseq.method} does not match ${method}`, known ? 400 : 501);
+  }
+  return { kind: 'request', method, uri, headers, body };
+}
+
+const KNOWN_METHODS = new Set(['REGISTER', 'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'MESSAGE', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'UPDATE', 'PRACK', 'REFER']);
+
+function checkVersion(version: string): void {
+  if (version.toUpperCase() === 'SIP/2.0') return;
+  if (/^SIP\/\d{1,3}\.\d{1,3}$/i.test(version)) throw new SipParseError(`${version} not supported`, 505);
+  throw malformed(`invalid SIP-Version ${JSON.stringify(version.slice(0, 20))}`);
+}
+
+function parseStatusLine(line: string, headers: SipHeader[], body: Uint8Array): SipResponse {
+  // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase (the phrase may be empty, RFC 4475 §3.1.1.13).
+  const sp1 = line.indexOf(' ');
+  if (sp1 < 0) throw new SipParseError('malformed Status-Line', 'drop');
+  checkVersion(line.slice(0, sp1));
+  const sp2 = line.indexOf(' ', sp1 + 1);
+  const code = sp2 < 0 ? line.slice(sp1 + 1) : line.slice(sp1 + 1, sp2);
+  if (code.length !== 3 || !isAllClass(DIGITS, code)) throw new SipParseError(`invalid status code ${JSON.stringify(code.slice(0, 12))}`, 'drop');
+  const status = Number(code);
+  if (status < 100 || status > 699) throw new SipParseError(`status code ${status} outside 100-699`, 'drop');
+  const reason = sp2 < 0 ? '' : line.slice(sp2 + 1);
+  return { kind: 'response', status, reason, headers, body };
+}
+
