@@ -1,0 +1,166 @@
+/**
+ * Loads the configured W2 plugins (the avvio/Janus boot sequence, docs/style-anchors.md §10.3):
+ *   import → check contract, hooks, manifest → validate options → refuse duplicate
+ *   (path, subprotocol) pairs → init() each in config order, under a timeout.
+ * Every check that needs no plugin code runs for all plugins before the first init().
+ * `closeAll()` closes in reverse load order (avvio's LIFO close) and is idempotent.
+ */
+import type { Logger } from 'pino';
+import { EpcError } from '../errors.js';
+import { BUILTIN_PLUGINS } from './builtin-plugins.js';
+import type { BuiltinPluginRegistry } from './builtin-plugins.js';
+import { W2_CONTRACT_VERSION } from './contract.js';
+import type { W2Plugin } from './contract.js';
+import type { W2Host, W2Observer, W2SipApi } from './host.js';
+import { importPlugin } from './plugin-source.js';
+import type { PluginOrigin } from './plugin-source.js';
+import { validatePluginOptions, validatePluginShape } from './validate-plugin.js';
+
+/** One `plugins[]` entry of the config. */
+export interface PluginReference {
+  /** Built-in name, file path (relative to the config file) or npm package name. */
+  readonly name: string;
+  readonly options?: Readonly<Record<string, unknown>>;
+  /** Mounts every binding of the plugin on this path instead of the one it declares. */
+  readonly path?: string;
+  /** Replaces the Origin allow-list of every binding of the plugin (empty = any Origin). */
+  readonly allowedOrigins?: readonly string[];
+}
+
+/** A binding after config overrides: what the W2 server routes on. */
+export interface W2Route {
+  readonly plugin: LoadedPlugin;
+  readonly path: string;
+  readonly subprotocols: readonly string[];
+  /** Empty = any Origin. */
+  readonly allowedOrigins: readonly string[];
+  readonly maxFrameBytes: number;
+}
+
+export interface LoadedPlugin {
+  readonly name: string;
+  readonly origin: PluginOrigin;
+  readonly plugin: W2Plugin;
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly host: W2Host;
+  readonly routes: readonly W2Route[];
+}
+
+export interface LoadPluginsOptions {
+  readonly builtins?: BuiltinPluginRegistry;
+  /** Directory relative file paths are resolved against (the config file's directory). */
+  readonly baseDir: string;
+  readonly log: Logger;
+  readonly sip: W2SipApi;
+  readonly observer: W2Observer;
+  /** `w2.allowedOrigins`: applies to bindings that declare none. */
+  readonly defaultAllowedOrigins?: readonly string[];
+  /** `w2.maxFrameBytes`: the ceiling for every binding. */
+  readonly maxFrameBytes: number;
+  readonly initTimeoutMs?: number;
+}
+
+export interface LoadedPlugins {
+  /** In load order. */
+  readonly plugins: readonly LoadedPlugin[];
+  readonly routes: readonly W2Route[];
+  /** Calls close() of every initialised plugin, last loaded first. Never rejects; faults are logged. */
+  closeAll(): Promise<void>;
+}
+
+const DEFAULT_INIT_TIMEOUT_MS = 10_000;
+
+export async function loadPlugins(references: readonly PluginReference[], options: LoadPluginsOptions): Promise<LoadedPlugins> {
+  const builtins = options.builtins ?? BUILTIN_PLUGINS;
+  const prepared: LoadedPlugin[] = [];
+  for (const reference of references) {
+    const imported = await importPlugin(reference.name, { builtins, baseDir: options.baseDir });
+    const plugin = validatePluginShape(imported.candidate, reference.name);
+    const pluginOptions = validatePluginOptions(plugin, reference.options, reference.name);
+    const name = plugin.meta.name;
+    if (prepared.some((p) => p.name === name)) {
+      throw new EpcError('EPC_ERR_PLUGIN_LOAD', `plugin "${reference.name}": a plugin named "${name}" is already loaded`);
+    }
+    const host: W2Host = {
+      contract: W2_CONTRACT_VERSION,
+      log: options.log.child({ plugin: name }),
+      sip: options.sip,
+      observer: options.observer,
+    };
+    const routes: W2Route[] = [];
+    const loaded: LoadedPlugin = { name, origin: imported.origin, plugin, options: pluginOptions, host, routes };
+    for (const binding of plugin.bindings) {
+      routes.push({
+        plugin: loaded,
+        path: reference.path ?? binding.path,
+        subprotocols: binding.subprotocols,
+        allowedOrigins: reference.allowedOrigins ?? binding.allowedOrigins ?? options.defaultAllowedOrigins ?? [],
+        maxFrameBytes: Math.min(binding.maxFrameBytes ?? options.maxFrameBytes, options.maxFrameBytes),
+      });
+    }
+    prepared.push(loaded);
+  }
+  const allRoutes = prepared.flatMap((p) => p.routes);
+  refuseDuplicateBindings(allRoutes);
+
+  const initialised: LoadedPlugin[] = [];
+  const closeAll = once(async () => {
+    for (const loaded of [...initialised].reverse()) {
+      try {
+        await loaded.plugin.close?.();
+      } catch (error) {
+        loaded.host.log.error({ err: error }, 'plugin close() failed');
+      }
+    }
+  });
+  for (const loaded of prepared) {
+    try {
+      await withTimeout(
+        Promise.resolve().then(() => loaded.plugin.init?.(loaded.host, loaded.options)),
+        options.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS,
+        loaded.name,
+      );
+    } catch (error) {
+      await closeAll();
+      if (error instanceof EpcError && error.code === 'EPC_ERR_PLUGIN_INIT_TIMEOUT') throw error;
+      throw new EpcError('EPC_ERR_PLUGIN_LOAD', `plugin "${loaded.name}": init() failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    }
+    initialised.push(loaded);
+  }
+  return { plugins: prepared, routes: allRoutes, closeAll };
+}
+
+/** The server dispatches an upgrade by (path, subprotocol): that pair must name one plugin. */
+function refuseDuplicateBindings(routes: readonly W2Route[]): void {
+  const owners = new Map<string, string>();
+  for (const route of routes) {
+    for (const subprotocol of route.subprotocols) {
+      const key = `${route.path}\u0000${subprotocol}`;
+      const owner = owners.get(key);
+      if (owner !== undefined) {
+        throw new EpcError(
+          'EPC_ERR_PLUGIN_DUPLICATE_BINDING',
+          `plugins "${owner}" and "${route.plugin.name}" both claim path ${route.path} with subprotocol "${subprotocol}"`,
+        );
+      }
+      owners.set(key, route.plugin.name);
+    }
+  }
+}
+
+async function withTimeout(work: Promise<unknown>, ms: number, name: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new EpcError('EPC_ERR_PLUGIN_INIT_TIMEOUT', `plugin "${name}": init() did not settle within ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => (running ??= fn());
+}
