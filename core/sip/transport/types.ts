@@ -14,6 +14,11 @@ export interface SipTarget {
    * connection the request came in on, RFC 3261 §18.2.2; flow tokens name one, RFC 5626).
    */
   readonly connectionId?: string;
+  /**
+   * RFC 5922 §7: the domain a TLS server certificate must match when `host` is an address
+   * resolved from a name (the resolver sets it for TLS targets found through DNS).
+   */
+  readonly tlsServerName?: string;
 }
 
 /** Where an inbound message came from. */
