@@ -1,0 +1,89 @@
+/**
+ * Environment variables that override config keys (applied after the file is read, before
+ * validation, so an override is checked like the file). The table is the documentation:
+ *
+ *   EPCSCF_W2_LISTEN                  w2.listen                 127.0.0.1:8080
+ *   EPCSCF_W2_ALLOWED_ORIGINS         w2.allowedOrigins         comma-separated; empty = any
+ *   EPCSCF_W2_TLS_CERT                w2.tls.cert               PEM file
+ *   EPCSCF_W2_TLS_KEY                 w2.tls.key                PEM file
+ *   EPCSCF_W2_MAX_FRAME_BYTES         w2.maxFrameBytes          integer
+ *   EPCSCF_W2_PING_INTERVAL_SECONDS   w2.pingIntervalSeconds    number, 0 disables
+ *   EPCSCF_MW_LISTEN                  mw.listen                 comma-separated, e.g. udp:0.0.0.0:5060,tcp:0.0.0.0:5060
+ *   EPCSCF_MW_NEXTHOP                 mw.nextHop                SIP URI; empty = the embedded dev IMS core
+ *   EPCSCF_MW_DOMAIN                  mw.domain
+ *   EPCSCF_MW_VISITED_NETWORK_ID      mw.visitedNetworkId
+ *   EPCSCF_LOG_LEVEL                  log.level
+ */
+
+type Kind = 'string' | 'list' | 'number' | 'optional-string';
+
+const OVERRIDES: ReadonlyArray<readonly [variable: string, path: readonly string[], kind: Kind]> = [
+  ['EPCSCF_W2_LISTEN', ['w2', 'listen'], 'string'],
+  ['EPCSCF_W2_ALLOWED_ORIGINS', ['w2', 'allowedOrigins'], 'list'],
+  ['EPCSCF_W2_TLS_CERT', ['w2', 'tls', 'cert'], 'string'],
+  ['EPCSCF_W2_TLS_KEY', ['w2', 'tls', 'key'], 'string'],
+  ['EPCSCF_W2_MAX_FRAME_BYTES', ['w2', 'maxFrameBytes'], 'number'],
+  ['EPCSCF_W2_PING_INTERVAL_SECONDS', ['w2', 'pingIntervalSeconds'], 'number'],
+  ['EPCSCF_MW_LISTEN', ['mw', 'listen'], 'list'],
+  ['EPCSCF_MW_NEXTHOP', ['mw', 'nextHop'], 'optional-string'],
+  ['EPCSCF_MW_DOMAIN', ['mw', 'domain'], 'string'],
+  ['EPCSCF_MW_VISITED_NETWORK_ID', ['mw', 'visitedNetworkId'], 'string'],
+  ['EPCSCF_LOG_LEVEL', ['log', 'level'], 'string'],
+];
+
+export const ENV_OVERRIDE_VARIABLES: readonly string[] = OVERRIDES.map(([variable]) => variable);
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Writes the overrides present in `env` into `config` (a plain object from the file, modified
+ * in place) and returns which dotted key each variable set, for error messages.
+ */
+export function applyEnvOverrides(config: Record<string, unknown>, env: Environment): Map<string, string> {
+  const applied = new Map<string, string>();
+  for (const [variable, path, kind] of OVERRIDES) {
+    const raw = env[variable];
+    if (raw === undefined) continue;
+    const parent = ensurePath(config, path.slice(0, -1));
+    if (parent === undefined) continue; // the file has a non-object there: validation reports it
+    const key = path[path.length - 1] as string;
+    if (kind === 'optional-string' && raw.trim() === '') {
+      delete parent[key];
+    } else {
+      parent[key] = convert(raw, kind);
+    }
+    applied.set(path.join('.'), variable);
+  }
+  return applied;
+}
+
+function convert(raw: string, kind: Kind): unknown {
+  switch (kind) {
+    case 'list':
+      return raw.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+    case 'number': {
+      // Keep a non-number as the string so validation reports it against the key.
+      const value = Number(raw);
+      return raw.trim() !== '' && Number.isFinite(value) ? value : raw;
+    }
+    default:
+      return raw.trim();
+  }
+}
+
+function ensurePath(root: Record<string, unknown>, path: readonly string[]): Record<string, unknown> | undefined {
+  let node = root;
+  for (const key of path) {
+    const next = node[key];
+    if (typeof next === 'object' && next !== null && !Array.isArray(next)) {
+      node = next as Record<string, unknown>;
+    } else if (next !== undefined) {
+      return undefined;
+    } else {
+      const created: Record<string, unknown> = {};
+      node[key] = created;
+      node = created;
+    }
+  }
+  return node;
+}

@@ -1,0 +1,154 @@
+/**
+ * Loading the configuration: read YAML or JSON → normalise shorthands → apply environment
+ * overrides → validate against schemas/config.schema.json (ajv fills the defaults) → check what
+ * a schema cannot (port ranges, SIP URI syntax, TLS files for tls: listeners) → typed config.
+ * Every problem is reported at once in one EPC_ERR_CONFIG_INVALID whose lines name the key:
+ *   config.yaml: mw.listen[0]: expected transport:host:port with transport udp, tcp or tls ... (got "sctp:1.2.3.4:5060")
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { EpcError } from '../errors.js';
+import { parseUri } from '../sip/index.js';
+import type { PluginReference } from '../plugin/loader.js';
+import type { EpcscfConfig, LogLevel, MwListenPoint, TlsFiles } from './config-types.js';
+import { applyEnvOverrides } from './env-overrides.js';
+import type { Environment } from './env-overrides.js';
+import { compileSchema, readRepositorySchema } from './json-schema.js';
+import type { SchemaCheck } from './json-schema.js';
+import { parseHostPort, parseMwListen } from './listen-address.js';
+
+export interface ResolveConfigOptions {
+  /** Where relative paths point; the config file's directory. */
+  readonly configDir: string;
+  /** Defaults to process.env. Pass `{}` to ignore the environment. */
+  readonly env?: Environment;
+  /** Names the source in error messages, e.g. the file name. */
+  readonly source?: string;
+}
+
+let configCheck: SchemaCheck | undefined;
+
+/** Reads and resolves a config file (`.json` as JSON, anything else as YAML). */
+export async function loadConfigFile(file: string, options: { env?: Environment } = {}): Promise<EpcscfConfig> {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new EpcError('EPC_ERR_CONFIG_INVALID', `${file}: cannot read the config file: ${(error as Error).message}`, { cause: error });
+  }
+  let raw: unknown;
+  try {
+    raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new EpcError('EPC_ERR_CONFIG_INVALID', `${file}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`, { cause: error });
+  }
+  return resolveConfig(raw, { configDir: dirname(path), source: file, ...(options.env ? { env: options.env } : {}) });
+}
+
+/** Validates an already parsed config object (a copy is made) and returns the typed config. */
+export function resolveConfig(raw: unknown, options: ResolveConfigOptions): EpcscfConfig {
+  const source = options.source ?? 'config';
+  const data: unknown = structuredClone(raw ?? {});
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new EpcError('EPC_ERR_CONFIG_INVALID', `${source}: (root): must be a mapping of keys (got ${JSON.stringify(data)})`);
+  }
+  const config = data as Record<string, unknown>;
+  normaliseShorthands(config);
+  const fromEnv = applyEnvOverrides(config, options.env ?? process.env);
+  normaliseShorthands(config);
+
+  configCheck ??= compileSchema(readRepositorySchema('config.schema.json'));
+  const problems = configCheck(config);
+  if (problems.length === 0) problems.push(...semanticProblems(config));
+  if (problems.length > 0) {
+    const lines = problems.map((problem) => `${source}: ${problem}${envNote(problem, fromEnv)}`);
+    throw new EpcError('EPC_ERR_CONFIG_INVALID', lines.join('\n'));
+  }
+  return toTypedConfig(config, options.configDir);
+}
+
+/** `mw.listen: udp:...` (one string) and `plugins: [sip-ws]` (bare names) are accepted as shorthands. */
+function normaliseShorthands(config: Record<string, unknown>): void {
+  const mw = config['mw'];
+  if (isRecord(mw) && typeof mw['listen'] === 'string') mw['listen'] = [mw['listen']];
+  const plugins = config['plugins'];
+  if (Array.isArray(plugins)) {
+    config['plugins'] = plugins.map((entry: unknown) => (typeof entry === 'string' ? { name: entry } : entry));
+  }
+}
+
+/** Rules JSON Schema cannot express well; run only on schema-valid data. */
+function semanticProblems(config: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const w2 = config['w2'] as Record<string, unknown>;
+  const mw = config['mw'] as Record<string, unknown>;
+  if (parseHostPort(w2['listen'] as string) === undefined) {
+    problems.push(`w2.listen: expected host:port with a port in 0..65535 (got ${JSON.stringify(w2['listen'])})`);
+  }
+  const listen = mw['listen'] as string[];
+  listen.forEach((entry, index) => {
+    if (parseMwListen(entry) === undefined) {
+      problems.push(`mw.listen[${index}]: expected transport:host:port with a port in 0..65535 (got ${JSON.stringify(entry)})`);
+    }
+  });
+  if (listen.some((entry) => entry.startsWith('tls:')) && mw['tls'] === undefined) {
+    problems.push('mw.tls: is required when mw.listen has a tls: entry (cert and key PEM files)');
+  }
+  const nextHop = mw['nextHop'];
+  if (typeof nextHop === 'string') {
+    try {
+      const uri = parseUri(nextHop);
+      if (uri.kind !== 'sip') problems.push(`mw.nextHop: expected a sip: or sips: URI (got ${JSON.stringify(nextHop)})`);
+    } catch (error) {
+      problems.push(`mw.nextHop: not a valid SIP URI: ${(error as Error).message} (got ${JSON.stringify(nextHop)})`);
+    }
+  }
+  return problems;
+}
+
+function envNote(problem: string, fromEnv: Map<string, string>): string {
+  for (const [key, variable] of fromEnv) {
+    if (problem.startsWith(`${key}:`) || problem.startsWith(`${key}[`) || problem.startsWith(`${key}.`)) return ` (set by ${variable})`;
+  }
+  return '';
+}
+
+function toTypedConfig(config: Record<string, unknown>, configDir: string): EpcscfConfig {
+  const w2 = config['w2'] as Record<string, unknown>;
+  const mw = config['mw'] as Record<string, unknown>;
+  const log = config['log'] as Record<string, unknown>;
+  const nextHop = mw['nextHop'] as string | undefined;
+  const w2Tls = tlsFiles(w2['tls'], configDir);
+  const mwTls = tlsFiles(mw['tls'], configDir);
+  return {
+    configDir,
+    w2: {
+      listen: parseHostPort(w2['listen'] as string) as NonNullable<ReturnType<typeof parseHostPort>>,
+      allowedOrigins: w2['allowedOrigins'] as string[],
+      ...(w2Tls ? { tls: w2Tls } : {}),
+      maxFrameBytes: w2['maxFrameBytes'] as number,
+      pingIntervalMs: Math.round((w2['pingIntervalSeconds'] as number) * 1000),
+    },
+    plugins: config['plugins'] as PluginReference[],
+    mw: {
+      listen: (mw['listen'] as string[]).map((entry) => parseMwListen(entry) as MwListenPoint),
+      ...(nextHop !== undefined ? { nextHop } : {}),
+      useDevCore: nextHop === undefined,
+      domain: mw['domain'] as string,
+      visitedNetworkId: mw['visitedNetworkId'] as string,
+      ...(mwTls ? { tls: mwTls } : {}),
+    },
+    log: { level: log['level'] as LogLevel },
+  };
+}
+
+function tlsFiles(value: unknown, configDir: string): TlsFiles | undefined {
+  if (!isRecord(value)) return undefined;
+  return { cert: resolve(configDir, value['cert'] as string), key: resolve(configDir, value['key'] as string) };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

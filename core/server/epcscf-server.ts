@@ -1,0 +1,91 @@
+/**
+ * The factory the CLI calls: configuration in, a ready (not yet listening) server out.
+ * Boot order (style-anchors §10.3): load and init the plugins → build the W2 server on their
+ * routes → `listen()`. `close()` runs fastify's close: sessions get 1001 and onClose, the HTTP
+ * server stops, then plugin close() hooks run in reverse load order.
+ */
+import { readFile } from 'node:fs/promises';
+import { EventEmitter } from 'node:events';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { EpcError } from '../errors.js';
+import type { EpcscfConfig } from '../config/config-types.js';
+import type { BuiltinPluginRegistry } from '../plugin/builtin-plugins.js';
+import type { W2Observer, W2ObserverEvents, W2SipApi } from '../plugin/host.js';
+import { loadPlugins } from '../plugin/loader.js';
+import type { LoadedPlugins } from '../plugin/loader.js';
+import { unattachedSipApi } from '../plugin/unattached-sip-api.js';
+import { createW2Server } from './w2-server.js';
+import type { W2Server } from './w2-server.js';
+
+export interface EpcscfServerOptions {
+  /** Built-in plugin table (defaults to BUILTIN_PLUGINS); tests and embedders extend it. */
+  readonly builtins?: BuiltinPluginRegistry;
+  /** The SIP core plugins act through; without it `host.sip` rejects every call. */
+  readonly sip?: W2SipApi;
+  /** Defaults to a pino logger at `config.log.level`. */
+  readonly logger?: Logger;
+  readonly observer?: W2Observer;
+  readonly initTimeoutMs?: number;
+  readonly shutdownGraceMs?: number;
+}
+
+export interface EpcscfServer {
+  readonly w2: W2Server;
+  readonly plugins: LoadedPlugins;
+  readonly observer: W2Observer;
+  readonly logger: Logger;
+  /** Listens on `config.w2.listen` (or the given address) and resolves with the bound one. */
+  listen(address?: { host: string; port: number }): Promise<{ host: string; port: number }>;
+  close(): Promise<void>;
+}
+
+export async function createEpcscfServer(config: EpcscfConfig, options: EpcscfServerOptions = {}): Promise<EpcscfServer> {
+  const logger = options.logger ?? pino({ level: config.log.level, name: 'epcscf' });
+  const observer: W2Observer = options.observer ?? new EventEmitter<W2ObserverEvents>();
+  const tls = config.w2.tls ? await readTlsFiles(config.w2.tls) : undefined;
+  const plugins = await loadPlugins(config.plugins, {
+    ...(options.builtins ? { builtins: options.builtins } : {}),
+    ...(options.initTimeoutMs !== undefined ? { initTimeoutMs: options.initTimeoutMs } : {}),
+    baseDir: config.configDir,
+    log: logger,
+    sip: options.sip ?? unattachedSipApi,
+    observer,
+    defaultAllowedOrigins: config.w2.allowedOrigins,
+    maxFrameBytes: config.w2.maxFrameBytes,
+  });
+  let w2: W2Server;
+  try {
+    w2 = await createW2Server({
+      routes: plugins.routes,
+      logger,
+      observer,
+      ...(tls ? { tls } : {}),
+      maxFrameBytes: config.w2.maxFrameBytes,
+      pingIntervalMs: config.w2.pingIntervalMs,
+      ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}),
+    });
+  } catch (error) {
+    await plugins.closeAll();
+    throw error;
+  }
+  // fastify runs onClose hooks after the server stopped (and after our preClose closed sessions).
+  w2.app.addHook('onClose', async () => plugins.closeAll());
+  return {
+    w2,
+    plugins,
+    observer,
+    logger,
+    listen: (address) => w2.listen(address ?? config.w2.listen),
+    close: () => w2.close(),
+  };
+}
+
+async function readTlsFiles(files: { cert: string; key: string }): Promise<{ cert: Buffer; key: Buffer }> {
+  try {
+    const [cert, key] = await Promise.all([readFile(files.cert), readFile(files.key)]);
+    return { cert, key };
+  } catch (error) {
+    throw new EpcError('EPC_ERR_CONFIG_INVALID', `w2.tls: cannot read the PEM files: ${(error as Error).message}`, { cause: error });
+  }
+}

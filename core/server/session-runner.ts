@@ -1,0 +1,193 @@
+/**
+ * Runs one plugin session over one WebSocket, with the guarantees the contract promises
+ * (core/plugin/session.ts): frames delivered one at a time in order; a hook that throws or
+ * rejects is a plugin fault that closes only this connection with 1011 (RFC 6455 §7.4.1) and
+ * is reported; onClose called exactly once, after the in-flight hook, whatever ends the
+ * session; nothing of the session is called after onClose.
+ */
+import type { RawData, WebSocket } from 'ws';
+import type { W2Route } from '../plugin/loader.js';
+import type { SessionCloseReason, W2Frame, W2Session } from '../plugin/session.js';
+import { validateSessionShape } from '../plugin/validate-plugin.js';
+import type { KeepaliveMonitor, KeepaliveTarget } from './keepalive.js';
+import { WebSocketW2Connection } from './w2-connection.js';
+
+export interface SessionRunnerInit {
+  readonly socket: WebSocket;
+  readonly route: W2Route;
+  readonly id: string;
+  readonly subprotocol: string;
+  readonly remote: { readonly address: string; readonly port: number };
+  readonly origin: string | undefined;
+  readonly secure: boolean;
+  readonly keepalive: KeepaliveMonitor;
+  /** How long onClose waits for a hung in-flight hook before it runs anyway. */
+  readonly closeWaitMs: number;
+  readonly onFault: (runner: W2SessionRunner, hook: string, error: unknown) => void;
+  readonly onEnded: (runner: W2SessionRunner, reason: SessionCloseReason) => void;
+}
+
+/** What happens on the wire when the session ends for a local reason. */
+type WireAction = 'close' | 'terminate' | 'none';
+
+export class W2SessionRunner implements KeepaliveTarget {
+  readonly connection: WebSocketW2Connection;
+  readonly route: W2Route;
+  readonly #socket: WebSocket;
+  readonly #init: SessionRunnerInit;
+  #session: W2Session | undefined;
+  /** Serialises openSession, every onFrame and finally onClose. */
+  #chain: Promise<void> = Promise.resolve();
+  #closeReason: SessionCloseReason | undefined;
+  #ended: Promise<void> | undefined;
+
+  constructor(init: SessionRunnerInit) {
+    this.#init = init;
+    this.#socket = init.socket;
+    this.route = init.route;
+    this.connection = new WebSocketW2Connection(init.socket, {
+      id: init.id,
+      subprotocol: init.subprotocol,
+      path: init.route.path,
+      remote: init.remote,
+      origin: init.origin,
+      secure: init.secure,
+      onPluginClose: (code, reason) => this.#end({ cause: 'plugin', code, reason }, 'close'),
+    });
+  }
+
+  get pluginName(): string {
+    return this.route.plugin.name;
+  }
+
+  /** Set once the session has ended (first cause wins). */
+  get closeReason(): SessionCloseReason | undefined {
+    return this.#closeReason;
+  }
+
+  start(): void {
+    const socket = this.#socket;
+    socket.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
+    socket.on('pong', () => this.#init.keepalive.seen(this));
+    socket.on('error', (error: Error & { code?: string }) => {
+      // ws has already sent the close frame for protocol errors (1002, 1007, 1009).
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        this.#end({ cause: 'frame-limit', code: 1009, reason: 'message too big' }, 'none');
+      }
+    });
+    socket.on('close', (code, reason) => this.#end({ cause: 'remote', code, reason: reason.toString('utf8') }, 'none'));
+    this.#init.keepalive.add(this);
+    const plugin = this.route.plugin;
+    this.#chain = (async () => {
+      try {
+        const session = await plugin.plugin.openSession(this.connection, plugin.host);
+        this.#session = validateSessionShape(session, plugin.name);
+      } catch (error) {
+        this.#fault('openSession', error);
+      }
+    })();
+  }
+
+  /** Server shutdown: close with 1001 (RFC 6455 §7.4.1 "going away") and resolve after onClose. */
+  shutdown(): Promise<void> {
+    return this.#end({ cause: 'shutdown', code: 1001, reason: 'server shutdown' }, 'close');
+  }
+
+  describe(): Record<string, unknown> | undefined {
+    if (this.#session?.describe === undefined || this.#closeReason !== undefined) return undefined;
+    try {
+      return this.#session.describe();
+    } catch (error) {
+      this.#fault('describe', error);
+      return undefined;
+    }
+  }
+
+  // KeepaliveTarget
+  ping(): void {
+    this.#socket.ping();
+  }
+
+  onDead(): void {
+    void this.#end({ cause: 'keepalive', code: 1006, reason: 'no pong' }, 'terminate');
+  }
+
+  #onMessage(data: RawData, isBinary: boolean): void {
+    this.#init.keepalive.seen(this);
+    if (this.#closeReason !== undefined) return;
+    const bytes = toBuffer(data);
+    if (bytes.length > this.route.maxFrameBytes) {
+      // RFC 6455 §7.4.1: 1009, a message too big to process.
+      void this.#end({ cause: 'frame-limit', code: 1009, reason: 'message too big' }, 'close');
+      return;
+    }
+    const frame: W2Frame = isBinary ? bytes : bytes.toString('utf8');
+    this.#chain = this.#chain.then(() => this.#deliver(frame));
+  }
+
+  async #deliver(frame: W2Frame): Promise<void> {
+    const session = this.#session;
+    if (session === undefined || this.#closeReason !== undefined) return;
+    try {
+      await session.onFrame(frame);
+    } catch (error) {
+      this.#fault('onFrame', error);
+    }
+  }
+
+  #fault(hook: string, error: unknown): void {
+    this.#init.onFault(this, hook, error);
+    void this.#end({ cause: 'fault', code: 1011, reason: 'plugin error' }, 'close');
+  }
+
+  #end(reason: SessionCloseReason, wire: WireAction): Promise<void> {
+    if (this.#ended !== undefined) return this.#ended;
+    this.#closeReason = reason;
+    this.#init.keepalive.remove(this);
+    this.#applyWire(reason, wire);
+    const inFlight = this.#chain;
+    this.#ended = (async () => {
+      await settleWithin(inFlight, this.#init.closeWaitMs);
+      const session = this.#session;
+      if (session !== undefined) {
+        try {
+          await session.onClose(reason);
+        } catch (error) {
+          this.#init.onFault(this, 'onClose', error);
+        }
+      }
+      this.#init.onEnded(this, reason);
+    })();
+    return this.#ended;
+  }
+
+  #applyWire(reason: SessionCloseReason, wire: WireAction): void {
+    const socket = this.#socket;
+    if (wire === 'none' || socket.readyState === socket.CLOSED) return;
+    if (wire === 'terminate') {
+      socket.terminate();
+      return;
+    }
+    try {
+      socket.close(reason.code, reason.reason);
+    } catch {
+      // A plugin passed a code RFC 6455 §7.4.2 forbids on the wire (e.g. 1006): drop the TCP connection.
+      socket.terminate();
+    }
+  }
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work.catch(() => undefined),
+    new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); }),
+  ]);
+  clearTimeout(timer);
+}
