@@ -32,16 +32,20 @@ export function buildMalformedReply(raw: Uint8Array, error: SipParseError): SipR
   if (/^ACK\s/i.test(startLine)) return undefined;
 
   const kept: string[] = [];
+  let method = 'OPTIONS';
   for (const line of lines.slice(1)) {
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
     const key = headerKey(line.slice(0, colon).trim());
-    if (COPIED.has(key)) kept.push(line);
+    if (!COPIED.has(key)) continue;
+    kept.push(line);
+    // The parser insists that the Request-Line method equals the CSeq method (RFC 3261 §8.1.1.5).
+    if (key === 'cseq') method = line.slice(colon + 1).trim().split(/\s+/).pop() ?? method;
   }
   try {
     // Reuse the real parser on a synthetic request holding only the copied headers: what it
     // accepts is exactly what createResponse() can echo.
-    const skeleton = parseMessage(`OPTIONS sip:malformed.invalid SIP/2.0\r\n${kept.join('\r\n')}\r\nContent-Length: 0\r\n\r\n`);
+    const skeleton = parseMessage(`${method} sip:malformed.invalid SIP/2.0\r\n${kept.join('\r\n')}\r\nContent-Length: 0\r\n\r\n`);
     if (skeleton.kind !== 'request') return undefined;
     if (vias(skeleton).length === 0) return undefined;
     from(skeleton);
