@@ -54,11 +54,12 @@ export class ClientInviteTransaction implements Transaction {
 
   /** Enter Calling: send the INVITE, start Timer A (unreliable only) and Timer B. */
   start(): void {
-    this.#send(this.request);
+    // Timers first: a transport that answers synchronously must find them running to stop.
     // RFC 3261 §17.1.1.2: Timer A = T1 on unreliable transports only; reliable ones SHOULD NOT.
     if (!this.#reliable) this.#timers.start('A', this.#timerAInterval, () => this.#onTimerA());
     // §17.1.1.2: Timer B = 64*T1 for any transport.
     this.#timers.start('B', transactionTimeout(this.#ctx.timers), () => this.#onTimerB());
+    this.#send(this.request);
   }
 
   /** A response the layer matched to this transaction (RFC 3261 §17.1.3). */
@@ -156,7 +157,7 @@ export class ClientInviteTransaction implements Transaction {
   #terminate(): void {
     if (this.#state === TransactionState.Terminated) return;
     this.#state = TransactionState.Terminated;
-    this.#timers.clearAll();
+    this.#timers.dispose();
     this.#ctx.onTerminated(this.id);
   }
 }

@@ -44,9 +44,10 @@ export class ClientNonInviteTransaction implements Transaction {
 
   /** Enter Trying: send, Timer F = 64*T1, Timer E = T1 on unreliable transports (§17.1.2.2). */
   start(): void {
-    this.#send(this.request);
+    // Timers first: a transport that answers synchronously must find them running to stop.
     this.#timers.start('F', transactionTimeout(this.#ctx.timers), () => this.#onTimerF());
     if (!this.#reliable) this.#timers.start('E', this.#timerEInterval, () => this.#onTimerE());
+    this.#send(this.request);
   }
 
   receiveResponse(response: SipResponse): void {
@@ -115,7 +116,7 @@ export class ClientNonInviteTransaction implements Transaction {
   #terminate(): void {
     if (this.#state === TransactionState.Terminated) return;
     this.#state = TransactionState.Terminated;
-    this.#timers.clearAll();
+    this.#timers.dispose();
     this.#ctx.onTerminated(this.id);
   }
 }

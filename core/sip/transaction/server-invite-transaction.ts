@@ -153,18 +153,19 @@ export class ServerInviteTransaction implements Transaction {
   #enterAccepted(response: SipResponse): void {
     this.#state = TransactionState.Accepted;
     this.#finalResponse = response;
-    this.#send(response);
     // RFC 6026 §8.7: Timer L = 64*T1 absorbs INVITE retransmissions; the TU retransmits the 2xx.
     this.#timers.start('L', transactionTimeout(this.#ctx.timers), () => this.#terminate());
+    this.#send(response);
   }
 
   #enterCompleted(response: SipResponse): void {
     this.#state = TransactionState.Completed;
     this.#finalResponse = response;
-    this.#send(response);
-    // §17.2.1: Timer G = T1 on unreliable transports; Timer H = 64*T1 always.
+    // §17.2.1: Timer G = T1 on unreliable transports; Timer H = 64*T1 always. Armed before the
+    // send so that an ACK delivered synchronously finds them to stop.
     if (!this.#reliable) this.#timers.start('G', this.#timerGInterval, () => this.#onTimerG());
     this.#timers.start('H', transactionTimeout(this.#ctx.timers), () => this.#onTimerH());
+    this.#send(response);
   }
 
   #onTimerG(): void {
@@ -202,7 +203,7 @@ export class ServerInviteTransaction implements Transaction {
   #terminate(): void {
     if (this.#state === TransactionState.Terminated) return;
     this.#state = TransactionState.Terminated;
-    this.#timers.clearAll();
+    this.#timers.dispose();
     this.#ctx.onTerminated(this.id);
   }
 }

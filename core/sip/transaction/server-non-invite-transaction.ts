@@ -61,10 +61,10 @@ export class ServerNonInviteTransaction implements Transaction {
     }
     // §17.2.2: a final response → Completed, Timer J = 64*T1 unreliable / 0 reliable.
     this.#state = TransactionState.Completed;
-    this.#send(response);
     const wait = timerJ(this.#ctx.timers, this.#reliable);
+    if (wait > 0) this.#timers.start('J', wait, () => this.#terminate());
+    this.#send(response);
     if (wait === 0) this.#terminate();
-    else this.#timers.start('J', wait, () => this.#terminate());
     return true;
   }
 
@@ -95,7 +95,7 @@ export class ServerNonInviteTransaction implements Transaction {
   #terminate(): void {
     if (this.#state === TransactionState.Terminated) return;
     this.#state = TransactionState.Terminated;
-    this.#timers.clearAll();
+    this.#timers.dispose();
     this.#ctx.onTerminated(this.id);
   }
 }

@@ -7,12 +7,15 @@ import type { Clock, TimerHandle } from '../clock.js';
 export class TimerSet<Name extends string> {
   readonly #clock: Clock;
   readonly #running = new Map<Name, TimerHandle>();
+  #disposed = false;
 
   constructor(clock: Clock) {
     this.#clock = clock;
   }
 
   start(name: Name, ms: number, fire: () => void): void {
+    // A terminated transaction may still be unwinding a send or a TU callback: never re-arm.
+    if (this.#disposed) return;
     this.clear(name);
     const handle = this.#clock.setTimeout(() => {
       this.#running.delete(name);
@@ -31,6 +34,12 @@ export class TimerSet<Name extends string> {
   clearAll(): void {
     for (const handle of this.#running.values()) this.#clock.clearTimeout(handle);
     this.#running.clear();
+  }
+
+  /** Clear everything and refuse later starts (the transaction reached Terminated). */
+  dispose(): void {
+    this.#disposed = true;
+    this.clearAll();
   }
 
   isRunning(name: Name): boolean {
