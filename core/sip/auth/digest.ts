@@ -19,5 +19,5 @@ export {
   DigestServer, type ChallengeOptions, type DigestFailure, type DigestSecret, type DigestSecretSource,
   type DigestServerOptions, type DigestVerdict, type VerifyOptions,
 } from './digest-server.js';
-export { formatDigestChallenge, formatDigestCredentials, quoteString } from './digest-format.js';
+export { formatDigestChallenge, formatDigestCredentials } from './digest-format.js';
 export { NonceSigner, type NonceBinding } from './digest-nonce.js';

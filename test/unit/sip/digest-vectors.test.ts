@@ -132,3 +132,13 @@ t.test('RFC 7616 §3.3: challenge header quotes qop-options and leaves stale/alg
   } });
   t.equal(text, 'Digest realm="ims.test", nonce="abc", opaque="o\\"q", stale=true, algorithm=SHA-256, qop="auth,auth-int"');
 });
+
+t.test('RFC 3261 §22.4: formatted credentials parse back to the same values', async (t) => {
+  const { parseAuthValue } = await import('../../../core/sip/index.js');
+  const creds = answerChallenge(rfc7616Challenge('SHA-256'), {
+    method: 'REGISTER', uri: 'sip:ims.test', username: 'a"b\\c', password: 'p', cnonce: 'c', nc: 7,
+  });
+  t.same(parseAuthValue(formatDigestCredentials(creds)), creds);
+  const challenge = rfc7616Challenge('MD5-sess');
+  t.same(parseAuthValue(formatDigestChallenge(challenge)), challenge);
+});
