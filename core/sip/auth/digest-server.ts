@@ -4,6 +4,7 @@
  * nonce count seen per live nonce, for replay protection (RFC 7616 §3.4 / §5.5).
  */
 import { timingSafeEqual } from 'node:crypto';
+import { EpcError } from '../../errors.js';
 import type { AuthValue } from '../model/views.js';
 import {
   computeDigestResponse, computeHa1, digestAlgorithm,
@@ -80,7 +81,9 @@ export class DigestServer {
   /** A WWW-Authenticate / Proxy-Authenticate value with a fresh nonce. */
   createChallenge(options: ChallengeOptions): AuthValue {
     const algorithm = digestAlgorithm(options.algorithm);
-    if (algorithm === undefined) throw new RangeError(`unsupported digest algorithm ${options.algorithm ?? ''}`);
+    if (algorithm === undefined) {
+      throw new EpcError('EPC_ERR_CONFIG_INVALID', `unsupported digest algorithm ${options.algorithm ?? ''}`);
+    }
     const qop = options.qop ?? ['auth'];
     const nonce = this.#signer.issue(
       { realm: options.realm, algorithm: algorithm.token, ...(options.opaque !== undefined ? { opaque: options.opaque } : {}) },
