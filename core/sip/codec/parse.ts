@@ -1,4 +1,4 @@
-import { SINGLE_VALUE_HEADERS, canonicalHeaderName, headerKey } from '../model/header-names.js';
+import { canonicalHeaderName, canonicalNameForKey, headerKey } from '../model/header-names.js';
 import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../model/message.js';
 import type { NameAddr } from '../model/name-addr.js';
 import { primeViews } from '../model/view-cache.js';
@@ -54,16 +54,28 @@ function parseAt(buf: Buffer, start: number, datagram: boolean): SipMessage {
   const startLine = lines[0] ?? '';
 
   const headers: SipHeader[] = [];
-  const keys: string[] = [];
   const contentLengths: string[] = [];
+  let callId: string | undefined;
+  let fromValue: string | undefined;
+  let toValue: string | undefined;
+  let cseqValue: string | undefined;
+  let maxForwards: string | undefined;
+  let hasListed = false; // any Via/Contact line seen (validated below)
+  let lastKey = '';
   for (let n = 1; n < lines.length; n++) {
     const line = lines[n] as string;
     if (line.length > 0 && isWs(line.charCodeAt(0))) {
       // RFC 3261 §7.3.1: a continuation line (folding) joins the previous value with one SP.
       const last = headers.length - 1;
-      if (last < 0) throw malformed('continuation line before the first header');
+      if (last < 0 && lastKey !== 'content-length') throw malformed('continuation line before the first header');
+      if (lastKey === 'content-length') {
+        contentLengths[contentLengths.length - 1] = ((contentLengths[contentLengths.length - 1] ?? '') + ' ' + line.trim()).trim();
+        continue;
+      }
       const prev = headers[last] as SipHeader;
-      headers[last] = { name: prev.name, value: (prev.value + ' ' + line.trim()).trim() };
+      const value = (prev.value + ' ' + line.trim()).trim();
+      headers[last] = { name: prev.name, value };
+      setSingle(lastKey, value, true);
       continue;
     }
     const colon = line.indexOf(':');
@@ -74,57 +86,57 @@ function parseAt(buf: Buffer, start: number, datagram: boolean): SipMessage {
     if (!isAllClass(TOKEN, rawName)) throw malformed(`invalid header name ${JSON.stringify(rawName)}`);
     const value = line.slice(colon + 1).trim();
     const key = headerKey(rawName);
+    lastKey = key;
     if (key === 'content-length') {
       contentLengths.push(value);
       continue;
     }
-    headers.push({ name: canonicalHeaderName(rawName), value });
-    keys.push(key);
-  }
-  // Continuation lines may have completed a value after its key was recorded; keys stay aligned
-  // because folding never adds entries.
-
-  const views = new Map<string, unknown>();
-  const single = new Map<string, string>();
-  for (let n = 0; n < keys.length; n++) {
-    const key = keys[n] as string;
-    if (!SINGLE_VALUE_HEADERS.has(key)) continue;
-    // RFC 4475 §3.3.8: several Call-ID/To/From/CSeq/Max-Forwards values are a 400.
-    if (single.has(key)) throw malformed(`more than one ${canonicalHeaderName(key)} header`);
-    single.set(key, (headers[n] as SipHeader).value);
+    headers.push({ name: canonicalNameForKey(key, rawName), value });
+    if (key === 'via' || key === 'contact') hasListed = true;
+    else setSingle(key, value, false);
   }
 
-  const callId = single.get('call-id');
-  const fromValue = single.get('from');
-  const toValue = single.get('to');
-  const cseqValue = single.get('cseq');
+  // RFC 4475 §3.3.8: several Call-ID/To/From/CSeq/Max-Forwards values are a 400.
+  function setSingle(key: string, value: string, refold: boolean): void {
+    switch (key) {
+      case 'call-id': if (callId !== undefined && !refold) throw duplicate(key); callId = value; break;
+      case 'from': if (fromValue !== undefined && !refold) throw duplicate(key); fromValue = value; break;
+      case 'to': if (toValue !== undefined && !refold) throw duplicate(key); toValue = value; break;
+      case 'cseq': if (cseqValue !== undefined && !refold) throw duplicate(key); cseqValue = value; break;
+      case 'max-forwards': if (maxForwards !== undefined && !refold) throw duplicate(key); maxForwards = value; break;
+      default:
+    }
+  }
+
   if (callId === undefined) throw malformed('missing Call-ID header');
   if (fromValue === undefined) throw malformed('missing From header');
   if (toValue === undefined) throw malformed('missing To header');
   if (cseqValue === undefined) throw malformed('missing CSeq header');
-  if (!isAllClass(WORD, callId.replace('@', ''))) throw malformed('invalid Call-ID');
-  views.set('call-id', callId);
+  if (!isCallId(callId)) throw malformed('invalid Call-ID');
   const cseq = parseCSeq(cseqValue);
-  views.set('cseq', cseq);
-  views.set('from', parseNameAddr(fromValue, 'From') satisfies NameAddr);
-  views.set('to', parseNameAddr(toValue, 'To') satisfies NameAddr);
-  const maxForwards = single.get('max-forwards');
-  if (maxForwards !== undefined) views.set('max-forwards', parseMaxForwards(maxForwards));
+  const views: Record<string, unknown> = {
+    'call-id': callId,
+    cseq,
+    from: parseNameAddr(fromValue, 'From') satisfies NameAddr,
+    to: parseNameAddr(toValue, 'To') satisfies NameAddr,
+    'max-forwards': maxForwards === undefined ? undefined : parseMaxForwards(maxForwards),
+  };
 
   const vias: Via[] = [];
   const contacts: Contact[] = [];
-  for (let n = 0; n < keys.length; n++) {
-    const key = keys[n];
-    if (key !== 'via' && key !== 'contact') continue;
-    for (const element of splitList((headers[n] as SipHeader).value)) {
+  for (let n = 0; hasListed && n < headers.length; n++) {
+    const h = headers[n] as SipHeader;
+    const key = h.name === 'Via' ? 'via' : h.name === 'Contact' ? 'contact' : '';
+    if (key === '') continue;
+    for (const element of splitList(h.value)) {
       if (element.length === 0) throw malformed(`empty ${key === 'via' ? 'Via' : 'Contact'} value`);
       if (key === 'via') vias.push(parseVia(element));
       else contacts.push(parseContact(element));
     }
   }
   if (vias.length === 0) throw malformed('missing Via header');
-  views.set('via', vias);
-  views.set('contact', contacts);
+  views['via'] = vias;
+  views['contact'] = contacts;
 
   const body = frameBody(buf, bodyStart, contentLengths, datagram);
 
@@ -136,6 +148,17 @@ function parseAt(buf: Buffer, start: number, datagram: boolean): SipMessage {
   }
   primeViews(message, views);
   return message;
+}
+
+function duplicate(key: string): SipParseError {
+  return malformed(`more than one ${canonicalHeaderName(key)} header`);
+}
+
+/** callid = word [ "@" word ] (RFC 3261 §25.1). */
+function isCallId(value: string): boolean {
+  const at = value.indexOf('@');
+  if (at < 0) return isAllClass(WORD, value);
+  return isAllClass(WORD, value.slice(0, at)) && isAllClass(WORD, value.slice(at + 1));
 }
 
 function parseCSeq(value: string): CSeq {

@@ -60,6 +60,11 @@ export function canonicalHeaderName(raw: string): string {
   return raw;
 }
 
+/** Canonical name from an already computed `headerKey` (saves a second lower-casing). */
+export function canonicalNameForKey(key: string, raw: string): string {
+  return CANONICAL.get(key) ?? raw;
+}
+
 /** The lower-case long form, the key used for all header lookups. */
 export function headerKey(raw: string): string {
   if (raw.length === 1) {
