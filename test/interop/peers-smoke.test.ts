@@ -1,4 +1,5 @@
 import t from 'tap';
+import WebSocket from 'ws';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,4 +62,19 @@ t.test('RFC 3261 §22 + RFC 3327 + TS 24.229 5.4.1.2.2: the IMS core stand-in re
   t.same(call.stats, { created: 1, successful: 1, failed: 0 });
   const uasExit = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 3000))]);
   t.equal(uasExit?.code, 0, 'the UAS saw its one call complete');
+});
+
+t.test('RFC 7118 §4: the WS registrar variant starts and accepts a WebSocket with the "sip" subprotocol', async (t) => {
+  const [sipPort = 0, wsPort = 0] = await allocatePorts(2);
+  const kamailio = await startKamailio({
+    config: KAMAILIO_CONFIGS.wsRegistrar, defines: { SIP_PORT: sipPort, WS_PORT: wsPort },
+    alsoReady: [{ kind: 'port', protocol: 'tcp', port: wsPort }],
+  });
+  t.teardown(async () => { await kamailio.stop(); releasePort(sipPort); releasePort(wsPort); });
+  const protocol = await new Promise<string>((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${wsPort}/`, ['sip']);
+    ws.once('open', () => { resolve(ws.protocol); ws.close(); });
+    ws.once('error', reject);
+  });
+  t.equal(protocol, 'sip', 'the subprotocol is echoed');
 });
