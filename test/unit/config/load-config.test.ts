@@ -1,0 +1,162 @@
+import t from 'tap';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configPathFromArgs, loadConfigFile, parseHostPort, parseMwListen, resolveConfig } from '../../../core/config/index.js';
+
+const noEnv = { configDir: '/etc/epcscf', env: {} };
+
+function scratch(t: Parameters<Parameters<typeof t.test>[1]>[0]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'epcscf-config-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+t.test('issue keys: an empty config gets the documented defaults (sip-ws on /sip, dev IMS core without mw.nextHop)', async (t) => {
+  const config = resolveConfig(null, noEnv);
+  t.same(config.w2.listen, { host: '127.0.0.1', port: 8080 });
+  t.same(config.w2.allowedOrigins, []);
+  t.equal(config.w2.tls, undefined);
+  t.equal(config.w2.maxFrameBytes, 65536);
+  t.equal(config.w2.pingIntervalMs, 25_000, 'R-WS-10: ping every 25 s');
+  t.same(config.plugins, [{ name: 'sip-ws' }]);
+  t.same(config.mw.listen, [{ transport: 'udp', host: '127.0.0.1', port: 5060 }]);
+  t.equal(config.mw.nextHop, undefined);
+  t.equal(config.mw.useDevCore, true);
+  t.equal(config.mw.domain, 'ims.test');
+  t.equal(config.mw.visitedNetworkId, 'epcscf.test');
+  t.equal(config.log.level, 'info');
+});
+
+t.test('issue example: YAML file with w2, plugins and mw keys; several mw.listen points; paths relative to the file', async (t) => {
+  const dir = scratch(t);
+  const file = join(dir, 'epcscf.yaml');
+  writeFileSync(file, [
+    'w2:',
+    '  listen: "[::1]:8443"',
+    '  allowedOrigins: [https://wwsf.example.com]',
+    '  tls: { cert: certs/w2.pem, key: certs/w2.key }',
+    'plugins:',
+    '  - name: sip-ws',
+    '  - name: ./my-plugin.js',
+    '    options: { greeting: hi }',
+    'mw:',
+    '  listen: [udp:127.0.0.1:5060, tcp:127.0.0.1:5060, tls:127.0.0.1:5061]',
+    '  tls: { cert: /abs/mw.pem, key: mw.key }',
+    '  nextHop: sip:127.0.0.1:5070;transport=udp',
+    '  domain: ims.example.net',
+    '  visitedNetworkId: visited.example.net',
+  ].join('\n'));
+  const config = await loadConfigFile(file, { env: {} });
+  t.equal(config.configDir, dir);
+  t.same(config.w2.listen, { host: '::1', port: 8443 }, 'IPv6 keeps no brackets');
+  t.same(config.w2.tls, { cert: join(dir, 'certs/w2.pem'), key: join(dir, 'certs/w2.key') });
+  t.same(config.plugins, [{ name: 'sip-ws' }, { name: './my-plugin.js', options: { greeting: 'hi' } }]);
+  t.same(config.mw.listen.map((l) => l.transport), ['udp', 'tcp', 'tls']);
+  t.same(config.mw.listen[2], { transport: 'tls', host: '127.0.0.1', port: 5061 });
+  t.same(config.mw.tls, { cert: '/abs/mw.pem', key: join(dir, 'mw.key') });
+  t.equal(config.mw.nextHop, 'sip:127.0.0.1:5070;transport=udp');
+  t.equal(config.mw.useDevCore, false);
+});
+
+t.test('JSON config files are read as JSON; shorthands: one mw.listen string, bare plugin names', async (t) => {
+  const dir = scratch(t);
+  const file = join(dir, 'epcscf.json');
+  writeFileSync(file, JSON.stringify({ mw: { listen: 'tcp:10.0.0.1:5060' }, plugins: ['sip-ws', './echo.js'] }));
+  const config = await loadConfigFile(file, { env: {} });
+  t.same(config.mw.listen, [{ transport: 'tcp', host: '10.0.0.1', port: 5060 }]);
+  t.same(config.plugins, [{ name: 'sip-ws' }, { name: './echo.js' }]);
+});
+
+t.test('validation errors name the bad key path, with the value that was given', async (t) => {
+  const cases: Array<[unknown, RegExp]> = [
+    [{ mw: { listen: ['sctp:1.2.3.4:5060'] } }, /^config: mw\.listen\[0\]: expected transport:host:port with transport udp, tcp or tls.* \(got "sctp:1\.2\.3\.4:5060"\)$/m],
+    [{ mw: { listen: ['udp:127.0.0.1:5060', 'udp:1.2.3.4:99999'] } }, /^config: mw\.listen\[1\]: expected transport:host:port with a port in 0\.\.65535/m],
+    [{ w2: { listne: '1.2.3.4:80' } }, /^config: w2\.listne: unknown key$/m],
+    [{ w2: { listen: 'localhost' } }, /^config: w2\.listen: expected host:port/m],
+    [{ w2: { tls: { cert: 'a.pem' } } }, /^config: w2\.tls\.key: is required$/m],
+    [{ w2: { maxFrameBytes: 'big' } }, /^config: w2\.maxFrameBytes: must be integer \(got "big"\)$/m],
+    [{ plugins: [{ options: {} }] }, /^config: plugins\[0\]\.name: is required$/m],
+    [{ plugins: [{ name: 'x', path: 'nope' }] }, /^config: plugins\[0\]\.path: expected a URL path/m],
+    [{ mw: { nextHop: 'http://x' } }, /^config: mw\.nextHop: expected a SIP URI/m],
+    [{ mw: { nextHop: 'sip:' } }, /^config: mw\.nextHop: not a valid SIP URI/m],
+    [{ mw: { listen: ['tls:0.0.0.0:5061'] } }, /^config: mw\.tls: is required when mw\.listen has a tls: entry/m],
+    [{ log: { level: 'loud' } }, /^config: log\.level: must be equal to one of the allowed values/m],
+    [[1, 2], /^config: \(root\): must be a mapping/m],
+  ];
+  for (const [raw, expected] of cases) {
+    t.throws(() => resolveConfig(raw, noEnv), { code: 'EPC_ERR_CONFIG_INVALID', message: expected }, JSON.stringify(raw));
+  }
+});
+
+t.test('every bad key is reported at once, prefixed with the file name', async (t) => {
+  const dir = scratch(t);
+  const file = join(dir, 'bad.yaml');
+  writeFileSync(file, 'w2:\n  listen: 5\n  colour: red\nmw:\n  domain: "not a domain"\n');
+  const error = await loadConfigFile(file, { env: {} }).catch((e: unknown) => e as Error);
+  t.match(error, { code: 'EPC_ERR_CONFIG_INVALID' });
+  const lines = (error as Error).message.split('\n');
+  t.equal(lines.length, 3, (error as Error).message);
+  t.ok(lines.every((line) => line.startsWith(`${file}: `)));
+  t.match((error as Error).message, /w2\.listen: must be string/);
+  t.match((error as Error).message, /w2\.colour: unknown key/);
+  t.match((error as Error).message, /mw\.domain: expected a home network domain name/);
+});
+
+t.test('unreadable or unparsable files fail with EPC_ERR_CONFIG_INVALID', async (t) => {
+  const dir = scratch(t);
+  await t.rejects(loadConfigFile(join(dir, 'missing.yaml'), { env: {} }), { code: 'EPC_ERR_CONFIG_INVALID', message: /cannot read the config file/ });
+  writeFileSync(join(dir, 'broken.yaml'), 'w2: [unclosed\n');
+  await t.rejects(loadConfigFile(join(dir, 'broken.yaml'), { env: {} }), { code: 'EPC_ERR_CONFIG_INVALID', message: /not valid YAML/ });
+  writeFileSync(join(dir, 'broken.json'), '{"w2": ');
+  await t.rejects(loadConfigFile(join(dir, 'broken.json'), { env: {} }), { code: 'EPC_ERR_CONFIG_INVALID', message: /not valid JSON/ });
+});
+
+t.test('environment variables override keys and are validated like the file', async (t) => {
+  const env = {
+    EPCSCF_W2_LISTEN: '0.0.0.0:9090',
+    EPCSCF_W2_ALLOWED_ORIGINS: 'https://a.test, https://b.test',
+    EPCSCF_MW_LISTEN: 'udp:0.0.0.0:5060,tcp:0.0.0.0:5060',
+    EPCSCF_MW_NEXTHOP: 'sip:192.0.2.10:5060',
+    EPCSCF_MW_DOMAIN: 'ims.env.test',
+    EPCSCF_W2_PING_INTERVAL_SECONDS: '0',
+    EPCSCF_LOG_LEVEL: 'debug',
+    UNRELATED: 'x',
+  };
+  const config = resolveConfig({ w2: { listen: '127.0.0.1:8080' }, mw: { nextHop: 'sip:1.1.1.1' } }, { configDir: '/', env });
+  t.same(config.w2.listen, { host: '0.0.0.0', port: 9090 }, 'env wins over the file');
+  t.same(config.w2.allowedOrigins, ['https://a.test', 'https://b.test']);
+  t.same(config.mw.listen.map((l) => `${l.transport}:${l.port}`), ['udp:5060', 'tcp:5060']);
+  t.equal(config.mw.nextHop, 'sip:192.0.2.10:5060');
+  t.equal(config.mw.domain, 'ims.env.test');
+  t.equal(config.w2.pingIntervalMs, 0);
+  t.equal(config.log.level, 'debug');
+  const devCore = resolveConfig({ mw: { nextHop: 'sip:1.1.1.1' } }, { configDir: '/', env: { EPCSCF_MW_NEXTHOP: '' } });
+  t.equal(devCore.mw.useDevCore, true, 'an empty EPCSCF_MW_NEXTHOP selects the dev IMS core');
+  t.throws(() => resolveConfig({}, { configDir: '/', env: { EPCSCF_W2_MAX_FRAME_BYTES: 'lots' } }), {
+    code: 'EPC_ERR_CONFIG_INVALID',
+    message: 'config: w2.maxFrameBytes: must be integer (got "lots") (set by EPCSCF_W2_MAX_FRAME_BYTES)',
+  });
+  t.throws(() => resolveConfig({}, { configDir: '/', env: { EPCSCF_MW_LISTEN: 'udp:x' } }), {
+    message: /mw\.listen\[0\]: .* \(set by EPCSCF_MW_LISTEN\)$/,
+  });
+});
+
+t.test('listen strings: host:port with bracketed IPv6, transport prefix for Mw', async (t) => {
+  t.same(parseHostPort('127.0.0.1:0'), { host: '127.0.0.1', port: 0 });
+  t.same(parseHostPort('[fd00::2]:5060'), { host: 'fd00::2', port: 5060 });
+  t.equal(parseHostPort('fd00::2:5060'), undefined, 'bare IPv6 is ambiguous');
+  t.equal(parseHostPort(':80'), undefined);
+  t.equal(parseHostPort('host:65536'), undefined);
+  t.same(parseMwListen('tls:[::1]:5061'), { transport: 'tls', host: '::1', port: 5061 });
+  t.equal(parseMwListen('ws:1.2.3.4:80'), undefined, 'W2 transports are not Mw listening points');
+});
+
+t.test('CLI: epcscf --config FILE', async (t) => {
+  t.equal(configPathFromArgs(['--config', 'a.yaml']), 'a.yaml');
+  t.equal(configPathFromArgs(['--config=b.json']), 'b.json');
+  t.equal(configPathFromArgs(['-c', 'c.yaml']), 'c.yaml');
+  t.equal(configPathFromArgs([]), undefined);
+  t.throws(() => configPathFromArgs(['--config']), { code: 'EPC_ERR_CONFIG_INVALID' });
+  t.throws(() => configPathFromArgs(['--config', '--verbose']), { code: 'EPC_ERR_CONFIG_INVALID' });
+});
