@@ -45,7 +45,7 @@ export class UdpTransport extends TransportBase implements SipTransport {
         localAddress: local.address, localPort: local.port,
       };
       // RFC 3581: a malformed request is answered to the packet's source, the only address known.
-      this.receive(data, source, true, (bytes) => { socket.send(bytes, rinfo.port, rinfo.address); });
+      this.receive(data, source, true, (bytes) => { if (!this.#closed) socket.send(bytes, rinfo.port, rinfo.address); });
     });
     socket.on('error', (err) => {
       // Unconnected UDP sockets only see local errors here (ICMP is not reported); keep serving.
@@ -62,10 +62,12 @@ export class UdpTransport extends TransportBase implements SipTransport {
       throw new EpcError('EPC_ERR_SIP_TOO_LARGE', `SIP message of ${bytes.length} bytes does not fit a UDP datagram`);
     }
     await new Promise<void>((resolve, reject) => {
-      socket.send(bytes, target.port, socketHost(target.host), (err) => {
-        if (err) reject(transportError(`UDP send to ${target.host}:${target.port} failed: ${err.message}`, err));
-        else resolve();
-      });
+      const fail = (err: Error): void => reject(transportError(`UDP send to ${target.host}:${target.port} failed: ${err.message}`, err));
+      try {
+        socket.send(bytes, target.port, socketHost(target.host), (err) => { if (err) fail(err); else resolve(); });
+      } catch (err) {
+        fail(err as Error); // e.g. the socket closed meanwhile, or an invalid port
+      }
     });
     this.stats.messagesSent++;
   }
