@@ -29,3 +29,4 @@ export { splitList } from './grammar/list.js';
 export { quote, unquote } from './grammar/quoted.js';
 export { generateBranch, generateTag, generateCallId, BRANCH_MAGIC_COOKIE } from './ids.js';
 export { EpcError } from '../errors.js';
+export * from './auth/digest.js';

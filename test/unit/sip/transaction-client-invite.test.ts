@@ -4,7 +4,7 @@ import type { SipRequest, SipResponse } from '../../../core/sip/index.js';
 import { TransactionLayer, TransactionState, type ClientTransactionDelegate } from '../../../core/sip/transaction/index.js';
 import type { EpcError } from '../../../core/errors.js';
 import { FakeClock } from '../../support/fake-clock.js';
-import { RecordingSender, buildRequest, flush, layerUnderTest, respond, sourceFrom, tcpTarget, udpTarget } from './transaction-harness.js';
+import { RecordingSender, buildRequest, flush, layerUnderTest, respond, sourceFrom, tcpTarget, udpTarget } from '../../support/transaction-harness.js';
 
 /** A delegate that records every outcome. */
 function recorder(withTimeout = true): ClientTransactionDelegate & {

@@ -2,7 +2,7 @@ import t from 'tap';
 import type { SipResponse } from '../../../core/sip/index.js';
 import type { EpcError } from '../../../core/errors.js';
 import { TransactionState, type TransactionLayer } from '../../../core/sip/transaction/index.js';
-import { RecordingSender, buildRequest, flush, layerUnderTest, respond, sourceFrom, tcpTarget, udpTarget } from './transaction-harness.js';
+import { RecordingSender, buildRequest, flush, layerUnderTest, respond, sourceFrom, tcpTarget, udpTarget } from '../../support/transaction-harness.js';
 
 function recorder() {
   const r = {

@@ -7,7 +7,7 @@ import {
   type ServerTransaction,
 } from '../../../core/sip/transaction/index.js';
 import { FakeClock } from '../../support/fake-clock.js';
-import { PeeredNetwork, buildRequest, flush, layerUnderTest, respond, sourceFrom, udpTarget } from './transaction-harness.js';
+import { PeeredNetwork, buildRequest, flush, layerUnderTest, respond, sourceFrom, udpTarget } from '../../support/transaction-harness.js';
 
 function finalsRecorder() {
   const r = { finals: [] as SipResponse[], provisional: [] as SipResponse[],

@@ -5,7 +5,7 @@ import type { EpcError } from '../../../core/errors.js';
 import {
   ServerInviteTransaction, TransactionState, type ServerTransaction, type TransactionLayerOptions,
 } from '../../../core/sip/transaction/index.js';
-import { RecordingSender, buildRequest, flush, layerUnderTest, respond, sourceFrom } from './transaction-harness.js';
+import { RecordingSender, buildRequest, flush, layerUnderTest, respond, sourceFrom } from '../../support/transaction-harness.js';
 
 /** A layer whose TU records requests and stray ACKs; INVITE arrives from alice over `transport`. */
 function uas(options: Partial<TransactionLayerOptions> = {}) {

@@ -2,7 +2,7 @@ import t from 'tap';
 import type { SipRequest } from '../../../core/sip/index.js';
 import type { EpcError } from '../../../core/errors.js';
 import { ServerNonInviteTransaction, TransactionState, type ServerTransaction } from '../../../core/sip/transaction/index.js';
-import { RecordingSender, buildRequest, flush, layerUnderTest, respond, sourceFrom } from './transaction-harness.js';
+import { RecordingSender, buildRequest, flush, layerUnderTest, respond, sourceFrom } from '../../support/transaction-harness.js';
 
 function uas(timers?: { t1?: number }) {
   const seen: { request: SipRequest; tx: ServerTransaction }[] = [];
