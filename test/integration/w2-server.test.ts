@@ -4,6 +4,9 @@ import { dirname } from 'node:path';
 import { defineW2Plugin, W2_CONTRACT_VERSION } from '../../core/plugin/contract.js';
 import type { SessionCloseReason, W2Connection } from '../../core/plugin/session.js';
 import type { W2ObserverEvents } from '../../core/plugin/host.js';
+import { pino } from 'pino';
+import { loadConfigFile } from '../../core/config/index.js';
+import { createEpcscfServer } from '../../core/server/index.js';
 import { closeOf, connect, nextMessage, refusedStatus, startServer, waitFor } from '../unit/server/w2-harness.js';
 
 const repoRoot = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
@@ -50,16 +53,29 @@ t.test('examples/plugin-echo loaded by file path echoes text and binary frames o
   t.same([...binary.data], [0, 1, 2, 255]);
 });
 
+t.test('examples/plugin-echo/epcscf.yaml boots through loadConfigFile + createEpcscfServer (listen overridden by EPCSCF_W2_LISTEN)', async (t) => {
+  const config = await loadConfigFile(`${repoRoot}/examples/plugin-echo/epcscf.yaml`, { env: { EPCSCF_W2_LISTEN: '127.0.0.1:0' } });
+  const server = await createEpcscfServer(config, { logger: pino({ level: 'silent' }) });
+  t.teardown(() => server.close());
+  const { port } = await server.listen();
+  t.not(port, 8080);
+  const ws = await connect(t, `ws://127.0.0.1:${port}/echo`, 'echo');
+  ws.send('from the example config');
+  t.equal((await nextMessage(ws)).data.toString(), 'from the example config');
+});
+
 t.test('RFC 6455 §4.2.2: the server echoes the one subprotocol it selected from the offer', async (t) => {
   const a = recordingPlugin('a', '/sip', ['sip']);
   const b = recordingPlugin('b', '/sip', ['x-other']);
-  const { base } = await startServer(t, { plugins: [a.plugin, b.plugin] });
+  const { base, server } = await startServer(t, { plugins: [a.plugin, b.plugin] });
   const ws = await connect(t, `${base}/sip`, ['foo', 'sip']);
   t.equal(ws.protocol, 'sip', 'not the first offered token (ws default) but the one served');
   t.equal(a.connections[0]?.subprotocol, 'sip');
   const other = await connect(t, `${base}/sip`, ['x-other']);
   t.equal(other.protocol, 'x-other', 'same path, other subprotocol → the other plugin');
   t.equal(b.connections.length, 1);
+  const sessions = server.w2.sessions();
+  t.same(sessions.map((s) => [s.plugin, s.subprotocol, s.description]).sort(), [['a', 'sip', { subprotocol: 'sip' }], ['b', 'x-other', { subprotocol: 'x-other' }]], 'admin view: describe() of each session');
 });
 
 t.test('R-WS-3: an upgrade that offers no served subprotocol is refused with 400, no upgrade', async (t) => {
