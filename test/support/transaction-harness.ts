@@ -3,11 +3,11 @@
  * what was sent and when, message builders, and a peered fake network that wires two layers
  * back to back through the real serializer and parser.
  */
-import { createRequest, createResponse, generateBranch, parseMessage, serializeMessage } from '../../../core/sip/index.js';
-import type { SipMessage, SipRequest, SipResponse } from '../../../core/sip/index.js';
-import type { SipSender, SipSource, SipTarget, TransportProtocol } from '../../../core/sip/transport/types.js';
-import { TransactionLayer, type TransactionLayerOptions } from '../../../core/sip/transaction/index.js';
-import { FakeClock } from '../../support/fake-clock.js';
+import { createRequest, createResponse, generateBranch, parseMessage, serializeMessage } from '../../core/sip/index.js';
+import type { SipMessage, SipRequest, SipResponse } from '../../core/sip/index.js';
+import type { SipSender, SipSource, SipTarget, TransportProtocol } from '../../core/sip/transport/types.js';
+import { TransactionLayer, type TransactionLayerOptions } from '../../core/sip/transaction/index.js';
+import { FakeClock } from './fake-clock.js';
 
 export interface SentRecord {
   readonly message: SipMessage;
