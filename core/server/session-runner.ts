@@ -27,6 +27,9 @@ export interface SessionRunnerInit {
   readonly onEnded: (runner: W2SessionRunner, reason: SessionCloseReason) => void;
 }
 
+const PAUSE_AT = 64;
+const RESUME_AT = 16;
+
 /** What happens on the wire when the session ends for a local reason. */
 type WireAction = 'close' | 'terminate' | 'none';
 
@@ -40,6 +43,8 @@ export class W2SessionRunner implements KeepaliveTarget {
   #chain: Promise<void> = Promise.resolve();
   #closeReason: SessionCloseReason | undefined;
   #ended: Promise<void> | undefined;
+  /** Frames received but not yet handled; past a high-water mark the socket stops reading. */
+  #pending = 0;
 
   constructor(init: SessionRunnerInit) {
     this.#init = init;
@@ -122,7 +127,11 @@ export class W2SessionRunner implements KeepaliveTarget {
       return;
     }
     const frame: W2Frame = isBinary ? bytes : bytes.toString('utf8');
-    this.#chain = this.#chain.then(() => this.#deliver(frame));
+    // Backpressure: a client faster than its plugin is slowed down by TCP, not buffered here.
+    if (++this.#pending === PAUSE_AT) this.#socket.pause();
+    this.#chain = this.#chain.then(() => this.#deliver(frame)).finally(() => {
+      if (--this.#pending === RESUME_AT && this.#closeReason === undefined) this.#socket.resume();
+    });
   }
 
   async #deliver(frame: W2Frame): Promise<void> {

@@ -162,8 +162,8 @@ export async function createW2Server(options: W2ServerOptions): Promise<W2Server
           onEnded,
         });
         runners.add(runner);
-        runner.start();
         observer.emit('sessionopen', { connectionId: runner.connection.id, plugin: runner.pluginName, subprotocol: choice.subprotocol, path });
+        runner.start();
       },
     });
   }

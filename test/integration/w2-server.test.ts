@@ -232,3 +232,33 @@ t.test('R-WS-10: an idle client is pinged; one that never answers the ping is dr
   t.equal(polite.readyState, polite.OPEN, 'a client that answers pings stays');
   t.equal(a.closes[0]?.[0]?.cause, 'keepalive');
 });
+
+t.test('contract: frames reach onFrame one at a time and in order, even when the client outpaces the plugin', async (t) => {
+  const received: string[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const slow = defineW2Plugin({
+    meta: { name: 'slow', version: '1.0.0', contract: W2_CONTRACT_VERSION },
+    bindings: [{ path: '/slow', subprotocols: ['slow'] }],
+    openSession: async (conn) => {
+      await new Promise((r) => setTimeout(r, 20)); // frames arriving before the session exists wait for it
+      return {
+        onFrame: async (frame) => {
+          maxInFlight = Math.max(maxInFlight, ++inFlight);
+          await new Promise((r) => setImmediate(r));
+          received.push(String(frame));
+          inFlight--;
+          if (received.length === 200) await conn.send('done');
+        },
+        onClose: () => {},
+      };
+    },
+  });
+  const { base } = await startServer(t, { plugins: [slow] });
+  const ws = await connect(t, `${base}/slow`, 'slow');
+  const done = nextMessage(ws);
+  for (let i = 0; i < 200; i++) ws.send(`f${i}`);
+  t.equal((await done).data.toString(), 'done');
+  t.equal(maxInFlight, 1);
+  t.same(received, Array.from({ length: 200 }, (_, i) => `f${i}`));
+});
