@@ -3,7 +3,7 @@ export { W2_CONTRACT_VERSION, defineW2Plugin } from './contract.js';
 export type { JsonSchema, W2Binding, W2Plugin, W2PluginMeta } from './contract.js';
 export type { SessionCloseCause, SessionCloseReason, W2Connection, W2Frame, W2Session } from './session.js';
 export type {
-  W2Host, W2IncomingSipRequest, W2Observer, W2ObserverEvents, W2RequestDelegate, W2ResponseOptions, W2SipApi,
+  W2Host, W2Observer, W2ObserverEvents, W2SipApi, W2SipCore,
 } from './host.js';
 export { loadPlugins } from './loader.js';
 export type { LoadPluginsOptions, LoadedPlugin, LoadedPlugins, PluginReference, W2Route } from './loader.js';

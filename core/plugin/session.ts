@@ -2,7 +2,7 @@
  * Per-connection half of the W2 plugin contract: what the core gives a plugin for one
  * WebSocket client (W2Connection) and what the plugin gives back (W2Session).
  */
-import type { W2IncomingSipRequest } from './host.js';
+import type { SipRequest, SipResponse } from '../sip/model/message.js';
 
 /** One WebSocket message: text frames arrive as string, binary frames as Uint8Array. */
 export type W2Frame = string | Uint8Array;
@@ -62,10 +62,14 @@ export interface W2Session {
    */
   onClose(reason: SessionCloseReason): void | Promise<void>;
   /**
-   * A request from the IMS side addressed to this session's client (terminating INVITE,
-   * MESSAGE, NOTIFY...). Optional: without it the core answers such requests itself.
+   * A SIP request for this session's client (terminating INVITE, MESSAGE, NOTIFY, in-dialog
+   * BYE...), already through the P-CSCF procedures. The plugin conveys it in its protocol and
+   * hands the client's answer back with `host.sip.fromClient`. Optional: a session without it
+   * is not reachable, and the core answers such requests with 480 (R-TERM-1).
    */
-  onSipRequest?(request: W2IncomingSipRequest): void | Promise<void>;
+  onSipRequest?(request: SipRequest): void | Promise<void>;
+  /** A SIP response to a request this session's client sent through `host.sip.fromClient`. */
+  onSipResponse?(response: SipResponse): void | Promise<void>;
   /** A JSON-safe snapshot for the admin API (mediasoup dump(), Janus query_session). */
   describe?(): Record<string, unknown>;
 }

@@ -1,11 +1,12 @@
 import { EpcError } from '../errors.js';
-import type { W2SipApi } from './host.js';
+import type { W2SipCore } from './host.js';
 
 /**
  * The `host.sip` plugins get while no SIP core is attached (W2-only tests, the echo example):
  * every call rejects with EPC_ERR_INVALID_STATE rather than pretending to have sent anything.
  */
-export const unattachedSipApi: W2SipApi = {
+export const unattachedSipApi: W2SipCore = {
   fromClient: () => Promise.reject(new EpcError('EPC_ERR_INVALID_STATE', 'no SIP core is attached to this W2 server')),
-  request: () => Promise.reject(new EpcError('EPC_ERR_INVALID_STATE', 'no SIP core is attached to this W2 server')),
+  sessionOpened: () => undefined,
+  sessionClosed: () => undefined,
 };

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { EpcError } from '../errors.js';
 import type { EpcscfConfig } from '../config/config-types.js';
 import type { BuiltinPluginRegistry } from '../plugin/builtin-plugins.js';
-import type { W2Observer, W2ObserverEvents, W2SipApi } from '../plugin/host.js';
+import type { W2Observer, W2ObserverEvents, W2SipCore } from '../plugin/host.js';
 import { loadPlugins } from '../plugin/loader.js';
 import type { LoadedPlugins } from '../plugin/loader.js';
 import { unattachedSipApi } from '../plugin/unattached-sip-api.js';
@@ -22,7 +22,7 @@ export interface EpcscfServerOptions {
   /** Built-in plugin table (defaults to BUILTIN_PLUGINS); tests and embedders extend it. */
   readonly builtins?: BuiltinPluginRegistry;
   /** The SIP core plugins act through; without it `host.sip` rejects every call. */
-  readonly sip?: W2SipApi;
+  readonly sip?: W2SipCore;
   /** Defaults to a pino logger at `config.log.level`. */
   readonly logger?: Logger;
   readonly observer?: W2Observer;
@@ -63,6 +63,7 @@ export async function createEpcscfServer(config: EpcscfConfig, options: EpcscfSe
       ...(tls ? { tls } : {}),
       maxFrameBytes: config.w2.maxFrameBytes,
       pingIntervalMs: config.w2.pingIntervalMs,
+      ...(options.sip ? { sip: options.sip } : {}),
       ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}),
     });
   } catch (error) {

@@ -25,6 +25,8 @@ export interface SessionRunnerInit {
   readonly closeWaitMs: number;
   readonly onFault: (runner: W2SessionRunner, hook: string, error: unknown) => void;
   readonly onEnded: (runner: W2SessionRunner, reason: SessionCloseReason) => void;
+  /** The session object is ready (after openSession and its shape check). */
+  readonly onOpened?: (runner: W2SessionRunner, session: W2Session) => void;
 }
 
 const PAUSE_AT = 64;
@@ -87,6 +89,7 @@ export class W2SessionRunner implements KeepaliveTarget {
       try {
         const session = await plugin.plugin.openSession(this.connection, plugin.host);
         this.#session = validateSessionShape(session, plugin.name);
+        this.#init.onOpened?.(this, this.#session);
       } catch (error) {
         this.#fault('openSession', error);
       }

@@ -17,7 +17,8 @@ import fastifyWebsocket from '@fastify/websocket';
 import type { Logger } from 'pino';
 import type { W2Observer } from '../plugin/host.js';
 import type { W2Route } from '../plugin/loader.js';
-import type { SessionCloseReason } from '../plugin/session.js';
+import type { SessionCloseReason, W2Session } from '../plugin/session.js';
+import type { W2SipCore } from '../plugin/host.js';
 import { KeepaliveMonitor } from './keepalive.js';
 import { isOriginAllowed } from './origin-policy.js';
 import { W2SessionRunner } from './session-runner.js';
@@ -38,6 +39,8 @@ export interface W2ServerOptions {
   readonly shutdownGraceMs?: number;
   /** How long onClose waits for a hung in-flight plugin hook. */
   readonly closeWaitMs?: number;
+  /** The SIP core told about sessions opening and ending (it delivers SIP and cleans up). */
+  readonly sip?: W2SipCore;
 }
 
 export interface W2SessionInfo {
@@ -111,8 +114,15 @@ export async function createW2Server(options: W2ServerOptions): Promise<W2Server
     runner.route.plugin.host.log.error({ err: error, connectionId: runner.connection.id, hook }, 'plugin fault: closing the session with 1011');
     observer.emit('pluginerror', { connectionId: runner.connection.id, plugin, hook, error });
   };
+  const onOpened = (runner: W2SessionRunner, session: W2Session): void => {
+    options.sip?.sessionOpened(runner.connection, session);
+  };
   const onEnded = (runner: W2SessionRunner, reason: SessionCloseReason): void => {
     runners.delete(runner);
+    // The core releases what the session owned in SIP (flows, dialogs: R-ORIG-9, R-REG-25).
+    void Promise.resolve(options.sip?.sessionClosed(runner.connection.id, reason)).catch((error: unknown) => {
+      logger.error({ err: error, connectionId: runner.connection.id }, 'SIP cleanup after session close failed');
+    });
     observer.emit('sessionclose', { connectionId: runner.connection.id, plugin: runner.pluginName, reason });
   };
 
@@ -159,6 +169,7 @@ export async function createW2Server(options: W2ServerOptions): Promise<W2Server
           keepalive,
           closeWaitMs: options.closeWaitMs ?? 5_000,
           onFault,
+          onOpened,
           onEnded,
         });
         runners.add(runner);

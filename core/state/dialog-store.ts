@@ -1,0 +1,69 @@
+/**
+ * Dialogs that cross the P-CSCF (R-ORIG-9): enough to check mid-dialog requests (R-ORIG-10) and
+ * to release a session with BYE toward the IMS when the W2 connection dies.
+ */
+export interface DialogRecord {
+  /** `${callId} ${wicTag}`: the WIC's side of the dialog identifies it for the WIC's flow. */
+  readonly id: string;
+  readonly callId: string;
+  /** The tag of the WIC's side (From tag when it called, To tag when it was called). */
+  readonly wicTag: string;
+  readonly remoteTag?: string;
+  readonly flowKey: string;
+  readonly direction: 'originating' | 'terminating';
+  readonly method: string;
+  readonly state: 'early' | 'confirmed';
+  /** The WIC's name-addr (its From or To header value, without tag parameter handling). */
+  readonly wicNameAddr: string;
+  readonly remoteNameAddr: string;
+  /** Where a request to the remote party goes: its Contact URI (RFC 3261 §12.1). */
+  readonly remoteTarget: string;
+  /** Route values toward the remote party on Mw, our own entries excluded, in sending order. */
+  readonly routeSetTowardIms: readonly string[];
+  /** Highest CSeq number the WIC used in this dialog. */
+  readonly wicCseq: number;
+  readonly icid?: string;
+  readonly createdAt: number;
+}
+
+export interface DialogStore {
+  put(dialog: DialogRecord): Promise<void>;
+  get(id: string): Promise<DialogRecord | undefined>;
+  /** Dialogs with this Call-ID (any tags). */
+  byCallId(callId: string): Promise<DialogRecord[]>;
+  byFlow(flowKey: string): Promise<DialogRecord[]>;
+  remove(id: string): Promise<void>;
+  all(): Promise<DialogRecord[]>;
+}
+
+export class MemoryDialogStore implements DialogStore {
+  readonly #byId = new Map<string, DialogRecord>();
+
+  async put(dialog: DialogRecord): Promise<void> {
+    this.#byId.set(dialog.id, dialog);
+  }
+
+  async get(id: string): Promise<DialogRecord | undefined> {
+    return this.#byId.get(id);
+  }
+
+  async byCallId(callId: string): Promise<DialogRecord[]> {
+    return [...this.#byId.values()].filter((d) => d.callId === callId);
+  }
+
+  async byFlow(flowKey: string): Promise<DialogRecord[]> {
+    return [...this.#byId.values()].filter((d) => d.flowKey === flowKey);
+  }
+
+  async remove(id: string): Promise<void> {
+    this.#byId.delete(id);
+  }
+
+  async all(): Promise<DialogRecord[]> {
+    return [...this.#byId.values()];
+  }
+}
+
+export function dialogId(callId: string, wicTag: string): string {
+  return `${callId} ${wicTag}`;
+}

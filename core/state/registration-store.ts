@@ -1,0 +1,87 @@
+/**
+ * Registrations the P-CSCF keeps (R-REG-17): per W2 flow and AOR, the stored Service-Route,
+ * P-Associated-URI set, contact and expiry. The interface is asynchronous so that a Redis store
+ * (clustered deployments) can replace the in-memory one without touching the procedures.
+ */
+export interface RegistrationBinding {
+  /** `${flowKey} ${aor}`. */
+  readonly id: string;
+  /** Canonical AOR of the To header, e.g. `sip:alice@ims.test`. */
+  readonly aor: string;
+  /** The flow (W2 connection) the registration was made over, as `FlowKey.of()` writes it. */
+  readonly flowKey: string;
+  /** The registered Contact value as the client sent it. */
+  readonly contact: string;
+  /** The Contact URI (for looking a binding up by the Request-URI of a terminating request). */
+  readonly contactUri: string;
+  readonly instanceId?: string;
+  readonly regId?: number;
+  /** The client asked for RFC 5626 outbound (reg-id + instance): dead flow → 430, else 480. */
+  readonly outbound: boolean;
+  /** Service-Route values from the 200 OK, in order (RFC 3608). */
+  readonly serviceRoute: readonly string[];
+  /** P-Associated-URI URIs, first = default public identity (RFC 7315 §4.1). */
+  readonly associatedUris: readonly string[];
+  /** Epoch ms. */
+  readonly expiresAt: number;
+  /** Who sent the REGISTER: the client itself (sip-ws) or epcscf's virtual UE (non-SIP plugins). */
+  readonly registeredBy: 'client' | 'epcscf';
+}
+
+export interface RegistrationStore {
+  put(binding: RegistrationBinding): Promise<void>;
+  remove(id: string): Promise<void>;
+  /** Live (unexpired) bindings of one flow. */
+  byFlow(flowKey: string): Promise<RegistrationBinding[]>;
+  /** Live bindings whose contact URI is `contactUri`. */
+  byContactUri(contactUri: string): Promise<RegistrationBinding[]>;
+  /** Every live binding (admin views). */
+  all(): Promise<RegistrationBinding[]>;
+  /** Drops every binding of a flow (the flow died). Returns what was dropped. */
+  removeFlow(flowKey: string): Promise<RegistrationBinding[]>;
+}
+
+export class MemoryRegistrationStore implements RegistrationStore {
+  readonly #byId = new Map<string, RegistrationBinding>();
+  readonly #now: () => number;
+
+  constructor(options: { now?: () => number } = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  async put(binding: RegistrationBinding): Promise<void> {
+    this.#byId.set(binding.id, binding);
+  }
+
+  async remove(id: string): Promise<void> {
+    this.#byId.delete(id);
+  }
+
+  async byFlow(flowKey: string): Promise<RegistrationBinding[]> {
+    return this.#live().filter((b) => b.flowKey === flowKey);
+  }
+
+  async byContactUri(contactUri: string): Promise<RegistrationBinding[]> {
+    return this.#live().filter((b) => b.contactUri === contactUri);
+  }
+
+  async all(): Promise<RegistrationBinding[]> {
+    return this.#live();
+  }
+
+  async removeFlow(flowKey: string): Promise<RegistrationBinding[]> {
+    const gone = [...this.#byId.values()].filter((b) => b.flowKey === flowKey);
+    for (const b of gone) this.#byId.delete(b.id);
+    return gone;
+  }
+
+  #live(): RegistrationBinding[] {
+    const now = this.#now();
+    const out: RegistrationBinding[] = [];
+    for (const [id, b] of this.#byId) {
+      if (b.expiresAt <= now) this.#byId.delete(id);
+      else out.push(b);
+    }
+    return out;
+  }
+}
