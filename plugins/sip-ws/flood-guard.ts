@@ -1,0 +1,34 @@
+/**
+ * Per-session flood control: a token bucket. A client may send `burst` messages at once and
+ * `ratePerSecond` on average; the first message beyond that means the session is cut off
+ * (the issue: "flooding clients are cut off without affecting others").
+ */
+export interface FloodLimits {
+  readonly ratePerSecond: number;
+  readonly burst: number;
+}
+
+export class FloodGuard {
+  readonly #limits: FloodLimits;
+  readonly #now: () => number;
+  #tokens: number;
+  #refilledAt: number;
+
+  constructor(limits: FloodLimits, now: () => number = Date.now) {
+    this.#limits = limits;
+    this.#now = now;
+    this.#tokens = limits.burst;
+    this.#refilledAt = now();
+  }
+
+  /** Takes one token; false when the bucket is empty (the client exceeds its limits). */
+  take(): boolean {
+    const now = this.#now();
+    const elapsedMs = Math.max(0, now - this.#refilledAt);
+    this.#refilledAt = now;
+    this.#tokens = Math.min(this.#limits.burst, this.#tokens + (elapsedMs * this.#limits.ratePerSecond) / 1000);
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+}
