@@ -1,0 +1,96 @@
+import {
+  callId, cseq, contacts, createRequest, formatUri, from, getHeader, getHeaders, nameAddrList, tagOf, to,
+  type ContactBinding, type SipRequest, type SipResponse,
+} from '../sip/index.js';
+import { dialogId, type DialogRecord } from '../state/dialog-store.js';
+import type { PcscfContext } from './context.js';
+import type { W2Flow } from './w2-flows.js';
+
+/** Methods whose 1xx/2xx create a dialog (RFC 3261 §12, RFC 6665 §4.1.2.4, RFC 3515). */
+export const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
+
+function remoteTargetOf(contactsOf: ReturnType<typeof contacts>): string | undefined {
+  const c = contactsOf.find((x): x is ContactBinding => !('star' in x && x.star));
+  return c ? formatUri(c.uri) : undefined;
+}
+
+/**
+ * R-ORIG-9: a 1xx/2xx with a To tag for a WIC's dialog-creating request: remember the dialog
+ * (its IMS-side route set, remote target, tags) so mid-dialog requests can be checked
+ * (R-ORIG-10) and the session released if the W2 connection dies.
+ */
+export async function recordOriginatingDialog(request: SipRequest, response: SipResponse, flow: W2Flow, ctx: PcscfContext): Promise<void> {
+  if (!DIALOG_CREATING.has(request.method) || response.status < 101 || response.status >= 300) return;
+  const remoteTag = tagOf(to(response));
+  const wicTag = tagOf(from(request));
+  if (remoteTag === undefined || wicTag === undefined) return;
+  const ownOrNot = nameAddrList(response, 'Record-Route');
+  // The UAC's route set is the Record-Route list reversed (RFC 3261 §12.1.2); ours are dropped.
+  const routeSet = ownOrNot.filter((na) => !ctx.uris.isOwn(na.uri)).reverse();
+  const rrValues = getHeaders(response, 'Record-Route').filter((_v, i) => !ctx.uris.isOwn(ownOrNot[i]!.uri)).reverse();
+  const id = dialogId(callId(request), wicTag);
+  const previous = await ctx.dialogs.get(id);
+  await ctx.dialogs.put({
+    id, callId: callId(request), wicTag, remoteTag, flowKey: flow.key, direction: 'originating', method: request.method,
+    state: response.status >= 200 ? 'confirmed' : 'early',
+    wicNameAddr: getHeader(request, 'From') ?? '', remoteNameAddr: getHeader(response, 'To') ?? '',
+    remoteTarget: remoteTargetOf(contacts(response)) ?? formatUri(request.uri),
+    routeSetTowardIms: routeSet.length === rrValues.length ? rrValues : [], wicCseq: Math.max(cseq(request).seq, previous?.wicCseq ?? 0),
+    createdAt: previous?.createdAt ?? ctx.now(),
+  });
+}
+
+/**
+ * R-ORIG-9 for terminating dialogs: the WIC answered a request from the IMS. `request` is the
+ * request as it arrived from the IMS (before our Record-Route), whose Record-Route list is the
+ * route set toward the caller in sending order (RFC 3261 §12.1.1).
+ */
+export async function recordTerminatingDialog(request: SipRequest, response: SipResponse, flow: W2Flow, ctx: PcscfContext): Promise<void> {
+  if (!DIALOG_CREATING.has(request.method) || response.status < 101 || response.status >= 300) return;
+  const wicTag = tagOf(to(response));
+  const remoteTag = tagOf(from(request));
+  if (wicTag === undefined) return;
+  const id = dialogId(callId(request), wicTag);
+  const previous = await ctx.dialogs.get(id);
+  await ctx.dialogs.put({
+    id, callId: callId(request), wicTag, flowKey: flow.key, direction: 'terminating', method: request.method,
+    state: response.status >= 200 ? 'confirmed' : 'early',
+    wicNameAddr: getHeader(response, 'To') ?? '', remoteNameAddr: getHeader(request, 'From') ?? '',
+    remoteTarget: remoteTargetOf(contacts(request)) ?? '', routeSetTowardIms: getHeaders(request, 'Record-Route'),
+    wicCseq: previous?.wicCseq ?? 0, createdAt: previous?.createdAt ?? ctx.now(),
+    ...(remoteTag !== undefined ? { remoteTag } : {}),
+  });
+}
+
+/** Drops dialogs a failed or ended transaction leaves behind (non-2xx final to INVITE, 2xx to BYE). */
+export async function forgetDialog(callIdValue: string, wicTag: string | undefined, ctx: PcscfContext): Promise<void> {
+  if (wicTag !== undefined) await ctx.dialogs.remove(dialogId(callIdValue, wicTag));
+}
+
+/**
+ * The BYE the P-CSCF sends toward the IMS on the WIC's behalf when the W2 connection died
+ * (R-ORIG-9, TS 24.229 §5.2.8): the WIC's From/tag, the next CSeq, the stored route set, a
+ * Reason header saying why. The caller adds Via and sends it.
+ */
+export function releaseRequest(dialog: DialogRecord, assertedIdentity: string | undefined): SipRequest {
+  const routes = dialog.routeSetTowardIms;
+  const headers: [string, string][] = [
+    ['Max-Forwards', '70'], ['From', dialog.wicNameAddr], ['To', dialog.remoteNameAddr], ['Call-ID', dialog.callId],
+    ['CSeq', `${dialog.wicCseq + 1} BYE`], ['Reason', 'SIP;cause=480;text="W2 connection closed"'],
+  ];
+  for (const r of routes) headers.push(['Route', r]);
+  if (assertedIdentity) headers.push(['P-Asserted-Identity', assertedIdentity]);
+  return createRequest({ method: 'BYE', uri: dialog.remoteTarget, headers });
+}
+
+/** The WIC's CSeq on a mid-dialog request, to keep `wicCseq` current. */
+export async function noteWicCseq(request: SipRequest, ctx: PcscfContext): Promise<DialogRecord | undefined> {
+  const tag = tagOf(from(request));
+  if (tag === undefined) return undefined;
+  const id = dialogId(callId(request), tag);
+  const dialog = await ctx.dialogs.get(id);
+  if (dialog && cseq(request).seq > dialog.wicCseq && request.method !== 'ACK' && request.method !== 'CANCEL') {
+    await ctx.dialogs.put({ ...dialog, wicCseq: cseq(request).seq });
+  }
+  return dialog;
+}

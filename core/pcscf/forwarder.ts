@@ -1,0 +1,184 @@
+import type { Logger } from 'pino';
+import {
+  addHeader, createResponse, generateBranch, getHeaders, maxForwards, setHeader,
+  type SipMessage, type SipRequest, type SipResponse,
+} from '../sip/index.js';
+import {
+  createCancel, type ClientTransaction, type ServerTransaction, type TransactionLayer,
+} from '../sip/transaction/index.js';
+import type { SipTarget } from '../sip/transport/types.js';
+
+export type Side = 'mw' | 'w2';
+
+export interface Forwarding {
+  /** The server transaction of the inbound request (on the other side than `toward`). */
+  readonly serverTx: ServerTransaction;
+  readonly toward: Side;
+  /** The request as it should leave, except our Via and the decremented Max-Forwards. */
+  readonly request: SipRequest;
+  /** Next-hop addresses to try in order (RFC 3263 §4.3 failover on 503, timeout, transport error). */
+  readonly targets: readonly SipTarget[];
+  /** Procedure hook: may rewrite each response (or act on it) before it is relayed. */
+  readonly onResponse?: (response: SipResponse) => SipResponse | Promise<SipResponse>;
+  /** What to answer when every target failed without a response of its own (default 408/503 from the tx). */
+  readonly failureStatus?: number;
+}
+
+interface Context {
+  readonly forwarding: Forwarding;
+  target: number;
+  client: ClientTransaction | undefined;
+  /** A 1xx arrived (RFC 3261 §9.1: CANCEL only after a provisional). */
+  provisional: boolean;
+  cancelRequested: boolean;
+  finalRelayed: boolean;
+  /** Responses are relayed in order even when hooks are asynchronous. */
+  chain: Promise<void>;
+}
+
+export interface ForwarderOptions {
+  readonly layers: Readonly<Record<Side, TransactionLayer>>;
+  /** Our Via value (with `branch`) for a request leaving on `side` toward `target`. */
+  readonly via: (side: Side, target: SipTarget, branch: string) => string;
+  readonly log: Logger;
+}
+
+/**
+ * The stateful part of the proxy (RFC 3261 §16.6-16.10): one client transaction per inbound
+ * server transaction, responses relayed back with our Via removed, CANCEL propagated, and
+ * RFC 3263 failover across next-hop targets.
+ */
+export class Forwarder {
+  readonly #options: ForwarderOptions;
+  readonly #contexts = new Map<ServerTransaction, Context>();
+
+  constructor(options: ForwarderOptions) {
+    this.#options = options;
+  }
+
+  get pending(): number {
+    return this.#contexts.size;
+  }
+
+  forward(forwarding: Forwarding): void {
+    const context: Context = { forwarding, target: 0, client: undefined, provisional: false, cancelRequested: false, finalRelayed: false, chain: Promise.resolve() };
+    this.#contexts.set(forwarding.serverTx, context);
+    this.#attempt(context);
+  }
+
+  /**
+   * A CANCEL matched `inviteTx` (RFC 3261 §16.10): cancel the branch we forwarded. Returns
+   * false when there is nothing pending (the caller answers 481 or lets the final go).
+   */
+  cancel(inviteTx: ServerTransaction): boolean {
+    const context = this.#contexts.get(inviteTx);
+    if (context === undefined || context.finalRelayed) return false;
+    context.cancelRequested = true;
+    if (context.provisional) this.#sendCancel(context);
+    return true;
+  }
+
+  /** Cancels every pending INVITE forwarded for a dead flow (R-ORIG-9). */
+  cancelWhere(predicate: (serverTx: ServerTransaction) => boolean): void {
+    for (const [serverTx] of this.#contexts) if (predicate(serverTx)) this.cancel(serverTx);
+  }
+
+  #attempt(context: Context): void {
+    const { forwarding } = context;
+    const target = forwarding.targets[context.target];
+    if (target === undefined) {
+      this.#relay(context, createResponse(forwarding.serverTx.request, forwarding.failureStatus ?? 503, undefined, {}));
+      return;
+    }
+    const branch = generateBranch();
+    const request = prepare(forwarding.request, this.#options.via(forwarding.toward, target, branch));
+    try {
+      context.client = this.#options.layers[forwarding.toward].sendRequest(request, target, {
+        onProvisional: (response) => {
+          context.provisional = true;
+          if (context.cancelRequested) this.#sendCancel(context);
+          // RFC 3261 §16.7 step 5: a 100 is hop-by-hop; never forwarded.
+          if (response.status > 100) this.#relay(context, response);
+        },
+        onFinal: (response) => {
+          const failover = (response.status === 503 || response.status === 408) && !context.provisional && !context.cancelRequested;
+          if (failover && context.target + 1 < forwarding.targets.length) {
+            this.#options.log.info({ target, status: response.status }, 'next hop failed; trying the next target (RFC 3263 §4.3)');
+            context.target++;
+            this.#attempt(context);
+            return;
+          }
+          this.#relay(context, response);
+        },
+      });
+    } catch (error) {
+      this.#options.log.error({ err: error }, 'could not start the client transaction');
+      this.#relay(context, createResponse(forwarding.serverTx.request, 500, 'Server Internal Error'));
+    }
+  }
+
+  #sendCancel(context: Context): void {
+    const client = context.client;
+    if (client === undefined || client.request.method !== 'INVITE') return;
+    const cancel = createCancel(client.request);
+    const target = context.forwarding.targets[context.target] as SipTarget;
+    try {
+      this.#options.layers[context.forwarding.toward].sendRequest(cancel, target, { onFinal: () => undefined });
+    } catch (error) {
+      this.#options.log.warn({ err: error }, 'could not send CANCEL');
+    }
+  }
+
+  #relay(context: Context, response: SipResponse): void {
+    const { forwarding } = context;
+    const isFinal = response.status >= 200;
+    // After a final non-2xx nothing else is relayed; 2xx may repeat (RFC 6026 forked 2xx).
+    if (context.finalRelayed && (!isFinal || response.status >= 300)) return;
+    if (isFinal) {
+      context.finalRelayed = true;
+      // Keep the context while 2xx retransmissions may still arrive for an INVITE (RFC 6026 §7.1).
+      if (forwarding.serverTx.request.method !== 'INVITE' || response.status >= 300) this.#contexts.delete(forwarding.serverTx);
+      else setTimeout(() => this.#contexts.delete(forwarding.serverTx), 32_000).unref();
+    }
+    const stripped = popVia(response);
+    context.chain = context.chain.then(async () => {
+      let out = stripped;
+      try {
+        if (forwarding.onResponse) out = await forwarding.onResponse(stripped);
+      } catch (error) {
+        this.#options.log.error({ err: error }, 'response procedure failed; relaying the response unchanged');
+      }
+      forwarding.serverTx.respond(out);
+    });
+  }
+}
+
+/** RFC 3261 §16.6 steps 3 and 8: decrement Max-Forwards (70 when absent) and push our Via. */
+function prepare(request: SipRequest, via: string): SipRequest {
+  const mf = maxForwards(request);
+  const withMf = setHeader(request, 'Max-Forwards', String(mf === undefined ? 70 : mf - 1));
+  return addHeader(withMf, 'Via', via, { first: true });
+}
+
+/** RFC 3261 §16.7 step 3: remove the topmost Via value (which is ours). */
+export function popVia<M extends SipMessage>(msg: M): M {
+  const index = msg.headers.findIndex((h) => h.name === 'Via');
+  if (index < 0) return msg;
+  const values = getHeaders({ ...msg, headers: [msg.headers[index]!] } as M, 'Via');
+  const headers = [...msg.headers];
+  if (values.length <= 1) headers.splice(index, 1);
+  else headers[index] = { name: 'Via', value: values.slice(1).join(', ') };
+  return { ...msg, headers };
+}
+
+/** RFC 3261 §16.12: remove the first Route value. */
+export function popRoute<M extends SipMessage>(msg: M): M {
+  const index = msg.headers.findIndex((h) => h.name === 'Route');
+  if (index < 0) return msg;
+  const values = getHeaders({ ...msg, headers: [msg.headers[index]!] } as M, 'Route');
+  const headers = [...msg.headers];
+  if (values.length <= 1) headers.splice(index, 1);
+  else headers[index] = { name: 'Route', value: values.slice(1).join(', ') };
+  return { ...msg, headers };
+}
+

@@ -1,0 +1,93 @@
+import { formatUri, getParam, type NameAddr, type SipUri, type Uri } from '../sip/index.js';
+import type { FlowRef, FlowTokenCodec } from './flow-token.js';
+
+/** One address the P-CSCF is reachable on (a Mw listener or the W2 server). */
+export interface OwnAddress {
+  readonly transport: 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
+  /** As written in URIs (IPv6 in brackets). */
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * The URIs the P-CSCF writes about itself and recognises in Route headers: Path (R-REG-11,
+ * RFC 3327), the double Record-Route (R-SIPWS-12, RFC 7118 §8.2), and our Via sent-by.
+ * Flow tokens ride in the user part (RFC 5626 §5.2) of Path and of the W2-side Record-Route.
+ */
+export class OwnUris {
+  readonly #mw: readonly OwnAddress[];
+  readonly #w2: OwnAddress;
+  readonly #tokens: FlowTokenCodec;
+
+  constructor(mw: readonly OwnAddress[], w2: OwnAddress, tokens: FlowTokenCodec) {
+    this.#mw = mw;
+    this.#w2 = w2;
+    this.#tokens = tokens;
+  }
+
+  get w2(): OwnAddress {
+    return this.#w2;
+  }
+
+  mwAddress(transport: string): OwnAddress {
+    return this.#mw.find((a) => a.transport === transport) ?? (this.#mw[0] as OwnAddress);
+  }
+
+  /** `<sip:TOKEN@mw-host:port;lr[;ob]>` (RFC 5626 §5.1: `ob` only for an outbound registration). */
+  path(flow: FlowRef, outbound: boolean, transport = 'udp'): string {
+    const a = this.mwAddress(transport);
+    return `<sip:${this.#tokens.encode(flow)}@${a.host}:${a.port}${transportParam(a.transport)};lr${outbound ? ';ob' : ''}>`;
+  }
+
+  /** Our Mw-side Record-Route entry (no flow data: R-ORIG-3). */
+  mwRecordRoute(transport = 'udp'): string {
+    const a = this.mwAddress(transport);
+    return `<sip:${a.host}:${a.port}${transportParam(a.transport)};lr>`;
+  }
+
+  /** Our W2-side Record-Route entry, carrying the flow token (RFC 7118 §8.2, erratum 5937: transport=ws). */
+  w2RecordRoute(flow: FlowRef): string {
+    return `<sip:${this.#tokens.encode(flow)}@${this.#w2.host}:${this.#w2.port};transport=ws;lr>`;
+  }
+
+  /** Is this URI one of ours (a Route entry we put there or the one a client preloaded)? */
+  isOwn(uri: Uri): boolean {
+    if (uri.kind !== 'sip') return false;
+    const port = uri.port;
+    const all = [...this.#mw, this.#w2];
+    return all.some((a) => sameHost(a.host, uri.host) && (port === undefined ? defaultPortMatches(a) : port === a.port));
+  }
+
+  /** The flow a URI's user part names, when it is a valid token of ours. */
+  flowOf(uri: Uri): FlowRef | 'tampered' | undefined {
+    if (uri.kind !== 'sip' || uri.user === undefined) return undefined;
+    return this.#tokens.decode(uri.user) ?? 'tampered';
+  }
+}
+
+function transportParam(transport: string): string {
+  return transport === 'udp' ? '' : `;transport=${transport}`;
+}
+
+function sameHost(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+function defaultPortMatches(a: OwnAddress): boolean {
+  return a.port === (a.transport === 'tls' || a.transport === 'wss' ? 5061 : 5060);
+}
+
+/** True when a popped Route entry asked for outbound treatment (`;ob`, RFC 5626 §5.3). */
+export function hasOb(na: NameAddr): boolean {
+  return na.uri.kind === 'sip' && getParam(na.uri.params, 'ob') !== undefined;
+}
+
+/** Canonical AOR for comparisons: scheme:user@host (lower-case host), no parameters (RFC 3261 §10.3). */
+export function aorOf(uri: Uri): string {
+  if (uri.kind === 'sip') {
+    const base: SipUri = { kind: 'sip', scheme: uri.scheme, host: uri.host.toLowerCase(), params: [], headers: [] };
+    return formatUri(uri.user === undefined ? base : { ...base, user: uri.user });
+  }
+  if (uri.kind === 'tel') return `tel:${uri.number.replace(/[-.()]/g, '')}`;
+  return formatUri(uri);
+}

@@ -1,0 +1,457 @@
+import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { pino, type Logger } from 'pino';
+import type { EpcscfConfig } from '../config/config-types.js';
+import { EpcError } from '../errors.js';
+import type { W2SipCore } from '../plugin/host.js';
+import type { SessionCloseReason, W2Connection, W2Session } from '../plugin/session.js';
+import {
+  callId, createResponse, formatUri, from, generateBranch, maxForwards, optionTags, parseUri, removeHeader, setHeader,
+  tagOf, to, addHeader, SipParseError, type SipMessage, type SipRequest, type SipUri,
+} from '../sip/index.js';
+import type { DnsLookup } from '../sip/resolve/index.js';
+import { TransactionLayer, type ServerTransaction, type TimerValues } from '../sip/transaction/index.js';
+import { SipTransportLayer, hostForUri } from '../sip/transport/index.js';
+import type { MwTransportProtocol } from '../sip/transport/transport.js';
+import type { SipSender, SipSource, SipTarget } from '../sip/transport/types.js';
+import { MemoryDialogStore, type DialogStore } from '../state/dialog-store.js';
+import { MemoryRegistrationStore, type RegistrationStore } from '../state/registration-store.js';
+import { chargingVectorValue, generateIcid } from './charging.js';
+import type { PcscfContext } from './context.js';
+import { DIALOG_CREATING, forgetDialog, noteWicCseq, recordOriginatingDialog, recordTerminatingDialog, releaseRequest } from './dialog-tracker.js';
+import { FlowTokenCodec } from './flow-token.js';
+import { Forwarder, type Side } from './forwarder.js';
+import { stripSecAgree, stripUntrustedHeaders } from './header-hygiene.js';
+import { assertOriginatingIdentity, assertTerminatingIdentity, servingBinding } from './identity.js';
+import { OwnUris, aorOf, type OwnAddress } from './own-uris.js';
+import { onRegisterResponse, rewriteRegisterTowardIms } from './register.js';
+import { mwTargets, popOwnRoutes } from './routing.js';
+import { W2Flows, type W2Flow } from './w2-flows.js';
+
+export interface PcscfOptions {
+  readonly config: EpcscfConfig;
+  readonly logger?: Logger;
+  /** This node's name in flow tokens and ICIDs (cluster-unique). Defaults to the host name. */
+  readonly nodeId?: string;
+  /** Flow-token HMAC key; every node of a cluster needs the same one. Random by default. */
+  readonly flowSecret?: string;
+  readonly registrations?: RegistrationStore;
+  readonly dialogs?: DialogStore;
+  readonly timers?: Partial<TimerValues>;
+  readonly dns?: DnsLookup;
+}
+
+/** Monitoring only (never drives behaviour): every SIP message on each side. */
+export interface PcscfEvents {
+  mw: [event: { direction: 'in' | 'out'; message: SipMessage; peer: string }];
+  w2: [event: { direction: 'in' | 'out'; connectionId: string; message: SipMessage }];
+}
+
+/** Methods that only exist inside an INVITE dialog: unknown dialog → 481 (R-ORIG-10). */
+const INVITE_DIALOG_METHODS = new Set(['BYE', 'INVITE', 'UPDATE', 'PRACK', 'INFO', 'ACK']);
+
+/**
+ * The eP-CSCF: a stateful proxy between W2 flows (one per WebSocket session) and Mw, applying
+ * the TS 24.229 P-CSCF procedures once for every plugin (docs/architecture.md). Requests from a
+ * WIC get the registration (§5.2.2), originating (§5.2.6.3) or mid-dialog treatment; requests
+ * from the IMS are routed to the flow their Path/Record-Route token names (§5.2.6.4, RFC 5626).
+ */
+export class Pcscf implements W2SipCore {
+  readonly observer = new EventEmitter<PcscfEvents>();
+  readonly #transport: SipTransportLayer;
+  readonly #mw: TransactionLayer;
+  readonly #w2: TransactionLayer;
+  readonly #flows: W2Flows;
+  readonly #forwarder: Forwarder;
+  readonly #ctx: PcscfContext;
+  readonly #nextHop: SipUri | undefined;
+  readonly #transports: MwTransportProtocol[];
+  readonly #dns: DnsLookup | undefined;
+  readonly #mwAddresses: OwnAddress[];
+  #closed: Promise<void> | undefined;
+
+  private constructor(transport: SipTransportLayer, options: PcscfOptions) {
+    const { config } = options;
+    const log = options.logger ?? pino({ level: config.log.level, name: 'epcscf' });
+    const nodeId = options.nodeId ?? hostname().replace(/[^A-Za-z0-9-]/g, '') ?? 'epcscf';
+    this.#transport = transport;
+    this.#transports = transport.protocols;
+    this.#dns = options.dns;
+    this.#nextHop = config.mw.nextHop ? (parseUri(config.mw.nextHop) as SipUri) : undefined;
+    this.#mwAddresses = this.#transports.map((t) => ({ transport: t, ...transport.localVia(t) }));
+    const tokens = new FlowTokenCodec(options.flowSecret);
+    const w2Address: OwnAddress = { transport: config.w2.tls ? 'wss' : 'ws', host: hostForUri(config.w2.listen.host), port: config.w2.listen.port };
+    this.#ctx = {
+      nodeId, domain: config.mw.domain, visitedNetworkId: config.mw.visitedNetworkId,
+      uris: new OwnUris(this.#mwAddresses, w2Address, tokens),
+      registrations: options.registrations ?? new MemoryRegistrationStore(),
+      dialogs: options.dialogs ?? new MemoryDialogStore(),
+      log: log.child({ component: 'pcscf' }), now: Date.now,
+    };
+    this.#flows = new W2Flows(nodeId);
+    const mwSender: SipSender = {
+      send: (message, target) => {
+        this.observer.emit('mw', { direction: 'out', message, peer: `${target.transport}:${target.host}:${target.port}` });
+        return transport.send(message, target);
+      },
+    };
+    const w2Sender: SipSender = {
+      send: (message, target) => {
+        this.observer.emit('w2', { direction: 'out', connectionId: target.connectionId ?? '', message });
+        return this.#flows.send(message, target);
+      },
+    };
+    const timers = options.timers ?? {};
+    this.#mw = new TransactionLayer({
+      sender: mwSender, timers,
+      onRequest: (req, tx, source) => this.#guard(tx, () => this.#fromMw(req, tx, source)),
+      onStrayAck: (ack) => void this.#ackFromMw(ack).catch((e: unknown) => this.#ctx.log.warn({ err: e }, 'ACK from Mw not forwarded')),
+      onDiscarded: (inbound, reason) => this.#ctx.log.debug({ reason, peer: inbound.source.remoteAddress }, 'Mw message discarded'),
+    });
+    this.#w2 = new TransactionLayer({
+      sender: w2Sender, timers, tryingDelay: 0,
+      onRequest: (req, tx, source) => this.#guard(tx, () => this.#fromW2(req, tx, source)),
+      onStrayAck: (ack, source) => void this.#ackFromW2(ack, source).catch((e: unknown) => this.#ctx.log.warn({ err: e }, 'ACK from W2 not forwarded')),
+    });
+    this.#forwarder = new Forwarder({ layers: { mw: this.#mw, w2: this.#w2 }, via: (side, target, branch) => this.#via(side, target, branch), log: this.#ctx.log });
+    transport.onMessage((inbound) => {
+      this.observer.emit('mw', { direction: 'in', message: inbound.message, peer: `${inbound.source.transport}:${inbound.source.remoteAddress}:${inbound.source.remotePort}` });
+      this.#mw.receive(inbound);
+    });
+  }
+
+  static async start(options: PcscfOptions): Promise<Pcscf> {
+    const { config } = options;
+    const tls = config.mw.tls ? { cert: await readFile(config.mw.tls.cert), key: await readFile(config.mw.tls.key) } : undefined;
+    const transport = await SipTransportLayer.start({
+      listeners: config.mw.listen.map((l) => `${l.transport}:${hostForUri(l.host)}:${l.port}`),
+      ...(tls ? { tls } : {}),
+    });
+    return new Pcscf(transport, options);
+  }
+
+  /** The Mw addresses actually bound (port 0 in the config becomes the real port). */
+  get mwAddresses(): readonly OwnAddress[] {
+    return this.#mwAddresses;
+  }
+
+  get registrations(): RegistrationStore {
+    return this.#ctx.registrations;
+  }
+
+  get dialogs(): DialogStore {
+    return this.#ctx.dialogs;
+  }
+
+  /** Live W2 flows (admin views). */
+  flows(): { connectionId: string; flow: string; plugin: string }[] {
+    return this.#flows.all().map((f) => ({ connectionId: f.connection.id, flow: f.key, plugin: f.connection.subprotocol }));
+  }
+
+  // ---- W2SipCore -------------------------------------------------------------------------------
+
+  sessionOpened(connection: W2Connection, session: W2Session): void {
+    this.#flows.open(connection, session);
+  }
+
+  async sessionClosed(connectionId: string, _reason: SessionCloseReason): Promise<void> {
+    const flow = this.#flows.close(connectionId);
+    if (flow) await this.#releaseFlow(flow);
+  }
+
+  async fromClient(connectionId: string, message: SipMessage): Promise<void> {
+    if (this.#closed) throw new EpcError('EPC_ERR_INVALID_STATE', 'the P-CSCF is shutting down');
+    const flow = this.#flows.byConnection(connectionId);
+    if (flow === undefined) throw new EpcError('EPC_ERR_INVALID_STATE', `no W2 flow for connection ${connectionId}`);
+    this.observer.emit('w2', { direction: 'in', connectionId, message });
+    this.#w2.receive({ message, source: this.#flows.sourceOf(flow) });
+  }
+
+  /** Releases every flow (BYE toward the IMS for live dialogs), then closes Mw. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      const byes = await Promise.all(this.#flows.all().map((f) => {
+        this.#flows.close(f.connection.id);
+        return this.#releaseFlow(f);
+      }));
+      void byes;
+      this.#mw.close();
+      this.#w2.close();
+      await this.#transport.close();
+    })();
+    return this.#closed;
+  }
+
+  // ---- requests from the WIC (W2 side) --------------------------------------------------------------
+
+  async #fromW2(request: SipRequest, tx: ServerTransaction, source: SipSource): Promise<void> {
+    const flow = this.#flows.byConnection(source.connectionId ?? '');
+    if (flow === undefined) return; // the session ended while the request was queued
+    if (this.#refuseEarly(request, tx)) return;
+    if (request.method === 'CANCEL') return this.#cancel(this.#w2, request, tx);
+    if (request.method === 'REGISTER') return this.#register(request, tx, flow);
+    if (tagOf(to(request)) !== undefined) return this.#w2MidDialog(request, tx, flow);
+    return this.#originating(request, tx, flow);
+  }
+
+  async #register(request: SipRequest, tx: ServerTransaction, flow: W2Flow): Promise<void> {
+    const out = rewriteRegisterTowardIms(request, flow, this.#ctx, this.#transports[0] ?? 'udp');
+    const targets = await this.#mwTargets(out, tx);
+    if (targets === undefined) return;
+    this.#forwarder.forward({
+      serverTx: tx, toward: 'mw', request: out, targets, failureStatus: 504,
+      onResponse: (response) => onRegisterResponse(request, response, flow, this.#ctx),
+    });
+  }
+
+  async #originating(request: SipRequest, tx: ServerTransaction, flow: W2Flow): Promise<void> {
+    const bindings = await this.#ctx.registrations.byFlow(flow.key);
+    const binding = servingBinding(bindings, aorOf(from(request).uri));
+    if (binding === undefined) {
+      tx.respond(createResponse(request, 403, 'Forbidden - not registered')); // R-ORIG-1
+      return;
+    }
+    const popped = popOwnRoutes(request, this.#ctx.uris).request;
+    let out = assertOriginatingIdentity(stripSecAgree(stripUntrustedHeaders(popped)), binding);
+    // R-ORIG-4 (variant 2): the Route set is the stored Service-Route, whatever the WIC preloaded.
+    out = removeHeader(out, 'Route');
+    for (const route of binding.serviceRoute) out = addHeader(out, 'Route', route);
+    if (DIALOG_CREATING.has(request.method)) out = this.#recordRoute(out, flow, 'toward-mw');
+    out = setHeader(out, 'P-Charging-Vector', chargingVectorValue(generateIcid(this.#ctx.nodeId), this.#ctx.origIoi));
+    const targets = await this.#mwTargets(out, tx);
+    if (targets === undefined) return;
+    this.#forwarder.forward({
+      serverTx: tx, toward: 'mw', request: out, targets,
+      onResponse: async (response) => {
+        await recordOriginatingDialog(request, response, flow, this.#ctx);
+        if (response.status >= 300 && DIALOG_CREATING.has(request.method)) await forgetDialog(callId(request), tagOf(from(request)), this.#ctx);
+        return response;
+      },
+    });
+  }
+
+  async #w2MidDialog(request: SipRequest, tx: ServerTransaction, flow: W2Flow): Promise<void> {
+    const dialog = await noteWicCseq(request, this.#ctx);
+    if (dialog !== undefined && dialog.flowKey !== flow.key) {
+      tx.respond(createResponse(request, 403, 'Forbidden - dialog belongs to another flow')); // R-ORIG-10
+      return;
+    }
+    if (dialog === undefined && INVITE_DIALOG_METHODS.has(request.method)) {
+      tx.respond(createResponse(request, 481, 'Call/Transaction Does Not Exist')); // R-ORIG-10
+      return;
+    }
+    const popped = popOwnRoutes(request, this.#ctx.uris).request;
+    const out = stripSecAgree(stripUntrustedHeaders(popped));
+    const targets = await this.#mwTargets(out, tx);
+    if (targets === undefined) return;
+    this.#forwarder.forward({
+      serverTx: tx, toward: 'mw', request: out, targets,
+      onResponse: async (response) => {
+        if (request.method === 'BYE' && response.status < 300 && response.status >= 200) await forgetDialog(callId(request), tagOf(from(request)), this.#ctx);
+        return response;
+      },
+    });
+  }
+
+  async #ackFromW2(ack: SipRequest, _source: SipSource): Promise<void> {
+    const out = stripUntrustedHeaders(popOwnRoutes(ack, this.#ctx.uris).request);
+    const targets = await mwTargets(out, this.#routing());
+    const target = targets[0];
+    if (target === undefined) return;
+    await this.#sendStateless(out, 'mw', target);
+  }
+
+  // ---- requests from the IMS (Mw side) ---------------------------------------------------------------
+
+  async #fromMw(request: SipRequest, tx: ServerTransaction, _source: SipSource): Promise<void> {
+    if (this.#refuseEarly(request, tx)) return;
+    if (request.method === 'CANCEL') return this.#cancel(this.#mw, request, tx);
+    const popped = popOwnRoutes(request, this.#ctx.uris);
+    if (popped.tampered) {
+      tx.respond(createResponse(request, 403, 'Forbidden - invalid flow token')); // RFC 5626 §5.3
+      return;
+    }
+    const flow = await this.#terminatingFlow(popped.request, popped.flow);
+    if (flow === undefined || flow.session.onSipRequest === undefined) {
+      // R-TERM-1 / R-OB-4: the flow is gone: 430 for an outbound registration, else 480.
+      const outbound = popped.outbound || popped.flow !== undefined;
+      tx.respond(createResponse(request, outbound ? 430 : 480, outbound ? 'Flow Failed' : 'Temporarily Unavailable'));
+      return;
+    }
+    const initial = tagOf(to(request)) === undefined;
+    let out = popped.request;
+    if (initial && DIALOG_CREATING.has(request.method)) out = this.#recordRoute(out, flow, 'toward-w2');
+    const asReceived = popped.request;
+    this.#forwarder.forward({
+      serverTx: tx, toward: 'w2', request: out, targets: [this.#flows.targetOf(flow)], failureStatus: 480,
+      onResponse: async (response) => {
+        let res = response;
+        if (res.status > 100 && res.status < 300) {
+          const bindings = await this.#ctx.registrations.byFlow(flow.key);
+          res = assertTerminatingIdentity(res, request, servingBinding(bindings, aorOf(to(request).uri)));
+        }
+        if (initial) await recordTerminatingDialog(asReceived, res, flow, this.#ctx);
+        if ((request.method === 'BYE' && res.status >= 200 && res.status < 300) || (initial && res.status >= 300)) {
+          await forgetDialog(callId(request), tagOf(to(request)) ?? tagOf(to(res)), this.#ctx);
+        }
+        return res;
+      },
+    });
+  }
+
+  async #terminatingFlow(request: SipRequest, ref: ReturnType<typeof popOwnRoutes>['flow']): Promise<W2Flow | undefined> {
+    if (ref !== undefined) return this.#flows.byRef(ref);
+    // No token in Route: a registrar without Path support targets the registered contact.
+    const bindings = await this.#ctx.registrations.byContactUri(formatUri(request.uri));
+    for (const b of bindings) {
+      const flow = this.#flows.all().find((f) => f.key === b.flowKey);
+      if (flow) return flow;
+    }
+    return undefined;
+  }
+
+  async #ackFromMw(ack: SipRequest): Promise<void> {
+    const popped = popOwnRoutes(ack, this.#ctx.uris);
+    const flow = popped.flow ? this.#flows.byRef(popped.flow) : await this.#terminatingFlow(popped.request, undefined);
+    if (flow === undefined) return;
+    await this.#sendStateless(popped.request, 'w2', this.#flows.targetOf(flow));
+  }
+
+  // ---- shared ------------------------------------------------------------------------------------------
+
+  /** RFC 3261 §16.3 request validation shared by both sides. Returns true when it answered. */
+  #refuseEarly(request: SipRequest, tx: ServerTransaction): boolean {
+    if (request.uri.kind === 'absolute') {
+      tx.respond(createResponse(request, 416, 'Unsupported URI Scheme')); // RFC 3261 §16.3 step 2
+      return true;
+    }
+    if (request.method !== 'ACK' && maxForwards(request) === 0) {
+      tx.respond(createResponse(request, 483, 'Too Many Hops')); // RFC 3261 §16.3 step 3
+      return true;
+    }
+    // RFC 3261 §16.3 step 6; sec-agree is dropped rather than refused (R-REG-15, R-ORIG-6).
+    const unsupported = optionTags(request, 'Proxy-Require').filter((t) => t !== 'sec-agree');
+    if (unsupported.length > 0) {
+      tx.respond(createResponse(request, 420, 'Bad Extension', { headers: [['Unsupported', unsupported.join(', ')]] }));
+      return true;
+    }
+    return false;
+  }
+
+  #cancel(layer: TransactionLayer, cancel: SipRequest, tx: ServerTransaction): void {
+    const invite = layer.findInviteServerTransaction(cancel);
+    if (invite === undefined) {
+      tx.respond(createResponse(cancel, 481, 'Call/Transaction Does Not Exist'));
+      return;
+    }
+    // RFC 3261 §16.10: answer the CANCEL ourselves, then cancel the branch we forwarded.
+    tx.respond(createResponse(cancel, 200, 'OK'));
+    this.#forwarder.cancel(invite);
+  }
+
+  /**
+   * R-SIPWS-12 double Record-Route: the entry facing the next hop goes on top, so both
+   * directions of the dialog find us (Mw entry plain, W2 entry with the flow token).
+   */
+  #recordRoute(request: SipRequest, flow: W2Flow, direction: 'toward-mw' | 'toward-w2'): SipRequest {
+    const mw = this.#ctx.uris.mwRecordRoute(this.#transports[0] ?? 'udp');
+    const w2 = this.#ctx.uris.w2RecordRoute(flow.ref);
+    return addHeader(request, 'Record-Route', direction === 'toward-mw' ? `${mw}, ${w2}` : `${w2}, ${mw}`, { first: true });
+  }
+
+  #routing() {
+    return { transports: this.#transports, ...(this.#nextHop ? { nextHop: this.#nextHop } : {}), ...(this.#dns ? { dns: this.#dns } : {}) };
+  }
+
+  /** Next-hop targets on Mw, or undefined after answering 503 when nothing resolves (RFC 3263 §4.3). */
+  async #mwTargets(request: SipRequest, tx: ServerTransaction): Promise<SipTarget[] | undefined> {
+    try {
+      const targets = await mwTargets(request, this.#routing());
+      if (targets.length > 0) return targets;
+    } catch (error) {
+      this.#ctx.log.warn({ err: error }, 'next hop not resolvable');
+    }
+    tx.respond(createResponse(tx.request, 503, 'Service Unavailable - no route to the IMS core'));
+    return undefined;
+  }
+
+  #via(side: Side, target: SipTarget, branch: string): string {
+    if (side === 'w2') {
+      const w2 = this.#ctx.uris.w2;
+      return `SIP/2.0/${target.transport === 'wss' ? 'WSS' : 'WS'} ${w2.host}:${w2.port};branch=${branch}`;
+    }
+    const a = this.#ctx.uris.mwAddress(target.transport);
+    return `SIP/2.0/${target.transport.toUpperCase()} ${a.host}:${a.port};branch=${branch};rport`;
+  }
+
+  /** An ACK for a 2xx or a released-session BYE: no transaction state on our side. */
+  async #sendStateless(request: SipRequest, side: Side, target: SipTarget): Promise<void> {
+    const mf = maxForwards(request);
+    const out = addHeader(setHeader(request, 'Max-Forwards', String(mf === undefined ? 70 : Math.max(0, mf - 1))), 'Via', this.#via(side, target, generateBranch()), { first: true });
+    if (side === 'mw') {
+      this.observer.emit('mw', { direction: 'out', message: out, peer: `${target.transport}:${target.host}:${target.port}` });
+      await this.#transport.send(out, target);
+    } else {
+      this.observer.emit('w2', { direction: 'out', connectionId: target.connectionId ?? '', message: out });
+      await this.#flows.send(out, target);
+    }
+  }
+
+  /**
+   * The W2 connection is gone (R-ORIG-9, R-REG-25): its bindings die (terminating requests now
+   * get 430/480), pending INVITEs it originated are cancelled, and confirmed dialogs are
+   * released with a BYE toward the IMS.
+   */
+  async #releaseFlow(flow: W2Flow): Promise<void> {
+    await this.#ctx.registrations.removeFlow(flow.key);
+    this.#forwarder.cancelWhere((tx) => tx.source?.connectionId === flow.connection.id && tx.request.method === 'INVITE');
+    const dialogs = await this.#ctx.dialogs.byFlow(flow.key);
+    const sends: Promise<void>[] = [];
+    for (const dialog of dialogs) {
+      await this.#ctx.dialogs.remove(dialog.id);
+      if (dialog.state !== 'confirmed' || dialog.method !== 'INVITE' || dialog.remoteTarget === '') continue;
+      const bye = releaseRequest(dialog, undefined);
+      sends.push(this.#byeTowardIms(bye));
+    }
+    await Promise.all(sends);
+  }
+
+  #byeTowardIms(bye: SipRequest): Promise<void> {
+    return new Promise<void>((resolve) => {
+      void mwTargets(bye, this.#routing()).then((targets) => {
+        const target = targets[0];
+        if (target === undefined || this.#mw === undefined) return resolve();
+        const request = addHeader(bye, 'Via', this.#via('mw', target, generateBranch()), { first: true });
+        try {
+          this.#mw.sendRequest(request, target, { onFinal: () => resolve(), onTimeout: () => resolve(), onTransportError: () => resolve() });
+        } catch {
+          resolve();
+        }
+        // Do not hold shutdown for long on a silent peer.
+        setTimeout(resolve, 2_000).unref();
+      }, () => resolve());
+    });
+  }
+
+  /** Runs an async procedure for a server transaction; a fault answers 500 (or the parse status). */
+  #guard(tx: ServerTransaction, work: () => Promise<void>): void {
+    void work().catch((error: unknown) => {
+      if (error instanceof SipParseError) {
+        tx.respond(createResponse(tx.request, typeof error.status === 'number' ? error.status : 400, error.reason));
+        return;
+      }
+      this.#ctx.log.error({ err: error, callId: safeCallId(tx.request) }, 'P-CSCF procedure failed');
+      tx.respond(createResponse(tx.request, 500, 'Server Internal Error'));
+    });
+  }
+}
+
+function safeCallId(request: SipRequest): string | undefined {
+  try {
+    return callId(request);
+  } catch {
+    return undefined;
+  }
+}
+

@@ -1,0 +1,106 @@
+import { EpcError } from '../errors.js';
+import type { W2Connection, W2Session } from '../plugin/session.js';
+import type { SipMessage } from '../sip/index.js';
+import type { SipSender, SipSource, SipTarget } from '../sip/transport/types.js';
+import type { FlowRef } from './flow-token.js';
+
+/** One W2 connection seen as an RFC 5626 flow. */
+export interface W2Flow {
+  readonly ref: FlowRef;
+  /** `nodeId/flow`, the key registrations and dialogs are stored under. */
+  readonly key: string;
+  readonly connection: W2Connection;
+  readonly session: W2Session;
+  alive: boolean;
+}
+
+export function flowKey(ref: FlowRef): string {
+  return `${ref.nodeId}/${ref.flow}`;
+}
+
+/**
+ * The W2 side as a SIP transport: every open W2 session is a flow, and sending to a flow
+ * means calling the session's onSipRequest/onSipResponse hook. The W2 transaction layer uses
+ * this as its SipSender (targets name the flow by `connectionId`).
+ */
+export class W2Flows implements SipSender {
+  readonly #nodeId: string;
+  readonly #byConnection = new Map<string, W2Flow>();
+  readonly #byNumber = new Map<number, W2Flow>();
+  #next = 1;
+
+  constructor(nodeId: string) {
+    this.#nodeId = nodeId;
+  }
+
+  open(connection: W2Connection, session: W2Session): W2Flow {
+    const ref = { nodeId: this.#nodeId, flow: this.#next++ };
+    const flow: W2Flow = { ref, key: flowKey(ref), connection, session, alive: true };
+    this.#byConnection.set(connection.id, flow);
+    this.#byNumber.set(ref.flow, flow);
+    return flow;
+  }
+
+  /** Marks the flow dead and forgets it (RFC 5626 §5.3: later requests for it get 430). */
+  close(connectionId: string): W2Flow | undefined {
+    const flow = this.#byConnection.get(connectionId);
+    if (flow === undefined) return undefined;
+    flow.alive = false;
+    this.#byConnection.delete(connectionId);
+    this.#byNumber.delete(flow.ref.flow);
+    return flow;
+  }
+
+  byConnection(connectionId: string): W2Flow | undefined {
+    return this.#byConnection.get(connectionId);
+  }
+
+  /** The live flow a token names, if it is one of this node's. */
+  byRef(ref: FlowRef): W2Flow | undefined {
+    if (ref.nodeId !== this.#nodeId) return undefined;
+    return this.#byNumber.get(ref.flow);
+  }
+
+  all(): W2Flow[] {
+    return [...this.#byConnection.values()];
+  }
+
+  get size(): number {
+    return this.#byConnection.size;
+  }
+
+  /** Where a message from this flow came from, for the W2 transaction layer. */
+  sourceOf(flow: W2Flow): SipSource {
+    return {
+      transport: flow.connection.secure ? 'wss' : 'ws',
+      remoteAddress: flow.connection.remote.address,
+      remotePort: flow.connection.remote.port,
+      localAddress: '',
+      localPort: 0,
+      connectionId: flow.connection.id,
+    };
+  }
+
+  targetOf(flow: W2Flow): SipTarget {
+    return { transport: flow.connection.secure ? 'wss' : 'ws', host: flow.connection.remote.address, port: flow.connection.remote.port, connectionId: flow.connection.id };
+  }
+
+  async send(message: SipMessage, target: SipTarget): Promise<void> {
+    const flow = target.connectionId === undefined ? undefined : this.#byConnection.get(target.connectionId);
+    if (flow === undefined || !flow.alive) {
+      // RFC 5626 §5.3 / R-OB-4: the flow is gone; the transaction reports a transport error.
+      throw new EpcError('EPC_ERR_SIP_TRANSPORT', `W2 flow ${target.connectionId ?? '?'} is closed`);
+    }
+    try {
+      if (message.kind === 'request') {
+        if (!flow.session.onSipRequest) throw new EpcError('EPC_ERR_SIP_TRANSPORT', 'the W2 session takes no SIP requests');
+        await flow.session.onSipRequest(message);
+      } else {
+        await flow.session.onSipResponse?.(message);
+      }
+    } catch (error) {
+      if (error instanceof EpcError) throw error;
+      throw new EpcError('EPC_ERR_SIP_TRANSPORT', `W2 delivery failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+}
