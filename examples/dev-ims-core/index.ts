@@ -1,0 +1,5 @@
+/** The embedded dev IMS core (registrar + Path-routing proxy) behind `npm start`. */
+export { DevImsCore, DEFAULT_USERS_FILE } from './dev-ims-core.js';
+export type { DevImsCoreOptions } from './dev-ims-core.js';
+export { UserDirectory } from './user-directory.js';
+export type { DevUser, DevUsersFile } from './user-directory.js';
