@@ -25,6 +25,8 @@ export interface DevImsCoreOptions {
   readonly port?: number;
   /** A users file path or its content; default DEFAULT_USERS_FILE. */
   readonly users?: string | DevUsersFile;
+  /** Serve this domain instead of the users file's (the CLI passes `mw.domain`). */
+  readonly domain?: string;
   readonly timers?: Partial<TimerValues>;
   readonly log?: TransportLog;
 }
@@ -48,7 +50,8 @@ export class DevImsCore {
 
   static async start(options: DevImsCoreOptions = {}): Promise<DevImsCore> {
     const host = options.host ?? '127.0.0.1';
-    const users = typeof options.users === 'object' ? new UserDirectory(options.users) : await UserDirectory.load(options.users ?? DEFAULT_USERS_FILE);
+    const loaded = typeof options.users === 'object' ? new UserDirectory(options.users) : await UserDirectory.load(options.users ?? DEFAULT_USERS_FILE);
+    const users = options.domain === undefined ? loaded : new UserDirectory({ domain: options.domain, users: loaded.users });
     let proxy: DevProxy | undefined;
     const onRequest = (request: SipRequest, tx: Parameters<DevProxy['onRequest']>[1]): void => proxy?.onRequest(request, tx);
     const base = {

@@ -1,0 +1,24 @@
+/** What `epcscf` prints once it is up: the URLs to use (the issue: "printing the URLs to use"). */
+import type { EpcscfRuntime } from './runtime.js';
+
+export function readyBanner(runtime: EpcscfRuntime): string {
+  const { server, pcscf, devCore, config, w2 } = runtime;
+  const scheme = server.w2.secure ? 'wss' : 'ws';
+  const host = w2.host.includes(':') ? `[${w2.host}]` : w2.host;
+  const lines = ['epcscf is ready', ''];
+  for (const route of server.plugins.routes) {
+    lines.push(`  W2 ${route.plugin.name}: ${scheme}://${host}:${w2.port}${route.path}  (subprotocol ${route.subprotocols.map((s) => `"${s}"`).join(', ')})`);
+  }
+  for (const address of pcscf.mwAddresses) lines.push(`  Mw: ${address.transport}:${address.host}:${address.port}`);
+  if (devCore !== undefined) {
+    lines.push(`  IMS core: embedded dev core at ${devCore.uri} (domain ${devCore.domain}; set mw.nextHop to use a real one)`);
+    lines.push('  Dev users (digest username / password, public identity):');
+    for (const user of devCore.users.users) {
+      lines.push(`    ${user.user} / ${user.password}  sip:${user.user}@${devCore.domain}${user.tel !== undefined ? `  tel:${user.tel}` : ''}`);
+    }
+  } else {
+    lines.push(`  IMS core: ${config.mw.nextHop ?? ''} (domain ${config.mw.domain})`);
+  }
+  lines.push('', '  Ctrl-C stops it.');
+  return lines.join('\n');
+}

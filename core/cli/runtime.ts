@@ -1,0 +1,79 @@
+/**
+ * Everything `epcscf` runs in one process, started in dependency order and stopped in reverse:
+ *   dev IMS core (when mw.nextHop is unset) → P-CSCF (Mw) → W2 server (plugins) → listen.
+ * Shutdown (the issue: "stops accepting, de-registers what it registered, closes sockets"):
+ * the W2 server closes first (no new upgrades; sessions get 1001, and the P-CSCF releases what
+ * each session owned), then the P-CSCF closes Mw, then the dev core.
+ */
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { EpcscfConfig } from '../config/config-types.js';
+import { Pcscf } from '../pcscf/index.js';
+import { createEpcscfServer } from '../server/epcscf-server.js';
+import type { EpcscfServer } from '../server/epcscf-server.js';
+import type { DevImsCore } from '../../examples/dev-ims-core/index.js';
+import { packageRoot } from './package-root.js';
+
+export interface RuntimeOptions {
+  readonly logger: Logger;
+  /** Port of the embedded dev IMS core; default: 5070 or the next free one up to 5079. 0 = any. */
+  readonly devCorePort?: number;
+}
+
+export interface EpcscfRuntime {
+  /** The config actually used (mw.nextHop filled with the dev core when it runs). */
+  readonly config: EpcscfConfig;
+  readonly pcscf: Pcscf;
+  readonly server: EpcscfServer;
+  readonly devCore: DevImsCore | undefined;
+  /** The bound W2 address. */
+  readonly w2: { readonly host: string; readonly port: number };
+  /** Idempotent. */
+  close(): Promise<void>;
+}
+
+const DEV_CORE_PORT = 5070;
+const DEV_CORE_PORT_TRIES = 10;
+
+export async function startRuntime(configured: EpcscfConfig, options: RuntimeOptions): Promise<EpcscfRuntime> {
+  const stack: (() => Promise<void>)[] = [];
+  const unwind = async (): Promise<void> => {
+    for (const close of stack.reverse().splice(0)) await close().catch((error: unknown) => options.logger.error({ err: error }, 'close failed'));
+  };
+  try {
+    let config = configured;
+    let devCore: DevImsCore | undefined;
+    if (configured.mw.useDevCore) {
+      devCore = await startDevCore(configured.mw.domain, options.devCorePort);
+      const started = devCore;
+      stack.push(() => started.close());
+      config = { ...configured, mw: { ...configured.mw, nextHop: devCore.uri } };
+    }
+    const pcscf = await Pcscf.start({ config, logger: options.logger.child({ component: 'pcscf' }) });
+    stack.push(() => pcscf.close());
+    const server = await createEpcscfServer(config, { sip: pcscf, logger: options.logger });
+    stack.push(() => server.close());
+    const w2 = await server.listen();
+    let closing: Promise<void> | undefined;
+    return { config, pcscf, server, devCore, w2, close: () => (closing ??= unwind()) };
+  } catch (error) {
+    await unwind();
+    throw error;
+  }
+}
+
+async function startDevCore(domain: string, port: number | undefined): Promise<DevImsCore> {
+  // Imported lazily: the dev core is an example, loaded only when no real core is configured.
+  const { DevImsCore } = await import('../../examples/dev-ims-core/index.js');
+  const users = join(packageRoot(), 'examples', 'dev-ims-core', 'users.json');
+  const candidates = port !== undefined ? [port] : Array.from({ length: DEV_CORE_PORT_TRIES }, (_, i) => DEV_CORE_PORT + i);
+  let lastError: unknown;
+  for (const candidate of candidates) {
+    try {
+      return await DevImsCore.start({ port: candidate, users, domain });
+    } catch (error) {
+      lastError = error; // most likely EADDRINUSE: try the next port
+    }
+  }
+  throw lastError;
+}
