@@ -60,6 +60,16 @@ export class CapturingWsSocket {
     return true;
   }
 
+  /**
+   * Sends arbitrary bytes as one WebSocket message behind JsSIP's back (torture input):
+   * binary when `data` is a Buffer (RFC 7118 §4.2: non-UTF-8 SIP goes in binary frames).
+   */
+  sendRaw(data: string | Buffer): void {
+    if (this.#ws?.readyState !== WebSocket.OPEN) throw new Error('sendRaw: the WebSocket is not open');
+    this.capture.record('sent', data);
+    this.#ws.send(data, { binary: typeof data !== 'string' });
+  }
+
   isConnected(): boolean {
     return this.#ws?.readyState === WebSocket.OPEN;
   }

@@ -8,6 +8,7 @@
 import JsSIP from 'jssip';
 import type { RTCSession } from 'jssip/lib/RTCSession.js';
 import type { UA } from 'jssip/lib/UA.js';
+import { cseq } from '../../../core/sip/index.js';
 import { CapturingWsSocket } from './capturing-ws-socket.js';
 import { installFakeWebRtc } from './fake-webrtc.js';
 import type { FrameCapture } from './frame-capture.js';
@@ -96,8 +97,9 @@ export class JsSipCall {
     return withDeadline(this.#end, timeoutMs, `${this.#user.user}: call end`, () => this.#user.capture.dump());
   }
 
-  answer(): void {
-    this.session.answer({ mediaConstraints: { audio: false, video: false } });
+  /** 200 OK (with `extraHeaders` added verbatim, e.g. a forged P-Asserted-Identity). */
+  answer(extraHeaders: readonly string[] = []): void {
+    this.session.answer({ mediaConstraints: { audio: false, video: false }, extraHeaders: [...extraHeaders] });
   }
 
   /** Rejects an incoming call (or cancels an outgoing one) with `status`. */
@@ -170,6 +172,16 @@ export class JsSipUser {
       const failed = (e: { response?: { status_code: number } | null }) => { events.off('registered', ok); resolve(e.response?.status_code ?? 0); };
       events.once('registered', ok);
       events.once('registrationFailed', failed);
+      // JsSIP emits 'registered' only on a state change: a refresh is seen on the wire.
+      const bookmark = this.capture.frames.length;
+      this.capture.waitFor((f) => f.direction === 'received' && f.message?.kind === 'response'
+        && f.message.status >= 200 && f.message.status < 300 && cseq(f.message).method === 'REGISTER', { from: bookmark, timeoutMs })
+        .then((f) => {
+          if (f.message?.kind !== 'response') return;
+          events.off('registered', ok);
+          events.off('registrationFailed', failed);
+          resolve(f.message.status);
+        }, () => undefined);
     });
     this.ua.register();
     return withDeadline(outcome, timeoutMs, `${this.user}: REGISTER outcome`, () => this.capture.dump());
@@ -183,9 +195,9 @@ export class JsSipUser {
     return withDeadline(done, timeoutMs, `${this.user}: un-REGISTER`, () => this.capture.dump());
   }
 
-  /** An INVITE to `target` (a SIP URI or user name). */
-  call(target: string): JsSipCall {
-    const session = this.ua.call(target, { mediaConstraints: { audio: false, video: false } });
+  /** An INVITE to `target` (a SIP URI or user name), with `extraHeaders` added verbatim. */
+  call(target: string, extraHeaders: readonly string[] = []): JsSipCall {
+    const session = this.ua.call(target, { mediaConstraints: { audio: false, video: false }, extraHeaders: [...extraHeaders] });
     return new JsSipCall(session, this);
   }
 
@@ -202,17 +214,16 @@ export class JsSipUser {
     this.socket.kill();
   }
 
-  /** Stops the UA (JsSIP de-registers when registered) and closes the socket. Idempotent. */
+  /**
+   * De-registers when registered (waiting for the answer, at most 2 s), then stops the UA and
+   * closes the socket without waiting for JsSIP's transaction timers. Idempotent.
+   */
   async stop(): Promise<void> {
-    const events = this.ua as unknown as NodeJS.EventEmitter;
-    if (!this.socket.isConnected()) {
-      this.socket.kill();
-      try { this.ua.stop(); } catch { /* already stopped */ }
-      return;
+    if (this.socket.isConnected() && this.ua.isRegistered()) {
+      await this.unregister(2000).catch(() => undefined);
     }
-    const gone = new Promise<void>((resolve) => events.once('disconnected', () => resolve()));
-    this.ua.stop();
-    await Promise.race([gone, new Promise<void>((r) => setTimeout(r, 2000))]);
     this.socket.kill();
+    try { this.ua.stop(); } catch { /* already stopped */ }
   }
+
 }
