@@ -69,6 +69,8 @@ export class TestUas {
   completedCalls = 0;
   acksReceived = 0;
   cancelledCalls = 0;
+  /** BYEs that matched no dialog (answered 481). */
+  unknownByes = 0;
   /** 2xx never acknowledged within 64*T1 (RFC 3261 §13.3.1.4). */
   unacknowledgedCalls = 0;
   readonly #dialogs = new Map<string, UasDialog>();
@@ -93,6 +95,11 @@ export class TestUas {
     });
     uas = new TestUas(stack, ringMs);
     return uas;
+  }
+
+  /** Dialogs answered 200 and not yet ended by a BYE (or given up after 64*T1). */
+  get openDialogs(): number {
+    return this.#dialogs.size;
   }
 
   /** A Request-URI that reaches this UAS over `transport`. */
@@ -191,6 +198,7 @@ export class TestUas {
   #onBye(bye: SipRequest, tx: ServerTransaction): void {
     const dialog = this.#dialogOf(bye);
     if (!dialog) {
+      this.unknownByes++;
       // RFC 3261 §15.1.2: a BYE that matches no dialog gets 481.
       tx.respond(createResponse(bye, 481, 'Call/Transaction Does Not Exist'));
       return;
