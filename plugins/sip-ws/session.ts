@@ -6,7 +6,7 @@
 import { EpcError } from '../../core/errors.js';
 import type { W2Host } from '../../core/plugin/host.js';
 import type { SessionCloseReason, W2Connection, W2Frame, W2Session } from '../../core/plugin/session.js';
-import { addHeader, createResponse } from '../../core/sip/index.js';
+import { addHeader, createResponse, generateTag } from '../../core/sip/index.js';
 import type { SipMessage, SipParseError, SipRequest, SipResponse } from '../../core/sip/index.js';
 import { buildMalformedReply } from '../../core/sip/transport/malformed-reply.js';
 import { decodeFrame, encodeMessage, KEEPALIVE_PONG } from './codec.js';
@@ -137,7 +137,8 @@ export class SipWsSession implements W2Session {
       this.#counters.coreRefused += 1;
       this.#host.log.warn({ connectionId: this.#conn.id, err: error }, 'sip-ws: the SIP core refused a message');
       if (message.kind === 'request' && message.method !== 'ACK') {
-        await this.#send(encodeMessage(createResponse(message, 503, 'Service Unavailable')));
+        // RFC 3261 §8.2.6.2: a response generated here carries a To tag.
+        await this.#send(encodeMessage(createResponse(message, 503, 'Service Unavailable', { toTag: generateTag() })));
       }
     }
   }
