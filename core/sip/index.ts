@@ -30,3 +30,4 @@ export { quote, unquote } from './grammar/quoted.js';
 export { generateBranch, generateTag, generateCallId, BRANCH_MAGIC_COOKIE } from './ids.js';
 export { EpcError } from '../errors.js';
 export * from './auth/digest.js';
+export { SipStack, type SipStackOptions } from './stack.js';

@@ -83,15 +83,15 @@ function parseAt(buf: Buffer, start: number, datagram: boolean): SipMessage {
     let nameEnd = colon;
     while (nameEnd > 0 && isWs(line.charCodeAt(nameEnd - 1))) nameEnd--;
     const rawName = line.slice(0, nameEnd);
-    if (!isAllClass(TOKEN, rawName)) throw malformed(`invalid header name ${JSON.stringify(rawName)}`);
+    const known = headerName(rawName);
     const value = line.slice(colon + 1).trim();
-    const key = headerKey(rawName);
+    const key = known.key;
     lastKey = key;
     if (key === 'content-length') {
       contentLengths.push(value);
       continue;
     }
-    headers.push({ name: canonicalNameForKey(key, rawName), value });
+    headers.push({ name: known.name, value });
     if (key === 'via' || key === 'contact') hasListed = true;
     else setSingle(key, value, false);
   }
@@ -148,6 +148,24 @@ function parseAt(buf: Buffer, start: number, datagram: boolean): SipMessage {
   }
   primeViews(message, views);
   return message;
+}
+
+/**
+ * Header names as written → lookup key and canonical name. Real traffic repeats a few dozen
+ * spellings, so the validation and lower-casing run once per spelling; the cache is bounded so
+ * a client inventing names cannot grow it.
+ */
+const NAME_CACHE = new Map<string, { readonly key: string; readonly name: string }>();
+const NAME_CACHE_LIMIT = 2048;
+
+function headerName(rawName: string): { readonly key: string; readonly name: string } {
+  const cached = NAME_CACHE.get(rawName);
+  if (cached !== undefined) return cached;
+  if (!isAllClass(TOKEN, rawName)) throw malformed(`invalid header name ${JSON.stringify(rawName)}`);
+  const key = headerKey(rawName);
+  const entry = { key, name: canonicalNameForKey(key, rawName) };
+  if (NAME_CACHE.size < NAME_CACHE_LIMIT) NAME_CACHE.set(rawName, entry);
+  return entry;
 }
 
 function duplicate(key: string): SipParseError {
