@@ -178,7 +178,7 @@ t.test('R-ORIG-4: JsSIP calls a sipp UAS through Kamailio (Record-Route honoured
   const end = await outgoing.ended();
   t.equal(end.event, 'ended');
   const status = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]);
-  t.equal(status?.code, 0, `the sipp UAS saw INVITE, ACK and BYE and exited cleanly\n${uas.output().slice(-1500)}`);
+  t.equal(status?.code, 0, 'the sipp UAS saw INVITE, ACK and BYE and exited cleanly', { sippOutput: uas.output().slice(-1500) });
   const origInvite = mwInvites(rig.epcscf)[0];
   t.equal(origInvite && sipUris(origInvite, 'Route')[0]?.user, 'orig', 'the INVITE was preloaded with the Service-Route');
   const ok = alice.capture.responses('received', 'INVITE').find((r) => r.status === 200);
@@ -195,7 +195,7 @@ t.test('R-TERM-1/3: a sipp UAC calls a JsSIP user via Kamailio; routed by flow t
   const incoming = await bob.nextIncoming();
   incoming.answer();
   const run = await sipp;
-  t.equal(run.code, 0, `sipp UAC completed INVITE/180/200/ACK/BYE\n${run.stdout.slice(-1500)}`);
+  t.equal(run.code, 0, 'sipp UAC completed INVITE/180/200/ACK/BYE', { sippOutput: run.stdout.slice(-1500) });
   t.equal(run.stats?.successful, 1, 'one successful call');
   const end = await incoming.ended();
   t.equal(end.originator, 'remote', 'bob got the BYE from sipp');

@@ -34,7 +34,7 @@ for (const mwTransport of ['udp', 'tcp'] as const) {
     t.teardown(() => alice.stop());
 
     const status = await alice.register();
-    t.equal(status, 200, `registered (Kamailio log tail:\n${core.output().slice(-1500)})`);
+    t.equal(status, 200, 'registered', { kamailioLog: core.output().slice(-1500) });
 
     // RFC 3261 §22.2 / R-REG-7: the 401 from the core reaches the WIC unchanged in substance.
     const toWic = alice.capture.responses('received', 'REGISTER');

@@ -14,7 +14,7 @@ import { pino, type Logger } from 'pino';
 import { resolveConfig } from '../../core/config/index.js';
 import { Pcscf } from '../../core/pcscf/index.js';
 import { createEpcscfServer, type EpcscfServer } from '../../core/server/epcscf-server.js';
-import { cseq, type SipMessage, type SipRequest, type SipResponse } from '../../core/sip/index.js';
+import { cseq, formatUri, type SipMessage, type SipRequest, type SipResponse } from '../../core/sip/index.js';
 import { KAMAILIO_CONFIGS, startKamailio, type KamailioPeer } from './peers/kamailio.js';
 import { allocatePort, releasePort } from './peers/ports.js';
 
@@ -89,7 +89,7 @@ export class SipCapture {
   dump(from = 0): string {
     return this.entries.slice(from).map((e) => {
       const m = e.message;
-      const line = m.kind === 'request' ? `${m.method} ${JSON.stringify(m.uri)}` : `${m.status} ${m.reason} (${cseq(m).method})`;
+      const line = m.kind === 'request' ? `${m.method} ${formatUri(m.uri)}` : `${m.status} ${m.reason} (${cseq(m).method})`;
       return `${e.side} ${e.direction === 'in' ? '<<' : '>>'} ${line}`;
     }).join('\n');
   }
