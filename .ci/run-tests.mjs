@@ -3,17 +3,23 @@
 // stream itself (tap's own summary is not a format CI reads). A test is one `t.test()` inside
 // a test file; a file that fails outside any subtest (crash, timeout) counts as one failure.
 // Extra arguments go to tap (e.g. `npm test -- test/unit/sip`).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
+
+// The whole tree (tests and benches included) must type-check under strict settings: a type
+// error counts as one failed test, reported first.
+const typecheck = spawnSync('npx', ['tsc', '-p', 'tsconfig.test.json'], { encoding: 'utf8' });
+const typecheckFailed = typecheck.status !== 0;
+process.stdout.write(typecheckFailed ? `not ok - typecheck (tsc -p tsconfig.test.json)\n${typecheck.stdout}${typecheck.stderr}\n` : 'ok - typecheck (tsc -p tsconfig.test.json)\n');
 
 const args = ['tap', '-R', 'tap', ...process.argv.slice(2)];
 const child = spawn('npx', args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FORCE_COLOR: '0' } });
 
-let passed = 0;
-let failed = 0;
+let passed = typecheckFailed ? 0 : 1;
+let failed = typecheckFailed ? 1 : 0;
 let skipped = 0;
 let fileFailures = 0; // failures seen inside the current top-level file
-const failures = [];
+const failures = typecheckFailed ? ['typecheck: tsc -p tsconfig.test.json reported errors'] : [];
 let currentFile = '';
 
 const lines = createInterface({ input: child.stdout });
@@ -39,7 +45,7 @@ child.on('close', (code) => {
   if (failures.length) {
     process.stdout.write('\nFailed:\n' + failures.map((f) => `  - ${f}`).join('\n') + '\n');
   }
-  if (code !== 0 && failed === 0) failed = 1; // tap itself failed (bad config, no tests): never report green
+  if (code !== 0 && failed === (typecheckFailed ? 1 : 0)) failed++; // tap itself failed (bad config, no tests): never report green
   process.stdout.write(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
   process.exit(failed > 0 ? 1 : 0);
 });

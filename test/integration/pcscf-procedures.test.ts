@@ -1,7 +1,7 @@
 // The P-CSCF procedures end to end on real sockets: a W2 session (in-memory plugin side) and a fake
 // IMS core on UDP (test/support/fake-ims-core.ts). The same rules are proven against Kamailio,
 // JsSIP and sipp in test/interop/; this file pins each rule on the exact messages.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { resolveConfig } from '../../core/config/index.js';
 import { Pcscf } from '../../core/pcscf/index.js';
 import type { SessionCloseReason, W2Connection, W2Session } from '../../core/plugin/session.js';
@@ -56,7 +56,7 @@ function register(cseq: number, extra: [string, string][] = []): SipRequest {
   ] });
 }
 
-async function setup(t: Tap.Test) {
+async function setup(t: Test) {
   const core = await FakeImsCore.start();
   const config = resolveConfig({
     w2: { listen: '127.0.0.1:18080' },
@@ -69,9 +69,8 @@ async function setup(t: Tap.Test) {
   t.teardown(async () => { await pcscf.close(); core.close(); });
   return { core, pcscf, wic };
 }
-declare namespace Tap { type Test = typeof t; }
 
-async function registered(t: Tap.Test) {
+async function registered(t: Test) {
   const env = await setup(t);
   const { core, pcscf, wic } = env;
   await pcscf.fromClient('conn-1', register(1));

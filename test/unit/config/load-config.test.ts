@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { configPathFromArgs, loadConfigFile, parseHostPort, parseMwListen, resol
 
 const noEnv = { configDir: '/etc/epcscf', env: {} };
 
-function scratch(t: Parameters<Parameters<typeof t.test>[1]>[0]): string {
+function scratch(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'epcscf-config-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
