@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import {
-  addHeader, createResponse, generateBranch, getHeaders, maxForwards, setHeader,
+  addHeader, createResponse, generateBranch, maxForwards, setHeader, splitList,
   type SipMessage, type SipRequest, type SipResponse,
 } from '../sip/index.js';
 import {
@@ -162,23 +162,21 @@ function prepare(request: SipRequest, via: string): SipRequest {
 
 /** RFC 3261 §16.7 step 3: remove the topmost Via value (which is ours). */
 export function popVia<M extends SipMessage>(msg: M): M {
-  const index = msg.headers.findIndex((h) => h.name === 'Via');
-  if (index < 0) return msg;
-  const values = getHeaders({ ...msg, headers: [msg.headers[index]!] } as M, 'Via');
-  const headers = [...msg.headers];
-  if (values.length <= 1) headers.splice(index, 1);
-  else headers[index] = { name: 'Via', value: values.slice(1).join(', ') };
-  return { ...msg, headers };
+  return popFirstValue(msg, 'Via');
 }
 
 /** RFC 3261 §16.12: remove the first Route value. */
 export function popRoute<M extends SipMessage>(msg: M): M {
-  const index = msg.headers.findIndex((h) => h.name === 'Route');
-  if (index < 0) return msg;
-  const values = getHeaders({ ...msg, headers: [msg.headers[index]!] } as M, 'Route');
-  const headers = [...msg.headers];
-  if (values.length <= 1) headers.splice(index, 1);
-  else headers[index] = { name: 'Route', value: values.slice(1).join(', ') };
-  return { ...msg, headers };
+  return popFirstValue(msg, 'Route');
 }
 
+/** Removes the first value of a list header, whether it shares its line with others or not. */
+function popFirstValue<M extends SipMessage>(msg: M, name: 'Via' | 'Route'): M {
+  const index = msg.headers.findIndex((h) => h.name === name);
+  if (index < 0) return msg;
+  const values = splitList(msg.headers[index]!.value);
+  const headers = [...msg.headers];
+  if (values.length <= 1) headers.splice(index, 1);
+  else headers[index] = { name, value: values.slice(1).join(', ') };
+  return { ...msg, headers };
+}
