@@ -19,4 +19,4 @@ export type { SipTransportLayerOptions, TlsCredentials, LocalVia } from './trans
 export { parseListenerSpec, hostForUri } from './listener-spec.js';
 export type { ListenerConfig } from './listener-spec.js';
 export { buildMalformedReply } from './malformed-reply.js';
-export { stampReceived, responseTarget } from './via-received.js';
+export { stampReceived, viaResponseTarget } from './via-received.js';

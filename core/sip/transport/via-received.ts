@@ -28,12 +28,13 @@ export function stampReceived(request: SipRequest, source: SipSource): SipReques
 const DEFAULT_PORT: Readonly<Record<string, number>> = { UDP: 5060, TCP: 5060, TLS: 5061, SCTP: 5060, WS: 80, WSS: 443 };
 
 /**
- * Where a response goes (RFC 3261 §18.2.2 with RFC 3581 §4): on the connection the request
+ * Where a response goes when only its Via is known (stateless forwarding, RFC 3261 §18.2.2 with
+ * RFC 3581 §4; the transaction layer has its own `responseTarget` from the request source): on the connection the request
  * came in on while it is open; else, for a reliable transport, a new connection to the
  * `received` address and sent-by port; for UDP the `received` address and `rport` (or sent-by
  * port). `maddr` multicast responses are not supported (not used on Mw).
  */
-export function responseTarget(via: Via, source?: SipSource): SipTarget {
+export function viaResponseTarget(via: Via, source?: SipSource): SipTarget {
   const transport = via.transport.toLowerCase() as TransportProtocol;
   const received = getParam(via.params, 'received');
   const rport = getParam(via.params, 'rport');

@@ -5,7 +5,7 @@ import {
   callId, createRequest, createResponse, generateBranch, topVia, type SipRequest, type SipResponse,
 } from '../../../core/sip/index.js';
 import { TargetSet, sendWithFailover, shouldTryNextTarget } from '../../../core/sip/resolve/index.js';
-import { SipTransportLayer, responseTarget, type SipTarget } from '../../../core/sip/transport/index.js';
+import { SipTransportLayer, viaResponseTarget, type SipTarget } from '../../../core/sip/transport/index.js';
 
 /** A peer answering every request with `status`, over UDP and TCP. */
 async function peer(t: Test, status: number): Promise<SipTransportLayer> {
@@ -13,7 +13,7 @@ async function peer(t: Test, status: number): Promise<SipTransportLayer> {
   t.teardown(() => layer.close());
   layer.onMessage(({ message, source }) => {
     if (message.kind !== 'request') return;
-    void layer.send(createResponse(message, status), responseTarget(topVia(message), source));
+    void layer.send(createResponse(message, status), viaResponseTarget(topVia(message), source));
   });
   return layer;
 }

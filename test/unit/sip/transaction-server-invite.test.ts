@@ -154,7 +154,7 @@ t.test('RFC 3261 §17.2.1: on a reliable transport no Timer G and Timer I = 0; r
   tx.respond(respond(invite, 480));
   clock.advance(20_000);
   t.equal(sender.responses(480).length, 1, 'never retransmitted');
-  t.same(sender.responses(480)[0]?.target, { transport: 'tcp', host: '127.0.0.1', port: 40_000, connectionId: 'conn-in-1' });
+  t.same(sender.responses(480)[0]?.target, { transport: 'tcp', host: '127.0.0.1', port: 5070, connectionId: 'conn-in-1' });
   layer.receive({ message: ackFor(invite, 'b-tag-1'), source: sourceFrom('tcp', 40_000) });
   t.equal(tx.state, TransactionState.Terminated, 'Timer I = 0');
   t.equal(clock.pending, 0);

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import t, { type Test } from 'tap';
 import { callId, createRequest, createResponse, serializeMessage, topVia, type SipRequest } from '../../../core/sip/index.js';
 import {
-  TcpTransport, responseTarget, type InboundSipMessage, type TcpTransportOptions, type TransportFault,
+  TcpTransport, viaResponseTarget, type InboundSipMessage, type TcpTransportOptions, type TransportFault,
 } from '../../../core/sip/transport/index.js';
 
 function request(id: string, viaPort = 5060, body = ''): SipRequest {
@@ -121,7 +121,7 @@ t.test('RFC 5923 / RFC 3261 §18.2.2: one TCP connection carries several request
   t.equal(server.tcp.stats.connectionsOpened, 1, 'the server accepted one connection');
   const first = server.inbound[0]!;
   t.same(new Set(server.inbound.map((m) => m.source.connectionId)).size, 1);
-  await server.tcp.send(createResponse(first.message as SipRequest, 200), responseTarget(topVia(first.message), first.source));
+  await server.tcp.send(createResponse(first.message as SipRequest, 200), viaResponseTarget(topVia(first.message), first.source));
   await until(() => client.inbound.length === 1, 'the response');
   t.equal(client.inbound[0]!.message.kind, 'response');
   t.equal(server.tcp.stats.connectionsOpened, 1, 'the response reused the inbound connection');
@@ -141,7 +141,7 @@ t.test('RFC 3261 §18.2.2: a response for a closed connection opens a new one to
   await client.tcp.close();
   const fresh = await listening(t);
   // The Via said 127.0.0.1:<client.port>; point it at the fresh listener to see the reconnect.
-  const target = { ...responseTarget(topVia(first.message), first.source), port: fresh.port };
+  const target = { ...viaResponseTarget(topVia(first.message), first.source), port: fresh.port };
   await until(() => !server.tcp.hasConnection(first.source.connectionId!), 'the server to notice the close');
   await server.tcp.send(createResponse(first.message as SipRequest, 200), target);
   await until(() => fresh.inbound.length === 1, 'the response on a new connection');

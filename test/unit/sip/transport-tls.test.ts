@@ -1,7 +1,7 @@
 import t from 'tap';
 import { callId, createRequest, createResponse, topVia, type SipRequest } from '../../../core/sip/index.js';
 import {
-  TlsTransport, responseTarget, type InboundSipMessage, type TransportFault,
+  TlsTransport, viaResponseTarget, type InboundSipMessage, type TransportFault,
 } from '../../../core/sip/transport/index.js';
 import { selfSignedCertificate } from '../../support/tls-cert.js';
 
@@ -45,7 +45,7 @@ t.test('RFC 3261 §26.3.1 / RFC 5922: TLS round trip with certificate verificati
   t.equal(client.stats.connectionsOpened, 1, 'one TLS connection for both requests');
 
   const first = atServer[0]!;
-  await server.send(createResponse(first.message as SipRequest, 200), responseTarget(topVia(first.message), first.source));
+  await server.send(createResponse(first.message as SipRequest, 200), viaResponseTarget(topVia(first.message), first.source));
   await until(() => atClient.length === 1, 'the response over the same TLS connection');
   t.equal(server.stats.connectionsOpened, 1);
 });

@@ -2,7 +2,7 @@ import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import t, { type Test } from 'tap';
 import { createRequest, createResponse, getParam, topVia, type SipRequest, type SipResponse } from '../../../core/sip/index.js';
-import { UdpTransport, responseTarget, type InboundSipMessage, type TransportFault } from '../../../core/sip/transport/index.js';
+import { UdpTransport, viaResponseTarget, type InboundSipMessage, type TransportFault } from '../../../core/sip/transport/index.js';
 
 function options(viaHost: string, viaPort: number, viaParams = ''): SipRequest {
   return createRequest({
@@ -43,7 +43,7 @@ t.test('RFC 3261 §18.1.1/§18.2.2: UDP request and response round trip between 
   t.equal(getParam(via.params, 'received'), undefined, 'sent-by equals the source: no received');
   const answer = createResponse(inbound.message as SipRequest, 200, 'OK');
   const back = nextMessage(a);
-  await b.send(answer, responseTarget(via, inbound.source));
+  await b.send(answer, viaResponseTarget(via, inbound.source));
   const response = (await back).message as SipResponse;
   t.equal(response.status, 200);
   t.equal(a.stats.messagesSent, 1);
@@ -58,7 +58,7 @@ t.test('RFC 3261 §18.2.1 / RFC 3581 §4: received and rport are stamped from th
   const via = topVia(inbound.message);
   t.equal(getParam(via.params, 'received'), '127.0.0.1');
   t.equal(getParam(via.params, 'rport'), String(a.address().port));
-  t.same(responseTarget(via), { transport: 'udp', host: '127.0.0.1', port: a.address().port },
+  t.same(viaResponseTarget(via), { transport: 'udp', host: '127.0.0.1', port: a.address().port },
     'the response goes to received:rport, not to the unreachable sent-by');
 });
 
