@@ -22,6 +22,8 @@ export interface Forwarding {
   readonly onResponse?: (response: SipResponse) => SipResponse | Promise<SipResponse>;
   /** What to answer when every target failed without a response of its own (default 408/503 from the tx). */
   readonly failureStatus?: number;
+  /** Extra Via parameters (e.g. the flow token that routes a stray response back, RFC 3261 §18.2.2). */
+  readonly viaParams?: string;
 }
 
 interface Context {
@@ -40,6 +42,8 @@ export interface ForwarderOptions {
   readonly layers: Readonly<Record<Side, TransactionLayer>>;
   /** Our Via value (with `branch`) for a request leaving on `side` toward `target`. */
   readonly via: (side: Side, target: SipTarget, branch: string) => string;
+  /** Branch for a forwarded request (RFC 3261 §16.6 step 8: loop-detectable). Default: random. */
+  readonly branch?: (request: SipRequest) => string;
   readonly log: Logger;
 }
 
@@ -90,8 +94,8 @@ export class Forwarder {
       this.#relay(context, createResponse(forwarding.serverTx.request, forwarding.failureStatus ?? 503, undefined, {}));
       return;
     }
-    const branch = generateBranch();
-    const request = prepare(forwarding.request, this.#options.via(forwarding.toward, target, branch));
+    const branch = this.#options.branch ? this.#options.branch(forwarding.serverTx.request) : generateBranch();
+    const request = prepare(forwarding.request, this.#options.via(forwarding.toward, target, branch) + (forwarding.viaParams ?? ''));
     try {
       context.client = this.#options.layers[forwarding.toward].sendRequest(request, target, {
         onProvisional: (response) => {

@@ -39,6 +39,11 @@ export class OwnUris {
     return `<sip:${this.#tokens.encode(flow)}@${a.host}:${a.port}${transportParam(a.transport)};lr${outbound ? ';ob' : ''}>`;
   }
 
+  /** The flow token of a flow (for our Via `ftok` parameter). */
+  token(flow: FlowRef): string {
+    return this.#tokens.encode(flow);
+  }
+
   /** Our Mw-side Record-Route entry (no flow data: R-ORIG-3). */
   mwRecordRoute(transport = 'udp'): string {
     const a = this.mwAddress(transport);

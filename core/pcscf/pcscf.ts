@@ -8,11 +8,11 @@ import type { W2SipCore } from '../plugin/host.js';
 import type { SessionCloseReason, W2Connection, W2Session } from '../plugin/session.js';
 import {
   callId, createResponse, formatUri, from, generateBranch, maxForwards, optionTags, parseUri, removeHeader, setHeader,
-  tagOf, to, addHeader, SipParseError, type SipMessage, type SipRequest, type SipUri,
+  tagOf, to, addHeader, getParam, vias, SipParseError, type SipMessage, type SipRequest, type SipResponse, type SipUri, type Via,
 } from '../sip/index.js';
 import type { DnsLookup } from '../sip/resolve/index.js';
 import { TransactionLayer, type ServerTransaction, type TimerValues } from '../sip/transaction/index.js';
-import { SipTransportLayer, hostForUri } from '../sip/transport/index.js';
+import { SipTransportLayer, hostForUri, viaResponseTarget } from '../sip/transport/index.js';
 import type { MwTransportProtocol } from '../sip/transport/transport.js';
 import type { SipSender, SipSource, SipTarget } from '../sip/transport/types.js';
 import { MemoryDialogStore, type DialogStore } from '../state/dialog-store.js';
@@ -21,7 +21,8 @@ import { chargingVectorValue, generateIcid } from './charging.js';
 import type { PcscfContext } from './context.js';
 import { DIALOG_CREATING, forgetDialog, noteWicCseq, recordOriginatingDialog, recordTerminatingDialog, releaseRequest } from './dialog-tracker.js';
 import { FlowTokenCodec } from './flow-token.js';
-import { Forwarder, type Side } from './forwarder.js';
+import { Forwarder, popVia, type Side } from './forwarder.js';
+import { hasLooped, loopBranch } from './loop-detection.js';
 import { stripSecAgree, stripUntrustedHeaders } from './header-hygiene.js';
 import { assertOriginatingIdentity, assertTerminatingIdentity, servingBinding } from './identity.js';
 import { OwnUris, aorOf, type OwnAddress } from './own-uris.js';
@@ -107,14 +108,19 @@ export class Pcscf implements W2SipCore {
       sender: mwSender, timers,
       onRequest: (req, tx, source) => this.#guard(tx, () => this.#fromMw(req, tx, source)),
       onStrayAck: (ack) => void this.#ackFromMw(ack).catch((e: unknown) => this.#ctx.log.warn({ err: e }, 'ACK from Mw not forwarded')),
+      onStrayResponse: (response) => void this.#strayFromMw(response).catch((e: unknown) => this.#ctx.log.debug({ err: e }, 'stray Mw response dropped')),
       onDiscarded: (inbound, reason) => this.#ctx.log.debug({ reason, peer: inbound.source.remoteAddress }, 'Mw message discarded'),
     });
     this.#w2 = new TransactionLayer({
       sender: w2Sender, timers, tryingDelay: 0,
       onRequest: (req, tx, source) => this.#guard(tx, () => this.#fromW2(req, tx, source)),
       onStrayAck: (ack, source) => void this.#ackFromW2(ack, source).catch((e: unknown) => this.#ctx.log.warn({ err: e }, 'ACK from W2 not forwarded')),
+      onStrayResponse: (response) => void this.#strayFromW2(response).catch((e: unknown) => this.#ctx.log.debug({ err: e }, 'stray W2 response dropped')),
     });
-    this.#forwarder = new Forwarder({ layers: { mw: this.#mw, w2: this.#w2 }, via: (side, target, branch) => this.#via(side, target, branch), log: this.#ctx.log });
+    this.#forwarder = new Forwarder({
+      layers: { mw: this.#mw, w2: this.#w2 }, via: (side, target, branch) => this.#via(side, target, branch), log: this.#ctx.log,
+      branch: loopBranch,
+    });
     transport.onMessage((inbound) => {
       this.observer.emit('mw', { direction: 'in', message: inbound.message, peer: `${inbound.source.transport}:${inbound.source.remoteAddress}:${inbound.source.remotePort}` });
       this.#mw.receive(inbound);
@@ -200,7 +206,7 @@ export class Pcscf implements W2SipCore {
     const targets = await this.#mwTargets(out, tx);
     if (targets === undefined) return;
     this.#forwarder.forward({
-      serverTx: tx, toward: 'mw', request: out, targets, failureStatus: 504,
+      serverTx: tx, toward: 'mw', request: out, targets, failureStatus: 504, viaParams: this.#flowViaParam(flow),
       onResponse: (response) => onRegisterResponse(request, response, flow, this.#ctx),
     });
   }
@@ -222,7 +228,7 @@ export class Pcscf implements W2SipCore {
     const targets = await this.#mwTargets(out, tx);
     if (targets === undefined) return;
     this.#forwarder.forward({
-      serverTx: tx, toward: 'mw', request: out, targets,
+      serverTx: tx, toward: 'mw', request: out, targets, viaParams: this.#flowViaParam(flow),
       onResponse: async (response) => {
         await recordOriginatingDialog(request, response, flow, this.#ctx);
         if (response.status >= 300 && DIALOG_CREATING.has(request.method)) await forgetDialog(callId(request), tagOf(from(request)), this.#ctx);
@@ -246,7 +252,7 @@ export class Pcscf implements W2SipCore {
     const targets = await this.#mwTargets(out, tx);
     if (targets === undefined) return;
     this.#forwarder.forward({
-      serverTx: tx, toward: 'mw', request: out, targets,
+      serverTx: tx, toward: 'mw', request: out, targets, viaParams: this.#flowViaParam(flow),
       onResponse: async (response) => {
         if (request.method === 'BYE' && response.status < 300 && response.status >= 200) await forgetDialog(callId(request), tagOf(from(request)), this.#ctx);
         return response;
@@ -266,6 +272,10 @@ export class Pcscf implements W2SipCore {
 
   async #fromMw(request: SipRequest, tx: ServerTransaction, _source: SipSource): Promise<void> {
     if (this.#refuseEarly(request, tx)) return;
+    if (hasLooped(request, this.#ownMwBranches(request))) {
+      tx.respond(createResponse(request, 482, 'Loop Detected')); // RFC 3261 §16.3 step 4
+      return;
+    }
     if (request.method === 'CANCEL') return this.#cancel(this.#mw, request, tx);
     const popped = popOwnRoutes(request, this.#ctx.uris);
     if (popped.tampered) {
@@ -316,6 +326,50 @@ export class Pcscf implements W2SipCore {
     const flow = popped.flow ? this.#flows.byRef(popped.flow) : await this.#terminatingFlow(popped.request, undefined);
     if (flow === undefined) return;
     await this.#sendStateless(popped.request, 'w2', this.#flows.targetOf(flow));
+  }
+
+  /**
+   * A response no transaction claims (e.g. a 2xx retransmitted after ours ended): routed by Via
+   * (RFC 3261 §16.7 / §18.2.2). Ours is on top and names the flow; the WIC's is next.
+   */
+  async #strayFromMw(response: SipResponse): Promise<void> {
+    const top = vias(response)[0];
+    if (top === undefined || !this.#isOwnMwVia(top)) return;
+    const token = getParam(top.params, 'ftok');
+    const ref = typeof token === 'string' ? this.#ctx.uris.flowOf({ kind: 'sip', scheme: 'sip', user: token, host: 'x', params: [], headers: [] }) : undefined;
+    const flow = ref && ref !== 'tampered' ? this.#flows.byRef(ref) : undefined;
+    if (flow === undefined) return;
+    await this.#sendStatelessResponse(popVia(response), 'w2', this.#flows.targetOf(flow));
+  }
+
+  async #strayFromW2(response: SipResponse): Promise<void> {
+    const [top, next] = vias(response);
+    const w2 = this.#ctx.uris.w2;
+    if (top === undefined || next === undefined || top.host !== w2.host || top.port !== w2.port) return;
+    await this.#sendStatelessResponse(popVia(response), 'mw', viaResponseTarget(next));
+  }
+
+  async #sendStatelessResponse(response: SipResponse, side: Side, target: SipTarget): Promise<void> {
+    if (side === 'mw') {
+      this.observer.emit('mw', { direction: 'out', message: response, peer: `${target.transport}:${target.host}:${target.port}` });
+      await this.#transport.send(response, target);
+    } else {
+      this.observer.emit('w2', { direction: 'out', connectionId: target.connectionId ?? '', message: response });
+      await this.#flows.send(response, target);
+    }
+  }
+
+  #isOwnMwVia(via: Via): boolean {
+    return this.#mwAddresses.some((a) => a.host === via.host && a.port === (via.port ?? 5060));
+  }
+
+  #ownMwBranches(request: SipRequest): string[] {
+    return vias(request).filter((v) => this.#isOwnMwVia(v)).map((v) => v.branch ?? '');
+  }
+
+  /** Our Mw Via names the flow, so a stray response finds its way back (`;ftok=`). */
+  #flowViaParam(flow: W2Flow): string {
+    return `;ftok=${this.#ctx.uris.token(flow.ref)}`;
   }
 
   // ---- shared ------------------------------------------------------------------------------------------

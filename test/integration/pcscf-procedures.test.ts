@@ -244,3 +244,29 @@ t.test('RFC 3261 §16.3/§16.10: 483 on Max-Forwards 0, 416 for an unknown schem
   core.answer(atCore, 487, { toTag: 'r1' });
   t.ok(await wic.response(487, 'INVITE'), '487 relayed');
 });
+
+t.test('RFC 3261 §16.3 step 4: a request that comes back with our Via and the same loop hash gets 482; a spiral passes', async (t) => {
+  const { core, pcscf } = await registered(t);
+  await pcscf.fromClient('conn-1', withHeader(invite(), 'Via', wicVia('loop1')));
+  const atCore = await core.request('INVITE');
+  // The core sends the very same request back to us (a loop): our Via is in it.
+  const looped = withHeader(atCore, 'Via', [`SIP/2.0/UDP 127.0.0.1:${core.port};branch=z9hG4bKcore-loop`, ...getHeaders(atCore, 'Via')].join(', '));
+  core.send(looped, { host: '127.0.0.1', port: pcscf.mwAddresses[0]!.port });
+  t.ok(await core.response(482, 'INVITE'), '482 Loop Detected');
+  core.answer(atCore, 486, { toTag: 'busy' });
+});
+
+t.test('RFC 3261 §18.2.2: a stray response from Mw is routed back to the flow by our Via (ftok)', async (t) => {
+  const { core, pcscf, wic } = await registered(t);
+  await pcscf.fromClient('conn-1', withHeader(invite(), 'Via', wicVia('stray1')));
+  const atCore = await core.request('INVITE');
+  const ours = getHeaders(atCore, 'Via')[0]!;
+  t.match(ours, /;ftok=[A-Za-z0-9_-]+/, 'our Via names the flow');
+  core.answer(atCore, 200, { toTag: 's1', headers: [['Contact', `<sip:bob@127.0.0.1:${core.port}>`]] });
+  await wic.response(200, 'INVITE');
+  // A 200 for a transaction nobody has (other branch): forwarded statelessly by Via.
+  const stray = withHeader(createResponse(atCore, 200, 'OK', { toTag: 's1' }), 'Via', [ours.replace(/branch=[^;]+/, 'branch=z9hG4bKnotours'), getHeaders(atCore, 'Via')[1]!].join(', '));
+  core.send(stray);
+  const relayed = await wic.response(200, 'INVITE');
+  t.equal(vias(relayed).length, 1, 'our Via popped');
+});
