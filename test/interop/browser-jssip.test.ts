@@ -12,6 +12,7 @@ import { withDeadline } from '../support/wic/jssip-user.js';
 
 const UAC_486 = fileURLToPath(new URL('../fixtures/wic/uac-486.xml', import.meta.url));
 
+/** What test/fixtures/wic/jssip-page.html exposes; these callbacks run inside the page. */
 interface WicWindow { wic: { events: string[]; register(ws: string, uri: string, pw: string): Promise<number>; unregister(): Promise<boolean> } }
 
 t.test('R-REG-11, R-TERM-1/2/3: JsSIP in Chromium registers through epcscf and receives a sipp call via Kamailio', async (t) => {
@@ -23,7 +24,7 @@ t.test('R-REG-11, R-TERM-1/2/3: JsSIP in Chromium registers through epcscf and r
   t.teardown(() => browser.close());
 
   const status = await withDeadline(
-    browser.page.evaluate(([ws]) => (window as unknown as WicWindow).wic.register(ws, 'sip:frank@ims.test', 'secret'), [epcscf.wsUrl] as const),
+    browser.page.evaluate(([ws]) => (globalThis as unknown as WicWindow).wic.register(ws, 'sip:frank@ims.test', 'secret'), [epcscf.wsUrl] as const),
     10_000, 'browser REGISTER', () => `${browser.console.join('\n')}\n${epcscf.capture.dump()}`);
   t.equal(status, 200, `the browser WIC registered (page console: ${browser.console.join(' | ')})`);
   const register = epcscf.capture.requests('mw', 'out', 'REGISTER').at(-1);
@@ -36,7 +37,7 @@ t.test('R-REG-11, R-TERM-1/2/3: JsSIP in Chromium registers through epcscf and r
     '-m', '1', '-i', '127.0.0.1', '-p', String(uacPort)], { timeoutMs: 15_000 });
   t.equal(run.code, 0, 'sipp got 486 from the browser through epcscf and Kamailio', { sippOutput: run.stdout.slice(-1500) });
 
-  const events = await browser.page.evaluate(() => (window as unknown as WicWindow).wic.events);
+  const events = await browser.page.evaluate(() => (globalThis as unknown as WicWindow).wic.events);
   t.ok(events.some((e) => e.startsWith('incoming from sip:sipp@127.0.0.1')), `the browser saw the INVITE (${events.join(', ')})`);
   const termInvite = epcscf.capture.entries.find(isRequest('w2', 'out', 'INVITE'))?.message;
   t.ok(termInvite, 'epcscf delivered the INVITE over W2');
@@ -54,5 +55,5 @@ t.test('R-REG-11, R-TERM-1/2/3: JsSIP in Chromium registers through epcscf and r
   await epcscf.capture.waitFor(isRequest('w2', 'out', 'ACK'), { what: 'our ACK for the browser\'s 486' });
   t.pass('epcscf ACKed the browser\'s 486 over W2');
 
-  t.equal(await browser.page.evaluate(() => (window as unknown as WicWindow).wic.unregister()), true, 'the browser de-registers');
+  t.equal(await browser.page.evaluate(() => (globalThis as unknown as WicWindow).wic.unregister()), true, 'the browser de-registers');
 });

@@ -64,21 +64,10 @@ t.test('R-ORIG-2/4/5, R-SIPWS-12, R-TERM-1/2/3: JsSIP A calls JsSIP B through ep
   await outgoing.accepted();
   await incoming.confirmed();
   t.pass('the ACK reached bob: the dialog is confirmed at both ends');
-  outgoing.hangup();
-  const bobEnd = await incoming.ended();
-  t.equal(bobEnd.originator, 'remote', 'bob got the BYE');
-  const aliceEnd = await outgoing.ended();
-  t.equal(aliceEnd.event, 'ended', 'alice\'s call ended normally');
-  // JsSIP ends the session when it sends the BYE; its 200 comes a moment later.
-  const byeOk = await alice.capture.waitFor((f) => f.direction === 'received' && f.message?.kind === 'response'
-    && getHeader(f.message, 'CSeq')?.endsWith('BYE') === true, { what: 'response to the BYE at alice' });
-  t.equal(byeOk.message?.kind === 'response' ? byeOk.message.status : undefined, 200, 'the BYE was answered 200 end to end');
-
-  // Mw: two INVITEs left epcscf: alice's originating one (toward the Service-Route) and the
-  // terminating one toward... no: the terminating leg goes to bob over W2. Find the originating one.
+  // Mw: alice's originating INVITE (toward the Service-Route); the terminating leg reaches bob over W2.
   const origInvite = mwInvites(epcscf)[0];
   t.ok(origInvite, 'alice\'s INVITE went out on Mw');
-  if (!origInvite) return;
+  if (!origInvite) throw new Error('no originating INVITE on Mw');
   // R-ORIG-2: exactly one PAI, the default IMPU from P-Associated-URI; the forged one removed.
   t.same(paiOf(origInvite).map((v) => v.replace(/\s/g, '')), ['<sip:alice@ims.test>'], 'PAI = registered default IMPU only');
   // R-ORIG-4: Route on Mw = the stored Service-Route, nothing else.
@@ -115,10 +104,44 @@ t.test('R-ORIG-2/4/5, R-SIPWS-12, R-TERM-1/2/3: JsSIP A calls JsSIP B through ep
     const status = e.message.kind === 'response' ? e.message.status : 0;
     t.same(paiOf(e.message).map((v) => v.replace(/\s/g, '')), ['<sip:bob@ims.test>'], `${status} carries PAI = bob's registered identity only`);
   }
+  // Hang up last, so the INVITE-time checks above are reported even if the BYE goes wrong.
+  outgoing.hangup();
+  // JsSIP ends its session as soon as it sends the BYE; the answer comes a moment later.
+  const byeAnswer = await alice.capture.waitFor((f) => f.direction === 'received' && f.message?.kind === 'response'
+    && f.message.status >= 200 && getHeader(f.message, 'CSeq')?.endsWith('BYE') === true, { what: 'final response to the BYE at alice' });
+  const byeStatus = byeAnswer.message?.kind === 'response' ? `${byeAnswer.message.status} ${byeAnswer.message.reason}` : undefined;
+  t.equal(byeStatus, '200 OK', 'the BYE (hairpinned: epcscf → Kamailio → epcscf, a spiral) was answered 200 end to end');
+  const bobEnd = await incoming.ended(2000).catch(() => undefined);
+  t.equal(bobEnd?.originator, 'remote', 'bob got the BYE');
+  t.equal((await outgoing.ended()).event, 'ended', 'alice\'s call ended normally');
+
   // The BYE from alice followed the route set: it went out on Mw and in to bob.
   t.ok(epcscf.capture.requests('mw', 'out', 'BYE').length >= 1, 'BYE left on Mw');
   t.equal(bob.capture.requests('received', 'BYE').length, 1, 'bob received exactly one BYE');
   t.ok(epcscf.capture.requests('mw', 'out', 'ACK').length >= 1, 'ACK left on Mw');
+});
+
+t.test('R-ORIG-2: a SIP.js user calls a JsSIP user through epcscf (SIP.js as caller, JsSIP hangs up)', async (t) => {
+  const rig = await setUp(t);
+  const carol = await SipJsUser.connect({ wsUrl: rig.epcscf.wsUrl, user: 'carol', password: 'secret' });
+  t.teardown(() => carol.stop());
+  t.equal(await carol.register(), 200, 'SIP.js carol registered');
+  const bob = await registeredJsSip(t, rig, 'bob');
+  const outgoing = carol.call('sip:bob@ims.test');
+  const incoming = await bob.nextIncoming();
+  incoming.answer();
+  await outgoing.established();
+  await incoming.confirmed();
+  t.pass('SIP.js → epcscf → Kamailio → epcscf → JsSIP: INVITE/180/200/ACK');
+  const origInvite = mwInvites(rig.epcscf)[0];
+  t.same(origInvite && paiOf(origInvite).map((v) => v.replace(/\s/g, '')), ['<sip:carol@ims.test>'], 'PAI = carol\'s default IMPU');
+  incoming.hangup();
+  const byeAnswer = await bob.capture.waitFor((f) => f.direction === 'received' && f.message?.kind === 'response'
+    && f.message.status >= 200 && getHeader(f.message, 'CSeq')?.endsWith('BYE') === true, { what: 'final response to bob\'s BYE' });
+  t.equal(byeAnswer.message?.kind === 'response' ? `${byeAnswer.message.status} ${byeAnswer.message.reason}` : undefined, '200 OK',
+    'bob\'s BYE toward the caller (a spiral through epcscf) was answered 200');
+  await outgoing.terminated(2000).catch(() => undefined);
+  t.equal(outgoing.session.state, 'Terminated', 'carol\'s SIP.js session terminated on the BYE');
 });
 
 t.test('RFC 3261 §9.1 / §16.10: CANCEL before the answer ends the call with 487 through epcscf', async (t) => {

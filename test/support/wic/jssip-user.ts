@@ -11,6 +11,7 @@ import type { UA } from 'jssip/lib/UA.js';
 import { cseq } from '../../../core/sip/index.js';
 import { CapturingWsSocket } from './capturing-ws-socket.js';
 import { installFakeWebRtc } from './fake-webrtc.js';
+import { clearJsSipTransactionTimers, patchJsSipTimerH } from './jssip-timers.js';
 import type { FrameCapture } from './frame-capture.js';
 
 export interface JsSipUserOptions {
@@ -123,6 +124,7 @@ export class JsSipUser {
 
   private constructor(options: JsSipUserOptions) {
     installFakeWebRtc();
+    patchJsSipTimerH();
     const domain = options.domain ?? 'ims.test';
     this.user = options.user;
     this.aor = `sip:${options.user}@${domain}`;
@@ -224,6 +226,7 @@ export class JsSipUser {
     }
     this.socket.kill();
     try { this.ua.stop(); } catch { /* already stopped */ }
+    clearJsSipTransactionTimers(this.ua);
   }
 
 }
