@@ -1,0 +1,119 @@
+/**
+ * One load point: `concurrency` virtual clients, each looping one operation back to back for a
+ * fixed time (closed loop: a client starts its next operation when the last one completes).
+ *   register: N connections, each repeating REGISTER → 401 → REGISTER+digest → 200.
+ *   call:     N caller/callee pairs (2N connections, all registered first), each caller
+ *             repeating INVITE → 200 → ACK, BYE → 200 toward its callee.
+ * Operations that complete during the warm-up are not counted; the rate is completed
+ * operations in the measured window divided by its length.
+ */
+import { LatencyRecorder, type LatencySummary } from './latency.js';
+import { BenchUser } from './ws-sip-user.js';
+
+export type Scenario = 'register' | 'call';
+
+export interface LoadPointOptions {
+  readonly url: string;
+  readonly scenario: Scenario;
+  readonly concurrency: number;
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  /** Makes user names unique per point (`<prefix>u<index>`). */
+  readonly userPrefix: string;
+  readonly domain: string;
+  readonly password: string;
+  readonly timeoutMs?: number;
+}
+
+export interface LoadPointResult {
+  readonly scenario: Scenario;
+  readonly concurrency: number;
+  readonly seconds: number;
+  readonly operations: number;
+  readonly errors: number;
+  readonly opsPerSecond: number;
+  /** SIP messages on the client's WebSocket(s) per operation (both directions). */
+  readonly messagesPerOperation: number;
+  readonly latency: LatencySummary;
+  readonly firstError?: string;
+}
+
+/** WebSocket frames (SIP messages) on the generator's connections per operation, both directions. */
+const MESSAGES_PER_OPERATION: Record<Scenario, number> = {
+  register: 4, // REGISTER, 401, REGISTER, 200
+  call: 11, // caller: INVITE, 100, 200, ACK, BYE, 200; callee: INVITE, 200, ACK, BYE, 200
+};
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+export async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      await work(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+/** Connects and registers `count` users named `<prefix>u<i>`; parallelism bounded. */
+export async function registerUsers(options: Pick<LoadPointOptions, 'url' | 'domain' | 'password' | 'userPrefix' | 'timeoutMs'>,
+  count: number, parallel = 100): Promise<BenchUser[]> {
+  const users: BenchUser[] = new Array<BenchUser>(count);
+  try {
+    await forEachLimited(Array.from({ length: count }, (_, i) => i), parallel, async (i) => {
+      const user = await BenchUser.connect({
+        url: options.url, user: `${options.userPrefix}u${i}`, password: options.password, domain: options.domain,
+        ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      });
+      users[i] = user;
+      await user.register();
+    });
+  } catch (error) {
+    for (const user of users) user?.close();
+    throw new Error(`registering ${count} users at ${options.url}: ${(error as Error).message}`);
+  }
+  return users;
+}
+
+export async function runLoadPoint(options: LoadPointOptions): Promise<LoadPointResult> {
+  const { scenario, concurrency } = options;
+  const users = await registerUsers(options, scenario === 'call' ? 2 * concurrency : concurrency);
+  const recorder = new LatencyRecorder();
+  let errors = 0;
+  let firstError: string | undefined;
+  const startedAt = process.hrtime.bigint();
+  const measureFrom = startedAt + BigInt(Math.round(options.warmupSeconds * 1e9));
+  const deadline = measureFrom + BigInt(Math.round(options.seconds * 1e9));
+  const operation = (index: number): Promise<void> => {
+    const user = users[scenario === 'call' ? 2 * index : index] as BenchUser;
+    if (scenario === 'register') return user.register();
+    return user.call((users[2 * index + 1] as BenchUser).aor);
+  };
+  const client = async (index: number): Promise<void> => {
+    for (let now = process.hrtime.bigint(); now < deadline; now = process.hrtime.bigint()) {
+      const start = now;
+      try {
+        await operation(index);
+        if (process.hrtime.bigint() >= measureFrom && process.hrtime.bigint() <= deadline) recorder.recordSince(start);
+      } catch (error) {
+        if (start >= measureFrom) errors++;
+        firstError ??= (error as Error).message;
+        if (!(users[scenario === 'call' ? 2 * index : index] as BenchUser).connected) return; // a dead client stops
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: concurrency }, (_, i) => client(i)));
+  } finally {
+    for (const user of users) user?.close();
+  }
+  const latency = recorder.summary();
+  return {
+    scenario, concurrency, seconds: options.seconds, operations: latency.count, errors,
+    opsPerSecond: Math.round(latency.count / options.seconds),
+    messagesPerOperation: MESSAGES_PER_OPERATION[scenario],
+    latency,
+    ...(firstError !== undefined ? { firstError } : {}),
+  };
+}

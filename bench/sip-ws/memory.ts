@@ -1,0 +1,88 @@
+/**
+ * Memory per registered WebSocket: open `count` connections to a target, register each one
+ * for real (REGISTER → 401 → REGISTER+digest → 200 from the registrar), leave them idle, and
+ * compare the target's resident memory before and after. The connections live in this
+ * (generator) process, so their client-side memory never counts. Run it on a freshly started
+ * target: garbage left by a load run would otherwise be collected between "before" and "after".
+ */
+import type { BenchUser } from '../lib/ws-sip-user.js';
+import { registerUsers } from '../lib/load-point.js';
+import { groupPssKb, groupRssKb, vmRssKb } from '../lib/proc-stats.js';
+import type { RunningTarget } from './targets.js';
+
+export interface IdleConnectionsResult {
+  readonly connections: number;
+  /** Connections still open and registered when "after" was read. */
+  readonly registeredAtEnd: number;
+  readonly registerSeconds: number;
+  readonly idleSeconds: number;
+  /** What was read: VmRSS of one process, or Pss / RSS summed over a process group. */
+  readonly metric: 'VmRSS' | 'group Pss';
+  readonly beforeKb: number;
+  readonly afterKb: number;
+  readonly kbPerConnection: number;
+  /** epcscf only: V8 heap in use after a full GC, before and after. */
+  readonly heapUsedBeforeKb?: number;
+  readonly heapUsedAfterKb?: number;
+  /** Kamailio only: the same group summed by RSS (shared pages once per process). */
+  readonly groupRssBeforeKb?: number;
+  readonly groupRssAfterKb?: number;
+}
+
+export interface IdleConnectionsOptions {
+  readonly target: RunningTarget;
+  /** 'process': VmRSS of target.measuredPid (epcscf); 'group': Pss of its process group (Kamailio). */
+  readonly measure: 'process' | 'group';
+  readonly count: number;
+  readonly parallel: number;
+  readonly idleSeconds: number;
+  /** Connections registered and closed first (not measured). */
+  readonly warmupConnections: number;
+  readonly userPrefix: string;
+  readonly domain: string;
+  readonly password: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const kb = (bytes: number | undefined): number | undefined => bytes === undefined ? undefined : Math.round(bytes / 1024);
+
+export async function measureIdleConnections(options: IdleConnectionsOptions): Promise<IdleConnectionsResult> {
+  const { target } = options;
+  const read = (): number => options.measure === 'process' ? vmRssKb(target.measuredPid) : groupPssKb(target.measuredPid);
+  // Warm-up: code paths compiled, pools and caches sized, so "before" is a running server's
+  // baseline rather than a cold one. These connections are closed again before measuring.
+  const warm = await registerUsers({
+    url: target.url, domain: options.domain, password: options.password, userPrefix: `${options.userPrefix}w`, timeoutMs: 30_000,
+  }, options.warmupConnections, options.parallel);
+  for (const user of warm) user.close();
+  await sleep(2000);
+  const heapBefore = kb((await target.gcAndMemory?.())?.heapUsed);
+  const beforeKb = read();
+  const groupRssBeforeKb = options.measure === 'group' ? groupRssKb(target.measuredPid) : undefined;
+  const started = Date.now();
+  let users: BenchUser[] = [];
+  try {
+    users = await registerUsers({
+      url: target.url, domain: options.domain, password: options.password, userPrefix: options.userPrefix, timeoutMs: 30_000,
+    }, options.count, options.parallel);
+    const registerSeconds = (Date.now() - started) / 1000;
+    // Idle: only the W2 keep-alive pings (if any) run now.
+    await sleep(options.idleSeconds * 1000);
+    const heapAfter = kb((await target.gcAndMemory?.())?.heapUsed);
+    const afterKb = read();
+    const groupRssAfterKb = options.measure === 'group' ? groupRssKb(target.measuredPid) : undefined;
+    const registeredAtEnd = users.filter((u) => u.connected).length;
+    return {
+      connections: options.count, registeredAtEnd, registerSeconds, idleSeconds: options.idleSeconds,
+      metric: options.measure === 'process' ? 'VmRSS' : 'group Pss',
+      beforeKb, afterKb, kbPerConnection: Math.round(((afterKb - beforeKb) / options.count) * 100) / 100,
+      ...(heapBefore !== undefined ? { heapUsedBeforeKb: heapBefore } : {}),
+      ...(heapAfter !== undefined ? { heapUsedAfterKb: heapAfter } : {}),
+      ...(groupRssBeforeKb !== undefined ? { groupRssBeforeKb } : {}),
+      ...(groupRssAfterKb !== undefined ? { groupRssAfterKb } : {}),
+    };
+  } finally {
+    for (const user of users) user?.close();
+    await sleep(500);
+  }
+}
