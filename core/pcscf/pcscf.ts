@@ -284,8 +284,8 @@ export class Pcscf implements W2SipCore {
     }
     const flow = await this.#terminatingFlow(popped.request, popped.flow);
     if (flow === undefined || flow.session.onSipRequest === undefined) {
-      // R-TERM-1 / R-OB-4: the flow is gone: 430 for an outbound registration, else 480.
-      const outbound = popped.outbound || popped.flow !== undefined;
+      // R-TERM-1 / R-OB-4: the flow is gone: 430 for an outbound flow (`;ob` in its Path), else 480.
+      const outbound = popped.outbound;
       tx.respond(createResponse(request, outbound ? 430 : 480, outbound ? 'Flow Failed' : 'Temporarily Unavailable'));
       return;
     }

@@ -150,7 +150,8 @@ export class SipWsSession implements W2Session {
    */
   async #onMalformed(bytes: Buffer, error: SipParseError): Promise<void> {
     this.#counters.malformed += 1;
-    const reply = buildMalformedReply(bytes, error);
+    // RFC 7118: the WebSocket is this client's alone, so the answer needs no Via to find it.
+    const reply = buildMalformedReply(bytes, error, { sameConnection: true });
     this.#host.log.info({ connectionId: this.#conn.id, reason: error.reason, answered: reply !== undefined }, 'sip-ws: malformed SIP from client');
     if (reply === undefined) return;
     this.#counters.malformedAnswered += 1;
