@@ -98,7 +98,9 @@ export async function runLoadPoint(options: LoadPointOptions): Promise<LoadPoint
         if (process.hrtime.bigint() >= measureFrom && process.hrtime.bigint() <= deadline) recorder.recordSince(start);
       } catch (error) {
         if (start >= measureFrom) errors++;
-        firstError ??= (error as Error).message;
+        firstError ??= `client ${index}: ${(error as Error).message}`;
+        // A failing client backs off briefly so that one broken pair cannot spin and dominate.
+        await new Promise((resolve) => setTimeout(resolve, 50));
         if (!(users[scenario === 'call' ? 2 * index : index] as BenchUser).connected) return; // a dead client stops
       }
     }

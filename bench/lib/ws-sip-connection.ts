@@ -21,6 +21,7 @@ export class WsSipConnection {
   readonly #socket: WebSocket;
   readonly #pending = new Map<string, Pending>();
   #onRequest: (request: WireMessage) => void = () => undefined;
+  #onStrayResponse: (response: WireMessage) => void = () => undefined;
   #closed = false;
 
   private constructor(socket: WebSocket) {
@@ -52,6 +53,11 @@ export class WsSipConnection {
   /** Where requests that the server sends to this client (INVITE, BYE...) go. */
   set onRequest(handler: (request: WireMessage) => void) {
     this.#onRequest = handler;
+  }
+
+  /** Final responses that match no pending request (a retransmitted 2xx to INVITE). */
+  set onStrayResponse(handler: (response: WireMessage) => void) {
+    this.#onStrayResponse = handler;
   }
 
   get open(): boolean {
@@ -97,7 +103,10 @@ export class WsSipConnection {
     if (message.status < 200) return; // provisional: keep waiting
     const branch = topBranch(message);
     const pending = branch === undefined ? undefined : this.#pending.get(branch);
-    if (pending === undefined || branch === undefined) return; // a late 2xx retransmission
+    if (pending === undefined || branch === undefined) {
+      this.#onStrayResponse(message);
+      return;
+    }
     this.#pending.delete(branch);
     clearTimeout(pending.timer);
     pending.resolve(message);

@@ -30,6 +30,10 @@ export class SipOutcomeError extends Error {
   }
 }
 
+/** RFC 3261 §17.1.1.1 default timer values. */
+const T1_MS = 500;
+const T2_MS = 4000;
+
 const token = (bytes = 6): string => randomBytes(bytes).toString('hex');
 const branch = (): string => `z9hG4bK${token(8)}`;
 
@@ -48,12 +52,21 @@ export class BenchUser {
   #registerCseq = 0;
   /** Calls answered as callee (for sanity checks). */
   answered = 0;
+  /** Callee: 2xx to INVITE being retransmitted until the ACK comes, by Call-ID. */
+  readonly #unacked = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Caller: the ACK of each call in progress, by Call-ID, sent again on a retransmitted 2xx. */
+  readonly #acks = new Map<string, string>();
 
   private constructor(conn: WsSipConnection, options: BenchUserOptions) {
     this.#conn = conn;
     this.#options = options;
     this.aor = `sip:${options.user}@${options.domain}`;
     conn.onRequest = (request) => this.#answer(request);
+    conn.onStrayResponse = (response) => {
+      // RFC 3261 §13.2.2.4: every retransmission of the 2xx is answered with the same ACK.
+      const ack = this.#acks.get(firstHeader(response, 'call-id') ?? '');
+      if (ack !== undefined && response.method === 'INVITE' && response.status < 300 && this.#conn.open) this.#conn.send(ack);
+    };
   }
 
   static async connect(options: BenchUserOptions): Promise<BenchUser> {
@@ -114,13 +127,21 @@ export class BenchUser {
       `CSeq: ${seq} ${method}`,
     ]);
     // RFC 3261 §13.2.2.4: the ACK for a 2xx is its own transaction with a new branch, same CSeq number.
-    this.#conn.send(inDialog('ACK', 1, branch()));
+    const ack = inDialog('ACK', 1, branch());
+    this.#acks.set(callId, ack);
+    this.#conn.send(ack);
     const byeBranch = branch();
-    const byeOk = await this.#conn.request(inDialog('BYE', 2, byeBranch), byeBranch, this.#options.timeoutMs);
-    if (byeOk.status !== 200) throw new SipOutcomeError(byeOk.status, 'BYE', byeOk.reason);
+    try {
+      const byeOk = await this.#conn.request(inDialog('BYE', 2, byeBranch), byeBranch, this.#options.timeoutMs);
+      if (byeOk.status !== 200) throw new SipOutcomeError(byeOk.status, 'BYE', byeOk.reason);
+    } finally {
+      this.#acks.delete(callId);
+    }
   }
 
   close(): void {
+    for (const timer of this.#unacked.values()) clearTimeout(timer);
+    this.#unacked.clear();
     this.#conn.close();
   }
 
@@ -140,9 +161,14 @@ export class BenchUser {
     return this.#conn.request(text, viaBranch, this.#options.timeoutMs);
   }
 
-  /** Callee side: answer INVITE 200 (static SDP), BYE 200; ignore ACK. */
+  /** Callee side: answer INVITE 200 (static SDP), BYE 200; an ACK stops the 2xx retransmissions. */
   #answer(request: WireMessage): void {
-    if (request.method === 'ACK') return;
+    const callId = firstHeader(request, 'call-id') ?? '';
+    if (request.method === 'ACK' || request.method === 'BYE') {
+      clearTimeout(this.#unacked.get(callId));
+      this.#unacked.delete(callId);
+      if (request.method === 'ACK') return;
+    }
     const isInvite = request.method === 'INVITE';
     const to = firstHeader(request, 'to') ?? '';
     // RFC 3261 §8.2.6.2: copy Via, From, Call-ID, CSeq; add a To tag; §12.1.1: copy Record-Route.
@@ -159,6 +185,22 @@ export class BenchUser {
       this.answered++;
     }
     if (!this.#conn.open) return;
-    this.#conn.send(composeMessage('SIP/2.0 200 OK', headers, isInvite ? STATIC_SDP : ''));
+    const response = composeMessage('SIP/2.0 200 OK', headers, isInvite ? STATIC_SDP : '');
+    this.#conn.send(response);
+    if (isInvite && !this.#unacked.has(callId)) this.#retransmitUntilAcked(callId, response, T1_MS);
+  }
+
+  /**
+   * RFC 3261 §13.3.1.4: the UAS core retransmits a 2xx to INVITE, T1 doubling up to T2, until
+   * the ACK arrives (the path through epcscf has UDP hops where the 2xx or the ACK can drop);
+   * it gives up after 64*T1.
+   */
+  #retransmitUntilAcked(callId: string, response: string, interval: number, elapsed = 0): void {
+    if (elapsed >= 64 * T1_MS) { this.#unacked.delete(callId); return; }
+    this.#unacked.set(callId, setTimeout(() => {
+      if (!this.#conn.open) return;
+      this.#conn.send(response);
+      this.#retransmitUntilAcked(callId, response, Math.min(interval * 2, T2_MS), elapsed + interval);
+    }, interval));
   }
 }

@@ -19,8 +19,12 @@ export interface IdleConnectionsResult {
   /** What was read: VmRSS of one process, or Pss / RSS summed over a process group. */
   readonly metric: 'VmRSS' | 'group Pss';
   readonly beforeKb: number;
+  /** After `idleSeconds` of idling (transaction state expired): the figure the target is judged on. */
   readonly afterKb: number;
   readonly kbPerConnection: number;
+  /** Read right after the last registration completed (transactions still held). */
+  readonly justRegisteredKb: number;
+  readonly kbPerConnectionJustRegistered: number;
   /** epcscf only: V8 heap in use after a full GC, before and after. */
   readonly heapUsedBeforeKb?: number;
   readonly heapUsedAfterKb?: number;
@@ -66,6 +70,10 @@ export async function measureIdleConnections(options: IdleConnectionsOptions): P
       url: target.url, domain: options.domain, password: options.password, userPrefix: options.userPrefix, timeoutMs: 30_000,
     }, options.count, options.parallel);
     const registerSeconds = (Date.now() - started) / 1000;
+    // Right after the last 200 OK the transaction layers still hold the REGISTER transactions
+    // (RFC 3261 §17.1.2.2 Timer K = T4 on UDP Mw, §17.2.2 Timer J): a transient, reported apart.
+    await target.gcAndMemory?.();
+    const justRegisteredKb = read();
     // Idle: only the W2 keep-alive pings (if any) run now.
     await sleep(options.idleSeconds * 1000);
     const heapAfter = kb((await target.gcAndMemory?.())?.heapUsed);
@@ -76,6 +84,7 @@ export async function measureIdleConnections(options: IdleConnectionsOptions): P
       connections: options.count, registeredAtEnd, registerSeconds, idleSeconds: options.idleSeconds,
       metric: options.measure === 'process' ? 'VmRSS' : 'group Pss',
       beforeKb, afterKb, kbPerConnection: Math.round(((afterKb - beforeKb) / options.count) * 100) / 100,
+      justRegisteredKb, kbPerConnectionJustRegistered: Math.round(((justRegisteredKb - beforeKb) / options.count) * 100) / 100,
       ...(heapBefore !== undefined ? { heapUsedBeforeKb: heapBefore } : {}),
       ...(heapAfter !== undefined ? { heapUsedAfterKb: heapAfter } : {}),
       ...(groupRssBeforeKb !== undefined ? { groupRssBeforeKb } : {}),

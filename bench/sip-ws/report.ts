@@ -75,7 +75,7 @@ export function formatTable(result: SipWsBenchResult): string {
     const memory = result.targets[name]?.memory;
     if (memory === undefined) continue;
     if ('error' in memory) { lines.push(`${name}: memory run FAILED: ${memory.error}`); continue; }
-    lines.push(`${name}: ${memory.registeredAtEnd}/${memory.connections} idle registered WebSockets, ${memory.metric} ${memory.beforeKb} → ${memory.afterKb} KiB = ${memory.kbPerConnection} KiB per connection (registered in ${memory.registerSeconds.toFixed(1)} s)`);
+    lines.push(`${name}: ${memory.registeredAtEnd}/${memory.connections} idle registered WebSockets, ${memory.metric} ${memory.beforeKb} → ${memory.afterKb} KiB = ${memory.kbPerConnection} KiB per connection after ${memory.idleSeconds} s idle (${memory.kbPerConnectionJustRegistered} KiB right after registering; registered in ${memory.registerSeconds.toFixed(1)} s)`);
   }
   lines.push('', `targets: epcscf ≥ Kamailio rate: ${String(result.targetsMet.throughputAtLeastKamailio)}; ≤ 20 KB per registered connection: ${String(result.targetsMet.memoryAtMost20KbPerConnection)}`);
   return lines.join('\n');

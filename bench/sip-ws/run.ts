@@ -34,7 +34,8 @@ const DOMAIN = 'ims.test';
 const PASSWORD = 'secret'; // both Kamailio configs: every user but alice has "secret"
 // The sip-ws defaults (50 msg/s, burst 200 per client) would cut a closed-loop bench client off.
 const FLOOD = { floodRatePerSecond: 1_000_000, floodBurst: 1_000_000 };
-const IDLE_SECONDS = 5;
+// Longer than every transaction timer that outlives a REGISTER (Timer K = T4 = 5 s on UDP Mw).
+const IDLE_SECONDS = 15;
 const REGISTER_PARALLEL = 200;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -122,9 +123,7 @@ async function benchTarget(name: TargetName, ports: number[]): Promise<TargetRes
     result.memory = await measureIdleConnections({
       target: fresh, measure: name === 'epcscf' ? 'process' : 'group', count: CONNECTIONS, parallel: REGISTER_PARALLEL,
       idleSeconds: IDLE_SECONDS,
-      // Kamailio (C, no JIT) needs no warm-up, and ws-registrar.cfg answers 500 to REGISTERs that
-      // follow a burst of closed WebSockets (seen here; a config question, not measured).
-      warmupConnections: name === 'epcscf' ? 200 : 0, userPrefix: 'idle', domain: DOMAIN, password: PASSWORD,
+      warmupConnections: 200, userPrefix: 'idle', domain: DOMAIN, password: PASSWORD,
     });
   } catch (error) {
     result.memory = { error: (error as Error).message.split('\n')[0] ?? String(error) };

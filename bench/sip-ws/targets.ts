@@ -25,7 +25,9 @@ export const KAMAILIO_SETTINGS = {
   tcpMaxConnections: 20_000,
   /** 0 = warnings only: the examples log every request at debug=2. */
   debug: 0,
-  sharedMemoryMb: 256,
+  /** tm keeps each transaction ~5 s after it ends (wait timer): at ~2,000 calls/s that is 100s of MB;
+   * each WebSocket holds a read buffer in shm (~70 KiB measured): 10,000 of them need ~700 MB. */
+  sharedMemoryMb: 2048,
   privateMemoryMb: 16,
 } as const;
 
@@ -33,7 +35,8 @@ export const KAMAILIO_SETTINGS = {
 export function tuneKamailioConfig(text: string): string {
   const s = KAMAILIO_SETTINGS;
   let out = text
-    .replace(/^debug=\d+$/m, `debug=${s.debug}`)
+    // BENCH_KAMAILIO_DEBUG=3 for diagnosing a target (never in a measured run).
+    .replace(/^debug=\d+$/m, `debug=${process.env['BENCH_KAMAILIO_DEBUG'] ?? s.debug}`)
     .replace(/^children=\d+$/m, `children=${s.children}`)
     .replace(/^tcp_children=\d+$/m, `tcp_children=${s.tcpChildren}`);
   // A WS connection lives as long as the client keeps it (the registrar sets a lifetime too).
