@@ -284,14 +284,16 @@ const stripAnsi = (text: string): string => text.replace(/\u001b\[[0-9;]*m/g, ''
 const withoutStatusLines = (text: string): string => text.replace(/\r\[\d+:\d\d:\d\d\][^\r\n]*\r/g, '');
 
 /**
- * `reginfo` lists each UA as `> sip:aor ... OK|ERR|zzz ...`: true once ours shows OK (a 2xx to
- * its REGISTER). Polled because the REGISTER_OK event may fire before the ctrl socket connects.
+ * `reginfo` lists each UA as `> sip:aor ... OK|ERR|zzz ...`: OK once its REGISTER got a 2xx,
+ * ERR after a final failure (e.g. a second 401: wrong password). Polled because the
+ * REGISTER_OK event may fire before the ctrl socket connects.
  */
-async function registered(ctrl: CtrlConnection, aor: string): Promise<boolean> {
+async function registrationState(ctrl: CtrlConnection, aor: string): Promise<'ok' | 'failed' | 'pending'> {
   const { ok, data } = await ctrl.command('reginfo', '', 2000);
-  if (!ok) return false;
-  const line = stripAnsi(data).split('\n').find((l) => l.includes(aor));
-  return line !== undefined && /\sOK\s/.test(` ${line} `);
+  const line = ok ? stripAnsi(data).split('\n').find((l) => l.includes(aor)) : undefined;
+  if (line === undefined) return 'pending';
+  if (/\sOK\s/.test(` ${line} `)) return 'ok';
+  return /\sERR\s/.test(` ${line} `) ? 'failed' : 'pending';
 }
 
 /** Starts baresip, waits until its REGISTER got a 2xx, and keeps a ctrl_tcp connection open. */
@@ -312,8 +314,13 @@ export async function startBaresip(options: BaresipOptions): Promise<BaresipPeer
       readyTimeoutMs: timeoutMs,
     });
     ctrl = await CtrlConnection.open(options.ctrlPort, Math.max(500, deadline - Date.now()));
-    while (!(await registered(ctrl, aor))) {
-      if (Date.now() > deadline) throw new PeerError(`baresip: ${aor} not registered at ${options.registrar} within ${timeoutMs} ms`, withoutStatusLines(daemon.output()));
+    for (;;) {
+      const state = await registrationState(ctrl, aor);
+      if (state === 'ok') break;
+      if (state === 'failed' || Date.now() > deadline) {
+        const why = state === 'failed' ? 'registration failed' : `not registered within ${timeoutMs} ms`;
+        throw new PeerError(`baresip: ${aor} at ${options.registrar}: ${why}`, withoutStatusLines(daemon.output()));
+      }
       await sleep(50);
     }
   } catch (error) {
