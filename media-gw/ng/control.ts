@@ -1,0 +1,77 @@
+/**
+ * What a media gateway does when its controller (the IMS-ALG in core/pcscf, over the rtpengine
+ * "ng" protocol or in-process) asks. The shapes follow rtpengine's ng commands so that the same
+ * controller drives our media-gw or a real rtpengine. SDP in, SDP out: the gateway rewrites the
+ * transport lines (addresses, ports, ICE, DTLS fingerprint/setup, rtcp-mux) for the leg the SDP
+ * goes to, and keeps per-call state keyed by call-id and tags.
+ */
+export type IceMode = 'remove' | 'force' | 'default';
+export type DtlsMode = 'off' | 'passive' | 'active';
+export type RtcpMuxFlag = 'offer' | 'demux' | 'accept' | 'require';
+
+export interface NgMediaOptions {
+  /** The transport the rewritten SDP must use toward the party it goes to. */
+  readonly transportProtocol?: 'RTP/AVP' | 'RTP/AVPF' | 'UDP/TLS/RTP/SAVP' | 'UDP/TLS/RTP/SAVPF';
+  readonly ice?: IceMode;
+  readonly dtls?: DtlsMode;
+  readonly rtcpMux?: readonly RtcpMuxFlag[];
+  /** e.g. ['origin', 'session-connection'] */
+  readonly replace?: readonly string[];
+  /** Two interface names: [from-side, to-side] (rtpengine `direction`). */
+  readonly direction?: readonly [string, string];
+  /** Address to write into the SDP instead of the interface's own. */
+  readonly mediaAddress?: string;
+  /** Extra rtpengine flags, passed through (e.g. 'trust-address', 'strict-source'). */
+  readonly flags?: readonly string[];
+}
+
+export interface NgOfferRequest extends NgMediaOptions {
+  readonly callId: string;
+  readonly fromTag: string;
+  readonly sdp: string;
+}
+
+export interface NgAnswerRequest extends NgMediaOptions {
+  readonly callId: string;
+  readonly fromTag: string;
+  readonly toTag: string;
+  readonly sdp: string;
+}
+
+export interface NgDeleteRequest {
+  readonly callId: string;
+  readonly fromTag?: string;
+  readonly toTag?: string;
+}
+
+export interface NgQueryRequest {
+  readonly callId: string;
+}
+
+export interface NgSdpResult {
+  readonly sdp: string;
+}
+
+/** Per-call statistics (a subset of rtpengine's `query` result). */
+export interface NgQueryResult {
+  readonly created: number;
+  readonly streams: readonly {
+    readonly tag: string;
+    readonly packetsIn: number;
+    readonly packetsOut: number;
+    readonly bytesIn: number;
+    readonly bytesOut: number;
+    readonly lastPacketAt?: number;
+  }[];
+}
+
+/**
+ * The gateway side of the ng protocol. Each method rejects with an EpcError('EPC_ERR_MEDIA')
+ * whose message becomes rtpengine's `error-reason`.
+ */
+export interface MediaGatewayControl {
+  offer(request: NgOfferRequest): Promise<NgSdpResult>;
+  answer(request: NgAnswerRequest): Promise<NgSdpResult>;
+  delete(request: NgDeleteRequest): Promise<void>;
+  query(request: NgQueryRequest): Promise<NgQueryResult>;
+}
