@@ -1,0 +1,103 @@
+/**
+ * The seam between the IMS-ALG and a media gateway. The ALG asks for the same five things
+ * whoever relays the media; two implementations answer:
+ *  - `NgMediaControl`: the rtpengine "ng" protocol over UDP (ng-client.ts), toward our media-gw
+ *    running as its own process or toward a real rtpengine;
+ *  - `InProcessMediaControl`: direct calls into a MediaGatewayControl in this process (the
+ *    default deployment), with no UDP and no encoding.
+ * Both fail the same way, with EpcError('EPC_ERR_MEDIA'), so the ALG cannot tell them apart.
+ */
+import { EpcError } from '../../errors.js';
+import type {
+  MediaGatewayControl, NgAnswerRequest, NgDeleteRequest, NgOfferRequest, NgQueryRequest, NgQueryResult, NgSdpResult,
+} from '../../../media-gw/ng/control.js';
+import { NgClient, type NgClientOptions } from './ng-client.js';
+
+export interface MediaControl extends MediaGatewayControl {
+  /** Is the gateway there? Rejects with EPC_ERR_MEDIA when not. */
+  ping(): Promise<void>;
+  /** Releases what this control holds (a socket); the gateway itself keeps running. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Drives a gateway over the ng protocol. */
+export class NgMediaControl implements MediaControl {
+  readonly #client: NgClient;
+
+  constructor(options: NgClientOptions) {
+    this.#client = new NgClient(options);
+  }
+
+  ping(): Promise<void> { return this.#client.ping(); }
+  offer(request: NgOfferRequest): Promise<NgSdpResult> { return this.#client.offer(request); }
+  answer(request: NgAnswerRequest): Promise<NgSdpResult> { return this.#client.answer(request); }
+  delete(request: NgDeleteRequest): Promise<void> { return this.#client.delete(request); }
+  query(request: NgQueryRequest): Promise<NgQueryResult> { return this.#client.query(request); }
+  close(): Promise<void> { return this.#client.close(); }
+}
+
+/**
+ * Any fault from an in-process gateway reaches the ALG as EPC_ERR_MEDIA, just as it would
+ * through the ng protocol (where it would arrive as an `error-reason`).
+ */
+function asMediaError(command: string, error: unknown): EpcError {
+  if (error instanceof EpcError && error.code === 'EPC_ERR_MEDIA') return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new EpcError('EPC_ERR_MEDIA', `media gateway ${command} failed: ${reason}`, { cause: error });
+}
+
+/** Drives a gateway in this process. */
+export class InProcessMediaControl implements MediaControl {
+  readonly #gateway: MediaGatewayControl;
+  #closed = false;
+
+  constructor(gateway: MediaGatewayControl) {
+    this.#gateway = gateway;
+  }
+
+  async ping(): Promise<void> {
+    this.#assertOpen('ping');
+  }
+
+  offer(request: NgOfferRequest): Promise<NgSdpResult> {
+    return this.#call('offer', () => this.#gateway.offer(request));
+  }
+
+  answer(request: NgAnswerRequest): Promise<NgSdpResult> {
+    return this.#call('answer', () => this.#gateway.answer(request));
+  }
+
+  delete(request: NgDeleteRequest): Promise<void> {
+    return this.#call('delete', () => this.#gateway.delete(request));
+  }
+
+  query(request: NgQueryRequest): Promise<NgQueryResult> {
+    return this.#call('query', () => this.#gateway.query(request));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  #assertOpen(command: string): void {
+    if (this.#closed) throw new EpcError('EPC_ERR_MEDIA', `media control closed (${command})`);
+  }
+
+  async #call<T>(command: string, run: () => Promise<T>): Promise<T> {
+    this.#assertOpen(command);
+    try {
+      return await run();
+    } catch (error) {
+      throw asMediaError(command, error);
+    }
+  }
+}
+
+export type MediaControlConfig =
+  | { readonly kind: 'in-process'; readonly gateway: MediaGatewayControl }
+  | ({ readonly kind: 'ng' } & NgClientOptions);
+
+/** The MediaControl a configuration asks for. */
+export function createMediaControl(config: MediaControlConfig): MediaControl {
+  return config.kind === 'in-process' ? new InProcessMediaControl(config.gateway) : new NgMediaControl(config);
+}
