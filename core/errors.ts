@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   EPC_ERR_PLUGIN_DUPLICATE_BINDING: 'two plugins claim the same path and subprotocol',
   EPC_ERR_PLUGIN_INIT_TIMEOUT: 'plugin init timed out',
   EPC_ERR_MEDIA: 'media gateway failure',
+  EPC_ERR_SDP_NOT_ACCEPTABLE: 'SDP offer or answer not acceptable',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
