@@ -61,3 +61,13 @@ export const WEBRTC_ONLY_ATTRIBUTES = [
   'a=setup', 'a=tls-id', 'a=group', 'a=msid', 'a=ssrc', 'a=extmap', 'a=rtcp-fb', 'a=rtcp-rsize', 'a=mid', 'a=crypto',
   'a=rtcp-mux', 'a=sctp', 'a=max-message-size',
 ];
+
+/** What a call throws (undefined when it returns), for t.match on coded errors. */
+export function thrown(call: () => unknown): unknown {
+  try {
+    call();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
