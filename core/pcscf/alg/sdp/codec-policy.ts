@@ -103,8 +103,8 @@ function fmtpParameter(fmtp: string | undefined, name: string): string | undefin
  * Whether an answer's format is the same codec as an offer's (so the gateway can pass the
  * payload through). Name, clock rate and channels must agree (RFC 3264 §6.1: payload type
  * numbers may differ). For H.264 the packetization mode must agree (RFC 6184 §8.2.2: it is not
- * negotiable downwards) and so must the profile_idc (the first byte of profile-level-id); the
- * level may differ.
+ * negotiable downwards) and so must the profile (profile_idc and profile-iop, the first two bytes
+ * of profile-level-id: 42e0 constrained baseline is not 4200 baseline); the level may differ.
  */
 export function sameCodec(offered: CodecDescription, answered: CodecDescription): boolean {
   if (offered.encoding.toLowerCase() !== answered.encoding.toLowerCase()) return false;
@@ -112,7 +112,7 @@ export function sameCodec(offered: CodecDescription, answered: CodecDescription)
   if (offered.encoding.toLowerCase() === 'h264') {
     const mode = (codec: CodecDescription): string => fmtpParameter(codec.fmtp, 'packetization-mode') ?? '0';
     if (mode(offered) !== mode(answered)) return false;
-    const profile = (codec: CodecDescription): string => (fmtpParameter(codec.fmtp, 'profile-level-id') ?? '42').slice(0, 2).toLowerCase();
+    const profile = (codec: CodecDescription): string => (fmtpParameter(codec.fmtp, 'profile-level-id') ?? '420010').slice(0, 4).toLowerCase();
     if (profile(offered) !== profile(answered)) return false;
   }
   return true;
