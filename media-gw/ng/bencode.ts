@@ -226,6 +226,8 @@ class Decoder {
       const keyStart = this.offset;
       const key = this.#utf8(this.#rawBytes(), keyStart);
       if (Object.prototype.hasOwnProperty.call(dict, key)) throw new BencodeError(`duplicate key "${key}"`, keyStart);
+      const next = this.#data[this.offset];
+      if (next === undefined || next === CHAR_E) throw new BencodeError(`key "${key}" has no value`, this.offset);
       dict[key] = this.value(depth + 1);
     }
   }
