@@ -4,7 +4,7 @@
 // memory per registered connection with 10,000 idle registered WebSockets.
 //
 // Usage: npm run bench:sip-ws [-- --seconds 8 --warmup 1 --concurrency 10,50,200 --connections 10000
-//          --scenarios register,call --targets epcscf,kamailio --wait-quiet --no-build --cpu-profile DIR --out FILE --no-write]
+//          --mw udp|tcp --scenarios register,call --targets epcscf,kamailio --wait-quiet --no-build --cpu-profile DIR --out FILE --no-write]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
@@ -28,6 +28,7 @@ const CONCURRENCY = (option('concurrency') ?? '10,50,200').split(',').map(Number
 const CONNECTIONS = Number(option('connections') ?? 10_000);
 const TARGETS = (option('targets') ?? 'epcscf,kamailio').split(',') as TargetName[];
 const CPU_PROFILE_DIR = option('cpu-profile');
+const MW_TRANSPORT = option('mw') === 'tcp' ? 'tcp' : 'udp';
 const OUT = option('out') ?? join(REPO_ROOT, 'bench/results/sip-ws.json');
 const SCENARIOS = (option('scenarios') ?? 'register,call').split(',').filter((s): s is Scenario => s === 'register' || s === 'call');
 const DOMAIN = 'ims.test';
@@ -93,7 +94,7 @@ async function runPoints(name: TargetName, target: RunningTarget, result: Target
 function startTarget(name: TargetName, ports: number[], profile: boolean): Promise<RunningTarget> {
   return name === 'epcscf'
     ? startEpcscfTarget({
-      w2Port: ports[0] as number, mwPort: ports[1] as number, corePort: ports[2] as number, ...FLOOD,
+      w2Port: ports[0] as number, mwPort: ports[1] as number, corePort: ports[2] as number, ...FLOOD, mwTransport: MW_TRANSPORT,
       ...(profile && CPU_PROFILE_DIR !== undefined ? { cpuProfileDir: CPU_PROFILE_DIR } : {}),
     })
     : startKamailioWsTarget({ wsPort: ports[3] as number, sipPort: ports[4] as number });
@@ -101,7 +102,7 @@ function startTarget(name: TargetName, ports: number[], profile: boolean): Promi
 
 async function benchTarget(name: TargetName, ports: number[]): Promise<TargetResult> {
   const description = name === 'epcscf'
-    ? 'epcscf (dist build, own process, log warn) with mw.nextHop = Kamailio ims-core-standin.cfg over UDP'
+    ? `epcscf (dist build, own process, log warn) with mw.nextHop = Kamailio ims-core-standin.cfg over ${MW_TRANSPORT.toUpperCase()}`
     : "Kamailio's own WebSocket front end (ws-registrar.cfg)";
   const result: TargetResult = { description, points: [] };
   let target: RunningTarget | undefined;
@@ -172,7 +173,7 @@ async function main(): Promise<void> {
         call: 'INVITE (SDP) → 100 → 200 (callee auto-answers, SDP) → ACK, BYE → 200; N caller/callee pairs (2N WebSockets, all registered)',
       },
       generator: 'one Node process (this one), raw ws clients speaking RFC 7118 SIP (bench/lib), closed loop; shares the 2 cores with the targets',
-      epcscf: { build: 'dist/ (tsc)', logLevel: 'warn', mw: 'udp', w2PingIntervalSeconds: 25, sipWs: FLOOD },
+      epcscf: { build: 'dist/ (tsc)', logLevel: 'warn', mw: MW_TRANSPORT, w2PingIntervalSeconds: 25, sipWs: FLOOD },
       kamailio: { ...KAMAILIO_SETTINGS, note: 'examples/kamailio configs copied with these globals rewritten; same settings for the IMS core stand-in and the WS front end' },
     },
     targets,

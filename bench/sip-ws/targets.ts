@@ -73,6 +73,8 @@ export interface EpcscfTargetOptions {
   /** sip-ws flood limits: the defaults (50 msg/s per client) would cut a benchmark client off. */
   readonly floodRatePerSecond: number;
   readonly floodBurst: number;
+  /** Mw transport toward the IMS core stand-in (default udp, as the issue asks). */
+  readonly mwTransport?: 'udp' | 'tcp';
 }
 
 export async function startEpcscfTarget(options: EpcscfTargetOptions): Promise<RunningTarget> {
@@ -93,8 +95,8 @@ export async function startEpcscfTarget(options: EpcscfTargetOptions): Promise<R
       '  - name: sip-ws',
       `    options: { floodRatePerSecond: ${options.floodRatePerSecond}, floodBurst: ${options.floodBurst} }`,
       'mw:',
-      `  listen: [udp:127.0.0.1:${options.mwPort}]`,
-      `  nextHop: sip:127.0.0.1:${options.corePort};transport=udp`,
+      `  listen: [${options.mwTransport ?? 'udp'}:127.0.0.1:${options.mwPort}]`,
+      `  nextHop: sip:127.0.0.1:${options.corePort};transport=${options.mwTransport ?? 'udp'}`,
       '  domain: ims.test',
       '  visitedNetworkId: epcscf.test',
       'log:',
