@@ -19,7 +19,10 @@ export interface NgMediaOptions {
   readonly replace?: readonly string[];
   /** Two interface names: [from-side, to-side] (rtpengine `direction`). */
   readonly direction?: readonly [string, string];
-  /** Address to write into the SDP instead of the interface's own. */
+  /**
+   * Address to write into the SDP instead of the interface's own (what rtpengine 10.5 does with
+   * `media-address`: test/interop/rtpengine-ng.test.ts).
+   */
   readonly mediaAddress?: string;
   /** Extra rtpengine flags, passed through (e.g. 'trust-address', 'strict-source'). */
   readonly flags?: readonly string[];
@@ -54,13 +57,16 @@ export interface NgSdpResult {
 
 /** Per-call statistics (a subset of rtpengine's `query` result). */
 export interface NgQueryResult {
+  /** When the call was created, in milliseconds since the UNIX epoch (rtpengine: `created` s + `created_us`). */
   readonly created: number;
+  /** One row per SIP tag (call party); `In` counts what came from that party, `Out` what went to it. */
   readonly streams: readonly {
     readonly tag: string;
     readonly packetsIn: number;
     readonly packetsOut: number;
     readonly bytesIn: number;
     readonly bytesOut: number;
+    /** Milliseconds since the UNIX epoch; absent until a packet arrived from the party. */
     readonly lastPacketAt?: number;
   }[];
 }

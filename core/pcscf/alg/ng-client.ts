@@ -32,7 +32,6 @@ export interface NgClientOptions {
 }
 
 interface Pending {
-  readonly command: NgCommandName;
   readonly resolve: (dict: Parameters<typeof decodeNgReply>[1]) => void;
   readonly reject: (error: Error) => void;
 }
@@ -145,7 +144,6 @@ export class NgClient {
         }, this.#timeoutMs);
       };
       this.#pending.set(cookie, {
-        command: request.command,
         resolve: (d) => { finish(); resolve(d); },
         reject: (e) => { finish(); reject(e); },
       });
