@@ -52,7 +52,11 @@ export function rewriteAnswerTowardIms(wicAnswer: string, imsOffer: string, plan
     if (matches.length === 0) return reject('the WIC answer accepts no codec of the offer');
 
     const codecs: CodecDescription[] = matches.map(({ offered: imsCodec, answered: wicCodec }) => ({
-      ...imsCodec,
+      payloadType: imsCodec.payloadType,
+      encoding: imsCodec.encoding,
+      clockRate: imsCodec.clockRate,
+      ...(imsCodec.channels !== undefined ? { channels: imsCodec.channels } : {}),
+      // Format parameters in an answer describe what its author receives (RFC 3264 §6.1).
       ...(wicCodec.fmtp !== undefined ? { fmtp: wicCodec.fmtp } : {}),
     }));
     const relayed: RelayedCodec[] = matches.map(({ offered: imsCodec, answered: wicCodec }) => ({

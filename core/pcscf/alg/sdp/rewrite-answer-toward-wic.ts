@@ -48,7 +48,11 @@ export function rewriteAnswerTowardWic(imsAnswer: string, wicOffer: string, plan
     // Toward the WIC: its own payload type numbers; the format parameters are the IMS side's,
     // since they describe what IMS is able to receive.
     const codecs: CodecDescription[] = matches.map(({ offered: wic, answered: imsCodec }) => ({
-      ...wic,
+      payloadType: wic.payloadType,
+      encoding: wic.encoding,
+      clockRate: wic.clockRate,
+      ...(wic.channels !== undefined ? { channels: wic.channels } : {}),
+      // Format parameters in an answer describe what its author receives (RFC 3264 §6.1).
       ...(imsCodec.fmtp !== undefined ? { fmtp: imsCodec.fmtp } : {}),
     }));
     const relayed: RelayedCodec[] = matches.map(({ offered: wic, answered: imsCodec }) => ({
