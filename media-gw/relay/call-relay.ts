@@ -1,0 +1,167 @@
+import type { EpcError } from '../../core/errors.js';
+import type { ImsLeg } from '../rtp/ims-leg.js';
+import type { MediaCounters } from '../rtp/media-counters.js';
+import { rtpPayloadType } from '../rtp/rtp-header.js';
+import { translateRtcp } from '../rtp/rtcp-translator.js';
+import { RtpStreamRewriter, type StreamRewriterOptions } from '../rtp/stream-rewriter.js';
+import type { WebRtcLeg } from '../webrtc/webrtc-leg.js';
+
+/** One m-line of the call: its IMS leg and the two rewriters (one per direction). */
+export interface RelayStreamOptions {
+  readonly ims: ImsLeg;
+  /** Payload types of this m-line on the WebRTC side (BUNDLE demux, RFC 8843 §9.2). */
+  readonly payloadTypes: readonly number[];
+  readonly towardIms: StreamRewriterOptions;
+  readonly towardWebRtc: StreamRewriterOptions;
+  /** R-SDP-7: terminate browser feedback when the IMS side is RTP/AVP (default true). */
+  readonly dropFeedbackTowardIms?: boolean;
+}
+
+export interface CallRelayOptions {
+  readonly webrtc: WebRtcLeg;
+  readonly streams: readonly RelayStreamOptions[];
+  /** No inbound RTP on either leg for this long → onIdle (issue #4: idle-media timeout). */
+  readonly idleTimeoutMs?: number;
+}
+
+export interface CallRelayDelegate {
+  onConnected?(): void;
+  onIdle?(): void;
+  onFailed?(error: EpcError): void;
+  onConsentExpired?(): void;
+}
+
+class RelayStream {
+  readonly ims: ImsLeg;
+  readonly towardIms: RtpStreamRewriter;
+  readonly towardWebRtc: RtpStreamRewriter;
+  readonly dropFeedbackTowardIms: boolean;
+
+  constructor(options: RelayStreamOptions) {
+    this.ims = options.ims;
+    this.towardIms = new RtpStreamRewriter(options.towardIms);
+    this.towardWebRtc = new RtpStreamRewriter(options.towardWebRtc);
+    this.dropFeedbackTowardIms = options.dropFeedbackTowardIms ?? true;
+  }
+}
+
+/**
+ * The per-call bridge: SRTP on the WebRTC leg (rtcp-mux, possibly BUNDLE) ⇄ plain RTP on one IMS
+ * leg per m-line (R-ALG-10 unbundles toward IMS). Packets are rewritten in place and forwarded in
+ * the socket callback, with no allocation beyond what node:crypto needs. close() releases both
+ * legs (sockets, DTLS, timers) and is idempotent.
+ */
+export class CallRelay {
+  readonly webrtc: WebRtcLeg;
+  readonly createdAt = Date.now();
+  delegate: CallRelayDelegate | undefined;
+  readonly #streams: RelayStream[];
+  /** RTP payload type → stream index for BUNDLE demux (-1: unknown PT, dropped). */
+  readonly #byPayloadType = new Int8Array(128).fill(-1);
+  #idleTimer: NodeJS.Timeout | undefined;
+  #closed: Promise<void> | undefined;
+  unroutable = 0;
+
+  constructor(options: CallRelayOptions) {
+    this.webrtc = options.webrtc;
+    this.#streams = options.streams.map((stream) => new RelayStream(stream));
+    options.streams.forEach((stream, index) => {
+      for (const pt of stream.payloadTypes) this.#byPayloadType[pt & 0x7f] = index;
+    });
+    this.webrtc.delegate = {
+      onRtp: (packet) => this.#fromWebRtc(packet),
+      onRtcp: (packet) => this.#rtcpFromWebRtc(packet),
+      onConnected: () => this.delegate?.onConnected?.(),
+      onFailed: (error) => this.delegate?.onFailed?.(error),
+      onConsentExpired: () => this.delegate?.onConsentExpired?.(),
+    };
+    for (const stream of this.#streams) {
+      stream.ims.delegate = {
+        onRtp: (packet) => {
+          if (stream.towardWebRtc.rewrite(packet)) this.webrtc.sendRtp(packet);
+        },
+        onRtcp: (packet) => {
+          const length = translateRtcp(packet, packet.length, {
+            sent: stream.towardWebRtc, received: stream.towardIms, dropFeedback: false,
+          });
+          if (length > 0) this.webrtc.sendRtcp(packet, length);
+        },
+      };
+    }
+    const idleTimeoutMs = options.idleTimeoutMs ?? 0;
+    if (idleTimeoutMs > 0) {
+      this.#idleTimer = setInterval(() => {
+        if (Date.now() - this.lastPacketAt > idleTimeoutMs) {
+          this.#stopIdleTimer();
+          this.delegate?.onIdle?.();
+        }
+      }, Math.max(20, Math.min(1_000, idleTimeoutMs / 4)));
+      this.#idleTimer.unref();
+    }
+  }
+
+  /** The last inbound packet on any leg (the creation time before the first). */
+  get lastPacketAt(): number {
+    let last = Math.max(this.createdAt, this.webrtc.counters.lastPacketAt);
+    for (const stream of this.#streams) last = Math.max(last, stream.ims.counters.lastPacketAt);
+    return last;
+  }
+
+  /** Counters per leg: the WebRTC leg first, then each IMS leg in m-line order. */
+  counters(): readonly MediaCounters[] {
+    return [this.webrtc.counters, ...this.#streams.map((stream) => stream.ims.counters)];
+  }
+
+  /** The SSRC we send toward the WIC on m-line `index` (announced in the SDP answer, a=ssrc). */
+  ssrcTowardWebRtc(index = 0): number | undefined {
+    return this.#streams[index]?.towardWebRtc.outputSsrc;
+  }
+
+  get closed(): boolean {
+    return this.#closed !== undefined;
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      this.#stopIdleTimer();
+      this.delegate = undefined;
+      await Promise.all([this.webrtc.close(), ...this.#streams.map((stream) => stream.ims.close())]);
+    })();
+    return this.#closed;
+  }
+
+  #fromWebRtc(packet: Buffer): void {
+    const index = this.#streams.length === 1 ? 0 : (this.#byPayloadType[rtpPayloadType(packet)] as number);
+    const stream = this.#streams[index];
+    if (stream === undefined) {
+      this.unroutable++;
+      return;
+    }
+    if (stream.towardIms.rewrite(packet)) stream.ims.sendRtp(packet);
+  }
+
+  #rtcpFromWebRtc(packet: Buffer): void {
+    // With BUNDLE one compound may concern several m-lines; each IMS leg gets its own translated
+    // copy (RTCP is a few packets per second, so the copy is no hot-path cost).
+    if (this.#streams.length === 1) {
+      const stream = this.#streams[0] as RelayStream;
+      const length = translateRtcp(packet, packet.length, {
+        sent: stream.towardIms, received: stream.towardWebRtc, dropFeedback: stream.dropFeedbackTowardIms,
+      });
+      if (length > 0) stream.ims.sendRtcp(packet, length);
+      return;
+    }
+    for (const stream of this.#streams) {
+      const copy = Buffer.from(packet);
+      const length = translateRtcp(copy, copy.length, {
+        sent: stream.towardIms, received: stream.towardWebRtc, dropFeedback: stream.dropFeedbackTowardIms,
+      });
+      if (length > 0) stream.ims.sendRtcp(copy, length);
+    }
+  }
+
+  #stopIdleTimer(): void {
+    if (this.#idleTimer !== undefined) clearInterval(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+}
