@@ -52,6 +52,8 @@ export class DtlsEndpoint {
   readonly #socket: DtlsSocket;
   readonly #options: DtlsEndpointOptions;
   #started: Promise<SrtpSessionKeys> | undefined;
+  #handshakeTimer: NodeJS.Timeout | undefined;
+  #abortHandshake: ((error: EpcError) => void) | undefined;
   #closed = false;
 
   constructor(options: DtlsEndpointOptions) {
@@ -89,6 +91,9 @@ export class DtlsEndpoint {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#handshakeTimer);
+    this.#abortHandshake?.(new EpcError('EPC_ERR_MEDIA', 'DTLS association closed'));
+    this.#abortHandshake = undefined;
     this.#socket.onConnect.allUnsubscribe();
     this.#socket.onError.allUnsubscribe();
     this.#socket.onData.allUnsubscribe();
@@ -98,25 +103,26 @@ export class DtlsEndpoint {
 
   #handshake(): Promise<SrtpSessionKeys> {
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new EpcError('EPC_ERR_MEDIA', 'DTLS handshake timed out')),
+      const fail = (error: EpcError): void => {
+        clearTimeout(this.#handshakeTimer);
+        this.#abortHandshake = undefined;
+        reject(error);
+      };
+      this.#abortHandshake = fail;
+      this.#handshakeTimer = setTimeout(
+        () => fail(new EpcError('EPC_ERR_MEDIA', 'DTLS handshake timed out')),
         this.#options.handshakeTimeoutMs ?? 10_000,
       );
-      timer.unref();
+      this.#handshakeTimer.unref();
       this.#socket.onConnect.once(() => {
-        clearTimeout(timer);
+        clearTimeout(this.#handshakeTimer);
+        this.#abortHandshake = undefined;
         resolve();
       });
-      this.#socket.onError.once((error: unknown) => {
-        clearTimeout(timer);
-        reject(new EpcError('EPC_ERR_MEDIA', `DTLS handshake failed: ${String(error)}`, { cause: error }));
-      });
-      if (this.#socket instanceof DtlsClient) {
-        this.#socket.connect().catch((error: unknown) => {
-          clearTimeout(timer);
-          reject(new EpcError('EPC_ERR_MEDIA', `DTLS handshake failed: ${String(error)}`, { cause: error }));
-        });
-      }
+      const onError = (error: unknown): void =>
+        fail(new EpcError('EPC_ERR_MEDIA', `DTLS handshake failed: ${String(error)}`, { cause: error }));
+      this.#socket.onError.once(onError);
+      if (this.#socket instanceof DtlsClient) this.#socket.connect().catch(onError);
     }).then(() => this.#keys());
   }
 
