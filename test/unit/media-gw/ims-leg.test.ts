@@ -2,6 +2,7 @@ import t from 'tap';
 import { createSocket, type Socket } from 'node:dgram';
 import { ImsLeg } from '../../../media-gw/rtp/ims-leg.js';
 import { UdpPortAllocator } from '../../../media-gw/rtp/port-allocator.js';
+import { allocatePort, releasePort } from '../../support/peers/ports.js';
 
 async function peer(): Promise<{ socket: Socket; port: number; got: Buffer[] }> {
   const socket = createSocket('udp4');
@@ -32,10 +33,14 @@ t.test('RFC 3550 §11: IMS legs bind RTP on an even port and RTCP on the next on
 });
 
 t.test('resource control: an exhausted port range fails with EPC_ERR_MEDIA', async (t) => {
-  const allocator = new UdpPortAllocator({ min: 35020, max: 35021 });
-  const pair = await allocator.bindPair();
-  t.teardown(() => pair.forEach((s) => s.close()));
-  await t.rejects(allocator.bindPair(), { code: 'EPC_ERR_MEDIA' });
+  // One port claimed through the shared lock so no other test process or ephemeral socket has it.
+  const port = await allocatePort();
+  t.teardown(() => releasePort(port));
+  const allocator = new UdpPortAllocator({ min: port, max: port });
+  const only = await allocator.bindOne();
+  t.teardown(() => only.close());
+  await t.rejects(allocator.bindOne(), { code: 'EPC_ERR_MEDIA' });
+  await t.rejects(allocator.bindPair(), { code: 'EPC_ERR_MEDIA' }, 'a one-port range holds no RTP/RTCP pair');
   t.throws(() => new UdpPortAllocator({ min: 10, max: 5 }), { code: 'EPC_ERR_CONFIG_INVALID' });
 });
 
