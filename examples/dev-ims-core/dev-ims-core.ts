@@ -60,9 +60,18 @@ export class DevImsCore {
       onRequest,
       onStrayAck: (ack: SipRequest) => proxy?.onAck(ack),
     };
-    const port = await freeUdpPort(host, options.port ?? 5070);
-    // TCP on the same port as UDP (RFC 3261 §18: a SIP server listens on both).
-    const stack = await SipStack.start({ ...base, listeners: [`udp:${hostForListener(host)}:${port}`, `tcp:${hostForListener(host)}:${port}`] });
+    // TCP on the same port as UDP (RFC 3261 §18: a SIP server listens on both). With port 0 the
+    // free UDP port may be taken on TCP by some outgoing connection: try another one.
+    let port = 0;
+    let stack: SipStack | undefined;
+    for (let attempt = 0; stack === undefined; attempt++) {
+      port = await freeUdpPort(host, options.port ?? 5070);
+      try {
+        stack = await SipStack.start({ ...base, listeners: [`udp:${hostForListener(host)}:${port}`, `tcp:${hostForListener(host)}:${port}`] });
+      } catch (error) {
+        if (options.port !== 0 || attempt >= 9) throw error;
+      }
+    }
     const location = new LocationStore();
     const self = { host, port };
     const registrar = new Registrar({ users, location, selfHostPort: `${hostForListener(host)}:${port}` });
