@@ -28,6 +28,9 @@ export interface IdleConnectionsResult {
   /** epcscf only: V8 heap in use after a full GC, before and after. */
   readonly heapUsedBeforeKb?: number;
   readonly heapUsedAfterKb?: number;
+  /** epcscf only: process.memoryUsage() after a full GC, in KiB, before and after (where RSS goes). */
+  readonly processMemoryBeforeKb?: Readonly<Record<string, number>>;
+  readonly processMemoryAfterKb?: Readonly<Record<string, number>>;
   /** Kamailio only: the same group summed by RSS (shared pages once per process). */
   readonly groupRssBeforeKb?: number;
   readonly groupRssAfterKb?: number;
@@ -49,6 +52,8 @@ export interface IdleConnectionsOptions {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const kb = (bytes: number | undefined): number | undefined => bytes === undefined ? undefined : Math.round(bytes / 1024);
+const kbAll = (usage: NodeJS.MemoryUsage | undefined): Record<string, number> | undefined => usage === undefined ? undefined
+  : Object.fromEntries(Object.entries(usage).map(([k, v]) => [k, Math.round(v / 1024)]));
 
 export async function measureIdleConnections(options: IdleConnectionsOptions): Promise<IdleConnectionsResult> {
   const { target } = options;
@@ -60,7 +65,8 @@ export async function measureIdleConnections(options: IdleConnectionsOptions): P
   }, options.warmupConnections, options.parallel);
   for (const user of warm) user.close();
   await sleep(2000);
-  const heapBefore = kb((await target.gcAndMemory?.())?.heapUsed);
+  const usageBefore = await target.gcAndMemory?.();
+  const heapBefore = kb(usageBefore?.heapUsed);
   const beforeKb = read();
   const groupRssBeforeKb = options.measure === 'group' ? groupRssKb(target.measuredPid) : undefined;
   const started = Date.now();
@@ -76,7 +82,10 @@ export async function measureIdleConnections(options: IdleConnectionsOptions): P
     const justRegisteredKb = read();
     // Idle: only the W2 keep-alive pings (if any) run now.
     await sleep(options.idleSeconds * 1000);
-    const heapAfter = kb((await target.gcAndMemory?.())?.heapUsed);
+    const usageAfter = await target.gcAndMemory?.();
+    const heapAfter = kb(usageAfter?.heapUsed);
+    const processMemoryBeforeKb = kbAll(usageBefore);
+    const processMemoryAfterKb = kbAll(usageAfter);
     const afterKb = read();
     const groupRssAfterKb = options.measure === 'group' ? groupRssKb(target.measuredPid) : undefined;
     const registeredAtEnd = users.filter((u) => u.connected).length;
@@ -87,6 +96,8 @@ export async function measureIdleConnections(options: IdleConnectionsOptions): P
       justRegisteredKb, kbPerConnectionJustRegistered: Math.round(((justRegisteredKb - beforeKb) / options.count) * 100) / 100,
       ...(heapBefore !== undefined ? { heapUsedBeforeKb: heapBefore } : {}),
       ...(heapAfter !== undefined ? { heapUsedAfterKb: heapAfter } : {}),
+      ...(processMemoryBeforeKb !== undefined ? { processMemoryBeforeKb } : {}),
+      ...(processMemoryAfterKb !== undefined ? { processMemoryAfterKb } : {}),
       ...(groupRssBeforeKb !== undefined ? { groupRssBeforeKb } : {}),
       ...(groupRssAfterKb !== undefined ? { groupRssAfterKb } : {}),
     };

@@ -52,6 +52,12 @@ export function compare(targets: SipWsBenchResult['targets']): Comparison[] {
   return out;
 }
 
+function heapLine(memory: IdleConnectionsResult): string {
+  if (memory.heapUsedBeforeKb === undefined || memory.heapUsedAfterKb === undefined) return '';
+  const perConnection = (memory.heapUsedAfterKb - memory.heapUsedBeforeKb) / memory.connections;
+  return `; V8 heap in use ${memory.heapUsedBeforeKb} → ${memory.heapUsedAfterKb} KiB = ${perConnection.toFixed(2)} KiB per connection`;
+}
+
 const pad = (value: string | number, width: number): string => String(value).padStart(width);
 
 export function formatTable(result: SipWsBenchResult): string {
@@ -75,7 +81,7 @@ export function formatTable(result: SipWsBenchResult): string {
     const memory = result.targets[name]?.memory;
     if (memory === undefined) continue;
     if ('error' in memory) { lines.push(`${name}: memory run FAILED: ${memory.error}`); continue; }
-    lines.push(`${name}: ${memory.registeredAtEnd}/${memory.connections} idle registered WebSockets, ${memory.metric} ${memory.beforeKb} → ${memory.afterKb} KiB = ${memory.kbPerConnection} KiB per connection after ${memory.idleSeconds} s idle (${memory.kbPerConnectionJustRegistered} KiB right after registering; registered in ${memory.registerSeconds.toFixed(1)} s)`);
+    lines.push(`${name}: ${memory.registeredAtEnd}/${memory.connections} idle registered WebSockets, ${memory.metric} ${memory.beforeKb} → ${memory.afterKb} KiB = ${memory.kbPerConnection} KiB per connection after ${memory.idleSeconds} s idle (${memory.kbPerConnectionJustRegistered} KiB right after registering; registered in ${memory.registerSeconds.toFixed(1)} s)${heapLine(memory)}`);
   }
   lines.push('', `targets: epcscf ≥ Kamailio rate: ${String(result.targetsMet.throughputAtLeastKamailio)}; ≤ 20 KB per registered connection: ${String(result.targetsMet.memoryAtMost20KbPerConnection)}`);
   return lines.join('\n');

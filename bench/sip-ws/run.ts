@@ -4,7 +4,7 @@
 // memory per registered connection with 10,000 idle registered WebSockets.
 //
 // Usage: npm run bench:sip-ws [-- --seconds 8 --warmup 1 --concurrency 10,50,200 --connections 10000
-//          --mw udp|tcp --scenarios register,call --targets epcscf,kamailio --wait-quiet --no-build --cpu-profile DIR --out FILE --no-write]
+//          --register-parallel 200 --mw udp|tcp --scenarios register,call --targets epcscf,kamailio --wait-quiet --no-build --cpu-profile DIR --out FILE --no-write]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
@@ -37,7 +37,7 @@ const PASSWORD = 'secret'; // both Kamailio configs: every user but alice has "s
 const FLOOD = { floodRatePerSecond: 1_000_000, floodBurst: 1_000_000 };
 // Longer than every transaction timer that outlives a REGISTER (Timer K = T4 = 5 s on UDP Mw).
 const IDLE_SECONDS = 15;
-const REGISTER_PARALLEL = 200;
+const REGISTER_PARALLEL = Number(option('register-parallel') ?? 200);
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
