@@ -19,6 +19,8 @@ const MAC_BYTES = 10;
 
 export class FlowTokenCodec {
   readonly #key: Buffer;
+  /** Verified tokens (every in-dialog request from Mw carries one): saves an HMAC per message. */
+  readonly #verified = new Map<string, FlowRef>();
 
   /** All nodes of a cluster share `secret` so any node can verify any token. */
   constructor(secret?: string | Buffer) {
@@ -37,6 +39,17 @@ export class FlowTokenCodec {
 
   /** The flow a token names, or `undefined` when it is malformed or its MAC does not verify. */
   decode(token: string): FlowRef | undefined {
+    const known = this.#verified.get(token);
+    if (known !== undefined) return known;
+    const ref = this.#verify(token);
+    if (ref !== undefined) {
+      if (this.#verified.size >= 10_000) this.#verified.clear();
+      this.#verified.set(token, ref);
+    }
+    return ref;
+  }
+
+  #verify(token: string): FlowRef | undefined {
     let raw: Buffer;
     try {
       raw = Buffer.from(token, 'base64url');

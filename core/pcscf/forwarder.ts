@@ -55,6 +55,8 @@ export interface ForwarderOptions {
 export class Forwarder {
   readonly #options: ForwarderOptions;
   readonly #contexts = new Map<ServerTransaction, Context>();
+  /** Pending INVITEs by the connection they came in on (only W2 sources have one). */
+  readonly #invitesByConnection = new Map<string, Set<ServerTransaction>>();
 
   constructor(options: ForwarderOptions) {
     this.#options = options;
@@ -67,6 +69,12 @@ export class Forwarder {
   forward(forwarding: Forwarding): void {
     const context: Context = { forwarding, target: 0, client: undefined, provisional: false, cancelRequested: false, finalRelayed: false, chain: Promise.resolve() };
     this.#contexts.set(forwarding.serverTx, context);
+    const connectionId = forwarding.serverTx.source?.connectionId;
+    if (connectionId !== undefined && forwarding.serverTx.request.method === 'INVITE') {
+      let set = this.#invitesByConnection.get(connectionId);
+      if (set === undefined) this.#invitesByConnection.set(connectionId, (set = new Set()));
+      set.add(forwarding.serverTx);
+    }
     this.#attempt(context);
   }
 
@@ -82,9 +90,12 @@ export class Forwarder {
     return true;
   }
 
-  /** Cancels every pending INVITE forwarded for a dead flow (R-ORIG-9). */
-  cancelWhere(predicate: (serverTx: ServerTransaction) => boolean): void {
-    for (const [serverTx] of this.#contexts) if (predicate(serverTx)) this.cancel(serverTx);
+  /** Cancels every pending INVITE that arrived over a connection that is now dead (R-ORIG-9). */
+  cancelFrom(connectionId: string): void {
+    const pending = this.#invitesByConnection.get(connectionId);
+    if (pending === undefined) return;
+    this.#invitesByConnection.delete(connectionId);
+    for (const serverTx of pending) this.cancel(serverTx);
   }
 
   #attempt(context: Context): void {
@@ -121,6 +132,15 @@ export class Forwarder {
     }
   }
 
+  #forgetInvite(serverTx: ServerTransaction): void {
+    const connectionId = serverTx.source?.connectionId;
+    if (connectionId === undefined) return;
+    const set = this.#invitesByConnection.get(connectionId);
+    if (set === undefined) return;
+    set.delete(serverTx);
+    if (set.size === 0) this.#invitesByConnection.delete(connectionId);
+  }
+
   #sendCancel(context: Context): void {
     const client = context.client;
     if (client === undefined || client.request.method !== 'INVITE') return;
@@ -140,6 +160,7 @@ export class Forwarder {
     if (context.finalRelayed && (!isFinal || response.status >= 300)) return;
     if (isFinal) {
       context.finalRelayed = true;
+      this.#forgetInvite(forwarding.serverTx);
       // Keep the context while 2xx retransmissions may still arrive for an INVITE (RFC 6026 §7.1).
       if (forwarding.serverTx.request.method !== 'INVITE' || response.status >= 300) this.#contexts.delete(forwarding.serverTx);
       else setTimeout(() => this.#contexts.delete(forwarding.serverTx), 32_000).unref();

@@ -34,12 +34,12 @@ export class OwnUris {
   }
 
   /** `<sip:TOKEN@mw-host:port;lr[;ob]>` (RFC 5626 §5.1: `ob` only for an outbound registration). */
-  path(flow: FlowRef, outbound: boolean, transport = 'udp'): string {
+  path(token: string, outbound: boolean, transport = 'udp'): string {
     const a = this.mwAddress(transport);
-    return `<sip:${this.#tokens.encode(flow)}@${a.host}:${a.port}${transportParam(a.transport)};lr${outbound ? ';ob' : ''}>`;
+    return `<sip:${token}@${a.host}:${a.port}${transportParam(a.transport)};lr${outbound ? ';ob' : ''}>`;
   }
 
-  /** The flow token of a flow (for our Via `ftok` parameter). */
+  /** The flow token of a flow (computed once per flow, W2Flow.token). */
   token(flow: FlowRef): string {
     return this.#tokens.encode(flow);
   }
@@ -51,8 +51,8 @@ export class OwnUris {
   }
 
   /** Our W2-side Record-Route entry, carrying the flow token (RFC 7118 §8.2, erratum 5937: transport=ws). */
-  w2RecordRoute(flow: FlowRef): string {
-    return `<sip:${this.#tokens.encode(flow)}@${this.#w2.host}:${this.#w2.port};transport=ws;lr>`;
+  w2RecordRoute(token: string): string {
+    return `<sip:${token}@${this.#w2.host}:${this.#w2.port};transport=ws;lr>`;
   }
 
   /** Is this URI one of ours (a Route entry we put there or the one a client preloaded)? */

@@ -90,7 +90,7 @@ export class Pcscf implements W2SipCore {
       dialogs: options.dialogs ?? new MemoryDialogStore(),
       log: log.child({ component: 'pcscf' }), now: Date.now,
     };
-    this.#flows = new W2Flows(nodeId);
+    this.#flows = new W2Flows(nodeId, (ref) => tokens.encode(ref));
     const mwSender: SipSender = {
       send: (message, target) => {
         this.observer.emit('mw', { direction: 'out', message, peer: `${target.transport}:${target.host}:${target.port}` });
@@ -369,7 +369,7 @@ export class Pcscf implements W2SipCore {
 
   /** Our Mw Via names the flow, so a stray response finds its way back (`;ftok=`). */
   #flowViaParam(flow: W2Flow): string {
-    return `;ftok=${this.#ctx.uris.token(flow.ref)}`;
+    return `;ftok=${flow.token}`;
   }
 
   // ---- shared ------------------------------------------------------------------------------------------
@@ -410,7 +410,7 @@ export class Pcscf implements W2SipCore {
    */
   #recordRoute(request: SipRequest, flow: W2Flow, direction: 'toward-mw' | 'toward-w2'): SipRequest {
     const mw = this.#ctx.uris.mwRecordRoute(this.#transports[0] ?? 'udp');
-    const w2 = this.#ctx.uris.w2RecordRoute(flow.ref);
+    const w2 = this.#ctx.uris.w2RecordRoute(flow.token);
     return addHeader(request, 'Record-Route', direction === 'toward-mw' ? `${mw}, ${w2}` : `${w2}, ${mw}`, { first: true });
   }
 
@@ -459,7 +459,7 @@ export class Pcscf implements W2SipCore {
    */
   async #releaseFlow(flow: W2Flow): Promise<void> {
     await this.#ctx.registrations.removeFlow(flow.key);
-    this.#forwarder.cancelWhere((tx) => tx.source?.connectionId === flow.connection.id && tx.request.method === 'INVITE');
+    this.#forwarder.cancelFrom(flow.connection.id);
     const dialogs = await this.#ctx.dialogs.byFlow(flow.key);
     const sends: Promise<void>[] = [];
     for (const dialog of dialogs) {

@@ -29,7 +29,7 @@ export function rewriteRegisterTowardIms(request: SipRequest, flow: W2Flow, ctx:
   // R-REG-5: a Bearer token never leaves for the IMS (web-token registration comes separately).
   out = { ...out, headers: out.headers.filter((h) => !(h.name === 'Authorization' && /^\s*bearer\b/i.test(h.value))) };
   if (out.uri.kind === 'sip') out = withUri(out, { ...out.uri, params: withoutParam(out.uri.params, 'transport') });
-  out = addHeader(out, 'Path', ctx.uris.path(flow.ref, wantsOutbound(request), mwTransport), { first: true });
+  out = addHeader(out, 'Path', ctx.uris.path(flow.token, wantsOutbound(request), mwTransport), { first: true });
   out = withOptionTags(out, 'Supported', ['path']);
   out = withOptionTags(out, 'Require', ['path']);
   out = setHeader(out, 'P-Visited-Network-ID', ctx.visitedNetworkId);

@@ -9,6 +9,8 @@ export interface W2Flow {
   readonly ref: FlowRef;
   /** `nodeId/flow`, the key registrations and dialogs are stored under. */
   readonly key: string;
+  /** The flow token naming it in Path, Record-Route and our Via (RFC 5626 §5.2). */
+  readonly token: string;
   readonly connection: W2Connection;
   readonly session: W2Session;
   alive: boolean;
@@ -29,13 +31,16 @@ export class W2Flows implements SipSender {
   readonly #byNumber = new Map<number, W2Flow>();
   #next = 1;
 
-  constructor(nodeId: string) {
+  readonly #encode: (ref: FlowRef) => string;
+
+  constructor(nodeId: string, encode: (ref: FlowRef) => string) {
     this.#nodeId = nodeId;
+    this.#encode = encode;
   }
 
   open(connection: W2Connection, session: W2Session): W2Flow {
     const ref = { nodeId: this.#nodeId, flow: this.#next++ };
-    const flow: W2Flow = { ref, key: flowKey(ref), connection, session, alive: true };
+    const flow: W2Flow = { ref, key: flowKey(ref), token: this.#encode(ref), connection, session, alive: true };
     this.#byConnection.set(connection.id, flow);
     this.#byNumber.set(ref.flow, flow);
     return flow;

@@ -4,7 +4,7 @@
  * (clustered deployments) can replace the in-memory one without touching the procedures.
  */
 export interface RegistrationBinding {
-  /** `${flowKey} ${aor}`. */
+  /** `${flowKey} ${aor} ${contactUri}`. */
   readonly id: string;
   /** Canonical AOR of the To header, e.g. `sip:alice@ims.test`. */
   readonly aor: string;
@@ -41,8 +41,11 @@ export interface RegistrationStore {
   removeFlow(flowKey: string): Promise<RegistrationBinding[]>;
 }
 
+/** In-memory store, indexed by flow and by contact URI (lookups never scan every binding). */
 export class MemoryRegistrationStore implements RegistrationStore {
   readonly #byId = new Map<string, RegistrationBinding>();
+  readonly #byFlow = new Map<string, Set<string>>();
+  readonly #byContact = new Map<string, Set<string>>();
   readonly #now: () => number;
 
   constructor(options: { now?: () => number } = {}) {
@@ -50,38 +53,71 @@ export class MemoryRegistrationStore implements RegistrationStore {
   }
 
   async put(binding: RegistrationBinding): Promise<void> {
+    this.#delete(binding.id);
     this.#byId.set(binding.id, binding);
+    index(this.#byFlow, binding.flowKey, binding.id);
+    index(this.#byContact, binding.contactUri, binding.id);
   }
 
   async remove(id: string): Promise<void> {
-    this.#byId.delete(id);
+    this.#delete(id);
   }
 
   async byFlow(flowKey: string): Promise<RegistrationBinding[]> {
-    return this.#live().filter((b) => b.flowKey === flowKey);
+    return this.#live(this.#byFlow.get(flowKey));
   }
 
   async byContactUri(contactUri: string): Promise<RegistrationBinding[]> {
-    return this.#live().filter((b) => b.contactUri === contactUri);
+    return this.#live(this.#byContact.get(contactUri));
   }
 
   async all(): Promise<RegistrationBinding[]> {
-    return this.#live();
+    return this.#live(new Set(this.#byId.keys()));
   }
 
   async removeFlow(flowKey: string): Promise<RegistrationBinding[]> {
-    const gone = [...this.#byId.values()].filter((b) => b.flowKey === flowKey);
-    for (const b of gone) this.#byId.delete(b.id);
+    const ids = [...(this.#byFlow.get(flowKey) ?? [])];
+    const gone: RegistrationBinding[] = [];
+    for (const id of ids) {
+      const b = this.#byId.get(id);
+      if (b) gone.push(b);
+      this.#delete(id);
+    }
     return gone;
   }
 
-  #live(): RegistrationBinding[] {
+  #delete(id: string): void {
+    const b = this.#byId.get(id);
+    if (b === undefined) return;
+    this.#byId.delete(id);
+    unindex(this.#byFlow, b.flowKey, id);
+    unindex(this.#byContact, b.contactUri, id);
+  }
+
+  /** The unexpired bindings among `ids`; expired ones are dropped on the way (RFC 3261 §10.3). */
+  #live(ids: ReadonlySet<string> | undefined): RegistrationBinding[] {
+    if (ids === undefined) return [];
     const now = this.#now();
     const out: RegistrationBinding[] = [];
-    for (const [id, b] of this.#byId) {
-      if (b.expiresAt <= now) this.#byId.delete(id);
+    for (const id of [...ids]) {
+      const b = this.#byId.get(id);
+      if (b === undefined) continue;
+      if (b.expiresAt <= now) this.#delete(id);
       else out.push(b);
     }
     return out;
   }
+}
+
+function index(map: Map<string, Set<string>>, key: string, id: string): void {
+  let set = map.get(key);
+  if (set === undefined) map.set(key, (set = new Set()));
+  set.add(id);
+}
+
+function unindex(map: Map<string, Set<string>>, key: string, id: string): void {
+  const set = map.get(key);
+  if (set === undefined) return;
+  set.delete(id);
+  if (set.size === 0) map.delete(key);
 }

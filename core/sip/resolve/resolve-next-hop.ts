@@ -32,6 +32,13 @@ const SRV_PREFIX: Readonly<Record<MwTransportProtocol, string>> = {
 };
 
 /** RFC 3261 §19.1.2: 5060 for sip over UDP/TCP, 5061 for TLS. */
+// One resolver for the process: a node:dns Resolver per request costs more than the lookup.
+let sharedLookup: DnsLookup | undefined;
+function defaultLookup(): DnsLookup {
+  sharedLookup ??= new NodeDnsLookup();
+  return sharedLookup;
+}
+
 export function defaultPort(transport: MwTransportProtocol): number {
   return transport === 'tls' ? 5061 : 5060;
 }
@@ -100,7 +107,7 @@ class ResolveContext {
     this.#uri = uri;
     this.secure = uri.scheme === 'sips';
     this.supported = options.transports ?? ['udp', 'tcp', 'tls'];
-    this.#dns = options.dns ?? new NodeDnsLookup();
+    this.#dns = options.dns ?? defaultLookup();
     this.#ipv6 = options.ipv6 ?? true;
     this.#random = options.random ?? Math.random;
     const host = socketHost(uri.host);

@@ -18,6 +18,8 @@ export type UdpTransportOptions = TransportBaseOptions;
  * port in our Via sent-by and responses to them come back here. Each datagram is exactly one
  * message (parsed in datagram mode: Content-Length may be absent, §18.3).
  */
+const UDP_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+
 export class UdpTransport extends TransportBase implements SipTransport {
   readonly protocol = 'udp' as const;
   #socket: Socket | undefined;
@@ -39,6 +41,14 @@ export class UdpTransport extends TransportBase implements SipTransport {
     }).catch((err: unknown) => { this.#socket = undefined; socket.close(); throw err; });
     const local = socket.address();
     this.bound = { host: local.address, port: local.port };
+    // Bursts (hundreds of clients registering at once) overflow the default ~208 KB buffer and
+    // cost a retransmission timer each; ask for more (the kernel caps it at net.core.rmem_max).
+    try {
+      socket.setRecvBufferSize(UDP_RECEIVE_BUFFER_BYTES);
+      socket.setSendBufferSize(UDP_RECEIVE_BUFFER_BYTES);
+    } catch {
+      // Not fatal: the kernel keeps its default.
+    }
     socket.on('message', (data, rinfo) => {
       const source: SipSource = {
         transport: 'udp', remoteAddress: rinfo.address, remotePort: rinfo.port,
