@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { BRANCH_MAGIC_COOKIE, callId, cseq, formatUri, from, getHeaders, generateBranch, tagOf, to, vias, type SipRequest } from '../sip/index.js';
 
 /**
@@ -10,11 +9,19 @@ import { BRANCH_MAGIC_COOKIE, callId, cseq, formatUri, from, getHeaders, generat
  * arrives with another topmost Via, hashes differently and passes.
  */
 export function loopHash(request: SipRequest): string {
-  const h = createHash('sha1');
-  h.update(formatUri(request.uri)).update('\n').update(tagOf(from(request)) ?? '').update('\n').update(tagOf(to(request)) ?? '')
-    .update('\n').update(callId(request)).update('\n').update(String(cseq(request).seq)).update('\n')
-    .update(getHeaders(request, 'Proxy-Require').join(',')).update('\n').update(topSentBy(request));
-  return h.digest('base64url').slice(0, 12);
+  const key = [formatUri(request.uri), tagOf(from(request)) ?? '', tagOf(to(request)) ?? '', callId(request),
+    String(cseq(request).seq), getHeaders(request, 'Proxy-Require').join(','), topSentBy(request)].join('\n');
+  // Not a security boundary (a loop check among our own hops): two 32-bit FNV-1a hashes are enough.
+  return fnv1a(key, 0x811c9dc5).toString(36) + fnv1a(key, 0x01000193).toString(36);
+}
+
+function fnv1a(text: string, seed: number): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
 }
 
 function topSentBy(request: SipRequest): string {
