@@ -10,21 +10,12 @@ import { startEpcscf, startImsCore } from '../support/epcscf-harness.js';
 import type { CapturedFrame } from '../support/wic/frame-capture.js';
 import { JsSipUser } from '../support/wic/jssip-user.js';
 import { SipJsUser } from '../support/wic/sipjs-user.js';
+import { ACCEPTED_INVALID, EXPECTED_REJECTION } from '../support/rfc4475.js';
 
 const fixtures = new URL('../fixtures/rfc4475/', import.meta.url);
 const index = readFileSync(new URL('index.tsv', fixtures), 'utf8').trim().split('\n').slice(1)
   .map((line) => line.split('\t') as [string, string, string]);
 
-/** RFC 4475 §3.1.2 / §3.3: the status for each invalid message ('drop' = a response, discarded). */
-const EXPECTED_REJECTION: Record<string, number | 'drop'> = {
-  'badinv01.dat': 400, 'clerr.dat': 400, 'ncl.dat': 400, 'scalar02.dat': 400, 'scalarlg.dat': 'drop',
-  'quotbal.dat': 400, 'ltgtruri.dat': 400, 'lwsruri.dat': 400, 'lwsstart.dat': 400, 'trws.dat': 400,
-  'escruri.dat': 400, 'regbadct.dat': 400, 'badaspec.dat': 400, 'baddn.dat': 400, 'badvers.dat': 505,
-  'mismatch01.dat': 400, 'mismatch02.dat': 501, 'bigcode.dat': 'drop', 'insuf.dat': 400, 'multi01.dat': 400,
-  'mcl01.dat': 400,
-};
-/** §3.1.2.12 baddate: "MAY reject"; our parser accepts it (Date is never interpreted). */
-const ACCEPTED_INVALID = new Set(['baddate.dat']);
 /** Valid requests for which RFC 4475 names what a proxy answers (RFC 3261 §16.3 checks). */
 const PROXY_ANSWER: Record<string, readonly number[]> = {
   'unkscm.dat': [416],      // §3.3.2: unknown Request-URI scheme

@@ -2,6 +2,7 @@
 // spells out, invalid rejected with the status the RFC names. Fixtures: test/fixtures/rfc4475.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
+import { ACCEPTED_INVALID, EXPECTED_REJECTION } from '../../support/rfc4475.js';
 import {
   parseMessage, SipParseError, getHeader, getHeaders, from, to, tagOf, contacts, vias, cseq, maxForwards,
   authValues, bodyText, getParam, type SipMessage, type SipRequest, type ContactBinding,
@@ -16,15 +17,6 @@ const binding = (c: ReturnType<typeof contacts>[number]) => c as ContactBinding;
 const index = readFileSync(new URL('index.tsv', dir), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
 
 /** The status RFC 4475 §3.1.2 / §3.3 names for each invalid message. */
-const EXPECTED_REJECTION: Record<string, number | 'drop'> = {
-  'badinv01.dat': 400, 'clerr.dat': 400, 'ncl.dat': 400, 'scalar02.dat': 400, 'scalarlg.dat': 'drop',
-  'quotbal.dat': 400, 'ltgtruri.dat': 400, 'lwsruri.dat': 400, 'lwsstart.dat': 400, 'trws.dat': 400,
-  'escruri.dat': 400, 'regbadct.dat': 400, 'badaspec.dat': 400, 'baddn.dat': 400, 'badvers.dat': 505,
-  'mismatch01.dat': 400, 'mismatch02.dat': 501, 'bigcode.dat': 'drop', 'insuf.dat': 400, 'multi01.dat': 400,
-  'mcl01.dat': 400,
-};
-// §3.1.2.12 (baddate): "MAY reject"; we accept it and never interpret Date, as the RFC allows.
-const ACCEPTED_INVALID = new Set(['baddate.dat']);
 
 t.test('RFC 4475: all 49 torture messages are present', async (t) => {
   t.equal(index.length, 49);
