@@ -31,3 +31,4 @@ export { generateBranch, generateTag, generateCallId, BRANCH_MAGIC_COOKIE } from
 export { EpcError } from '../errors.js';
 export * from './auth/digest.js';
 export { SipStack, type SipStackOptions } from './stack.js';
+export { buildMalformedReply } from './transport/malformed-reply.js';

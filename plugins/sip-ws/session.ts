@@ -3,12 +3,12 @@
  * sends goes to the core unchanged (`host.sip.fromClient`), SIP the core delivers goes out as one
  * WebSocket message each. The P-CSCF procedures (Path, flow tokens, Record-Route...) are core's.
  */
-import { EpcError } from '../../core/errors.js';
+import { EpcError } from '../../core/sip/index.js';
 import type { W2Host } from '../../core/plugin/host.js';
 import type { SessionCloseReason, W2Connection, W2Frame, W2Session } from '../../core/plugin/session.js';
 import { addHeader, createResponse, generateTag } from '../../core/sip/index.js';
 import type { SipMessage, SipParseError, SipRequest, SipResponse } from '../../core/sip/index.js';
-import { buildMalformedReply } from '../../core/sip/transport/malformed-reply.js';
+import { buildMalformedReply } from '../../core/sip/index.js';
 import { decodeFrame, encodeMessage, KEEPALIVE_PONG } from './codec.js';
 import { FloodGuard } from './flood-guard.js';
 import type { FloodLimits } from './flood-guard.js';
