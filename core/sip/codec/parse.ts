@@ -3,7 +3,8 @@ import type { SipHeader, SipMessage, SipRequest, SipResponse } from '../model/me
 import type { NameAddr } from '../model/name-addr.js';
 import { primeViews } from '../model/view-cache.js';
 import type { Contact, CSeq, Via } from '../model/views.js';
-import { TOKEN, WORD, isAllClass, isDigit, isWs } from '../grammar/chars.js';
+import { DIGITS, TOKEN, WORD, isAllClass, isWs } from '../grammar/chars.js';
+import { parseCSeq, parseMaxForwards } from '../grammar/scalars.js';
 import { splitList } from '../grammar/list.js';
 import { parseContact, parseNameAddr } from '../grammar/name-addr.js';
 import { parseUri } from '../grammar/uri.js';
@@ -20,7 +21,6 @@ export interface ParseOptions {
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
-const MAX_UINT32 = 4294967295;
 
 /** Parses one SIP message or throws a `SipParseError` carrying the status to answer. */
 export function parseMessage(data: Uint8Array | string, options: ParseOptions = {}): SipMessage {
@@ -178,34 +178,6 @@ function isCallId(value: string): boolean {
   if (at < 0) return isAllClass(WORD, value);
   return isAllClass(WORD, value.slice(0, at)) && isAllClass(WORD, value.slice(at + 1));
 }
-
-function parseCSeq(value: string): CSeq {
-  let i = 0;
-  while (i < value.length && isDigit(value.charCodeAt(i))) i++;
-  if (i === 0) throw malformed('CSeq without a sequence number');
-  const digits = value.slice(0, i).replace(/^0+(?=\d)/, '');
-  // RFC 3261 §8.1.1.5: the sequence number MUST be below 2^31; 2^32-1 is the grammar's bound.
-  if (digits.length > 10 || Number(digits) > MAX_UINT32) throw malformed('CSeq number larger than 2^32-1');
-  const afterDigits = i;
-  while (i < value.length && isWs(value.charCodeAt(i))) i++;
-  if (i === afterDigits) throw malformed('CSeq without a method');
-  const method = value.slice(i);
-  if (!isAllClass(TOKEN, method)) throw malformed('invalid CSeq method');
-  return { seq: Number(digits), method };
-}
-
-function parseMaxForwards(value: string): number {
-  if (!isAllClass(DIGITS, value)) throw malformed('Max-Forwards is not a number');
-  const n = Number(value);
-  if (n > 255) throw malformed('Max-Forwards larger than 255');
-  return n;
-}
-
-const DIGITS = (() => {
-  const t = new Uint8Array(128);
-  for (let c = 48; c <= 57; c++) t[c] = 1;
-  return t;
-})();
 
 /**
  * Frames the body by Content-Length (RFC 3261 §18.3, §20.14). Negative, non-numeric and

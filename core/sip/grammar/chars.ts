@@ -33,6 +33,8 @@ export const WORD = table("-.!%*_+`'~()<>:\\\"/[]?{}");
 export const GEN_VALUE = table("-.!%*_+`'~:[]");
 /** scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
 export const SCHEME = table('+-.');
+/** DIGIT */
+export const DIGITS = table('0123456789', false);
 /** Characters of a tel: number (RFC 3966 global/local number digits and visual separators). */
 export const TEL = table('+-.()*#');
 

@@ -3,6 +3,7 @@ import { splitList } from '../grammar/list.js';
 import { parseContact, parseNameAddr } from '../grammar/name-addr.js';
 import { parseHeaderParams } from '../grammar/params.js';
 import { parseVia } from '../grammar/via.js';
+import { parseCSeq, parseMaxForwards } from '../grammar/scalars.js';
 import { malformed } from '../codec/parse-error.js';
 import { headerKey, isListHeader } from './header-names.js';
 import type { SipMessage } from './message.js';
@@ -83,13 +84,7 @@ export function callId(msg: SipMessage): string {
 }
 
 export function cseq(msg: SipMessage): CSeq {
-  return cachedView(msg, 'cseq', () => {
-    const v = required(msg, 'CSeq').trim();
-    const sp = v.search(/[ \t]/);
-    const seq = Number(v.slice(0, sp));
-    if (sp <= 0 || !Number.isInteger(seq) || seq > 4294967295) throw malformed('invalid CSeq');
-    return { seq, method: v.slice(sp).trim() };
-  });
+  return cachedView(msg, 'cseq', () => parseCSeq(required(msg, 'CSeq').trim()));
 }
 
 /** Contact values; `{ star: true }` for `*` (RFC 3261 §10.2.2). */
@@ -109,9 +104,7 @@ export function nameAddrList(msg: SipMessage, name: string): NameAddr[] {
 export function maxForwards(msg: SipMessage): number | undefined {
   return cachedView(msg, 'max-forwards', () => {
     const v = getHeader(msg, 'Max-Forwards');
-    if (v === undefined) return undefined;
-    if (!/^\d{1,3}$/.test(v) || Number(v) > 255) throw malformed('invalid Max-Forwards');
-    return Number(v);
+    return v === undefined ? undefined : parseMaxForwards(v);
   });
 }
 
