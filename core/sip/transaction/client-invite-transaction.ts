@@ -1,10 +1,10 @@
 import type { EpcError } from '../../errors.js';
-import { createResponse } from '../index.js';
 import type { SipRequest, SipResponse } from '../model/message.js';
 import { isReliable, type SipTarget } from '../transport/types.js';
 import { createAckForNonSuccess } from './ack-and-cancel.js';
 import { TimerSet } from './timer-set.js';
 import { timerD, transactionTimeout } from './timers.js';
+import { reportTimeout, reportTransportError } from './client-outcome.js';
 import { transmit } from './transmit.js';
 import {
   TransactionState,
@@ -136,8 +136,7 @@ export class ClientInviteTransaction implements Transaction {
     if (this.#state !== TransactionState.Calling) return;
     // §17.1.1.2: Timer B in Calling → inform the TU of the timeout, Terminated.
     this.#terminate();
-    if (this.#delegate.onTimeout) this.#delegate.onTimeout();
-    else this.#delegate.onFinal(createResponse(this.request, 408, 'Request Timeout'));
+    reportTimeout(this.#delegate, this.request);
   }
 
   #onTransportError(error: EpcError): void {
@@ -146,8 +145,7 @@ export class ClientInviteTransaction implements Transaction {
     // as a 503 when it has no dedicated handler (§8.1.3.1).
     const alreadyAnswered = this.#finalDelivered;
     this.#terminate();
-    if (this.#delegate.onTransportError) this.#delegate.onTransportError(error);
-    else if (!alreadyAnswered) this.#delegate.onFinal(createResponse(this.request, 503, 'Service Unavailable'));
+    reportTransportError(this.#delegate, this.request, error, alreadyAnswered);
   }
 
   #send(message: SipRequest): void {

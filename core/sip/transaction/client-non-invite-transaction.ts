@@ -1,9 +1,9 @@
 import type { EpcError } from '../../errors.js';
-import { createResponse } from '../index.js';
 import type { SipRequest, SipResponse } from '../model/message.js';
 import { isReliable, type SipTarget } from '../transport/types.js';
 import { TimerSet } from './timer-set.js';
 import { timerT4OrZero, transactionTimeout } from './timers.js';
+import { reportTimeout, reportTransportError } from './client-outcome.js';
 import { transmit } from './transmit.js';
 import {
   TransactionState,
@@ -96,8 +96,7 @@ export class ClientNonInviteTransaction implements Transaction {
     if (this.#state !== TransactionState.Trying && this.#state !== TransactionState.Proceeding) return;
     // §17.1.2.2: Timer F → inform the TU of the timeout, Terminated.
     this.#terminate();
-    if (this.#delegate.onTimeout) this.#delegate.onTimeout();
-    else this.#delegate.onFinal(createResponse(this.request, 408, 'Request Timeout'));
+    reportTimeout(this.#delegate, this.request);
   }
 
   #onTransportError(error: EpcError): void {
@@ -105,8 +104,7 @@ export class ClientNonInviteTransaction implements Transaction {
     // §17.1.2.2: transport error → inform the TU (a 503 without a handler, §8.1.3.1), Terminated.
     const alreadyAnswered = this.#finalDelivered;
     this.#terminate();
-    if (this.#delegate.onTransportError) this.#delegate.onTransportError(error);
-    else if (!alreadyAnswered) this.#delegate.onFinal(createResponse(this.request, 503, 'Service Unavailable'));
+    reportTransportError(this.#delegate, this.request, error, alreadyAnswered);
   }
 
   #send(message: SipRequest): void {
