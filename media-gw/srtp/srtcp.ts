@@ -1,11 +1,10 @@
-import { AesCmKeystream } from './aes-cm-keystream.js';
 import type { SessionKeys } from './key-derivation.js';
 import { OutputRing, sharedOutputRing } from './output-ring.js';
-import { PacketAuthenticator } from './packet-auth.js';
+import { PacketCipher } from './packet-cipher.js';
 import { AUTH_TAG_LENGTH, MAX_PACKET_LENGTH, SRTCP_INDEX_LENGTH } from './profile.js';
 import { ReplayWindow } from './replay-window.js';
 import { StreamTable } from './rollover-counter.js';
-import { writePacketIv, type SrtpDropCounters, type SrtpStreamOptions } from './srtp-rtp.js';
+import type { SrtpDropCounters, SrtpStreamOptions } from './srtp-rtp.js';
 
 /** RFC 3711 §3.4: the first 8 octets of a compound RTCP packet (header + sender SSRC) stay clear. */
 const RTCP_CLEAR_PREFIX = 8;
@@ -14,17 +13,12 @@ const INDEX_MASK = 0x7fffffff;
 
 /** SRTCP protect (RFC 3711 §3.4): encrypt, append E||index, then the tag over all of it. */
 export class SrtcpProtector {
-  readonly #keystream: AesCmKeystream;
-  readonly #auth: PacketAuthenticator;
-  readonly #salt: Buffer;
-  readonly #iv = Buffer.alloc(16);
+  readonly #cipher: PacketCipher;
   readonly #indices: StreamTable<{ next: number }>;
   readonly #ring: OutputRing;
 
   constructor(keys: SessionKeys, options: SrtpStreamOptions = {}, ring: OutputRing = sharedOutputRing) {
-    this.#keystream = new AesCmKeystream(keys.cipherKey);
-    this.#auth = new PacketAuthenticator(keys.authKey);
-    this.#salt = keys.cipherSalt;
+    this.#cipher = new PacketCipher(keys);
     this.#ring = ring;
     this.#indices = new StreamTable(options.maxSsrcs ?? 16, () => ({ next: 0 }));
   }
@@ -43,27 +37,21 @@ export class SrtcpProtector {
     if (counter === undefined) return null;
     const index = counter.next;
     counter.next = (index + 1) & INDEX_MASK;
-    writePacketIv(this.#iv, this.#salt, ssrc, 0, index);
-    this.#keystream.xorInPlace(this.#iv, out, RTCP_CLEAR_PREFIX, length);
+    this.#cipher.crypt(out, RTCP_CLEAR_PREFIX, length, ssrc, 0, index);
     out.writeUInt32BE((E_FLAG | index) >>> 0, length);
-    this.#auth.sign(out, length + SRTCP_INDEX_LENGTH);
+    this.#cipher.auth.sign(out, length + SRTCP_INDEX_LENGTH);
     return out.subarray(0, length + SRTCP_INDEX_LENGTH + AUTH_TAG_LENGTH);
   }
 }
 
 /** SRTCP unprotect (RFC 3711 §3.4): authenticate, replay-check by SRTCP index, decrypt in place. */
 export class SrtcpUnprotector {
-  readonly #keystream: AesCmKeystream;
-  readonly #auth: PacketAuthenticator;
-  readonly #salt: Buffer;
-  readonly #iv = Buffer.alloc(16);
+  readonly #cipher: PacketCipher;
   readonly #windows: StreamTable<ReplayWindow>;
   readonly drops: SrtpDropCounters = { authFailures: 0, replayed: 0, malformed: 0 };
 
   constructor(keys: SessionKeys, options: SrtpStreamOptions = {}) {
-    this.#keystream = new AesCmKeystream(keys.cipherKey);
-    this.#auth = new PacketAuthenticator(keys.authKey);
-    this.#salt = keys.cipherSalt;
+    this.#cipher = new PacketCipher(keys);
     this.#windows = new StreamTable(options.maxSsrcs ?? 16, () => new ReplayWindow(options.replayWindow ?? 128));
   }
 
@@ -85,15 +73,14 @@ export class SrtcpUnprotector {
       this.drops.replayed++;
       return null;
     }
-    if (!this.#auth.verify(packet, length - AUTH_TAG_LENGTH)) {
+    if (!this.#cipher.auth.verify(packet, length - AUTH_TAG_LENGTH)) {
       this.drops.authFailures++;
       return null;
     }
     window.accept(index);
     // RFC 3711 §3.4: E = 0 means the payload was sent unencrypted (only authenticated).
     if (word & E_FLAG) {
-      writePacketIv(this.#iv, this.#salt, ssrc, 0, index);
-      this.#keystream.xorInPlace(this.#iv, packet, RTCP_CLEAR_PREFIX, indexAt);
+      this.#cipher.crypt(packet, RTCP_CLEAR_PREFIX, indexAt, ssrc, 0, index);
     }
     return packet.subarray(0, indexAt);
   }

@@ -1,7 +1,6 @@
-import { AesCmKeystream } from './aes-cm-keystream.js';
 import type { SessionKeys } from './key-derivation.js';
 import { OutputRing, sharedOutputRing } from './output-ring.js';
-import { PacketAuthenticator } from './packet-auth.js';
+import { PacketCipher } from './packet-cipher.js';
 import { AUTH_TAG_LENGTH, MAX_PACKET_LENGTH } from './profile.js';
 import { SrtpStreamState, StreamTable } from './rollover-counter.js';
 import { rtpHeaderLength } from '../rtp/rtp-header.js';
@@ -14,19 +13,6 @@ export interface SrtpStreamOptions {
   readonly maxSsrcs?: number;
 }
 
-/**
- * RFC 3711 §4.1.1: IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16), written into `iv`.
- * The 48-bit index is split into 16 high and 32 low bits so no BigInt is needed.
- */
-export function writePacketIv(iv: Buffer, salt: Uint8Array, ssrc: number, indexHigh16: number, indexLow32: number): void {
-  iv.set(salt, 0);
-  iv[14] = 0;
-  iv[15] = 0;
-  iv.writeUInt32BE((iv.readUInt32BE(4) ^ ssrc) >>> 0, 4);
-  iv.writeUInt16BE((iv.readUInt16BE(8) ^ indexHigh16) & 0xffff, 8);
-  iv.writeUInt32BE((iv.readUInt32BE(10) ^ indexLow32) >>> 0, 10);
-}
-
 /** Counters a relay reports per direction (dropped packets by reason). */
 export interface SrtpDropCounters {
   authFailures: number;
@@ -36,17 +22,12 @@ export interface SrtpDropCounters {
 
 /** SRTP protect for RTP (RFC 3711 §3.3), AES_CM_128_HMAC_SHA1_80. */
 export class SrtpRtpProtector {
-  readonly #keystream: AesCmKeystream;
-  readonly #auth: PacketAuthenticator;
-  readonly #salt: Buffer;
-  readonly #iv = Buffer.alloc(16);
+  readonly #cipher: PacketCipher;
   readonly #streams: StreamTable<SrtpStreamState>;
   readonly #ring: OutputRing;
 
   constructor(keys: SessionKeys, options: SrtpStreamOptions = {}, ring: OutputRing = sharedOutputRing) {
-    this.#keystream = new AesCmKeystream(keys.cipherKey);
-    this.#auth = new PacketAuthenticator(keys.authKey);
-    this.#salt = keys.cipherSalt;
+    this.#cipher = new PacketCipher(keys);
     this.#ring = ring;
     this.#streams = new StreamTable(options.maxSsrcs ?? 16, () => new SrtpStreamState(options.replayWindow ?? 128));
   }
@@ -67,26 +48,20 @@ export class SrtpRtpProtector {
     // The sender keeps ROC by the same estimate as a receiver, so a reordered resend is fine.
     const roc = Math.max(stream.guessRoc(seq), 0);
     stream.commit(seq, roc);
-    writePacketIv(this.#iv, this.#salt, ssrc, roc >>> 16, ((roc & 0xffff) * 0x10000 + seq) >>> 0);
-    this.#keystream.xorInPlace(this.#iv, out, headerLength, length);
-    this.#auth.sign(out, length, roc);
+    this.#cipher.crypt(out, headerLength, length, ssrc, roc >>> 16, ((roc & 0xffff) * 0x10000 + seq) >>> 0);
+    this.#cipher.auth.sign(out, length, roc);
     return out.subarray(0, length + AUTH_TAG_LENGTH);
   }
 }
 
 /** SRTP unprotect for RTP (RFC 3711 §3.3): authenticate, replay-check, decrypt in place. */
 export class SrtpRtpUnprotector {
-  readonly #keystream: AesCmKeystream;
-  readonly #auth: PacketAuthenticator;
-  readonly #salt: Buffer;
-  readonly #iv = Buffer.alloc(16);
+  readonly #cipher: PacketCipher;
   readonly #streams: StreamTable<SrtpStreamState>;
   readonly drops: SrtpDropCounters = { authFailures: 0, replayed: 0, malformed: 0 };
 
   constructor(keys: SessionKeys, options: SrtpStreamOptions = {}) {
-    this.#keystream = new AesCmKeystream(keys.cipherKey);
-    this.#auth = new PacketAuthenticator(keys.authKey);
-    this.#salt = keys.cipherSalt;
+    this.#cipher = new PacketCipher(keys);
     this.#streams = new StreamTable(options.maxSsrcs ?? 16, () => new SrtpStreamState(options.replayWindow ?? 128));
   }
 
@@ -118,14 +93,13 @@ export class SrtpRtpUnprotector {
       this.drops.replayed++;
       return null;
     }
-    if (!this.#auth.verify(packet, bodyLength, roc)) {
+    if (!this.#cipher.auth.verify(packet, bodyLength, roc)) {
       this.drops.authFailures++;
       return null;
     }
     stream.replay.accept(index);
     stream.commit(seq, roc);
-    writePacketIv(this.#iv, this.#salt, ssrc, roc >>> 16, ((roc & 0xffff) * 0x10000 + seq) >>> 0);
-    this.#keystream.xorInPlace(this.#iv, packet, headerLength, bodyLength);
+    this.#cipher.crypt(packet, headerLength, bodyLength, ssrc, roc >>> 16, ((roc & 0xffff) * 0x10000 + seq) >>> 0);
     return packet.subarray(0, bodyLength);
   }
 }
