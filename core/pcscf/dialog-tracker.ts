@@ -1,5 +1,5 @@
 import {
-  callId, cseq, contacts, createRequest, formatUri, from, getHeader, getHeaders, nameAddrList, tagOf, to,
+  callId, cseq, contacts, createRequest, formatUri, from, getHeader, getHeaders, parseNameAddr, tagOf, to,
   type ContactBinding, type SipRequest, type SipResponse,
 } from '../sip/index.js';
 import { dialogId, type DialogRecord } from '../state/dialog-store.js';
@@ -24,10 +24,11 @@ export async function recordOriginatingDialog(request: SipRequest, response: Sip
   const remoteTag = tagOf(to(response));
   const wicTag = tagOf(from(request));
   if (remoteTag === undefined || wicTag === undefined) return;
-  const ownOrNot = nameAddrList(response, 'Record-Route');
-  // The UAC's route set is the Record-Route list reversed (RFC 3261 §12.1.2); ours are dropped.
-  const routeSet = ownOrNot.filter((na) => !ctx.uris.isOwn(na.uri)).reverse();
-  const rrValues = getHeaders(response, 'Record-Route').filter((_v, i) => !ctx.uris.isOwn(ownOrNot[i]!.uri)).reverse();
+  // The UAC's route set is the Record-Route list reversed (RFC 3261 §12.1.2); its first entries are
+  // the two we added for this flow. Later entries of ours (a call between two WICs of this
+  // P-CSCF spirals through us again) stay: the BYE must pass there too.
+  const routeSet = getHeaders(response, 'Record-Route').reverse();
+  while (routeSet.length > 0 && ctx.uris.isOwn(parseNameAddr(routeSet[0] as string, 'Record-Route').uri)) routeSet.shift();
   const id = dialogId(callId(request), wicTag);
   const previous = await ctx.dialogs.get(id);
   await ctx.dialogs.put({
@@ -35,7 +36,7 @@ export async function recordOriginatingDialog(request: SipRequest, response: Sip
     state: response.status >= 200 ? 'confirmed' : 'early',
     wicNameAddr: getHeader(request, 'From') ?? '', remoteNameAddr: getHeader(response, 'To') ?? '',
     remoteTarget: remoteTargetOf(contacts(response)) ?? formatUri(request.uri),
-    routeSetTowardIms: routeSet.length === rrValues.length ? rrValues : [], wicCseq: Math.max(cseq(request).seq, previous?.wicCseq ?? 0),
+    routeSetTowardIms: routeSet, wicCseq: Math.max(cseq(request).seq, previous?.wicCseq ?? 0),
     createdAt: previous?.createdAt ?? ctx.now(),
   });
 }
@@ -72,14 +73,13 @@ export async function forgetDialog(callIdValue: string, wicTag: string | undefin
  * (R-ORIG-9, TS 24.229 §5.2.8): the WIC's From/tag, the next CSeq, the stored route set, a
  * Reason header saying why. The caller adds Via and sends it.
  */
-export function releaseRequest(dialog: DialogRecord, assertedIdentity: string | undefined): SipRequest {
+export function releaseRequest(dialog: DialogRecord): SipRequest {
   const routes = dialog.routeSetTowardIms;
   const headers: [string, string][] = [
     ['Max-Forwards', '70'], ['From', dialog.wicNameAddr], ['To', dialog.remoteNameAddr], ['Call-ID', dialog.callId],
     ['CSeq', `${dialog.wicCseq + 1} BYE`], ['Reason', 'SIP;cause=480;text="W2 connection closed"'],
   ];
   for (const r of routes) headers.push(['Route', r]);
-  if (assertedIdentity) headers.push(['P-Asserted-Identity', assertedIdentity]);
   return createRequest({ method: 'BYE', uri: dialog.remoteTarget, headers });
 }
 

@@ -68,6 +68,11 @@ export class OwnUris {
     if (uri.kind !== 'sip' || uri.user === undefined) return undefined;
     return this.#tokens.decode(uri.user) ?? 'tampered';
   }
+
+  /** The flow a bare token names (our Via `ftok` parameter), if it verifies. */
+  flowOfToken(token: string): FlowRef | undefined {
+    return this.#tokens.decode(token);
+  }
 }
 
 function transportParam(transport: string): string {

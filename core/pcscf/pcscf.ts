@@ -177,11 +177,10 @@ export class Pcscf implements W2SipCore {
   /** Releases every flow (BYE toward the IMS for live dialogs), then closes Mw. Idempotent. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      const byes = await Promise.all(this.#flows.all().map((f) => {
+      await Promise.all(this.#flows.all().map((f) => {
         this.#flows.close(f.connection.id);
         return this.#releaseFlow(f);
       }));
-      void byes;
       this.#mw.close();
       this.#w2.close();
       await this.#transport.close();
@@ -315,7 +314,7 @@ export class Pcscf implements W2SipCore {
     // No token in Route: a registrar without Path support targets the registered contact.
     const bindings = await this.#ctx.registrations.byContactUri(formatUri(request.uri));
     for (const b of bindings) {
-      const flow = this.#flows.all().find((f) => f.key === b.flowKey);
+      const flow = this.#flows.byKey(b.flowKey);
       if (flow) return flow;
     }
     return undefined;
@@ -336,8 +335,8 @@ export class Pcscf implements W2SipCore {
     const top = vias(response)[0];
     if (top === undefined || !this.#isOwnMwVia(top)) return;
     const token = getParam(top.params, 'ftok');
-    const ref = typeof token === 'string' ? this.#ctx.uris.flowOf({ kind: 'sip', scheme: 'sip', user: token, host: 'x', params: [], headers: [] }) : undefined;
-    const flow = ref && ref !== 'tampered' ? this.#flows.byRef(ref) : undefined;
+    const ref = typeof token === 'string' ? this.#ctx.uris.flowOfToken(token) : undefined;
+    const flow = ref ? this.#flows.byRef(ref) : undefined;
     if (flow === undefined) return;
     await this.#sendStatelessResponse(popVia(response), 'w2', this.#flows.targetOf(flow));
   }
@@ -465,8 +464,7 @@ export class Pcscf implements W2SipCore {
     for (const dialog of dialogs) {
       await this.#ctx.dialogs.remove(dialog.id);
       if (dialog.state !== 'confirmed' || dialog.method !== 'INVITE' || dialog.remoteTarget === '') continue;
-      const bye = releaseRequest(dialog, undefined);
-      sends.push(this.#byeTowardIms(bye));
+      sends.push(this.#byeTowardIms(releaseRequest(dialog)));
     }
     await Promise.all(sends);
   }
@@ -475,7 +473,7 @@ export class Pcscf implements W2SipCore {
     return new Promise<void>((resolve) => {
       void mwTargets(bye, this.#routing()).then((targets) => {
         const target = targets[0];
-        if (target === undefined || this.#mw === undefined) return resolve();
+        if (target === undefined) return resolve();
         const request = addHeader(bye, 'Via', this.#via('mw', target, generateBranch()), { first: true });
         try {
           this.#mw.sendRequest(request, target, { onFinal: () => resolve(), onTimeout: () => resolve(), onTransportError: () => resolve() });

@@ -66,6 +66,13 @@ export class W2Flows implements SipSender {
     return this.#byNumber.get(ref.flow);
   }
 
+  /** The live flow stored under `key` (registrations and dialogs refer to flows by key). */
+  byKey(key: string): W2Flow | undefined {
+    const slash = key.lastIndexOf('/');
+    if (key.slice(0, slash) !== this.#nodeId) return undefined;
+    return this.#byNumber.get(Number(key.slice(slash + 1)));
+  }
+
   all(): W2Flow[] {
     return [...this.#byConnection.values()];
   }
