@@ -1,6 +1,8 @@
 /**
  * The IMS-ALG SDP rewrite rules (spec-digest §6.3/§8): pure functions from SDP text and a media
- * plan to SDP text and a per-m-line summary. Faults a client or peer can cause throw `SdpError`
+ * plan to SDP text and a per-m-line summary. Shared by the IMS-ALG (core/pcscf/alg, which decides
+ * what a call may carry) and our media-gw (which, like rtpengine behind the ng protocol, writes
+ * the SDP for the ports it allocated). Faults a client or peer can cause throw `SdpError`
  * (status 488 or 400, Warning code); a plan missing an entry for an accepted m-line throws
  * `EpcError('EPC_ERR_INVALID_STATE')`.
  */
