@@ -1,6 +1,6 @@
 /**
- * The ng requests the IMS-ALG sends for a WebRTC → IMS call, shared by the rtpengine interop
- * test and the ng-server tests so that both ends are proven with the very same shapes:
+ * The ng requests the IMS-ALG sends for a WebRTC → IMS call (built by core/pcscf/alg/media-requests.ts),
+ * shared by the rtpengine interop test and the ng-server tests so that both ends are proven with the very same shapes:
  *  - offer from the WIC toward IMS: WebRTC SDP in, plain RTP/AVP out (ICE removed, DTLS off,
  *    RTCP demultiplexed for the IMS side);
  *  - answer from IMS back toward the WIC: plain RTP in, WebRTC out (ICE forced with the gateway
@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { NgAnswerRequest, NgOfferRequest } from '../../../media-gw/ng/control.js';
+import { answerFromIms, offerFromWic } from '../../../core/pcscf/alg/media-requests.js';
 
 /** A real Chrome audio offer (test/fixtures/sdp/SOURCES.tsv), with CRLF line ends as on the wire. */
 export const CHROME_AUDIO_OFFER = readFileSync(new URL('../../fixtures/sdp/chrome-audio-offer.sdp', import.meta.url), 'utf8')
@@ -22,18 +23,13 @@ export function plainRtpAnswer(address: string, port: number): string {
   ].join('\r\n');
 }
 
+/** rtpengine in the interop rigs has one interface, `lo`, for both sides. */
+const LOOPBACK_INTERFACES = { wic: 'lo', ims: 'lo' } as const;
+
 export function offerTowardIms(callId: string, fromTag: string, sdp = CHROME_AUDIO_OFFER): NgOfferRequest {
-  return {
-    callId, fromTag, sdp,
-    transportProtocol: 'RTP/AVP', ice: 'remove', dtls: 'off', rtcpMux: ['demux'],
-    replace: ['origin', 'session-connection'], direction: ['lo', 'lo'], flags: ['trust-address'],
-  };
+  return offerFromWic({ callId, fromTag }, sdp, LOOPBACK_INTERFACES);
 }
 
 export function answerTowardWic(callId: string, fromTag: string, toTag: string, sdp: string): NgAnswerRequest {
-  return {
-    callId, fromTag, toTag, sdp,
-    transportProtocol: 'UDP/TLS/RTP/SAVPF', ice: 'force', dtls: 'passive', rtcpMux: ['require'],
-    replace: ['origin', 'session-connection'], flags: ['trust-address'],
-  };
+  return answerFromIms({ callId, fromTag, toTag }, sdp, LOOPBACK_INTERFACES);
 }
