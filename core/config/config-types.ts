@@ -37,6 +37,38 @@ export interface MwConfig {
   readonly tls?: TlsFiles;
 }
 
+export interface MediaPortRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface MediaSideConfig {
+  /** The local IP address media sockets bind to. */
+  readonly host: string;
+  /** The address written into SDP when it differs from `host`. */
+  readonly advertisedAddress?: string;
+  readonly ports: MediaPortRange;
+}
+
+/** Our media-gw (in this process, or `epcscf-media-gw`). */
+export interface MediaGatewaySettings {
+  readonly webrtc: MediaSideConfig;
+  readonly ims: MediaSideConfig;
+  readonly maxCalls: number;
+  /** 0 disables. */
+  readonly idleTimeoutSeconds: number;
+  readonly consentTimeoutSeconds?: number;
+}
+
+export interface MediaConfig {
+  /** in-process: our media-gw here; ng: a gateway over the ng protocol; off: SDP untouched. */
+  readonly mode: 'in-process' | 'ng' | 'off';
+  readonly ng?: { readonly address: HostPort; readonly timeoutMs: number; readonly retries: number };
+  /** rtpengine `direction` interface names, for a multi-homed gateway. */
+  readonly interfaces?: { readonly wic: string; readonly ims: string };
+  readonly gateway: MediaGatewaySettings;
+}
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface EpcscfConfig {
@@ -45,5 +77,6 @@ export interface EpcscfConfig {
   readonly w2: W2Config;
   readonly plugins: readonly PluginReference[];
   readonly mw: MwConfig;
+  readonly media: MediaConfig;
   readonly log: { readonly level: LogLevel };
 }

@@ -12,6 +12,8 @@
  *   EPCSCF_MW_NEXTHOP                 mw.nextHop                SIP URI; empty = the embedded dev IMS core
  *   EPCSCF_MW_DOMAIN                  mw.domain
  *   EPCSCF_MW_VISITED_NETWORK_ID      mw.visitedNetworkId
+ *   EPCSCF_MEDIA_MODE                 media.mode                in-process, ng or off
+ *   EPCSCF_MEDIA_NG_ADDRESS           media.ng.address          ip:port of our epcscf-media-gw or rtpengine
  *   EPCSCF_LOG_LEVEL                  log.level
  */
 
@@ -28,6 +30,8 @@ const OVERRIDES: ReadonlyArray<readonly [variable: string, path: readonly string
   ['EPCSCF_MW_NEXTHOP', ['mw', 'nextHop'], 'optional-string'],
   ['EPCSCF_MW_DOMAIN', ['mw', 'domain'], 'string'],
   ['EPCSCF_MW_VISITED_NETWORK_ID', ['mw', 'visitedNetworkId'], 'string'],
+  ['EPCSCF_MEDIA_MODE', ['media', 'mode'], 'string'],
+  ['EPCSCF_MEDIA_NG_ADDRESS', ['media', 'ng', 'address'], 'string'],
   ['EPCSCF_LOG_LEVEL', ['log', 'level'], 'string'],
 ];
 

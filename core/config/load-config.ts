@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { EpcError } from '../errors.js';
 import { parseUri } from '../sip/index.js';
 import type { PluginReference } from '../plugin/loader.js';
-import type { EpcscfConfig, LogLevel, MwListenPoint, TlsFiles } from './config-types.js';
+import type { EpcscfConfig, HostPort, LogLevel, MediaConfig, MediaGatewaySettings, MwListenPoint, TlsFiles } from './config-types.js';
 import { applyEnvOverrides } from './env-overrides.js';
 import type { Environment } from './env-overrides.js';
 import { compileSchema, readRepositorySchema } from './json-schema.js';
@@ -105,6 +105,26 @@ function semanticProblems(config: Record<string, unknown>): string[] {
       problems.push(`mw.nextHop: not a valid SIP URI: ${(error as Error).message} (got ${JSON.stringify(nextHop)})`);
     }
   }
+  problems.push(...mediaProblems(config['media'] as Record<string, unknown>));
+  return problems;
+}
+
+function mediaProblems(media: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  if (media['mode'] === 'ng' && media['ng'] === undefined) problems.push('media.ng: is required when media.mode is ng (the gateway\'s ng address)');
+  const ng = media['ng'] as Record<string, unknown> | undefined;
+  if (ng !== undefined && parseHostPort(ng['address'] as string) === undefined) {
+    problems.push(`media.ng.address: expected ip:port with a port in 1..65535 (got ${JSON.stringify(ng['address'])})`);
+  }
+  const gateway = media['gateway'] as Record<string, Record<string, unknown>>;
+  const ranges: [string, MediaGatewaySettings['webrtc']['ports']][] = [];
+  for (const side of ['webrtc', 'ims'] as const) {
+    const ports = gateway[side]?.['ports'] as MediaGatewaySettings['webrtc']['ports'];
+    if (ports.min > ports.max) problems.push(`media.gateway.${side}.ports: min ${ports.min} is above max ${ports.max}`);
+    ranges.push([side, ports]);
+  }
+  const [[, a], [, b]] = ranges as [[string, MediaGatewaySettings['webrtc']['ports']], [string, MediaGatewaySettings['webrtc']['ports']]];
+  if (a.min <= b.max && b.min <= a.max) problems.push('media.gateway.ims.ports: overlaps media.gateway.webrtc.ports (each side needs its own range)');
   return problems;
 }
 
@@ -140,7 +160,25 @@ function toTypedConfig(config: Record<string, unknown>, configDir: string): Epcs
       visitedNetworkId: mw['visitedNetworkId'] as string,
       ...(mwTls ? { tls: mwTls } : {}),
     },
+    media: mediaConfig(config['media'] as Record<string, unknown>),
     log: { level: log['level'] as LogLevel },
+  };
+}
+
+function mediaConfig(media: Record<string, unknown>): MediaConfig {
+  const ng = media['ng'] as Record<string, unknown> | undefined;
+  const interfaces = media['interfaces'] as MediaConfig['interfaces'];
+  return {
+    mode: media['mode'] as MediaConfig['mode'],
+    ...(ng ? {
+      ng: {
+        address: parseHostPort(ng['address'] as string) as HostPort,
+        timeoutMs: ng['timeoutMs'] as number,
+        retries: ng['retries'] as number,
+      },
+    } : {}),
+    ...(interfaces ? { interfaces } : {}),
+    gateway: media['gateway'] as MediaGatewaySettings,
   };
 }
 

@@ -160,3 +160,28 @@ t.test('CLI: epcscf --config FILE', async (t) => {
   t.throws(() => configPathFromArgs(['--config']), { code: 'EPC_ERR_CONFIG_INVALID' });
   t.throws(() => configPathFromArgs(['--config', '--verbose']), { code: 'EPC_ERR_CONFIG_INVALID' });
 });
+
+t.test('media keys (issue #4): defaults, the ng gateway address, port ranges checked', async (t) => {
+  const defaults = resolveConfig(null, noEnv).media;
+  t.equal(defaults.mode, 'in-process', 'our media-gw runs in-process unless told otherwise');
+  t.same(defaults.gateway.webrtc, { host: '127.0.0.1', ports: { min: 40000, max: 44999 } });
+  t.same(defaults.gateway.ims, { host: '127.0.0.1', ports: { min: 45000, max: 49999 } });
+  t.equal(defaults.gateway.maxCalls, 1000);
+  t.equal(defaults.gateway.idleTimeoutSeconds, 60);
+
+  const ng = resolveConfig({ media: { mode: 'ng', ng: { address: '127.0.0.1:2223' }, interfaces: { wic: 'pub', ims: 'priv' } } }, noEnv).media;
+  t.same(ng.ng, { address: { host: '127.0.0.1', port: 2223 }, timeoutMs: 1000, retries: 2 });
+  t.same(ng.interfaces, { wic: 'pub', ims: 'priv' });
+
+  const fromEnv = resolveConfig(null, { configDir: '/', env: { EPCSCF_MEDIA_MODE: 'ng', EPCSCF_MEDIA_NG_ADDRESS: '127.0.0.1:22222' } }).media;
+  t.equal(fromEnv.mode, 'ng');
+  t.same(fromEnv.ng?.address, { host: '127.0.0.1', port: 22222 });
+
+  t.throws(() => resolveConfig({ media: { mode: 'ng' } }, noEnv), { code: 'EPC_ERR_CONFIG_INVALID', message: /media\.ng: is required when media\.mode is ng/ });
+  t.throws(() => resolveConfig({ media: { mode: 'rtpproxy' } }, noEnv), { message: /media\.mode/ });
+  t.throws(() => resolveConfig({ media: { ng: { address: 'gw.example:2223' } } }, noEnv), { message: /media\.ng\.address: expected/ });
+  t.throws(() => resolveConfig({ media: { gateway: { webrtc: { host: '127.0.0.1', ports: { min: 46000, max: 47000 } } } } }, noEnv),
+    { message: /media\.gateway\.ims\.ports: overlaps media\.gateway\.webrtc\.ports/ });
+  t.throws(() => resolveConfig({ media: { gateway: { ims: { host: '127.0.0.1', ports: { min: 50000, max: 49000 } } } } }, noEnv),
+    { message: /media\.gateway\.ims\.ports: min 50000 is above max 49000/ });
+});
