@@ -20,8 +20,21 @@ export interface RelayStreamOptions {
 export interface CallRelayOptions {
   readonly webrtc: WebRtcLeg;
   readonly streams: readonly RelayStreamOptions[];
-  /** No inbound RTP on either leg for this long → onIdle (issue #4: idle-media timeout). */
+  /**
+   * No inbound RTP on either leg for this long → onIdle (issue #4: idle-media timeout), counted
+   * from construction. Absent: the owner arms it later with armIdleTimer (a gateway call waits
+   * for its answer first: a ringing call carries no media).
+   */
   readonly idleTimeoutMs?: number;
+}
+
+/** Codec facts of one m-line from the latest offer/answer (RFC 3264 §8: a re-offer may change them). */
+export interface StreamCodecConfig {
+  /** Payload types of this m-line on the WebRTC side (BUNDLE demux, RFC 8843 §9.2). */
+  readonly payloadTypes: readonly number[];
+  readonly clockRate?: number;
+  /** Browser PT → IMS PT; the reverse map is derived. */
+  readonly payloadTypeMap?: ReadonlyMap<number, number>;
 }
 
 export interface CallRelayDelegate {
@@ -54,6 +67,8 @@ class RelayStream {
 export class CallRelay {
   readonly webrtc: WebRtcLeg;
   readonly createdAt = Date.now();
+  /** Where the idle clock starts: creation, or when armIdleTimer was called. */
+  #activeSince = this.createdAt;
   delegate: CallRelayDelegate | undefined;
   readonly #streams: RelayStream[];
   /** RTP payload type → stream index for BUNDLE demux (-1: unknown PT, dropped). */
@@ -88,21 +103,45 @@ export class CallRelay {
         },
       };
     }
-    const idleTimeoutMs = options.idleTimeoutMs ?? 0;
-    if (idleTimeoutMs > 0) {
-      this.#idleTimer = setInterval(() => {
-        if (Date.now() - this.lastPacketAt > idleTimeoutMs) {
-          this.#stopIdleTimer();
-          this.delegate?.onIdle?.();
-        }
-      }, Math.max(20, Math.min(1_000, idleTimeoutMs / 4)));
-      this.#idleTimer.unref();
-    }
+    if ((options.idleTimeoutMs ?? 0) > 0) this.armIdleTimer(options.idleTimeoutMs ?? 0);
   }
 
-  /** The last inbound packet on any leg (the creation time before the first). */
+  /** Starts the idle-media watch now (0 = off). Idempotent: the first call wins. */
+  armIdleTimer(idleTimeoutMs: number): void {
+    if (this.#idleTimer !== undefined || idleTimeoutMs <= 0 || this.#closed !== undefined) return;
+    this.#activeSince = Date.now();
+    this.#idleTimer = setInterval(() => {
+      if (Date.now() - this.lastPacketAt > idleTimeoutMs) {
+        this.#stopIdleTimer();
+        this.delegate?.onIdle?.();
+      }
+    }, Math.max(20, Math.min(1_000, idleTimeoutMs / 4)));
+    this.#idleTimer.unref();
+  }
+
+  /** The IMS legs in m-line order (the gateway sets their remote addresses from the SDP). */
+  get imsLegs(): readonly ImsLeg[] {
+    return this.#streams.map((stream) => stream.ims);
+  }
+
+  /**
+   * New codec facts for stream `index`: PT renumbering both ways and the clock rate; the output
+   * SSRCs and numbering continue (RFC 3550 §8.2: one stream for the far side across changes).
+   */
+  configureStream(index: number, config: StreamCodecConfig): void {
+    const stream = this.#streams[index];
+    if (stream === undefined) return;
+    const clock = config.clockRate !== undefined ? { clockRate: config.clockRate } : {};
+    stream.towardIms.reconfigure({ ...clock, ...(config.payloadTypeMap ? { payloadTypeMap: config.payloadTypeMap } : {}) });
+    const back = invertMap(config.payloadTypeMap);
+    stream.towardWebRtc.reconfigure({ ...clock, ...(back ? { payloadTypeMap: back } : {}) });
+    for (let pt = 0; pt < 128; pt++) if (this.#byPayloadType[pt] === index) this.#byPayloadType[pt] = -1;
+    for (const pt of config.payloadTypes) this.#byPayloadType[pt & 0x7f] = index;
+  }
+
+  /** The last inbound packet on any leg (the creation or arming time before the first). */
   get lastPacketAt(): number {
-    let last = Math.max(this.createdAt, this.webrtc.counters.lastPacketAt);
+    let last = Math.max(this.#activeSince, this.webrtc.counters.lastPacketAt);
     for (const stream of this.#streams) last = Math.max(last, stream.ims.counters.lastPacketAt);
     return last;
   }
@@ -164,4 +203,9 @@ export class CallRelay {
     if (this.#idleTimer !== undefined) clearInterval(this.#idleTimer);
     this.#idleTimer = undefined;
   }
+}
+
+/** The reverse of a PT map (IMS PT → browser PT for the way back). */
+export function invertMap(map: ReadonlyMap<number, number> | undefined): ReadonlyMap<number, number> | undefined {
+  return map ? new Map([...map].map(([from, to]) => [to, from])) : undefined;
 }

@@ -33,6 +33,13 @@ export interface ImsStreamSpec {
   readonly payloadTypeMap?: ReadonlyMap<number, number>;
 }
 
+/** Phase one: what to bind for a call, one entry per relayed m-line. */
+export interface CallAllocationSpec {
+  readonly streams: readonly { readonly rtcpMux?: boolean }[];
+  /** Start the idle timer at once (create()); a gateway arms it at the answer instead. */
+  readonly armIdleTimer?: boolean;
+}
+
 export interface CallRelaySpec {
   readonly dtlsRole: DtlsRole;
   readonly remoteFingerprints: readonly DtlsFingerprint[];
@@ -65,7 +72,37 @@ export class RelayFactory {
     return this.#options.certificate ?? sharedCertificate();
   }
 
+  /** Allocate-and-configure in one step, when the WIC's DTLS role and fingerprint are already known. */
   async create(spec: CallRelaySpec): Promise<CallRelay> {
+    const relay = await this.allocate({
+      streams: spec.streams.map((stream) => ({ ...(stream.rtcpMux !== undefined ? { rtcpMux: stream.rtcpMux } : {}) })),
+      armIdleTimer: true,
+    });
+    relay.webrtc.setRemote({
+      dtlsRole: spec.dtlsRole,
+      remoteFingerprints: spec.remoteFingerprints,
+      ...(spec.remoteIce ? { remoteIce: spec.remoteIce } : {}),
+    });
+    relay.webrtc.armConsent();
+    spec.streams.forEach((stream, index) => {
+      relay.configureStream(index, {
+        payloadTypes: stream.payloadTypes,
+        ...(stream.clockRate !== undefined ? { clockRate: stream.clockRate } : {}),
+        ...(stream.payloadTypeMap ? { payloadTypeMap: stream.payloadTypeMap } : {}),
+      });
+      if (stream.remoteRtp) relay.imsLegs[index]?.setRemote(stream.remoteRtp, stream.remoteRtcp);
+    });
+    return relay;
+  }
+
+  /**
+   * Phase one of a call: binds every socket (one WebRTC port, one IMS port or even/odd pair per
+   * stream) so the ports can go into the first SDP, before the WIC's DTLS role/fingerprint or
+   * the IMS far end are known (a terminating call learns them from the answer). The owner then
+   * calls `webrtc.setRemote`, `imsLegs[i].setRemote`, `configureStream`, `webrtc.armConsent`
+   * and `armIdleTimer` as the SDP arrives.
+   */
+  async allocate(spec: CallAllocationSpec): Promise<CallRelay> {
     if (this.#live.size + this.#pending >= (this.#options.maxCalls ?? Infinity)) {
       throw new EpcError('EPC_ERR_MEDIA', `call limit of ${this.#options.maxCalls} reached`);
     }
@@ -76,31 +113,28 @@ export class RelayFactory {
       const certificate = await this.certificate();
       for (const stream of spec.streams) {
         if (stream.rtcpMux) {
-          const socket = await this.#imsPorts.bindOne();
-          opened.push(new ImsLeg({ rtpSocket: socket, ...addressOptions(stream) }));
+          opened.push(new ImsLeg({ rtpSocket: await this.#imsPorts.bindOne() }));
         } else {
           const [rtp, rtcp] = await this.#imsPorts.bindPair();
-          opened.push(new ImsLeg({ rtpSocket: rtp, rtcpSocket: rtcp, ...addressOptions(stream) }));
+          opened.push(new ImsLeg({ rtpSocket: rtp, rtcpSocket: rtcp }));
         }
       }
       const socket = await this.#webrtcPorts.bindOne();
       const webrtc = new WebRtcLeg({
         socket,
         certificate,
-        dtlsRole: spec.dtlsRole,
-        remoteFingerprints: spec.remoteFingerprints,
-        ...(spec.remoteIce ? { remoteIce: spec.remoteIce } : {}),
         ...(this.#options.consentTimeoutMs !== undefined ? { consentTimeoutMs: this.#options.consentTimeoutMs } : {}),
       });
       const relay = new CallRelay({
         webrtc,
-        streams: spec.streams.map((stream, index) => ({
-          ims: opened[index] as ImsLeg,
-          payloadTypes: stream.payloadTypes,
-          towardIms: rewriterOptions(stream, stream.payloadTypeMap),
-          towardWebRtc: rewriterOptions(stream, invert(stream.payloadTypeMap)),
+        streams: opened.map((ims) => ({
+          ims,
+          payloadTypes: [],
+          // A random SSRC per direction (RFC 3550 §8.1), known before the SDP so it can be announced.
+          towardIms: { outputSsrc: randomBytes(4).readUInt32BE(0) },
+          towardWebRtc: { outputSsrc: randomBytes(4).readUInt32BE(0) },
         })),
-        ...(this.#options.idleTimeoutMs !== undefined ? { idleTimeoutMs: this.#options.idleTimeoutMs } : {}),
+        ...(spec.armIdleTimer && this.#options.idleTimeoutMs !== undefined ? { idleTimeoutMs: this.#options.idleTimeoutMs } : {}),
       });
       this.#live.add(relay);
       const close = relay.close.bind(relay);
@@ -120,25 +154,5 @@ export class RelayFactory {
   async closeAll(): Promise<void> {
     await Promise.all([...this.#live].map((relay) => relay.close()));
   }
-}
-
-function addressOptions(stream: ImsStreamSpec): { remoteRtp?: TransportAddress; remoteRtcp?: TransportAddress } {
-  return {
-    ...(stream.remoteRtp ? { remoteRtp: stream.remoteRtp } : {}),
-    ...(stream.remoteRtcp ? { remoteRtcp: stream.remoteRtcp } : {}),
-  };
-}
-
-function rewriterOptions(stream: ImsStreamSpec, map: ReadonlyMap<number, number> | undefined) {
-  // A random SSRC per direction (RFC 3550 §8.1), known before the SDP so it can be announced.
-  return {
-    outputSsrc: randomBytes(4).readUInt32BE(0),
-    ...(stream.clockRate !== undefined ? { clockRate: stream.clockRate } : {}),
-    ...(map ? { payloadTypeMap: map } : {}),
-  };
-}
-
-function invert(map: ReadonlyMap<number, number> | undefined): ReadonlyMap<number, number> | undefined {
-  return map ? new Map([...map].map(([from, to]) => [to, from])) : undefined;
 }
 

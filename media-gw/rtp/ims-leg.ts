@@ -70,6 +70,7 @@ export class ImsLeg {
   readonly #rtpLatch: Latch;
   readonly #rtcpLatch: Latch;
   readonly #relatchAfterMs: number;
+  #held = false;
   #closed: Promise<void> | undefined;
 
   constructor(options: ImsLegOptions) {
@@ -104,15 +105,26 @@ export class ImsLeg {
     return this.#rtpLatch.port === 0 ? undefined : { address: this.#rtpLatch.address, port: this.#rtpLatch.port };
   }
 
-  /** Updates the SDP-given destination (re-INVITE); latching then starts afresh. */
-  setRemote(rtp: TransportAddress, rtcp?: TransportAddress): void {
+  /** True while the far end is on hold with c=0.0.0.0 (RFC 3264 §8.4): nothing is sent. */
+  get held(): boolean {
+    return this.#held;
+  }
+
+  /**
+   * Updates the SDP-given destination (re-INVITE); latching then starts afresh. `undefined` is
+   * the RFC 3264 §8.4 old-style hold (c=0.0.0.0): nothing may be sent until a new address comes
+   * (a datagram to 0.0.0.0 would reach this host on Linux).
+   */
+  setRemote(rtp: TransportAddress | undefined, rtcp?: TransportAddress): void {
+    this.#held = rtp === undefined;
+    if (rtp === undefined) return;
     Object.assign(this.#rtpLatch, { address: rtp.address, port: rtp.port, latched: false });
     const rtcpTarget = rtcp ?? (this.#rtcp ? { address: rtp.address, port: rtp.port + 1 } : rtp);
     Object.assign(this.#rtcpLatch, { address: rtcpTarget.address, port: rtcpTarget.port, latched: false });
   }
 
   sendRtp(packet: Buffer, length = packet.length): boolean {
-    if (this.#rtpLatch.port === 0 || this.#closed) return false;
+    if (this.#rtpLatch.port === 0 || this.#held || this.#closed) return false;
     this.#rtp.send(packet, 0, length, this.#rtpLatch.port, this.#rtpLatch.address);
     this.counters.packetsOut++;
     this.counters.bytesOut += length;
@@ -120,7 +132,7 @@ export class ImsLeg {
   }
 
   sendRtcp(packet: Buffer, length = packet.length): boolean {
-    if (this.#rtcpLatch.port === 0 || this.#closed) return false;
+    if (this.#rtcpLatch.port === 0 || this.#held || this.#closed) return false;
     (this.#rtcp ?? this.#rtp).send(packet, 0, length, this.#rtcpLatch.port, this.#rtcpLatch.address);
     this.counters.packetsOut++;
     this.counters.bytesOut += length;

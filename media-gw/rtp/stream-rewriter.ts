@@ -29,17 +29,29 @@ export class RtpStreamRewriter {
   /** RTP packets and payload octets sent out (for the SR sender info we forward). */
   packets = 0;
   octets = 0;
-  readonly #clockPerMs: number;
-  readonly #ptMap: Int16Array | undefined;
+  #clockPerMs: number;
+  #ptMap: Int16Array | undefined;
   readonly #now: () => number;
 
   constructor(options: StreamRewriterOptions) {
     this.outputSsrc = options.outputSsrc >>> 0;
-    this.#clockPerMs = (options.clockRate ?? 8000) / 1000;
     this.#now = options.now ?? Date.now;
+    this.#clockPerMs = 8;
+    this.reconfigure(options);
+  }
+
+  /**
+   * New codec facts after a later offer/answer (RFC 3264 §8: a re-offer may renumber payload
+   * types or change the codec). The output SSRC and the numbering continue: the far side keeps
+   * one stream across the change.
+   */
+  reconfigure(options: { readonly clockRate?: number; readonly payloadTypeMap?: ReadonlyMap<number, number> }): void {
+    this.#clockPerMs = (options.clockRate ?? 8000) / 1000;
+    this.#ptMap = undefined;
     if (options.payloadTypeMap && options.payloadTypeMap.size > 0) {
-      this.#ptMap = new Int16Array(128).fill(-1);
-      for (const [from, to] of options.payloadTypeMap) this.#ptMap[from & 0x7f] = to & 0x7f;
+      const map = new Int16Array(128).fill(-1);
+      for (const [from, to] of options.payloadTypeMap) map[from & 0x7f] = to & 0x7f;
+      this.#ptMap = map;
     }
   }
 

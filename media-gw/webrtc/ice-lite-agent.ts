@@ -81,6 +81,19 @@ export class IceLiteAgent {
     this.#remote = remote;
   }
 
+  /** The peer's credentials from its SDP, once known. */
+  get remoteCredentials(): IceCredentials | undefined {
+    return this.#remote;
+  }
+
+  /**
+   * Starts the RFC 7675 consent clock now: a leg allocated at offer time must not count the
+   * time before its SDP reached the browser (a ringing call) as lost consent.
+   */
+  resetConsentClock(): void {
+    this.#lastConsentAt = this.#now();
+  }
+
   /** True when `from` passed an authenticated check: DTLS and SRTP are accepted only from there. */
   isValidated(from: TransportAddress): boolean {
     return this.#validated.has(keyOf(from));

@@ -13,14 +13,28 @@ export interface WebRtcLegOptions {
   /** The leg's UDP socket, bound by the port allocator; the leg owns and closes it. */
   readonly socket: Socket;
   readonly certificate: LocalCertificate;
-  /** R-ALG-1: our DTLS role from the WIC's a=setup (active → we are server; passive → client). */
-  readonly dtlsRole: DtlsRole;
-  readonly remoteFingerprints: readonly DtlsFingerprint[];
+  /**
+   * R-ALG-1: our DTLS role from the WIC's a=setup (active → we are server; passive → client).
+   * Absent: the leg is only allocated (its port goes into an offer) and `setRemote` supplies the
+   * role and fingerprint when the WIC's SDP arrives (terminating calls learn them from its answer).
+   */
+  readonly dtlsRole?: DtlsRole;
+  readonly remoteFingerprints?: readonly DtlsFingerprint[];
   readonly localIce?: IceCredentials;
   readonly remoteIce?: IceCredentials;
   readonly consentTimeoutMs?: number;
   readonly handshakeTimeoutMs?: number;
 }
+
+/** What the WIC's SDP says about its end of the leg (RFC 5763 §5, RFC 8839 §5.4). */
+export interface WebRtcRemote {
+  readonly dtlsRole: DtlsRole;
+  readonly remoteFingerprints: readonly DtlsFingerprint[];
+  readonly remoteIce?: IceCredentials;
+}
+
+/** DTLS records that may arrive before the WIC's SDP does (the browser answers, then connects at once). */
+const MAX_EARLY_DTLS = 8;
 
 /** What the leg reports; the relay sets one delegate (no per-packet closures, style.md). */
 export interface WebRtcLegDelegate {
@@ -44,7 +58,10 @@ export class WebRtcLeg {
   readonly counters: MediaCounters = emptyCounters();
   delegate: WebRtcLegDelegate | undefined;
   readonly #socket: Socket;
-  readonly #dtls: DtlsEndpoint;
+  readonly #options: WebRtcLegOptions;
+  #dtls: DtlsEndpoint | undefined;
+  #remoteFingerprints: readonly DtlsFingerprint[] = [];
+  #earlyDtls: Buffer[] = [];
   #srtp: SrtpSession | undefined;
   #selectedAddress = '';
   #selectedPort = 0;
@@ -54,23 +71,60 @@ export class WebRtcLeg {
 
   constructor(options: WebRtcLegOptions) {
     this.#socket = options.socket;
+    this.#options = options;
     this.ice = new IceLiteAgent({
       ...(options.localIce ? { local: options.localIce } : {}),
       ...(options.remoteIce ? { remote: options.remoteIce } : {}),
       ...(options.consentTimeoutMs !== undefined ? { consentTimeoutMs: options.consentTimeoutMs } : {}),
     });
-    this.#dtls = new DtlsEndpoint({
-      role: options.dtlsRole,
-      certificate: options.certificate,
-      remoteFingerprints: options.remoteFingerprints,
-      send: (datagram) => this.#sendToSelected(datagram),
-      ...(options.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: options.handshakeTimeoutMs } : {}),
-    });
     this.#socket.on('message', this.#onDatagram);
-    // As DTLS server we listen from the start; as client we start once ICE nominates (RFC 5763 §5:
-    // the active side initiates; a ClientHello before nomination would have nowhere to go).
-    if (options.dtlsRole === 'server') this.#startDtls();
-    const consentTimeout = options.consentTimeoutMs ?? 30_000;
+    if (options.dtlsRole !== undefined) {
+      this.setRemote({ dtlsRole: options.dtlsRole, remoteFingerprints: options.remoteFingerprints ?? [] });
+      this.armConsent();
+    }
+  }
+
+  /**
+   * Applies the WIC's SDP (R-ALG-1, R-SDP-3, R-ICE-4). Same role and fingerprints: only the ICE
+   * credentials are refreshed. A new fingerprint or role is a new DTLS association (RFC 8842
+   * §5: new keys, the old SRTP context is dropped). New remote ICE credentials on a leg that had
+   * others are an ICE restart: we take new local ones too (RFC 8445 §9), for the next SDP.
+   */
+  setRemote(remote: WebRtcRemote): void {
+    if (this.#closed !== undefined) return;
+    const previousIce = this.ice.remoteCredentials;
+    if (remote.remoteIce !== undefined) {
+      if (previousIce !== undefined && previousIce.ufrag !== remote.remoteIce.ufrag) this.ice.restart(remote.remoteIce);
+      else this.ice.setRemoteCredentials(remote.remoteIce);
+    }
+    if (this.#dtls !== undefined && this.#dtls.role === remote.dtlsRole && sameFingerprints(this.#remoteFingerprints, remote.remoteFingerprints)) {
+      return;
+    }
+    this.#dtls?.close();
+    this.#srtp = undefined;
+    this.#dtlsStarted = false;
+    this.#remoteFingerprints = remote.remoteFingerprints;
+    this.#dtls = new DtlsEndpoint({
+      role: remote.dtlsRole,
+      certificate: this.#options.certificate,
+      remoteFingerprints: remote.remoteFingerprints,
+      send: (datagram) => this.#sendToSelected(datagram),
+      ...(this.#options.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: this.#options.handshakeTimeoutMs } : {}),
+    });
+    // RFC 5763 §5: the active side initiates. As client we start once ICE has nominated a pair
+    // (now, when it already has: a re-offer with a new fingerprint); as server on the first
+    // record, so a ringing call's handshake timer does not run before the browser has our SDP.
+    if (remote.dtlsRole === 'client' && this.ice.selected !== undefined) this.#startDtls();
+    const early = this.#earlyDtls;
+    this.#earlyDtls = [];
+    for (const datagram of early) this.#onDtls(datagram);
+  }
+
+  /** Starts the RFC 7675 consent watch (R-AGW-4) now that the browser has our SDP. Idempotent. */
+  armConsent(): void {
+    if (this.#consentTimer !== undefined || this.#closed !== undefined) return;
+    this.ice.resetConsentClock();
+    const consentTimeout = this.#options.consentTimeoutMs ?? 30_000;
     this.#consentTimer = setInterval(() => {
       if (this.ice.consentExpired()) {
         this.#stopConsentTimer();
@@ -86,8 +140,9 @@ export class WebRtcLeg {
     return { address: info.address, port: info.port };
   }
 
-  get dtlsRole(): DtlsRole {
-    return this.#dtls.role;
+  /** Undefined until the WIC's SDP gave the role. */
+  get dtlsRole(): DtlsRole | undefined {
+    return this.#dtls?.role;
   }
 
   get connected(): boolean {
@@ -116,7 +171,8 @@ export class WebRtcLeg {
     this.#closed ??= (async () => {
       this.#stopConsentTimer();
       this.#socket.off('message', this.#onDatagram);
-      this.#dtls.close();
+      this.#dtls?.close();
+      this.#earlyDtls = [];
       this.#srtp = undefined;
       this.delegate = undefined;
       await closeSocket(this.#socket);
@@ -157,12 +213,25 @@ export class WebRtcLeg {
           this.#selectedAddress = from.address;
           this.#selectedPort = from.port;
         }
-        this.#dtls.handleDatagram(data);
+        this.#onDtls(data);
         return;
       default:
         this.counters.dropped++;
     }
   };
+
+  #onDtls(data: Buffer): void {
+    const dtls = this.#dtls;
+    if (dtls === undefined) {
+      // The browser's ClientHello can beat its answer to us; werift would retransmit it, but
+      // keeping a few records saves a second of setup.
+      if (this.#earlyDtls.length < MAX_EARLY_DTLS) this.#earlyDtls.push(data);
+      else this.counters.dropped++;
+      return;
+    }
+    if (dtls.role === 'server') this.#startDtls();
+    dtls.handleDatagram(data);
+  }
 
   #onMedia(data: Buffer, from: RemoteInfo): void {
     const srtp = this.#srtp;
@@ -208,20 +277,22 @@ export class WebRtcLeg {
       this.#selectedAddress = selected.address;
       this.#selectedPort = selected.port;
     }
-    if (verdict.nominated && this.#dtls.role === 'client') this.#startDtls();
+    if (verdict.nominated && this.#dtls?.role === 'client') this.#startDtls();
   }
 
   #startDtls(): void {
-    if (this.#dtlsStarted) return;
+    const dtls = this.#dtls;
+    if (this.#dtlsStarted || dtls === undefined) return;
     this.#dtlsStarted = true;
-    this.#dtls.start().then(
+    // A later setRemote may replace the association: only the current one's outcome counts.
+    dtls.start().then(
       (keys) => {
-        if (this.#closed !== undefined) return;
+        if (this.#closed !== undefined || this.#dtls !== dtls) return;
         this.#srtp = new SrtpSession(keys);
         this.delegate?.onConnected?.();
       },
       (error: unknown) => {
-        if (this.#closed !== undefined) return;
+        if (this.#closed !== undefined || this.#dtls !== dtls) return;
         const failure = error instanceof EpcError ? error : new EpcError('EPC_ERR_MEDIA', String(error));
         this.delegate?.onFailed?.(failure);
       },
@@ -232,4 +303,10 @@ export class WebRtcLeg {
     if (this.#consentTimer !== undefined) clearInterval(this.#consentTimer);
     this.#consentTimer = undefined;
   }
+}
+
+function sameFingerprints(a: readonly DtlsFingerprint[], b: readonly DtlsFingerprint[]): boolean {
+  const key = (f: DtlsFingerprint): string => `${f.algorithm.toLowerCase()} ${f.value.toUpperCase()}`;
+  const left = new Set(a.map(key));
+  return a.length === b.length && b.every((f) => left.has(key(f)));
 }
