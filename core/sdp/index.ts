@@ -7,6 +7,7 @@
  * `EpcError('EPC_ERR_INVALID_STATE')`.
  */
 export { parseWicOffer, type ParseWicOfferOptions } from './parse-wic-offer.js';
+export { analyseImsOffer } from './analyse-ims-offer.js';
 export { rewriteOfferTowardIms } from './rewrite-offer-toward-ims.js';
 export { rewriteAnswerTowardWic } from './rewrite-answer-toward-wic.js';
 export { rewriteOfferTowardWic } from './rewrite-offer-toward-wic.js';

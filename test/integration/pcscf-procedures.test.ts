@@ -1,87 +1,12 @@
-// The P-CSCF procedures end to end on real sockets: a W2 session (in-memory plugin side) and a fake
-// IMS core on UDP (test/support/fake-ims-core.ts). The same rules are proven against Kamailio,
+// The P-CSCF procedures end to end on real sockets (test/support/pcscf-rig.ts: an in-memory W2
+// session and a fake IMS core on UDP). The same rules are proven against Kamailio,
 // JsSIP and sipp in test/interop/; this file pins each rule on the exact messages.
-import t, { type Test } from 'tap';
-import { resolveConfig } from '../../core/config/index.js';
-import { Pcscf } from '../../core/pcscf/index.js';
-import type { SessionCloseReason, W2Connection, W2Session } from '../../core/plugin/session.js';
+import t from 'tap';
 import {
   createRequest, createResponse, getHeader, getHeaders, nameAddrList, parseMessage, setHeader, tagOf, to, vias, chargingVector,
-  type SipMessage, type SipRequest, type SipResponse,
+  type SipMessage, type SipRequest,
 } from '../../core/sip/index.js';
-import { FakeImsCore } from '../support/fake-ims-core.js';
-
-class FakeWic implements W2Session {
-  readonly received: SipMessage[] = [];
-  readonly #waiters: { match: (m: SipMessage) => boolean; resolve: (m: SipMessage) => void }[] = [];
-  readonly connection: W2Connection;
-  constructor(id: string) {
-    this.connection = {
-      id, subprotocol: 'sip', path: '/sip', remote: { address: '127.0.0.1', port: 40000 }, origin: undefined, secure: false,
-      send: async () => undefined, close: () => undefined,
-    };
-  }
-  onFrame(): void {}
-  onClose(_reason: SessionCloseReason): void {}
-  onSipRequest(request: SipRequest): void { this.#push(request); }
-  onSipResponse(response: SipResponse): void { this.#push(response); }
-  #push(m: SipMessage): void {
-    // Round-trip through the wire format, as the sip-ws plugin would.
-    const i = this.#waiters.findIndex((w) => w.match(m));
-    if (i >= 0) this.#waiters.splice(i, 1)[0]!.resolve(m);
-    else this.received.push(m);
-  }
-  next<M extends SipMessage>(match: (m: SipMessage) => boolean): Promise<M> {
-    const seen = this.received.find(match);
-    if (seen) { this.received.splice(this.received.indexOf(seen), 1); return Promise.resolve(seen as M); }
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('WIC: timed out')), 3000);
-      this.#waiters.push({ match, resolve: (m) => { clearTimeout(timer); resolve(m as M); } });
-    });
-  }
-  response(status: number, method: string): Promise<SipResponse> {
-    return this.next((m) => m.kind === 'response' && m.status === status && (getHeader(m, 'CSeq') ?? '').endsWith(method));
-  }
-}
-
-const wicVia = (branch: string) => `SIP/2.0/WS df7jal23ls0d.invalid;branch=z9hG4bK${branch}`;
-const contact = '<sip:alice@df7jal23ls0d.invalid;transport=ws>;reg-id=1;+sip.instance="<urn:uuid:00000000-0000-1000-8000-000000000001>"';
-
-function register(cseq: number, extra: [string, string][] = []): SipRequest {
-  return createRequest({ method: 'REGISTER', uri: 'sip:ims.test;transport=ws', headers: [
-    ['Via', wicVia(`reg${cseq}`)], ['Max-Forwards', '70'], ['From', '<sip:alice@ims.test>;tag=wic1'], ['To', '<sip:alice@ims.test>'],
-    ['Call-ID', 'reg-call-1'], ['CSeq', `${cseq} REGISTER`], ['Contact', contact], ['Expires', '600'],
-    ['Supported', 'path, outbound, gruu'], ['Security-Client', 'digest'], ['Require', 'sec-agree'], ['Proxy-Require', 'sec-agree'],
-    ['P-Asserted-Identity', '<sip:admin@ims.test>'], ...extra,
-  ] });
-}
-
-async function setup(t: Test) {
-  const core = await FakeImsCore.start();
-  const config = resolveConfig({
-    w2: { listen: '127.0.0.1:18080' },
-    mw: { listen: ['udp:127.0.0.1:0'], nextHop: `sip:127.0.0.1:${core.port};transport=udp`, domain: 'ims.test', visitedNetworkId: 'epcscf.test' },
-    log: { level: 'silent' },
-  }, { configDir: process.cwd(), env: {} });
-  const pcscf = await Pcscf.start({ config, nodeId: 'node1', flowSecret: 'test-secret' });
-  const wic = new FakeWic('conn-1');
-  pcscf.sessionOpened(wic.connection, wic);
-  t.teardown(async () => { await pcscf.close(); core.close(); });
-  return { core, pcscf, wic };
-}
-
-async function registered(t: Test) {
-  const env = await setup(t);
-  const { core, pcscf, wic } = env;
-  await pcscf.fromClient('conn-1', register(1));
-  const atCore = await core.request('REGISTER');
-  core.answer(atCore, 200, { headers: [
-    ['Contact', `${contact};expires=600`], ['Service-Route', `<sip:orig@127.0.0.1:${core.port};lr>`],
-    ['P-Associated-URI', '<sip:alice@ims.test>, <sip:+15550100@ims.test;user=phone>'], ['Path', getHeader(atCore, 'Path') ?? ''],
-  ] });
-  await wic.response(200, 'REGISTER');
-  return { ...env, registerAtCore: atCore };
-}
+import { invite, register, registered, setup, wicVia } from '../support/pcscf-rig.js';
 
 t.test('R-REG-11..16: the REGISTER toward the IMS carries Path with flow token and ;ob, path tags, PVNI, icid; no Security-*', async (t) => {
   const { core, pcscf } = await setup(t);
@@ -123,14 +48,6 @@ t.test('R-ORIG-1: an initial request from an unregistered flow gets 403', async 
   ] }));
   t.ok(await wic.response(403, 'INVITE'));
 });
-
-function invite(from = '<sip:alice@ims.test>;tag=a1', extra: [string, string][] = []): SipRequest {
-  return createRequest({ method: 'INVITE', uri: 'sip:bob@ims.test', headers: [
-    ['Via', wicVia('inv-a')], ['Max-Forwards', '70'], ['From', from], ['To', '<sip:bob@ims.test>'], ['Call-ID', 'call-a'],
-    ['CSeq', '10 INVITE'], ['Contact', '<sip:alice@df7jal23ls0d.invalid;transport=ws;ob>'], ['Route', '<sip:127.0.0.1:18080;transport=ws;lr>'],
-    ['Content-Type', 'application/sdp'], ...extra,
-  ], body: 'v=0\r\n' });
-}
 
 t.test('R-ORIG-2..5: PAI from PPI when associated, Route = Service-Route, double Record-Route, icid', async (t) => {
   const { core, pcscf, wic } = await registered(t);
