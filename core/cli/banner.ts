@@ -2,7 +2,7 @@
 import type { EpcscfRuntime } from './runtime.js';
 
 export function readyBanner(runtime: EpcscfRuntime): string {
-  const { server, pcscf, devCore, config, w2 } = runtime;
+  const { server, pcscf, devCore, config, w2, media } = runtime;
   const scheme = server.w2.secure ? 'wss' : 'ws';
   const host = w2.host.includes(':') ? `[${w2.host}]` : w2.host;
   const lines = ['epcscf is ready', ''];
@@ -19,6 +19,7 @@ export function readyBanner(runtime: EpcscfRuntime): string {
   } else {
     lines.push(`  IMS core: ${config.mw.nextHop ?? ''} (domain ${config.mw.domain})`);
   }
+  lines.push(`  Media: ${media}`);
   lines.push('', '  Ctrl-C stops it.');
   return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 /**
  * Everything `epcscf` runs in one process, started in dependency order and stopped in reverse:
- *   dev IMS core (when mw.nextHop is unset) → P-CSCF (Mw) → W2 server (plugins) → listen.
+ *   dev IMS core (when mw.nextHop is unset) → media gateway control → P-CSCF (Mw) → W2 server
+ *   (plugins) → listen.
  * Shutdown (the issue: "stops accepting, de-registers what it registered, closes sockets"):
  * the W2 server closes first (no new upgrades; sessions get 1001, and the P-CSCF releases what
  * each session owned), then the P-CSCF closes Mw, then the dev core.
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EpcscfConfig } from '../config/config-types.js';
 import { Pcscf } from '../pcscf/index.js';
+import { mediaFromConfig } from '../pcscf/alg/configured-media.js';
 import { createEpcscfServer } from '../server/epcscf-server.js';
 import type { EpcscfServer } from '../server/epcscf-server.js';
 import type { DevImsCore } from '../../examples/dev-ims-core/index.js';
@@ -26,6 +28,8 @@ export interface EpcscfRuntime {
   readonly pcscf: Pcscf;
   readonly server: EpcscfServer;
   readonly devCore: DevImsCore | undefined;
+  /** Where media goes ('off' when SDP crosses untouched). */
+  readonly media: string;
   /** The bound W2 address. */
   readonly w2: { readonly host: string; readonly port: number };
   /** Idempotent. */
@@ -49,13 +53,22 @@ export async function startRuntime(configured: EpcscfConfig, options: RuntimeOpt
       stack.push(() => started.close());
       config = { ...configured, mw: { ...configured.mw, nextHop: devCore.uri } };
     }
-    const pcscf = await Pcscf.start({ config, logger: options.logger.child({ component: 'pcscf' }) });
+    const media = await mediaFromConfig(config.media, options.logger);
+    // The P-CSCF closes the media control with itself; until it exists, the stack does.
+    const mediaGuard = media ? () => media.control.close() : undefined;
+    if (mediaGuard) stack.push(mediaGuard);
+    const pcscf = await Pcscf.start({
+      config, logger: options.logger.child({ component: 'pcscf' }),
+      ...(media ? { media: media.control } : {}),
+      ...(config.media.interfaces ? { mediaInterfaces: config.media.interfaces } : {}),
+    });
+    if (mediaGuard) stack.splice(stack.indexOf(mediaGuard), 1);
     stack.push(() => pcscf.close());
     const server = await createEpcscfServer(config, { sip: pcscf, logger: options.logger });
     stack.push(() => server.close());
     const w2 = await server.listen();
     let closing: Promise<void> | undefined;
-    return { config, pcscf, server, devCore, w2, close: () => (closing ??= unwind()) };
+    return { config, pcscf, server, devCore, media: media?.description ?? 'off', w2, close: () => (closing ??= unwind()) };
   } catch (error) {
     await unwind();
     throw error;

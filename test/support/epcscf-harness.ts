@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { resolveConfig } from '../../core/config/index.js';
 import { Pcscf } from '../../core/pcscf/index.js';
+import type { MediaControl } from '../../core/pcscf/alg/media-control.js';
 import { createEpcscfServer, type EpcscfServer } from '../../core/server/epcscf-server.js';
 import { cseq, formatUri, type SipMessage, type SipRequest, type SipResponse } from '../../core/sip/index.js';
 import { KAMAILIO_CONFIGS, startKamailio, type KamailioPeer } from './peers/kamailio.js';
@@ -113,6 +114,8 @@ export interface StartEpcscfOptions {
   readonly sipWsOptions?: Record<string, unknown>;
   readonly flowSecret?: string;
   readonly logger?: Logger;
+  /** The media gateway the IMS-ALG drives (closed with the P-CSCF); none: SDP untouched. */
+  readonly media?: MediaControl;
 }
 
 export interface EpcscfUnderTest {
@@ -144,6 +147,7 @@ export async function startEpcscf(options: StartEpcscfOptions): Promise<EpcscfUn
     w2: { listen: `127.0.0.1:${w2Port}`, pingIntervalSeconds: 0 },
     plugins: [{ name: 'sip-ws', ...(options.sipWsOptions ? { options: options.sipWsOptions } : {}) }],
     mw: { listen: [`${mwTransport}:127.0.0.1:${mwPort}`], nextHop: options.nextHop, domain, visitedNetworkId },
+    media: { mode: 'off' },
     log: { level: 'silent' },
   }, { configDir: REPO_ROOT, env: {}, source: 'epcscf-harness' });
 
@@ -155,6 +159,7 @@ export async function startEpcscf(options: StartEpcscfOptions): Promise<EpcscfUn
     pcscf = await Pcscf.start({
       config, logger,
       ...(options.flowSecret !== undefined ? { flowSecret: options.flowSecret } : {}),
+      ...(options.media ? { media: options.media } : {}),
     });
     const observer = pcscf.observer as unknown as NodeJS.EventEmitter;
     observer.on('mw', (e: MwObserved) => capture.record({ side: 'mw', direction: e.direction, message: e.message, peer: e.peer, at: Date.now() }));

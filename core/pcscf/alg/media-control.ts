@@ -46,13 +46,20 @@ function asMediaError(command: string, error: unknown): EpcError {
   return new EpcError('EPC_ERR_MEDIA', `media gateway ${command} failed: ${reason}`, { cause: error });
 }
 
-/** Drives a gateway in this process. */
+/** A gateway whose life this control owns (closeAll releases every call, on shutdown). */
+export interface OwnedMediaGateway extends MediaGatewayControl {
+  closeAll(): Promise<void>;
+}
+
+/** Drives a gateway in this process; closing the control closes an owned gateway too. */
 export class InProcessMediaControl implements MediaControl {
   readonly #gateway: MediaGatewayControl;
+  readonly #owned: OwnedMediaGateway | undefined;
   #closed = false;
 
-  constructor(gateway: MediaGatewayControl) {
+  constructor(gateway: MediaGatewayControl, options: { readonly owned?: boolean } = {}) {
     this.#gateway = gateway;
+    this.#owned = options.owned && 'closeAll' in gateway ? (gateway as OwnedMediaGateway) : undefined;
   }
 
   async ping(): Promise<void> {
@@ -76,7 +83,9 @@ export class InProcessMediaControl implements MediaControl {
   }
 
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
+    await this.#owned?.closeAll();
   }
 
   #assertOpen(command: string): void {
