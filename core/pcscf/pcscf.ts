@@ -8,19 +8,20 @@ import type { W2SipCore } from '../plugin/host.js';
 import type { SessionCloseReason, W2Connection, W2Session } from '../plugin/session.js';
 import {
   callId, createResponse, formatUri, from, generateBranch, maxForwards, optionTags, parseUri, removeHeader, setHeader,
-  tagOf, to, addHeader, getParam, vias, withBody, SipParseError, type SipMessage, type SipRequest, type SipResponse, type SipUri, type Via,
+  tagOf, to, addHeader, getParam, vias, SipParseError, type SipMessage, type SipRequest, type SipResponse, type SipUri, type Via,
 } from '../sip/index.js';
 import type { DnsLookup } from '../sip/resolve/index.js';
 import { TransactionLayer, type ServerTransaction, type TimerValues } from '../sip/transaction/index.js';
 import { SipTransportLayer, hostForUri, viaResponseTarget } from '../sip/transport/index.js';
 import type { MwTransportProtocol } from '../sip/transport/transport.js';
 import type { SipSender, SipSource, SipTarget } from '../sip/transport/types.js';
-import { MemoryDialogStore, dialogId, type DialogStore } from '../state/dialog-store.js';
+import { MemoryDialogStore, type DialogStore } from '../state/dialog-store.js';
 import { MemoryRegistrationStore, type RegistrationStore } from '../state/registration-store.js';
-import { ImsAlg, type MediaLeg, type MediaSide } from './alg/ims-alg.js';
+import { ImsAlg, type MediaLeg } from './alg/ims-alg.js';
 import type { MediaControl } from './alg/media-control.js';
 import type { MediaInterfaces } from './alg/media-requests.js';
 import { chargingVectorValue, generateIcid } from './charging.js';
+import { SessionMedia } from './session-media.js';
 import type { PcscfContext } from './context.js';
 import { DIALOG_CREATING, forgetDialog, noteWicCseq, recordOriginatingDialog, recordTerminatingDialog, releaseRequest } from './dialog-tracker.js';
 import { FlowTokenCodec } from './flow-token.js';
@@ -80,7 +81,7 @@ export class Pcscf implements W2SipCore {
   readonly #transports: MwTransportProtocol[];
   readonly #dns: DnsLookup | undefined;
   readonly #mwAddresses: OwnAddress[];
-  readonly #alg: ImsAlg | undefined;
+  readonly #media: SessionMedia;
   #closed: Promise<void> | undefined;
 
   private constructor(transport: SipTransportLayer, options: PcscfOptions) {
@@ -102,10 +103,10 @@ export class Pcscf implements W2SipCore {
       log: log.child({ component: 'pcscf' }), now: Date.now,
     };
     this.#flows = new W2Flows(nodeId, (ref) => tokens.encode(ref));
-    this.#alg = options.media ? new ImsAlg({
+    this.#media = new SessionMedia(options.media ? new ImsAlg({
       control: options.media, log: this.#ctx.log.child({ component: 'ims-alg' }), warnAgent: w2Address.host,
       ...(options.mediaInterfaces ? { interfaces: options.mediaInterfaces } : {}),
-    }) : undefined;
+    }) : undefined, this.#ctx);
     const mwSender: SipSender = {
       send: (message, target) => {
         this.observer.emit('mw', { direction: 'out', message, peer: `${target.transport}:${target.host}:${target.port}` });
@@ -167,7 +168,7 @@ export class Pcscf implements W2SipCore {
 
   /** The IMS-ALG, when media is relayed (readiness checks). */
   get alg(): ImsAlg | undefined {
-    return this.#alg;
+    return this.#media.alg;
   }
 
   /** Live W2 flows (admin views). */
@@ -203,7 +204,7 @@ export class Pcscf implements W2SipCore {
       }));
       this.#mw.close();
       this.#w2.close();
-      await this.#alg?.close();
+      await this.#media.close();
       await this.#transport.close();
     })();
     return this.#closed;
@@ -248,14 +249,14 @@ export class Pcscf implements W2SipCore {
     const targets = await this.#mwTargets(out, tx);
     if (targets === undefined) return;
     const leg: MediaLeg = { callId: callId(request), flowKey: flow.key, direction: 'originating' };
-    const withMedia = await this.#mediaInRequest(out, 'wic', leg, tx);
+    const withMedia = await this.#media.inRequest(out, 'wic', leg, tx);
     if (withMedia === undefined) return;
     this.#forwarder.forward({
       serverTx: tx, toward: 'mw', request: withMedia, targets, viaParams: this.#flowViaParam(flow),
       onResponse: async (response) => {
         await recordOriginatingDialog(request, response, flow, this.#ctx);
         if (response.status >= 300 && DIALOG_CREATING.has(request.method)) await forgetDialog(callId(request), tagOf(from(request)), this.#ctx);
-        return this.#mediaInResponse(request, response, 'ims', leg);
+        return this.#media.inResponse(request, response, 'ims', leg);
       },
     });
   }
@@ -275,13 +276,13 @@ export class Pcscf implements W2SipCore {
     const targets = await this.#mwTargets(out, tx);
     if (targets === undefined) return;
     const leg: MediaLeg = { callId: callId(request), flowKey: flow.key, direction: dialog?.direction ?? 'originating' };
-    const withMedia = await this.#mediaInRequest(out, 'wic', leg, tx);
+    const withMedia = await this.#media.inRequest(out, 'wic', leg, tx);
     if (withMedia === undefined) return;
     this.#forwarder.forward({
       serverTx: tx, toward: 'mw', request: withMedia, targets, viaParams: this.#flowViaParam(flow),
       onResponse: async (response) => {
         if (request.method === 'BYE' && response.status < 300 && response.status >= 200) await forgetDialog(callId(request), tagOf(from(request)), this.#ctx);
-        return this.#mediaInResponse(request, response, 'ims', leg);
+        return this.#media.inResponse(request, response, 'ims', leg);
       },
     });
   }
@@ -289,7 +290,7 @@ export class Pcscf implements W2SipCore {
   async #ackFromW2(ack: SipRequest, source: SipSource): Promise<void> {
     let out = stripUntrustedHeaders(popOwnRoutes(ack, this.#ctx.uris).request);
     const flow = this.#flows.byConnection(source.connectionId ?? '');
-    if (flow !== undefined) out = await this.#mediaInAck(out, 'wic', flow, tagOf(from(ack)));
+    if (flow !== undefined) out = await this.#media.inAck(out, 'wic', flow.key, tagOf(from(ack)));
     const targets = await mwTargets(out, this.#routing());
     const target = targets[0];
     if (target === undefined) return;
@@ -321,8 +322,8 @@ export class Pcscf implements W2SipCore {
     let out = popped.request;
     if (initial && DIALOG_CREATING.has(request.method)) out = this.#recordRoute(out, flow, 'toward-w2');
     const asReceived = popped.request;
-    const leg = this.#alg ? await this.#mediaLeg(callId(request), flow.key, initial ? undefined : tagOf(to(request))) : undefined;
-    const withMedia = await this.#mediaInRequest(out, 'ims', leg, tx);
+    const leg = await this.#media.legOf(callId(request), flow.key, initial ? undefined : tagOf(to(request)));
+    const withMedia = await this.#media.inRequest(out, 'ims', leg, tx);
     if (withMedia === undefined) return;
     this.#forwarder.forward({
       serverTx: tx, toward: 'w2', request: withMedia, targets: [this.#flows.targetOf(flow)], failureStatus: 480,
@@ -336,7 +337,7 @@ export class Pcscf implements W2SipCore {
         if ((request.method === 'BYE' && res.status >= 200 && res.status < 300) || (initial && res.status >= 300)) {
           await forgetDialog(callId(request), tagOf(to(request)) ?? tagOf(to(res)), this.#ctx);
         }
-        return this.#mediaInResponse(request, res, 'wic', leg);
+        return this.#media.inResponse(request, res, 'wic', leg);
       },
     });
   }
@@ -356,7 +357,7 @@ export class Pcscf implements W2SipCore {
     const popped = popOwnRoutes(ack, this.#ctx.uris);
     const flow = popped.flow ? this.#flows.byRef(popped.flow) : await this.#terminatingFlow(popped.request, undefined);
     if (flow === undefined) return;
-    const out = await this.#mediaInAck(popped.request, 'ims', flow, tagOf(to(ack)));
+    const out = await this.#media.inAck(popped.request, 'ims', flow.key, tagOf(to(ack)));
     await this.#sendStateless(out, 'w2', this.#flows.targetOf(flow));
   }
 
@@ -496,7 +497,7 @@ export class Pcscf implements W2SipCore {
     const sends: Promise<void>[] = [];
     for (const dialog of dialogs) {
       await this.#ctx.dialogs.remove(dialog.id);
-      sends.push(this.#alg?.release({ callId: dialog.callId, flowKey: flow.key, direction: dialog.direction }, 'W2 connection closed') ?? Promise.resolve());
+      sends.push(this.#media.release({ callId: dialog.callId, flowKey: flow.key, direction: dialog.direction }, 'W2 connection closed'));
       if (dialog.state !== 'confirmed' || dialog.method !== 'INVITE' || dialog.remoteTarget === '') continue;
       sends.push(this.#byeTowardIms(releaseRequest(dialog)));
     }
@@ -518,65 +519,6 @@ export class Pcscf implements W2SipCore {
         setTimeout(resolve, 2_000).unref();
       }, () => resolve());
     });
-  }
-
-  // ---- IMS-ALG -----------------------------------------------------------------------------------------
-
-  /** The media leg of a dialog of `flowKey`; `wicTag` finds a mid-dialog request's dialog (its direction). */
-  async #mediaLeg(callIdValue: string, flowKey: string, wicTag: string | undefined): Promise<MediaLeg> {
-    const dialog = wicTag === undefined ? undefined : await this.#ctx.dialogs.get(dialogId(callIdValue, wicTag));
-    const direction = dialog?.direction ?? (wicTag === undefined ? 'terminating' : 'originating');
-    return { callId: callIdValue, flowKey, direction };
-  }
-
-  /**
-   * A request's SDP through the IMS-ALG, from `side` toward the other. Returns undefined after
-   * refusing the request (488/400 for SDP nothing of which can be relayed, 503 when the
-   * gateway failed) — nothing is forwarded then.
-   */
-  async #mediaInRequest(request: SipRequest, side: MediaSide, leg: MediaLeg | undefined, tx: ServerTransaction): Promise<SipRequest | undefined> {
-    if (this.#alg === undefined || leg === undefined) return request;
-    if (request.method === 'BYE') {
-      await this.#alg.release(leg, `BYE from ${side}`);
-      return request;
-    }
-    try {
-      return await this.#alg.request(request, side, leg);
-    } catch (error) {
-      tx.respond(this.#alg.refusal(tx.request, error));
-      return undefined;
-    }
-  }
-
-  /**
-   * A response's SDP through the IMS-ALG (`side`: where the response comes from). A failed
-   * initial INVITE releases the call's media. An answer the gateway cannot relay has no
-   * request left to refuse: it goes on without its SDP (the WIC or IMS then ends the call).
-   */
-  async #mediaInResponse(request: SipRequest, response: SipResponse, side: MediaSide, leg: MediaLeg | undefined): Promise<SipResponse> {
-    if (this.#alg === undefined || leg === undefined) return response;
-    const initialInvite = request.method === 'INVITE' && tagOf(to(request)) === undefined;
-    if (initialInvite && response.status >= 300) {
-      await this.#alg.release(leg, `INVITE failed with ${response.status}`);
-      return response;
-    }
-    try {
-      return await this.#alg.response(request, response, side, leg);
-    } catch (error) {
-      this.#ctx.log.error({ err: error, callId: leg.callId, status: response.status }, 'IMS-ALG could not relay the SDP of a response; relayed without it');
-      return removeHeader(withBody(response, ''), 'Content-Type');
-    }
-  }
-
-  /** An ACK (sent statelessly) may carry the answer to an offer made in a 2xx. */
-  async #mediaInAck(ack: SipRequest, side: MediaSide, flow: W2Flow, wicTag: string | undefined): Promise<SipRequest> {
-    if (this.#alg === undefined) return ack;
-    try {
-      return await this.#alg.request(ack, side, await this.#mediaLeg(callId(ack), flow.key, wicTag));
-    } catch (error) {
-      this.#ctx.log.error({ err: error, callId: callId(ack) }, 'IMS-ALG could not relay the SDP answer in an ACK; relayed without it');
-      return removeHeader(withBody(ack, ''), 'Content-Type');
-    }
   }
 
   /** Runs an async procedure for a server transaction; a fault answers 500 (or the parse status). */

@@ -1,0 +1,92 @@
+/**
+ * Where the P-CSCF procedures meet the IMS-ALG: each relayed request, response and ACK gets its
+ * SDP rewritten for the other side, refusals are answered, and a call's media is released when
+ * its INVITE fails, a BYE passes or the W2 connection dies. Without a media gateway (media.mode
+ * off) every method lets the message through untouched.
+ */
+import { removeHeader, tagOf, to, withBody, callId, type SipRequest, type SipResponse } from '../sip/index.js';
+import type { ServerTransaction } from '../sip/transaction/index.js';
+import { dialogId } from '../state/dialog-store.js';
+import type { ImsAlg, MediaLeg, MediaSide } from './alg/ims-alg.js';
+import type { PcscfContext } from './context.js';
+
+export class SessionMedia {
+  readonly alg: ImsAlg | undefined;
+  readonly #ctx: PcscfContext;
+
+  constructor(alg: ImsAlg | undefined, ctx: PcscfContext) {
+    this.alg = alg;
+    this.#ctx = ctx;
+  }
+
+  /**
+   * The media leg of a call of `flowKey`; `wicTag` finds a mid-dialog request's dialog (whose
+   * direction names the leg). Undefined without a gateway.
+   */
+  async legOf(callIdValue: string, flowKey: string, wicTag: string | undefined): Promise<MediaLeg | undefined> {
+    if (this.alg === undefined) return undefined;
+    const dialog = wicTag === undefined ? undefined : await this.#ctx.dialogs.get(dialogId(callIdValue, wicTag));
+    const direction = dialog?.direction ?? (wicTag === undefined ? 'terminating' : 'originating');
+    return { callId: callIdValue, flowKey, direction };
+  }
+
+  /**
+   * A request's SDP from `side` toward the other. Returns undefined after refusing the request
+   * (488/400 for SDP nothing of which can be relayed, 503 when the gateway failed): nothing is
+   * forwarded then. A BYE releases the call's media.
+   */
+  async inRequest(request: SipRequest, side: MediaSide, leg: MediaLeg | undefined, tx: ServerTransaction): Promise<SipRequest | undefined> {
+    if (this.alg === undefined || leg === undefined) return request;
+    if (request.method === 'BYE') {
+      await this.alg.release(leg, `BYE from ${side}`);
+      return request;
+    }
+    try {
+      return await this.alg.request(request, side, leg);
+    } catch (error) {
+      tx.respond(this.alg.refusal(tx.request, error));
+      return undefined;
+    }
+  }
+
+  /**
+   * A response's SDP (`side`: where the response comes from). A failed initial INVITE releases
+   * the call's media. An answer the gateway cannot relay has no request left to refuse: it goes
+   * on without its SDP (the WIC or the IMS then ends the call).
+   */
+  async inResponse(request: SipRequest, response: SipResponse, side: MediaSide, leg: MediaLeg | undefined): Promise<SipResponse> {
+    if (this.alg === undefined || leg === undefined) return response;
+    const initialInvite = request.method === 'INVITE' && tagOf(to(request)) === undefined;
+    if (initialInvite && response.status >= 300) {
+      await this.alg.release(leg, `INVITE failed with ${response.status}`);
+      return response;
+    }
+    try {
+      return await this.alg.response(request, response, side, leg);
+    } catch (error) {
+      this.#ctx.log.error({ err: error, callId: leg.callId, status: response.status }, 'IMS-ALG could not relay the SDP of a response; relayed without it');
+      return removeHeader(withBody(response, ''), 'Content-Type');
+    }
+  }
+
+  /** An ACK (sent statelessly) may carry the answer to an offer made in a 2xx. */
+  async inAck(ack: SipRequest, side: MediaSide, flowKey: string, wicTag: string | undefined): Promise<SipRequest> {
+    const leg = await this.legOf(callId(ack), flowKey, wicTag);
+    if (this.alg === undefined || leg === undefined) return ack;
+    try {
+      return await this.alg.request(ack, side, leg);
+    } catch (error) {
+      this.#ctx.log.error({ err: error, callId: leg.callId }, 'IMS-ALG could not relay the SDP answer in an ACK; relayed without it');
+      return removeHeader(withBody(ack, ''), 'Content-Type');
+    }
+  }
+
+  /** Frees a call's media (never throws). */
+  async release(leg: MediaLeg, why: string): Promise<void> {
+    await this.alg?.release(leg, why);
+  }
+
+  async close(): Promise<void> {
+    await this.alg?.close();
+  }
+}
