@@ -100,17 +100,8 @@ export class WebRtcLeg {
     if (this.#dtls !== undefined && this.#dtls.role === remote.dtlsRole && sameFingerprints(this.#remoteFingerprints, remote.remoteFingerprints)) {
       return;
     }
-    this.#dtls?.close();
-    this.#srtp = undefined;
-    this.#dtlsStarted = false;
     this.#remoteFingerprints = remote.remoteFingerprints;
-    this.#dtls = new DtlsEndpoint({
-      role: remote.dtlsRole,
-      certificate: this.#options.certificate,
-      remoteFingerprints: remote.remoteFingerprints,
-      send: (datagram) => this.#sendToSelected(datagram),
-      ...(this.#options.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: this.#options.handshakeTimeoutMs } : {}),
-    });
+    this.#newDtlsAssociation(remote.dtlsRole);
     // RFC 5763 §5: the active side initiates. As client we start once ICE has nominated a pair
     // (now, when it already has: a re-offer with a new fingerprint); as server on the first
     // record, so a ringing call's handshake timer does not run before the browser has our SDP.
@@ -118,6 +109,21 @@ export class WebRtcLeg {
     const early = this.#earlyDtls;
     this.#earlyDtls = [];
     for (const datagram of early) this.#onDtls(datagram);
+  }
+
+  /** Replaces the DTLS association (and drops the SRTP keys derived from the old one). */
+  #newDtlsAssociation(role: DtlsRole): DtlsEndpoint {
+    this.#dtls?.close();
+    this.#srtp = undefined;
+    this.#dtlsStarted = false;
+    this.#dtls = new DtlsEndpoint({
+      role,
+      certificate: this.#options.certificate,
+      remoteFingerprints: this.#remoteFingerprints,
+      send: (datagram) => this.#sendToSelected(datagram),
+      ...(this.#options.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: this.#options.handshakeTimeoutMs } : {}),
+    });
+    return this.#dtls;
   }
 
   /** Starts the RFC 7675 consent watch (R-AGW-4) now that the browser has our SDP. Idempotent. */
@@ -221,7 +227,7 @@ export class WebRtcLeg {
   };
 
   #onDtls(data: Buffer): void {
-    const dtls = this.#dtls;
+    let dtls = this.#dtls;
     if (dtls === undefined) {
       // The browser's ClientHello can beat its answer to us; werift would retransmit it, but
       // keeping a few records saves a second of setup.
@@ -229,6 +235,11 @@ export class WebRtcLeg {
       else this.counters.dropped++;
       return;
     }
+    // RFC 6347 §4.2.8: a ClientHello at epoch 0 on an established association starts a new one
+    // (the browser restarted, or another endpoint of the user took the call over after an ICE
+    // restart: werift peers of one process even share a certificate, so the fingerprint alone
+    // does not tell). The old keys stay unusable: media waits for the new handshake.
+    if (dtls.role === 'server' && this.#srtp !== undefined && isInitialClientHello(data)) dtls = this.#newDtlsAssociation('server');
     if (dtls.role === 'server') this.#startDtls();
     dtls.handleDatagram(data);
   }
@@ -309,4 +320,9 @@ function sameFingerprints(a: readonly DtlsFingerprint[], b: readonly DtlsFingerp
   const key = (f: DtlsFingerprint): string => `${f.algorithm.toLowerCase()} ${f.value.toUpperCase()}`;
   const left = new Set(a.map(key));
   return a.length === b.length && b.every((f) => left.has(key(f)));
+}
+
+/** DTLS record header (RFC 6347 §4.1): type 22 handshake, epoch 0, handshake msg_type 1 at offset 13. */
+function isInitialClientHello(datagram: Buffer): boolean {
+  return datagram.length > 13 && datagram[0] === 22 && datagram[3] === 0 && datagram[4] === 0 && datagram[13] === 1;
 }

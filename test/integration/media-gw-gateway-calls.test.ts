@@ -185,3 +185,43 @@ t.test('R-ALG-6, RFC 5763 §5: termination (over ng) — IMS offer → WIC offer
   t.ok(echo.seen.every((p) => p.pt === 0), 'PCMU keeps PT 0');
   await control.delete({ callId: tags.callId });
 });
+
+t.test('RFC 3264 §8.4 old-style hold stops media toward IMS; R-ICE-4, RFC 6347 §4.2.8: another endpoint taking the call over (re-offer with new ICE credentials, new DTLS handshake) gets a new ICE session and DTLS association on the same port', async (t) => {
+  const control = inProcess;
+  const tags = { callId: 'orig-2', fromTag: 'wic-tag' };
+  const first = new WeriftBrowser();
+  t.teardown(() => first.close());
+  const echo = await startEcho(t);
+  const imsOfferSdp = (await control.offer(offerFromWic(tags, await first.offer()))).sdp;
+  const toWic = await control.answer(answerFromIms({ ...tags, toTag: 'ims-tag' }, imsSdp(echo.port, 1)));
+  await first.answer(toWic.sdp);
+  await first.connected();
+  t.equal((await mediaFlows(first, echo)).toIms, 30, 'media flows before the hold');
+
+  const hold = await control.offer(offerFromIms({ callId: tags.callId, fromTag: 'ims-tag' }, imsSdp(echo.port, 2, 'sendrecv', '0.0.0.0')));
+  t.equal(audioOf(hold.sdp).direction, 'sendonly', 'c=0.0.0.0 reaches the WIC as sendonly (the WIC side has a real address)');
+  await control.answer(answerFromWic({ callId: tags.callId, fromTag: 'ims-tag', toTag: 'wic-tag' }, await first.answerOffer(hold.sdp)));
+  const before = echo.seen.length;
+  for (let i = 0; i < 20; i++) first.sendFrame();
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(echo.seen.length, before, 'nothing is sent toward an IMS party on c=0.0.0.0 hold');
+  const resume = await control.offer(offerFromIms({ callId: tags.callId, fromTag: 'ims-tag' }, imsSdp(echo.port, 3)));
+  await control.answer(answerFromWic({ callId: tags.callId, fromTag: 'ims-tag', toTag: 'wic-tag' }, await first.answerOffer(resume.sdp)));
+  t.equal((await mediaFlows(first, echo)).toIms, 30, 'resumed: media reaches IMS again');
+
+  // Another endpoint of the user takes the call over: new ICE ufrag/pwd and a fresh DTLS
+  // handshake (werift peers of one process share a certificate, so the fingerprint is the same).
+  const second = new WeriftBrowser();
+  t.teardown(() => second.close());
+  const takeover = await control.offer(offerFromWic(tags, await second.offer()));
+  t.equal(audioOf(takeover.sdp).port, audioOf(imsOfferSdp).port, 'same IMS port');
+  const toSecond = await control.answer(answerFromIms({ ...tags, toTag: 'ims-tag' }, imsSdp(echo.port, 4)));
+  t.equal(audioOf(toSecond.sdp).port, audioOf(toWic.sdp).port, 'same WebRTC port');
+  t.not(audioOf(toSecond.sdp).iceUfrag, audioOf(toWic.sdp).iceUfrag, 'R-ICE-4: new local ICE credentials after the restart');
+  await second.answer(toSecond.sdp);
+  await second.connected();
+  const flow = await mediaFlows(second, echo);
+  t.equal(flow.toIms, 30, 'the new endpoint\'s SRTP is accepted: keys from the new DTLS association');
+  t.ok(flow.back >= 30, 'and it receives IMS media');
+  await control.delete({ callId: tags.callId });
+});
