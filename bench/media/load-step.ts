@@ -1,0 +1,155 @@
+/**
+ * One load step against one gateway: bring the number of live calls up to the step's count
+ * (calls from earlier steps keep running), pace all their streams from one timer, let them
+ * settle, then measure a steady window: loss and one-way latency per relayed packet (both
+ * directions), the gateway process's CPU time from /proc (utime + stime of every thread), and
+ * this generator's own CPU.
+ */
+import { groupCpuSeconds, ownCpuSeconds } from '../lib/proc-stats.js';
+import { forEachLimited } from '../lib/load-point.js';
+import type { MediaControl } from '../../core/pcscf/alg/media-control.js';
+import type { LocalCertificate } from '../../media-gw/webrtc/certificate.js';
+import type { GatewayUnderTest } from './gateways.js';
+import { LoadCall } from './load-call.js';
+import { MediaPacer, type PacedSender } from './pacer.js';
+import type { PortRange } from './port-range.js';
+import { LatencySamples, PACKET_INTERVAL_MS, type LatencySummary, type MeasurementWindow } from './rtp-stream.js';
+
+export interface StepResult {
+  /** Calls asked for in this step. */
+  readonly calls: number;
+  /** Calls that were set up and streaming during the window. */
+  readonly liveCalls: number;
+  readonly setupFailures: number;
+  readonly firstSetupError?: string;
+  /** Wall time to set up the calls added by this step. */
+  readonly setupSeconds: number;
+  readonly windowSeconds: number;
+  /** Packets the endpoints sent in the window (both directions) and how many the gateway delivered. */
+  readonly packetsSent: number;
+  readonly packetsRelayed: number;
+  /** Delivered WIC → IMS (SRTP in, RTP out) and IMS → WIC (RTP in, SRTP out). */
+  readonly packetsRelayedUplink: number;
+  readonly packetsRelayedDownlink: number;
+  readonly relayedPerSecond: number;
+  readonly lossPercent: number;
+  /** One-way WIC→IMS and IMS→WIC latency through the gateway, all packets of the window. */
+  readonly latency: LatencySummary;
+  readonly reordered: number;
+  /** Gateway CPU over the window, in % of one core. */
+  readonly gatewayCpuPercent: number;
+  readonly gatewayCpuPercentPerCall: number;
+  readonly gatewayMicrosecondsPerPacket: number;
+  readonly generatorCpuPercent: number;
+  /** Sends the pacer skipped (endpoint not keyed) and inbound datagrams the endpoints dropped. */
+  readonly pacerSkipped: number;
+  readonly endpointDrops: number;
+  /** Meets the bar: loss < 0.1 % and p99 < 5 ms with every call live. */
+  readonly meetsTarget: boolean;
+}
+
+export interface LoadStepContext {
+  readonly gateway: GatewayUnderTest;
+  readonly control: MediaControl;
+  readonly certificate: LocalCertificate;
+  readonly webrtcPorts: PortRange;
+  readonly imsPorts: PortRange;
+  readonly window: MeasurementWindow;
+  readonly runId: string;
+  /** Live calls, grown by each step. */
+  readonly calls: LoadCall[];
+  readonly setupParallel: number;
+  readonly warmupSeconds: number;
+  readonly seconds: number;
+  readonly graceMs: number;
+}
+
+export const LOSS_LIMIT_PERCENT = 0.1;
+export const P99_LIMIT_MS = 5;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** RFC 7675: consent checks every 5 s keep each call alive past the gateway's 30 s timeout. */
+const CONSENT_INTERVAL_MS = 5_000;
+
+export async function runLoadStep(context: LoadStepContext, calls: number, nextIndex: () => number): Promise<StepResult> {
+  const { gateway } = context;
+  const toAdd = Math.max(0, calls - context.calls.length);
+  let setupFailures = 0;
+  let firstSetupError: string | undefined;
+  const setupStarted = process.hrtime.bigint();
+  await forEachLimited(Array.from({ length: toAdd }, () => nextIndex()), context.setupParallel, async (index) => {
+    try {
+      context.calls.push(await LoadCall.setUp({
+        index, runId: context.runId, control: context.control, interfaces: gateway.interfaces,
+        certificate: context.certificate, webrtcPorts: context.webrtcPorts, imsPorts: context.imsPorts,
+        window: context.window, connectTimeoutMs: 10_000,
+      }));
+    } catch (error) {
+      setupFailures++;
+      firstSetupError ??= (error as Error).message.split('\n')[0];
+    }
+  });
+  const setupSeconds = Number(process.hrtime.bigint() - setupStarted) / 1e9;
+
+  const live = context.calls;
+  const senders: PacedSender[] = [];
+  for (const call of live) senders.push(call.webrtc, call.ims);
+  const pacer = new MediaPacer(senders);
+  const consent = setInterval(() => { for (const call of live) call.webrtc.refreshConsent(); }, CONSENT_INTERVAL_MS);
+  pacer.start();
+  try {
+    await sleep(context.warmupSeconds * 1000);
+    const streams = live.flatMap((call) => [call.uplink, call.downlink]);
+    context.window.samples = new LatencySamples(Math.ceil(streams.length * (context.seconds * 1000 / PACKET_INTERVAL_MS) * 1.05));
+    for (const stream of streams) stream.openWindow();
+    const dropsBefore = live.reduce((sum, call) => sum + call.webrtc.dropped + call.ims.dropped, 0);
+    const skippedBefore = pacer.skipped;
+    const gatewayCpuBefore = groupCpuSeconds(gateway.pid);
+    const generatorCpuBefore = ownCpuSeconds();
+    const windowStart = process.hrtime.bigint();
+    await sleep(context.seconds * 1000);
+    for (const stream of streams) stream.closeWindow();
+    const windowSeconds = Number(process.hrtime.bigint() - windowStart) / 1e9;
+    const gatewayCpu = groupCpuSeconds(gateway.pid) - gatewayCpuBefore;
+    const generatorCpu = ownCpuSeconds() - generatorCpuBefore;
+    // Packets of the window still in flight are counted when they land within the grace time.
+    await sleep(context.graceMs);
+    let sent = 0;
+    let relayed = 0;
+    let reordered = 0;
+    let uplink = 0;
+    for (const call of live) uplink += call.uplink.received;
+    for (const stream of streams) {
+      sent += stream.expected;
+      relayed += stream.received;
+      reordered += stream.reordered;
+    }
+    const latency = context.window.samples.summary();
+    const lossPercent = sent > 0 ? ((sent - relayed) / sent) * 100 : 100;
+    const cpuPercent = (gatewayCpu / windowSeconds) * 100;
+    const result: StepResult = {
+      calls, liveCalls: live.length, setupFailures, ...(firstSetupError !== undefined ? { firstSetupError } : {}),
+      setupSeconds: round(setupSeconds, 2), windowSeconds: round(windowSeconds, 3),
+      packetsSent: sent, packetsRelayed: relayed, packetsRelayedUplink: uplink, packetsRelayedDownlink: relayed - uplink,
+      relayedPerSecond: Math.round(relayed / windowSeconds),
+      lossPercent: round(lossPercent, 4), latency, reordered,
+      gatewayCpuPercent: round(cpuPercent, 1),
+      gatewayCpuPercentPerCall: live.length > 0 ? round(cpuPercent / live.length, 3) : 0,
+      gatewayMicrosecondsPerPacket: relayed > 0 ? round((gatewayCpu * 1e6) / relayed, 2) : 0,
+      generatorCpuPercent: round((generatorCpu / windowSeconds) * 100, 1),
+      pacerSkipped: pacer.skipped - skippedBefore,
+      endpointDrops: live.reduce((sum, call) => sum + call.webrtc.dropped + call.ims.dropped, 0) - dropsBefore,
+      meetsTarget: live.length === calls && relayed > 0 && lossPercent < LOSS_LIMIT_PERCENT && latency.p99Ms < P99_LIMIT_MS,
+    };
+    return result;
+  } finally {
+    pacer.stop();
+    clearInterval(consent);
+  }
+}
+
+function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
