@@ -117,7 +117,7 @@ export class MediaGateway implements MediaGatewayControl {
           sdp = withOfferSetup(result.sdp, call.wicSetup ?? (request.dtls === 'passive' || request.dtls === 'active' ? request.dtls : 'actpass'));
         }
         this.#assertAllocated(call, result.lines);
-        applyLinesToRelay(call, result.lines);
+        applyLinesToRelay(call, result.lines, from);
         call.setTag(from, request.fromTag);
         call.offer = { from, fromTag: request.fromTag, sdp: request.sdp, lines: result.lines };
         return { sdp };
@@ -146,7 +146,7 @@ export class MediaGateway implements MediaGatewayControl {
         ? rewriteAnswerTowardWic(request.sdp, offer.sdp, plan)
         : rewriteAnswerTowardIms(request.sdp, offer.sdp, plan);
       this.#assertAllocated(call, result.lines);
-      applyLinesToRelay(call, result.lines);
+      applyLinesToRelay(call, result.lines, from);
       // A 183 then a 200 (or another fork's to-tag) answers again: the latest answerer counts.
       call.setTag(from, request.toTag);
       if (!call.answered) {

@@ -30,7 +30,13 @@ function imsTargetKey(line: MediaLineSummary): string | undefined {
   return `${ims.address} ${ims.port} ${ims.rtcpAddress} ${ims.rtcpPort}`;
 }
 
-export function applyLinesToRelay(call: GatewayCall, lines: readonly MediaLineSummary[]): void {
+/** RFC 3264 §6.1: the author of an SDP takes media unless it said sendonly or inactive. */
+function receives(direction: MediaLineSummary['direction']): boolean {
+  return direction === 'sendrecv' || direction === 'recvonly';
+}
+
+/** `author`: the party that wrote the SDP the lines were read from (its direction sets its stream mode). */
+export function applyLinesToRelay(call: GatewayCall, lines: readonly MediaLineSummary[], author: 'wic' | 'ims'): void {
   const relay = call.relay;
   const imsTargets = call.imsTargets;
   for (const line of lines) {
@@ -44,6 +50,7 @@ export function applyLinesToRelay(call: GatewayCall, lines: readonly MediaLineSu
       continue;
     }
     const clockRate = clockRateOf(line.codecs);
+    relay.setStreamMode(stream, author === 'wic' ? { wicReceives: receives(line.direction) } : { imsReceives: receives(line.direction) });
     relay.configureStream(stream, {
       payloadTypes: line.codecs.map((codec) => codec.wicPayloadType),
       ...(clockRate !== undefined ? { clockRate } : {}),

@@ -14,6 +14,13 @@ export interface NgMediaOptions {
   readonly transportProtocol?: 'RTP/AVP' | 'RTP/AVPF' | 'UDP/TLS/RTP/SAVP' | 'UDP/TLS/RTP/SAVPF';
   readonly ice?: IceMode;
   readonly dtls?: DtlsMode;
+  /**
+   * The gateway's DTLS role toward the party the SDP came FROM (rtpengine `DTLS-reverse`). In an
+   * offer from a WIC it fixes the role before the answer exists: a gateway that finished ICE
+   * early must not start DTLS as the client while its answer will say passive (real-peers media
+   * finding 3).
+   */
+  readonly dtlsReverse?: 'active' | 'passive';
   readonly rtcpMux?: readonly RtcpMuxFlag[];
   /** e.g. ['origin', 'session-connection'] */
   readonly replace?: readonly string[];

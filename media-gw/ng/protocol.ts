@@ -91,6 +91,7 @@ function mediaOptionsToWire(o: NgMediaOptions): { [key: string]: BencodeValue | 
     'transport-protocol': o.transportProtocol,
     ICE: o.ice,
     DTLS: o.dtls,
+    'DTLS-reverse': o.dtlsReverse,
     'rtcp-mux': o.rtcpMux,
     replace: o.replace,
     direction: o.direction,
@@ -156,6 +157,7 @@ function oneOf<T extends string>(dict: WireDict, key: string, allowed: readonly 
 const TRANSPORT_PROTOCOLS = ['RTP/AVP', 'RTP/AVPF', 'UDP/TLS/RTP/SAVP', 'UDP/TLS/RTP/SAVPF'] as const;
 const ICE_MODES: readonly IceMode[] = ['remove', 'force', 'default'];
 const DTLS_MODES: readonly DtlsMode[] = ['off', 'passive', 'active'];
+const DTLS_REVERSE_MODES: readonly ('active' | 'passive')[] = ['passive', 'active'];
 const RTCP_MUX_FLAGS: readonly RtcpMuxFlag[] = ['offer', 'demux', 'accept', 'require'];
 
 /** Adds `key: value` only when defined (exactOptionalPropertyTypes: no explicit undefined). */
@@ -170,6 +172,7 @@ function decodeMediaOptions(dict: WireDict): NgMediaOptions {
   put(options, 'ice', oneOf(dict, 'ICE', ICE_MODES));
   // rtpengine: `off`, `no` and `disable` all turn DTLS off.
   put(options, 'dtls', oneOf(dict, 'DTLS', DTLS_MODES, { no: 'off', disable: 'off' }));
+  put(options, 'dtlsReverse', oneOf(dict, 'DTLS-reverse', DTLS_REVERSE_MODES));
   const rtcpMux = optionalStringList(dict, 'rtcp-mux');
   if (rtcpMux !== undefined) {
     const unknown = rtcpMux.find((f) => !(RTCP_MUX_FLAGS as readonly string[]).includes(f));

@@ -49,6 +49,9 @@ class RelayStream {
   readonly towardIms: RtpStreamRewriter;
   readonly towardWebRtc: RtpStreamRewriter;
   readonly dropFeedbackTowardIms: boolean;
+  /** Stream mode (TS 23.334 / H.248): does each party take media? From its latest SDP direction. */
+  wicReceives = true;
+  imsReceives = true;
 
   constructor(options: RelayStreamOptions) {
     this.ims = options.ims;
@@ -93,7 +96,7 @@ export class CallRelay {
     for (const stream of this.#streams) {
       stream.ims.delegate = {
         onRtp: (packet) => {
-          if (stream.towardWebRtc.rewrite(packet)) this.webrtc.sendRtp(packet);
+          if (stream.wicReceives && stream.towardWebRtc.rewrite(packet)) this.webrtc.sendRtp(packet);
         },
         onRtcp: (packet) => {
           const length = translateRtcp(packet, packet.length, {
@@ -139,6 +142,18 @@ export class CallRelay {
     for (const pt of config.payloadTypes) this.#byPayloadType[pt & 0x7f] = index;
   }
 
+  /**
+   * Stream mode of m-line `index` (TS 23.334 §5.3, the H.248 stream mode the IMS-ALG sets from the
+   * SDP directions, R-ALG-16): media toward a party whose latest SDP said sendonly or inactive is
+   * dropped, so a held party gets nothing whatever the other side sends (RFC 3264 §8.4).
+   */
+  setStreamMode(index: number, mode: { readonly wicReceives?: boolean; readonly imsReceives?: boolean }): void {
+    const stream = this.#streams[index];
+    if (stream === undefined) return;
+    if (mode.wicReceives !== undefined) stream.wicReceives = mode.wicReceives;
+    if (mode.imsReceives !== undefined) stream.imsReceives = mode.imsReceives;
+  }
+
   /** The last inbound packet on any leg (the creation or arming time before the first). */
   get lastPacketAt(): number {
     let last = Math.max(this.#activeSince, this.webrtc.counters.lastPacketAt);
@@ -176,7 +191,7 @@ export class CallRelay {
       this.unroutable++;
       return;
     }
-    if (stream.towardIms.rewrite(packet)) stream.ims.sendRtp(packet);
+    if (stream.imsReceives && stream.towardIms.rewrite(packet)) stream.ims.sendRtp(packet);
   }
 
   #rtcpFromWebRtc(packet: Buffer): void {

@@ -102,7 +102,7 @@ for (const kind of ['media-gw', 'rtpengine'] as const) {
     t.match(lastSdp(rig.epcscf, isResponse('w2', 'out', 'INVITE', 200)), /a=setup:passive/, 'R-ALG-1: the gateway is passive; Chromium starts DTLS');
 
     const stats = await statsAfter(rig.browser, 4_000);
-    t.equal(stats.dtlsState, 'connected', 'DTLS-SRTP is up between Chromium and the gateway');
+    t.equal(stats.dtlsState, 'connected', 'DTLS-SRTP is up between Chromium and the gateway', { stats, diagnostics: rig.diagnostics() });
     t.ok(stats.packetsReceived > 100, `Chromium received ${stats.packetsReceived} echoed audio packets (> 100)`, { diagnostics: rig.diagnostics() });
     t.ok(stats.packetsLost <= stats.packetsReceived * 0.01, `loss ${stats.packetsLost} < 1%`);
     await assertImsLegFlows(t, rig, 'originating', 100);

@@ -38,10 +38,12 @@ export class NgMediaControl implements MediaControl {
 
 /**
  * Any fault from an in-process gateway reaches the ALG as EPC_ERR_MEDIA, just as it would
- * through the ng protocol (where it would arrive as an `error-reason`).
+ * through the ng protocol (where it would arrive as an `error-reason`) — except an SdpError,
+ * which says the SDP itself cannot be relayed and is answered 488/400.
  */
 function asMediaError(command: string, error: unknown): EpcError {
-  if (error instanceof EpcError && error.code === 'EPC_ERR_MEDIA') return error;
+  // SdpError keeps its code and status: the ALG answers it with 488/400, not 503.
+  if (error instanceof EpcError && (error.code === 'EPC_ERR_MEDIA' || error.code === 'EPC_ERR_SDP_NOT_ACCEPTABLE')) return error;
   const reason = error instanceof Error ? error.message : String(error);
   return new EpcError('EPC_ERR_MEDIA', `media gateway ${command} failed: ${reason}`, { cause: error });
 }

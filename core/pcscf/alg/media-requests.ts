@@ -45,6 +45,8 @@ const TOWARD_IMS: NgMediaOptions = {
   transportProtocol: IMS_PROFILE,
   ice: 'remove',
   dtls: 'off',
+  // Toward the WIC the SDP came from, the gateway stays DTLS server (see TOWARD_WIC).
+  dtlsReverse: 'passive',
   rtcpMux: ['demux'],
   replace: ['origin', 'session-connection'],
   flags: ['trust-address'],

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { SdpError } from '../../../core/sdp/index.js';
 import { EpcError } from '../../../core/errors.js';
 import { createMediaControl, InProcessMediaControl, NgMediaControl, type MediaControl } from '../../../core/pcscf/alg/media-control.js';
 import type { NgQueryResult } from '../../../media-gw/ng/control.js';
@@ -48,6 +49,9 @@ t.test('InProcessMediaControl: any gateway fault reaches the ALG as EPC_ERR_MEDI
   const mediaError = new EpcError('EPC_ERR_MEDIA', 'no free ports');
   gateway.failure = mediaError;
   await t.rejects(control.answer(answerTowardWic('c', 'f', 'g', 'v=0')), mediaError, 'an EPC_ERR_MEDIA passes unchanged');
+  const sdpError = new SdpError('no common codec', 488, 305);
+  gateway.failure = sdpError;
+  await t.rejects(control.offer(offerTowardIms('c', 'f')), sdpError, 'an SdpError passes unchanged (the ALG answers 488)');
   gateway.failure = new EpcError('EPC_ERR_INVALID_STATE', 'no such leg');
   await t.rejects(control.delete({ callId: 'c' }), { code: 'EPC_ERR_MEDIA', message: /no such leg/ }, 'other codes are re-coded');
   await control.close();

@@ -31,7 +31,7 @@ t.test('rtpengine ng: requests use Kamailio\'s key spellings on the wire', async
   const wire = encodeNgRequest({ command: 'offer', ...offerTowardIms('call-1', 'tag-1'), mediaAddress: '192.0.2.1' });
   t.same(wire, {
     command: 'offer', 'call-id': 'call-1', 'from-tag': 'tag-1', sdp: CHROME_AUDIO_OFFER,
-    'transport-protocol': 'RTP/AVP', ICE: 'remove', DTLS: 'off', 'rtcp-mux': ['demux'],
+    'transport-protocol': 'RTP/AVP', ICE: 'remove', DTLS: 'off', 'DTLS-reverse': 'passive', 'rtcp-mux': ['demux'],
     replace: ['origin', 'session-connection'], direction: ['lo', 'lo'], 'media-address': '192.0.2.1', flags: ['trust-address'],
   });
   t.equal(encodeBencode({ command: 'delete', 'call-id': 'x', 'from-tag': undefined }).toString('latin1'),
