@@ -88,7 +88,11 @@ export async function startRtpengineGateway(options: GatewayStartOptions): Promi
 /** How our gateway is started; `--ours-command` overrides it (the config path is appended). */
 export const OURS_DEFAULT_COMMAND = [process.execPath, join(REPO_ROOT, 'media-gw/cli/epcscf-media-gw.mjs')];
 
-export async function startOurGateway(options: GatewayStartOptions, command: readonly string[] = OURS_DEFAULT_COMMAND): Promise<GatewayUnderTest> {
+/**
+ * `fromSource`: run the TypeScript source through tsx (EPCSCF_FROM_SOURCE=1), so a dist/ left from
+ * an older build is never what gets measured; false runs dist/ when present (after `npm run build`).
+ */
+export async function startOurGateway(options: GatewayStartOptions, command: readonly string[] = OURS_DEFAULT_COMMAND, fromSource = true): Promise<GatewayUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'epcscf-bench-media-'));
   const middle = Math.floor((GATEWAY_PORTS.min + GATEWAY_PORTS.max) / 2);
   const config = {
@@ -100,6 +104,8 @@ export async function startOurGateway(options: GatewayStartOptions, command: rea
       },
       ngListen: `127.0.0.1:${options.ngPort}`,
     },
+    // Per-call events at info level would be CPU spent on logging, not relaying.
+    log: { level: 'warn' },
   };
   const configPath = join(dir, 'media-gw.json');
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
@@ -110,6 +116,7 @@ export async function startOurGateway(options: GatewayStartOptions, command: rea
   try {
     daemon = await startDaemon({
       name: 'epcscf-media-gw', command: executable, args, cwd: REPO_ROOT,
+      env: { ...process.env, EPCSCF_FROM_SOURCE: fromSource ? '1' : '0' },
       ready: [
         { kind: 'log', pattern: /epcscf-media-gw ng listening on udp:/ },
         { kind: 'probe', probe: () => ngPingAnswered(options.ngPort) },
@@ -122,12 +129,13 @@ export async function startOurGateway(options: GatewayStartOptions, command: rea
   }
   return {
     name: 'ours',
-    description: `epcscf-media-gw (${command.map((part) => part.replace(`${REPO_ROOT}/`, '')).join(' ')})`,
+    description: `epcscf-media-gw (${command.map((part) => part.replace(`${REPO_ROOT}/`, '')).join(' ')}; ${fromSource ? 'TypeScript source through tsx' : 'dist/ build when present'}), log level warn`,
     version: process.version,
     command: [executable, ...args],
     pid: daemon.pid,
     ngPort: options.ngPort,
-    interfaces: undefined,
+    // Ours has one socket range per side and ignores `direction`; sent anyway, as the ALG would.
+    interfaces: { wic: 'lo', ims: 'lo' },
     output: () => daemon.output(),
     async stop() {
       await daemon.stop();

@@ -7,13 +7,13 @@
 import type { Socket } from 'node:dgram';
 import { rtpHeaderLength } from '../../media-gw/rtp/rtp-header.js';
 import type { RtpStream } from './rtp-stream.js';
+import { connectSocket } from './webrtc-endpoint.js';
 
 export class ImsLoadEndpoint {
   readonly #socket: Socket;
   readonly #outgoing: RtpStream;
   readonly #incoming: RtpStream;
-  #gatewayAddress = '';
-  #gatewayPort = 0;
+  #connected = false;
   dropped = 0;
 
   constructor(socket: Socket, outgoing: RtpStream, incoming: RtpStream) {
@@ -27,15 +27,19 @@ export class ImsLoadEndpoint {
     return this.#socket.address().port;
   }
 
-  /** Where the gateway listens for this call's IMS side (c= and m= of the offer toward IMS). */
-  setGateway(address: string, port: number): void {
-    this.#gatewayAddress = address;
-    this.#gatewayPort = port;
+  /**
+   * Where the gateway listens for this call's IMS side (c= and m= of the offer toward IMS). The
+   * socket is connected to it: sends are synchronous (see connectSocket), and the stream's one
+   * packet buffer can be rewritten right after each send.
+   */
+  async setGateway(address: string, port: number): Promise<void> {
+    await connectSocket(this.#socket, port, address);
+    this.#connected = true;
   }
 
   sendMedia(): boolean {
-    if (this.#gatewayPort === 0) return false;
-    this.#socket.send(this.#outgoing.next(), this.#gatewayPort, this.#gatewayAddress);
+    if (!this.#connected) return false;
+    this.#socket.send(this.#outgoing.next());
     return true;
   }
 

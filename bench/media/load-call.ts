@@ -116,7 +116,7 @@ export class LoadCall {
       const tags = { callId: call.callId, fromTag: call.fromTag };
       const towardIms = await options.control.offer(offerFromWic(tags, wicOffer(call.webrtc.localPort, ufrag, pwd, options.certificate, uplink.ssrc), options.interfaces));
       const imsSide = imsSideOf(towardIms.sdp);
-      call.ims.setGateway(imsSide.address, imsSide.port);
+      await call.ims.setGateway(imsSide.address, imsSide.port);
       const towardWic = await options.control.answer(answerFromIms({ ...tags, toTag: `ims-${options.index}` }, imsAnswer(call.ims.localPort), options.interfaces));
       await call.webrtc.connect(webRtcSideOf(towardWic.sdp), options.certificate, options.connectTimeoutMs);
       return call;

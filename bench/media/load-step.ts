@@ -5,8 +5,10 @@
  * directions), the gateway process's CPU time from /proc (utime + stime of every thread), and
  * this generator's own CPU.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { groupCpuSeconds, ownCpuSeconds } from '../lib/proc-stats.js';
 import { forEachLimited } from '../lib/load-point.js';
+import { readUdpCounters, udpCountersDelta, type UdpCounters } from '../lib/udp-counters.js';
 import type { MediaControl } from '../../core/pcscf/alg/media-control.js';
 import type { LocalCertificate } from '../../media-gw/webrtc/certificate.js';
 import type { GatewayUnderTest } from './gateways.js';
@@ -41,9 +43,18 @@ export interface StepResult {
   readonly gatewayCpuPercentPerCall: number;
   readonly gatewayMicrosecondsPerPacket: number;
   readonly generatorCpuPercent: number;
+  /**
+   * The generator's own event-loop delay over the window (p99 and max, ms): a stall here delays
+   * sends and receive timestamps alike and shows up in the latency figures without being the
+   * gateway's doing.
+   */
+  readonly generatorLoopDelayP99Ms: number;
+  readonly generatorLoopDelayMaxMs: number;
   /** Sends the pacer skipped (endpoint not keyed) and inbound datagrams the endpoints dropped. */
   readonly pacerSkipped: number;
   readonly endpointDrops: number;
+  /** Machine-wide UDP counters over the window (+ grace): receive-buffer overflows, unbound ports. */
+  readonly udp: UdpCounters;
   /** Meets the bar: loss < 0.1 % and p99 < 5 ms with every call live. */
   readonly meetsTarget: boolean;
 }
@@ -105,16 +116,21 @@ export async function runLoadStep(context: LoadStepContext, calls: number, nextI
     for (const stream of streams) stream.openWindow();
     const dropsBefore = live.reduce((sum, call) => sum + call.webrtc.dropped + call.ims.dropped, 0);
     const skippedBefore = pacer.skipped;
+    const udpBefore = readUdpCounters();
     const gatewayCpuBefore = groupCpuSeconds(gateway.pid);
     const generatorCpuBefore = ownCpuSeconds();
+    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+    loopDelay.enable();
     const windowStart = process.hrtime.bigint();
     await sleep(context.seconds * 1000);
     for (const stream of streams) stream.closeWindow();
+    loopDelay.disable();
     const windowSeconds = Number(process.hrtime.bigint() - windowStart) / 1e9;
     const gatewayCpu = groupCpuSeconds(gateway.pid) - gatewayCpuBefore;
     const generatorCpu = ownCpuSeconds() - generatorCpuBefore;
     // Packets of the window still in flight are counted when they land within the grace time.
     await sleep(context.graceMs);
+    const udp = udpCountersDelta(udpBefore, readUdpCounters());
     let sent = 0;
     let relayed = 0;
     let reordered = 0;
@@ -138,8 +154,11 @@ export async function runLoadStep(context: LoadStepContext, calls: number, nextI
       gatewayCpuPercentPerCall: live.length > 0 ? round(cpuPercent / live.length, 3) : 0,
       gatewayMicrosecondsPerPacket: relayed > 0 ? round((gatewayCpu * 1e6) / relayed, 2) : 0,
       generatorCpuPercent: round((generatorCpu / windowSeconds) * 100, 1),
+      generatorLoopDelayP99Ms: round(loopDelay.percentile(99) / 1e6, 2),
+      generatorLoopDelayMaxMs: round(loopDelay.max / 1e6, 2),
       pacerSkipped: pacer.skipped - skippedBefore,
       endpointDrops: live.reduce((sum, call) => sum + call.webrtc.dropped + call.ims.dropped, 0) - dropsBefore,
+      udp,
       meetsTarget: live.length === calls && relayed > 0 && lossPercent < LOSS_LIMIT_PERCENT && latency.p99Ms < P99_LIMIT_MS,
     };
     return result;

@@ -11,6 +11,12 @@ export interface GatewayResult {
   capacityCalls: number;
   /** Median µs of gateway CPU per relayed packet over the steps that met the target (all steps if none did). */
   microsecondsPerPacket: number;
+  /**
+   * Calls one core could relay at the CPU cost measured (100 % / CPU % per call at the largest
+   * step that met the target): the gateway's CPU-bound capacity, free of the generator, which
+   * shares the same 2 cores and saturates first at large steps.
+   */
+  callsPerCoreEstimate: number;
   error?: string;
 }
 
@@ -19,6 +25,8 @@ export interface MediaComparison {
   readonly cpuEfficiencyRatio: number;
   /** ours capacity / rtpengine capacity (calls): ≥ 1 meets the issue's target. */
   readonly capacityRatio: number | null;
+  /** ours / rtpengine calls per core (CPU-bound estimate). */
+  readonly callsPerCoreRatio: number | null;
   readonly oursMicrosecondsPerPacket: number;
   readonly rtpengineMicrosecondsPerPacket: number;
   readonly oursCapacityCalls: number;
@@ -40,6 +48,8 @@ export function summarise(result: GatewayResult): void {
   result.capacityCalls = passing.reduce((max, s) => Math.max(max, s.calls), 0);
   const figures = (passing.length > 0 ? passing : result.steps).map((s) => s.gatewayMicrosecondsPerPacket).filter((v) => v > 0).sort((a, b) => a - b);
   result.microsecondsPerPacket = figures.length === 0 ? 0 : (figures[Math.floor((figures.length - 1) / 2)] as number);
+  const largest = (passing.length > 0 ? passing : result.steps).reduce<StepResult | undefined>((best, s) => (best === undefined || s.calls > best.calls ? s : best), undefined);
+  result.callsPerCoreEstimate = largest !== undefined && largest.gatewayCpuPercentPerCall > 0 ? Math.round(100 / largest.gatewayCpuPercentPerCall) : 0;
 }
 
 export function compare(gateways: MediaBenchResult['gateways']): MediaComparison | null {
@@ -49,6 +59,7 @@ export function compare(gateways: MediaBenchResult['gateways']): MediaComparison
   return {
     cpuEfficiencyRatio: Math.round((rtpengine.microsecondsPerPacket / ours.microsecondsPerPacket) * 100) / 100,
     capacityRatio: rtpengine.capacityCalls > 0 ? Math.round((ours.capacityCalls / rtpengine.capacityCalls) * 100) / 100 : null,
+    callsPerCoreRatio: rtpengine.callsPerCoreEstimate > 0 ? Math.round((ours.callsPerCoreEstimate / rtpengine.callsPerCoreEstimate) * 100) / 100 : null,
     oursMicrosecondsPerPacket: ours.microsecondsPerPacket,
     rtpengineMicrosecondsPerPacket: rtpengine.microsecondsPerPacket,
     oursCapacityCalls: ours.capacityCalls,
@@ -73,13 +84,14 @@ export function formatTable(result: MediaBenchResult): string {
         pad(s.generatorCpuPercent.toFixed(1), 10), s.meetsTarget ? '  yes' : '  no',
       ].join(' ') + (s.setupFailures > 0 ? `  (${s.setupFailures} setups failed: ${s.firstSetupError ?? ''})` : ''));
     }
-    lines.push(`${name}: capacity ${gateway.capacityCalls} calls (loss < 0.1 %, p99 < 5 ms), ${gateway.microsecondsPerPacket} µs CPU per relayed packet`);
+    lines.push(`${name}: capacity ${gateway.capacityCalls} calls (loss < 0.1 %, p99 < 5 ms), ${gateway.microsecondsPerPacket} µs CPU per relayed packet, `
+      + `~${gateway.callsPerCoreEstimate} calls per core at that cost`);
   }
   const c = result.comparison;
   if (c !== null) {
     lines.push('', `ours / rtpengine: CPU per packet ${c.oursMicrosecondsPerPacket} vs ${c.rtpengineMicrosecondsPerPacket} µs `
       + `(efficiency ratio rtpengine/ours ${c.cpuEfficiencyRatio}); capacity ${c.oursCapacityCalls} vs ${c.rtpengineCapacityCalls} calls `
-      + `(ratio ${c.capacityRatio ?? 'n/a'})`);
+      + `(ratio ${c.capacityRatio ?? 'n/a'}); calls per core ratio ${c.callsPerCoreRatio ?? 'n/a'}`);
   }
   return lines.join('\n');
 }

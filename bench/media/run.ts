@@ -7,7 +7,7 @@
 // capacity = the largest step with loss < 0.1 % and p99 < 5 ms.
 //
 // Usage: npx tsx bench/media/run.ts [--calls 50,100,200] [--seconds 10] [--warmup 2]
-//          [--gateway ours|rtpengine|both] [--setup-parallel 8] [--ours-command "node path/cli.mjs"]
+//          [--gateway ours|rtpengine|both] [--setup-parallel 8] [--ours-command "node path/cli.mjs"] [--ours-dist]
 //          [--wait-quiet] [--out FILE] [--no-write] [--smoke]
 // --smoke: 2 calls for 2 s, nothing written; exits 1 when a gateway relayed no packet.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -56,11 +56,13 @@ const write = (line: string): void => { process.stdout.write(`${line}\n`); };
 
 function startGateway(name: GatewayName, ngPort: number): Promise<GatewayUnderTest> {
   const options = { ngPort, maxCalls: maxCalls + 10 };
-  return name === 'rtpengine' ? startRtpengineGateway(options) : startOurGateway(options, OURS_COMMAND);
+  return name === 'rtpengine' ? startRtpengineGateway(options) : startOurGateway(options, OURS_COMMAND, !flag('ours-dist'));
 }
 
 async function benchGateway(name: GatewayName, ngPort: number): Promise<GatewayResult> {
-  const result: GatewayResult = { description: '', version: '', command: [], steps: [], capacityCalls: 0, microsecondsPerPacket: 0 };
+  const result: GatewayResult = {
+    description: '', version: '', command: [], steps: [], capacityCalls: 0, microsecondsPerPacket: 0, callsPerCoreEstimate: 0,
+  };
   let gateway: GatewayUnderTest | undefined;
   let control: NgMediaControl | undefined;
   const calls: LoadCall[] = [];
@@ -83,7 +85,9 @@ async function benchGateway(name: GatewayName, ngPort: number): Promise<GatewayR
       result.steps.push(s);
       write(`${name} ${step} calls: ${s.liveCalls} live (set up in ${s.setupSeconds} s${s.setupFailures > 0 ? `, ${s.setupFailures} failed: ${s.firstSetupError ?? ''}` : ''}), `
         + `${s.relayedPerSecond} pps relayed, loss ${s.lossPercent} %, p50 ${s.latency.p50Ms} ms, p99 ${s.latency.p99Ms} ms, `
-        + `gateway CPU ${s.gatewayCpuPercent} % (${s.gatewayMicrosecondsPerPacket} µs/packet), generator ${s.generatorCpuPercent} %`);
+        + `gateway CPU ${s.gatewayCpuPercent} % (${s.gatewayMicrosecondsPerPacket} µs/packet), generator ${s.generatorCpuPercent} % (loop delay p99 ${s.generatorLoopDelayP99Ms} ms, max ${s.generatorLoopDelayMaxMs} ms); `
+        + `lost ${s.packetsSent - s.packetsRelayed} (uplink ${s.packetsRelayedUplink}, downlink ${s.packetsRelayedDownlink} delivered), reordered ${s.reordered}, `
+        + `endpoint drops ${s.endpointDrops}, pacer skips ${s.pacerSkipped}, UDP RcvbufErrors ${s.udp.rcvbufErrors}, NoPorts ${s.udp.noPorts}`);
       if (s.liveCalls === 0) break; // nothing connects: larger steps would only fail slower
     }
   } catch (error) {

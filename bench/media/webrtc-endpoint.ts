@@ -37,6 +37,23 @@ const FULL_ICE_GRACE_MS = 300;
 /** Records of one flight packed into one datagram stay below a safe loopback/Internet MTU. */
 const MAX_COALESCED_BYTES = 1200;
 
+/**
+ * Connects the socket to the gateway. A connected UDP socket sends synchronously: Node's
+ * `send(buf, port, address)` defers the send to a DNS-lookup callback (process.nextTick) even for
+ * an IP literal, so a buffer rewritten before then (the next packet of the same stream in a
+ * catch-up burst, a ring slot reused) would go out with the wrong bytes. It also only receives
+ * from the gateway, so nothing else reaches the measurements.
+ */
+export function connectSocket(socket: Socket, port: number, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.connect(port, address, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class WebRtcLoadEndpoint {
@@ -44,8 +61,6 @@ export class WebRtcLoadEndpoint {
   readonly #socket: Socket;
   readonly #outgoing: RtpStream;
   readonly #incoming: RtpStream;
-  #gatewayAddress = '';
-  #gatewayPort = 0;
   #dtls: DtlsEndpoint | undefined;
   readonly #pendingRecords: Buffer[] = [];
   #pendingBytes = 0;
@@ -74,8 +89,7 @@ export class WebRtcLoadEndpoint {
     if (gateway.setup !== 'passive' && gateway.setup !== 'actpass') {
       throw new Error(`gateway answered a=setup:${gateway.setup}; the bench client only does the DTLS client role`);
     }
-    this.#gatewayAddress = gateway.address;
-    this.#gatewayPort = gateway.port;
+    await connectSocket(this.#socket, gateway.port, gateway.address);
     this.ice.setRemoteCredentials(gateway.ice);
     const deadline = Date.now() + timeoutMs;
     while (!this.ice.succeeded) {
@@ -103,13 +117,13 @@ export class WebRtcLoadEndpoint {
     if (srtp === undefined) return false;
     const out = srtp.rtpOut.protect(this.#outgoing.next());
     if (out === null) return false;
-    this.#socket.send(out, this.#gatewayPort, this.#gatewayAddress);
+    this.#socket.send(out);
     return true;
   }
 
   /** RFC 7675: a check on the selected pair keeps consent (the gateway drops the call after 30 s without). */
   refreshConsent(): void {
-    if (this.#gatewayPort !== 0) this.#send(this.ice.bindingRequest());
+    if (this.#srtp !== undefined) this.#send(this.ice.bindingRequest());
   }
 
   close(): void {
@@ -143,7 +157,7 @@ export class WebRtcLoadEndpoint {
   };
 
   #send(datagram: Buffer): void {
-    this.#socket.send(datagram, this.#gatewayPort, this.#gatewayAddress);
+    this.#socket.send(datagram);
   }
 
   #onDatagram = (data: Buffer, from: RemoteInfo): void => {
@@ -154,7 +168,7 @@ export class WebRtcLoadEndpoint {
         return;
       case PacketClass.stun: {
         const reply = this.ice.handleStun(data, from);
-        if (reply !== undefined) this.#socket.send(reply, from.port, from.address);
+        if (reply !== undefined) this.#socket.send(reply); // the connected socket only hears the gateway
         return;
       }
       case PacketClass.dtls:
