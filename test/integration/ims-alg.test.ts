@@ -3,7 +3,8 @@
 // (test/unit/ng/fake-gateway.ts) stands behind the same InProcessMediaControl the product uses; the
 // media itself is proven with our media-gw and rtpengine in test/interop/.
 import t, { type Test } from 'tap';
-import { InProcessMediaControl } from '../../core/pcscf/alg/media-control.js';
+import { createSocket } from 'node:dgram';
+import { InProcessMediaControl, NgMediaControl } from '../../core/pcscf/alg/media-control.js';
 import {
   bodyText, contentType, createRequest, createResponse, getHeader, getHeaders, tagOf, to,
   type SipRequest, type SipResponse,
@@ -182,4 +183,18 @@ t.test('issue #4: without a media gateway (media.mode off) SDP crosses untouched
   const { core, pcscf } = await registered(t);
   await pcscf.fromClient('conn-1', chromeInvite());
   t.equal(bodyText(await core.request('INVITE')), CHROME_AUDIO_OFFER);
+});
+
+t.test('issue #4: a media gateway that does not answer over ng (nothing listening) → 503 after the ng retries, nothing on Mw', async (t) => {
+  const silent = createSocket('udp4');
+  await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+  t.teardown(() => silent.close());
+  const control = new NgMediaControl({ address: '127.0.0.1', port: silent.address().port, timeoutMs: 100, retries: 1 });
+  const { core, pcscf, wic } = await registered(t, { media: control });
+  const started = Date.now();
+  await pcscf.fromClient('conn-1', chromeInvite());
+  const refused = await wic.response(503, 'INVITE');
+  t.ok(Date.now() - started >= 200, 'after the first attempt and one retransmission');
+  t.match(refused.reason, /media gateway/);
+  await t.rejects(core.request('INVITE').then(() => undefined, () => Promise.reject(new Error('none'))), { message: 'none' });
 });
