@@ -149,6 +149,39 @@ async function assertImsLegFlowsQuietly(rig: Rig, direction: 'originating' | 'te
   await rig.gateway.query(mediaCallId({ callId: invite ? callId(invite.message) : '', flowKey, direction }));
 }
 
+t.test('R-ALG-16 [media-gw]: hold and resume from the IMS side (baresip) reach the browser; its sending stops and resumes', async (t) => {
+  const rig = await setUp(t, 'media-gw', 'answer');
+  const ctrlPort = await allocatePort();
+  const rtpBase = await allocatePort();
+  const baresip = await startBaresip({
+    user: 'dave', password: 'secret', registrar: `sip:127.0.0.1:${rig.corePort};transport=udp`, ctrlPort,
+    rtpPorts: `${rtpBase}-${rtpBase + 9}`,
+  }).catch((error: unknown) => { releasePort(ctrlPort); throw error; });
+  t.teardown(async () => { await baresip.stop(); releasePort(ctrlPort); releasePort(rtpBase); });
+  await baresip.dial('sip:frank@ims.test');
+  t.ok(await withDeadline(rig.browser.page.evaluate(() => (globalThis as unknown as WicWindow).wic.confirmed(10_000)), 12_000, 'browser answer', rig.diagnostics));
+  const before = await statsAfter(rig.browser, 2_000);
+  t.ok(before.packetsSent > 50, `the browser sends before hold (${before.packetsSent})`);
+
+  const hold = await baresip.command('hold');
+  t.ok(hold.ok, `baresip put the call on hold (${hold.data})`);
+  await rig.epcscf.capture.waitFor((e) => isRequest('w2', 'out', 'INVITE')(e) && /a=sendonly/.test(bodyText(e.message)), { what: 're-INVITE with sendonly toward the browser' });
+  t.pass('R-ALG-16: sendonly from IMS reached the browser');
+  await rig.epcscf.capture.waitFor((e) => isResponse('mw', 'out', 'INVITE', 200)(e) && /a=recvonly/.test(bodyText(e.message)), { what: 'the browser\'s recvonly answer on Mw' });
+  t.pass('R-ALG-16: the browser\'s recvonly answer reached IMS');
+  const heldStart = await statsAfter(rig.browser, 500);
+  const heldEnd = await statsAfter(rig.browser, 2_000);
+  t.ok(heldEnd.packetsSent - heldStart.packetsSent < 10, `on hold the browser stops sending (${heldEnd.packetsSent - heldStart.packetsSent} packets in 2 s)`);
+
+  const resume = await baresip.command('resume');
+  t.ok(resume.ok, `baresip resumed (${resume.data})`);
+  await rig.epcscf.capture.waitFor((e) => isResponse('mw', 'out', 'INVITE', 200)(e) && /a=sendrecv/.test(bodyText(e.message)), { what: 'sendrecv answer after resume' });
+  const resumedStart = await statsAfter(rig.browser, 500);
+  const resumed = await statsAfter(rig.browser, 2_000);
+  t.ok(resumed.packetsSent - resumedStart.packetsSent > 50, `after resume the browser sends again (${resumed.packetsSent - resumedStart.packetsSent})`);
+  await baresip.hangup();
+});
+
 t.test('R-ALG-16 [media-gw]: hold and resume from the browser keep media consistent (directions relayed, packets stop and resume)', async (t) => {
   const rig = await setUp(t, 'media-gw');
   const [sipPort, mediaPort] = [await allocatePort(), await allocatePort()];
