@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MediaInterfaces } from '../../core/pcscf/alg/media-requests.js';
-import { startDaemon, type Daemon } from '../../test/support/peers/process.js';
+import { startDaemon, type Daemon, type ExitStatus } from '../../test/support/peers/process.js';
 import { ngPingAnswered } from '../../test/support/peers/rtpengine.js';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
@@ -33,7 +33,8 @@ export interface GatewayUnderTest {
   /** The `direction` interface names the ALG sends (undefined: the gateway's default). */
   readonly interfaces: MediaInterfaces | undefined;
   output(): string;
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL after a grace time; resolves with how the process ended. */
+  stop(): Promise<ExitStatus>;
 }
 
 export interface GatewayStartOptions {
@@ -79,8 +80,9 @@ export async function startRtpengineGateway(options: GatewayStartOptions): Promi
     interfaces: { wic: 'lo', ims: 'lo' },
     output: () => daemon.output(),
     async stop() {
-      await daemon.stop();
+      const status = await daemon.stop();
       rmSync(dir, { recursive: true, force: true });
+      return status;
     },
   };
 }
@@ -92,7 +94,17 @@ export const OURS_DEFAULT_COMMAND = [process.execPath, join(REPO_ROOT, 'media-gw
  * `fromSource`: run the TypeScript source through tsx (EPCSCF_FROM_SOURCE=1), so a dist/ left from
  * an older build is never what gets measured; false runs dist/ when present (after `npm run build`).
  */
-export async function startOurGateway(options: GatewayStartOptions, command: readonly string[] = OURS_DEFAULT_COMMAND, fromSource = true): Promise<GatewayUnderTest> {
+export interface OurGatewayOptions extends GatewayStartOptions {
+  readonly command?: readonly string[];
+  /** Run the TypeScript source through tsx (default) rather than a dist/ build. */
+  readonly fromSource?: boolean;
+  /** Write a V8 CPU profile of the gateway (node --cpu-prof) into this directory. */
+  readonly cpuProfileDir?: string;
+}
+
+export async function startOurGateway(options: OurGatewayOptions): Promise<GatewayUnderTest> {
+  const command = options.command ?? OURS_DEFAULT_COMMAND;
+  const fromSource = options.fromSource ?? true;
   const dir = mkdtempSync(join(tmpdir(), 'epcscf-bench-media-'));
   const middle = Math.floor((GATEWAY_PORTS.min + GATEWAY_PORTS.max) / 2);
   const config = {
@@ -111,7 +123,10 @@ export async function startOurGateway(options: GatewayStartOptions, command: rea
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
   const [executable, ...rest] = command;
   if (executable === undefined) throw new Error('empty gateway command');
-  const args = [...rest, '--config', configPath];
+  // node flags go before the script: only when the command is node itself.
+  const profile = options.cpuProfileDir !== undefined && executable === process.execPath
+    ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
+  const args = [...profile, ...rest, '--config', configPath];
   let daemon: Daemon;
   try {
     daemon = await startDaemon({
@@ -138,8 +153,16 @@ export async function startOurGateway(options: GatewayStartOptions, command: rea
     interfaces: { wic: 'lo', ims: 'lo' },
     output: () => daemon.output(),
     async stop() {
-      await daemon.stop();
+      // One SIGTERM to the process only, then wait: node writes the CPU profile on a clean exit,
+      // and the CLI stops listening for SIGTERM once shutting down, so the second SIGTERM that
+      // Daemon.stop() sends (to the group and to the pid) would kill it before it writes.
+      if (options.cpuProfileDir !== undefined) {
+        try { process.kill(daemon.pid, 'SIGTERM'); } catch { /* already gone */ }
+        await Promise.race([daemon.exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+      }
+      const status = await daemon.stop();
       rmSync(dir, { recursive: true, force: true });
+      return status;
     },
   };
 }

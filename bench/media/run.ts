@@ -8,6 +8,7 @@
 //
 // Usage: npx tsx bench/media/run.ts [--calls 50,100,200] [--seconds 10] [--warmup 2]
 //          [--gateway ours|rtpengine|both] [--setup-parallel 8] [--ours-command "node path/cli.mjs"] [--ours-dist]
+//          [--cpu-profile DIR]  (V8 CPU profile of our gateway; read with node --import tsx bench/lib/cpu-profile-top.ts FILE)
 //          [--wait-quiet] [--out FILE] [--no-write] [--smoke]
 // --smoke: 2 calls for 2 s, nothing written; exits 1 when a gateway relayed no packet.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -56,7 +57,10 @@ const write = (line: string): void => { process.stdout.write(`${line}\n`); };
 
 function startGateway(name: GatewayName, ngPort: number): Promise<GatewayUnderTest> {
   const options = { ngPort, maxCalls: maxCalls + 10 };
-  return name === 'rtpengine' ? startRtpengineGateway(options) : startOurGateway(options, OURS_COMMAND, !flag('ours-dist'));
+  const cpuProfileDir = option('cpu-profile');
+  return name === 'rtpengine' ? startRtpengineGateway(options) : startOurGateway({
+    ...options, command: OURS_COMMAND, fromSource: !flag('ours-dist'), ...(cpuProfileDir !== undefined ? { cpuProfileDir } : {}),
+  });
 }
 
 async function benchGateway(name: GatewayName, ngPort: number): Promise<GatewayResult> {
@@ -69,7 +73,7 @@ async function benchGateway(name: GatewayName, ngPort: number): Promise<GatewayR
   try {
     gateway = await startGateway(name, ngPort);
     Object.assign(result, { description: gateway.description, version: gateway.version, command: gateway.command });
-    write(`${name}: ${gateway.description} (pid ${gateway.pid}, ng 127.0.0.1:${ngPort})`);
+    write(`${name}: ${gateway.description} (pid ${gateway.pid}, ng 127.0.0.1:${ngPort}): ${gateway.command.join(" ")}`);
     control = new NgMediaControl({ address: '127.0.0.1', port: ngPort, timeoutMs: 2000, retries: 2 });
     await control.ping();
     const context = {
@@ -97,7 +101,10 @@ async function benchGateway(name: GatewayName, ngPort: number): Promise<GatewayR
   } finally {
     for (const call of calls) await call.close();
     await control?.close();
-    await gateway?.stop();
+    const status = await gateway?.stop();
+    if (status !== undefined && status.code !== 0 && status.signal !== 'SIGTERM') {
+      write(`${name}: the gateway did not exit cleanly (${status.signal ?? `exit code ${String(status.code)}`})\n${gateway?.output().slice(-2000) ?? ''}`);
+    }
   }
   summarise(result);
   return result;
