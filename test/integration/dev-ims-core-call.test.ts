@@ -77,6 +77,9 @@ t.test('npm start demo: alice and bob register over WebSocket with the dev core 
   const [w2Port, mwPort] = await allocatePorts(2);
   const config = resolveConfig({
     w2: { listen: `127.0.0.1:${w2Port}` }, plugins: [{ name: 'sip-ws' }], mw: { listen: [`udp:127.0.0.1:${mwPort}`] },
+    // Signalling only: these WebSocket UEs offer plain RTP, which the IMS-ALG would refuse (488);
+    // the demo's media path is proven by test/interop/browser-media.test.ts.
+    media: { mode: 'off' },
   }, { configDir: process.cwd(), env: {} });
   const runtime = await startRuntime(config, { logger: pino({ level: 'silent' }), devCorePort: 0 });
   t.teardown(() => runtime.close());
