@@ -7,7 +7,7 @@
 import type { Socket } from 'node:dgram';
 import { rtpHeaderLength } from '../../media-gw/rtp/rtp-header.js';
 import type { RtpStream } from './rtp-stream.js';
-import { connectSocket } from './webrtc-endpoint.js';
+import { connectSocket } from './port-range.js';
 
 export class ImsLoadEndpoint {
   readonly #socket: Socket;

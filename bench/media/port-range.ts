@@ -44,3 +44,20 @@ function tryBind(port: number): Promise<Socket | undefined> {
     });
   });
 }
+
+/**
+ * Connects a load endpoint's socket to the gateway. A connected UDP socket sends synchronously: Node's
+ * `send(buf, port, address)` defers the send to a DNS-lookup callback (process.nextTick) even for
+ * an IP literal, so a buffer rewritten before then (the next packet of the same stream in a
+ * catch-up burst, a ring slot reused) would go out with the wrong bytes. It also only receives
+ * from the gateway, so nothing else reaches the measurements.
+ */
+export function connectSocket(socket: Socket, port: number, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.connect(port, address, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+}

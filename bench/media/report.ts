@@ -20,15 +20,23 @@ export interface GatewayResult {
   error?: string;
 }
 
+/** Both gateways at one call count. */
+export interface StepComparison {
+  readonly calls: number;
+  readonly oursMicrosecondsPerPacket: number;
+  readonly rtpengineMicrosecondsPerPacket: number;
+  /** rtpengine µs / ours µs: ≥ 1 means ours spends no more CPU per relayed packet. */
+  readonly efficiencyRatio: number;
+}
+
 export interface MediaComparison {
-  /** rtpengine µs per packet / ours: ≥ 1 means ours spends no more CPU per packet. */
+  readonly steps: readonly StepComparison[];
+  /** Median of the per-step efficiency ratios (same call counts, same run). */
   readonly cpuEfficiencyRatio: number;
-  /** ours capacity / rtpengine capacity (calls): ≥ 1 meets the issue's target. */
+  /** ours capacity / rtpengine capacity (calls meeting the target): ≥ 1 meets the issue's target. */
   readonly capacityRatio: number | null;
   /** ours / rtpengine calls per core (CPU-bound estimate). */
   readonly callsPerCoreRatio: number | null;
-  readonly oursMicrosecondsPerPacket: number;
-  readonly rtpengineMicrosecondsPerPacket: number;
   readonly oursCapacityCalls: number;
   readonly rtpengineCapacityCalls: number;
 }
@@ -55,16 +63,33 @@ export function summarise(result: GatewayResult): void {
 export function compare(gateways: MediaBenchResult['gateways']): MediaComparison | null {
   const ours = gateways.ours;
   const rtpengine = gateways.rtpengine;
-  if (ours === undefined || rtpengine === undefined || ours.microsecondsPerPacket === 0 || rtpengine.microsecondsPerPacket === 0) return null;
+  if (ours === undefined || rtpengine === undefined) return null;
+  const steps: StepComparison[] = [];
+  for (const step of ours.steps) {
+    const peer = rtpengine.steps.find((s) => s.calls === step.calls);
+    if (peer === undefined || step.gatewayMicrosecondsPerPacket === 0 || peer.gatewayMicrosecondsPerPacket === 0) continue;
+    steps.push({
+      calls: step.calls, oursMicrosecondsPerPacket: step.gatewayMicrosecondsPerPacket,
+      rtpengineMicrosecondsPerPacket: peer.gatewayMicrosecondsPerPacket,
+      efficiencyRatio: round2(peer.gatewayMicrosecondsPerPacket / step.gatewayMicrosecondsPerPacket),
+    });
+  }
+  if (steps.length === 0) return null;
+  const ratios = steps.map((s) => s.efficiencyRatio).sort((a, b) => a - b);
+  const middle = ratios.length / 2;
+  const median = ratios.length % 2 === 1 ? (ratios[Math.floor(middle)] as number) : ((ratios[middle - 1] as number) + (ratios[middle] as number)) / 2;
   return {
-    cpuEfficiencyRatio: Math.round((rtpengine.microsecondsPerPacket / ours.microsecondsPerPacket) * 100) / 100,
-    capacityRatio: rtpengine.capacityCalls > 0 ? Math.round((ours.capacityCalls / rtpengine.capacityCalls) * 100) / 100 : null,
-    callsPerCoreRatio: rtpengine.callsPerCoreEstimate > 0 ? Math.round((ours.callsPerCoreEstimate / rtpengine.callsPerCoreEstimate) * 100) / 100 : null,
-    oursMicrosecondsPerPacket: ours.microsecondsPerPacket,
-    rtpengineMicrosecondsPerPacket: rtpengine.microsecondsPerPacket,
+    steps,
+    cpuEfficiencyRatio: round2(median),
+    capacityRatio: rtpengine.capacityCalls > 0 ? round2(ours.capacityCalls / rtpengine.capacityCalls) : null,
+    callsPerCoreRatio: rtpengine.callsPerCoreEstimate > 0 ? round2(ours.callsPerCoreEstimate / rtpengine.callsPerCoreEstimate) : null,
     oursCapacityCalls: ours.capacityCalls,
     rtpengineCapacityCalls: rtpengine.capacityCalls,
   };
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
 }
 
 const pad = (value: string | number, width: number): string => String(value).padStart(width);
@@ -89,8 +114,11 @@ export function formatTable(result: MediaBenchResult): string {
   }
   const c = result.comparison;
   if (c !== null) {
-    lines.push('', `ours / rtpengine: CPU per packet ${c.oursMicrosecondsPerPacket} vs ${c.rtpengineMicrosecondsPerPacket} µs `
-      + `(efficiency ratio rtpengine/ours ${c.cpuEfficiencyRatio}); capacity ${c.oursCapacityCalls} vs ${c.rtpengineCapacityCalls} calls `
+    lines.push('', 'calls  ours µs/pkt  rtpengine µs/pkt  rtpengine/ours');
+    for (const step of c.steps) {
+      lines.push(`${pad(step.calls, 5)} ${pad(step.oursMicrosecondsPerPacket.toFixed(1), 12)} ${pad(step.rtpengineMicrosecondsPerPacket.toFixed(1), 17)} ${pad(step.efficiencyRatio.toFixed(2), 15)}`);
+    }
+    lines.push(`CPU efficiency rtpengine/ours (median over steps) ${c.cpuEfficiencyRatio}; capacity ${c.oursCapacityCalls} vs ${c.rtpengineCapacityCalls} calls `
       + `(ratio ${c.capacityRatio ?? 'n/a'}); calls per core ratio ${c.callsPerCoreRatio ?? 'n/a'}`);
   }
   return lines.join('\n');

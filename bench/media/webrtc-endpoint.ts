@@ -16,6 +16,7 @@ import type { IceCredentials } from '../../media-gw/webrtc/ice-lite-agent.js';
 import { rtpHeaderLength } from '../../media-gw/rtp/rtp-header.js';
 import { SrtpSession } from '../../media-gw/srtp/srtp-session.js';
 import { ControllingIce } from './ice-controlling.js';
+import { connectSocket } from './port-range.js';
 import type { RtpStream } from './rtp-stream.js';
 
 /** What the gateway's answer toward the WIC says about its WebRTC side. */
@@ -36,23 +37,6 @@ const FULL_ICE_GRACE_MS = 300;
 
 /** Records of one flight packed into one datagram stay below a safe loopback/Internet MTU. */
 const MAX_COALESCED_BYTES = 1200;
-
-/**
- * Connects the socket to the gateway. A connected UDP socket sends synchronously: Node's
- * `send(buf, port, address)` defers the send to a DNS-lookup callback (process.nextTick) even for
- * an IP literal, so a buffer rewritten before then (the next packet of the same stream in a
- * catch-up burst, a ring slot reused) would go out with the wrong bytes. It also only receives
- * from the gateway, so nothing else reaches the measurements.
- */
-export function connectSocket(socket: Socket, port: number, address: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    socket.once('error', reject);
-    socket.connect(port, address, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -80,10 +64,6 @@ export class WebRtcLoadEndpoint {
     return this.#socket.address().port;
   }
 
-  get connected(): boolean {
-    return this.#srtp !== undefined;
-  }
-
   /** ICE (checks until one succeeds), then the DTLS handshake as client; resolves with SRTP keyed. */
   async connect(gateway: GatewayWebRtcSide, certificate: LocalCertificate, timeoutMs: number): Promise<void> {
     if (gateway.setup !== 'passive' && gateway.setup !== 'actpass') {
@@ -98,8 +78,8 @@ export class WebRtcLoadEndpoint {
       await sleep(CHECK_INTERVAL_MS);
     }
     if (!gateway.iceLite) {
-      // A full agent answering as controlled nominates once its own triggered check succeeds;
-      // DTLS sent before that is dropped (real-peers media finding 3: calls stuck "connecting").
+      // RFC 8445 §7.3.1.5: a full agent in the controlled role nominates once its own triggered
+      // check succeeds; start DTLS when the pair is valid on both sides, as a browser would.
       const graceUntil = Math.min(deadline, Date.now() + FULL_ICE_GRACE_MS);
       while (this.ice.answeredChecks === 0 && Date.now() < graceUntil) await sleep(10);
     }
