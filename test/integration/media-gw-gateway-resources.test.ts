@@ -4,11 +4,11 @@
  * ranges again afterwards), and closeAll releases live calls.
  */
 import t from 'tap';
-import { createHook } from 'node:async_hooks';
 import { createSocket } from 'node:dgram';
 import { answerFromIms, answerFromWic, offerFromIms, offerFromWic } from '../../core/pcscf/alg/media-requests.js';
 import { createMediaGateway } from '../../media-gw/gateway/index.js';
 import { sharedCertificate } from '../../media-gw/webrtc/certificate.js';
+import { trackResources } from '../support/resource-tracker.js';
 import { CHROME_AUDIO_OFFER, plainRtpAnswer } from '../unit/ng/ims-alg-requests.js';
 
 const WEBRTC_PORTS = { min: 38200, max: 38299 };
@@ -20,29 +20,6 @@ const WIC_ANSWER = [
   'a=ice-ufrag:brws', 'a=ice-pwd:browser-password-0123456789',
   `a=fingerprint:sha-256 ${'CD:'.repeat(31)}CD`, 'a=setup:active', 'a=rtcp-mux', 'a=sendrecv', 'a=rtpmap:0 PCMU/8000', '',
 ].join('\r\n');
-
-/** Live UDP sockets and timers created while recording (unref'd timers included). */
-function trackResources(): { live: () => Record<string, number>; freeze: () => void; stop: () => void } {
-  const live = new Map<number, string>();
-  let recording = true;
-  const hook = createHook({
-    init(id, type) {
-      if (recording && (type === 'UDPWRAP' || type === 'Timeout')) live.set(id, type);
-    },
-    destroy(id) {
-      live.delete(id);
-    },
-  }).enable();
-  return {
-    live: () => {
-      const counts: Record<string, number> = {};
-      for (const type of live.values()) counts[type] = (counts[type] ?? 0) + 1;
-      return counts;
-    },
-    freeze: () => { recording = false; },
-    stop: () => hook.disable(),
-  };
-}
 
 async function unbindable(range: { min: number; max: number }): Promise<number[]> {
   const failed: number[] = [];

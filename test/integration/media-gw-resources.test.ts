@@ -1,37 +1,11 @@
 import t from 'tap';
-import { createHook } from 'node:async_hooks';
 import { readdirSync } from 'node:fs';
 import { RelayFactory } from '../../media-gw/relay/relay-factory.js';
 import { sharedCertificate } from '../../media-gw/webrtc/certificate.js';
+import { trackResources } from '../support/resource-tracker.js';
 
 const FINGERPRINT = [{ algorithm: 'sha-256', value: '00'.repeat(32).match(/../g)!.join(':') }];
 const openFds = (): number => readdirSync('/proc/self/fd').length;
-
-/** Live UDP sockets and timers created while the hook is on (unref'd timers included). */
-function trackResources(): { live: () => Record<string, number>; freeze: () => void; stop: () => void } {
-  const live = new Map<number, string>();
-  let recording = true;
-  const hook = createHook({
-    init(id, type) {
-      if (recording && (type === 'UDPWRAP' || type === 'Timeout')) live.set(id, type);
-    },
-    destroy(id) {
-      live.delete(id);
-    },
-  }).enable();
-  return {
-    live: () => {
-      const counts: Record<string, number> = {};
-      for (const type of live.values()) counts[type] = (counts[type] ?? 0) + 1;
-      return counts;
-    },
-    /** Stop recording new resources (the test's own waits), keep watching the old ones die. */
-    freeze: () => {
-      recording = false;
-    },
-    stop: () => hook.disable(),
-  };
-}
 
 t.test('issue #4 resource control: 1,000 create/delete cycles leave no socket, timer or fd behind', async (t) => {
   await sharedCertificate();

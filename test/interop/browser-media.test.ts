@@ -9,7 +9,7 @@ import { mediaCallId } from '../../core/pcscf/alg/ims-alg.js';
 import { bodyText, callId } from '../../core/sip/index.js';
 import { isRequest, isResponse, startEpcscf, startImsCore, type CapturedSip, type EpcscfUnderTest } from '../support/epcscf-harness.js';
 import { startGateway, type GatewayKind, type GatewayUnderTest } from '../support/media-gateways.js';
-import { startBaresip } from '../support/peers/baresip.js';
+import { startBaresip, type BaresipPeer } from '../support/peers/baresip.js';
 import { allocatePort, releasePort } from '../support/peers/ports.js';
 import { startSippUas } from '../support/peers/sipp.js';
 import { startBrowserWic, type BrowserWic } from '../support/wic/browser-wic.js';
@@ -48,6 +48,18 @@ async function setUp(t: Test, kind: GatewayKind, incoming: 'answer' | 'decline' 
     10_000, 'browser REGISTER', diagnostics);
   if (status !== 200) throw new Error(`the browser did not register (${status})\n${diagnostics()}`);
   return { epcscf, gateway, browser, corePort: core.port, diagnostics };
+}
+
+/** baresip "dave", registered directly at Kamailio (an IMS-side UE), auto-answering. */
+async function startDave(t: Test, rig: Rig): Promise<BaresipPeer> {
+  const ctrlPort = await allocatePort();
+  const rtpBase = await allocatePort();
+  const baresip = await startBaresip({
+    user: 'dave', password: 'secret', registrar: `sip:127.0.0.1:${rig.corePort};transport=udp`, ctrlPort,
+    rtpPorts: `${rtpBase}-${rtpBase + 9}`,
+  }).catch((error: unknown) => { releasePort(ctrlPort); releasePort(rtpBase); throw error; });
+  t.teardown(async () => { await baresip.stop(); releasePort(ctrlPort); releasePort(rtpBase); });
+  return baresip;
 }
 
 /** Chromium's audio counters after `ms` more of the call. */
@@ -115,13 +127,7 @@ for (const kind of ['media-gw', 'rtpengine'] as const) {
 
   t.test(`issue #4 [${kind}]: baresip calls Chromium via Kamailio and epcscf; Chromium answers; audio both ways`, async (t) => {
     const rig = await setUp(t, kind, 'answer');
-    const ctrlPort = await allocatePort();
-    const rtpBase = await allocatePort();
-    const baresip = await startBaresip({
-      user: 'dave', password: 'secret', registrar: `sip:127.0.0.1:${rig.corePort};transport=udp`, ctrlPort,
-      rtpPorts: `${rtpBase}-${rtpBase + 9}`,
-    }).catch((error: unknown) => { releasePort(ctrlPort); throw error; });
-    t.teardown(async () => { await baresip.stop(); releasePort(ctrlPort); releasePort(rtpBase); });
+    const baresip = await startDave(t, rig);
 
     await baresip.dial('sip:frank@ims.test');
     const up = await withDeadline(rig.browser.page.evaluate(() => (globalThis as unknown as WicWindow).wic.confirmed(10_000)), 12_000, 'browser answer', rig.diagnostics);
@@ -151,13 +157,7 @@ async function assertImsLegFlowsQuietly(rig: Rig, direction: 'originating' | 'te
 
 t.test('R-ALG-16 [media-gw]: hold and resume from the IMS side (baresip) reach the browser; its sending stops and resumes', async (t) => {
   const rig = await setUp(t, 'media-gw', 'answer');
-  const ctrlPort = await allocatePort();
-  const rtpBase = await allocatePort();
-  const baresip = await startBaresip({
-    user: 'dave', password: 'secret', registrar: `sip:127.0.0.1:${rig.corePort};transport=udp`, ctrlPort,
-    rtpPorts: `${rtpBase}-${rtpBase + 9}`,
-  }).catch((error: unknown) => { releasePort(ctrlPort); throw error; });
-  t.teardown(async () => { await baresip.stop(); releasePort(ctrlPort); releasePort(rtpBase); });
+  const baresip = await startDave(t, rig);
   await baresip.dial('sip:frank@ims.test');
   t.ok(await withDeadline(rig.browser.page.evaluate(() => (globalThis as unknown as WicWindow).wic.confirmed(10_000)), 12_000, 'browser answer', rig.diagnostics));
   const before = await statsAfter(rig.browser, 2_000);
