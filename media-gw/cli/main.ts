@@ -83,9 +83,12 @@ export async function main(args: readonly string[]): Promise<number> {
 
 function waitForShutdown({ gateway, server, log }: Running): Promise<number> {
   return new Promise((resolve) => {
+    let stopping = false;
+    // The handler stays installed: a repeated signal (a supervisor signalling the process group
+    // and then the pid) must not kill the gateway half-way through releasing its calls.
     const stop = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      if (stopping) return;
+      stopping = true;
       log.info({ signal }, 'media-gw: shutting down');
       const deadline = setTimeout(() => resolve(1), SHUTDOWN_DEADLINE_MS);
       deadline.unref();
