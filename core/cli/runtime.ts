@@ -53,7 +53,11 @@ export async function startRuntime(configured: EpcscfConfig, options: RuntimeOpt
       stack.push(() => started.close());
       config = { ...configured, mw: { ...configured.mw, nextHop: devCore.uri } };
     }
-    const media = await mediaFromConfig(config.media, options.logger);
+    let started: Pcscf | undefined;
+    // R-AGW-4: a call whose media failed is released by the P-CSCF.
+    const media = await mediaFromConfig(config.media, options.logger, (ngCallId, kind) => {
+      void started?.onMediaEvent(ngCallId, kind).catch((error: unknown) => options.logger.error({ err: error }, 'media release failed'));
+    });
     // The P-CSCF closes the media control with itself; until it exists, the stack does.
     const mediaGuard = media ? () => media.control.close() : undefined;
     if (mediaGuard) stack.push(mediaGuard);
@@ -62,6 +66,7 @@ export async function startRuntime(configured: EpcscfConfig, options: RuntimeOpt
       ...(media ? { media: media.control } : {}),
       ...(config.media.interfaces ? { mediaInterfaces: config.media.interfaces } : {}),
     });
+    started = pcscf;
     if (mediaGuard) stack.splice(stack.indexOf(mediaGuard), 1);
     stack.push(() => pcscf.close());
     const server = await createEpcscfServer(config, { sip: pcscf, logger: options.logger });

@@ -14,6 +14,10 @@ function remoteTargetOf(contactsOf: ReturnType<typeof contacts>): string | undef
   return c ? formatUri(c.uri) : undefined;
 }
 
+function withTarget(target: string | undefined): { wicTarget?: string } {
+  return target === undefined ? {} : { wicTarget: target };
+}
+
 /**
  * R-ORIG-9: a 1xx/2xx with a To tag for a WIC's dialog-creating request: remember the dialog
  * (its IMS-side route set, remote target, tags) so mid-dialog requests can be checked
@@ -37,7 +41,8 @@ export async function recordOriginatingDialog(request: SipRequest, response: Sip
     wicNameAddr: getHeader(request, 'From') ?? '', remoteNameAddr: getHeader(response, 'To') ?? '',
     remoteTarget: remoteTargetOf(contacts(response)) ?? formatUri(request.uri),
     routeSetTowardIms: routeSet, wicCseq: Math.max(cseq(request).seq, previous?.wicCseq ?? 0),
-    createdAt: previous?.createdAt ?? ctx.now(),
+    remoteCseq: previous?.remoteCseq ?? 0, createdAt: previous?.createdAt ?? ctx.now(),
+    ...withTarget(remoteTargetOf(contacts(request))),
   });
 }
 
@@ -59,7 +64,9 @@ export async function recordTerminatingDialog(request: SipRequest, response: Sip
     wicNameAddr: getHeader(response, 'To') ?? '', remoteNameAddr: getHeader(request, 'From') ?? '',
     remoteTarget: remoteTargetOf(contacts(request)) ?? '', routeSetTowardIms: getHeaders(request, 'Record-Route'),
     wicCseq: previous?.wicCseq ?? 0, createdAt: previous?.createdAt ?? ctx.now(),
+    remoteCseq: Math.max(cseq(request).seq, previous?.remoteCseq ?? 0),
     ...(remoteTag !== undefined ? { remoteTag } : {}),
+    ...withTarget(remoteTargetOf(contacts(response))),
   });
 }
 
@@ -73,14 +80,36 @@ export async function forgetDialog(callIdValue: string, wicTag: string | undefin
  * (R-ORIG-9, TS 24.229 §5.2.8): the WIC's From/tag, the next CSeq, the stored route set, a
  * Reason header saying why. The caller adds Via and sends it.
  */
-export function releaseRequest(dialog: DialogRecord): SipRequest {
+export function releaseRequest(dialog: DialogRecord, reason = 'SIP;cause=480;text="W2 connection closed"'): SipRequest {
   const routes = dialog.routeSetTowardIms;
   const headers: [string, string][] = [
     ['Max-Forwards', '70'], ['From', dialog.wicNameAddr], ['To', dialog.remoteNameAddr], ['Call-ID', dialog.callId],
-    ['CSeq', `${dialog.wicCseq + 1} BYE`], ['Reason', 'SIP;cause=480;text="W2 connection closed"'],
+    ['CSeq', `${dialog.wicCseq + 1} BYE`], ['Reason', reason],
   ];
   for (const r of routes) headers.push(['Route', r]);
   return createRequest({ method: 'BYE', uri: dialog.remoteTarget, headers });
+}
+
+/**
+ * The BYE the P-CSCF sends to the WIC when it ends a session on the WIC's side (the media of the
+ * call failed, R-AGW-4): the remote party's From/tag and next CSeq, the WIC's Contact as the
+ * Request-URI, no Route (the flow reaches the WIC directly). Undefined without the WIC's Contact.
+ */
+export function releaseRequestTowardWic(dialog: DialogRecord, reason: string): SipRequest | undefined {
+  if (dialog.wicTarget === undefined) return undefined;
+  return createRequest({ method: 'BYE', uri: dialog.wicTarget, headers: [
+    ['Max-Forwards', '70'], ['From', dialog.remoteNameAddr], ['To', dialog.wicNameAddr], ['Call-ID', dialog.callId],
+    ['CSeq', `${(dialog.remoteCseq ?? 0) + 1} BYE`], ['Reason', reason],
+  ] });
+}
+
+/** The remote party's CSeq on a mid-dialog request from the IMS, to keep `remoteCseq` current. */
+export async function noteRemoteCseq(request: SipRequest, ctx: PcscfContext): Promise<void> {
+  const tag = tagOf(to(request));
+  if (tag === undefined || request.method === 'ACK' || request.method === 'CANCEL') return;
+  const id = dialogId(callId(request), tag);
+  const dialog = await ctx.dialogs.get(id);
+  if (dialog && cseq(request).seq > (dialog.remoteCseq ?? 0)) await ctx.dialogs.put({ ...dialog, remoteCseq: cseq(request).seq });
 }
 
 /** The WIC's CSeq on a mid-dialog request, to keep `wicCseq` current. */

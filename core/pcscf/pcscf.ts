@@ -23,7 +23,10 @@ import type { MediaInterfaces } from './alg/media-requests.js';
 import { chargingVectorValue, generateIcid } from './charging.js';
 import { SessionMedia } from './session-media.js';
 import type { PcscfContext } from './context.js';
-import { DIALOG_CREATING, forgetDialog, noteWicCseq, recordOriginatingDialog, recordTerminatingDialog, releaseRequest } from './dialog-tracker.js';
+import {
+  DIALOG_CREATING, forgetDialog, noteRemoteCseq, noteWicCseq, recordOriginatingDialog, recordTerminatingDialog, releaseRequest,
+  releaseRequestTowardWic,
+} from './dialog-tracker.js';
 import { FlowTokenCodec } from './flow-token.js';
 import { Forwarder, popVia, type Side } from './forwarder.js';
 import { hasLooped, loopBranch } from './loop-detection.js';
@@ -319,6 +322,7 @@ export class Pcscf implements W2SipCore {
       return;
     }
     const initial = tagOf(to(request)) === undefined;
+    if (!initial) await noteRemoteCseq(popped.request, this.#ctx);
     let out = popped.request;
     if (initial && DIALOG_CREATING.has(request.method)) out = this.#recordRoute(out, flow, 'toward-w2');
     const asReceived = popped.request;
@@ -504,20 +508,49 @@ export class Pcscf implements W2SipCore {
     await Promise.all(sends);
   }
 
+  /**
+   * The media gateway says a call's media is gone (R-AGW-4: consent freshness failed, DTLS
+   * failed, or no media for the idle timeout): the session is released both ways — BYE toward
+   * the IMS and toward the WIC, each with a Reason — and its media freed. `ngCallId` is the
+   * gateway's call id; unknown ids (already released) are ignored.
+   */
+  async onMediaEvent(ngCallId: string, kind: string): Promise<void> {
+    const leg = this.#media.alg?.legOf(ngCallId);
+    if (leg === undefined) return;
+    this.#ctx.log.warn({ callId: leg.callId, event: kind }, 'media failed: releasing the session (R-AGW-4)');
+    await this.#media.release(leg, `media ${kind}`);
+    const reason = `SIP;cause=503;text="media ${kind}"`;
+    const flow = this.#flows.byKey(leg.flowKey);
+    const dialogs = (await this.#ctx.dialogs.byCallId(leg.callId)).filter((d) => d.flowKey === leg.flowKey && d.method === 'INVITE');
+    const sends: Promise<void>[] = [];
+    for (const dialog of dialogs) {
+      await this.#ctx.dialogs.remove(dialog.id);
+      if (dialog.state !== 'confirmed') continue;
+      if (dialog.remoteTarget !== '') sends.push(this.#byeTowardIms(releaseRequest(dialog, reason)));
+      const towardWic = releaseRequestTowardWic(dialog, reason);
+      if (flow !== undefined && towardWic !== undefined) sends.push(this.#byeToward('w2', towardWic, this.#flows.targetOf(flow)));
+    }
+    await Promise.all(sends);
+  }
+
   #byeTowardIms(bye: SipRequest): Promise<void> {
+    return mwTargets(bye, this.#routing()).then(
+      (targets) => (targets[0] === undefined ? undefined : this.#byeToward('mw', bye, targets[0])),
+      () => undefined,
+    );
+  }
+
+  /** Sends a BYE of our own (a released session) and resolves on its outcome, whatever it is. */
+  #byeToward(side: Side, bye: SipRequest, target: SipTarget): Promise<void> {
     return new Promise<void>((resolve) => {
-      void mwTargets(bye, this.#routing()).then((targets) => {
-        const target = targets[0];
-        if (target === undefined) return resolve();
-        const request = addHeader(bye, 'Via', this.#via('mw', target, generateBranch()), { first: true });
-        try {
-          this.#mw.sendRequest(request, target, { onFinal: () => resolve(), onTimeout: () => resolve(), onTransportError: () => resolve() });
-        } catch {
-          resolve();
-        }
-        // Do not hold shutdown for long on a silent peer.
-        setTimeout(resolve, 2_000).unref();
-      }, () => resolve());
+      const request = addHeader(bye, 'Via', this.#via(side, target, generateBranch()), { first: true });
+      try {
+        (side === 'mw' ? this.#mw : this.#w2).sendRequest(request, target, { onFinal: () => resolve(), onTimeout: () => resolve(), onTransportError: () => resolve() });
+      } catch {
+        resolve();
+      }
+      // Do not hold shutdown for long on a silent peer.
+      setTimeout(resolve, 2_000).unref();
     });
   }
 

@@ -22,6 +22,10 @@ export interface DialogRecord {
   readonly routeSetTowardIms: readonly string[];
   /** Highest CSeq number the WIC used in this dialog. */
   readonly wicCseq: number;
+  /** Where a request to the WIC goes: its Contact URI (RFC 3261 §12.1). */
+  readonly wicTarget?: string;
+  /** Highest CSeq number the remote (IMS) party used in this dialog (0: none seen). */
+  readonly remoteCseq?: number;
   readonly icid?: string;
   readonly createdAt: number;
 }

@@ -5,8 +5,9 @@
 import t, { type Test } from 'tap';
 import { createSocket } from 'node:dgram';
 import { InProcessMediaControl, NgMediaControl } from '../../core/pcscf/alg/media-control.js';
+import { createMediaGateway } from '../../media-gw/gateway/index.js';
 import {
-  bodyText, contentType, createRequest, createResponse, getHeader, getHeaders, tagOf, to,
+  bodyText, contentType, createRequest, createResponse, formatUri, from, getHeader, getHeaders, tagOf, to,
   type SipRequest, type SipResponse,
 } from '../../core/sip/index.js';
 import type { NgAnswerRequest, NgDeleteRequest, NgOfferRequest, NgQueryRequest } from '../../media-gw/ng/control.js';
@@ -197,4 +198,35 @@ t.test('issue #4: a media gateway that does not answer over ng (nothing listenin
   t.ok(Date.now() - started >= 200, 'after the first attempt and one retransmission');
   t.match(refused.reason, /media gateway/);
   await t.rejects(core.request('INVITE').then(() => undefined, () => Promise.reject(new Error('none'))), { message: 'none' });
+});
+
+t.test('R-AGW-4: media that stops (idle timeout of our media-gw) releases the session both ways with a Reason', async (t) => {
+  const gateway = createMediaGateway({
+    webrtc: { host: '127.0.0.1', ports: { min: 38800, max: 38849 } }, ims: { host: '127.0.0.1', ports: { min: 38850, max: 38899 } },
+    idleTimeoutSeconds: 0.4,
+  });
+  const { core, pcscf, wic } = await registered(t, { media: new InProcessMediaControl(gateway, { owned: true }) });
+  gateway.onCallEvent = (event) => void pcscf.onMediaEvent(event.callId, event.kind);
+  await pcscf.fromClient('conn-1', chromeInvite());
+  const atCore = await core.request('INVITE');
+  t.match(bodyText(atCore), /^m=audio \d+ RTP\/AVP/m, 'our gateway rewrote the offer');
+  core.answer(atCore, 200, { toTag: 'b9', body: plainRtpAnswer('127.0.0.1', 30000), contentType: 'application/sdp',
+    headers: [['Contact', `<sip:bob@127.0.0.1:${core.port}>`], ['Record-Route', getHeaders(atCore, 'Record-Route').join(', ')]] });
+  await wic.response(200, 'INVITE');
+  t.equal(gateway.size, 1, 'one call in the gateway');
+
+  // No RTP from either side: after the idle timeout the P-CSCF ends the call.
+  const byeAtCore = await core.request('BYE');
+  t.match(getHeader(byeAtCore, 'Reason') ?? '', /^SIP;cause=503;text="media idle"$/, 'toward IMS, with the reason');
+  t.equal(tagOf(to(byeAtCore)), 'b9');
+  core.answer(byeAtCore, 200);
+  const byeAtWic = await wic.next<SipRequest>((m) => m.kind === 'request' && m.method === 'BYE');
+  t.equal(formatUri(byeAtWic.uri), 'sip:alice@df7jal23ls0d.invalid;transport=ws;ob', 'toward the WIC, at its Contact');
+  t.equal(tagOf(to(byeAtWic)), 'a1', 'in the WIC\'s dialog (To = the WIC)');
+  t.equal(tagOf(from(byeAtWic)), 'b9');
+  t.equal(getHeader(byeAtWic, 'CSeq'), '1 BYE', 'the remote party\'s next CSeq');
+  t.match(getHeader(byeAtWic, 'Reason') ?? '', /media idle/);
+  await pcscf.fromClient('conn-1', createResponse(byeAtWic, 200, 'OK'));
+  t.equal(gateway.size, 0, 'the media is gone');
+  t.same(await pcscf.dialogs.all(), [], 'and so is the dialog');
 });

@@ -13,7 +13,10 @@ export interface ConfiguredMedia {
   readonly description: string;
 }
 
-export async function mediaFromConfig(config: MediaConfig, log: Logger): Promise<ConfiguredMedia | undefined> {
+/** A gateway event for the ALG (our in-process gateway raises them; over ng there are none). */
+export type MediaEventListener = (ngCallId: string, kind: 'idle' | 'consent-expired' | 'dtls-failed') => void;
+
+export async function mediaFromConfig(config: MediaConfig, log: Logger, onEvent?: MediaEventListener): Promise<ConfiguredMedia | undefined> {
   switch (config.mode) {
     case 'off':
       return undefined;
@@ -30,7 +33,10 @@ export async function mediaFromConfig(config: MediaConfig, log: Logger): Promise
       const { createMediaGateway } = await import('../../../media-gw/gateway/index.js');
       const gatewayLog = log.child({ component: 'media-gw' });
       const gateway = createMediaGateway(config.gateway, {
-        onCallEvent: (event) => gatewayLog.warn({ ngCallId: event.callId, event: event.kind }, 'media event'),
+        onCallEvent: (event) => {
+          gatewayLog.warn({ ngCallId: event.callId, event: event.kind }, 'media event');
+          onEvent?.(event.callId, event.kind);
+        },
       });
       const { webrtc, ims } = config.gateway;
       return {

@@ -61,6 +61,8 @@ export function mediaCallId(leg: MediaLeg): string {
 
 export class ImsAlg {
   readonly #options: ImsAlgOptions;
+  /** Legs with media in the gateway, by ng call-id (a gateway event names only that). */
+  readonly #legs = new Map<string, MediaLeg>();
 
   constructor(options: ImsAlgOptions) {
     this.#options = options;
@@ -76,6 +78,7 @@ export class ImsAlg {
     const fromTag = tagOf(from(request)) ?? '';
     const toTag = tagOf(to(request)) ?? '';
     const answer = request.method === 'ACK' || request.method === 'PRACK';
+    this.#legs.set(mediaCallId(leg), leg);
     // An answer in ACK/PRACK replies to the offer the other party (the To side) made in a response.
     const rewritten = answer
       ? await this.#answer(side, { ...this.#ids(leg), fromTag: toTag, toTag: fromTag }, sdp)
@@ -88,6 +91,7 @@ export class ImsAlg {
     if (!carriesSdp(response) || response.status >= 300) return response;
     const sdp = bodyText(response);
     const responderTag = tagOf(to(response)) ?? '';
+    this.#legs.set(mediaCallId(leg), leg);
     const rewritten = carriesSdp(request)
       ? await this.#answer(side, { ...this.#ids(leg), fromTag: tagOf(from(request)) ?? '', toTag: responderTag }, sdp)
       : await this.#offer(side, { ...this.#ids(leg), fromTag: responderTag }, sdp);
@@ -96,6 +100,7 @@ export class ImsAlg {
 
   /** The call is over (BYE, CANCEL, failure, W2 connection gone): free its media. Never throws. */
   async release(leg: MediaLeg, why: string): Promise<void> {
+    this.#legs.delete(mediaCallId(leg));
     try {
       await this.#options.control.delete({ callId: mediaCallId(leg) });
       this.#options.log.debug({ callId: leg.callId, why }, 'media released');
@@ -103,6 +108,11 @@ export class ImsAlg {
       // Unknown call-id: the gateway never saw SDP for this call (or already released it).
       this.#options.log.debug({ err: error, callId: leg.callId, why }, 'media release: nothing to release');
     }
+  }
+
+  /** The leg a gateway event's ng call-id names, while its media lives. */
+  legOf(ngCallId: string): MediaLeg | undefined {
+    return this.#legs.get(ngCallId);
   }
 
   /** Is the gateway reachable? (readiness) */
