@@ -104,12 +104,14 @@ export function releaseRequestTowardWic(dialog: DialogRecord, reason: string): S
 }
 
 /** The remote party's CSeq on a mid-dialog request from the IMS, to keep `remoteCseq` current. */
-export async function noteRemoteCseq(request: SipRequest, ctx: PcscfContext): Promise<void> {
+export async function noteRemoteCseq(request: SipRequest, ctx: PcscfContext): Promise<DialogRecord | undefined> {
   const tag = tagOf(to(request));
-  if (tag === undefined || request.method === 'ACK' || request.method === 'CANCEL') return;
-  const id = dialogId(callId(request), tag);
-  const dialog = await ctx.dialogs.get(id);
-  if (dialog && cseq(request).seq > (dialog.remoteCseq ?? 0)) await ctx.dialogs.put({ ...dialog, remoteCseq: cseq(request).seq });
+  if (tag === undefined) return undefined;
+  const dialog = await ctx.dialogs.get(dialogId(callId(request), tag));
+  if (dialog && cseq(request).seq > (dialog.remoteCseq ?? 0) && request.method !== 'ACK' && request.method !== 'CANCEL') {
+    await ctx.dialogs.put({ ...dialog, remoteCseq: cseq(request).seq });
+  }
+  return dialog;
 }
 
 /** The WIC's CSeq on a mid-dialog request, to keep `wicCseq` current. */

@@ -322,11 +322,11 @@ export class Pcscf implements W2SipCore {
       return;
     }
     const initial = tagOf(to(request)) === undefined;
-    if (!initial) await noteRemoteCseq(popped.request, this.#ctx);
+    const dialog = initial ? undefined : await noteRemoteCseq(popped.request, this.#ctx);
     let out = popped.request;
     if (initial && DIALOG_CREATING.has(request.method)) out = this.#recordRoute(out, flow, 'toward-w2');
     const asReceived = popped.request;
-    const leg = await this.#media.legOf(callId(request), flow.key, initial ? undefined : tagOf(to(request)));
+    const leg: MediaLeg = { callId: callId(request), flowKey: flow.key, direction: initial ? 'terminating' : dialog?.direction ?? 'originating' };
     const withMedia = await this.#media.inRequest(out, 'ims', leg, tx);
     if (withMedia === undefined) return;
     this.#forwarder.forward({

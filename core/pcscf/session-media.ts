@@ -7,7 +7,7 @@
 import { removeHeader, tagOf, to, withBody, callId, type SipRequest, type SipResponse } from '../sip/index.js';
 import type { ServerTransaction } from '../sip/transaction/index.js';
 import { dialogId } from '../state/dialog-store.js';
-import type { ImsAlg, MediaLeg, MediaSide } from './alg/ims-alg.js';
+import { carriesSdp, type ImsAlg, type MediaLeg, type MediaSide } from './alg/ims-alg.js';
 import type { PcscfContext } from './context.js';
 
 export class SessionMedia {
@@ -20,23 +20,12 @@ export class SessionMedia {
   }
 
   /**
-   * The media leg of a call of `flowKey`; `wicTag` finds a mid-dialog request's dialog (whose
-   * direction names the leg). Undefined without a gateway.
-   */
-  async legOf(callIdValue: string, flowKey: string, wicTag: string | undefined): Promise<MediaLeg | undefined> {
-    if (this.alg === undefined) return undefined;
-    const dialog = wicTag === undefined ? undefined : await this.#ctx.dialogs.get(dialogId(callIdValue, wicTag));
-    const direction = dialog?.direction ?? (wicTag === undefined ? 'terminating' : 'originating');
-    return { callId: callIdValue, flowKey, direction };
-  }
-
-  /**
    * A request's SDP from `side` toward the other. Returns undefined after refusing the request
    * (488/400 for SDP nothing of which can be relayed, 503 when the gateway failed): nothing is
    * forwarded then. A BYE releases the call's media.
    */
-  async inRequest(request: SipRequest, side: MediaSide, leg: MediaLeg | undefined, tx: ServerTransaction): Promise<SipRequest | undefined> {
-    if (this.alg === undefined || leg === undefined) return request;
+  async inRequest(request: SipRequest, side: MediaSide, leg: MediaLeg, tx: ServerTransaction): Promise<SipRequest | undefined> {
+    if (this.alg === undefined) return request;
     if (request.method === 'BYE') {
       await this.alg.release(leg, `BYE from ${side}`);
       return request;
@@ -54,8 +43,8 @@ export class SessionMedia {
    * the call's media. An answer the gateway cannot relay has no request left to refuse: it goes
    * on without its SDP (the WIC or the IMS then ends the call).
    */
-  async inResponse(request: SipRequest, response: SipResponse, side: MediaSide, leg: MediaLeg | undefined): Promise<SipResponse> {
-    if (this.alg === undefined || leg === undefined) return response;
+  async inResponse(request: SipRequest, response: SipResponse, side: MediaSide, leg: MediaLeg): Promise<SipResponse> {
+    if (this.alg === undefined) return response;
     const initialInvite = request.method === 'INVITE' && tagOf(to(request)) === undefined;
     if (initialInvite && response.status >= 300) {
       await this.alg.release(leg, `INVITE failed with ${response.status}`);
@@ -69,10 +58,14 @@ export class SessionMedia {
     }
   }
 
-  /** An ACK (sent statelessly) may carry the answer to an offer made in a 2xx. */
+  /**
+   * An ACK (sent statelessly) may carry the answer to an offer made in a 2xx. Only then is the
+   * dialog read (`wicTag` finds it), for the direction that names the media leg.
+   */
   async inAck(ack: SipRequest, side: MediaSide, flowKey: string, wicTag: string | undefined): Promise<SipRequest> {
-    const leg = await this.legOf(callId(ack), flowKey, wicTag);
-    if (this.alg === undefined || leg === undefined) return ack;
+    if (this.alg === undefined || !carriesSdp(ack)) return ack;
+    const dialog = wicTag === undefined ? undefined : await this.#ctx.dialogs.get(dialogId(callId(ack), wicTag));
+    const leg: MediaLeg = { callId: callId(ack), flowKey, direction: dialog?.direction ?? 'originating' };
     try {
       return await this.alg.request(ack, side, leg);
     } catch (error) {
