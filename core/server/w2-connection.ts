@@ -3,13 +3,8 @@ import type { WebSocket } from 'ws';
 import { EpcError } from '../errors.js';
 import type { W2Connection, W2Frame } from '../plugin/session.js';
 
-export interface W2ConnectionInit {
-  readonly id: string;
-  readonly subprotocol: string;
-  readonly path: string;
-  readonly remote: { readonly address: string; readonly port: number };
-  readonly origin: string | undefined;
-  readonly secure: boolean;
+/** What the connection says of itself (the W2Connection facts), plus where plugin closes go. */
+export interface W2ConnectionInit extends Omit<W2Connection, 'send' | 'close'> {
   /** Where a plugin-initiated close is reported (the session runner). */
   readonly onPluginClose: (code: number, reason: string) => void;
 }
