@@ -4,8 +4,9 @@
 // rules are asserted on epcscf's Mw capture and on the frames the JsSIP user saw. Media is not
 // asserted here (JsSIP's WebRTC double answers with a static SDP; baresip's RTP goes nowhere).
 import t, { type Test } from 'tap';
-import { cseq, from, getHeaders, nameAddrList, type SipMessage, type SipUri } from '../../core/sip/index.js';
+import { cseq, from, getHeaders, type SipMessage, type SipUri } from '../../core/sip/index.js';
 import { isRequest, isResponse, startEpcscf, startImsCore, type EpcscfUnderTest, type ImsCoreStandIn } from '../support/epcscf-harness.js';
+import { ownRecordRoutes, sipUris } from '../support/sip-assertions.js';
 import { encodeNetstring, NetstringReader, startBaresip, type BaresipPeer } from '../support/peers/baresip.js';
 import { allocatePort, releasePort } from '../support/peers/ports.js';
 import { JsSipUser } from '../support/wic/jssip-user.js';
@@ -27,20 +28,6 @@ async function setUp(t: Test): Promise<Rig> {
   const status = await bob.register();
   if (status !== 200) throw new Error(`bob did not register through epcscf (${status})\n${core.output().slice(-2000)}`);
   return { core, epcscf, baresip, bob };
-}
-
-function sipUris(message: SipMessage, header: 'Route' | 'Record-Route' | 'P-Asserted-Identity'): SipUri[] {
-  return nameAddrList(message, header).flatMap((na) => (na.uri.kind === 'sip' ? [na.uri] : []));
-}
-
-/** epcscf's own Record-Route entries, in order, tagged by the side they face. */
-function ownRecordRoutes(message: SipMessage, epcscf: EpcscfUnderTest): ('mw' | 'w2')[] {
-  return sipUris(message, 'Record-Route').flatMap((u) => {
-    if (u.host !== '127.0.0.1') return [];
-    if (u.port === epcscf.mwPort) return ['mw' as const];
-    if (u.port === epcscf.w2Port) return ['w2' as const];
-    return [];
-  });
 }
 
 const aorOf = (uri: SipUri): string => `${uri.user ?? ''}@${uri.host}`;

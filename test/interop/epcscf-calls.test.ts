@@ -3,9 +3,10 @@
 // R-SIPWS rules are asserted on what each end captured (client frames, epcscf's Mw side).
 import t, { type Test } from 'tap';
 import {
-  chargingVector, getHeader, getHeaders, nameAddrList, type SipMessage, type SipRequest, type SipUri,
+  chargingVector, getHeader, getHeaders, type SipMessage, type SipRequest, type SipUri,
 } from '../../core/sip/index.js';
 import { isRequest, isResponse, startEpcscf, startImsCore, type EpcscfUnderTest, type ImsCoreStandIn } from '../support/epcscf-harness.js';
+import { ownRecordRoutes, sipUris } from '../support/sip-assertions.js';
 import { allocatePort, releasePort } from '../support/peers/ports.js';
 import { runSipp, SIPP_SCENARIOS, startSippUas } from '../support/peers/sipp.js';
 import { JsSipUser } from '../support/wic/jssip-user.js';
@@ -27,20 +28,6 @@ async function registeredJsSip(t: Test, rig: Rig, user: string, password = 'secr
   const status = await ua.register();
   if (status !== 200) throw new Error(`${user} did not register (${status})\n${rig.core.output().slice(-2000)}`);
   return ua;
-}
-
-function sipUris(message: SipMessage, header: 'Route' | 'Record-Route' | 'P-Asserted-Identity'): SipUri[] {
-  return nameAddrList(message, header).flatMap((na) => (na.uri.kind === 'sip' ? [na.uri] : []));
-}
-
-/** Record-Route entries that are epcscf's own, tagged by side. */
-function ownRecordRoutes(message: SipMessage, epcscf: EpcscfUnderTest): ('mw' | 'w2')[] {
-  return sipUris(message, 'Record-Route').flatMap((u) => {
-    if (u.host !== '127.0.0.1') return [];
-    if (u.port === epcscf.mwPort) return ['mw' as const];
-    if (u.port === epcscf.w2Port) return ['w2' as const];
-    return [];
-  });
 }
 
 const wsSideEntry = (message: SipMessage, epcscf: EpcscfUnderTest): SipUri | undefined =>
