@@ -1,27 +1,9 @@
 import t from 'tap';
-import { createRequest, type SipRequest } from '../../../core/sip/index.js';
 import {
   SipTransportLayer, type InboundSipMessage,
 } from '../../../core/sip/transport/index.js';
 import { selfSignedCertificate } from '../../support/tls-cert.js';
-
-function request(id: string, port: number): SipRequest {
-  return createRequest({
-    method: 'OPTIONS', uri: 'sip:scscf.ims.test',
-    headers: [
-      ['Via', `SIP/2.0/TLS 127.0.0.1:${port};branch=z9hG4bK-${id}`], ['Max-Forwards', '70'],
-      ['From', '<sip:pcscf@ims.test>;tag=p'], ['To', '<sip:scscf.ims.test>'], ['Call-ID', id], ['CSeq', '1 OPTIONS'],
-    ],
-  });
-}
-
-async function until(check: () => boolean, what: string, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+import { optionsRequest, until } from '../../support/transport-helpers.js';
 
 t.test('SipTransportLayer: udp/tcp/tls listeners behind one sender, picked by target transport', async (t) => {
   const { key, cert } = selfSignedCertificate('scscf.ims.test');
@@ -41,19 +23,19 @@ t.test('SipTransportLayer: udp/tcp/tls listeners behind one sender, picked by ta
     const via = a.localVia(transport);
     t.equal(via.host, '127.0.0.1');
     t.equal(via.port, a.transport(transport)!.address().port);
-    await a.send(request(`layer-${transport}`, via.port), {
+    await a.send(optionsRequest(`layer-${transport}`, via.port), {
       transport, host: '127.0.0.1', port: b.transport(transport)!.address().port, tlsServerName: 'scscf.ims.test',
     });
   }
   await until(() => got.length === 3, 'one message per transport');
   t.same(got.map((m) => m.source.transport).sort(), ['tcp', 'tls', 'udp']);
-  await t.rejects(a.send(request('ws', 1), { transport: 'ws', host: '127.0.0.1', port: 80 }), {
+  await t.rejects(a.send(optionsRequest('ws', 1), { transport: 'ws', host: '127.0.0.1', port: 80 }), {
     code: 'EPC_ERR_SIP_TRANSPORT', message: /no ws listener/,
   });
   t.throws(() => a.localVia('ws'), { code: 'EPC_ERR_INVALID_STATE' });
   await a.close();
   await a.close();
-  await t.rejects(a.send(request('closed', 1), { transport: 'udp', host: '127.0.0.1', port: 9 }), { code: 'EPC_ERR_SIP_TRANSPORT' });
+  await t.rejects(a.send(optionsRequest('closed', 1), { transport: 'udp', host: '127.0.0.1', port: 9 }), { code: 'EPC_ERR_SIP_TRANSPORT' });
 });
 
 t.test('SipTransportLayer: bad listener configs fail with EPC_ERR_CONFIG_INVALID and leave nothing bound', async (t) => {

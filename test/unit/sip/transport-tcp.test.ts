@@ -5,6 +5,7 @@ import { callId, createRequest, createResponse, serializeMessage, topVia, type S
 import {
   TcpTransport, viaResponseTarget, type InboundSipMessage, type TcpTransportOptions, type TransportFault,
 } from '../../../core/sip/transport/index.js';
+import { until } from '../../support/transport-helpers.js';
 
 function request(id: string, viaPort = 5060, body = ''): SipRequest {
   return createRequest({
@@ -34,14 +35,6 @@ async function rawClient(t: Test, port: number): Promise<Socket> {
   t.teardown(() => { socket.destroy(); });
   await once(socket, 'connect');
   return socket;
-}
-
-async function until(check: () => boolean, what: string, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 t.test('RFC 3261 §18.3: concatenated and split messages on one TCP connection arrive whole and in order', async (t) => {

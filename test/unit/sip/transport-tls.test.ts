@@ -1,27 +1,10 @@
 import t from 'tap';
-import { callId, createRequest, createResponse, topVia, type SipRequest } from '../../../core/sip/index.js';
+import { callId, createResponse, topVia, type SipRequest } from '../../../core/sip/index.js';
 import {
   TlsTransport, viaResponseTarget, type InboundSipMessage, type TransportFault,
 } from '../../../core/sip/transport/index.js';
 import { selfSignedCertificate } from '../../support/tls-cert.js';
-
-function request(id: string, port: number): SipRequest {
-  return createRequest({
-    method: 'OPTIONS', uri: 'sip:scscf.ims.test',
-    headers: [
-      ['Via', `SIP/2.0/TLS 127.0.0.1:${port};branch=z9hG4bK-${id}`], ['Max-Forwards', '70'],
-      ['From', '<sip:pcscf@ims.test>;tag=p'], ['To', '<sip:scscf.ims.test>'], ['Call-ID', id], ['CSeq', '1 OPTIONS'],
-    ],
-  });
-}
-
-async function until(check: () => boolean, what: string, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+import { optionsRequest, until } from '../../support/transport-helpers.js';
 
 t.test('RFC 3261 §26.3.1 / RFC 5922: TLS round trip with certificate verification and connection reuse', async (t) => {
   const { key, cert } = selfSignedCertificate('scscf.ims.test');
@@ -37,8 +20,8 @@ t.test('RFC 3261 §26.3.1 / RFC 5922: TLS round trip with certificate verificati
 
   // RFC 5922 §7.2: the certificate is checked against the domain the target was resolved from.
   const target = { transport: 'tls' as const, host: '127.0.0.1', port, tlsServerName: 'scscf.ims.test' };
-  await client.send(request('tls-1', clientPort), target);
-  await client.send(request('tls-2', clientPort), target);
+  await client.send(optionsRequest('tls-1', clientPort), target);
+  await client.send(optionsRequest('tls-2', clientPort), target);
   await until(() => atServer.length === 2, 'two requests over TLS');
   t.same(atServer.map((m) => callId(m.message)), ['tls-1', 'tls-2']);
   t.equal(atServer[0]!.source.transport, 'tls');
@@ -59,13 +42,13 @@ t.test('RFC 5922 §7.2: a certificate that does not match the expected domain is
   const faults: TransportFault[] = [];
   server.onFault((f) => faults.push(f));
   await t.rejects(
-    client.send(request('wrong-name', 5061), { transport: 'tls', host: '127.0.0.1', port, tlsServerName: 'icscf.other.test' }),
+    client.send(optionsRequest('wrong-name', 5061), { transport: 'tls', host: '127.0.0.1', port, tlsServerName: 'icscf.other.test' }),
     { code: 'EPC_ERR_SIP_TRANSPORT', message: /icscf\.other\.test/ },
   );
   // An untrusted peer is refused too.
   const stranger = new TlsTransport({ key, cert });
   t.teardown(() => stranger.close());
-  await t.rejects(stranger.send(request('untrusted', 5061), { transport: 'tls', host: '127.0.0.1', port }), {
+  await t.rejects(stranger.send(optionsRequest('untrusted', 5061), { transport: 'tls', host: '127.0.0.1', port }), {
     code: 'EPC_ERR_SIP_TRANSPORT', message: /self.signed/i,
   });
   t.equal(client.connectionCount, 0);
