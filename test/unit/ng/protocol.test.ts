@@ -1,7 +1,6 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { encodeBencode, type BencodeDict } from '../../../media-gw/ng/bencode.js';
-import type { NgOfferRequest } from '../../../media-gw/ng/control.js';
 import {
   decodeNgReply, decodeNgRequest, encodeNgError, encodeNgReply, encodeNgRequest, formatNgFrame, NgProtocolError, parseNgFrame,
   splitCookie, type NgRequest,
