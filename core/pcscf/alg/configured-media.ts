@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { MediaConfig } from '../../config/config-types.js';
+import { EpcError } from '../../errors.js';
 import { InProcessMediaControl, NgMediaControl, type MediaControl } from './media-control.js';
 
 export interface ConfiguredMedia {
@@ -22,7 +23,7 @@ export async function mediaFromConfig(config: MediaConfig, log: Logger, onEvent?
       return undefined;
     case 'ng': {
       const ng = config.ng;
-      if (ng === undefined) throw new Error('media.ng is required when media.mode is ng'); // the config check already refuses this
+      if (ng === undefined) throw new EpcError('EPC_ERR_CONFIG_INVALID', 'media.ng: is required when media.mode is ng'); // the config check already refuses this
       return {
         control: new NgMediaControl({ address: ng.address.host, port: ng.address.port, timeoutMs: ng.timeoutMs, retries: ng.retries }),
         description: `ng udp:${ng.address.host}:${ng.address.port}`,
