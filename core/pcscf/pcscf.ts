@@ -169,11 +169,6 @@ export class Pcscf implements W2SipCore {
     return this.#ctx.dialogs;
   }
 
-  /** The IMS-ALG, when media is relayed (readiness checks). */
-  get alg(): ImsAlg | undefined {
-    return this.#media.alg;
-  }
-
   /** Live W2 flows (admin views). */
   flows(): { connectionId: string; flow: string; plugin: string }[] {
     return this.#flows.all().map((f) => ({ connectionId: f.connection.id, flow: f.key, plugin: f.connection.subprotocol }));

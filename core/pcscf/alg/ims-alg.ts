@@ -115,11 +115,6 @@ export class ImsAlg {
     return this.#legs.get(ngCallId);
   }
 
-  /** Is the gateway reachable? (readiness) */
-  ping(): Promise<void> {
-    return this.#options.control.ping();
-  }
-
   close(): Promise<void> {
     return this.#options.control.close();
   }
