@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { EpcError } from '../errors.js';
 import { parseUri } from '../sip/index.js';
 import type { PluginReference } from '../plugin/loader.js';
-import type { EpcscfConfig, HostPort, LogLevel, MediaConfig, MediaGatewaySettings, MwListenPoint, TlsFiles } from './config-types.js';
+import type { EpcscfConfig, HostPort, LogLevel, MediaConfig, MediaGatewaySettings, MediaPortRange, MwListenPoint, TlsFiles } from './config-types.js';
 import { applyEnvOverrides } from './env-overrides.js';
 import type { Environment } from './env-overrides.js';
 import { compileSchema, readRepositorySchema } from './json-schema.js';
@@ -116,14 +116,12 @@ function mediaProblems(media: Record<string, unknown>): string[] {
   if (ng !== undefined && parseHostPort(ng['address'] as string) === undefined) {
     problems.push(`media.ng.address: expected ip:port with a port in 1..65535 (got ${JSON.stringify(ng['address'])})`);
   }
-  const gateway = media['gateway'] as Record<string, Record<string, unknown>>;
-  const ranges: [string, MediaGatewaySettings['webrtc']['ports']][] = [];
+  const gateway = media['gateway'] as { webrtc: { ports: MediaPortRange }; ims: { ports: MediaPortRange } };
   for (const side of ['webrtc', 'ims'] as const) {
-    const ports = gateway[side]?.['ports'] as MediaGatewaySettings['webrtc']['ports'];
-    if (ports.min > ports.max) problems.push(`media.gateway.${side}.ports: min ${ports.min} is above max ${ports.max}`);
-    ranges.push([side, ports]);
+    const { min, max } = gateway[side].ports;
+    if (min > max) problems.push(`media.gateway.${side}.ports: min ${min} is above max ${max}`);
   }
-  const [[, a], [, b]] = ranges as [[string, MediaGatewaySettings['webrtc']['ports']], [string, MediaGatewaySettings['webrtc']['ports']]];
+  const [a, b] = [gateway.webrtc.ports, gateway.ims.ports];
   if (a.min <= b.max && b.min <= a.max) problems.push('media.gateway.ims.ports: overlaps media.gateway.webrtc.ports (each side needs its own range)');
   return problems;
 }
