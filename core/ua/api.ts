@@ -1,0 +1,219 @@
+/**
+ * core/ua — the virtual Gm UE (docs/architecture.md): the public types a non-SIP plugin
+ * (jsonrpc-ws, later xmpp-ws) programs against. One `VirtualUe` per W2 client; it produces
+ * exactly the SIP a TS 24.229 UE would send and hands it to the core through `UaTransport`
+ * (host.sip.fromClient), so core/pcscf treats it like any SIP-over-WebSocket client.
+ *
+ * The W2 seam is reliable and in-process (like a WebSocket), so the UE never retransmits
+ * (RFC 3261 §17.1.1.2: Timer A only on unreliable transports); transaction timeouts toward the
+ * IMS are the P-CSCF's job and come back as 408/503 responses.
+ *
+ * Errors: a local misuse (wrong state, unknown call) rejects with EpcError (EPC_ERR_INVALID_STATE,
+ * EPC_ERR_UA_*); a SIP outcome is never a rejection of a state-changing call: it is reported by
+ * an event that carries the SIP status (R-JR-3), except where a method's doc says it resolves
+ * with the final response.
+ */
+import type { EventEmitter } from 'node:events';
+import type { SipMessage, SipRequest, SipResponse } from '../sip/model/message.js';
+
+/** How the UE reaches the core: `host.sip.fromClient` bound to one W2 connection. */
+export interface UaTransport {
+  send(message: SipMessage): Promise<void>;
+}
+
+/** Scenario 1 credentials (TS 24.371): the client gives its IMS identity and digest secret. */
+export interface UaIdentity {
+  /** Public user identity, e.g. 'sip:alice@ims.test' (IMPU). */
+  readonly impu: string;
+  /** Private identity (digest username); default: the IMPU's user@host (TS 23.003 §13.3 form). */
+  readonly impi?: string;
+  /** Digest password; without it a 401/407 ends the registration as failed. */
+  readonly password?: string;
+  readonly displayName?: string;
+}
+
+export interface VirtualUeOptions {
+  readonly transport: UaTransport;
+  readonly identity: UaIdentity;
+  /** Registrar (home network domain) Request-URI, e.g. 'sip:ims.test'. Default: the IMPU's host. */
+  readonly registrar?: string;
+  /** RFC 5626 instance id, 'urn:uuid:…'. Default: a fresh UUID (a resuming client passes its own). */
+  readonly instanceId?: string;
+  /** RFC 5626 reg-id; default 1. */
+  readonly regId?: number;
+  /** Via transport WSS (true) or WS (false), like the real connection (RFC 7118 §5.2). */
+  readonly secure: boolean;
+  /** Requested registration expiry in seconds; default 600000 (24.229 §5.1.1.2.1 proposes 600000). */
+  readonly expires?: number;
+  /** User-Agent header; default 'epcscf-ua/<version>'. */
+  readonly userAgent?: string;
+  /** RFC 4028 session timer requested on INVITE, seconds; default 1800, 0 = none. */
+  readonly sessionExpires?: number;
+}
+
+export type RegistrationState = 'unregistered' | 'registering' | 'registered' | 'unregistering' | 'failed';
+
+export interface RegistrationInfo {
+  readonly state: RegistrationState;
+  /** Granted expiry (seconds) while registered. */
+  readonly expires?: number;
+  /** P-Associated-URI of the 200 (the implicit registration set, first = default IMPU). */
+  readonly associatedUris?: readonly string[];
+  /** Final SIP status that led here (200, 403, 408…), when one did. */
+  readonly status?: number;
+  readonly reason?: string;
+}
+
+/** Who is calling or being called, as the network asserted it. */
+export interface PartyIdentity {
+  readonly uri: string;
+  readonly displayName?: string;
+  /** True when the caller asked for privacy (RFC 3323 Privacy: id/header/user): show as anonymous. */
+  readonly anonymous?: boolean;
+}
+
+export interface OutgoingCallOptions {
+  /** The WIC's SDP offer (WebRTC SDP, as RTCPeerConnection produced it). */
+  readonly sdp: string;
+  /** RFC 3323/3325 caller-ID privacy: 'id' hides the asserted identity (OIR). */
+  readonly privacy?: 'none' | 'id' | 'header' | 'user';
+  /** Extra headers the plugin needs (e.g. Replaces for attended transfer, Referred-By). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export type CallState =
+  | 'calling'     // INVITE sent, nothing back beyond 100
+  | 'ringing'     // incoming, not yet answered; or outgoing with a 18x
+  | 'early'       // early dialog with SDP (183 / reliable 18x)
+  | 'answering'   // incoming: 200 sent, ACK pending
+  | 'confirmed'
+  | 'terminated';
+
+export type CallEndCause =
+  | 'local'       // this side hung up (BYE sent) or cancelled
+  | 'remote'      // the other side sent BYE / CANCEL
+  | 'rejected'    // a final non-2xx response (status carries it) or local reject
+  | 'failed'      // no answer / transport / timer expiry (408, 481 to re-INVITE…)
+  | 'connection'; // the W2 client went away
+
+export interface CallEndInfo {
+  readonly cause: CallEndCause;
+  /** The SIP status that ended it, when there was one (486, 487, 603, 408…). */
+  readonly status?: number;
+  readonly reason?: string;
+  /** The Reason header (RFC 3326), e.g. 'SIP;cause=200;text="Call completed elsewhere"'. */
+  readonly reasonHeader?: string;
+}
+
+export interface CallEvents {
+  /** A provisional response (180/183); `sdp` when it carried an answer (early media). */
+  progress: [info: { status: number; reason: string; sdp?: string }];
+  /** 2xx to our INVITE (outgoing) or ACK received (incoming): the call is up. */
+  answered: [info: { sdp?: string }];
+  /** The remote side renegotiated (re-INVITE / UPDATE); `direction` is its a= direction. */
+  updated: [info: { sdp: string; direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive' }];
+  /** The remote side asks us to transfer (REFER, RFC 3515) — call accept() or reject(). */
+  referred: [request: UaTransferRequest];
+  /** NOTIFY sipfrag progress of a transfer we asked for (RFC 3515 §2.4.5). */
+  transferprogress: [info: { status: number; reason: string; final: boolean }];
+  /** INFO received (e.g. application/dtmf-relay). */
+  info: [info: { contentType: string; body: string }];
+  ended: [info: CallEndInfo];
+}
+
+export interface UaTransferRequest {
+  readonly target: string;
+  readonly referredBy?: string;
+  /** The Replaces value of an attended transfer, when Refer-To carried one. */
+  readonly replaces?: string;
+  /** 202 to the REFER; then the plugin places the new call and reports its outcome. */
+  accept(): Promise<void>;
+  reject(status?: number): Promise<void>;
+  /** NOTIFY sipfrag toward the transferor (RFC 3515 §2.4.4): '100 Trying', '200 OK', '486 Busy'... */
+  notify(status: number, reason: string): Promise<void>;
+}
+
+export interface UaCall extends EventEmitter<CallEvents> {
+  /** Local handle (stable, not the SIP Call-ID). */
+  readonly id: string;
+  readonly sipCallId: string;
+  readonly direction: 'outgoing' | 'incoming';
+  readonly state: CallState;
+  readonly remote: PartyIdentity;
+  /** Incoming: the INVITE's offer (undefined for an offerless INVITE). */
+  readonly remoteOffer: string | undefined;
+  /** Incoming: 180 (or 183 with SDP for early media, sent reliably when the caller supports 100rel). */
+  ring(earlySdp?: string): Promise<void>;
+  /** Incoming: 200 with the WIC's answer; resolves when sent ('answered' follows the ACK). */
+  answer(sdp: string): Promise<void>;
+  /** Incoming, before answer: a final error response (default 486 Busy Here). */
+  reject(status?: number, reason?: string): Promise<void>;
+  /** Outgoing, before answer: CANCEL (RFC 3261 §9). */
+  cancel(): Promise<void>;
+  /** Ends the call whatever its state: CANCEL, reject or BYE as the state needs. */
+  hangup(): Promise<void>;
+  /** Renegotiates with a new offer: UPDATE in early state, re-INVITE when confirmed; resolves with the answer SDP. */
+  update(sdp: string): Promise<string>;
+  /** Re-INVITE with the last local SDP set to sendonly (or inactive if it was recvonly) — 3GPP TS 24.610. */
+  hold(): Promise<string>;
+  /** Re-INVITE back to sendrecv. */
+  resume(): Promise<string>;
+  /** DTMF as SIP INFO application/dtmf-relay (one INFO per digit). */
+  dtmf(digits: string, durationMs?: number): Promise<void>;
+  /** Blind (target URI) or attended (another UaCall: REFER with Replaces) transfer, RFC 3515/3891. */
+  transfer(target: string | UaCall): Promise<void>;
+  /** A JSON-safe snapshot for admin views. */
+  describe(): Record<string, unknown>;
+}
+
+export interface UaIncomingMessage {
+  readonly from: PartyIdentity;
+  readonly contentType: string;
+  readonly body: string;
+}
+
+export interface SubscriptionEvents {
+  notify: [info: { state: 'active' | 'pending' | 'terminated'; contentType?: string; body?: string }];
+  terminated: [info: { status?: number; reason?: string }];
+}
+
+export interface UaSubscription extends EventEmitter<SubscriptionEvents> {
+  readonly id: string;
+  /** The event package: 'reg' (RFC 3680), 'message-summary' (RFC 3842), … */
+  readonly event: string;
+  unsubscribe(): Promise<void>;
+}
+
+export interface VirtualUeEvents {
+  registration: [info: RegistrationInfo];
+  /** A terminating INVITE: the plugin tells its client, then rings/answers/rejects. */
+  incoming: [call: UaCall, from: PartyIdentity];
+  /** A MESSAGE (RFC 3428) for this client; the UE has already answered 200. */
+  message: [message: UaIncomingMessage];
+  /** An out-of-dialog NOTIFY with no subscription (unsolicited MWI, RFC 3842 §4.1). */
+  unsolicitednotify: [info: { event: string; contentType: string; body: string }];
+}
+
+export interface VirtualUe extends EventEmitter<VirtualUeEvents> {
+  readonly instanceId: string;
+  readonly registration: RegistrationInfo;
+  readonly calls: ReadonlyMap<string, UaCall>;
+  /** REGISTER (with digest when challenged); resolves with the outcome, refreshes per R-REG-23. */
+  register(): Promise<RegistrationInfo>;
+  /** REGISTER Expires: 0 (R-REG-24); resolves once the registrar answered. */
+  unregister(): Promise<RegistrationInfo>;
+  /** INVITE to `target` (SIP or tel URI); events report what follows. */
+  call(target: string, options: OutgoingCallOptions): Promise<UaCall>;
+  /** MESSAGE (RFC 3428); resolves with the final status (2xx = accepted). */
+  message(target: string, body: string, contentType?: string): Promise<{ status: number; reason: string }>;
+  /** SUBSCRIBE; resolves once the 2xx arrived (rejects with EPC_ERR_UA_REJECTED carrying the status otherwise). */
+  subscribe(event: string, target?: string, expires?: number): Promise<UaSubscription>;
+  /** Feed it every SIP message the core sends this client (session onSipRequest / onSipResponse). */
+  receive(message: SipRequest | SipResponse): void;
+  /**
+   * The W2 client went away: stop timers, forget calls (the core already releases dialogs and
+   * registrations of the connection), emit 'ended' with cause 'connection'. No SIP is sent.
+   */
+  close(): void;
+  describe(): Record<string, unknown>;
+}
