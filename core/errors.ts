@@ -21,6 +21,11 @@ export const ERROR_CODES = {
   EPC_ERR_PLUGIN_INIT_TIMEOUT: 'plugin init timed out',
   EPC_ERR_MEDIA: 'media gateway failure',
   EPC_ERR_SDP_NOT_ACCEPTABLE: 'SDP offer or answer not acceptable',
+  EPC_ERR_ADMIN_UNAUTHORIZED: 'admin API bearer key missing or wrong',
+  EPC_ERR_ADMIN_NOT_FOUND: 'no such admin resource',
+  EPC_ERR_ADMIN_BAD_REQUEST: 'invalid admin API request',
+  EPC_ERR_ADMIN_BACKEND: 'admin operation failed',
+  EPC_ERR_NOT_READY: 'epcscf is not ready to serve',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
