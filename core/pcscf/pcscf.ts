@@ -15,7 +15,7 @@ import { TransactionLayer, type ServerTransaction, type TimerValues } from '../s
 import { SipTransportLayer, hostForUri, viaResponseTarget } from '../sip/transport/index.js';
 import type { MwTransportProtocol } from '../sip/transport/transport.js';
 import type { SipSender, SipSource, SipTarget } from '../sip/transport/types.js';
-import { MemoryDialogStore, type DialogStore } from '../state/dialog-store.js';
+import { MemoryDialogStore, type DialogRecord, type DialogStore } from '../state/dialog-store.js';
 import { MemoryRegistrationStore, type RegistrationStore } from '../state/registration-store.js';
 import { ImsAlg, type MediaLeg } from './alg/ims-alg.js';
 import type { MediaControl } from './alg/media-control.js';
@@ -514,14 +514,34 @@ export class Pcscf implements W2SipCore {
     if (leg === undefined) return;
     this.#ctx.log.warn({ callId: leg.callId, event: kind }, 'media failed: releasing the session (R-AGW-4)');
     await this.#media.release(leg, `media ${kind}`);
-    const reason = `SIP;cause=503;text="media ${kind}"`;
-    const flow = this.#flows.byKey(leg.flowKey);
     const dialogs = (await this.#ctx.dialogs.byCallId(leg.callId)).filter((d) => d.flowKey === leg.flowKey && d.method === 'INVITE');
+    await this.#releaseBothWays(dialogs, `SIP;cause=503;text="media ${kind}"`);
+  }
+
+  /**
+   * An operator ends a call (admin API): the dialog's media is freed and BYE goes toward the
+   * IMS and toward the WIC with `Reason: Q.850;cause=16` (normal clearing, RFC 3326) and the
+   * given text. Resolves false for an unknown dialog; an early dialog is refused (its INVITE
+   * transaction is still the client's to cancel).
+   */
+  async terminateDialog(dialogId: string, why = 'terminated by operator'): Promise<boolean> {
+    const dialog = await this.#ctx.dialogs.get(dialogId);
+    if (dialog === undefined) return false;
+    if (dialog.state !== 'confirmed') throw new EpcError('EPC_ERR_INVALID_STATE', `dialog ${dialogId} is not confirmed yet`);
+    this.#ctx.log.info({ callId: dialog.callId, why }, 'releasing a session on request');
+    await this.#media.release({ callId: dialog.callId, flowKey: dialog.flowKey, direction: dialog.direction }, why);
+    await this.#releaseBothWays([dialog], `Q.850;cause=16;text="${why.replace(/["\\]/g, '')}"`);
+    return true;
+  }
+
+  /** Forgets the dialogs and sends BYE (with `reason`) toward the IMS and the WIC for confirmed ones. */
+  async #releaseBothWays(dialogs: readonly DialogRecord[], reason: string): Promise<void> {
     const sends: Promise<void>[] = [];
     for (const dialog of dialogs) {
       await this.#ctx.dialogs.remove(dialog.id);
       if (dialog.state !== 'confirmed') continue;
       if (dialog.remoteTarget !== '') sends.push(this.#byeTowardIms(releaseRequest(dialog, reason)));
+      const flow = this.#flows.byKey(dialog.flowKey);
       const towardWic = releaseRequestTowardWic(dialog, reason);
       if (flow !== undefined && towardWic !== undefined) sends.push(this.#byeToward('w2', towardWic, this.#flows.targetOf(flow)));
     }

@@ -134,6 +134,31 @@ t.test('R-ORIG-9: when the W2 connection dies, a confirmed call is released with
   core.answer(bye, 200);
 });
 
+t.test('Admin terminate: an operator-ended call gets BYE toward the IMS and the WIC with Reason Q.850 cause 16 (RFC 3326)', async (t) => {
+  const { core, pcscf, wic } = await registered(t);
+  await pcscf.fromClient('conn-1', invite());
+  const atCore = await core.request('INVITE');
+  core.answer(atCore, 180, { toTag: 'b9', headers: [['Contact', `<sip:bob@127.0.0.1:${core.port}>`], ['Record-Route', getHeaders(atCore, 'Record-Route').join(', ')]] });
+  await wic.response(180, 'INVITE');
+  const [early] = await pcscf.dialogs.byCallId('call-a');
+  await t.rejects(pcscf.terminateDialog(early!.id), { code: 'EPC_ERR_INVALID_STATE' }, 'an early dialog is the client\'s to cancel');
+  core.answer(atCore, 200, { toTag: 'b9', headers: [['Contact', `<sip:bob@127.0.0.1:${core.port}>`], ['Record-Route', getHeaders(atCore, 'Record-Route').join(', ')]] });
+  await wic.response(200, 'INVITE');
+  const [dialog] = await pcscf.dialogs.byCallId('call-a');
+  t.equal(await pcscf.terminateDialog('no such dialog'), false);
+  const ended = pcscf.terminateDialog(dialog!.id, 'fraud "check"');
+  const bye = await core.request('BYE');
+  t.equal(tagOf(to(bye)), 'b9');
+  t.equal(getHeader(bye, 'Reason'), 'Q.850;cause=16;text="fraud check"');
+  core.answer(bye, 200);
+  const byeToWic = await wic.next<SipRequest>((m) => m.kind === 'request' && m.method === 'BYE');
+  t.match(getHeader(byeToWic, 'From') ?? '', /tag=b9/, 'the BYE toward the WIC comes from the remote party');
+  t.equal(getHeader(byeToWic, 'Reason'), 'Q.850;cause=16;text="fraud check"');
+  await pcscf.fromClient('conn-1', createResponse(byeToWic, 200));
+  t.equal(await ended, true);
+  t.same(await pcscf.dialogs.byCallId('call-a'), [], 'the dialog is forgotten');
+});
+
 const withHeader = <M extends SipMessage>(msg: M, name: string, value: string): M => setHeader(msg, name, value);
 
 t.test('RFC 3261 §16.3/§16.10: 483 on Max-Forwards 0, 416 for an unknown scheme, 420 for Proxy-Require, CANCEL relayed', async (t) => {
