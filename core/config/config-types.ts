@@ -69,6 +69,11 @@ export interface MediaConfig {
   readonly gateway: MediaGatewaySettings;
 }
 
+export interface AdminConfig {
+  /** Bearer key of /admin/* and /metrics; undefined: the admin API and metrics are off. */
+  readonly bearerKey?: string;
+}
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface EpcscfConfig {
@@ -78,5 +83,6 @@ export interface EpcscfConfig {
   readonly plugins: readonly PluginReference[];
   readonly mw: MwConfig;
   readonly media: MediaConfig;
+  readonly admin: AdminConfig;
   readonly log: { readonly level: LogLevel };
 }

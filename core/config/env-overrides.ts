@@ -14,6 +14,7 @@
  *   EPCSCF_MW_VISITED_NETWORK_ID      mw.visitedNetworkId
  *   EPCSCF_MEDIA_MODE                 media.mode                in-process, ng or off
  *   EPCSCF_MEDIA_NG_ADDRESS           media.ng.address          ip:port of our epcscf-media-gw or rtpengine
+ *   EPCSCF_ADMIN_KEY                  admin.bearerKey           bearer key of /admin/* and /metrics
  *   EPCSCF_LOG_LEVEL                  log.level
  */
 
@@ -21,6 +22,7 @@ type Kind = 'string' | 'list' | 'number' | 'optional-string';
 
 const OVERRIDES: ReadonlyArray<readonly [variable: string, path: readonly string[], kind: Kind]> = [
   ['EPCSCF_W2_LISTEN', ['w2', 'listen'], 'string'],
+  ['EPCSCF_ADMIN_KEY', ['admin', 'bearerKey'], 'string'],
   ['EPCSCF_W2_ALLOWED_ORIGINS', ['w2', 'allowedOrigins'], 'list'],
   ['EPCSCF_W2_TLS_CERT', ['w2', 'tls', 'cert'], 'string'],
   ['EPCSCF_W2_TLS_KEY', ['w2', 'tls', 'key'], 'string'],

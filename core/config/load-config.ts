@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { EpcError } from '../errors.js';
 import { parseUri } from '../sip/index.js';
 import type { PluginReference } from '../plugin/loader.js';
-import type { EpcscfConfig, HostPort, LogLevel, MediaConfig, MediaGatewaySettings, MediaPortRange, MwListenPoint, TlsFiles } from './config-types.js';
+import type { AdminConfig, EpcscfConfig, HostPort, LogLevel, MediaConfig, MediaGatewaySettings, MediaPortRange, MwListenPoint, TlsFiles } from './config-types.js';
 import { applyEnvOverrides } from './env-overrides.js';
 import type { Environment } from './env-overrides.js';
 import { compileSchema, readRepositorySchema } from './json-schema.js';
@@ -159,8 +159,14 @@ function toTypedConfig(config: Record<string, unknown>, configDir: string): Epcs
       ...(mwTls ? { tls: mwTls } : {}),
     },
     media: mediaConfig(config['media'] as Record<string, unknown>),
+    admin: adminConfig(config['admin'] as Record<string, unknown>),
     log: { level: log['level'] as LogLevel },
   };
+}
+
+function adminConfig(admin: Record<string, unknown>): AdminConfig {
+  const bearerKey = admin['bearerKey'];
+  return typeof bearerKey === 'string' ? { bearerKey } : {};
 }
 
 function mediaConfig(media: Record<string, unknown>): MediaConfig {

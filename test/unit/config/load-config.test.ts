@@ -185,3 +185,12 @@ t.test('media keys (issue #4): defaults, the ng gateway address, port ranges che
   t.throws(() => resolveConfig({ media: { gateway: { ims: { host: '127.0.0.1', ports: { min: 50000, max: 49000 } } } } }, noEnv),
     { message: /media\.gateway\.ims\.ports: min 50000 is above max 49000/ });
 });
+
+t.test('admin: the bearer key comes from the file or EPCSCF_ADMIN_KEY; unset means admin API off; a short key is refused', async (t) => {
+  const noEnv = { configDir: '/', env: {} };
+  t.same(resolveConfig(null, noEnv).admin, {}, 'no key: /admin and /metrics are not served');
+  t.same(resolveConfig({ admin: { bearerKey: 'k'.repeat(32) } }, noEnv).admin, { bearerKey: 'k'.repeat(32) });
+  t.same(resolveConfig(null, { configDir: '/', env: { EPCSCF_ADMIN_KEY: 'e'.repeat(20) } }).admin, { bearerKey: 'e'.repeat(20) });
+  t.throws(() => resolveConfig({ admin: { bearerKey: 'short' } }, noEnv), { code: 'EPC_ERR_CONFIG_INVALID', message: /admin\.bearerKey/ });
+  t.throws(() => resolveConfig({ admin: { token: 'x' } }, noEnv), { message: /admin/ });
+});
