@@ -26,6 +26,9 @@ export const ERROR_CODES = {
   EPC_ERR_ADMIN_BAD_REQUEST: 'invalid admin API request',
   EPC_ERR_ADMIN_BACKEND: 'admin operation failed',
   EPC_ERR_NOT_READY: 'epcscf is not ready to serve',
+  EPC_ERR_UA_REJECTED: 'the remote side rejected the request (the SIP status says why)',
+  EPC_ERR_UA_INVALID_ARGUMENT: 'invalid argument for a virtual UE operation',
+  EPC_ERR_UA_CLOSED: 'the virtual UE is closed',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
