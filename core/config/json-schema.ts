@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { EpcError } from '../errors.js';
 import type { JsonSchema } from '../plugin/contract.js';
 
 export interface SchemaCheck {
@@ -36,7 +37,7 @@ export function readRepositorySchema(fileName: string): JsonSchema {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
   }
-  throw new Error(`schemas/${fileName} not found`);
+  throw new EpcError('EPC_ERR_INSTALLATION', `schemas/${fileName} not found`);
 }
 
 export function formatSchemaErrors(errors: readonly ErrorObject[], root: string): string[] {
