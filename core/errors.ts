@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   EPC_ERR_SIP_AUTH: 'SIP authentication failure',
   EPC_ERR_INVALID_STATE: 'operation not valid in the current state',
   EPC_ERR_CONFIG_INVALID: 'invalid configuration',
+  EPC_ERR_INSTALLATION: 'the epcscf installation is incomplete (package files missing)',
   EPC_ERR_PLUGIN_LOAD: 'plugin could not be loaded',
   EPC_ERR_PLUGIN_CONTRACT_MISMATCH: 'plugin contract version mismatch',
   EPC_ERR_PLUGIN_MISSING_HOOK: 'plugin is missing a mandatory hook',
