@@ -116,11 +116,15 @@ export interface StartEpcscfOptions {
   readonly logger?: Logger;
   /** The media gateway the IMS-ALG drives (closed with the P-CSCF); none: SDP untouched. */
   readonly media?: MediaControl;
+  /** Plugins loaded beside sip-ws, e.g. `[{ name: 'jsonrpc-ws', options: {...} }]`. */
+  readonly extraPlugins?: readonly { readonly name: string; readonly options?: Record<string, unknown> }[];
 }
 
 export interface EpcscfUnderTest {
   /** ws://127.0.0.1:port/sip */
   readonly wsUrl: string;
+  /** ws://127.0.0.1:port — the W2 server; plugins add their paths (`${baseUrl}/jsonrpc`). */
+  readonly baseUrl: string;
   readonly w2Port: number;
   readonly mwPort: number;
   readonly mwTransport: 'udp' | 'tcp';
@@ -145,7 +149,7 @@ export async function startEpcscf(options: StartEpcscfOptions): Promise<EpcscfUn
   const logger = options.logger ?? testLogger();
   const config = resolveConfig({
     w2: { listen: `127.0.0.1:${w2Port}`, pingIntervalSeconds: 0 },
-    plugins: [{ name: 'sip-ws', ...(options.sipWsOptions ? { options: options.sipWsOptions } : {}) }],
+    plugins: [{ name: 'sip-ws', ...(options.sipWsOptions ? { options: options.sipWsOptions } : {}) }, ...(options.extraPlugins ?? [])],
     mw: { listen: [`${mwTransport}:127.0.0.1:${mwPort}`], nextHop: options.nextHop, domain, visitedNetworkId },
     media: { mode: 'off' },
     log: { level: 'silent' },
@@ -177,6 +181,7 @@ export async function startEpcscf(options: StartEpcscfOptions): Promise<EpcscfUn
   let closing: Promise<void> | undefined;
   return {
     wsUrl: `ws://127.0.0.1:${w2Port}/sip`,
+    baseUrl: `ws://127.0.0.1:${w2Port}`,
     w2Port, mwPort, mwTransport, domain, visitedNetworkId,
     pcscf: startedPcscf,
     server: startedServer,

@@ -27,9 +27,13 @@ export interface BrowserWic {
   close(): Promise<void>;
 }
 
-export async function startBrowserWic(): Promise<BrowserWic> {
-  const script = await jssipBrowserBundle();
-  const html = readFileSync(PAGE);
+/**
+ * `page`: the HTML the WWSF serves (default: the JsSIP page, which also gets /jssip.js); the
+ * JSON-RPC page needs no library at all.
+ */
+export async function startBrowserWic(options: { page?: URL } = {}): Promise<BrowserWic> {
+  const script = options.page === undefined ? await jssipBrowserBundle() : '';
+  const html = readFileSync(options.page ?? PAGE);
   const port = await allocatePort();
   const server: Server = createServer((req, res) => {
     if (req.url === '/jssip.js') {
