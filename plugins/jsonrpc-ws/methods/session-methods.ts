@@ -1,0 +1,99 @@
+/**
+ * session.register / session.resume / session.unregister (R-JR-2): the connection's virtual UE
+ * registers with digest (scenario 1, TS 24.371) and the outcome comes back as the result — a
+ * refused registration is a result with state 'failed' and the SIP status, not an error (R-JR-3).
+ */
+import type { RegistrationInfo, UaIdentity, VirtualUe } from '../../../core/ua/api.js';
+import type { MethodHandler } from '../dispatcher.js';
+import { registrationParams } from '../notification-params.js';
+import type { RpcContext, UeStart } from '../rpc-context.js';
+import { NOT_REGISTERED, RESUME_TOKEN_INVALID, WRONG_STATE, rpcError } from '../rpc-errors.js';
+
+interface RegisterParams {
+  readonly impu: string;
+  readonly impi?: string;
+  readonly password: string;
+  readonly displayName?: string;
+  readonly instanceId?: string;
+  readonly expires?: number;
+}
+
+const register: MethodHandler = async (raw, ctx) => {
+  const params = raw as unknown as RegisterParams;
+  refuseWhileRegistered(ctx);
+  const identity: UaIdentity = {
+    impu: params.impu,
+    password: params.password,
+    ...(params.impi !== undefined ? { impi: params.impi } : {}),
+    ...(params.displayName !== undefined ? { displayName: params.displayName } : {}),
+  };
+  const start: UeStart = {
+    identity,
+    ...(params.instanceId !== undefined ? { instanceId: params.instanceId } : {}),
+    ...(params.expires !== undefined ? { expires: params.expires } : {}),
+  };
+  return registerWith(ctx, ctx.openUe(start));
+};
+
+const resume: MethodHandler = async (raw, ctx) => {
+  refuseWhileRegistered(ctx);
+  const taken = ctx.resume.take(String(raw['resumeToken']));
+  if (taken === undefined) {
+    throw rpcError(RESUME_TOKEN_INVALID, { hint: 'the token is unknown, already used or its grace period ran out: call session.register with credentials' });
+  }
+  // The old connection may still linger (half-open TCP): it lets go without de-registering,
+  // since the REGISTER below replaces its binding (RFC 5626 §4.2, same instance-id and reg-id).
+  taken.liveHolder?.handOver();
+  const { registration } = taken;
+  const start: UeStart = {
+    identity: registration.identity,
+    instanceId: registration.instanceId,
+    ...(registration.expires !== undefined ? { expires: registration.expires } : {}),
+  };
+  return registerWith(ctx, ctx.openUe(start));
+};
+
+const unregister: MethodHandler = async (_raw, ctx) => {
+  const ue = ctx.ue;
+  if (ue === undefined || ue.registration.state !== 'registered') {
+    throw rpcError(NOT_REGISTERED, { state: ue?.registration.state ?? 'unregistered', hint: 'nothing to de-register' });
+  }
+  // The calls of this registration end first (BYE/CANCEL), then REGISTER Expires: 0 (R-REG-24).
+  await Promise.all(ctx.calls.ids().map((callId) => ctx.calls.require(callId).call.hangup().catch(() => undefined)));
+  const info = await ue.unregister();
+  const impu = ctx.impu;
+  ctx.closeUe();
+  return registrationParams(info, impu);
+};
+
+export const SESSION_METHODS: Readonly<Record<string, MethodHandler>> = {
+  'session.register': register,
+  'session.resume': resume,
+  'session.unregister': unregister,
+};
+
+function refuseWhileRegistered(ctx: RpcContext): void {
+  const state = ctx.ue?.registration.state;
+  if (state === 'registered' || state === 'registering' || state === 'unregistering') {
+    throw rpcError(WRONG_STATE, { state, hint: 'this connection already has a registration: session.unregister first, or open another connection' });
+  }
+  if (ctx.ue !== undefined) ctx.closeUe(); // a failed or ended registration: start afresh
+}
+
+async function registerWith(ctx: RpcContext, ue: VirtualUe): Promise<Record<string, unknown>> {
+  let info: RegistrationInfo;
+  try {
+    info = await ue.register();
+  } catch (error) {
+    ctx.closeUe();
+    throw error;
+  }
+  const result = { ...registrationParams(info, ctx.impu), instanceId: ue.instanceId };
+  if (info.state !== 'registered') {
+    ctx.closeUe();
+    return result;
+  }
+  const resumeToken = ctx.issueResumeToken();
+  if (resumeToken === undefined) return result;
+  return { ...result, resumeToken, resumeGraceSeconds: ctx.options.resumeGraceSeconds };
+}

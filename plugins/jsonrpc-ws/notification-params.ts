@@ -1,0 +1,42 @@
+/**
+ * How core/ua's events read on the wire (schemas/jsonrpc/notifications.json). Pure mappings:
+ * optional fields are left out rather than sent as null, so every object validates.
+ */
+import type { CallEndInfo, PartyIdentity, RegistrationInfo } from '../../core/ua/api.js';
+
+export type Params = Record<string, unknown>;
+
+export function registrationParams(info: RegistrationInfo, impu: string | undefined): Params {
+  return {
+    state: info.state,
+    ...(impu !== undefined ? { impu } : {}),
+    ...(info.expires !== undefined ? { expires: info.expires } : {}),
+    ...(info.associatedUris !== undefined ? { associatedUris: [...info.associatedUris] } : {}),
+    ...(info.status !== undefined ? { sipStatus: info.status } : {}),
+    ...(info.reason !== undefined ? { reason: info.reason } : {}),
+  };
+}
+
+/** RFC 3323: a caller who asked for privacy is shown as anonymous whatever URI the network left. */
+export function partyParams(party: PartyIdentity): Params {
+  return {
+    uri: party.uri,
+    ...(party.displayName !== undefined && !party.anonymous ? { displayName: party.displayName } : {}),
+    anonymous: party.anonymous === true,
+  };
+}
+
+export function endedParams(callId: string, info: CallEndInfo): Params {
+  // R-JR-3: the SIP status that ended the call travels in the notification, not as an error.
+  const reason = info.reasonHeader ?? info.reason;
+  return {
+    callId,
+    cause: info.cause,
+    ...(info.status !== undefined ? { sipStatus: info.status } : {}),
+    ...(reason !== undefined ? { reason } : {}),
+  };
+}
+
+export function withOptionalSdp(params: Params, sdp: string | undefined): Params {
+  return sdp !== undefined && sdp !== '' ? { ...params, sdp } : params;
+}

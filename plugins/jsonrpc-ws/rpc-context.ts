@@ -1,0 +1,34 @@
+/**
+ * What a method handler sees of its session. The session (session.ts) implements it; handlers
+ * (methods/*.ts) stay free of WebSocket and JSON-RPC framing.
+ */
+import type { UaIdentity, VirtualUe } from '../../core/ua/api.js';
+import type { CallBook } from './call-book.js';
+import type { Params } from './notification-params.js';
+import type { JsonRpcWsOptions } from './options.js';
+import type { ResumeStore } from './resume-store.js';
+import type { SubscriptionBook } from './subscription-book.js';
+
+export interface UeStart {
+  readonly identity: UaIdentity;
+  readonly instanceId?: string;
+  readonly expires?: number;
+}
+
+export interface RpcContext {
+  readonly options: JsonRpcWsOptions;
+  /** This connection's virtual UE, once session.register / session.resume made one. */
+  readonly ue: VirtualUe | undefined;
+  /** The identity the UE registers (for results and notifications). */
+  readonly impu: string | undefined;
+  readonly calls: CallBook;
+  readonly subscriptions: SubscriptionBook;
+  readonly resume: ResumeStore;
+  /** Makes the connection's UE (its events wired to notifications). Throws if one exists. */
+  openUe(start: UeStart): VirtualUe;
+  /** Drops the UE (ue.close()) and voids this session's resume token. */
+  closeUe(): void;
+  /** A resume token for the current registration; undefined when resume is off (grace 0). */
+  issueResumeToken(): string | undefined;
+  notify(method: string, params: Params): void;
+}

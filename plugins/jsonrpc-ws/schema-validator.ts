@@ -1,0 +1,73 @@
+/**
+ * Ajv checks of method params and results and of notification params against schemas/jsonrpc.
+ * Each schema is compiled on first use with the catalogue's `$defs` beside it, so the files can
+ * say `{"$ref": "#/$defs/Sdp"}` and stay readable.
+ */
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import type { JsonSchema } from '../../core/plugin/contract.js';
+import { loadApiCatalogue } from './api-catalogue.js';
+
+/** One schema violation, with the offending field as a dotted path ('candidate.sdpMid', '' = the whole value). */
+export interface SchemaViolation {
+  readonly field: string;
+  readonly message: string;
+}
+
+export type SchemaKind = 'params' | 'result' | 'notification';
+
+export class ApiSchemaValidator {
+  // allErrors off: the first violation is enough to tell the developer which field is wrong,
+  // and it keeps a hostile payload from costing more than one pass.
+  readonly #ajv = new Ajv2020({ allErrors: false, strict: false });
+  readonly #compiled = new Map<string, ValidateFunction>();
+
+  /** Violations of `value` against the schema of `name` (empty when valid; undefined schema = unknown name). */
+  check(kind: SchemaKind, name: string, value: unknown): SchemaViolation[] | undefined {
+    const validate = this.#validatorFor(kind, name);
+    if (validate === undefined) return undefined;
+    if (validate(value)) return [];
+    return (validate.errors ?? []).map(toViolation);
+  }
+
+  #validatorFor(kind: SchemaKind, name: string): ValidateFunction | undefined {
+    const key = `${kind}:${name}`;
+    let validate = this.#compiled.get(key);
+    if (validate) return validate;
+    const schema = schemaOf(kind, name);
+    if (schema === undefined) return undefined;
+    validate = this.#ajv.compile({ ...schema, $defs: loadApiCatalogue().defs });
+    this.#compiled.set(key, validate);
+    return validate;
+  }
+}
+
+function schemaOf(kind: SchemaKind, name: string): JsonSchema | undefined {
+  const api = loadApiCatalogue();
+  if (kind === 'notification') return Object.hasOwn(api.notifications, name) ? api.notifications[name]?.params : undefined;
+  const method = Object.hasOwn(api.methods, name) ? api.methods[name] : undefined;
+  return kind === 'params' ? method?.params : method?.result;
+}
+
+function toViolation(error: ErrorObject): SchemaViolation {
+  const params = error.params as Record<string, unknown>;
+  let field = error.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).join('.');
+  if (error.keyword === 'required') field = joinField(field, String(params['missingProperty']));
+  if (error.keyword === 'additionalProperties') field = joinField(field, String(params['additionalProperty']));
+  const message = error.keyword === 'additionalProperties' ? 'is not a known parameter'
+    : error.keyword === 'required' ? 'is required'
+      : (error.message ?? 'is invalid');
+  return { field, message };
+}
+
+function joinField(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}
+
+let shared: ApiSchemaValidator | undefined;
+
+/** The process-wide validator (compiled schemas are immutable and shared by every session). */
+export function apiSchemaValidator(): ApiSchemaValidator {
+  shared ??= new ApiSchemaValidator();
+  return shared;
+}
