@@ -1,0 +1,172 @@
+/**
+ * The UE's registration (TS 24.229 §5.1.1): REGISTER with +sip.instance/reg-id (RFC 5626
+ * §4.2), Supported path/outbound, digest on 401 (scenario 1); on 200 the Service-Route
+ * (RFC 3608) and P-Associated-URI (RFC 3455) are kept; re-registration at the R-REG-23 time
+ * with the same Call-ID and the next CSeq (RFC 3261 §10.2.4); de-registration with Expires 0
+ * (R-REG-24).
+ */
+import { EventEmitter } from 'node:events';
+import {
+  contacts, expires as expiresOf, formatUri, generateCallId, generateTag, getHeaders, getParam, nameAddrList, parseUri,
+  type ContactBinding, type SipRequest, type SipResponse,
+} from '../sip/index.js';
+import type { TimerHandle } from '../sip/clock.js';
+import type { RegistrationInfo } from './api.js';
+import { buildInitialRequest, type UaContext } from './ua-context.js';
+import { SUPPORTED_REGISTER } from './ua-local.js';
+import { refreshDelaySeconds } from './ua-timers.js';
+
+export class RegistrationClient extends EventEmitter<{ change: [info: RegistrationInfo] }> {
+  readonly #ctx: UaContext;
+  readonly #registrar: string;
+  readonly #requestedExpires: number;
+  readonly #callId = generateCallId();
+  readonly #fromTag = generateTag();
+  #cseq = 0;
+  #info: RegistrationInfo = { state: 'unregistered' };
+  #serviceRoute: string[] = [];
+  #refresh: TimerHandle | undefined;
+  #inFlight: Promise<RegistrationInfo> | undefined;
+
+  constructor(ctx: UaContext, registrar: string, requestedExpires: number) {
+    super();
+    this.#ctx = ctx;
+    this.#registrar = registrar;
+    this.#requestedExpires = requestedExpires;
+  }
+
+  get info(): RegistrationInfo {
+    return this.#info;
+  }
+
+  get serviceRoute(): readonly string[] {
+    return this.#serviceRoute;
+  }
+
+  get callId(): string {
+    return this.#callId;
+  }
+
+  register(): Promise<RegistrationInfo> {
+    return this.#send(this.#requestedExpires);
+  }
+
+  unregister(): Promise<RegistrationInfo> {
+    this.#stopRefresh();
+    return this.#send(0);
+  }
+
+  /** The connection is gone: no SIP, no timers; the core forgets the binding itself (R-REG-25). */
+  close(): void {
+    this.#stopRefresh();
+    if (this.#info.state !== 'unregistered' && this.#info.state !== 'failed') this.#set({ state: 'unregistered', reason: 'connection closed' });
+  }
+
+  #send(expires: number): Promise<RegistrationInfo> {
+    // One REGISTER at a time per Call-ID (RFC 3261 §10.2: a UA MUST NOT send a new registration
+    // until the previous one has completed): a second call waits for the first.
+    const previous = this.#inFlight ?? Promise.resolve(this.#info);
+    const next = previous.catch(() => this.#info).then(() => this.#transaction(expires));
+    this.#inFlight = next;
+    void next.finally(() => { if (this.#inFlight === next) this.#inFlight = undefined; });
+    return next;
+  }
+
+  #transaction(expires: number): Promise<RegistrationInfo> {
+    const refreshing = this.#info.state === 'registered';
+    this.#set({ ...(refreshing && expires > 0 ? this.#info : {}), state: expires === 0 ? 'unregistering' : refreshing ? 'registered' : 'registering' });
+    const request = buildInitialRequest(this.#ctx, {
+      method: 'REGISTER', target: this.#registrar, callId: this.#callId, fromTag: this.#fromTag, cseq: ++this.#cseq,
+      supported: SUPPORTED_REGISTER, register: true,
+      headers: [['Contact', this.#ctx.local.registerContact()], ['Expires', String(expires)]],
+    });
+    // RFC 3261 §10.2: the To of a REGISTER is the AOR being registered, Request-URI the registrar.
+    const addressed = withTo(request, this.#ctx.impu);
+    return new Promise((resolve) => {
+      this.#ctx.transactions.start(addressed, {
+        onRetry: (retry) => { this.#cseq = Math.max(this.#cseq, cseqNumber(retry)); },
+        onFinal: (response) => resolve(this.#onFinal(response, expires)),
+      });
+    });
+  }
+
+  #onFinal(response: SipResponse, requested: number): RegistrationInfo {
+    if (response.status >= 200 && response.status < 300) {
+      if (requested === 0) {
+        this.#serviceRoute = [];
+        return this.#set({ state: 'unregistered', status: response.status, reason: response.reason });
+      }
+      const granted = this.#grantedExpires(response) ?? requested;
+      if (granted <= 0) return this.#set({ state: 'unregistered', status: response.status, reason: 'the registrar granted no binding' });
+      this.#serviceRoute = getHeaders(response, 'Service-Route');
+      const associatedUris = safeAssociated(response);
+      this.#scheduleRefresh(granted);
+      return this.#set({ state: 'registered', expires: granted, status: response.status, reason: response.reason, ...(associatedUris.length > 0 ? { associatedUris } : {}) });
+    }
+    if (requested === 0) {
+      // A failed de-registration still ends ours: the binding expires on its own (RFC 3261 §10.2.2).
+      this.#serviceRoute = [];
+      return this.#set({ state: 'unregistered', status: response.status, reason: response.reason });
+    }
+    this.#stopRefresh();
+    this.#serviceRoute = [];
+    return this.#set({ state: 'failed', status: response.status, reason: response.reason });
+  }
+
+  /** The expires of *our* contact in the 200 (RFC 3261 §10.2.4), else the Expires header. */
+  #grantedExpires(response: SipResponse): number | undefined {
+    const ours = formatUri(parseUri(this.#ctx.local.contactUri));
+    for (const c of safeContacts(response)) {
+      const instance = getParam(c.params, '+sip.instance');
+      const mine = formatUri(c.uri) === ours || (typeof instance === 'string' && instance.includes(this.#ctx.local.instanceId));
+      if (!mine) continue;
+      const value = Number(getParam(c.params, 'expires'));
+      if (Number.isFinite(value)) return value;
+    }
+    return expiresOf(response);
+  }
+
+  #scheduleRefresh(expires: number): void {
+    this.#stopRefresh();
+    this.#refresh = this.#ctx.clock.setTimeout(() => {
+      this.#refresh = undefined;
+      void this.register();
+    }, refreshDelaySeconds(expires) * 1000);
+  }
+
+  #stopRefresh(): void {
+    if (this.#refresh !== undefined) this.#ctx.clock.clearTimeout(this.#refresh);
+    this.#refresh = undefined;
+  }
+
+  #set(info: RegistrationInfo): RegistrationInfo {
+    const changed = info.state !== this.#info.state || info.expires !== this.#info.expires || info.status !== this.#info.status;
+    this.#info = info;
+    if (changed) this.emit('change', info);
+    return info;
+  }
+}
+
+function withTo(request: SipRequest, aor: string): SipRequest {
+  return { ...request, headers: request.headers.map((h) => (h.name === 'To' ? { name: 'To', value: `<${aor}>` } : h)) };
+}
+
+function cseqNumber(request: SipRequest): number {
+  return Number((request.headers.find((h) => h.name === 'CSeq')?.value ?? '0').split(' ')[0]);
+}
+
+function safeContacts(response: SipResponse): ContactBinding[] {
+  try {
+    return contacts(response).filter((c): c is ContactBinding => !('star' in c && c.star));
+  } catch {
+    return [];
+  }
+}
+
+function safeAssociated(response: SipResponse): string[] {
+  try {
+    return nameAddrList(response, 'P-Associated-URI').map((na) => formatUri(na.uri));
+  } catch {
+    return [];
+  }
+}
