@@ -62,16 +62,16 @@ export function toRpcError(error: unknown): JSONRPCErrorException {
     const code = error.code as string;
     const status = sipStatusOf(error);
     if (code === 'EPC_ERR_MEDIA') return rpcError(NO_MEDIA_RESOURCES, { hint: 'the media gateway has no capacity or is down; try again later', detail: error.message });
-    if (code === 'EPC_ERR_UA_REJECTED' || (status !== undefined && code.startsWith('EPC_ERR_UA'))) {
-      return rpcError(status === 503 ? NO_MEDIA_RESOURCES : SIP_REJECTED, { ...(status !== undefined ? { sipStatus: status } : {}), detail: error.message });
-    }
+    // A request that resolves with its SIP outcome (SUBSCRIBE) and got a failure (R-JR-3).
+    if (status !== undefined) return rpcError(SIP_REJECTED, { sipStatus: status, detail: error.message });
     if (code === 'EPC_ERR_INVALID_STATE' || code.startsWith('EPC_ERR_UA')) return rpcError(WRONG_STATE, { detail: error.message, errorCode: code });
   }
   return rpcError(INTERNAL_ERROR, { hint: 'epcscf failed to handle this request; the server log has the detail' });
 }
 
 /** A SIP status an EpcError may carry (`status` or `sipStatus` property), as core/ua reports rejections. */
-function sipStatusOf(error: EpcError): number | undefined {
+export function sipStatusOf(error: unknown): number | undefined {
+  if (!(error instanceof EpcError)) return undefined;
   const bag = error as unknown as Record<string, unknown>;
   const value = bag['status'] ?? bag['sipStatus'];
   return typeof value === 'number' && value >= 100 && value <= 699 ? value : undefined;

@@ -5,6 +5,7 @@
  */
 import type { OutgoingCallOptions } from '../../../core/ua/api.js';
 import type { MethodHandler } from '../dispatcher.js';
+import { NO_MEDIA_RESOURCES, rpcError, sipStatusOf } from '../rpc-errors.js';
 import { LIVE_STATES, UNANSWERED_INCOMING, callIn, registeredUe, roomForAnotherCall } from './guards.js';
 
 /** R-SDP-9 / R-AGW-2: the eIMS-AGW is ICE-lite; trickled candidates are not needed and never reach IMS. */
@@ -15,7 +16,11 @@ const invite: MethodHandler = async (params, ctx) => {
   roomForAnotherCall(ctx);
   const privacy = params['privacy'] as OutgoingCallOptions['privacy'];
   const options: OutgoingCallOptions = { sdp: String(params['sdp']), ...(privacy !== undefined ? { privacy } : {}) };
-  const call = await ue.call(String(params['to']), options);
+  const call = await ue.call(String(params['to']), options).catch((error: unknown) => {
+    // R-JR-3: a 503 (no eIMS-AGW capacity, TS 24.229 §5.2.7.2) before the call exists is -32003.
+    if (sipStatusOf(error) === 503) throw rpcError(NO_MEDIA_RESOURCES, { sipStatus: 503, hint: 'no media resources; try again later' });
+    throw error;
+  });
   ctx.calls.track(call);
   return { callId: call.id };
 };

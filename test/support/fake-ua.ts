@@ -1,0 +1,294 @@
+/**
+ * A scriptable in-memory stand-in for core/ua's VirtualUe (core/ua/api.ts), for plugin unit
+ * tests: it records what the plugin asked for and lets the test play the network's part
+ * (`call.progress(180)`, `ue.incoming(...)`, `call.end(...)`). It sends a REGISTER through the
+ * transport on register/unregister, so tests see what reaches host.sip.fromClient.
+ */
+import { EventEmitter } from 'node:events';
+import { EpcError } from '../../core/errors.js';
+import { createRequest } from '../../core/sip/index.js';
+import type {
+  CallEndInfo, CallEvents, CallState, OutgoingCallOptions, PartyIdentity, RegistrationInfo, SubscriptionEvents,
+  UaCall, UaIncomingMessage, UaSubscription, UaTransferRequest, VirtualUe, VirtualUeEvents, VirtualUeOptions,
+} from '../../core/ua/api.js';
+
+export const OFFER = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendrecv\r\n';
+export const ANSWER = 'v=0\r\no=- 2 2 IN IP4 127.0.0.2\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendrecv\r\n';
+
+export interface FakeUeScript {
+  /** What register() resolves with; default registered, 600 s, the IMPU as associated URI. */
+  registerOutcome?: RegistrationInfo;
+  /** register() rejects with this. */
+  registerError?: Error;
+  /** message() outcome; default 200 OK. */
+  messageOutcome?: { status: number; reason: string };
+  /** subscribe() rejects with an EpcError carrying this SIP status. */
+  subscribeRejectStatus?: number;
+  /** call() rejects with this (e.g. EpcError EPC_ERR_MEDIA). */
+  callError?: Error;
+  /** Hold register() until the test calls `releaseRegister()`. */
+  holdRegister?: boolean;
+}
+
+let nextCall = 1;
+let nextSubscription = 1;
+
+export interface RecordedAction {
+  readonly method: string;
+  readonly args: readonly unknown[];
+}
+
+export class FakeUaCall extends EventEmitter<CallEvents> implements UaCall {
+  readonly id = `call-${nextCall++}`;
+  readonly sipCallId = `${this.id}@fake`;
+  readonly direction: 'outgoing' | 'incoming';
+  readonly remote: PartyIdentity;
+  readonly remoteOffer: string | undefined;
+  readonly actions: RecordedAction[] = [];
+  state: CallState;
+  /** What update/hold/resume resolve with. */
+  answerSdp = ANSWER;
+
+  constructor(direction: 'outgoing' | 'incoming', remote: PartyIdentity, remoteOffer?: string) {
+    super();
+    this.direction = direction;
+    this.remote = remote;
+    this.remoteOffer = remoteOffer;
+    this.state = direction === 'outgoing' ? 'calling' : 'ringing';
+  }
+
+  #record(method: string, ...args: unknown[]): void {
+    this.actions.push({ method, args });
+  }
+
+  actionNames(): string[] {
+    return this.actions.map((a) => a.method);
+  }
+
+  // ---- the network's part ----
+  progress(status: number, sdp?: string): void {
+    this.state = sdp === undefined ? 'ringing' : 'early';
+    this.emit('progress', { status, reason: status === 180 ? 'Ringing' : 'Session Progress', ...(sdp !== undefined ? { sdp } : {}) });
+  }
+
+  answered(sdp?: string): void {
+    this.state = 'confirmed';
+    this.emit('answered', sdp !== undefined ? { sdp } : {});
+  }
+
+  end(info: CallEndInfo): void {
+    this.state = 'terminated';
+    this.emit('ended', info);
+  }
+
+  // ---- UaCall ----
+  async ring(earlySdp?: string): Promise<void> {
+    this.#record('ring', earlySdp);
+    if (earlySdp !== undefined) this.state = 'early';
+  }
+
+  async answer(sdp: string): Promise<void> {
+    this.#record('answer', sdp);
+    this.state = 'answering';
+  }
+
+  async reject(status?: number, reason?: string): Promise<void> {
+    this.#record('reject', status, reason);
+    this.end({ cause: 'rejected', status: status ?? 486 });
+  }
+
+  async cancel(): Promise<void> {
+    this.#record('cancel');
+  }
+
+  async hangup(): Promise<void> {
+    this.#record('hangup');
+    this.end({ cause: 'local' });
+  }
+
+  async update(sdp: string): Promise<string> {
+    this.#record('update', sdp);
+    return this.answerSdp;
+  }
+
+  async hold(): Promise<string> {
+    this.#record('hold');
+    return this.answerSdp;
+  }
+
+  async resume(): Promise<string> {
+    this.#record('resume');
+    return this.answerSdp;
+  }
+
+  async dtmf(digits: string, durationMs?: number): Promise<void> {
+    this.#record('dtmf', digits, durationMs);
+  }
+
+  async transfer(target: string | UaCall): Promise<void> {
+    this.#record('transfer', typeof target === 'string' ? target : { call: target.id });
+  }
+
+  describe(): Record<string, unknown> {
+    return { id: this.id, state: this.state };
+  }
+}
+
+export class FakeTransferRequest implements UaTransferRequest {
+  readonly target: string;
+  readonly referredBy?: string;
+  readonly replaces?: string;
+  readonly actions: RecordedAction[] = [];
+
+  constructor(target: string, extra: { referredBy?: string; replaces?: string } = {}) {
+    this.target = target;
+    if (extra.referredBy !== undefined) this.referredBy = extra.referredBy;
+    if (extra.replaces !== undefined) this.replaces = extra.replaces;
+  }
+
+  async accept(): Promise<void> {
+    this.actions.push({ method: 'accept', args: [] });
+  }
+
+  async reject(status?: number): Promise<void> {
+    this.actions.push({ method: 'reject', args: [status] });
+  }
+
+  async notify(status: number, reason: string): Promise<void> {
+    this.actions.push({ method: 'notify', args: [status, reason] });
+  }
+}
+
+export class FakeSubscription extends EventEmitter<SubscriptionEvents> implements UaSubscription {
+  readonly id = `sub-${nextSubscription++}`;
+  readonly event: string;
+  readonly target: string | undefined;
+  unsubscribed = false;
+
+  constructor(event: string, target: string | undefined) {
+    super();
+    this.event = event;
+    this.target = target;
+  }
+
+  async unsubscribe(): Promise<void> {
+    this.unsubscribed = true;
+  }
+}
+
+export class FakeVirtualUe extends EventEmitter<VirtualUeEvents> implements VirtualUe {
+  readonly options: VirtualUeOptions;
+  readonly script: FakeUeScript;
+  readonly instanceId: string;
+  readonly calls = new Map<string, FakeUaCall>();
+  readonly subscriptions: FakeSubscription[] = [];
+  readonly received: unknown[] = [];
+  readonly actions: RecordedAction[] = [];
+  registration: RegistrationInfo = { state: 'unregistered' };
+  closed = false;
+  #releaseRegister: (() => void) | undefined;
+
+  constructor(options: VirtualUeOptions, script: FakeUeScript = {}) {
+    super();
+    this.options = options;
+    this.script = script;
+    this.instanceId = options.instanceId ?? 'urn:uuid:00000000-0000-4000-8000-000000000001';
+  }
+
+  /** Lets a held register() (script.holdRegister) complete. */
+  releaseRegister(): void {
+    this.#releaseRegister?.();
+  }
+
+  async register(): Promise<RegistrationInfo> {
+    this.actions.push({ method: 'register', args: [] });
+    this.registration = { state: 'registering' };
+    await this.options.transport.send(this.#register(this.options.expires ?? 600000));
+    if (this.script.holdRegister) await new Promise<void>((resolve) => { this.#releaseRegister = resolve; });
+    if (this.script.registerError) throw this.script.registerError;
+    this.registration = this.script.registerOutcome ?? { state: 'registered', expires: 600, associatedUris: [this.options.identity.impu], status: 200, reason: 'OK' };
+    this.emit('registration', this.registration);
+    return this.registration;
+  }
+
+  async unregister(): Promise<RegistrationInfo> {
+    this.actions.push({ method: 'unregister', args: [] });
+    this.registration = { state: 'unregistering' };
+    await this.options.transport.send(this.#register(0));
+    this.registration = { state: 'unregistered', status: 200, reason: 'OK' };
+    this.emit('registration', this.registration);
+    return this.registration;
+  }
+
+  async call(target: string, options: OutgoingCallOptions): Promise<UaCall> {
+    this.actions.push({ method: 'call', args: [target, options] });
+    if (this.script.callError) throw this.script.callError;
+    const call = new FakeUaCall('outgoing', { uri: target });
+    this.calls.set(call.id, call);
+    call.on('ended', () => this.calls.delete(call.id));
+    return call;
+  }
+
+  async message(target: string, body: string, contentType?: string): Promise<{ status: number; reason: string }> {
+    this.actions.push({ method: 'message', args: [target, body, contentType] });
+    return this.script.messageOutcome ?? { status: 200, reason: 'OK' };
+  }
+
+  async subscribe(event: string, target?: string, expires?: number): Promise<UaSubscription> {
+    this.actions.push({ method: 'subscribe', args: [event, target, expires] });
+    const status = this.script.subscribeRejectStatus;
+    if (status !== undefined) throw Object.assign(new EpcError('EPC_ERR_SIP_REJECTED', `SUBSCRIBE answered ${status}`), { status });
+    const subscription = new FakeSubscription(event, target);
+    this.subscriptions.push(subscription);
+    return subscription;
+  }
+
+  receive(message: unknown): void {
+    this.received.push(message);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const call of [...this.calls.values()]) call.end({ cause: 'connection' });
+  }
+
+  describe(): Record<string, unknown> {
+    return { instanceId: this.instanceId };
+  }
+
+  // ---- the network's part ----
+  /** A terminating INVITE: emits 'incoming' and returns the call. */
+  incoming(from: PartyIdentity, sdp: string | undefined = OFFER): FakeUaCall {
+    const call = new FakeUaCall('incoming', from, sdp);
+    this.calls.set(call.id, call);
+    call.on('ended', () => this.calls.delete(call.id));
+    this.emit('incoming', call, from);
+    return call;
+  }
+
+  deliverMessage(message: UaIncomingMessage): void {
+    this.emit('message', message);
+  }
+
+  #register(expires: number) {
+    const impu = this.options.identity.impu;
+    return createRequest({
+      method: 'REGISTER',
+      uri: `sip:${impu.split('@')[1] ?? 'ims.test'}`,
+      headers: [['From', `<${impu}>;tag=fake`], ['To', `<${impu}>`], ['Call-ID', 'fake-register'], ['CSeq', '1 REGISTER'], ['Expires', String(expires)]],
+    });
+  }
+}
+
+/** A factory the plugin can call, keeping every UE it made (the newest last). */
+export function fakeUeFactory(script: FakeUeScript = {}): { create: (options: VirtualUeOptions) => FakeVirtualUe; made: FakeVirtualUe[] } {
+  const made: FakeVirtualUe[] = [];
+  return {
+    made,
+    create: (options) => {
+      const ue = new FakeVirtualUe(options, script);
+      made.push(ue);
+      return ue;
+    },
+  };
+}
