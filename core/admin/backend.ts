@@ -10,7 +10,7 @@ export type Awaitable<T> = T | Promise<T>;
 
 /** One registered contact binding (RFC 3261 §10, TS 24.229 5.2.2). */
 export interface AdminRegistration {
-  /** The id the admin API addresses this binding by; opaque, unique, URL-safe once percent-encoded. */
+  /** The id the admin API addresses this binding by: opaque, unique, at most 100 characters (fastify maxParamLength). */
   readonly id: string;
   /** The registered public user identity (To of the REGISTER), e.g. `sip:alice@ims.test`. */
   readonly impu: string;
@@ -50,7 +50,7 @@ export type AdminCallState = 'early' | 'confirmed' | 'terminating';
 
 /** One INVITE dialog (a call) through epcscf. */
 export interface AdminCall {
-  /** The dialog id the admin API addresses this call by (RFC 3261 §12: Call-ID + tags, or an alias). */
+  /** The id the admin API addresses this call by (at most 100 characters: a short alias of the RFC 3261 §12 dialog id). */
   readonly id: string;
   readonly callId: string;
   /** From and To URIs (name-addr without parameters is enough). */

@@ -27,16 +27,23 @@ export function bearerTokenOf(authorization: string | undefined): string | undef
  * hashed to the same length first, then compared with timingSafeEqual.
  */
 export function keyMatches(presented: string, expected: string): boolean {
-  const a = createHash('sha256').update(presented).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
+  return digestMatches(presented, digestOf(expected));
+}
+
+function digestOf(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+function digestMatches(presented: string, expectedDigest: Buffer): boolean {
+  return timingSafeEqual(digestOf(presented), expectedDigest);
 }
 
 /** An onRequest hook admitting only requests that present `key`. */
 export function requireBearerKey(key: string): onRequestHookHandler {
+  const expectedDigest = digestOf(key);
   return async function checkBearerKey(request: FastifyRequest, reply: FastifyReply) {
     const token = bearerTokenOf(request.headers.authorization);
-    if (token !== undefined && keyMatches(token, key)) return;
+    if (token !== undefined && digestMatches(token, expectedDigest)) return;
     // RFC 6750 §3.1: no credentials at all → a bare challenge, no error code;
     // credentials that do not match → error="invalid_token".
     const challenge = token === undefined

@@ -56,7 +56,8 @@ export function registerPublicRoutes(app: FastifyInstance, options: PublicRouteO
       request.log.warn({ err: error }, 'readiness probe failed');
       return { ready: false, checks: { probe: { ok: false, detail: error instanceof Error ? error.message : String(error) } } };
     });
-    if (readiness.ready) return { ready: true, checks: readiness.checks };
+    // Ready only when the backend says so and no check contradicts it.
+    if (readiness.ready && Object.values(readiness.checks).every((check) => check.ok)) return { ready: true, checks: readiness.checks };
     const failing = Object.entries(readiness.checks).filter(([, check]) => !check.ok)
       .map(([name, check]) => (check.detail === undefined ? name : `${name} (${check.detail})`));
     const message = failing.length > 0 ? `not ready: ${failing.join(', ')}` : 'not ready';

@@ -76,6 +76,14 @@ t.test('/ready: 200 with the checks when all pass, 503 in the one error shape na
   });
 });
 
+t.test('/ready: a failing check wins over ready: true (never 200 with a failed check)', async (t) => {
+  const { app, backend } = await adminApp(t);
+  backend.readinessAnswer = { ready: true, checks: { mw: { ok: false, detail: 'no transport bound' } } };
+  const res = await app.inject('/ready');
+  t.equal(res.statusCode, 503);
+  t.equal(res.json().error.message, 'not ready: mw (no transport bound)');
+});
+
 t.test('/ready: a probe that throws or hangs is not ready (503), never a hung request', async (t) => {
   const { app, backend } = await adminApp(t, { readinessTimeoutMs: 50 });
   backend.readinessAnswer = async () => { throw new Error('media gateway socket closed'); };
