@@ -65,8 +65,8 @@ export class RegistrationClient extends EventEmitter<{ change: [info: Registrati
   #send(expires: number): Promise<RegistrationInfo> {
     // One REGISTER at a time per Call-ID (RFC 3261 §10.2: a UA MUST NOT send a new registration
     // until the previous one has completed): a second call waits for the first.
-    const previous = this.#inFlight ?? Promise.resolve(this.#info);
-    const next = previous.catch(() => this.#info).then(() => this.#transaction(expires));
+    const previous = this.#inFlight;
+    const next = previous === undefined ? this.#transaction(expires) : previous.catch(() => this.#info).then(() => this.#transaction(expires));
     this.#inFlight = next;
     void next.finally(() => { if (this.#inFlight === next) this.#inFlight = undefined; });
     return next;
