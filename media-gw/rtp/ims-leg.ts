@@ -1,6 +1,7 @@
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { closeSocket } from './port-allocator.js';
 import { emptyCounters, type MediaCounters } from './media-counters.js';
+import { PeerSocket } from './peer-socket.js';
 import { isRtcpPacket } from './rtp-header.js';
 import type { TransportAddress } from '../webrtc/ice-lite-agent.js';
 
@@ -16,6 +17,8 @@ export interface ImsLegOptions {
   /**
    * Symmetric RTP (RFC 4961): after this many ms without packets from the latched source, a packet
    * from a new source re-latches (a NAT rebinding or media server change). 0 = never re-latch.
+   * While the latched source is live the RTP socket is connected to it, so the kernel drops other
+   * sources before they cost anything (they are not counted in `dropped` then).
    */
   readonly relatchAfterMs?: number;
 }
@@ -60,13 +63,18 @@ class Latch {
 
 /**
  * The IMS side of a call (Mb): plain RTP/AVP over UDP with symmetric latching, RTCP on port+1 or
- * muxed as the far end offered (R-ALG-11).
+ * muxed as the far end offered (R-ALG-11). Once the RTP source is latched, the RTP socket is
+ * connected to it (peer-socket.ts: cheaper sends); a watchdog disconnects it when that source has
+ * been silent for the re-latch time, so a new source can be heard and latched (RFC 4961).
  */
 export class ImsLeg {
   readonly counters: MediaCounters = emptyCounters();
   delegate: ImsLegDelegate | undefined;
   readonly #rtp: Socket;
   readonly #rtcp: Socket | undefined;
+  readonly #rtpPeer: PeerSocket;
+  readonly #rtcpPeer: PeerSocket;
+  #silenceWatch: NodeJS.Timeout | undefined;
   readonly #rtpLatch: Latch;
   readonly #rtcpLatch: Latch;
   readonly #relatchAfterMs: number;
@@ -82,6 +90,8 @@ export class ImsLeg {
       ? { address: options.remoteRtp.address, port: options.remoteRtp.port + 1 }
       : options.remoteRtp);
     this.#rtcpLatch = new Latch(rtcpDefault);
+    this.#rtpPeer = new PeerSocket(this.#rtp);
+    this.#rtcpPeer = this.#rtcp ? new PeerSocket(this.#rtcp) : this.#rtpPeer;
     this.#rtp.on('message', this.#onRtpSocket);
     this.#rtcp?.on('message', this.#onRtcpSocket);
   }
@@ -117,15 +127,22 @@ export class ImsLeg {
    */
   setRemote(rtp: TransportAddress | undefined, rtcp?: TransportAddress): void {
     this.#held = rtp === undefined;
+    this.#unpin();
     if (rtp === undefined) return;
     Object.assign(this.#rtpLatch, { address: rtp.address, port: rtp.port, latched: false });
     const rtcpTarget = rtcp ?? (this.#rtcp ? { address: rtp.address, port: rtp.port + 1 } : rtp);
     Object.assign(this.#rtcpLatch, { address: rtcpTarget.address, port: rtcpTarget.port, latched: false });
   }
 
+  /** True while the RTP socket is connected to the latched source (see peer-socket.ts). */
+  get rtpPinned(): boolean {
+    return this.#rtpPeer.pinned;
+  }
+
   sendRtp(packet: Buffer, length = packet.length): boolean {
     if (this.#rtpLatch.port === 0 || this.#held || this.#closed) return false;
-    this.#rtp.send(packet, 0, length, this.#rtpLatch.port, this.#rtpLatch.address);
+    const datagram = length === packet.length ? packet : packet.subarray(0, length);
+    if (!this.#rtpPeer.send(datagram, this.#rtpLatch.port, this.#rtpLatch.address)) return false;
     this.counters.packetsOut++;
     this.counters.bytesOut += length;
     return true;
@@ -133,7 +150,8 @@ export class ImsLeg {
 
   sendRtcp(packet: Buffer, length = packet.length): boolean {
     if (this.#rtcpLatch.port === 0 || this.#held || this.#closed) return false;
-    (this.#rtcp ?? this.#rtp).send(packet, 0, length, this.#rtcpLatch.port, this.#rtcpLatch.address);
+    const datagram = length === packet.length ? packet : packet.subarray(0, length);
+    if (!this.#rtcpPeer.send(datagram, this.#rtcpLatch.port, this.#rtcpLatch.address)) return false;
     this.counters.packetsOut++;
     this.counters.bytesOut += length;
     return true;
@@ -142,6 +160,9 @@ export class ImsLeg {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       this.delegate = undefined;
+      this.#stopSilenceWatch();
+      this.#rtpPeer.close();
+      this.#rtcpPeer.close();
       this.#rtp.off('message', this.#onRtpSocket);
       this.#rtcp?.off('message', this.#onRtcpSocket);
       await Promise.all([closeSocket(this.#rtp), this.#rtcp ? closeSocket(this.#rtcp) : undefined]);
@@ -163,9 +184,34 @@ export class ImsLeg {
       this.counters.dropped++;
       return;
     }
+    if (!this.#rtpPeer.pinned) this.#pin();
     this.#count(data.length, now);
     this.delegate?.onRtp(data);
   };
+
+  /** Connects the RTP socket to the latched source, and watches that source for silence. */
+  #pin(): void {
+    const latch = this.#rtpLatch;
+    if (this.#held || this.#closed !== undefined) return;
+    // RFC 5761: muxed RTCP leaves through the same socket, so it must go to the same far end.
+    if (this.#rtcp === undefined && (this.#rtcpLatch.port !== latch.port || this.#rtcpLatch.address !== latch.address)) return;
+    this.#rtpPeer.pin(latch.port, latch.address);
+    if (this.#relatchAfterMs <= 0 || this.#silenceWatch !== undefined) return;
+    this.#silenceWatch = setInterval(() => {
+      if (Date.now() - this.#rtpLatch.lastFromAt > this.#relatchAfterMs) this.#unpin();
+    }, Math.max(20, this.#relatchAfterMs / 4));
+    this.#silenceWatch.unref();
+  }
+
+  #unpin(): void {
+    this.#stopSilenceWatch();
+    this.#rtpPeer.unpin();
+  }
+
+  #stopSilenceWatch(): void {
+    if (this.#silenceWatch !== undefined) clearInterval(this.#silenceWatch);
+    this.#silenceWatch = undefined;
+  }
 
   #onRtcpSocket = (data: Buffer, from: RemoteInfo): void => {
     if (data.length < 8 || (data[0] as number) >> 6 !== 2) {

@@ -2,6 +2,7 @@ import type { RemoteInfo, Socket } from 'node:dgram';
 import { EpcError } from '../../core/errors.js';
 import { closeSocket } from '../rtp/port-allocator.js';
 import { emptyCounters, type MediaCounters } from '../rtp/media-counters.js';
+import { PeerSocket } from '../rtp/peer-socket.js';
 import { isRtcpPacket } from '../rtp/rtp-header.js';
 import { SrtpSession } from '../srtp/srtp-session.js';
 import type { DtlsFingerprint, LocalCertificate } from './certificate.js';
@@ -58,6 +59,8 @@ export class WebRtcLeg {
   readonly counters: MediaCounters = emptyCounters();
   delegate: WebRtcLegDelegate | undefined;
   readonly #socket: Socket;
+  /** Connected to the nominated pair's remote address once ICE selected it (peer-socket.ts). */
+  readonly #peer: PeerSocket;
   readonly #options: WebRtcLegOptions;
   #dtls: DtlsEndpoint | undefined;
   #remoteFingerprints: readonly DtlsFingerprint[] = [];
@@ -71,6 +74,7 @@ export class WebRtcLeg {
 
   constructor(options: WebRtcLegOptions) {
     this.#socket = options.socket;
+    this.#peer = new PeerSocket(options.socket);
     this.#options = options;
     this.ice = new IceLiteAgent({
       ...(options.localIce ? { local: options.localIce } : {}),
@@ -94,8 +98,11 @@ export class WebRtcLeg {
     if (this.#closed !== undefined) return;
     const previousIce = this.ice.remoteCredentials;
     if (remote.remoteIce !== undefined) {
-      if (previousIce !== undefined && previousIce.ufrag !== remote.remoteIce.ufrag) this.ice.restart(remote.remoteIce);
-      else this.ice.setRemoteCredentials(remote.remoteIce);
+      if (previousIce !== undefined && previousIce.ufrag !== remote.remoteIce.ufrag) {
+        this.ice.restart(remote.remoteIce);
+        // R-ICE-4: the new checks may come from any address: hear them all until a new nomination.
+        this.#peer.unpin();
+      } else this.ice.setRemoteCredentials(remote.remoteIce);
     }
     if (this.#dtls !== undefined && this.#dtls.role === remote.dtlsRole && sameFingerprints(this.#remoteFingerprints, remote.remoteFingerprints)) {
       return;
@@ -176,6 +183,7 @@ export class WebRtcLeg {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       this.#stopConsentTimer();
+      this.#peer.close();
       this.#socket.off('message', this.#onDatagram);
       this.#dtls?.close();
       this.#earlyDtls = [];
@@ -187,7 +195,7 @@ export class WebRtcLeg {
   }
 
   #sendMedia(out: Buffer): boolean {
-    this.#socket.send(out, this.#selectedPort, this.#selectedAddress);
+    if (!this.#peer.send(out, this.#selectedPort, this.#selectedAddress)) return false;
     this.counters.packetsOut++;
     this.counters.bytesOut += out.length;
     return true;
@@ -195,7 +203,7 @@ export class WebRtcLeg {
 
   #sendToSelected(datagram: Buffer): void {
     if (this.#selectedPort !== 0 && this.#closed === undefined) {
-      this.#socket.send(datagram, this.#selectedPort, this.#selectedAddress);
+      this.#peer.send(datagram, this.#selectedPort, this.#selectedAddress);
     }
   }
 
@@ -282,12 +290,15 @@ export class WebRtcLeg {
       this.counters.dropped++;
       return;
     }
-    this.#socket.send(verdict.bytes, from.port, from.address);
+    this.#peer.send(verdict.bytes, from.port, from.address);
     const selected = this.ice.selected;
     if (selected !== undefined && (selected.port !== this.#selectedPort || selected.address !== this.#selectedAddress)) {
       this.#selectedAddress = selected.address;
       this.#selectedPort = selected.port;
     }
+    // RFC 8445 §8.1.1: the controlling side nominated this pair; its checks, DTLS and media all
+    // come from there now (consent checks included, RFC 7675), so the socket can be connected.
+    if (verdict.nominated && selected !== undefined) this.#peer.pin(selected.port, selected.address);
     if (verdict.nominated && this.#dtls?.role === 'client') this.#startDtls();
   }
 

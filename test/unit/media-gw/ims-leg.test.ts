@@ -68,11 +68,67 @@ t.test('RFC 4961 symmetric RTP: the leg latches to where packets come from, not 
   intruder.socket.send(rtp(4), leg.localRtp.port, '127.0.0.1');
   await settle();
   t.equal(inbound.length, 1, 'a second source is refused while the latched one is live');
-  t.equal(leg.counters.dropped, 1);
+  t.ok(leg.rtpPinned, 'the RTP socket is connected to the latched source (the kernel filters the others)');
   await new Promise((r) => setTimeout(r, 250));
+  t.notOk(leg.rtpPinned, 'the silence watchdog disconnected it after the re-latch time');
   intruder.socket.send(rtp(5), leg.localRtp.port, '127.0.0.1');
   await settle();
   t.equal(inbound.length, 2, 're-latched after the old source went silent');
+  leg.sendRtp(rtp(6));
+  await settle();
+  t.equal(intruder.got.length, 1, 'and we send to the new source');
+  t.ok(leg.rtpPinned, 'connected to the new source');
+});
+
+t.test('RFC 4961 / RFC 3264 §8: a new SDP address (re-INVITE) disconnects the latched socket and latching starts afresh', async (t) => {
+  const allocator = new UdpPortAllocator({ min: 35050, max: 35059 });
+  const [rtpSocket, rtcpSocket] = await allocator.bindPair();
+  const first = await peer();
+  const second = await peer();
+  const leg = new ImsLeg({ rtpSocket, rtcpSocket, remoteRtp: { address: '127.0.0.1', port: first.port } });
+  const inbound: Buffer[] = [];
+  leg.delegate = { onRtp: (p) => inbound.push(p), onRtcp: () => {} };
+  t.teardown(async () => {
+    await leg.close();
+    [first, second].forEach((p) => p.socket.close());
+  });
+  first.socket.send(rtp(1), leg.localRtp.port, '127.0.0.1');
+  await settle();
+  t.ok(leg.rtpPinned, 'latched and connected to the first far end');
+  leg.sendRtp(rtp(2));
+  leg.setRemote({ address: '127.0.0.1', port: second.port });
+  t.notOk(leg.rtpPinned, 'the new SDP address unpins at once');
+  leg.sendRtp(rtp(3));
+  await settle();
+  t.equal(first.got.length, 1, 'the packet before the change went to the first far end');
+  t.equal(second.got.length, 1, 'the packet after it to the SDP address of the re-INVITE');
+  second.socket.send(rtp(4), leg.localRtp.port, '127.0.0.1');
+  await settle();
+  t.equal(inbound.length, 2, 'the new far end is heard');
+  t.ok(leg.rtpPinned, 'and latched');
+  first.socket.send(rtp(5), leg.localRtp.port, '127.0.0.1');
+  await settle();
+  t.equal(inbound.length, 2, 'the old far end is no longer heard');
+});
+
+t.test('RFC 3264 §8.4: old-style hold (c=0.0.0.0) unpins and sends nothing', async (t) => {
+  const allocator = new UdpPortAllocator({ min: 35060, max: 35069 });
+  const [rtpSocket, rtcpSocket] = await allocator.bindPair();
+  const far = await peer();
+  const leg = new ImsLeg({ rtpSocket, rtcpSocket, remoteRtp: { address: '127.0.0.1', port: far.port } });
+  leg.delegate = { onRtp: () => {}, onRtcp: () => {} };
+  t.teardown(async () => {
+    await leg.close();
+    far.socket.close();
+  });
+  far.socket.send(rtp(1), leg.localRtp.port, '127.0.0.1');
+  await settle();
+  t.ok(leg.rtpPinned);
+  leg.setRemote(undefined);
+  t.notOk(leg.rtpPinned);
+  t.equal(leg.sendRtp(rtp(2)), false, 'nothing is sent while held');
+  await settle();
+  t.equal(far.got.length, 0);
 });
 
 t.test('R-ALG-11: RTCP goes to port+1 by default, or rides the RTP port when the far end muxes', async (t) => {
