@@ -257,9 +257,9 @@ export class FakeVirtualUe extends EventEmitter<VirtualUeEvents> implements Virt
   }
 
   // ---- the network's part ----
-  /** A terminating INVITE: emits 'incoming' and returns the call. */
-  incoming(from: PartyIdentity, sdp: string | undefined = OFFER): FakeUaCall {
-    const call = new FakeUaCall('incoming', from, sdp);
+  /** A terminating INVITE (offer null = an offerless INVITE): emits 'incoming' and returns the call. */
+  incoming(from: PartyIdentity, offer: string | null = OFFER): FakeUaCall {
+    const call = new FakeUaCall('incoming', from, offer ?? undefined);
     this.calls.set(call.id, call);
     call.on('ended', () => this.calls.delete(call.id));
     this.emit('incoming', call, from);
