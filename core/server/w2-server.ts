@@ -1,29 +1,33 @@
 /**
- * The one HTTP server of epcscf (fastify 5 + @fastify/websocket over ws). It owns every W2
- * upgrade: matches the path, checks Origin (403 without upgrade, R-WS-4), negotiates the
+ * The one HTTP server of epcscf (fastify 5 for HTTP routes, `ws` for the W2 upgrades). It owns
+ * every W2 upgrade: matches the path, checks Origin (403 without upgrade, R-WS-4), negotiates the
  * subprotocol (400 when the client offers none this path serves, RFC 6455 §4.2.2), enforces the
  * frame limit (1009), pings idle connections (R-WS-10), then hands the socket to the plugin
  * through a session runner. Later routes (REST admin, /metrics, /openrpc.json) are added to
  * `app` by their own modules before `listen()`.
+ *
+ * Upgrades bypass fastify's router (upgrade-gate.ts says why): per idle WebSocket the server
+ * keeps only the socket, the ws framing state and the session runner.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import Fastify from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import fastifyWebsocket from '@fastify/websocket';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import type { W2Observer } from '../plugin/host.js';
 import type { W2Route } from '../plugin/loader.js';
 import type { SessionCloseReason, W2Session } from '../plugin/session.js';
 import type { W2SipCore } from '../plugin/host.js';
 import { KeepaliveMonitor } from './keepalive.js';
-import { isOriginAllowed } from './origin-policy.js';
 import { W2SessionRunner } from './session-runner.js';
-import { chooseRoute, offeredSubprotocols } from './subprotocol.js';
 import type { RouteChoice } from './subprotocol.js';
+import { decideUpgrade, refuseUpgrade, routesByPath } from './upgrade-gate.js';
 
 export interface W2ServerOptions {
   readonly routes: readonly W2Route[];
@@ -74,9 +78,12 @@ export async function createW2Server(options: W2ServerOptions): Promise<W2Server
   const { logger, observer } = options;
   const tls = options.tls;
   const runners = new Set<W2SessionRunner>();
+  /** Upgraded sockets not yet closed (a session may end before its close handshake does). */
+  const sockets = new Set<WebSocket>();
   const faults: Record<string, number> = {};
   const choices = new WeakMap<IncomingMessage, RouteChoice>();
   const keepalive = new KeepaliveMonitor(options.pingIntervalMs);
+  const byPath = routesByPath(options.routes);
   let closing = false;
 
   const app = Fastify({
@@ -85,25 +92,40 @@ export async function createW2Server(options: W2ServerOptions): Promise<W2Server
     serverFactory: (handler) => (tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler)) as Server,
   });
 
-  await app.register(fastifyWebsocket, {
-    options: {
-      maxPayload: options.maxFrameBytes,
-      // ws would otherwise pick the first offered token; echo the one the route chose (RFC 6455 §4.2.2).
-      handleProtocols: (_offered, request) => choices.get(request)?.subprotocol ?? false,
-    },
-    // Socket errors are handled (and reported) by the session runner; ws closes the socket itself.
-    errorHandler: (error, socket) => {
-      logger.debug({ err: error }, 'W2 socket error');
-      if (socket.readyState === socket.CONNECTING) socket.terminate();
-    },
-    preClose: async () => {
-      closing = true;
-      await Promise.all([...runners].map((runner) => runner.shutdown()));
-      keepalive.stop();
-      await waitForClients(app, options.shutdownGraceMs ?? 1_000);
-      for (const client of app.websocketServer.clients) client.terminate();
-      app.websocketServer.close();
-    },
+  const wss = new WebSocketServer({
+    noServer: true,
+    // The runners are the one list of sessions; ws's own client Set would be a second one.
+    clientTracking: false,
+    // RFC 7118 needs no compression, and a zlib context per socket costs tens of KiB.
+    perMessageDeflate: false,
+    maxPayload: options.maxFrameBytes,
+    // ws would otherwise pick the first offered token; echo the one the route chose (RFC 6455 §4.2.2).
+    handleProtocols: (_offered, request) => choices.get(request)?.subprotocol ?? false,
+  });
+  wss.on('wsClientError', (error, socket) => {
+    logger.debug({ err: error }, 'W2 handshake refused by ws');
+    socket.destroy();
+  });
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const decision = decideUpgrade(request, byPath, closing);
+    if (!decision.accept) {
+      refuseUpgrade(socket, decision.status, decision.message);
+      return;
+    }
+    choices.set(request, decision.choice);
+    wss.handleUpgrade(request, socket, head, (ws) => startSession(ws, request, decision.choice));
+  };
+  app.server.on('upgrade', onUpgrade);
+
+  app.addHook('preClose', async () => {
+    closing = true;
+    await Promise.all([...runners].map((runner) => runner.shutdown()));
+    keepalive.stop();
+    await waitForClients(sockets, options.shutdownGraceMs ?? 1_000);
+    for (const socket of sockets) socket.terminate();
+    app.server.off('upgrade', onUpgrade);
+    wss.close();
   });
 
   app.get('/health', async () => ({ status: closing ? 'stopping' : 'ok', sessions: runners.size }));
@@ -126,57 +148,35 @@ export async function createW2Server(options: W2ServerOptions): Promise<W2Server
     observer.emit('sessionclose', { connectionId: runner.connection.id, plugin: runner.pluginName, reason });
   };
 
-  for (const [path, routes] of groupByPath(options.routes)) {
-    app.route({
-      method: 'GET',
-      url: path,
-      // A plain GET on a W2 path: RFC 7231 §6.5.15, this resource needs the WebSocket upgrade.
-      handler: async (_request, reply) => reply.code(426).header('upgrade', 'websocket').send({ error: 'Upgrade Required', message: `${path} only accepts WebSocket upgrades` }),
-      preValidation: async (request: FastifyRequest, reply: FastifyReply) => {
-        if (!request.ws) return;
-        if (closing) return reply.code(503).send({ error: 'Service Unavailable', message: 'server is shutting down' });
-        const origin = request.headers.origin;
-        const offered = offeredSubprotocols(request.headers['sec-websocket-protocol']);
-        const allowedHere = routes.filter((route) => isOriginAllowed(origin, route.allowedOrigins));
-        if (allowedHere.length === 0) {
-          // R-WS-4: not an origin this eP-CSCF has an agreement with; no upgrade.
-          return reply.code(403).send({ error: 'Forbidden', message: `origin ${origin ?? '(none)'} is not allowed on ${path}` });
-        }
-        const choice = chooseRoute(allowedHere, offered);
-        if (choice === undefined) {
-          // RFC 6455 §4.2.2: never select a subprotocol the client did not offer; without one
-          // the endpoint cannot run, so refuse the handshake rather than upgrade without it.
-          const served = allowedHere.flatMap((route) => route.subprotocols).join(', ');
-          return reply.code(400).send({ error: 'Bad Request', message: `no supported Sec-WebSocket-Protocol offered on ${path} (serves: ${served})` });
-        }
-        choices.set(request.raw, choice);
-        return undefined;
-      },
-      wsHandler: (socket, request) => {
-        const choice = choices.get(request.raw);
-        if (choice === undefined || closing) {
-          socket.close(1001, 'server shutdown');
-          return;
-        }
-        const runner = new W2SessionRunner({
-          socket,
-          route: choice.route,
-          id: randomUUID(),
-          subprotocol: choice.subprotocol,
-          remote: { address: request.socket.remoteAddress ?? '', port: request.socket.remotePort ?? 0 },
-          origin: request.headers.origin,
-          secure: tls !== undefined,
-          keepalive,
-          closeWaitMs: options.closeWaitMs ?? 5_000,
-          onFault,
-          onOpened,
-          onEnded,
-        });
-        runners.add(runner);
-        observer.emit('sessionopen', { connectionId: runner.connection.id, plugin: runner.pluginName, subprotocol: choice.subprotocol, path });
-        runner.start();
-      },
+  const startSession = (socket: WebSocket, request: IncomingMessage, choice: RouteChoice): void => {
+    if (closing) {
+      socket.close(1001, 'server shutdown');
+      return;
+    }
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    const runner = new W2SessionRunner({
+      socket,
+      route: choice.route,
+      id: randomUUID(),
+      subprotocol: choice.subprotocol,
+      remote: { address: request.socket.remoteAddress ?? '', port: request.socket.remotePort ?? 0 },
+      origin: request.headers.origin,
+      secure: tls !== undefined,
+      keepalive,
+      closeWaitMs: options.closeWaitMs ?? 5_000,
+      onFault,
+      onOpened,
+      onEnded,
     });
+    runners.add(runner);
+    observer.emit('sessionopen', { connectionId: runner.connection.id, plugin: runner.pluginName, subprotocol: choice.subprotocol, path: choice.route.path });
+    runner.start();
+  };
+
+  for (const path of byPath.keys()) {
+    // A plain GET on a W2 path: RFC 7231 §6.5.15, this resource needs the WebSocket upgrade.
+    app.get(path, async (_request, reply) => reply.code(426).header('upgrade', 'websocket').send({ error: 'Upgrade Required', message: `${path} only accepts WebSocket upgrades` }));
   }
 
   let closed: Promise<void> | undefined;
@@ -202,19 +202,9 @@ export async function createW2Server(options: W2ServerOptions): Promise<W2Server
   };
 }
 
-function groupByPath(routes: readonly W2Route[]): Map<string, W2Route[]> {
-  const byPath = new Map<string, W2Route[]>();
-  for (const route of routes) {
-    const list = byPath.get(route.path) ?? [];
-    list.push(route);
-    byPath.set(route.path, list);
-  }
-  return byPath;
-}
-
-async function waitForClients(app: FastifyInstance, graceMs: number): Promise<void> {
+async function waitForClients(sockets: ReadonlySet<WebSocket>, graceMs: number): Promise<void> {
   const deadline = Date.now() + graceMs;
-  while (app.websocketServer.clients.size > 0 && Date.now() < deadline) {
+  while (sockets.size > 0 && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

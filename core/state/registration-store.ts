@@ -1,3 +1,5 @@
+import { ownCopies, ownCopy } from './own-copy.js';
+
 /**
  * Registrations the P-CSCF keeps (R-REG-17): per W2 flow and AOR, the stored Service-Route,
  * P-Associated-URI set, contact and expiry. The interface is asynchronous so that a Redis store
@@ -41,7 +43,10 @@ export interface RegistrationStore {
   removeFlow(flowKey: string): Promise<RegistrationBinding[]>;
 }
 
-/** In-memory store, indexed by flow and by contact URI (lookups never scan every binding). */
+/**
+ * In-memory store, indexed by flow and by contact URI (lookups never scan every binding). It
+ * keeps its own copies of the binding's strings (own-copy.ts: never views into SIP message text).
+ */
 export class MemoryRegistrationStore implements RegistrationStore {
   readonly #byId = new Map<string, RegistrationBinding>();
   readonly #byFlow = new Map<string, Set<string>>();
@@ -52,7 +57,8 @@ export class MemoryRegistrationStore implements RegistrationStore {
     this.#now = options.now ?? Date.now;
   }
 
-  async put(binding: RegistrationBinding): Promise<void> {
+  async put(given: RegistrationBinding): Promise<void> {
+    const binding = detached(given);
     this.#delete(binding.id);
     this.#byId.set(binding.id, binding);
     index(this.#byFlow, binding.flowKey, binding.id);
@@ -107,6 +113,15 @@ export class MemoryRegistrationStore implements RegistrationStore {
     }
     return out;
   }
+}
+
+function detached(b: RegistrationBinding): RegistrationBinding {
+  return {
+    ...b,
+    id: ownCopy(b.id), aor: ownCopy(b.aor), flowKey: ownCopy(b.flowKey), contact: ownCopy(b.contact), contactUri: ownCopy(b.contactUri),
+    serviceRoute: ownCopies(b.serviceRoute), associatedUris: ownCopies(b.associatedUris),
+    ...(b.instanceId !== undefined ? { instanceId: ownCopy(b.instanceId) } : {}),
+  };
 }
 
 function index(map: Map<string, Set<string>>, key: string, id: string): void {

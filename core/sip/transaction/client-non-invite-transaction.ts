@@ -14,18 +14,20 @@ import {
 
 type ClientNonInviteTimer = 'E' | 'F' | 'K';
 
+/** The TU of a Completed transaction: it has had its final response and hears nothing more. */
+const COMPLETED_DELEGATE: ClientTransactionDelegate = { onFinal: () => undefined };
+
 /** Non-INVITE client transaction: RFC 3261 §17.1.2 (Figure 6). */
 export class ClientNonInviteTransaction implements Transaction {
   readonly id: string;
   readonly request: SipRequest;
   readonly target: SipTarget;
-  readonly #delegate: ClientTransactionDelegate;
+  #delegate: ClientTransactionDelegate;
   readonly #ctx: TransactionContext;
   readonly #timers: TimerSet<ClientNonInviteTimer>;
   readonly #reliable: boolean;
   #state = TransactionState.Trying;
   #timerEInterval: number;
-  #finalDelivered = false;
 
   constructor(id: string, request: SipRequest, target: SipTarget, delegate: ClientTransactionDelegate, ctx: TransactionContext) {
     this.id = id;
@@ -63,8 +65,11 @@ export class ClientNonInviteTransaction implements Transaction {
     this.#timers.clear('E');
     this.#timers.clear('F');
     this.#state = TransactionState.Completed;
-    this.#finalDelivered = true;
-    this.#delegate.onFinal(response);
+    const delegate = this.#delegate;
+    // Completed only absorbs retransmissions (§17.1.2.2): let go of the TU, whose state (the
+    // proxied request, its server transaction) would otherwise live for Timer K on every hop.
+    this.#delegate = COMPLETED_DELEGATE;
+    delegate.onFinal(response);
     if (this.#state !== TransactionState.Completed) return; // the TU's callback may have closed the layer
     // §17.1.2.2: Timer K = T4 unreliable (absorb retransmitted responses), 0 reliable.
     const wait = timerT4OrZero(this.#ctx.timers, this.#reliable);
@@ -101,10 +106,15 @@ export class ClientNonInviteTransaction implements Transaction {
 
   #onTransportError(error: EpcError): void {
     if (this.#state === TransactionState.Terminated) return;
+    // §17.1.2.2 (Figure 6): a transport error only matters in Trying and Proceeding; a late one
+    // (a send that failed after the final response came) just ends the transaction.
+    if (this.#state === TransactionState.Completed) {
+      this.#terminate();
+      return;
+    }
     // §17.1.2.2: transport error → inform the TU (a 503 without a handler, §8.1.3.1), Terminated.
-    const alreadyAnswered = this.#finalDelivered;
     this.#terminate();
-    reportTransportError(this.#delegate, this.request, error, alreadyAnswered);
+    reportTransportError(this.#delegate, this.request, error, false);
   }
 
   #send(message: SipRequest): void {
