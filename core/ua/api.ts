@@ -129,7 +129,11 @@ export interface UaTransferRequest {
   /** 202 to the REFER; then the plugin places the new call and reports its outcome. */
   accept(): Promise<void>;
   reject(status?: number): Promise<void>;
-  /** NOTIFY sipfrag toward the transferor (RFC 3515 §2.4.4): '100 Trying', '200 OK', '486 Busy'... */
+  /**
+   * NOTIFY sipfrag toward the transferor (RFC 3515 §2.4.4): '100 Trying', '200 OK', '486 Busy'...
+   * accept() already sends the initial '100 Trying'; a status >= 200 ends the subscription.
+   * Resolves once the transferor answered the NOTIFY.
+   */
   notify(status: number, reason: string): Promise<void>;
 }
 
@@ -142,6 +146,11 @@ export interface UaCall extends EventEmitter<CallEvents> {
   readonly remote: PartyIdentity;
   /** Incoming: the INVITE's offer (undefined for an offerless INVITE). */
   readonly remoteOffer: string | undefined;
+  /**
+   * Incoming INVITE with Replaces (RFC 3891, attended transfer): the `id` of this UE's call it
+   * replaces; that call is ended (BYE/CANCEL) once this one is answered. Added by core/ua.
+   */
+  readonly replaces?: string | undefined;
   /** Incoming: 180 (or 183 with SDP for early media, sent reliably when the caller supports 100rel). */
   ring(earlySdp?: string): Promise<void>;
   /** Incoming: 200 with the WIC's answer; resolves when sent ('answered' follows the ACK). */

@@ -93,8 +93,8 @@ export class TransferAgent {
         if (answered) throw invalidState('the REFER was already answered');
         answered = true;
         host.respond(request, 202, 'Accepted');
-        // RFC 3515 §2.4.4: the initial NOTIFY follows the 202 at once.
-        await transfer.notify(100, 'Trying');
+        // RFC 3515 §2.4.4: the initial NOTIFY follows the 202 at once (its answer is not awaited).
+        void transfer.notify(100, 'Trying').catch(() => undefined);
       },
       async reject(status = 603) {
         if (answered) throw invalidState('the REFER was already answered');
