@@ -13,6 +13,7 @@ import type { W2Plugin } from '../../core/plugin/contract.js';
 import type { W2Host } from '../../core/plugin/host.js';
 import { EpcError } from '../../core/errors.js';
 import { systemClock, type Clock } from '../../core/sip/clock.js';
+import { createVirtualUe } from '../../core/ua/index.js';
 import { JsonRpcDispatcher } from './dispatcher.js';
 import { ALL_METHODS } from './methods/all-methods.js';
 import { DEFAULT_JSONRPC_WS_OPTIONS, JSONRPC_WS_OPTIONS_SCHEMA, type JsonRpcWsOptions } from './options.js';
@@ -33,7 +34,7 @@ export const JSONRPC_SUBPROTOCOL = 'epcscf.jsonrpc.v1';
 export const JSONRPC_PATH = '/jsonrpc';
 
 export interface JsonRpcWsPluginSetup {
-  /** The UE factory; default createVirtualUe from core/ua (loaded at init). */
+  /** The UE factory; default createVirtualUe from core/ua. */
   readonly createUe?: VirtualUeFactory;
   /** Clock of the resume grace timers; default the system clock. */
   readonly clock?: Clock;
@@ -59,8 +60,9 @@ export function createJsonRpcWsPlugin(setup: JsonRpcWsPluginSetup = {}): W2Plugi
     // A batch of SDP-carrying requests fits in 1 MiB; anything bigger closes with 1009.
     bindings: [{ path: JSONRPC_PATH, subprotocols: [JSONRPC_SUBPROTOCOL], maxFrameBytes: 1_048_576 }],
     optionsSchema: JSONRPC_WS_OPTIONS_SCHEMA,
-    async init(host, options) {
-      const createUe = setup.createUe ?? await loadCreateVirtualUe();
+    init(host, options) {
+      // The UE logs under this plugin's logger (connection ids in its own records).
+      const createUe: VirtualUeFactory = setup.createUe ?? ((ueOptions) => createVirtualUe({ ...ueOptions, log: host.log }));
       loaded.set(host, {
         options: { ...DEFAULT_JSONRPC_WS_OPTIONS, ...options },
         deps: {
@@ -76,19 +78,6 @@ export function createJsonRpcWsPlugin(setup: JsonRpcWsPluginSetup = {}): W2Plugi
       return new JsonRpcWsSession(conn, host, instance.options, instance.deps);
     },
   });
-}
-
-/**
- * core/ua is built beside this plugin; a computed specifier keeps this file compiling while it
- * is not there, and a missing module fails boot with a coded error instead of a crash later.
- */
-async function loadCreateVirtualUe(): Promise<VirtualUeFactory> {
-  const url = new URL('../../core/ua/index.js', import.meta.url).href;
-  const module = await import(url).catch((error: unknown) => {
-    throw new EpcError('EPC_ERR_PLUGIN_LOAD', 'jsonrpc-ws needs core/ua (createVirtualUe), which could not be loaded', { cause: error });
-  }) as { createVirtualUe?: unknown };
-  if (typeof module.createVirtualUe !== 'function') throw new EpcError('EPC_ERR_PLUGIN_LOAD', 'core/ua does not export createVirtualUe');
-  return module.createVirtualUe as VirtualUeFactory;
 }
 
 export default createJsonRpcWsPlugin();

@@ -64,6 +64,7 @@ export function toRpcError(error: unknown): JSONRPCErrorException {
     if (code === 'EPC_ERR_MEDIA') return rpcError(NO_MEDIA_RESOURCES, { hint: 'the media gateway has no capacity or is down; try again later', detail: error.message });
     // A request that resolves with its SIP outcome (SUBSCRIBE) and got a failure (R-JR-3).
     if (status !== undefined) return rpcError(SIP_REJECTED, { sipStatus: status, detail: error.message });
+    if (code === 'EPC_ERR_UA_INVALID_ARGUMENT') return rpcError(INVALID_PARAMS, { problem: error.message });
     if (code === 'EPC_ERR_INVALID_STATE' || code.startsWith('EPC_ERR_UA')) return rpcError(WRONG_STATE, { detail: error.message, errorCode: code });
   }
   return rpcError(INTERNAL_ERROR, { hint: 'epcscf failed to handle this request; the server log has the detail' });
