@@ -4,7 +4,7 @@
  * call.transferRequested, call.transferProgress, call.ended). A call placed to honour a
  * transfer also reports its progress to the transferor (RFC 3515 §2.4.4: NOTIFY sipfrag).
  */
-import type { CallEvents, UaCall, UaTransferRequest } from '../../core/ua/api.js';
+import type { UaCall, UaTransferRequest } from '../../core/ua/api.js';
 import { endedParams, type Params, withOptionalSdp } from './notification-params.js';
 import { rpcError, UNKNOWN_CALL } from './rpc-errors.js';
 
@@ -50,34 +50,31 @@ export class CallBook {
     const tell = (status: number, reason: string): void => {
       transferor?.notify(status, reason).catch(this.#onFault);
     };
-    const on = <K extends keyof CallEvents>(event: K, listener: (...args: CallEvents[K]) => void): void => {
-      call.on(event, listener as never);
-    };
-    on('progress', (info) => {
+    call.on('progress', (info) => {
       this.#notify('call.progress', withOptionalSdp({ callId, sipStatus: info.status, reason: info.reason }, info.sdp));
       tell(info.status, info.reason);
     });
-    on('answered', (info) => {
+    call.on('answered', (info) => {
       answered = true;
       this.#notify('call.answered', withOptionalSdp({ callId }, info.sdp));
       tell(200, 'OK');
     });
-    on('updated', (info) => {
+    call.on('updated', (info) => {
       // TS 24.610 §4.5.2: sendonly/inactive from the other side means this client is held.
       const held = info.direction === 'sendonly' || info.direction === 'inactive';
       this.#notify('call.updated', { callId, sdp: info.sdp, direction: info.direction, held });
     });
-    on('referred', (request) => {
+    call.on('referred', (request) => {
       tracked.pendingTransfer = request;
       this.#notify('call.transferRequested', {
         callId, target: request.target, attended: request.replaces !== undefined,
         ...(request.referredBy !== undefined ? { referredBy: request.referredBy } : {}),
       });
     });
-    on('transferprogress', (info) => {
+    call.on('transferprogress', (info) => {
       this.#notify('call.transferProgress', { callId, sipStatus: info.status, reason: info.reason, final: info.final });
     });
-    on('ended', (info) => {
+    call.on('ended', (info) => {
       this.#calls.delete(callId);
       // RFC 3515 §2.4.5: the transferor learns the final outcome of the new call.
       if (!answered) tell(info.status ?? 487, info.reason ?? 'Request Terminated');

@@ -95,6 +95,7 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
   }
 
   openUe(start: UeStart): VirtualUe {
+    if (this.#closed) throw rpcError(WRONG_STATE, { hint: 'the connection is closing' });
     if (this.#ue !== undefined) throw rpcError(WRONG_STATE, { hint: 'this connection already has a UE' });
     const ue = this.#deps.createUe({
       transport: { send: (message) => this.#toCore(message) },
