@@ -67,6 +67,18 @@ export class ClientTransactions {
     this.#transmit(entry, branch);
   }
 
+  /**
+   * Credentials for a request before any challenge, reusing the last nonce of the realm with
+   * the next nonce count (RFC 7616 §3.4; TS 24.229 §5.1.1.4.1: a re-REGISTER carries the
+   * Authorization of the current security context). Unchanged when nothing is known yet.
+   */
+  preAuthorize(request: SipRequest): SipRequest {
+    const realm = this.#digest?.realms[0];
+    if (this.#digest === undefined || realm === undefined) return request;
+    const answer = this.#digest.authorize(realm, { method: request.method, uri: formatUri(request.uri), body: request.body });
+    return answer === undefined ? request : setHeader(request, 'Authorization', formatDigestCredentials(answer));
+  }
+
   /** Sends a message outside any client transaction (responses, ACK for 2xx). */
   sendStateless(message: SipMessage): void {
     void this.#send(message).catch((error: unknown) => this.#log.debug({ err: error }, 'virtual UE: stateless send failed'));

@@ -27,6 +27,8 @@ export class RegistrationClient extends EventEmitter<{ change: [info: Registrati
   #serviceRoute: string[] = [];
   #refresh: TimerHandle | undefined;
   #inFlight: Promise<RegistrationInfo> | undefined;
+  /** Min-Expires learnt from a 423 (RFC 3261 §10.2.8). */
+  #minExpires = 0;
 
   constructor(ctx: UaContext, registrar: string, requestedExpires: number) {
     super();
@@ -48,7 +50,7 @@ export class RegistrationClient extends EventEmitter<{ change: [info: Registrati
   }
 
   register(): Promise<RegistrationInfo> {
-    return this.#send(this.#requestedExpires);
+    return this.#send(Math.max(this.#requestedExpires, this.#minExpires));
   }
 
   unregister(): Promise<RegistrationInfo> {
@@ -81,7 +83,7 @@ export class RegistrationClient extends EventEmitter<{ change: [info: Registrati
       headers: [['Contact', this.#ctx.local.registerContact()], ['Expires', String(expires)]],
     });
     // RFC 3261 §10.2: the To of a REGISTER is the AOR being registered, Request-URI the registrar.
-    const addressed = withTo(request, this.#ctx.impu);
+    const addressed = refreshing ? this.#ctx.transactions.preAuthorize(withTo(request, this.#ctx.impu)) : withTo(request, this.#ctx.impu);
     return new Promise((resolve) => {
       this.#ctx.transactions.start(addressed, {
         onRetry: (retry) => { this.#cseq = Math.max(this.#cseq, cseqNumber(retry)); },
@@ -90,7 +92,13 @@ export class RegistrationClient extends EventEmitter<{ change: [info: Registrati
     });
   }
 
-  #onFinal(response: SipResponse, requested: number): RegistrationInfo {
+  #onFinal(response: SipResponse, requested: number): Promise<RegistrationInfo> | RegistrationInfo {
+    const minExpires = Number(getHeaders(response, 'Min-Expires')[0]);
+    if (response.status === 423 && Number.isInteger(minExpires) && minExpires > requested && requested > 0) {
+      // RFC 3261 §10.2.8: 423 Interval Too Brief: retry with the registrar's Min-Expires (and keep it).
+      this.#minExpires = minExpires;
+      return this.#transaction(minExpires);
+    }
     if (response.status >= 200 && response.status < 300) {
       if (requested === 0) {
         this.#serviceRoute = [];

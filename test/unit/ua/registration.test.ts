@@ -157,3 +157,34 @@ t.test('close(): no SIP, no timers, state unregistered', async (t) => {
   t.equal(ue.registration.state, 'unregistered');
   await t.rejects(ue.register(), { code: 'EPC_ERR_UA_CLOSED' });
 });
+
+t.test('RFC 7616 §3.4 / TS 24.229 §5.1.1.4.1: a re-REGISTER carries Authorization with the last nonce and the next nc', async (t) => {
+  const { ue, transport, clock } = makeUe(t);
+  const done = ue.register();
+  ue.receive(reply(transport.last('REGISTER'), 401, { toTag: 'x', headers: [['WWW-Authenticate', CHALLENGE]] }));
+  const authed = transport.last('REGISTER');
+  ue.receive(reply(authed, 200, { toTag: 'r', headers: [['Contact', `${getHeader(authed, 'Contact') ?? ''};expires=600`]] }));
+  await done;
+  clock.advance(300_000);
+  const refresh = transport.last('REGISTER');
+  const credentials = authValues(refresh, 'Authorization')[0];
+  t.equal(credentials?.params['nonce'], 'abc123', 'the last nonce');
+  t.equal(credentials?.params['nc'], '00000002', 'nonce count incremented');
+  t.not(credentials?.params['cnonce'], authValues(authed, 'Authorization')[0]?.params['cnonce'], 'a fresh cnonce');
+  // The nonce went stale: the 401 with stale=true is answered again (RFC 7616 §3.3).
+  ue.receive(reply(refresh, 401, { toTag: 'x', headers: [['WWW-Authenticate', 'Digest realm="ims.test", nonce="n2", qop="auth", stale=true']] }));
+  const again = transport.last('REGISTER');
+  t.equal(authValues(again, 'Authorization')[0]?.params['nonce'], 'n2');
+  t.equal(authValues(again, 'Authorization')[0]?.params['nc'], '00000001');
+});
+
+t.test('RFC 3261 §10.2.8: 423 Interval Too Brief is retried with Min-Expires', async (t) => {
+  const { ue, transport } = makeUe(t, { expires: 60 });
+  const done = ue.register();
+  ue.receive(reply(transport.last('REGISTER'), 423, { toTag: 'x', headers: [['Min-Expires', '300']] }));
+  const retry = transport.last('REGISTER');
+  t.equal(getHeader(retry, 'Expires'), '300');
+  t.equal(cseq(retry).seq, 2);
+  ue.receive(reply(retry, 200, { toTag: 'r', headers: [['Expires', '300']] }));
+  t.equal((await done).expires, 300);
+});
