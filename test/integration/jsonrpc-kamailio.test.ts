@@ -6,9 +6,9 @@ import t, { type Test } from 'tap';
 import { JSONRPCClient, type JSONRPCRequest } from 'json-rpc-2.0';
 import WebSocket from 'ws';
 import { getHeader, getHeaders } from '../../core/sip/index.js';
-import { startEpcscf, startImsCore, type EpcscfUnderTest } from '../support/epcscf-harness.js';
+import { startEpcscf, startImsCore, type EpcscfUnderTest, type ImsCoreStandIn } from '../support/epcscf-harness.js';
 import { allocatePort, releasePort } from '../support/peers/ports.js';
-import { startSippUas } from '../support/peers/sipp.js';
+import { runSipp, SIPP_SCENARIOS, startSippUas } from '../support/peers/sipp.js';
 
 const SUBPROTOCOL = 'epcscf.jsonrpc.v1';
 const PLAIN_OFFER = [
@@ -64,12 +64,16 @@ class RpcWsClient {
   }
 }
 
-async function setUp(t: Test): Promise<EpcscfUnderTest> {
+async function setUpWithCore(t: Test): Promise<{ core: ImsCoreStandIn; epcscf: EpcscfUnderTest }> {
   const core = await startImsCore();
   t.teardown(() => core.stop());
   const epcscf = await startEpcscf({ nextHop: core.uri('udp'), extraPlugins: [{ name: 'jsonrpc-ws' }] });
   t.teardown(() => epcscf.close());
-  return epcscf;
+  return { core, epcscf };
+}
+
+async function setUp(t: Test): Promise<EpcscfUnderTest> {
+  return (await setUpWithCore(t)).epcscf;
 }
 
 async function client(t: Test, epcscf: EpcscfUnderTest): Promise<RpcWsClient> {
@@ -120,6 +124,29 @@ t.test('R-JR-2/3: call.invite to a sipp UAS via Kamailio: call.progress 180, cal
   const status = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]);
   t.equal(status?.code, 0, 'the sipp UAS saw INVITE, ACK and BYE and exited cleanly', { sippOutput: uas.output().slice(-1500) });
   t.equal(epcscf.capture.requests('mw', 'out', 'BYE').length, 1, 'one BYE on Mw');
+});
+
+t.test('R-TERM-4: a sipp UAC calls the JSON-RPC client via Kamailio: call.incoming, call.ring, call.answer, call.answered, BYE → call.ended remote', async (t) => {
+  const { core, epcscf } = await setUpWithCore(t);
+  const alice = await client(t, epcscf);
+  await alice.request('session.register', { impu: 'sip:alice@ims.test', password: 'alicepw' });
+  const uacPort = await allocatePort();
+  t.teardown(() => releasePort(uacPort));
+  const sipp = runSipp([`127.0.0.1:${core.port}`, '-sf', SIPP_SCENARIOS.uacRecordRoute, '-s', 'alice', '-key', 'domain', 'ims.test',
+    '-m', '1', '-i', '127.0.0.1', '-p', String(uacPort), '-d', '300'], { timeoutMs: 15_000 });
+  const incoming = await alice.notification('call.incoming');
+  const callId = String(incoming['callId']);
+  t.match(incoming['from'], { anonymous: false }, 'the caller is shown');
+  t.match(String((incoming['from'] as Record<string, unknown>)['uri']), /^sips?:/);
+  await alice.request('call.ring', { callId });
+  await alice.request('call.answer', { callId, sdp: PLAIN_OFFER });
+  await alice.notification('call.answered', (p) => p['callId'] === callId);
+  const run = await sipp;
+  t.equal(run.code, 0, 'sipp UAC completed INVITE/180/200/ACK/BYE', { sippOutput: run.stdout.slice(-1500) });
+  const ended = await alice.notification('call.ended', (p) => p['callId'] === callId);
+  t.equal(ended['cause'], 'remote');
+  const ok = epcscf.capture.responses('mw', 'out', 'INVITE').find((r) => r.status === 200);
+  t.ok(ok && getHeaders(ok, 'P-Asserted-Identity').length === 1, 'R-TERM-3: PAI asserted on the 200 toward the IMS');
 });
 
 t.test('F-JR-1: bad input on a real connection gets JSON-RPC errors; the server and another client carry on', async (t) => {
