@@ -4,18 +4,16 @@
  * the session timer answer (RFC 4028 §9), waiting for the ACK (Timer H-like 64*T1 guard,
  * §13.3.1.4), reject, CANCEL (§9.2) and BYE.
  */
-import {
-  bodyText, cseq, getHeader, getHeaders, optionTags, type SipRequest,
-} from '../sip/index.js';
+import { bodyText, cseq, generateTag, getHeader, getHeaders, optionTags, type SipRequest } from '../sip/index.js';
 import type { TimerHandle } from '../sip/clock.js';
 import type { PartyIdentity } from './api.js';
 import { CallSession, reasonOf, type CallHooks } from './call-session.js';
 import { Dialog, type InDialogInit } from './dialog.js';
+import type { SessionExpires } from './session-timer.js';
 import { respond, type UaContext } from './ua-context.js';
 import { invalidArgument, invalidState } from './ua-errors.js';
 import { ALLOW, SUPPORTED_INVITE } from './ua-local.js';
 import { TRANSACTION_TIMEOUT_MS } from './ua-timers.js';
-import { generateTag } from '../sip/index.js';
 
 interface PendingPrack {
   readonly rseq: number;
@@ -33,6 +31,8 @@ export class IncomingCall extends CallSession {
   #prack: PendingPrack | undefined;
   #ackTimer: TimerHandle | undefined;
   #hangupAfterAck = false;
+  /** The session timer our 200 announced; it starts with the ACK (RFC 4028 §9). */
+  #pendingTimer: SessionExpires | undefined;
 
   constructor(ctx: UaContext, hooks: CallHooks, invite: SipRequest, remote: PartyIdentity) {
     const localTag = generateTag();
@@ -131,8 +131,6 @@ export class IncomingCall extends CallSession {
       void this.sendBye({ cause: 'failed', status: 408, reason: 'no ACK for the 2xx' });
     }, TRANSACTION_TIMEOUT_MS);
   }
-
-  #pendingTimer: ReturnType<CallSession['answerTimerHeaders']>['value'];
 
   protected override receiveAck(ack: SipRequest): void {
     if (this.callState !== 'answering' || cseq(ack).seq !== cseq(this.#invite).seq) return; // ACK of a re-INVITE or a non-2xx

@@ -105,7 +105,7 @@ export class OutgoingCall extends CallSession {
   #onAnswered(response: SipResponse, request: SipRequest): void {
     const remoteTag = tagOf(to(response)) ?? '';
     if (this.dialog === undefined || this.dialog.remoteTag !== remoteTag) {
-      if (this.dialog !== undefined) this.dialog = undefined; // the early dialog was another fork's
+      // No early dialog, or it was another fork's: the 2xx makes the dialog (RFC 3261 §13.2.2.4).
       this.dialog = Dialog.asUac(request, response, this.ctx.local.secure);
     } else {
       this.dialog.confirmWith(response);
