@@ -3,66 +3,17 @@
 // as the IMS core stand-in, calls a sipp UAS and hangs up. The SIP on Mw is checked for what a
 // TS 24.229 UE behind a P-CSCF sends. Media off: the SDP passes unchanged.
 import t, { type Test } from 'tap';
-import { JSONRPCClient, type JSONRPCRequest } from 'json-rpc-2.0';
 import WebSocket from 'ws';
 import { getHeader, getHeaders } from '../../core/sip/index.js';
+import { RpcWsClient, SUBPROTOCOL } from '../support/jsonrpc-client.js';
 import { startEpcscf, startImsCore, type EpcscfUnderTest, type ImsCoreStandIn } from '../support/epcscf-harness.js';
 import { allocatePort, releasePort } from '../support/peers/ports.js';
 import { runSipp, SIPP_SCENARIOS, startSippUas } from '../support/peers/sipp.js';
 
-const SUBPROTOCOL = 'epcscf.jsonrpc.v1';
 const PLAIN_OFFER = [
   'v=0', 'o=- 20518 0 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
   'm=audio 40000 RTP/AVP 0 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=sendrecv', '',
 ].join('\r\n');
-
-/** A JSON-RPC 2.0 client over one WebSocket, keeping the server's notifications. */
-class RpcWsClient {
-  readonly ws: WebSocket;
-  readonly rpc: JSONRPCClient;
-  readonly notifications: JSONRPCRequest[] = [];
-  readonly raw: unknown[] = [];
-  #waiters: (() => void)[] = [];
-
-  private constructor(ws: WebSocket) {
-    this.ws = ws;
-    this.rpc = new JSONRPCClient(async (request) => { ws.send(JSON.stringify(request)); });
-    ws.on('message', (data) => {
-      const message = JSON.parse(String(data)) as Record<string, unknown>;
-      this.raw.push(message);
-      if (typeof message['method'] === 'string' && message['id'] === undefined) this.notifications.push(message as unknown as JSONRPCRequest);
-      else this.rpc.receive(message as never);
-      for (const wake of this.#waiters.splice(0)) wake();
-    });
-  }
-
-  static async connect(url: string): Promise<RpcWsClient> {
-    const ws = new WebSocket(url, SUBPROTOCOL);
-    await new Promise<void>((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
-    return new RpcWsClient(ws);
-  }
-
-  request(method: string, params?: Record<string, unknown>): Promise<Record<string, unknown>> {
-    return this.rpc.timeout(10_000).request(method, params ?? {}) as Promise<Record<string, unknown>>;
-  }
-
-  /** The first notification matching, waiting up to `ms`. */
-  async notification(method: string, match: (params: Record<string, unknown>) => boolean = () => true, ms = 10_000): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const found = this.notifications.find((n) => n.method === method && match(n.params as Record<string, unknown>));
-      if (found) return found.params as Record<string, unknown>;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no ${method} notification within ${ms} ms; got ${JSON.stringify(this.notifications.map((n) => n.method))}`);
-      await new Promise<void>((resolve) => { const timer = setTimeout(resolve, left); this.#waiters.push(() => { clearTimeout(timer); resolve(); }); });
-    }
-  }
-
-  close(): Promise<void> {
-    if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve();
-    return new Promise((resolve) => { this.ws.once('close', () => resolve()); this.ws.close(); });
-  }
-}
 
 async function setUpWithCore(t: Test): Promise<{ core: ImsCoreStandIn; epcscf: EpcscfUnderTest }> {
   const core = await startImsCore();
