@@ -17,7 +17,7 @@ import type { MwTransportProtocol } from '../sip/transport/transport.js';
 import type { SipSender, SipSource, SipTarget } from '../sip/transport/types.js';
 import { MemoryDialogStore, type DialogRecord, type DialogStore } from '../state/dialog-store.js';
 import { MemoryRegistrationStore, type RegistrationStore } from '../state/registration-store.js';
-import { ImsAlg, type MediaLeg } from './alg/ims-alg.js';
+import { ImsAlg, mediaCallId, type MediaLeg } from './alg/ims-alg.js';
 import type { MediaControl } from './alg/media-control.js';
 import type { MediaInterfaces } from './alg/media-requests.js';
 import { chargingVectorValue, generateIcid } from './charging.js';
@@ -172,6 +172,17 @@ export class Pcscf implements W2SipCore {
   /** Live W2 flows (admin views). */
   flows(): { connectionId: string; flow: string; plugin: string }[] {
     return this.#flows.all().map((f) => ({ connectionId: f.connection.id, flow: f.key, plugin: f.connection.subprotocol }));
+  }
+
+  /** The gateway's call id for a dialog's media, when the IMS-ALG holds a leg for it (admin views). */
+  mediaLegOf(dialog: DialogRecord): string | undefined {
+    const ngCallId = mediaCallId({ callId: dialog.callId, flowKey: dialog.flowKey, direction: dialog.direction });
+    return this.#media.alg?.legOf(ngCallId) === undefined ? undefined : ngCallId;
+  }
+
+  /** WIC legs with media on the gateway now (metrics). */
+  get mediaLegCount(): number {
+    return this.#media.alg?.legCount ?? 0;
   }
 
   // ---- W2SipCore -------------------------------------------------------------------------------

@@ -110,6 +110,11 @@ export class ImsAlg {
     }
   }
 
+  /** How many WIC legs hold media on the gateway now (metrics). */
+  get legCount(): number {
+    return this.#legs.size;
+  }
+
   /** The leg a gateway event's ng call-id names, while its media lives. */
   legOf(ngCallId: string): MediaLeg | undefined {
     return this.#legs.get(ngCallId);

@@ -12,14 +12,14 @@ function scratch(t: Test): string {
   return dir;
 }
 
-t.test('issue keys: an empty config gets the documented defaults (sip-ws on /sip, dev IMS core without mw.nextHop)', async (t) => {
+t.test('issue keys: an empty config gets the documented defaults (sip-ws on /sip and jsonrpc-ws on /jsonrpc, dev IMS core without mw.nextHop)', async (t) => {
   const config = resolveConfig(null, noEnv);
   t.same(config.w2.listen, { host: '127.0.0.1', port: 8080 });
   t.same(config.w2.allowedOrigins, []);
   t.equal(config.w2.tls, undefined);
   t.equal(config.w2.maxFrameBytes, 65536);
   t.equal(config.w2.pingIntervalMs, 25_000, 'R-WS-10: ping every 25 s');
-  t.same(config.plugins, [{ name: 'sip-ws' }]);
+  t.same(config.plugins, [{ name: 'sip-ws' }, { name: 'jsonrpc-ws' }]);
   t.same(config.mw.listen, [{ transport: 'udp', host: '127.0.0.1', port: 5060 }]);
   t.equal(config.mw.nextHop, undefined);
   t.equal(config.mw.useDevCore, true);
