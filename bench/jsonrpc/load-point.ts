@@ -1,0 +1,119 @@
+/**
+ * One load point of JSON-RPC clients, closed loop (a client starts its next operation when the
+ * last one completed), measured after a warm-up:
+ *   register: N clients, one WebSocket each, each looping session.register → session.unregister
+ *             (a new virtual UE per registration, so a fresh digest challenge every time, as
+ *             bench/sip-ws's REGISTER → 401 → REGISTER → 200 loop).
+ *   call:     N caller/callee pairs (2N WebSockets, all registered first), each caller looping
+ *             call.invite → (callee: call.incoming → call.answer) → call.answered → call.hangup
+ *             → call.ended on both sides.
+ * The rate is operations completed inside the measured window divided by its length.
+ */
+import { forEachLimited } from '../lib/load-point.js';
+import { LatencyRecorder, type LatencySummary } from '../lib/latency.js';
+import { RpcUser } from './rpc-user.js';
+
+export type JsonRpcScenario = 'register' | 'call';
+
+export interface JsonRpcPointOptions {
+  readonly url: string;
+  readonly scenario: JsonRpcScenario;
+  readonly concurrency: number;
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  /** Makes user names unique per point (`<prefix>u<index>`). */
+  readonly userPrefix: string;
+  readonly domain: string;
+  readonly password: string;
+  readonly timeoutMs: number;
+}
+
+export interface JsonRpcPointResult {
+  readonly scenario: JsonRpcScenario;
+  readonly concurrency: number;
+  readonly seconds: number;
+  readonly operations: number;
+  readonly errors: number;
+  readonly opsPerSecond: number;
+  /** JSON-RPC messages (WebSocket frames) on the generator's connections per operation, both directions, measured. */
+  readonly messagesPerOperation: number;
+  readonly latency: LatencySummary;
+  /** register only: the session.register part of the operation (REGISTER → 401 → REGISTER → 200 on Mw). */
+  readonly registerLatency?: LatencySummary;
+  readonly firstError?: string;
+}
+
+/** Connects `count` clients named `<prefix>u<i>`, registering each when asked; parallelism bounded. */
+export async function connectUsers(options: JsonRpcPointOptions, count: number, register: boolean, parallel = 100): Promise<RpcUser[]> {
+  const users: RpcUser[] = new Array<RpcUser>(count);
+  try {
+    await forEachLimited(Array.from({ length: count }, (_, i) => i), parallel, async (i) => {
+      const user = await RpcUser.connect({
+        url: options.url, impu: `sip:${options.userPrefix}u${i}@${options.domain}`, password: options.password, timeoutMs: options.timeoutMs,
+      });
+      users[i] = user;
+      if (register) await user.register();
+    });
+  } catch (error) {
+    for (const user of users) user?.close();
+    throw new Error(`connecting ${count} JSON-RPC clients at ${options.url}: ${(error as Error).message}`);
+  }
+  return users;
+}
+
+export async function runJsonRpcPoint(options: JsonRpcPointOptions): Promise<JsonRpcPointResult> {
+  const { scenario, concurrency } = options;
+  const users = await connectUsers(options, scenario === 'call' ? 2 * concurrency : concurrency, scenario === 'call');
+  const framesBefore = users.reduce((sum, u) => sum + u.frames, 0);
+  const recorder = new LatencyRecorder();
+  const registerRecorder = new LatencyRecorder();
+  let completed = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  const startedAt = process.hrtime.bigint();
+  const measureFrom = startedAt + BigInt(Math.round(options.warmupSeconds * 1e9));
+  const deadline = measureFrom + BigInt(Math.round(options.seconds * 1e9));
+
+  const client = async (index: number): Promise<void> => {
+    const user = users[scenario === 'call' ? 2 * index : index] as RpcUser;
+    const callee = users[2 * index + 1] as RpcUser;
+    for (let now = process.hrtime.bigint(); now < deadline; now = process.hrtime.bigint()) {
+      const start = now;
+      try {
+        if (scenario === 'register') {
+          await user.register();
+          const registeredAt = process.hrtime.bigint();
+          if (registeredAt >= measureFrom && registeredAt <= deadline) registerRecorder.recordSince(start);
+          await user.unregister();
+        } else {
+          await user.call(callee);
+        }
+        completed++;
+        // Counted like bench/lib/load-point: an operation that ends inside the window.
+        const end = process.hrtime.bigint();
+        if (end >= measureFrom && end <= deadline) recorder.recordSince(start);
+      } catch (error) {
+        if (start >= measureFrom) errors++;
+        firstError ??= `client ${index}: ${(error as Error).message}`;
+        // A failing client backs off briefly so that one broken pair cannot spin and dominate.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        if (!user.connected) return; // a dead client stops
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: concurrency }, (_, i) => client(i)));
+  } finally {
+    for (const user of users) user?.close();
+  }
+  const frames = users.reduce((sum, u) => sum + u.frames, 0) - framesBefore;
+  const latency = recorder.summary();
+  return {
+    scenario, concurrency, seconds: options.seconds, operations: latency.count, errors,
+    opsPerSecond: Math.round(latency.count / options.seconds),
+    messagesPerOperation: completed > 0 ? Math.round((frames / completed) * 10) / 10 : 0,
+    latency,
+    ...(scenario === 'register' ? { registerLatency: registerRecorder.summary() } : {}),
+    ...(firstError !== undefined ? { firstError } : {}),
+  };
+}
