@@ -12,6 +12,18 @@ import { validateSessionShape } from '../plugin/validate-plugin.js';
 import type { KeepaliveMonitor, KeepaliveTarget } from './keepalive.js';
 import { WebSocketW2Connection } from './w2-connection.js';
 
+/** What every session of one server shares (one object per server, not per connection). */
+export interface SessionRunnerEnvironment {
+  readonly keepalive: KeepaliveMonitor;
+  /** How long onClose waits for a hung in-flight hook before it runs anyway. */
+  readonly closeWaitMs: number;
+  readonly onFault: (runner: W2SessionRunner, hook: string, error: unknown) => void;
+  readonly onEnded: (runner: W2SessionRunner, reason: SessionCloseReason) => void;
+  /** The session object is ready (after openSession and its shape check). */
+  readonly onOpened?: (runner: W2SessionRunner, session: W2Session) => void;
+}
+
+/** The facts of one connection. */
 export interface SessionRunnerInit {
   readonly socket: WebSocket;
   readonly route: W2Route;
@@ -20,13 +32,29 @@ export interface SessionRunnerInit {
   readonly remote: { readonly address: string; readonly port: number };
   readonly origin: string | undefined;
   readonly secure: boolean;
-  readonly keepalive: KeepaliveMonitor;
-  /** How long onClose waits for a hung in-flight hook before it runs anyway. */
-  readonly closeWaitMs: number;
-  readonly onFault: (runner: W2SessionRunner, hook: string, error: unknown) => void;
-  readonly onEnded: (runner: W2SessionRunner, reason: SessionCloseReason) => void;
-  /** The session object is ready (after openSession and its shape check). */
-  readonly onOpened?: (runner: W2SessionRunner, session: W2Session) => void;
+  readonly env: SessionRunnerEnvironment;
+}
+
+/** The runner of a socket: the socket listeners below are shared functions, not closures per connection. */
+const RUNNER = Symbol('w2-session-runner');
+type RunnerSocket = WebSocket & { [RUNNER]?: W2SessionRunner };
+
+function onSocketMessage(this: RunnerSocket, data: RawData, isBinary: boolean): void {
+  this[RUNNER]?.receive(data, isBinary);
+}
+
+function onSocketPong(this: RunnerSocket): void {
+  const runner = this[RUNNER];
+  if (runner !== undefined) runner.env.keepalive.seen(runner);
+}
+
+function onSocketError(this: RunnerSocket, error: Error & { code?: string }): void {
+  // ws has already sent the close frame for protocol errors (1002, 1007, 1009).
+  if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this[RUNNER]?.socketEnded({ cause: 'frame-limit', code: 1009, reason: 'message too big' });
+}
+
+function onSocketClose(this: RunnerSocket, code: number, reason: Buffer): void {
+  this[RUNNER]?.socketEnded({ cause: 'remote', code, reason: reason.toString('utf8') });
 }
 
 const PAUSE_AT = 64;
@@ -38,8 +66,10 @@ type WireAction = 'close' | 'terminate' | 'none';
 export class W2SessionRunner implements KeepaliveTarget {
   readonly connection: WebSocketW2Connection;
   readonly route: W2Route;
-  readonly #socket: WebSocket;
-  readonly #init: SessionRunnerInit;
+  readonly env: SessionRunnerEnvironment;
+  /** Epoch ms of the upgrade. */
+  readonly openedAt = Date.now();
+  readonly #socket: RunnerSocket;
   #session: W2Session | undefined;
   /** Serialises openSession, every onFrame and finally onClose. */
   #chain: Promise<void> = Promise.resolve();
@@ -49,7 +79,7 @@ export class W2SessionRunner implements KeepaliveTarget {
   #pending = 0;
 
   constructor(init: SessionRunnerInit) {
-    this.#init = init;
+    this.env = init.env;
     this.#socket = init.socket;
     this.route = init.route;
     this.connection = new WebSocketW2Connection(init.socket, {
@@ -74,26 +104,30 @@ export class W2SessionRunner implements KeepaliveTarget {
 
   start(): void {
     const socket = this.#socket;
-    socket.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
-    socket.on('pong', () => this.#init.keepalive.seen(this));
-    socket.on('error', (error: Error & { code?: string }) => {
-      // ws has already sent the close frame for protocol errors (1002, 1007, 1009).
-      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-        this.#end({ cause: 'frame-limit', code: 1009, reason: 'message too big' }, 'none');
-      }
-    });
-    socket.on('close', (code, reason) => this.#end({ cause: 'remote', code, reason: reason.toString('utf8') }, 'none'));
-    this.#init.keepalive.add(this);
+    socket[RUNNER] = this;
+    socket.on('message', onSocketMessage);
+    socket.on('pong', onSocketPong);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+    this.env.keepalive.add(this);
     const plugin = this.route.plugin;
     this.#chain = (async () => {
       try {
         const session = await plugin.plugin.openSession(this.connection, plugin.host);
         this.#session = validateSessionShape(session, plugin.name);
-        this.#init.onOpened?.(this, this.#session);
+        this.env.onOpened?.(this, this.#session);
       } catch (error) {
         this.#fault('openSession', error);
       }
     })();
+  }
+
+  /**
+   * An operator closes the session: the client gets `code`/`reason`, the plugin its onClose.
+   * The contract has no cause of its own for it yet; like shutdown, the server ends the session.
+   */
+  closeFromServer(code: number, reason: string): Promise<void> {
+    return this.#end({ cause: 'shutdown', code, reason }, 'close');
   }
 
   /** Server shutdown: close with 1001 (RFC 6455 §7.4.1 "going away") and resolve after onClose. */
@@ -120,8 +154,14 @@ export class W2SessionRunner implements KeepaliveTarget {
     void this.#end({ cause: 'keepalive', code: 1006, reason: 'no pong' }, 'terminate');
   }
 
-  #onMessage(data: RawData, isBinary: boolean): void {
-    this.#init.keepalive.seen(this);
+  /** The socket ended on its own (closed by the peer, or a framing error ws already answered). */
+  socketEnded(reason: SessionCloseReason): void {
+    void this.#end(reason, 'none');
+  }
+
+  /** One WebSocket message from the peer. */
+  receive(data: RawData, isBinary: boolean): void {
+    this.env.keepalive.seen(this);
     if (this.#closeReason !== undefined) return;
     const bytes = toBuffer(data);
     if (bytes.length > this.route.maxFrameBytes) {
@@ -148,27 +188,27 @@ export class W2SessionRunner implements KeepaliveTarget {
   }
 
   #fault(hook: string, error: unknown): void {
-    this.#init.onFault(this, hook, error);
+    this.env.onFault(this, hook, error);
     void this.#end({ cause: 'fault', code: 1011, reason: 'plugin error' }, 'close');
   }
 
   #end(reason: SessionCloseReason, wire: WireAction): Promise<void> {
     if (this.#ended !== undefined) return this.#ended;
     this.#closeReason = reason;
-    this.#init.keepalive.remove(this);
+    this.env.keepalive.remove(this);
     this.#applyWire(reason, wire);
     const inFlight = this.#chain;
     this.#ended = (async () => {
-      await settleWithin(inFlight, this.#init.closeWaitMs);
+      await settleWithin(inFlight, this.env.closeWaitMs);
       const session = this.#session;
       if (session !== undefined) {
         try {
           await session.onClose(reason);
         } catch (error) {
-          this.#init.onFault(this, 'onClose', error);
+          this.env.onFault(this, 'onClose', error);
         }
       }
-      this.#init.onEnded(this, reason);
+      this.env.onEnded(this, reason);
     })();
     return this.#ended;
   }

@@ -26,6 +26,8 @@ import type { SessionCloseReason, W2Session } from '../plugin/session.js';
 import type { W2SipCore } from '../plugin/host.js';
 import { KeepaliveMonitor } from './keepalive.js';
 import { W2SessionRunner } from './session-runner.js';
+import type { SessionRunnerEnvironment } from './session-runner.js';
+import { ownCopy } from '../sip/own-copy.js';
 import type { RouteChoice } from './subprotocol.js';
 import { decideUpgrade, refuseUpgrade, routesByPath } from './upgrade-gate.js';
 
@@ -54,11 +56,15 @@ export interface W2SessionInfo {
   readonly subprotocol: string;
   readonly remote: { readonly address: string; readonly port: number };
   readonly origin: string | undefined;
+  /** Epoch ms of the upgrade. */
+  readonly openedAt: number;
   readonly description: Record<string, unknown> | undefined;
 }
 
 export interface W2ServerStats {
   readonly sessions: number;
+  /** False once shutdown began: upgrades are refused with 503. */
+  readonly accepting: boolean;
   /** Plugin faults (hooks that threw or rejected) per plugin name, since start. */
   readonly faults: Readonly<Record<string, number>>;
 }
@@ -71,6 +77,11 @@ export interface W2Server {
   /** Graceful stop: sessions get 1001 and onClose, then the HTTP server closes. Idempotent. */
   close(): Promise<void>;
   sessions(): W2SessionInfo[];
+  /**
+   * Closes one session from the server side (an operator action): the client gets `code` and
+   * `reason` (RFC 6455 §7.4), the plugin its onClose. False when no such session is open.
+   */
+  closeSession(connectionId: string, code?: number, reason?: string): boolean;
   stats(): W2ServerStats;
 }
 
@@ -82,6 +93,9 @@ export async function createW2Server(options: W2ServerOptions): Promise<W2Server
   const sockets = new Set<WebSocket>();
   const faults: Record<string, number> = {};
   const choices = new WeakMap<IncomingMessage, RouteChoice>();
+  function forgetSocket(this: WebSocket): void {
+    sockets.delete(this);
+  }
   const keepalive = new KeepaliveMonitor(options.pingIntervalMs);
   const byPath = routesByPath(options.routes);
   let closing = false;
@@ -128,7 +142,7 @@ export async function createW2Server(options: W2ServerOptions): Promise<W2Server
     wss.close();
   });
 
-  app.get('/health', async () => ({ status: closing ? 'stopping' : 'ok', sessions: runners.size }));
+  // /health, /ready and the admin routes are core/admin's (registered on `app` by the runtime).
 
   const onFault = (runner: W2SessionRunner, hook: string, error: unknown): void => {
     const plugin = runner.pluginName;
@@ -148,26 +162,24 @@ export async function createW2Server(options: W2ServerOptions): Promise<W2Server
     observer.emit('sessionclose', { connectionId: runner.connection.id, plugin: runner.pluginName, reason });
   };
 
+  const env: SessionRunnerEnvironment = { keepalive, closeWaitMs: options.closeWaitMs ?? 5_000, onFault, onOpened, onEnded };
   const startSession = (socket: WebSocket, request: IncomingMessage, choice: RouteChoice): void => {
     if (closing) {
       socket.close(1001, 'server shutdown');
       return;
     }
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    socket.once('close', forgetSocket);
     const runner = new W2SessionRunner({
       socket,
       route: choice.route,
-      id: randomUUID(),
+      // randomUUID() returns a rope of 14 pieces (~450 bytes kept per connection): keep it flat.
+      id: ownCopy(randomUUID()),
       subprotocol: choice.subprotocol,
       remote: { address: request.socket.remoteAddress ?? '', port: request.socket.remotePort ?? 0 },
       origin: request.headers.origin,
       secure: tls !== undefined,
-      keepalive,
-      closeWaitMs: options.closeWaitMs ?? 5_000,
-      onFault,
-      onOpened,
-      onEnded,
+      env,
     });
     runners.add(runner);
     observer.emit('sessionopen', { connectionId: runner.connection.id, plugin: runner.pluginName, subprotocol: choice.subprotocol, path: choice.route.path });
@@ -196,9 +208,18 @@ export async function createW2Server(options: W2ServerOptions): Promise<W2Server
       subprotocol: runner.connection.subprotocol,
       remote: runner.connection.remote,
       origin: runner.connection.origin,
+      openedAt: runner.openedAt,
       description: runner.describe(),
     })),
-    stats: () => ({ sessions: runners.size, faults: { ...faults } }),
+    closeSession(connectionId, code = 1000, reason = '') {
+      for (const runner of runners) {
+        if (runner.connection.id !== connectionId || runner.closeReason !== undefined) continue;
+        runner.closeFromServer(code, reason);
+        return true;
+      }
+      return false;
+    },
+    stats: () => ({ sessions: runners.size, accepting: !closing, faults: { ...faults } }),
   };
 }
 

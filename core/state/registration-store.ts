@@ -1,4 +1,4 @@
-import { ownCopies, ownCopy } from './own-copy.js';
+import { ownCopies, ownCopy } from '../sip/own-copy.js';
 
 /**
  * Registrations the P-CSCF keeps (R-REG-17): per W2 flow and AOR, the stored Service-Route,
@@ -44,13 +44,19 @@ export interface RegistrationStore {
 }
 
 /**
+ * Binding ids under one index key: the id itself while there is one (the usual case: one
+ * binding per flow and per contact), a Set from the second on. Saves a Set per binding.
+ */
+type IdIndex = Map<string, string | Set<string>>;
+
+/**
  * In-memory store, indexed by flow and by contact URI (lookups never scan every binding). It
  * keeps its own copies of the binding's strings (own-copy.ts: never views into SIP message text).
  */
 export class MemoryRegistrationStore implements RegistrationStore {
   readonly #byId = new Map<string, RegistrationBinding>();
-  readonly #byFlow = new Map<string, Set<string>>();
-  readonly #byContact = new Map<string, Set<string>>();
+  readonly #byFlow: IdIndex = new Map();
+  readonly #byContact: IdIndex = new Map();
   readonly #now: () => number;
 
   constructor(options: { now?: () => number } = {}) {
@@ -70,21 +76,20 @@ export class MemoryRegistrationStore implements RegistrationStore {
   }
 
   async byFlow(flowKey: string): Promise<RegistrationBinding[]> {
-    return this.#live(this.#byFlow.get(flowKey));
+    return this.#live(idsOf(this.#byFlow, flowKey));
   }
 
   async byContactUri(contactUri: string): Promise<RegistrationBinding[]> {
-    return this.#live(this.#byContact.get(contactUri));
+    return this.#live(idsOf(this.#byContact, contactUri));
   }
 
   async all(): Promise<RegistrationBinding[]> {
-    return this.#live(new Set(this.#byId.keys()));
+    return this.#live([...this.#byId.keys()]);
   }
 
   async removeFlow(flowKey: string): Promise<RegistrationBinding[]> {
-    const ids = [...(this.#byFlow.get(flowKey) ?? [])];
     const gone: RegistrationBinding[] = [];
-    for (const id of ids) {
+    for (const id of idsOf(this.#byFlow, flowKey)) {
       const b = this.#byId.get(id);
       if (b) gone.push(b);
       this.#delete(id);
@@ -101,11 +106,10 @@ export class MemoryRegistrationStore implements RegistrationStore {
   }
 
   /** The unexpired bindings among `ids`; expired ones are dropped on the way (RFC 3261 §10.3). */
-  #live(ids: ReadonlySet<string> | undefined): RegistrationBinding[] {
-    if (ids === undefined) return [];
+  #live(ids: readonly string[]): RegistrationBinding[] {
     const now = this.#now();
     const out: RegistrationBinding[] = [];
-    for (const id of [...ids]) {
+    for (const id of ids) {
       const b = this.#byId.get(id);
       if (b === undefined) continue;
       if (b.expiresAt <= now) this.#delete(id);
@@ -124,15 +128,27 @@ function detached(b: RegistrationBinding): RegistrationBinding {
   };
 }
 
-function index(map: Map<string, Set<string>>, key: string, id: string): void {
-  let set = map.get(key);
-  if (set === undefined) map.set(key, (set = new Set()));
-  set.add(id);
+/** A snapshot of the ids under `key` (callers delete while iterating). */
+function idsOf(map: IdIndex, key: string): string[] {
+  const entry = map.get(key);
+  if (entry === undefined) return [];
+  return typeof entry === 'string' ? [entry] : [...entry];
 }
 
-function unindex(map: Map<string, Set<string>>, key: string, id: string): void {
-  const set = map.get(key);
-  if (set === undefined) return;
-  set.delete(id);
-  if (set.size === 0) map.delete(key);
+function index(map: IdIndex, key: string, id: string): void {
+  const entry = map.get(key);
+  if (entry === undefined) map.set(key, id);
+  else if (typeof entry === 'string') { if (entry !== id) map.set(key, new Set([entry, id])); }
+  else entry.add(id);
+}
+
+function unindex(map: IdIndex, key: string, id: string): void {
+  const entry = map.get(key);
+  if (entry === undefined) return;
+  if (typeof entry === 'string') {
+    if (entry === id) map.delete(key);
+    return;
+  }
+  entry.delete(id);
+  if (entry.size === 1) map.set(key, entry.values().next().value as string);
 }

@@ -50,12 +50,24 @@ export interface SipWsCounters {
   coreRefused: number;
 }
 
+/** One limits object per options object, shared by its sessions (not one per connection). */
+const limitsByOptions = new WeakMap<SipWsOptions, FloodLimits>();
+
+function floodLimitsOf(options: SipWsOptions): FloodLimits {
+  let limits = limitsByOptions.get(options);
+  if (limits === undefined) {
+    limits = { ratePerSecond: options.floodRatePerSecond, burst: options.floodBurst };
+    limitsByOptions.set(options, limits);
+  }
+  return limits;
+}
+
 export class SipWsSession implements W2Session {
   readonly #conn: W2Connection;
   readonly #host: W2Host;
   readonly #options: SipWsOptions;
   readonly #flood: FloodGuard;
-  readonly #openedAt = new Date();
+  readonly #openedAt = Date.now();
   readonly #counters: SipWsCounters = {
     framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, requestsIn: 0, responsesIn: 0,
     requestsOut: 0, responsesOut: 0, keepAlives: 0, malformed: 0, malformedAnswered: 0, coreRefused: 0,
@@ -67,8 +79,7 @@ export class SipWsSession implements W2Session {
     this.#conn = conn;
     this.#host = host;
     this.#options = options;
-    const limits: FloodLimits = { ratePerSecond: options.floodRatePerSecond, burst: options.floodBurst };
-    this.#flood = new FloodGuard(limits, now);
+    this.#flood = new FloodGuard(floodLimitsOf(options), now);
   }
 
   async onFrame(frame: W2Frame): Promise<void> {
@@ -118,7 +129,7 @@ export class SipWsSession implements W2Session {
       connectionId: this.#conn.id,
       remote: `${this.#conn.remote.address}:${this.#conn.remote.port}`,
       secure: this.#conn.secure,
-      openedAt: this.#openedAt.toISOString(),
+      openedAt: new Date(this.#openedAt).toISOString(),
       flooded: this.#flooded,
       ...this.#counters,
     };

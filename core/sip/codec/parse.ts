@@ -22,6 +22,9 @@ export interface ParseOptions {
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
+/** Every message without a body shares this one (bodies are never written to in place). */
+const EMPTY_BODY = new Uint8Array(0);
+
 /** Parses one SIP message or throws a `SipParseError` carrying the status to answer. */
 export function parseMessage(data: Uint8Array | string, options: ParseOptions = {}): SipMessage {
   const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -187,9 +190,9 @@ function isCallId(value: string): boolean {
 function frameBody(buf: Buffer, bodyStart: number, values: string[], datagram: boolean): Uint8Array {
   const available = Math.max(0, buf.length - bodyStart);
   if (values.length === 0) {
-    if (datagram) return buf.subarray(bodyStart);
+    if (datagram) return ownBytes(buf, bodyStart, buf.length);
     if (available > 0) throw malformed('body present without Content-Length');
-    return buf.subarray(bodyStart, bodyStart);
+    return EMPTY_BODY;
   }
   const first = values[0] as string;
   for (const v of values) {
@@ -199,7 +202,19 @@ function frameBody(buf: Buffer, bodyStart: number, values: string[], datagram: b
   const length = Number(first);
   if (length > available) throw malformed(`Content-Length ${length} larger than the ${available} body bytes received`);
   if (!datagram && length < available) throw malformed('bytes after the body framed by Content-Length');
-  return buf.subarray(bodyStart, bodyStart + length);
+  return ownBytes(buf, bodyStart, bodyStart + length);
+}
+
+/**
+ * The body as its own bytes. A view would keep the whole input alive as long as the message
+ * lives (a transaction holds it for seconds): a 64 KiB socket read, or an 8 KiB Buffer pool slab
+ * shared with other messages.
+ */
+function ownBytes(buf: Buffer, start: number, end: number): Uint8Array {
+  if (end <= start) return EMPTY_BODY;
+  const body = new Uint8Array(end - start);
+  body.set(buf.subarray(start, end));
+  return body;
 }
 
 function parseRequestLine(line: string, headers: SipHeader[], body: Uint8Array, cseq: CSeq): SipRequest {

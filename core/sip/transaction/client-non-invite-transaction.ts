@@ -4,6 +4,7 @@ import { isReliable, type SipTarget } from '../transport/types.js';
 import { TimerSet } from './timer-set.js';
 import { timerT4OrZero, transactionTimeout } from './timers.js';
 import { reportTimeout, reportTransportError } from './client-outcome.js';
+import { completedRequest } from './completed-request.js';
 import { transmit } from './transmit.js';
 import {
   TransactionState,
@@ -20,8 +21,8 @@ const COMPLETED_DELEGATE: ClientTransactionDelegate = { onFinal: () => undefined
 /** Non-INVITE client transaction: RFC 3261 §17.1.2 (Figure 6). */
 export class ClientNonInviteTransaction implements Transaction {
   readonly id: string;
-  readonly request: SipRequest;
   readonly target: SipTarget;
+  #request: SipRequest;
   #delegate: ClientTransactionDelegate;
   readonly #ctx: TransactionContext;
   readonly #timers: TimerSet<ClientNonInviteTimer>;
@@ -31,7 +32,7 @@ export class ClientNonInviteTransaction implements Transaction {
 
   constructor(id: string, request: SipRequest, target: SipTarget, delegate: ClientTransactionDelegate, ctx: TransactionContext) {
     this.id = id;
-    this.request = request;
+    this.#request = request;
     this.target = target;
     this.#delegate = delegate;
     this.#ctx = ctx;
@@ -42,6 +43,11 @@ export class ClientNonInviteTransaction implements Transaction {
 
   get state(): TransactionState {
     return this.#state;
+  }
+
+  /** The request; from Completed on only its identity (request line, Via, From, To, Call-ID, CSeq). */
+  get request(): SipRequest {
+    return this.#request;
   }
 
   /** Enter Trying: send, Timer F = 64*T1, Timer E = T1 on unreliable transports (§17.1.2.2). */
@@ -67,8 +73,10 @@ export class ClientNonInviteTransaction implements Transaction {
     this.#state = TransactionState.Completed;
     const delegate = this.#delegate;
     // Completed only absorbs retransmissions (§17.1.2.2): let go of the TU, whose state (the
-    // proxied request, its server transaction) would otherwise live for Timer K on every hop.
+    // proxied request, its server transaction) would otherwise live for Timer K on every hop,
+    // and of all of the request but its identity.
     this.#delegate = COMPLETED_DELEGATE;
+    if (!this.#reliable) this.#request = completedRequest(this.#request);
     delegate.onFinal(response);
     if (this.#state !== TransactionState.Completed) return; // the TU's callback may have closed the layer
     // §17.1.2.2: Timer K = T4 unreliable (absorb retransmitted responses), 0 reliable.

@@ -124,3 +124,33 @@ t.test('RFC 3261 §17.1.2.2: timer values follow a configured T1/T2 (T1 = 100 ms
   clock.advance(64 * 100 - 1000);
   t.equal(d.timeouts, 1, 'Timer F = 64*T1 = 6.4 s');
 });
+
+t.test('RFC 3261 §17.1.2.2: Completed only absorbs, so it keeps the request identity (request line, top Via, From, To, Call-ID, CSeq) and hears nothing more', async (t) => {
+  const { layer, clock, sender } = layerUnderTest();
+  const d = recorder();
+  const req = buildRequest('REGISTER', { extraHeaders: [['Via', 'SIP/2.0/WS a.invalid;branch=z9hG4bKclient'], ['Path', '<sip:p@127.0.0.1;lr>']] });
+  const tx = layer.sendRequest({ ...req, body: new Uint8Array([1, 2, 3]) }, udpTarget(), d);
+  t.equal(tx.request.headers.length, 9, 'in Trying the whole request is there');
+  recv(layer, respond(req, 200));
+  t.equal(tx.state, TransactionState.Completed);
+  t.same(tx.request.headers.map((h) => h.name), ['Via', 'From', 'To', 'Call-ID', 'CSeq'], 'only the identity, one Via');
+  t.equal(tx.request.headers[0]?.value, req.headers[0]?.value, 'the top Via is this hop');
+  t.equal(tx.request.method, 'REGISTER');
+  t.equal(tx.request.body.length, 0);
+  sender.failing = true;
+  recv(layer, respond(req, 200));
+  await flush();
+  t.same(d.finals, [200], 'a retransmitted final is absorbed');
+  t.same(d.transportErrors, [], 'no TU callback after the final');
+  clock.advance(5_000);
+  t.equal(tx.state, TransactionState.Terminated);
+});
+
+t.test('RFC 3261 §17.1.2.2: on a reliable transport the transaction ends with its request whole (no Completed state)', async (t) => {
+  const { layer } = layerUnderTest();
+  const req = buildRequest('MESSAGE', { viaTransport: 'TCP' });
+  const tx = layer.sendRequest(req, tcpTarget(), recorder());
+  recv(layer, respond(req, 200));
+  t.equal(tx.state, TransactionState.Terminated);
+  t.equal(tx.request, req);
+});
