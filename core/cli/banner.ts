@@ -20,6 +20,11 @@ export function readyBanner(runtime: EpcscfRuntime): string {
     lines.push(`  IMS core: ${config.mw.nextHop ?? ''} (domain ${config.mw.domain})`);
   }
   lines.push(`  Media: ${media}`);
+  const http = `${server.w2.secure ? 'https' : 'http'}://${host}:${w2.port}`;
+  lines.push(`  Health: ${http}/health  ${http}/ready   API docs: ${http}/docs   JSON-RPC API: ${http}/openrpc.json`);
+  lines.push(config.admin.bearerKey !== undefined
+    ? `  Admin API: ${http}/admin/...  Metrics: ${http}/metrics  (Authorization: Bearer <admin.bearerKey>)`
+    : '  Admin API and /metrics: off (set admin.bearerKey or EPCSCF_ADMIN_KEY)');
   lines.push('', '  Ctrl-C stops it.');
   return lines.join('\n');
 }

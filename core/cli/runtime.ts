@@ -1,7 +1,7 @@
 /**
  * Everything `epcscf` runs in one process, started in dependency order and stopped in reverse:
  *   dev IMS core (when mw.nextHop is unset) → media gateway control → P-CSCF (Mw) → W2 server
- *   (plugins) → listen.
+ *   (plugins) → admin API and metrics on the same server → listen.
  * Shutdown (the issue: "stops accepting, de-registers what it registered, closes sockets"):
  * the W2 server closes first (no new upgrades; sessions get 1001, and the P-CSCF releases what
  * each session owned), then the P-CSCF closes Mw, then the dev core.
@@ -14,6 +14,7 @@ import { mediaFromConfig } from '../pcscf/alg/configured-media.js';
 import { createEpcscfServer } from '../server/epcscf-server.js';
 import type { EpcscfServer } from '../server/epcscf-server.js';
 import type { DevImsCore } from '../../examples/dev-ims-core/index.js';
+import { attachAdmin } from './admin-wiring.js';
 import { packageRoot } from './package-root.js';
 
 export interface RuntimeOptions {
@@ -71,6 +72,8 @@ export async function startRuntime(configured: EpcscfConfig, options: RuntimeOpt
     stack.push(() => pcscf.close());
     const server = await createEpcscfServer(config, { sip: pcscf, logger: options.logger });
     stack.push(() => server.close());
+    const admin = await attachAdmin(server, pcscf, config, { log: options.logger, ...(media ? { media: media.control } : {}) });
+    stack.push(async () => admin.detach());
     const w2 = await server.listen();
     let closing: Promise<void> | undefined;
     return { config, pcscf, server, devCore, media: media?.description ?? 'off', w2, close: () => (closing ??= unwind()) };

@@ -1,0 +1,56 @@
+/**
+ * Puts the REST admin API, /health, /ready, /openrpc.json and /metrics (core/admin) on the W2
+ * server of a running epcscf, before it listens: the backend reads the P-CSCF and the W2
+ * server; the metrics follow the W2 observer (connections, plugin faults) and the P-CSCF's
+ * monitoring tap (SIP responses by class on each side).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { createEpcscfMetrics, observeW2Sessions, registerAdminApi, type EpcscfMetrics } from '../admin/index.js';
+import type { EpcscfConfig } from '../config/config-types.js';
+import type { MediaControl } from '../pcscf/alg/media-control.js';
+import type { Pcscf, PcscfEvents } from '../pcscf/index.js';
+import type { EpcscfServer } from '../server/epcscf-server.js';
+import { createAdminBackend } from './admin-backend.js';
+import { packageRoot } from './package-root.js';
+
+export interface AdminWiring {
+  readonly metrics: EpcscfMetrics;
+  /** Stops feeding the metrics (the server and the P-CSCF keep running). */
+  detach(): void;
+}
+
+export async function attachAdmin(
+  server: EpcscfServer, pcscf: Pcscf, config: EpcscfConfig, options: { log: Logger; media?: MediaControl },
+): Promise<AdminWiring> {
+  const metrics = createEpcscfMetrics();
+  const root = packageRoot();
+  const openrpcPath = join(root, 'schemas', 'openrpc.json');
+  const openrpcDocument = existsSync(openrpcPath) ? (JSON.parse(readFileSync(openrpcPath, 'utf8')) as object) : undefined;
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  await registerAdminApi(server.w2.app, {
+    bearerKey: config.admin.bearerKey,
+    backend: createAdminBackend({ pcscf, w2: server.w2, ...(options.media ? { media: options.media } : {}) }),
+    metrics, version,
+    ...(openrpcDocument ? { openrpcDocument } : {}),
+  });
+  const unobserve = observeW2Sessions(server.observer, metrics);
+  const onMw = (...[event]: PcscfEvents['mw']): void => {
+    if (event.message.kind === 'response') metrics.sipResponse('mw', event.direction, event.message.status);
+  };
+  const onW2 = (...[event]: PcscfEvents['w2']): void => {
+    if (event.message.kind === 'response') metrics.sipResponse('w2', event.direction, event.message.status);
+  };
+  pcscf.observer.on('mw', onMw);
+  pcscf.observer.on('w2', onW2);
+  if (config.admin.bearerKey === undefined) options.log.info('admin API and /metrics off: set admin.bearerKey (or EPCSCF_ADMIN_KEY) to serve them');
+  return {
+    metrics,
+    detach() {
+      unobserve();
+      pcscf.observer.off('mw', onMw);
+      pcscf.observer.off('w2', onW2);
+    },
+  };
+}
