@@ -20,6 +20,8 @@ export interface JsonRpcTargetOptions {
   readonly corePort: number;
   /** jsonrpc-ws resumeGraceSeconds (the plugin's default is 120). */
   readonly resumeGraceSeconds: number;
+  /** Write a V8 CPU profile of epcscf (node --cpu-prof) into this directory. */
+  readonly cpuProfileDir?: string;
 }
 
 export interface RunningJsonRpcTarget {
@@ -68,13 +70,14 @@ export async function startJsonRpcTarget(options: JsonRpcTargetOptions): Promise
     });
     const config = join(dir, 'epcscf.yaml');
     writeFileSync(config, epcscfConfigYaml(options));
+    const profile = options.cpuProfileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
     const env = { ...process.env };
     delete env['EPCSCF_FROM_SOURCE']; // run the compiled build
     epcscf = await startDaemon({
       name: 'epcscf',
       command: process.execPath,
       // bench/sip-ws's launcher: the epcscf CLI plus a SIGUSR2 memory hook this bench never uses.
-      args: [join(REPO_ROOT, 'bench/sip-ws/epcscf-process.mjs'), '--config', config],
+      args: [...profile, join(REPO_ROOT, 'bench/sip-ws/epcscf-process.mjs'), '--config', config],
       cwd: REPO_ROOT, env,
       ready: [{ kind: 'log', pattern: /epcscf is ready/ }, { kind: 'probe', probe: () => tcpAccepts(options.w2Port) }],
       readyTimeoutMs: 20_000,
@@ -92,7 +95,8 @@ export async function startJsonRpcTarget(options: JsonRpcTargetOptions): Promise
     groups: { epcscf: startedEpcscf.pid, 'kamailio (IMS core)': startedCore.pid },
     output: () => `--- epcscf ---\n${startedEpcscf.output()}\n--- kamailio (IMS core) ---\n${startedCore.output()}`,
     async stop() {
-      await startedEpcscf.stop(5_000);
+      // SIGTERM first with a long grace: epcscf writes its CPU profile on a clean exit.
+      await startedEpcscf.stop(15_000);
       await startedCore.stop();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -26,6 +26,8 @@ export interface JsonRpcPointOptions {
   readonly domain: string;
   readonly password: string;
   readonly timeoutMs: number;
+  /** Called when the measured window opens and when it closes (CPU is sampled there). */
+  readonly onWindow?: (edge: 'open' | 'close') => void;
 }
 
 export interface JsonRpcPointResult {
@@ -73,6 +75,10 @@ export async function runJsonRpcPoint(options: JsonRpcPointOptions): Promise<Jso
   const startedAt = process.hrtime.bigint();
   const measureFrom = startedAt + BigInt(Math.round(options.warmupSeconds * 1e9));
   const deadline = measureFrom + BigInt(Math.round(options.seconds * 1e9));
+  const windowTimers = options.onWindow === undefined ? [] : [
+    setTimeout(() => options.onWindow?.('open'), options.warmupSeconds * 1000),
+    setTimeout(() => options.onWindow?.('close'), (options.warmupSeconds + options.seconds) * 1000),
+  ];
 
   const client = async (index: number): Promise<void> => {
     const user = users[scenario === 'call' ? 2 * index : index] as RpcUser;
@@ -104,6 +110,7 @@ export async function runJsonRpcPoint(options: JsonRpcPointOptions): Promise<Jso
   try {
     await Promise.all(Array.from({ length: concurrency }, (_, i) => client(i)));
   } finally {
+    for (const timer of windowTimers) clearTimeout(timer);
     for (const user of users) user?.close();
   }
   const frames = users.reduce((sum, u) => sum + u.frames, 0) - framesBefore;
