@@ -56,6 +56,17 @@ function openFilesLimit(): string {
   }
 }
 
+/** The commit the build came from, and how many tracked files differed from it (others' work in progress is built too). */
+function sourceState(): { commit: string; modifiedTrackedFiles: number } {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    const modified = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: REPO_ROOT, encoding: 'utf8' }).split('\n').filter(Boolean).length;
+    return { commit, modifiedTrackedFiles: modified };
+  } catch {
+    return { commit: 'unknown', modifiedTrackedFiles: -1 };
+  }
+}
+
 function build(): void {
   process.stdout.write('building dist/ (tsc -p tsconfig.json)...\n');
   try {
@@ -145,6 +156,7 @@ async function census(): Promise<JsonRpcBenchResult['mwPerOperation']> {
 }
 
 async function main(): Promise<void> {
+  const source = sourceState();
   if (!flag('no-build')) build();
   const loadAtStart = flag('wait-quiet') ? await waitForQuietMachine(180) : loadavg()[0] as number;
   const ports = await allocatePorts(3);
@@ -158,6 +170,7 @@ async function main(): Promise<void> {
     node: process.version,
     kamailio: kamailioVersion(),
     settings: {
+      source,
       secondsPerPoint: SECONDS, warmupSeconds: WARMUP_SECONDS, concurrency: CONCURRENCY, openFilesLimit: openFilesLimit(),
       loadAverageAtStart: Math.round(loadAtStart * 100) / 100, loadAverageAtEnd: Math.round((loadavg()[0] as number) * 100) / 100,
       operations: {
