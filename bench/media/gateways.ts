@@ -100,6 +100,8 @@ export interface OurGatewayOptions extends GatewayStartOptions {
   readonly fromSource?: boolean;
   /** Write a V8 CPU profile of the gateway (node --cpu-prof) into this directory. */
   readonly cpuProfileDir?: string;
+  /** media.gateway.relayWorkers: relay worker threads (0: relays in the gateway's own thread). */
+  readonly relayWorkers?: number;
 }
 
 export async function startOurGateway(options: OurGatewayOptions): Promise<GatewayUnderTest> {
@@ -113,6 +115,7 @@ export async function startOurGateway(options: OurGatewayOptions): Promise<Gatew
         webrtc: { host: '127.0.0.1', ports: { min: GATEWAY_PORTS.min, max: middle } },
         ims: { host: '127.0.0.1', ports: { min: middle + 1, max: GATEWAY_PORTS.max } },
         maxCalls: options.maxCalls,
+        ...(options.relayWorkers !== undefined ? { relayWorkers: options.relayWorkers } : {}),
       },
       ngListen: `127.0.0.1:${options.ngPort}`,
     },
@@ -144,7 +147,8 @@ export async function startOurGateway(options: OurGatewayOptions): Promise<Gatew
   }
   return {
     name: 'ours',
-    description: `epcscf-media-gw (${command.map((part) => part.replace(`${REPO_ROOT}/`, '')).join(' ')}; ${fromSource ? 'TypeScript source through tsx' : 'dist/ build when present'}), log level warn`,
+    description: `epcscf-media-gw (${command.map((part) => part.replace(`${REPO_ROOT}/`, '')).join(' ')}; ${fromSource ? 'TypeScript source through tsx' : 'dist/ build when present'}), `
+      + `${options.relayWorkers ? `${options.relayWorkers} relay worker threads` : 'relays in the main thread'}, log level warn`,
     version: process.version,
     command: [executable, ...args],
     pid: daemon.pid,

@@ -8,6 +8,8 @@
 //
 // Usage: npx tsx bench/media/run.ts [--calls 50,100,200] [--seconds 10] [--warmup 2]
 //          [--gateway ours|rtpengine|both] [--setup-parallel 8] [--ours-command "node path/cli.mjs"] [--ours-dist]
+//          [--relay-workers N]  (our gateway's relay worker threads; default 0: relays in its main thread, which measured
+//          better here than 2 workers: the load client needs the other core)
 //          [--cpu-profile DIR]  (V8 CPU profile of our gateway; read with node --import tsx bench/lib/cpu-profile-top.ts FILE)
 //          [--wait-quiet] [--out FILE] [--no-write] [--smoke]
 // --smoke: 2 calls for 2 s, nothing written; exits 1 when a gateway relayed no packet.
@@ -40,6 +42,7 @@ const GRACE_MS = 500;
 const SETUP_PARALLEL = Number(option('setup-parallel') ?? 8);
 const GATEWAY_CHOICE = option('gateway') ?? 'both';
 const GATEWAYS: GatewayName[] = GATEWAY_CHOICE === 'both' ? ['ours', 'rtpengine'] : [GATEWAY_CHOICE as GatewayName];
+const RELAY_WORKERS = Number(option('relay-workers') ?? 0);
 const OURS_COMMAND = option('ours-command')?.split(' ').filter((part) => part !== '') ?? OURS_DEFAULT_COMMAND;
 const OUT = option('out') ?? join(REPO_ROOT, 'bench/results/media.json');
 const WRITE = !flag('no-write') && (!SMOKE || option('out') !== undefined);
@@ -48,6 +51,7 @@ const WEBRTC_CLIENT_PORTS = { min: 46000, max: 46999 } as const;
 const IMS_ENDPOINT_PORTS = { min: 47000, max: 47999 } as const;
 
 if (GATEWAYS.some((g) => g !== 'ours' && g !== 'rtpengine')) throw new Error(`--gateway must be ours, rtpengine or both (got ${GATEWAY_CHOICE})`);
+if (!Number.isInteger(RELAY_WORKERS) || RELAY_WORKERS < 0) throw new Error(`--relay-workers must be an integer ≥ 0 (got ${option('relay-workers')})`);
 if (CALLS.length === 0) throw new Error('--calls needs a comma-separated list of positive integers');
 const maxCalls = CALLS[CALLS.length - 1] as number;
 if (maxCalls > WEBRTC_CLIENT_PORTS.max - WEBRTC_CLIENT_PORTS.min + 1) throw new Error(`at most 1000 calls (the load endpoints' port range), asked ${maxCalls}`);
@@ -59,7 +63,8 @@ function startGateway(name: GatewayName, ngPort: number): Promise<GatewayUnderTe
   const options = { ngPort, maxCalls: maxCalls + 10 };
   const cpuProfileDir = option('cpu-profile');
   return name === 'rtpengine' ? startRtpengineGateway(options) : startOurGateway({
-    ...options, command: OURS_COMMAND, fromSource: !flag('ours-dist'), ...(cpuProfileDir !== undefined ? { cpuProfileDir } : {}),
+    ...options, command: OURS_COMMAND, fromSource: !flag('ours-dist'), relayWorkers: RELAY_WORKERS,
+    ...(cpuProfileDir !== undefined ? { cpuProfileDir } : {}),
   });
 }
 
@@ -135,7 +140,7 @@ async function main(): Promise<number> {
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), kernel: release() },
     node: process.version,
     settings: {
-      calls: CALLS, secondsPerStep: SECONDS, warmupSeconds: WARMUP_SECONDS, graceMs: GRACE_MS, setupParallel: SETUP_PARALLEL,
+      calls: CALLS, relayWorkers: RELAY_WORKERS, secondsPerStep: SECONDS, warmupSeconds: WARMUP_SECONDS, graceMs: GRACE_MS, setupParallel: SETUP_PARALLEL,
       smoke: SMOKE,
       loadAverageAtStart: Math.round(loadAtStart * 100) / 100, loadAverageAtEnd: Math.round((loadavg()[0] as number) * 100) / 100,
       media: `PCMU, ${PCMU_PAYLOAD_LENGTH}-byte payloads, 20 ms (50 pps) each way per call; WIC side SRTP AES_CM_128_HMAC_SHA1_80 over DTLS-SRTP with ICE and rtcp-mux, IMS side plain RTP/AVP`,

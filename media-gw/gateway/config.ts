@@ -24,6 +24,12 @@ export interface MediaGatewayConfig {
   readonly idleTimeoutSeconds?: number;
   /** RFC 7675 §5.1 consent lifetime on the WebRTC leg. Default 30. */
   readonly consentTimeoutSeconds?: number;
+  /**
+   * Relay worker threads (media-gw/relay/relay-worker-pool.ts): calls are spread over this many
+   * threads, each with an equal slice of both port ranges. Default 0: relays run in the
+   * gateway's own thread.
+   */
+  readonly relayWorkers?: number;
 }
 
 export const DEFAULT_MAX_CALLS = 1000;
@@ -77,12 +83,15 @@ export function parseMediaGatewayConfig(value: unknown): MediaGatewayConfig {
   const maxCalls = optionalNumber(value['maxCalls'], 'maxCalls', 1);
   const idleTimeoutSeconds = optionalNumber(value['idleTimeoutSeconds'], 'idleTimeoutSeconds', 0);
   const consentTimeoutSeconds = optionalNumber(value['consentTimeoutSeconds'], 'consentTimeoutSeconds', 1);
+  const relayWorkers = optionalNumber(value['relayWorkers'], 'relayWorkers', 0);
+  if (relayWorkers !== undefined && !Number.isInteger(relayWorkers)) throw invalid('relayWorkers must be an integer ≥ 0');
   return {
     webrtc: sideOf(value['webrtc'], 'webrtc'),
     ims: sideOf(value['ims'], 'ims'),
     ...(maxCalls !== undefined ? { maxCalls } : {}),
     ...(idleTimeoutSeconds !== undefined ? { idleTimeoutSeconds } : {}),
     ...(consentTimeoutSeconds !== undefined ? { consentTimeoutSeconds } : {}),
+    ...(relayWorkers !== undefined ? { relayWorkers } : {}),
   };
 }
 

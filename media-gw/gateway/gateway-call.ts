@@ -6,7 +6,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { MediaLineSummary } from '../../core/sdp/index.js';
-import type { CallRelay } from '../relay/call-relay.js';
+import type { RelayHandle } from '../relay/relay-handle.js';
 
 /** Which party an SDP came from: the browser (W3) or the IMS core (Mb). */
 export type CallSide = 'wic' | 'ims';
@@ -21,7 +21,7 @@ export interface PendingOffer {
 
 export class GatewayCall {
   readonly callId: string;
-  readonly relay: CallRelay;
+  readonly relay: RelayHandle;
   /** m-line index → relay stream index (m-lines rejected at the first offer have none). */
   readonly streamOfLine: ReadonlyMap<number, number>;
   /** RFC 8866 §5.2: one o= session id per side, versions bumped with every SDP we author. */
@@ -36,7 +36,7 @@ export class GatewayCall {
   /** True once an answer went through: the idle and consent clocks run from then on. */
   answered = false;
 
-  constructor(callId: string, relay: CallRelay, streamOfLine: ReadonlyMap<number, number>) {
+  constructor(callId: string, relay: RelayHandle, streamOfLine: ReadonlyMap<number, number>) {
     this.callId = callId;
     this.relay = relay;
     this.streamOfLine = streamOfLine;

@@ -1,5 +1,6 @@
 /** Our media gateway (eIMS-AGW) as a MediaGatewayControl: what the ng server or the in-process ALG drives. */
-import { RelayFactory } from '../relay/relay-factory.js';
+import { RelayFactory, type RelayFactoryOptions } from '../relay/relay-factory.js';
+import { RelayWorkerPool } from '../relay/relay-worker-pool.js';
 import type { LocalCertificate } from '../webrtc/certificate.js';
 import { advertisedAddressOf, DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_MAX_CALLS, type MediaGatewayConfig } from './config.js';
 import { MediaGateway, type CallEvent } from './media-gateway.js';
@@ -18,7 +19,7 @@ export interface CreateMediaGatewayOptions {
 
 /** A gateway over the configured port ranges (config as typed; see parseMediaGatewayConfig for untrusted input). */
 export function createMediaGateway(config: MediaGatewayConfig, options: CreateMediaGatewayOptions = {}): MediaGateway {
-  const factory = new RelayFactory({
+  const relayOptions: RelayFactoryOptions = {
     webrtcPorts: config.webrtc.ports,
     imsPorts: config.ims.ports,
     webrtcHost: config.webrtc.host,
@@ -26,7 +27,9 @@ export function createMediaGateway(config: MediaGatewayConfig, options: CreateMe
     maxCalls: config.maxCalls ?? DEFAULT_MAX_CALLS,
     ...(config.consentTimeoutSeconds !== undefined ? { consentTimeoutMs: config.consentTimeoutSeconds * 1000 } : {}),
     ...(options.certificate ? { certificate: options.certificate } : {}),
-  });
+  };
+  const workers = config.relayWorkers ?? 0;
+  const factory = workers > 0 ? new RelayWorkerPool({ ...relayOptions, workers }) : new RelayFactory(relayOptions);
   return new MediaGateway({
     factory,
     addresses: { wic: advertisedAddressOf(config.webrtc), ims: advertisedAddressOf(config.ims) },

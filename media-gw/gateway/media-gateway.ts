@@ -19,7 +19,7 @@ import { analyseImsOffer } from '../../core/sdp/analyse-ims-offer.js';
 import type {
   MediaGatewayControl, NgAnswerRequest, NgDeleteRequest, NgOfferRequest, NgQueryRequest, NgQueryResult, NgSdpResult,
 } from '../ng/control.js';
-import type { RelayFactory } from '../relay/relay-factory.js';
+import type { RelayAllocator } from '../relay/relay-handle.js';
 import { GatewayCall, type CallSide } from './gateway-call.js';
 import { mediaPlanFor, type PlanAddresses } from './media-plan.js';
 import { applyLinesToRelay } from './relay-setup.js';
@@ -33,7 +33,8 @@ export interface CallEvent {
 }
 
 export interface MediaGatewayOptions {
-  readonly factory: RelayFactory;
+  /** RelayFactory (relays in this thread) or RelayWorkerPool (relays on worker threads). */
+  readonly factory: RelayAllocator;
   /** Addresses written into SDP per side (the configured advertised addresses). */
   readonly addresses: PlanAddresses;
   /** Idle-media timeout in ms for answered calls (0 = off). */
@@ -77,7 +78,7 @@ function withOfferSetup(sdp: string, setup: 'active' | 'passive' | 'actpass'): s
 
 export class MediaGateway implements MediaGatewayControl {
   onCallEvent: ((event: CallEvent) => void) | undefined;
-  readonly #factory: RelayFactory;
+  readonly #factory: RelayAllocator;
   readonly #addresses: PlanAddresses;
   readonly #idleTimeoutMs: number;
   readonly #calls = new Map<string, GatewayCall>();
@@ -118,6 +119,8 @@ export class MediaGateway implements MediaGatewayControl {
         }
         this.#assertAllocated(call, result.lines);
         applyLinesToRelay(call, result.lines, from);
+        // A worker relay applies the commands on its thread: wait, so the next SDP sees their effect.
+        await call.relay.settled();
         call.setTag(from, request.fromTag);
         call.offer = { from, fromTag: request.fromTag, sdp: request.sdp, lines: result.lines };
         return { sdp };
@@ -154,6 +157,7 @@ export class MediaGateway implements MediaGatewayControl {
         call.relay.webrtc.armConsent();
         call.relay.armIdleTimer(this.#idleTimeoutMs);
       }
+      await call.relay.settled();
       return { sdp: result.sdp };
     });
   }
@@ -169,7 +173,7 @@ export class MediaGateway implements MediaGatewayControl {
   async query(request: NgQueryRequest): Promise<NgQueryResult> {
     const call = this.#calls.get(request.callId);
     if (call === undefined) throw unknownCall();
-    const [webrtc, ...ims] = call.relay.counters();
+    const [webrtc, ...ims] = await call.relay.readCounters();
     const rows: NgQueryResult['streams'][number][] = [];
     if (call.wicTag !== undefined && webrtc !== undefined) {
       rows.push({

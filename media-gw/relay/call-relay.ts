@@ -5,6 +5,7 @@ import { rtpPayloadType } from '../rtp/rtp-header.js';
 import { translateRtcp } from '../rtp/rtcp-translator.js';
 import { RtpStreamRewriter, type StreamRewriterOptions } from '../rtp/stream-rewriter.js';
 import type { WebRtcLeg } from '../webrtc/webrtc-leg.js';
+import type { RelayHandle } from './relay-handle.js';
 
 /** One m-line of the call: its IMS leg and the two rewriters (one per direction). */
 export interface RelayStreamOptions {
@@ -67,7 +68,7 @@ class RelayStream {
  * the socket callback, with no allocation beyond what node:crypto needs. close() releases both
  * legs (sockets, DTLS, timers) and is idempotent.
  */
-export class CallRelay {
+export class CallRelay implements RelayHandle {
   readonly webrtc: WebRtcLeg;
   readonly createdAt = Date.now();
   /** Where the idle clock starts: creation, or when armIdleTimer was called. */
@@ -170,6 +171,14 @@ export class CallRelay {
   ssrcTowardWebRtc(index = 0): number | undefined {
     return this.#streams[index]?.towardWebRtc.outputSsrc;
   }
+
+  /** RelayHandle: the counters, as a worker relay reads them (asynchronously). */
+  async readCounters(): Promise<readonly MediaCounters[]> {
+    return this.counters();
+  }
+
+  /** RelayHandle: commands apply synchronously in this thread, so nothing is ever pending. */
+  async settled(): Promise<void> {}
 
   get closed(): boolean {
     return this.#closed !== undefined;

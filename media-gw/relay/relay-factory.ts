@@ -7,6 +7,7 @@ import type { DtlsRole } from '../webrtc/dtls-endpoint.js';
 import type { IceCredentials, TransportAddress } from '../webrtc/ice-lite-agent.js';
 import { WebRtcLeg } from '../webrtc/webrtc-leg.js';
 import { CallRelay } from './call-relay.js';
+import type { RelayAllocator } from './relay-handle.js';
 
 export interface RelayFactoryOptions {
   /** UDP ports for WebRTC legs (W3, toward WICs). */
@@ -51,7 +52,7 @@ export interface CallRelaySpec {
  * Creates per-call relays from the configured port ranges and enforces the call limit; tracks
  * live relays so closeAll() can release everything (gateway shutdown).
  */
-export class RelayFactory {
+export class RelayFactory implements RelayAllocator {
   readonly #webrtcPorts: UdpPortAllocator;
   readonly #imsPorts: UdpPortAllocator;
   readonly #options: RelayFactoryOptions;

@@ -40,7 +40,7 @@ export class SrtpRtpProtector {
     const headerLength = rtpHeaderLength(packet, length);
     if (headerLength < 0 || length + AUTH_TAG_LENGTH > MAX_PACKET_LENGTH) return null;
     const out = this.#ring.take();
-    out.set(packet.subarray(0, length), 0);
+    out.set(length === packet.length ? packet : packet.subarray(0, length), 0);
     const seq = out.readUInt16BE(2);
     const ssrc = out.readUInt32BE(8);
     const stream = this.#streams.get(ssrc);

@@ -198,6 +198,7 @@ t.test('issue #4: an answered call without media raises one `idle` event; a ring
 t.test('media.gateway config: checked with the key named in EPC_ERR_CONFIG_INVALID', async (t) => {
   const good = { webrtc: { host: '127.0.0.1', ports: { min: 40000, max: 40100 } }, ims: { host: '0.0.0.0', advertisedAddress: '192.0.2.1', ports: { min: 41000, max: 41100 } } };
   t.same(parseMediaGatewayConfig({ ...good, maxCalls: 10 }), { ...good, maxCalls: 10 });
+  t.same(parseMediaGatewayConfig({ ...good, relayWorkers: 2 }), { ...good, relayWorkers: 2 }, 'relay worker threads');
   const bad: [unknown, RegExp][] = [
     [undefined, /must be an object/],
     [{ ...good, webrtc: { host: 'localhost', ports: { min: 1, max: 2 } } }, /webrtc.host/],
@@ -205,6 +206,8 @@ t.test('media.gateway config: checked with the key named in EPC_ERR_CONFIG_INVAL
     [{ ...good, ims: { ...good.ims, ports: { min: 5, max: 4 } } }, /ims.ports.min is above/],
     [{ ...good, webrtc: { ...good.webrtc, ports: { min: 0, max: 4 } } }, /webrtc.ports.min/],
     [{ ...good, idleTimeoutSeconds: -1 }, /idleTimeoutSeconds/],
+    [{ ...good, relayWorkers: 1.5 }, /relayWorkers must be an integer/],
+    [{ ...good, relayWorkers: -1 }, /relayWorkers/],
   ];
   for (const [value, message] of bad) {
     const error = (() => { try { parseMediaGatewayConfig(value); return undefined; } catch (e) { return e; } })();
