@@ -12,6 +12,8 @@ const BLOCK = 16;
 export class AesCmKeystream {
   readonly #ecb: Cipher;
   readonly #counters = Buffer.alloc(MAX_PACKET_LENGTH + BLOCK);
+  /** Views of the first n blocks of #counters, made once per n (no view allocated per packet). */
+  readonly #views: Buffer[] = [];
 
   constructor(key: Uint8Array) {
     this.#ecb = createCipheriv('aes-128-ecb', key, null);
@@ -26,15 +28,19 @@ export class AesCmKeystream {
   xorInPlace(iv: Uint8Array, data: Uint8Array, start: number, end: number): void {
     const length = end - start;
     if (length <= 0) return;
-    const blocks = Math.ceil(length / BLOCK);
+    const blocks = (length + BLOCK - 1) >>> 4;
     const counters = this.#counters;
+    const iv14 = iv[14] as number;
+    const iv15 = iv[15] as number;
+    // Byte loops, not TypedArray.set: for 14 bytes the builtin call costs more than the copy.
     for (let block = 0; block < blocks; block++) {
       const at = block * BLOCK;
-      counters.set(iv, at);
-      counters[at + 14] = (iv[14] ?? 0) ^ (block >>> 8);
-      counters[at + 15] = (iv[15] ?? 0) ^ (block & 0xff);
+      for (let i = 0; i < 14; i++) counters[at + i] = iv[i] as number;
+      counters[at + 14] = iv14 ^ (block >>> 8);
+      counters[at + 15] = iv15 ^ (block & 0xff);
     }
-    const keystream = this.#ecb.update(counters.subarray(0, blocks * BLOCK));
+    const view = this.#views[blocks] ?? (this.#views[blocks] = counters.subarray(0, blocks * BLOCK));
+    const keystream = this.#ecb.update(view);
     for (let i = 0; i < length; i++) {
       data[start + i] = (data[start + i] as number) ^ (keystream[i] as number);
     }

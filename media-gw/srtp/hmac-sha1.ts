@@ -23,8 +23,11 @@ export class HmacSha1 {
   /** The running state and the last digest (digest bytes are state words, big-endian). */
   readonly #state = new Int32Array(5);
   readonly #schedule = new Int32Array(80);
-  /** The final one or two blocks: the message tail, the trailer word, the padding and the length. */
-  readonly #tail = new Uint8Array(2 * BLOCK);
+  /**
+   * The final one or two blocks: the message tail, the trailer word, the padding and the length.
+   * A Buffer like the packets, so compress() sees one array type (a monomorphic element load).
+   */
+  readonly #tail = Buffer.alloc(2 * BLOCK);
 
   constructor(key: Uint8Array) {
     // RFC 2104 §2: a key longer than the block is hashed first (SRTP's 20-byte keys never are).
@@ -45,18 +48,18 @@ export class HmacSha1 {
    */
   compute(data: Uint8Array, length: number, trailer?: number): void {
     const state = this.#state;
-    state.set(this.#innerStart);
+    copyState(state, this.#innerStart);
     const messageLength = BLOCK + length + (trailer === undefined ? 0 : 4);
     let offset = 0;
     for (; offset + BLOCK <= length; offset += BLOCK) compress(state, this.#schedule, data, offset);
     this.#finish(data, offset, length, trailer, messageLength);
     // Outer hash: H(K XOR opad || inner digest), one block.
     const tail = this.#tail;
-    tail.fill(0, 0, BLOCK);
     for (let i = 0; i < 5; i++) writeWord(tail, i * 4, state[i] as number);
     tail[SHA1_LENGTH] = 0x80;
+    for (let i = SHA1_LENGTH + 1; i < BLOCK - 4; i++) tail[i] = 0;
     writeWord(tail, BLOCK - 4, (BLOCK + SHA1_LENGTH) * 8);
-    state.set(this.#outerStart);
+    copyState(state, this.#outerStart);
     compress(state, this.#schedule, tail, 0);
   }
 
@@ -83,7 +86,6 @@ export class HmacSha1 {
   #finish(data: Uint8Array, offset: number, length: number, trailer: number | undefined, messageLength: number): void {
     const tail = this.#tail;
     let used = length - offset;
-    tail.fill(0);
     for (let i = 0; i < used; i++) tail[i] = data[offset + i] as number;
     if (trailer !== undefined) {
       writeWord(tail, used, trailer);
@@ -91,12 +93,21 @@ export class HmacSha1 {
     }
     tail[used] = 0x80;
     const blocks = used + 9 <= BLOCK ? 1 : 2;
-    const bits = messageLength * 8;
+    const end = blocks * BLOCK;
+    for (let i = used + 1; i < end - 4; i++) tail[i] = 0;
     // Messages here are far below 2^32 bits: the high length word stays 0.
-    writeWord(tail, blocks * BLOCK - 4, bits);
+    writeWord(tail, end - 4, messageLength * 8);
     compress(this.#state, this.#schedule, tail, 0);
     if (blocks === 2) compress(this.#state, this.#schedule, tail, BLOCK);
   }
+}
+
+function copyState(to: Int32Array, from: Int32Array): void {
+  to[0] = from[0] as number;
+  to[1] = from[1] as number;
+  to[2] = from[2] as number;
+  to[3] = from[3] as number;
+  to[4] = from[4] as number;
 }
 
 function writeWord(out: Uint8Array, at: number, word: number): void {

@@ -41,6 +41,9 @@ export class SrtpStreamState {
 /** A bounded SSRC → state table: a flood of random SSRCs must not grow memory without limit. */
 export class StreamTable<T> {
   readonly #entries = new Map<number, T>();
+  /** The last SSRC looked up: a call has one or two, so most packets skip the Map. */
+  #lastSsrc = -1;
+  #lastEntry: T | undefined;
 
   constructor(
     readonly limit: number,
@@ -48,12 +51,15 @@ export class StreamTable<T> {
   ) {}
 
   get(ssrc: number): T | undefined {
+    if (ssrc === this.#lastSsrc) return this.#lastEntry;
     let entry = this.#entries.get(ssrc);
     if (entry === undefined) {
       if (this.#entries.size >= this.limit) return undefined;
       entry = this.create();
       this.#entries.set(ssrc, entry);
     }
+    this.#lastSsrc = ssrc;
+    this.#lastEntry = entry;
     return entry;
   }
 
