@@ -64,19 +64,41 @@ export function groupRssKb(pgid: number): number {
   return groupPids(pgid).reduce((sum, pid) => sum + (statusField(pid, 'VmRSS') ?? 0), 0);
 }
 
-/** User + system CPU seconds used so far by the group's live processes. */
-export function groupCpuSeconds(pgid: number): number {
-  let ticks = 0;
+/** CPU seconds split into user space and kernel (system calls, and on loopback the receiver's softirq work). */
+export interface CpuSplit {
+  readonly user: number;
+  readonly system: number;
+}
+
+/** User and system CPU seconds used so far by the group's live processes. */
+export function groupCpuSplit(pgid: number): CpuSplit {
+  let user = 0;
+  let system = 0;
   for (const pid of groupPids(pgid)) {
     const fields = statFields(pid);
     // utime and stime are fields 14 and 15 of stat, i.e. 11 and 12 after the command.
-    if (fields !== undefined) ticks += Number(fields[11]) + Number(fields[12]);
+    if (fields !== undefined) {
+      user += Number(fields[11]);
+      system += Number(fields[12]);
+    }
   }
-  return ticks / CLOCK_TICKS_PER_SECOND;
+  return { user: user / CLOCK_TICKS_PER_SECOND, system: system / CLOCK_TICKS_PER_SECOND };
+}
+
+/** User + system CPU seconds used so far by the group's live processes. */
+export function groupCpuSeconds(pgid: number): number {
+  const { user, system } = groupCpuSplit(pgid);
+  return user + system;
+}
+
+/** User and system CPU seconds this (generator) process used so far. */
+export function ownCpuSplit(): CpuSplit {
+  const usage = process.cpuUsage();
+  return { user: usage.user / 1e6, system: usage.system / 1e6 };
 }
 
 /** CPU seconds this (generator) process used so far. */
 export function ownCpuSeconds(): number {
-  const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1e6;
+  const { user, system } = ownCpuSplit();
+  return user + system;
 }

@@ -7,6 +7,8 @@ export type TargetName = 'epcscf' | 'kamailio';
 export interface MeasuredPoint extends LoadPointResult {
   /** CPU cores used on average during the point (warm-up included), by process group. */
   readonly cpuCores: Readonly<Record<string, number>>;
+  /** Of that CPU time, the share spent in the kernel (system calls; on loopback also the delivery to the receiver). */
+  readonly cpuSystemShare?: Readonly<Record<string, number>>;
 }
 
 export interface TargetResult {
@@ -68,7 +70,7 @@ export function formatTable(result: SipWsBenchResult): string {
     if (target === undefined) continue;
     if (target.error !== undefined) lines.push(`${name.padEnd(9)} FAILED: ${target.error}`);
     for (const p of target.points) {
-      const cpu = Object.entries(p.cpuCores).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
+      const cpu = Object.entries(p.cpuCores).map(([k, v]) => `${k} ${v.toFixed(2)}${p.cpuSystemShare?.[k] !== undefined ? ` (sys ${Math.round((p.cpuSystemShare[k] ?? 0) * 100)}%)` : ''}`).join(', ');
       lines.push(`${name.padEnd(9)} ${p.scenario.padEnd(8)} ${pad(p.concurrency, 5)} ${pad(p.opsPerSecond, 7)} ${pad(p.errors, 7)} ${pad(p.latency.p50Ms.toFixed(2), 7)} ${pad(p.latency.p99Ms.toFixed(2), 7)}  ${cpu}`);
     }
   }

@@ -11,7 +11,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { allocatePorts } from '../../test/support/peers/ports.js';
 import { runLoadPoint, type Scenario } from '../lib/load-point.js';
-import { groupCpuSeconds, ownCpuSeconds } from '../lib/proc-stats.js';
+import { groupCpuSplit, ownCpuSplit, type CpuSplit } from '../lib/proc-stats.js';
 import { measureIdleConnections } from './memory.js';
 import { compare, formatTable, type MeasuredPoint, type SipWsBenchResult, type TargetName, type TargetResult } from './report.js';
 import { KAMAILIO_SETTINGS, REPO_ROOT, startEpcscfTarget, startKamailioWsTarget, type RunningTarget } from './targets.js';
@@ -70,8 +70,8 @@ function build(): void {
 async function runPoints(name: TargetName, target: RunningTarget, result: TargetResult): Promise<void> {
   for (const scenario of SCENARIOS) {
     for (const concurrency of CONCURRENCY) {
-      const cpuBefore = Object.fromEntries(Object.entries(target.groups).map(([label, pgid]) => [label, groupCpuSeconds(pgid)]));
-      const generatorBefore = ownCpuSeconds();
+      const cpuBefore = Object.fromEntries(Object.entries(target.groups).map(([label, pgid]) => [label, groupCpuSplit(pgid)]));
+      const generatorBefore = ownCpuSplit();
       const wallBefore = process.hrtime.bigint();
       const point = await runLoadPoint({
         url: target.url, scenario, concurrency, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS,
@@ -79,11 +79,16 @@ async function runPoints(name: TargetName, target: RunningTarget, result: Target
       });
       const wall = Number(process.hrtime.bigint() - wallBefore) / 1e9;
       const cpuCores: Record<string, number> = {};
-      for (const [label, pgid] of Object.entries(target.groups)) {
-        cpuCores[label] = Math.round(((groupCpuSeconds(pgid) - (cpuBefore[label] ?? 0)) / wall) * 100) / 100;
-      }
-      cpuCores['generator'] = Math.round(((ownCpuSeconds() - generatorBefore) / wall) * 100) / 100;
-      const measured: MeasuredPoint = { ...point, cpuCores };
+      const systemShare: Record<string, number> = {};
+      const record = (label: string, before: CpuSplit | undefined, after: CpuSplit): void => {
+        const user = after.user - (before?.user ?? 0);
+        const system = after.system - (before?.system ?? 0);
+        cpuCores[label] = Math.round(((user + system) / wall) * 100) / 100;
+        systemShare[label] = user + system > 0 ? Math.round((system / (user + system)) * 100) / 100 : 0;
+      };
+      for (const [label, pgid] of Object.entries(target.groups)) record(label, cpuBefore[label], groupCpuSplit(pgid));
+      record('generator', generatorBefore, ownCpuSplit());
+      const measured: MeasuredPoint = { ...point, cpuCores, cpuSystemShare: systemShare };
       result.points.push(measured);
       process.stdout.write(`${name} ${scenario} c=${concurrency}: ${point.opsPerSecond} ops/s, p50 ${point.latency.p50Ms} ms, p99 ${point.latency.p99Ms} ms, errors ${point.errors}${point.firstError ? ` (${point.firstError})` : ''}\n`);
       await sleep(500); // let closed connections and their cleanup settle

@@ -104,12 +104,14 @@ export async function startEpcscfTarget(options: EpcscfTargetOptions): Promise<R
       '',
     ].join('\n'));
     const profile = options.cpuProfileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
+    // BENCH_EPCSCF_NODE_FLAGS="--perf-basic-prof" and the like, for diagnosis (never in a measured run).
+    const extraFlags = (process.env['BENCH_EPCSCF_NODE_FLAGS'] ?? '').split(' ').filter((f) => f.length > 0);
     const env = { ...process.env };
     delete env['EPCSCF_FROM_SOURCE']; // run the compiled build
     epcscf = await startDaemon({
       name: 'epcscf',
       command: process.execPath,
-      args: ['--expose-gc', ...profile, join(REPO_ROOT, 'bench/sip-ws/epcscf-process.mjs'), '--config', config],
+      args: ['--expose-gc', ...profile, ...extraFlags, join(REPO_ROOT, 'bench/sip-ws/epcscf-process.mjs'), '--config', config],
       cwd: REPO_ROOT, env,
       ready: [{ kind: 'log', pattern: /epcscf is ready/ }, { kind: 'probe', probe: () => tcpAccepts(options.w2Port) }],
       readyTimeoutMs: 20_000,

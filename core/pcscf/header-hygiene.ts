@@ -1,25 +1,40 @@
-import { getHeaders, removeHeader, setHeader, type SipMessage } from '../sip/index.js';
+import { getHeaders, removeHeader, setHeader, type SipHeader, type SipMessage } from '../sip/index.js';
 
 /**
  * Headers a WIC may not set toward the IMS (R-ORIG-7, RFC 3325 trust domain): the P-CSCF
  * removes them and inserts its own where the procedures say so.
  */
-const UNTRUSTED_FROM_WIC = [
-  'P-Asserted-Identity', 'P-Charging-Vector', 'P-Charging-Function-Addresses', 'P-Visited-Network-ID',
-  'P-Served-User', 'P-Access-Network-Info', 'Security-Client', 'Security-Verify', 'Security-Server',
-];
+const UNTRUSTED_FROM_WIC = new Set([
+  'p-asserted-identity', 'p-charging-vector', 'p-charging-function-addresses', 'p-visited-network-id',
+  'p-served-user', 'p-access-network-info', 'security-client', 'security-verify', 'security-server',
+]);
+
+/** All of them start with `P-` or `Security-`: other lines are kept without lower-casing them. */
+function isUntrusted(h: SipHeader): boolean {
+  const c = h.name.charCodeAt(0) | 0x20;
+  return (c === 0x70 || c === 0x73) && UNTRUSTED_FROM_WIC.has(h.name.toLowerCase());
+}
 
 export function stripUntrustedHeaders<M extends SipMessage>(msg: M): M {
-  let out = msg;
-  for (const name of UNTRUSTED_FROM_WIC) out = removeHeader(out, name);
-  return out;
+  // One pass; the message itself when it carries none (the usual case).
+  if (!msg.headers.some(isUntrusted)) return msg;
+  return { ...msg, headers: msg.headers.filter((h) => !isUntrusted(h)) };
 }
 
 /**
  * R-REG-15 / R-ORIG-6: `sec-agree` (RFC 3329) does not apply over WebSocket/TLS; remove it from
  * Require, Proxy-Require and Supported, dropping a header it leaves empty.
  */
+const SEC_AGREE_CARRIERS = new Set(['require', 'proxy-require', 'supported']);
+
+function carriesSecAgree(h: SipHeader): boolean {
+  // Only names of the right length are lower-cased; the value test runs on those lines alone.
+  const n = h.name.length;
+  return (n === 7 || n === 9 || n === 13) && SEC_AGREE_CARRIERS.has(h.name.toLowerCase()) && /sec-agree/i.test(h.value);
+}
+
 export function stripSecAgree<M extends SipMessage>(msg: M): M {
+  if (!msg.headers.some(carriesSecAgree)) return msg;
   let out = msg;
   for (const name of ['Require', 'Proxy-Require', 'Supported']) {
     const values = getHeaders(out, name);

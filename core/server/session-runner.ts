@@ -72,7 +72,14 @@ export class W2SessionRunner implements KeepaliveTarget {
   readonly #socket: RunnerSocket;
   #session: W2Session | undefined;
   /** Serialises openSession, every onFrame and finally onClose. */
+  /** openSession and its shape check. */
+  #opened: Promise<void> = Promise.resolve();
+  /** The work in flight: openSession, then the drain that delivers frames (what onClose waits for). */
   #chain: Promise<void> = Promise.resolve();
+  /** A drain is delivering frames; new ones queue behind it. */
+  #draining = false;
+  /** Frames waiting behind the one in flight (created on the first wait: an idle session has none). */
+  #queue: W2Frame[] | undefined;
   #closeReason: SessionCloseReason | undefined;
   #ended: Promise<void> | undefined;
   /** Frames received but not yet handled; past a high-water mark the socket stops reading. */
@@ -111,7 +118,7 @@ export class W2SessionRunner implements KeepaliveTarget {
     socket.on('close', onSocketClose);
     this.env.keepalive.add(this);
     const plugin = this.route.plugin;
-    this.#chain = (async () => {
+    this.#chain = this.#opened = (async () => {
       try {
         const session = await plugin.plugin.openSession(this.connection, plugin.host);
         this.#session = validateSessionShape(session, plugin.name);
@@ -172,9 +179,21 @@ export class W2SessionRunner implements KeepaliveTarget {
     const frame: W2Frame = isBinary ? bytes : bytes.toString('utf8');
     // Backpressure: a client faster than its plugin is slowed down by TCP, not buffered here.
     if (++this.#pending === PAUSE_AT) this.#socket.pause();
-    this.#chain = this.#chain.then(() => this.#deliver(frame)).finally(() => {
+    if (this.#draining) (this.#queue ??= []).push(frame);
+    else this.#chain = this.#drain(frame);
+  }
+
+  /** Delivers `first` and then every frame queued meanwhile, one at a time, in order. */
+  async #drain(first: W2Frame): Promise<void> {
+    this.#draining = true;
+    await this.#opened;
+    let frame: W2Frame | undefined = first;
+    while (frame !== undefined) {
+      await this.#deliver(frame);
       if (--this.#pending === RESUME_AT && this.#closeReason === undefined) this.#socket.resume();
-    });
+      frame = this.#queue?.shift();
+    }
+    this.#draining = false;
   }
 
   async #deliver(frame: W2Frame): Promise<void> {

@@ -64,7 +64,7 @@ export class MemoryRegistrationStore implements RegistrationStore {
   }
 
   async put(given: RegistrationBinding): Promise<void> {
-    const binding = detached(given);
+    const binding = detached(given, this.#byId.get(given.id));
     this.#delete(binding.id);
     this.#byId.set(binding.id, binding);
     index(this.#byFlow, binding.flowKey, binding.id);
@@ -119,12 +119,20 @@ export class MemoryRegistrationStore implements RegistrationStore {
   }
 }
 
-function detached(b: RegistrationBinding): RegistrationBinding {
+/**
+ * `b` with its own copies of every string. A refresh (the same binding again, the usual
+ * REGISTER) reuses the copies the stored binding already has instead of copying again.
+ */
+function detached(b: RegistrationBinding, stored: RegistrationBinding | undefined): RegistrationBinding {
+  const own = (value: string, previous: string | undefined): string => (value === previous ? previous : ownCopy(value));
+  const ownList = (values: readonly string[], previous: readonly string[] | undefined): readonly string[] =>
+    previous !== undefined && values.length === previous.length && values.every((v, i) => v === previous[i]) ? previous : ownCopies(values);
   return {
     ...b,
-    id: ownCopy(b.id), aor: ownCopy(b.aor), flowKey: ownCopy(b.flowKey), contact: ownCopy(b.contact), contactUri: ownCopy(b.contactUri),
-    serviceRoute: ownCopies(b.serviceRoute), associatedUris: ownCopies(b.associatedUris),
-    ...(b.instanceId !== undefined ? { instanceId: ownCopy(b.instanceId) } : {}),
+    id: stored?.id ?? ownCopy(b.id), aor: own(b.aor, stored?.aor), flowKey: own(b.flowKey, stored?.flowKey),
+    contact: own(b.contact, stored?.contact), contactUri: own(b.contactUri, stored?.contactUri),
+    serviceRoute: ownList(b.serviceRoute, stored?.serviceRoute), associatedUris: ownList(b.associatedUris, stored?.associatedUris),
+    ...(b.instanceId !== undefined ? { instanceId: own(b.instanceId, stored?.instanceId) } : {}),
   };
 }
 

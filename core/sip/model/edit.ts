@@ -92,6 +92,15 @@ function rebuild<M extends SipMessage>(msg: M, headers: SipHeader[]): M {
   return { ...msg, headers };
 }
 
+/**
+ * Does a header line carry `key` (lower-case long form)? Names in a message are canonical
+ * (parser and builders canonicalise), so the identity check answers nearly every line without
+ * lower-casing; the length check skips the rest of the mismatches.
+ */
+function isNamed(h: SipHeader, key: string, canonical: string): boolean {
+  return h.name === canonical || (h.name.length === key.length && h.name.toLowerCase() === key);
+}
+
 /** Replaces every occurrence of `name` with the given value(s), at the first occurrence's place. */
 export function setHeader<M extends SipMessage>(msg: M, name: string, value: string | readonly string[]): M {
   const key = headerKey(name);
@@ -100,7 +109,7 @@ export function setHeader<M extends SipMessage>(msg: M, name: string, value: str
   const out: SipHeader[] = [];
   let placed = false;
   for (const h of msg.headers) {
-    if (h.name.toLowerCase() === key) {
+    if (isNamed(h, key, canonical)) {
       if (!placed) for (const v of values) out.push({ name: canonical, value: v });
       placed = true;
     } else out.push(h);
@@ -117,15 +126,19 @@ export function addHeader<M extends SipMessage>(msg: M, name: string, value: str
   const entry = { name: canonicalHeaderName(name), value };
   if (!options.first) return rebuild(msg, [...msg.headers, entry]);
   const key = headerKey(name);
-  const at = msg.headers.findIndex((h) => h.name.toLowerCase() === key);
+  const at = msg.headers.findIndex((h) => isNamed(h, key, entry.name));
   const out = [...msg.headers];
   out.splice(at < 0 ? 0 : at, 0, entry);
   return rebuild(msg, out);
 }
 
+/** Without any line of `name`; the message itself when it has none (messages are immutable). */
 export function removeHeader<M extends SipMessage>(msg: M, name: string): M {
   const key = headerKey(name);
-  return rebuild(msg, msg.headers.filter((h) => h.name.toLowerCase() !== key));
+  const canonical = canonicalHeaderName(name);
+  const at = msg.headers.findIndex((h) => isNamed(h, key, canonical));
+  if (at < 0) return msg;
+  return rebuild(msg, msg.headers.filter((h, i) => i < at || !isNamed(h, key, canonical)));
 }
 
 /** Replaces the body (and Content-Type when given; an empty body drops Content-Type). */

@@ -2,15 +2,15 @@ import type { SipHeader, SipRequest } from '../model/message.js';
 import { splitList } from '../grammar/list.js';
 import { ownCopy } from '../own-copy.js';
 
-const IDENTITY_HEADERS = new Set(['Via', 'From', 'To', 'Call-ID', 'CSeq']);
+const IDENTITY_HEADERS = new Set(['Via', 'CSeq']);
 const NO_BODY = new Uint8Array(0);
 
 /**
  * What a client transaction still needs of its request once it only absorbs retransmitted
  * responses (RFC 3261 §17.1.2.2, Completed for Timer K): the request line and the headers that
- * identify the transaction (§17.1.3 matches on Via branch and CSeq method; From, To and Call-ID
- * say which exchange it was). The rest of the request, often kilobytes that share memory with
- * the message it was proxied from, is let go instead of living T4 longer on every hop.
+ * identify the transaction (§17.1.3 matches on the top Via branch and the CSeq method). The rest
+ * of the request, often kilobytes that share memory with the message it was proxied from, is let
+ * go instead of living T4 longer on every hop.
  */
 export function completedRequest(request: SipRequest): SipRequest {
   const headers: SipHeader[] = [];

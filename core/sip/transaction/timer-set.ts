@@ -3,10 +3,14 @@ import type { Clock, TimerHandle } from '../clock.js';
 /**
  * The named timers of one transaction. Starting a timer that is running restarts it, and
  * `clearAll()` leaves no handle behind, so a terminated transaction can never fire late.
+ *
+ * A transaction runs at most three timers, so they live in two short arrays rather than a Map:
+ * every transaction has a TimerSet, and a Map per transaction costs the GC on every message.
  */
 export class TimerSet<Name extends string> {
   readonly #clock: Clock;
-  readonly #running = new Map<Name, TimerHandle>();
+  readonly #names: Name[] = [];
+  readonly #handles: TimerHandle[] = [];
   #disposed = false;
 
   constructor(clock: Clock) {
@@ -18,22 +22,25 @@ export class TimerSet<Name extends string> {
     if (this.#disposed) return;
     this.clear(name);
     const handle = this.#clock.setTimeout(() => {
-      this.#running.delete(name);
+      this.#forget(name);
       fire();
     }, ms);
-    this.#running.set(name, handle);
+    this.#names.push(name);
+    this.#handles.push(handle);
   }
 
   clear(name: Name): void {
-    const handle = this.#running.get(name);
-    if (handle === undefined) return;
-    this.#clock.clearTimeout(handle);
-    this.#running.delete(name);
+    const at = this.#names.indexOf(name);
+    if (at < 0) return;
+    this.#clock.clearTimeout(this.#handles[at] as TimerHandle);
+    this.#names.splice(at, 1);
+    this.#handles.splice(at, 1);
   }
 
   clearAll(): void {
-    for (const handle of this.#running.values()) this.#clock.clearTimeout(handle);
-    this.#running.clear();
+    for (const handle of this.#handles) this.#clock.clearTimeout(handle);
+    this.#names.length = 0;
+    this.#handles.length = 0;
   }
 
   /** Clear everything and refuse later starts (the transaction reached Terminated). */
@@ -43,6 +50,13 @@ export class TimerSet<Name extends string> {
   }
 
   isRunning(name: Name): boolean {
-    return this.#running.has(name);
+    return this.#names.includes(name);
+  }
+
+  #forget(name: Name): void {
+    const at = this.#names.indexOf(name);
+    if (at < 0) return;
+    this.#names.splice(at, 1);
+    this.#handles.splice(at, 1);
   }
 }

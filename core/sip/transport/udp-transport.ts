@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import { EpcError } from '../../errors.js';
 import type { SipMessage } from '../model/message.js';
 import { socketHost } from '../model/uri.js';
@@ -20,6 +21,17 @@ export type UdpTransportOptions = TransportBaseOptions;
  */
 const UDP_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
+/**
+ * dgram resolves the address of every unconnected send, and Node's lookup answers even an IP
+ * literal on a later tick: one extra turn of the event loop per datagram. Targets are resolved
+ * addresses already (RFC 3263 happens before the transport), so a literal is answered at once.
+ */
+function literalFirstLookup(hostname: string, options: LookupOneOptions, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dnsLookup(hostname, options, callback);
+}
+
 export class UdpTransport extends TransportBase implements SipTransport {
   readonly protocol = 'udp' as const;
   #socket: Socket | undefined;
@@ -32,7 +44,7 @@ export class UdpTransport extends TransportBase implements SipTransport {
   async listen(host: string, port: number): Promise<BoundAddress> {
     if (this.#socket || this.#closed) throw new EpcError('EPC_ERR_INVALID_STATE', 'UDP transport already listening or closed');
     const bindHost = socketHost(host);
-    const socket = createSocket({ type: isIPv6(bindHost) ? 'udp6' : 'udp4' });
+    const socket = createSocket({ type: isIPv6(bindHost) ? 'udp6' : 'udp4', lookup: literalFirstLookup });
     this.#socket = socket;
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => reject(transportError(`UDP bind ${host}:${port} failed: ${err.message}`, err));
