@@ -27,6 +27,30 @@ export interface Comparison {
   readonly ratio: number;
 }
 
+/**
+ * The CPU budget of one operation at one load point (the issue's question: can the epcscf path,
+ * which also runs Kamailio as its registrar, match Kamailio's own WS front end on the same 2
+ * cores?). CPU-µs per operation = cores used / operations per second, for each process.
+ */
+export interface CpuBudget {
+  readonly scenario: Scenario;
+  readonly concurrency: number;
+  /** epcscf path: CPU-µs per operation of each process. */
+  readonly epcscfPathUsPerOp: { readonly generator: number; readonly epcscf: number; readonly kamailioImsCore: number };
+  /** Kamailio WS path: CPU-µs per operation of each process. */
+  readonly kamailioPathUsPerOp: { readonly generator: number; readonly kamailioWsFrontEnd: number };
+  /** 2 cores / (generator + epcscf + Kamailio IMS core): the epcscf path's CPU-bound rate at the measured costs. */
+  readonly epcscfPathCpuBoundOpsPerSecond: number;
+  /** 2 cores / (generator + Kamailio IMS core): the epcscf path's rate if epcscf cost nothing. */
+  readonly epcscfPathCeilingOpsPerSecond: number;
+  /** The same with the cheaper of the two generator costs (the generator is cheaper per operation at higher rates). */
+  readonly epcscfPathCeilingCheapestGeneratorOpsPerSecond: number;
+  /** 2 cores / (generator + Kamailio WS front end): the baseline's CPU-bound rate. */
+  readonly kamailioPathCpuBoundOpsPerSecond: number;
+  /** What epcscf may cost per operation for the epcscf path to reach the measured Kamailio rate on 2 cores (≤ 0: out of reach). */
+  readonly epcscfBudgetUsPerOpToMatchKamailio: number;
+}
+
 export interface SipWsBenchResult {
   readonly bench: 'sip-ws';
   readonly date: string;
@@ -36,6 +60,7 @@ export interface SipWsBenchResult {
   readonly settings: Readonly<Record<string, unknown>>;
   readonly targets: Partial<Record<TargetName, TargetResult>>;
   readonly comparison: Comparison[];
+  readonly cpuBudget: CpuBudget[];
   readonly kbPerRegisteredConnection: { readonly epcscf?: number; readonly kamailio?: number };
   readonly targetsMet: { readonly throughputAtLeastKamailio: boolean | null; readonly memoryAtMost20KbPerConnection: boolean | null };
 }
@@ -49,6 +74,38 @@ export function compare(targets: SipWsBenchResult['targets']): Comparison[] {
       scenario: point.scenario, concurrency: point.concurrency,
       epcscfOpsPerSecond: point.opsPerSecond, kamailioOpsPerSecond: peer.opsPerSecond,
       ratio: peer.opsPerSecond > 0 ? Math.round((point.opsPerSecond / peer.opsPerSecond) * 100) / 100 : 0,
+    });
+  }
+  return out;
+}
+
+const CORES = 2;
+const usPerOp = (cores: number | undefined, opsPerSecond: number): number =>
+  opsPerSecond > 0 && cores !== undefined ? Math.round((cores * 1e6) / opsPerSecond) : 0;
+const rateFor = (usPerOperation: number): number => (usPerOperation > 0 ? Math.round((CORES * 1e6) / usPerOperation) : 0);
+
+export function cpuBudgets(targets: SipWsBenchResult['targets']): CpuBudget[] {
+  const out: CpuBudget[] = [];
+  for (const point of targets.epcscf?.points ?? []) {
+    const peer = targets.kamailio?.points.find((p) => p.scenario === point.scenario && p.concurrency === point.concurrency);
+    if (peer === undefined || point.opsPerSecond === 0 || peer.opsPerSecond === 0) continue;
+    const epcscfPath = {
+      generator: usPerOp(point.cpuCores['generator'], point.opsPerSecond),
+      epcscf: usPerOp(point.cpuCores['epcscf'], point.opsPerSecond),
+      kamailioImsCore: usPerOp(point.cpuCores['kamailio (IMS core)'], point.opsPerSecond),
+    };
+    const kamailioPath = {
+      generator: usPerOp(peer.cpuCores['generator'], peer.opsPerSecond),
+      kamailioWsFrontEnd: usPerOp(peer.cpuCores['kamailio (WS front end)'], peer.opsPerSecond),
+    };
+    out.push({
+      scenario: point.scenario, concurrency: point.concurrency,
+      epcscfPathUsPerOp: epcscfPath, kamailioPathUsPerOp: kamailioPath,
+      epcscfPathCpuBoundOpsPerSecond: rateFor(epcscfPath.generator + epcscfPath.epcscf + epcscfPath.kamailioImsCore),
+      epcscfPathCeilingOpsPerSecond: rateFor(epcscfPath.generator + epcscfPath.kamailioImsCore),
+      epcscfPathCeilingCheapestGeneratorOpsPerSecond: rateFor(Math.min(epcscfPath.generator, kamailioPath.generator) + epcscfPath.kamailioImsCore),
+      kamailioPathCpuBoundOpsPerSecond: rateFor(kamailioPath.generator + kamailioPath.kamailioWsFrontEnd),
+      epcscfBudgetUsPerOpToMatchKamailio: Math.round((CORES * 1e6) / peer.opsPerSecond - epcscfPath.generator - epcscfPath.kamailioImsCore),
     });
   }
   return out;
@@ -77,6 +134,15 @@ export function formatTable(result: SipWsBenchResult): string {
   if (result.comparison.length > 0) {
     lines.push('', 'scenario  conc  epcscf/kamailio');
     for (const c of result.comparison) lines.push(`${c.scenario.padEnd(8)} ${pad(c.concurrency, 5)}  ${c.ratio.toFixed(2)}  (${c.epcscfOpsPerSecond} vs ${c.kamailioOpsPerSecond} ops/s)`);
+  }
+  if (result.cpuBudget.length > 0) {
+    lines.push('', 'CPU budget on 2 cores (CPU-µs per operation; rates = 2 cores / summed µs)');
+    lines.push('scenario  conc  epcscf path: gen + epcscf + kam-IMS  →  CPU-bound / if epcscf were free (cheapest generator) | kamailio path: gen + kam-WS → CPU-bound | epcscf may cost to match');
+    for (const b of result.cpuBudget) {
+      const e = b.epcscfPathUsPerOp;
+      const k = b.kamailioPathUsPerOp;
+      lines.push(`${b.scenario.padEnd(8)} ${pad(b.concurrency, 5)}  ${pad(e.generator, 4)} + ${pad(e.epcscf, 4)} + ${pad(e.kamailioImsCore, 4)}  →  ${pad(b.epcscfPathCpuBoundOpsPerSecond, 6)} / ${pad(b.epcscfPathCeilingOpsPerSecond, 6)} (${b.epcscfPathCeilingCheapestGeneratorOpsPerSecond}) ops/s | ${pad(k.generator, 4)} + ${pad(k.kamailioWsFrontEnd, 4)} → ${pad(b.kamailioPathCpuBoundOpsPerSecond, 6)} ops/s | ${b.epcscfBudgetUsPerOpToMatchKamailio} µs`);
+    }
   }
   lines.push('');
   for (const name of ['epcscf', 'kamailio'] as const) {

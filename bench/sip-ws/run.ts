@@ -13,7 +13,7 @@ import { allocatePorts } from '../../test/support/peers/ports.js';
 import { runLoadPoint, type Scenario } from '../lib/load-point.js';
 import { groupCpuSplit, ownCpuSplit, type CpuSplit } from '../lib/proc-stats.js';
 import { measureIdleConnections } from './memory.js';
-import { compare, formatTable, type MeasuredPoint, type SipWsBenchResult, type TargetName, type TargetResult } from './report.js';
+import { compare, cpuBudgets, formatTable, type MeasuredPoint, type SipWsBenchResult, type TargetName, type TargetResult } from './report.js';
 import { KAMAILIO_SETTINGS, REPO_ROOT, startEpcscfTarget, startKamailioWsTarget, type RunningTarget } from './targets.js';
 
 function option(name: string): string | undefined {
@@ -183,6 +183,7 @@ async function main(): Promise<void> {
     },
     targets,
     comparison,
+    cpuBudget: cpuBudgets(targets),
     kbPerRegisteredConnection: { ...(epcscfKb !== undefined ? { epcscf: epcscfKb } : {}), ...(kamailioKb !== undefined ? { kamailio: kamailioKb } : {}) },
     targetsMet: {
       throughputAtLeastKamailio: comparison.length === 0 ? null : comparison.every((c) => c.ratio >= 1),
