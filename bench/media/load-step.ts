@@ -80,7 +80,7 @@ export const P99_LIMIT_MS = 5;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** RFC 7675: consent checks every 5 s keep each call alive past the gateway's 30 s timeout. */
+/** RFC 7675: consent checks every 5 s (per call, spread over the interval) keep each call alive past the gateway's 30 s timeout. */
 const CONSENT_INTERVAL_MS = 5_000;
 
 export async function runLoadStep(context: LoadStepContext, calls: number, nextIndex: () => number): Promise<StepResult> {
@@ -107,7 +107,13 @@ export async function runLoadStep(context: LoadStepContext, calls: number, nextI
   const senders: PacedSender[] = [];
   for (const call of live) senders.push(call.webrtc, call.ims);
   const pacer = new MediaPacer(senders);
-  const consent = setInterval(() => { for (const call of live) call.webrtc.refreshConsent(); }, CONSENT_INTERVAL_MS);
+  // RFC 7675 §5.1: a browser randomizes its consent checks so that they do not synchronise; all
+  // calls checking in the same tick would be a burst no real population of browsers sends.
+  let nextConsent = 0;
+  const consent = setInterval(() => {
+    live[nextConsent]?.webrtc.refreshConsent();
+    nextConsent = (nextConsent + 1) % Math.max(1, live.length);
+  }, Math.max(1, Math.floor(CONSENT_INTERVAL_MS / Math.max(1, live.length))));
   pacer.start();
   try {
     await sleep(context.warmupSeconds * 1000);
