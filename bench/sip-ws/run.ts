@@ -178,7 +178,7 @@ async function main(): Promise<void> {
         call: 'INVITE (SDP) → 100 → 200 (callee auto-answers, SDP) → ACK, BYE → 200; N caller/callee pairs (2N WebSockets, all registered)',
       },
       generator: 'one Node process (this one), raw ws clients speaking RFC 7118 SIP (bench/lib), closed loop; shares the 2 cores with the targets',
-      epcscf: { build: 'dist/ (tsc)', logLevel: 'warn', mw: MW_TRANSPORT, w2PingIntervalSeconds: 25, sipWs: FLOOD },
+      epcscf: { build: 'dist/ (tsc)', logLevel: 'warn', mw: MW_TRANSPORT, media: 'off (signalling only, as the Kamailio baseline)', w2PingIntervalSeconds: 25, sipWs: FLOOD },
       kamailio: { ...KAMAILIO_SETTINGS, note: 'examples/kamailio configs copied with these globals rewritten; same settings for the IMS core stand-in and the WS front end' },
     },
     targets,

@@ -99,6 +99,10 @@ export async function startEpcscfTarget(options: EpcscfTargetOptions): Promise<R
       `  nextHop: sip:127.0.0.1:${options.corePort};transport=${options.mwTransport ?? 'udp'}`,
       '  domain: ims.test',
       '  visitedNetworkId: epcscf.test',
+      // Signalling only, as the Kamailio baseline: the bench's plain RTP/AVP offers are not
+      // WebRTC offers, and the IMS-ALG of the in-process media gateway (the default) refuses them with 488.
+      'media:',
+      '  mode: off',
       'log:',
       '  level: warn',
       '',
