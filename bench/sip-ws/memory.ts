@@ -52,8 +52,9 @@ export interface IdleConnectionsOptions {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const kb = (bytes: number | undefined): number | undefined => bytes === undefined ? undefined : Math.round(bytes / 1024);
+// The numeric fields only (the reply also carries heapSpaces, which the probe script prints).
 const kbAll = (usage: NodeJS.MemoryUsage | undefined): Record<string, number> | undefined => usage === undefined ? undefined
-  : Object.fromEntries(Object.entries(usage).map(([k, v]) => [k, Math.round(v / 1024)]));
+  : Object.fromEntries(Object.entries(usage).filter((e): e is [string, number] => typeof e[1] === 'number').map(([k, v]) => [k, Math.round(v / 1024)]));
 
 export async function measureIdleConnections(options: IdleConnectionsOptions): Promise<IdleConnectionsResult> {
   const { target } = options;
