@@ -112,13 +112,13 @@ export class Pcscf implements W2SipCore {
     }) : undefined, this.#ctx);
     const mwSender: SipSender = {
       send: (message, target) => {
-        this.observer.emit('mw', { direction: 'out', message, peer: `${target.transport}:${target.host}:${target.port}` });
+        if (this.#watched('mw')) this.observer.emit('mw', { direction: 'out', message, peer: `${target.transport}:${target.host}:${target.port}` });
         return transport.send(message, target);
       },
     };
     const w2Sender: SipSender = {
       send: (message, target) => {
-        this.observer.emit('w2', { direction: 'out', connectionId: target.connectionId ?? '', message });
+        if (this.#watched('w2')) this.observer.emit('w2', { direction: 'out', connectionId: target.connectionId ?? '', message });
         return this.#flows.send(message, target);
       },
     };
@@ -141,7 +141,7 @@ export class Pcscf implements W2SipCore {
       branch: loopBranch,
     });
     transport.onMessage((inbound) => {
-      this.observer.emit('mw', { direction: 'in', message: inbound.message, peer: `${inbound.source.transport}:${inbound.source.remoteAddress}:${inbound.source.remotePort}` });
+      if (this.#watched('mw')) this.observer.emit('mw', { direction: 'in', message: inbound.message, peer: `${inbound.source.transport}:${inbound.source.remoteAddress}:${inbound.source.remotePort}` });
       this.#mw.receive(inbound);
     });
   }
@@ -200,7 +200,7 @@ export class Pcscf implements W2SipCore {
     if (this.#closed) throw new EpcError('EPC_ERR_INVALID_STATE', 'the P-CSCF is shutting down');
     const flow = this.#flows.byConnection(connectionId);
     if (flow === undefined) throw new EpcError('EPC_ERR_INVALID_STATE', `no W2 flow for connection ${connectionId}`);
-    this.observer.emit('w2', { direction: 'in', connectionId, message });
+    if (this.#watched('w2')) this.observer.emit('w2', { direction: 'in', connectionId, message });
     this.#w2.receive({ message, source: this.#flows.sourceOf(flow) });
   }
 
@@ -394,10 +394,10 @@ export class Pcscf implements W2SipCore {
 
   async #sendStatelessResponse(response: SipResponse, side: Side, target: SipTarget): Promise<void> {
     if (side === 'mw') {
-      this.observer.emit('mw', { direction: 'out', message: response, peer: `${target.transport}:${target.host}:${target.port}` });
+      if (this.#watched('mw')) this.observer.emit('mw', { direction: 'out', message: response, peer: `${target.transport}:${target.host}:${target.port}` });
       await this.#transport.send(response, target);
     } else {
-      this.observer.emit('w2', { direction: 'out', connectionId: target.connectionId ?? '', message: response });
+      if (this.#watched('w2')) this.observer.emit('w2', { direction: 'out', connectionId: target.connectionId ?? '', message: response });
       await this.#flows.send(response, target);
     }
   }
@@ -487,10 +487,10 @@ export class Pcscf implements W2SipCore {
     const mf = maxForwards(request);
     const out = addHeader(setHeader(request, 'Max-Forwards', String(mf === undefined ? 70 : Math.max(0, mf - 1))), 'Via', this.#via(side, target, generateBranch()), { first: true });
     if (side === 'mw') {
-      this.observer.emit('mw', { direction: 'out', message: out, peer: `${target.transport}:${target.host}:${target.port}` });
+      if (this.#watched('mw')) this.observer.emit('mw', { direction: 'out', message: out, peer: `${target.transport}:${target.host}:${target.port}` });
       await this.#transport.send(out, target);
     } else {
-      this.observer.emit('w2', { direction: 'out', connectionId: target.connectionId ?? '', message: out });
+      if (this.#watched('w2')) this.observer.emit('w2', { direction: 'out', connectionId: target.connectionId ?? '', message: out });
       await this.#flows.send(out, target);
     }
   }
@@ -578,6 +578,11 @@ export class Pcscf implements W2SipCore {
       // Do not hold shutdown for long on a silent peer.
       setTimeout(resolve, 2_000).unref();
     });
+  }
+
+  /** The observer is for monitoring only: its events are built only when someone listens. */
+  #watched(side: keyof PcscfEvents): boolean {
+    return this.observer.listenerCount(side) > 0;
   }
 
   /** Runs an async procedure for a server transaction; a fault answers 500 (or the parse status). */

@@ -129,12 +129,9 @@ export class W2SessionRunner implements KeepaliveTarget {
     })();
   }
 
-  /**
-   * An operator closes the session: the client gets `code`/`reason`, the plugin its onClose.
-   * The contract has no cause of its own for it yet; like shutdown, the server ends the session.
-   */
+  /** An operator closes the session: the client gets `code`/`reason`, the plugin its onClose. */
   closeFromServer(code: number, reason: string): Promise<void> {
-    return this.#end({ cause: 'shutdown', code, reason }, 'close');
+    return this.#end({ cause: 'operator', code, reason }, 'close');
   }
 
   /** Server shutdown: close with 1001 (RFC 6455 §7.4.1 "going away") and resolve after onClose. */

@@ -27,6 +27,7 @@ t.test('RFC 6455 §7.4: an operator closes one session with its code and reason;
   t.same(await closing, { code: 1008, reason: 'registration terminated by operator' });
   await waitFor(() => closes.length === 1);
   t.equal(closes[0]?.code, 1008);
+  t.equal(closes[0]?.cause, 'operator', 'the plugin learns an operator closed it');
   t.equal(server.w2.closeSession(id), false, 'a closed session cannot be closed again');
   t.equal(server.w2.closeSession('no-such-session'), false);
   other.send('still here');
