@@ -11,3 +11,5 @@ export { BUILTIN_PLUGINS, extendBuiltinPlugins } from './builtin-plugins.js';
 export type { BuiltinPluginRegistry, PluginImporter } from './builtin-plugins.js';
 export { validateSessionShape } from './validate-plugin.js';
 export { unattachedSipApi } from './unattached-sip-api.js';
+export { FloodGuard } from './flood-guard.js';
+export type { FloodLimits } from './flood-guard.js';

@@ -11,7 +11,7 @@ import type { W2Host } from '../../core/plugin/host.js';
 import type { SessionCloseReason, W2Connection, W2Frame, W2Session } from '../../core/plugin/session.js';
 import type { SipMessage, SipRequest, SipResponse } from '../../core/sip/model/message.js';
 import type { VirtualUe, VirtualUeOptions } from '../../core/ua/api.js';
-import { FloodGuard } from '../sip-ws/flood-guard.js';
+import { FloodGuard } from '../../core/plugin/flood-guard.js';
 import { CallBook } from './call-book.js';
 import type { JsonRpcDispatcher } from './dispatcher.js';
 import { classifyEntry, idKey, parseFrame, type RpcCall } from './envelope.js';

@@ -10,8 +10,8 @@ import { addHeader, createResponse, generateTag } from '../../core/sip/index.js'
 import type { SipMessage, SipParseError, SipRequest, SipResponse } from '../../core/sip/index.js';
 import { buildMalformedReply } from '../../core/sip/index.js';
 import { decodeFrame, encodeMessage, KEEPALIVE_PONG } from './codec.js';
-import { FloodGuard } from './flood-guard.js';
-import type { FloodLimits } from './flood-guard.js';
+import { FloodGuard } from '../../core/plugin/flood-guard.js';
+import type { FloodLimits } from '../../core/plugin/flood-guard.js';
 
 export interface SipWsOptions {
   /** Largest SIP message accepted in one frame; a bigger request gets 513 (RFC 3261 §21.5.14). */

@@ -1,5 +1,5 @@
 /**
- * Per-session flood control: a token bucket. A client may send `burst` messages at once and
+ * Per-session flood control for any W2 plugin (sip-ws and jsonrpc-ws use it): a token bucket. A client may send `burst` messages at once and
  * `ratePerSecond` on average; the first message beyond that means the session is cut off
  * (the issue: "flooding clients are cut off without affecting others").
  */
