@@ -1,6 +1,7 @@
 /**
- * Per-session flood control for any W2 plugin (sip-ws and jsonrpc-ws use it): a token bucket. A client may send `burst` messages at once and
- * `ratePerSecond` on average; the first message beyond that means the session is cut off
+ * Per-session flood control for any W2 plugin (sip-ws and jsonrpc-ws use it): a token bucket.
+ * A client may send `burst` messages at once and `ratePerSecond` on average; the first message
+ * beyond that means the session is cut off
  * (the issue: "flooding clients are cut off without affecting others").
  */
 export interface FloodLimits {

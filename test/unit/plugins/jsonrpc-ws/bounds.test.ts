@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { OFFER } from '../../../support/fake-ua.js';
-import { RpcRig, rigShared, settle } from './session-rig.js';
+import { RpcRig, rigShared, settle } from '../../../support/jsonrpc-session-rig.js';
 
 const discover = (id: number | string) => JSON.stringify({ jsonrpc: '2.0', method: 'rpc.discover', id });
 

@@ -5,7 +5,7 @@
 import t from 'tap';
 import { EpcError } from '../../../../core/errors.js';
 import { ANSWER, OFFER, type FakeUaCall } from '../../../support/fake-ua.js';
-import { RpcRig, rigShared, settle } from './session-rig.js';
+import { RpcRig, rigShared, settle } from '../../../support/jsonrpc-session-rig.js';
 
 async function registered(rig = new RpcRig()): Promise<RpcRig> {
   await rig.register();

@@ -2,7 +2,7 @@
  * plugins/jsonrpc-ws: the JSON-RPC 2.0 envelope (F-JR-1) and R-JR-4, over a fake connection.
  */
 import t from 'tap';
-import { RpcRig, rigShared, settle } from './session-rig.js';
+import { RpcRig, rigShared, settle } from '../../../support/jsonrpc-session-rig.js';
 
 t.test('F-JR-1: invalid JSON is answered -32700 Parse error with id null, and the connection stays', async (t) => {
   const rig = new RpcRig();

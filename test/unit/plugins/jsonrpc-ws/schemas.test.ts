@@ -12,7 +12,7 @@ import { openRpcFileText } from '../../../../plugins/jsonrpc-ws/openrpc/write-op
 import * as rpcErrors from '../../../../plugins/jsonrpc-ws/rpc-errors.js';
 import { apiSchemaValidator } from '../../../../plugins/jsonrpc-ws/schema-validator.js';
 import { ANSWER, FakeTransferRequest, OFFER } from '../../../support/fake-ua.js';
-import { RpcRig, settle } from './session-rig.js';
+import { RpcRig, settle } from '../../../support/jsonrpc-session-rig.js';
 
 const api = loadApiCatalogue();
 /** Valid values for the params a oneOf tells apart by presence. */

@@ -6,7 +6,7 @@ import t from 'tap';
 import { EpcError } from '../../../../core/errors.js';
 import { createResponse, getHeader, type SipRequest } from '../../../../core/sip/index.js';
 import { OFFER } from '../../../support/fake-ua.js';
-import { RpcRig, rigShared, settle } from './session-rig.js';
+import { RpcRig, rigShared, settle } from '../../../support/jsonrpc-session-rig.js';
 
 const DROP = { cause: 'remote', code: 1006, reason: '' } as const;
 

@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { ANSWER, FakeTransferRequest, OFFER } from '../../../support/fake-ua.js';
-import { RpcRig, rigShared, settle } from './session-rig.js';
+import { RpcRig, rigShared, settle } from '../../../support/jsonrpc-session-rig.js';
 
 async function confirmedCall(rig: RpcRig, to = 'sip:bob@ims.test') {
   const { callId } = await rig.ok('call.invite', { to, sdp: OFFER });
