@@ -58,6 +58,8 @@ export interface MediaGatewaySettings {
   /** 0 disables. */
   readonly idleTimeoutSeconds: number;
   readonly consentTimeoutSeconds?: number;
+  /** Relay worker threads; 0 relays in the main thread. */
+  readonly relayWorkers: number;
 }
 
 export interface MediaConfig {

@@ -168,6 +168,7 @@ t.test('media keys (issue #4): defaults, the ng gateway address, port ranges che
   t.same(defaults.gateway.ims, { host: '127.0.0.1', ports: { min: 45000, max: 49999 } });
   t.equal(defaults.gateway.maxCalls, 1000);
   t.equal(defaults.gateway.idleTimeoutSeconds, 60);
+  t.equal(defaults.gateway.relayWorkers, 0, 'relays run in the main thread unless told otherwise');
 
   const ng = resolveConfig({ media: { mode: 'ng', ng: { address: '127.0.0.1:2223' }, interfaces: { wic: 'pub', ims: 'priv' } } }, noEnv).media;
   t.same(ng.ng, { address: { host: '127.0.0.1', port: 2223 }, timeoutMs: 1000, retries: 2 });
