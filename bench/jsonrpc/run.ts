@@ -16,12 +16,7 @@ import { RAISED_FLOOD, startJsonRpcTarget, type RunningJsonRpcTarget } from './e
 import { runJsonRpcPoint, type JsonRpcScenario } from './load-point.js';
 import { takeMwCensus } from './mw-census.js';
 import { besideSipWs, formatTable, type JsonRpcBenchResult, type JsonRpcTargetResult, type MeasuredJsonRpcPoint } from './report.js';
-
-function option(name: string): string | undefined {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? process.argv[index + 1] : undefined;
-}
-const flag = (name: string): boolean => process.argv.includes(`--${name}`);
+import { buildDist, flag, kamailioVersion, openFilesLimit, option, sleep, waitForQuietMachine } from '../lib/bench-runner.js';
 
 const SECONDS = Number(option('seconds') ?? 8);
 const WARMUP_SECONDS = Number(option('warmup') ?? 1);
@@ -38,24 +33,6 @@ const PASSWORD = 'secret'; // ims-core-standin.cfg: every user but alice has "se
 /** Bound on one operation, as bench/sip-ws. */
 const TIMEOUT_MS = 5000;
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function kamailioVersion(): string {
-  try {
-    return execFileSync('kamailio', ['-v'], { encoding: 'utf8' }).split('\n')[0]?.replace(/^version:\s*/, '').trim() ?? 'unknown';
-  } catch {
-    return 'not installed';
-  }
-}
-
-function openFilesLimit(): string {
-  try {
-    return execFileSync('bash', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
 /** The commit the build came from, and how many tracked files differed from it (others' work in progress is built too). */
 function sourceState(): { commit: string; modifiedTrackedFiles: number } {
   try {
@@ -65,26 +42,6 @@ function sourceState(): { commit: string; modifiedTrackedFiles: number } {
   } catch {
     return { commit: 'unknown', modifiedTrackedFiles: -1 };
   }
-}
-
-function build(): void {
-  process.stdout.write('building dist/ (tsc -p tsconfig.json)...\n');
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (error) {
-    // tsc still emits on type errors; run what was built but say so.
-    process.stdout.write(`warning: tsc reported errors; running the emitted build anyway\n${String((error as { stdout?: Buffer }).stdout ?? '')}\n`);
-  }
-}
-
-/** Other work on this 2-core machine skews every figure: wait (bounded) for a quiet moment. */
-async function waitForQuietMachine(maxSeconds: number): Promise<number> {
-  const deadline = Date.now() + maxSeconds * 1000;
-  while (loadavg()[0] as number > 1 && Date.now() < deadline) {
-    process.stdout.write(`load average ${(loadavg()[0] as number).toFixed(2)}: waiting for the machine to be quiet...\n`);
-    await sleep(10_000);
-  }
-  return loadavg()[0] as number;
 }
 
 const cpuOf = (groups: Readonly<Record<string, number>>): Record<string, number> =>
@@ -157,7 +114,7 @@ async function census(): Promise<JsonRpcBenchResult['mwPerOperation']> {
 
 async function main(): Promise<void> {
   const source = sourceState();
-  if (!flag('no-build')) build();
+  if (!flag('no-build')) buildDist(REPO_ROOT);
   const loadAtStart = flag('wait-quiet') ? await waitForQuietMachine(180) : loadavg()[0] as number;
   const ports = await allocatePorts(3);
   const epcscf = await benchTarget(ports);

@@ -5,7 +5,6 @@
 //
 // Usage: npm run bench:sip-ws [-- --seconds 8 --warmup 1 --concurrency 10,50,200 --connections 10000
 //          --register-parallel 200 --mw udp|tcp --scenarios register,call --targets epcscf,kamailio --wait-quiet --no-build --cpu-profile DIR --out FILE --no-write]
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,12 +14,7 @@ import { groupCpuSplit, ownCpuSplit, type CpuSplit } from '../lib/proc-stats.js'
 import { measureIdleConnections } from './memory.js';
 import { compare, cpuBudgets, formatTable, type MeasuredPoint, type SipWsBenchResult, type TargetName, type TargetResult } from './report.js';
 import { KAMAILIO_SETTINGS, REPO_ROOT, startEpcscfTarget, startKamailioWsTarget, type RunningTarget } from './targets.js';
-
-function option(name: string): string | undefined {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? process.argv[index + 1] : undefined;
-}
-const flag = (name: string): boolean => process.argv.includes(`--${name}`);
+import { buildDist, flag, kamailioVersion, openFilesLimit, option, sleep, waitForQuietMachine } from '../lib/bench-runner.js';
 
 const SECONDS = Number(option('seconds') ?? 8);
 const WARMUP_SECONDS = Number(option('warmup') ?? 1);
@@ -38,34 +32,6 @@ const FLOOD = { floodRatePerSecond: 1_000_000, floodBurst: 1_000_000 };
 // Longer than every transaction timer that outlives a REGISTER (Timer K = T4 = 5 s on UDP Mw).
 const IDLE_SECONDS = 15;
 const REGISTER_PARALLEL = Number(option('register-parallel') ?? 200);
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function kamailioVersion(): string {
-  try {
-    return execFileSync('kamailio', ['-v'], { encoding: 'utf8' }).split('\n')[0]?.replace(/^version:\s*/, '').trim() ?? 'unknown';
-  } catch {
-    return 'not installed';
-  }
-}
-
-function openFilesLimit(): string {
-  try {
-    return execFileSync('bash', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
-function build(): void {
-  process.stdout.write('building dist/ (tsc -p tsconfig.json)...\n');
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (error) {
-    // tsc still emits on type errors; run what was built but say so.
-    process.stdout.write(`warning: tsc reported errors; running the emitted build anyway\n${String((error as { stdout?: Buffer }).stdout ?? '')}\n`);
-  }
-}
 
 async function runPoints(name: TargetName, target: RunningTarget, result: TargetResult): Promise<void> {
   for (const scenario of SCENARIOS) {
@@ -140,18 +106,8 @@ async function benchTarget(name: TargetName, ports: number[]): Promise<TargetRes
   return result;
 }
 
-/** Other work on this 2-core machine skews every figure: wait (bounded) for a quiet moment. */
-async function waitForQuietMachine(maxSeconds: number): Promise<number> {
-  const deadline = Date.now() + maxSeconds * 1000;
-  while (loadavg()[0] as number > 1 && Date.now() < deadline) {
-    process.stdout.write(`load average ${(loadavg()[0] as number).toFixed(2)}: waiting for the machine to be quiet...\n`);
-    await sleep(10_000);
-  }
-  return loadavg()[0] as number;
-}
-
 async function main(): Promise<void> {
-  if (!flag('no-build') && TARGETS.includes('epcscf')) build();
+  if (!flag('no-build') && TARGETS.includes('epcscf')) buildDist(REPO_ROOT);
   const loadAtStart = flag('wait-quiet') ? await waitForQuietMachine(180) : loadavg()[0] as number;
   const ports = await allocatePorts(5);
   const targets: SipWsBenchResult['targets'] = {};
