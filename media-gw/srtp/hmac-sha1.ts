@@ -8,6 +8,8 @@
  * The message is `data[0, length)` optionally followed by one 32-bit big-endian trailer word (the
  * SRTP rollover counter, RFC 3711 §4.2), so the packet need not be copied to append it.
  */
+import { createHash } from 'node:crypto';
+
 const BLOCK = 64;
 const IPAD = 0x36;
 const OPAD = 0x5c;
@@ -32,7 +34,7 @@ export class HmacSha1 {
   constructor(key: Uint8Array) {
     // RFC 2104 §2: a key longer than the block is hashed first (SRTP's 20-byte keys never are).
     const block = new Uint8Array(BLOCK);
-    block.set(key.length > BLOCK ? sha1(key) : key);
+    block.set(key.length > BLOCK ? createHash('sha1').update(key).digest() : key);
     const pad = new Uint8Array(BLOCK);
     for (let i = 0; i < BLOCK; i++) pad[i] = (block[i] as number) ^ IPAD;
     this.#innerStart.set(INITIAL_STATE);
@@ -115,20 +117,6 @@ function writeWord(out: Uint8Array, at: number, word: number): void {
   out[at + 1] = (word >>> 16) & 0xff;
   out[at + 2] = (word >>> 8) & 0xff;
   out[at + 3] = word & 0xff;
-}
-
-/** Plain SHA-1 of a short buffer (only for RFC 2104 long keys). */
-function sha1(message: Uint8Array): Uint8Array {
-  const state = Int32Array.from(INITIAL_STATE);
-  const schedule = new Int32Array(80);
-  const padded = new Uint8Array(Math.ceil((message.length + 9) / BLOCK) * BLOCK);
-  padded.set(message);
-  padded[message.length] = 0x80;
-  writeWord(padded, padded.length - 4, message.length * 8);
-  for (let offset = 0; offset < padded.length; offset += BLOCK) compress(state, schedule, padded, offset);
-  const digest = new Uint8Array(SHA1_LENGTH);
-  for (let i = 0; i < 5; i++) writeWord(digest, i * 4, state[i] as number);
-  return digest;
 }
 
 /** FIPS 180-4 §6.1.2: one 512-bit block into the state (32-bit arithmetic through `| 0`). */
