@@ -30,8 +30,11 @@ const uriOf = (nameAddr: string): string => /<([^>]*)>/.exec(nameAddr)?.[1] ?? n
 
 export function createAdminBackend(parts: AdminBackendParts): AdminBackend {
   const { pcscf, w2 } = parts;
-  const connectionOfFlow = (): Map<string, { connectionId: string; plugin: string }> =>
-    new Map(pcscf.flows().map((f) => [f.flow, { connectionId: f.connectionId, plugin: pluginOf(w2, f.connectionId) ?? f.plugin }]));
+  const connectionOfFlow = (): Map<string, { connectionId: string; plugin: string }> => {
+    // One sessions() read per view, not one per flow (it runs every plugin's describe()).
+    const pluginOfSession = new Map(w2.sessions().map((s) => [s.id, s.plugin]));
+    return new Map(pcscf.flows().map((f) => [f.flow, { connectionId: f.connectionId, plugin: pluginOfSession.get(f.connectionId) ?? f.plugin }]));
+  };
 
   const registrationView = (binding: RegistrationBinding, flows: ReturnType<typeof connectionOfFlow>): AdminRegistration => {
     const flow = flows.get(binding.flowKey);
@@ -107,10 +110,6 @@ export function createAdminBackend(parts: AdminBackendParts): AdminBackend {
       return { registrations: (await pcscf.registrations.all()).length, calls: (await pcscf.dialogs.all()).filter((d) => d.method === 'INVITE').length, mediaLegs: pcscf.mediaLegCount };
     },
   };
-}
-
-function pluginOf(w2: W2Server, connectionId: string): string | undefined {
-  return w2.sessions().find((s) => s.id === connectionId)?.plugin;
 }
 
 function sessionView(info: W2SessionInfo): AdminSession {
