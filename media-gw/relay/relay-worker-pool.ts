@@ -6,13 +6,13 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { ERROR_CODES, EpcError, type ErrorCode } from '../../core/errors.js';
+import { EpcError } from '../../core/errors.js';
 import type { PortRange } from '../rtp/port-allocator.js';
 import { sharedCertificate, type LocalCertificate } from '../webrtc/certificate.js';
 import type { RelayAllocator } from './relay-handle.js';
 import type { CallAllocationSpec, RelayFactoryOptions } from './relay-factory.js';
 import type { RelayCommand, RelayReport, RelayWorkerData } from './worker-protocol.js';
-import { WorkerRelay, type RelayChannel } from './worker-relay.js';
+import { errorCodeOf, WorkerRelay, type RelayChannel } from './worker-relay.js';
 
 export interface RelayWorkerPoolOptions extends RelayFactoryOptions {
   /** Worker threads (≥ 1); each gets an equal slice of both port ranges. */
@@ -124,8 +124,7 @@ class WorkerChannel implements RelayChannel {
       case 'allocate-failed': {
         const waiting = this.#allocations.get(report.id);
         this.#allocations.delete(report.id);
-        const code: ErrorCode = report.code in ERROR_CODES ? (report.code as ErrorCode) : 'EPC_ERR_MEDIA';
-        waiting?.reject(new EpcError(code, report.message));
+        waiting?.reject(new EpcError(errorCodeOf(report.code), report.message));
         return;
       }
       case 'counters':

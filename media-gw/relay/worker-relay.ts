@@ -66,7 +66,8 @@ class WorkerImsLeg implements ImsLegHandle {
   }
 }
 
-function errorCodeOf(code: string | undefined): ErrorCode {
+/** A coded error's code as it came over the worker channel (unknown codes read as EPC_ERR_MEDIA). */
+export function errorCodeOf(code: string | undefined): ErrorCode {
   return code !== undefined && code in ERROR_CODES ? (code as ErrorCode) : 'EPC_ERR_MEDIA';
 }
 
