@@ -541,7 +541,9 @@ export class Pcscf implements W2SipCore {
     if (dialog.state !== 'confirmed') throw new EpcError('EPC_ERR_INVALID_STATE', `dialog ${dialogId} is not confirmed yet`);
     this.#ctx.log.info({ callId: dialog.callId, why }, 'releasing a session on request');
     await this.#media.release({ callId: dialog.callId, flowKey: dialog.flowKey, direction: dialog.direction }, why);
-    await this.#releaseBothWays([dialog], `Q.850;cause=16;text="${why.replace(/["\\]/g, '')}"`);
+    // The text goes inside a quoted-string (RFC 3261 §25.1): no quote, backslash or control
+    // character (a CR LF from the admin API's ?reason= would start a header of its own).
+    await this.#releaseBothWays([dialog], `Q.850;cause=16;text="${why.replace(/["\\\x00-\x1f\x7f]/g, '')}"`);
     return true;
   }
 
