@@ -38,7 +38,7 @@ const MIN_RECOMMENDED_KEY_LENGTH = 16;
 
 export async function registerAdminApi(app: FastifyInstance, options: AdminApiOptions): Promise<void> {
   const key = options.bearerKey === undefined || options.bearerKey === '' ? undefined : options.bearerKey;
-  // An earlier /health (the W2 server's own) wins; two registrations would fail boot.
+  // A /health the host app already serves wins; two registrations would fail boot.
   const healthTaken = app.hasRoute({ method: 'GET', url: '/health' });
   options.metrics.bindBackend(options.backend);
 
