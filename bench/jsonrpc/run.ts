@@ -11,7 +11,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { allocatePorts } from '../../test/support/peers/ports.js';
 import { groupCpuSeconds, ownCpuSeconds } from '../lib/proc-stats.js';
-import { KAMAILIO_SETTINGS, REPO_ROOT } from '../sip-ws/targets.js';
+import { KAMAILIO_SETTINGS, REPO_ROOT } from '../lib/epcscf-with-core.js';
 import { RAISED_FLOOD, startJsonRpcTarget, type RunningJsonRpcTarget } from './epcscf-target.js';
 import { runJsonRpcPoint, type JsonRpcScenario } from './load-point.js';
 import { takeMwCensus } from './mw-census.js';

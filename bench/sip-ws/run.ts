@@ -13,7 +13,8 @@ import { runLoadPoint, type Scenario } from '../lib/load-point.js';
 import { groupCpuSplit, ownCpuSplit, type CpuSplit } from '../lib/proc-stats.js';
 import { measureIdleConnections } from './memory.js';
 import { compare, cpuBudgets, formatTable, type MeasuredPoint, type SipWsBenchResult, type TargetName, type TargetResult } from './report.js';
-import { KAMAILIO_SETTINGS, REPO_ROOT, startEpcscfTarget, startKamailioWsTarget, type RunningTarget } from './targets.js';
+import { KAMAILIO_SETTINGS, REPO_ROOT } from '../lib/epcscf-with-core.js';
+import { startEpcscfTarget, startKamailioWsTarget, type RunningTarget } from './targets.js';
 import { buildDist, flag, kamailioVersion, openFilesLimit, option, sleep, waitForQuietMachine } from '../lib/bench-runner.js';
 
 const SECONDS = Number(option('seconds') ?? 8);

@@ -3,52 +3,16 @@
  *   epcscf:   `epcscf` in its own process (compiled dist/, log level warn) with mw.nextHop →
  *             Kamailio as the IMS core stand-in (examples/kamailio/ims-core-standin.cfg, UDP).
  *   kamailio: Kamailio's own WebSocket front end (examples/kamailio/ws-registrar.cfg).
- * Both Kamailio configs are used as shipped except for the process/limit settings below, which
- * are rewritten into a copy (the examples are tuned for tests: 2 workers, per-request logging).
+ * Both Kamailio configs are used as shipped except for the process/limit settings of
+ * bench/lib/epcscf-with-core.ts (KAMAILIO_SETTINGS), which are rewritten into a copy (the
+ * examples are tuned for tests: 2 workers, per-request logging).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { KAMAILIO_CONFIGS, startKamailio, type KamailioPeer } from '../../test/support/peers/kamailio.js';
-import { startDaemon, tcpAccepts, type Daemon } from '../../test/support/peers/process.js';
-
-export const REPO_ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
-
-/** Kamailio settings for the bench (written into copies of the example configs). */
-export const KAMAILIO_SETTINGS = {
-  /** UDP worker processes (`children`). */
-  children: 4,
-  /** TCP/WS worker processes (`tcp_children`). */
-  tcpChildren: 4,
-  /** Room for 10,000 idle WebSockets plus the load points (default 2048). */
-  tcpMaxConnections: 20_000,
-  /** 0 = warnings only: the examples log every request at debug=2. */
-  debug: 0,
-  /** tm keeps each transaction ~5 s after it ends (wait timer): at ~2,000 calls/s that is 100s of MB;
-   * each WebSocket holds a read buffer in shm (~70 KiB measured): 10,000 of them need ~700 MB. */
-  sharedMemoryMb: 2048,
-  privateMemoryMb: 16,
-} as const;
-
-/** Rewrites the process/limit globals of a Kamailio config (the examples set each once). */
-export function tuneKamailioConfig(text: string): string {
-  const s = KAMAILIO_SETTINGS;
-  let out = text
-    // BENCH_KAMAILIO_DEBUG=3 for diagnosing a target (never in a measured run).
-    .replace(/^debug=\d+$/m, `debug=${process.env['BENCH_KAMAILIO_DEBUG'] ?? s.debug}`)
-    .replace(/^children=\d+$/m, `children=${s.children}`)
-    .replace(/^tcp_children=\d+$/m, `tcp_children=${s.tcpChildren}`);
-  // A WS connection lives as long as the client keeps it (the registrar sets a lifetime too).
-  out = out.replace(/^(tcp_children=\d+)$/m, `$1\ntcp_max_connections=${s.tcpMaxConnections}`);
-  return out;
-}
-
-function tunedCopy(source: string, dir: string): string {
-  const path = join(dir, source.split('/').pop() ?? 'kamailio.cfg');
-  writeFileSync(path, tuneKamailioConfig(readFileSync(source, 'utf8')));
-  return path;
-}
+import { tcpAccepts, type Daemon } from '../../test/support/peers/process.js';
+import { KAMAILIO_SETTINGS, startEpcscfWithCore, tunedCopy } from '../lib/epcscf-with-core.js';
 
 export interface RunningTarget {
   /** ws://... the generator connects to. */
@@ -78,16 +42,10 @@ export interface EpcscfTargetOptions {
 }
 
 export async function startEpcscfTarget(options: EpcscfTargetOptions): Promise<RunningTarget> {
-  const dir = mkdtempSync(join(tmpdir(), 'epcscf-bench-'));
-  let core: KamailioPeer | undefined;
-  let epcscf: Daemon | undefined;
-  try {
-    core = await startKamailio({
-      config: tunedCopy(KAMAILIO_CONFIGS.imsCore, dir), defines: { SIP_PORT: options.corePort },
-      sharedMemoryMb: KAMAILIO_SETTINGS.sharedMemoryMb, privateMemoryMb: KAMAILIO_SETTINGS.privateMemoryMb,
-    });
-    const config = join(dir, 'epcscf.yaml');
-    writeFileSync(config, [
+  const target = await startEpcscfWithCore({
+    w2Port: options.w2Port, corePort: options.corePort, tmpPrefix: 'epcscf-bench-', exposeGc: true,
+    ...(options.cpuProfileDir !== undefined ? { cpuProfileDir: options.cpuProfileDir } : {}),
+    configYaml: [
       'w2:',
       `  listen: 127.0.0.1:${options.w2Port}`,
       '  allowedOrigins: []',
@@ -106,40 +64,15 @@ export async function startEpcscfTarget(options: EpcscfTargetOptions): Promise<R
       'log:',
       '  level: warn',
       '',
-    ].join('\n'));
-    const profile = options.cpuProfileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
-    // BENCH_EPCSCF_NODE_FLAGS="--perf-basic-prof" and the like, for diagnosis (never in a measured run).
-    const extraFlags = (process.env['BENCH_EPCSCF_NODE_FLAGS'] ?? '').split(' ').filter((f) => f.length > 0);
-    const env = { ...process.env };
-    delete env['EPCSCF_FROM_SOURCE']; // run the compiled build
-    epcscf = await startDaemon({
-      name: 'epcscf',
-      command: process.execPath,
-      args: ['--expose-gc', ...profile, ...extraFlags, join(REPO_ROOT, 'bench/sip-ws/epcscf-process.mjs'), '--config', config],
-      cwd: REPO_ROOT, env,
-      ready: [{ kind: 'log', pattern: /epcscf is ready/ }, { kind: 'probe', probe: () => tcpAccepts(options.w2Port) }],
-      readyTimeoutMs: 20_000,
-    });
-  } catch (error) {
-    await epcscf?.stop();
-    await core?.stop();
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
-  const startedCore = core;
-  const startedEpcscf = epcscf;
+    ].join('\n'),
+  });
   return {
     url: `ws://127.0.0.1:${options.w2Port}/sip`,
-    measuredPid: startedEpcscf.pid,
-    groups: { epcscf: startedEpcscf.pid, 'kamailio (IMS core)': startedCore.pid },
-    gcAndMemory: () => gcAndMemoryUsage(startedEpcscf),
-    output: () => `--- epcscf ---\n${startedEpcscf.output()}\n--- kamailio (IMS core) ---\n${startedCore.output()}`,
-    async stop() {
-      // SIGTERM first with a long grace: epcscf writes its CPU profile on a clean exit.
-      await startedEpcscf.stop(15_000);
-      await startedCore.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    measuredPid: target.epcscf.pid,
+    groups: target.groups,
+    gcAndMemory: () => gcAndMemoryUsage(target.epcscf),
+    output: target.output,
+    stop: target.stop,
   };
 }
 
