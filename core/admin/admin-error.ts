@@ -25,7 +25,7 @@ export function adminErrorBody(code: ErrorCode | string, message: string): Admin
   return { error: { code, message } };
 }
 
-export function statusOfCode(code: ErrorCode): number {
+function statusOfCode(code: ErrorCode): number {
   return STATUS_BY_CODE[code] ?? 500;
 }
 

@@ -7,7 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { adminErrorBody } from './admin-error.js';
 
-export const ADMIN_REALM = 'epcscf-admin';
+const ADMIN_REALM = 'epcscf-admin';
 
 /**
  * RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; RFC 7235 §2.1: the scheme is

@@ -14,7 +14,7 @@ import type { DialogRecord } from '../state/dialog-store.js';
 import type { RegistrationBinding } from '../state/registration-store.js';
 
 /** 128 bits of SHA-256, base64url: stable, URL-safe, 22 characters. */
-export function adminId(storeId: string): string {
+function adminId(storeId: string): string {
   return createHash('sha256').update(storeId).digest('base64url').slice(0, 22);
 }
 

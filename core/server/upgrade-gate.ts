@@ -33,7 +33,7 @@ export function routesByPath(routes: readonly W2Route[]): Map<string, W2Route[]>
 }
 
 /** The path of a request target (`/sip?x=1` → `/sip`). */
-export function pathOf(url: string | undefined): string {
+function pathOf(url: string | undefined): string {
   if (url === undefined) return '/';
   const query = url.indexOf('?');
   return query < 0 ? url : url.slice(0, query);
