@@ -9,7 +9,7 @@
  *             → call.ended on both sides.
  * The rate is operations completed inside the measured window divided by its length.
  */
-import { forEachLimited } from '../lib/load-point.js';
+import { forEachLimited, runClosedLoop, type ClosedLoopResult } from '../lib/load-point.js';
 import { LatencyRecorder, type LatencySummary } from '../lib/latency.js';
 import { RpcUser } from './rpc-user.js';
 
@@ -66,55 +66,33 @@ export async function connectUsers(options: JsonRpcPointOptions, count: number, 
 export async function runJsonRpcPoint(options: JsonRpcPointOptions): Promise<JsonRpcPointResult> {
   const { scenario, concurrency } = options;
   const users = await connectUsers(options, scenario === 'call' ? 2 * concurrency : concurrency, scenario === 'call');
+  const userOf = (index: number): RpcUser => users[scenario === 'call' ? 2 * index : index] as RpcUser;
   const framesBefore = users.reduce((sum, u) => sum + u.frames, 0);
-  const recorder = new LatencyRecorder();
   const registerRecorder = new LatencyRecorder();
-  let completed = 0;
-  let errors = 0;
-  let firstError: string | undefined;
-  const startedAt = process.hrtime.bigint();
-  const measureFrom = startedAt + BigInt(Math.round(options.warmupSeconds * 1e9));
-  const deadline = measureFrom + BigInt(Math.round(options.seconds * 1e9));
   const windowTimers = options.onWindow === undefined ? [] : [
     setTimeout(() => options.onWindow?.('open'), options.warmupSeconds * 1000),
     setTimeout(() => options.onWindow?.('close'), (options.warmupSeconds + options.seconds) * 1000),
   ];
-
-  const client = async (index: number): Promise<void> => {
-    const user = users[scenario === 'call' ? 2 * index : index] as RpcUser;
-    const callee = users[2 * index + 1] as RpcUser;
-    for (let now = process.hrtime.bigint(); now < deadline; now = process.hrtime.bigint()) {
-      const start = now;
-      try {
-        if (scenario === 'register') {
-          await user.register();
-          const registeredAt = process.hrtime.bigint();
-          if (registeredAt >= measureFrom && registeredAt <= deadline) registerRecorder.recordSince(start);
-          await user.unregister();
-        } else {
-          await user.call(callee);
-        }
-        completed++;
-        // Counted like bench/lib/load-point: an operation that ends inside the window.
-        const end = process.hrtime.bigint();
-        if (end >= measureFrom && end <= deadline) recorder.recordSince(start);
-      } catch (error) {
-        if (start >= measureFrom) errors++;
-        firstError ??= `client ${index}: ${(error as Error).message}`;
-        // A failing client backs off briefly so that one broken pair cannot spin and dominate.
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        if (!user.connected) return; // a dead client stops
-      }
-    }
-  };
+  let loop: ClosedLoopResult;
   try {
-    await Promise.all(Array.from({ length: concurrency }, (_, i) => client(i)));
+    loop = await runClosedLoop({
+      concurrency, seconds: options.seconds, warmupSeconds: options.warmupSeconds,
+      operation: async (index, inWindow) => {
+        const user = userOf(index);
+        if (scenario === 'call') return user.call(users[2 * index + 1] as RpcUser);
+        const start = process.hrtime.bigint();
+        await user.register();
+        if (inWindow(process.hrtime.bigint())) registerRecorder.recordSince(start);
+        await user.unregister();
+      },
+      connected: (index) => userOf(index).connected,
+    });
   } finally {
     for (const timer of windowTimers) clearTimeout(timer);
     for (const user of users) user?.close();
   }
   const frames = users.reduce((sum, u) => sum + u.frames, 0) - framesBefore;
-  const latency = recorder.summary();
+  const { latency, completed, errors, firstError } = loop;
   return {
     scenario, concurrency, seconds: options.seconds, operations: latency.count, errors,
     opsPerSecond: Math.round(latency.count / options.seconds),

@@ -76,41 +76,71 @@ export async function registerUsers(options: Pick<LoadPointOptions, 'url' | 'dom
   return users;
 }
 
-export async function runLoadPoint(options: LoadPointOptions): Promise<LoadPointResult> {
-  const { scenario, concurrency } = options;
-  const users = await registerUsers(options, scenario === 'call' ? 2 * concurrency : concurrency);
+export interface ClosedLoopOptions {
+  readonly concurrency: number;
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  /** One operation of client `index`; `inWindow(at)` says whether an hrtime lies in the measured window. */
+  readonly operation: (index: number, inWindow: (at: bigint) => boolean) => Promise<void>;
+  /** False once client `index` cannot go on (its connection died): it stops after a failure. */
+  readonly connected: (index: number) => boolean;
+}
+
+export interface ClosedLoopResult {
+  /** Operations that ended inside the measured window. */
+  readonly latency: LatencySummary;
+  /** Operations completed, warm-up included. */
+  readonly completed: number;
+  /** Operations that failed after starting inside the window. */
+  readonly errors: number;
+  readonly firstError?: string;
+}
+
+/** `concurrency` clients, each looping its operation back to back until the window closes. */
+export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedLoopResult> {
   const recorder = new LatencyRecorder();
+  let completed = 0;
   let errors = 0;
   let firstError: string | undefined;
   const startedAt = process.hrtime.bigint();
   const measureFrom = startedAt + BigInt(Math.round(options.warmupSeconds * 1e9));
   const deadline = measureFrom + BigInt(Math.round(options.seconds * 1e9));
-  const operation = (index: number): Promise<void> => {
-    const user = users[scenario === 'call' ? 2 * index : index] as BenchUser;
-    if (scenario === 'register') return user.register();
-    return user.call((users[2 * index + 1] as BenchUser).aor);
-  };
+  const inWindow = (at: bigint): boolean => at >= measureFrom && at <= deadline;
   const client = async (index: number): Promise<void> => {
     for (let now = process.hrtime.bigint(); now < deadline; now = process.hrtime.bigint()) {
       const start = now;
       try {
-        await operation(index);
-        if (process.hrtime.bigint() >= measureFrom && process.hrtime.bigint() <= deadline) recorder.recordSince(start);
+        await options.operation(index, inWindow);
+        completed++;
+        if (inWindow(process.hrtime.bigint())) recorder.recordSince(start);
       } catch (error) {
         if (start >= measureFrom) errors++;
         firstError ??= `client ${index}: ${(error as Error).message}`;
         // A failing client backs off briefly so that one broken pair cannot spin and dominate.
         await new Promise((resolve) => setTimeout(resolve, 50));
-        if (!(users[scenario === 'call' ? 2 * index : index] as BenchUser).connected) return; // a dead client stops
+        if (!options.connected(index)) return; // a dead client stops
       }
     }
   };
+  await Promise.all(Array.from({ length: options.concurrency }, (_, i) => client(i)));
+  return { latency: recorder.summary(), completed, errors, ...(firstError !== undefined ? { firstError } : {}) };
+}
+
+export async function runLoadPoint(options: LoadPointOptions): Promise<LoadPointResult> {
+  const { scenario, concurrency } = options;
+  const users = await registerUsers(options, scenario === 'call' ? 2 * concurrency : concurrency);
+  const userOf = (index: number): BenchUser => users[scenario === 'call' ? 2 * index : index] as BenchUser;
+  let loop: ClosedLoopResult;
   try {
-    await Promise.all(Array.from({ length: concurrency }, (_, i) => client(i)));
+    loop = await runClosedLoop({
+      concurrency, seconds: options.seconds, warmupSeconds: options.warmupSeconds,
+      operation: (index) => (scenario === 'register' ? userOf(index).register() : userOf(index).call((users[2 * index + 1] as BenchUser).aor)),
+      connected: (index) => userOf(index).connected,
+    });
   } finally {
     for (const user of users) user?.close();
   }
-  const latency = recorder.summary();
+  const { latency, errors, firstError } = loop;
   return {
     scenario, concurrency, seconds: options.seconds, operations: latency.count, errors,
     opsPerSecond: Math.round(latency.count / options.seconds),
