@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import {
-  authValues, createResponse, cseq, formatDigestCredentials, formatUri, generateBranch, getHeader, setHeader, topVia,
+  authValues, createResponse, cseq, formatDigestCredentials, formatUri, generateBranch, setHeader, topVia,
   type DigestClient, type SipMessage, type SipRequest, type SipResponse,
 } from '../sip/index.js';
 import type { Clock, TimerHandle } from '../sip/clock.js';
@@ -193,9 +193,4 @@ export class ClientTransactions {
     this.#pending.delete(key);
     entry.handler.onFinal(response, entry.request);
   }
-}
-
-/** The Call-ID of a message, or '' when it has none. */
-export function callIdOf(message: SipMessage): string {
-  return getHeader(message, 'Call-ID') ?? '';
 }

@@ -3,7 +3,7 @@
  * out (half the interval, §10), and when the side that does not refresh gives up and sends BYE
  * (the interval minus min(32 s, interval/3), §10).
  */
-import { getHeader, optionTags, type SipMessage } from '../sip/index.js';
+import { getHeader, type SipMessage } from '../sip/index.js';
 import type { Clock, TimerHandle } from '../sip/clock.js';
 
 export interface SessionExpires {
@@ -26,10 +26,6 @@ export function readSessionExpires(message: SipMessage): SessionExpires | undefi
 export function readMinSe(message: SipMessage): number | undefined {
   const value = Number((getHeader(message, 'Min-SE') ?? '').split(';')[0]);
   return Number.isInteger(value) && value > 0 ? value : undefined;
-}
-
-export function supportsTimer(message: SipMessage): boolean {
-  return optionTags(message, 'Supported').includes('timer') || optionTags(message, 'Require').includes('timer');
 }
 
 export class SessionTimer {
