@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { NgMediaControl } from '../../core/pcscf/alg/media-control.js';
 import { sharedCertificate } from '../../media-gw/webrtc/certificate.js';
 import { allocatePorts, releasePort } from '../../test/support/peers/ports.js';
+import { flag, option, waitForQuietMachine } from '../lib/bench-runner.js';
 import {
   OURS_DEFAULT_COMMAND, REPO_ROOT, startOurGateway, startRtpengineGateway, type GatewayName, type GatewayUnderTest,
 } from './gateways.js';
@@ -27,12 +28,6 @@ import { LOSS_LIMIT_PERCENT, P99_LIMIT_MS, runLoadStep } from './load-step.js';
 import { PortRange } from './port-range.js';
 import { compare, formatTable, summarise, type GatewayResult, type MediaBenchResult } from './report.js';
 import { MeasurementWindow, PCMU_PAYLOAD_LENGTH } from './rtp-stream.js';
-
-function option(name: string): string | undefined {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? process.argv[index + 1] : undefined;
-}
-const flag = (name: string): boolean => process.argv.includes(`--${name}`);
 
 const SMOKE = flag('smoke');
 const CALLS = SMOKE ? [2] : (option('calls') ?? '50,100,200').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0).sort((a, b) => a - b);
@@ -56,7 +51,6 @@ if (CALLS.length === 0) throw new Error('--calls needs a comma-separated list of
 const maxCalls = CALLS[CALLS.length - 1] as number;
 if (maxCalls > WEBRTC_CLIENT_PORTS.max - WEBRTC_CLIENT_PORTS.min + 1) throw new Error(`at most 1000 calls (the load endpoints' port range), asked ${maxCalls}`);
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const write = (line: string): void => { process.stdout.write(`${line}\n`); };
 
 function startGateway(name: GatewayName, ngPort: number): Promise<GatewayUnderTest> {
@@ -113,16 +107,6 @@ async function benchGateway(name: GatewayName, ngPort: number): Promise<GatewayR
   }
   summarise(result);
   return result;
-}
-
-/** Other work on this 2-core machine skews every figure: wait (bounded) for a quiet moment. */
-async function waitForQuietMachine(maxSeconds: number): Promise<number> {
-  const deadline = Date.now() + maxSeconds * 1000;
-  while ((loadavg()[0] as number) > 1 && Date.now() < deadline) {
-    write(`load average ${(loadavg()[0] as number).toFixed(2)}: waiting for the machine to be quiet...`);
-    await sleep(10_000);
-  }
-  return loadavg()[0] as number;
 }
 
 async function main(): Promise<number> {

@@ -4,19 +4,15 @@
 // Usage: node --import tsx bench/sip-ws/memory-probe.ts [--connections 10000] [--idle 15] [--snapshots DIR]
 import { readFileSync } from 'node:fs';
 import { allocatePorts } from '../../test/support/peers/ports.js';
+import { option, sleep } from '../lib/bench-runner.js';
 import { registerUsers } from '../lib/load-point.js';
 import { vmRssKb } from '../lib/proc-stats.js';
 import { startEpcscfTarget } from './targets.js';
 
-function option(name: string): string | undefined {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? process.argv[index + 1] : undefined;
-}
 const COUNT = Number(option('connections') ?? 10_000);
 const IDLE = Number(option('idle') ?? 15);
 const SNAPSHOTS = option('snapshots');
 if (SNAPSHOTS !== undefined) process.env['BENCH_HEAP_SNAPSHOT_DIR'] = SNAPSHOTS;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** RSS by mapping kind: V8 heap pages are anonymous 256 KiB-aligned mmaps; [heap] is glibc's brk heap. */
 function smapsSummary(pid: number): Record<string, number> {
