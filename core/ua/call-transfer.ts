@@ -3,7 +3,7 @@
  * NOTIFY sipfrag progress that comes back (§2.4.5), and the REFER we receive, handed to the
  * plugin as a UaTransferRequest whose notify() sends the NOTIFYs (§2.4.4).
  */
-import { bodyText, formatUri, getHeader, parseNameAddr, type SipRequest, type SipResponse } from '../sip/index.js';
+import { bodyText, cseq, formatUri, getHeader, parseNameAddr, type SipRequest, type SipResponse } from '../sip/index.js';
 import type { UaTransferRequest } from './api.js';
 import type { InDialogInit } from './dialog.js';
 import { readSipfragStatus } from './party-identity.js';
@@ -80,7 +80,7 @@ export class TransferAgent {
       return;
     }
     // RFC 3515 §2.4.6: a second REFER in the same dialog has its own subscription, named by id.
-    const id = ++this.#refersReceived > 1 ? `;id=${request.headers.find((h) => h.name === 'CSeq')?.value.split(' ')[0] ?? ''}` : '';
+    const id = ++this.#refersReceived > 1 ? `;id=${cseq(request).seq}` : '';
     let answered = false;
     let finished = false;
     const referredBy = getHeader(request, 'Referred-By');

@@ -4,7 +4,7 @@
  * the session timer answer (RFC 4028 §9), waiting for the ACK (Timer H-like 64*T1 guard,
  * §13.3.1.4), reject, CANCEL (§9.2) and BYE.
  */
-import { bodyText, cseq, generateTag, getHeader, getHeaders, optionTags, type SipRequest } from '../sip/index.js';
+import { bodyText, callId, cseq, generateTag, getHeader, getHeaders, optionTags, topVia, type SipRequest } from '../sip/index.js';
 import type { TimerHandle } from '../sip/clock.js';
 import type { PartyIdentity } from './api.js';
 import { CallSession, reasonOf, type CallHooks } from './call-session.js';
@@ -36,7 +36,7 @@ export class IncomingCall extends CallSession {
 
   constructor(ctx: UaContext, hooks: CallHooks, invite: SipRequest, remote: PartyIdentity) {
     const localTag = generateTag();
-    super(ctx, hooks, { callId: getHeader(invite, 'Call-ID') ?? '', localTag, remote, state: 'ringing' });
+    super(ctx, hooks, { callId: callId(invite), localTag, remote, state: 'ringing' });
     this.#invite = invite;
     this.dialog = Dialog.asUas(invite, localTag, ctx.local.secure);
     const offer = bodyText(invite);
@@ -161,7 +161,7 @@ export class IncomingCall extends CallSession {
 
   /** The top Via branch of the INVITE (a CANCEL carries the same one, RFC 3261 §9.1). */
   get inviteBranch(): string {
-    return /branch=([^;,\s]+)/i.exec(getHeaders(this.#invite, 'Via')[0] ?? '')?.[1] ?? '';
+    return topVia(this.#invite).branch ?? '';
   }
 
   protected override receiveBye(request: SipRequest): void {

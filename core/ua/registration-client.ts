@@ -7,8 +7,8 @@
  */
 import { EventEmitter } from 'node:events';
 import {
-  contacts, expires as expiresOf, formatUri, generateCallId, generateTag, getHeaders, getParam, nameAddrList, parseUri,
-  type ContactBinding, type SipRequest, type SipResponse,
+  contacts, cseq, expires as expiresOf, formatUri, generateCallId, generateTag, getHeader, getHeaders, getParam, nameAddrList, parseUri,
+  type ContactBinding, type SipResponse,
 } from '../sip/index.js';
 import type { TimerHandle } from '../sip/clock.js';
 import type { RegistrationInfo } from './api.js';
@@ -77,23 +77,23 @@ export class RegistrationClient extends EventEmitter<{ change: [info: Registrati
   #transaction(expires: number): Promise<RegistrationInfo> {
     const refreshing = this.#info.state === 'registered';
     this.#set({ ...(refreshing && expires > 0 ? this.#info : {}), state: expires === 0 ? 'unregistering' : refreshing ? 'registered' : 'registering' });
+    // RFC 3261 §10.2: the To of a REGISTER is the AOR being registered, Request-URI the registrar.
     const request = buildInitialRequest(this.#ctx, {
-      method: 'REGISTER', target: this.#registrar, callId: this.#callId, fromTag: this.#fromTag, cseq: ++this.#cseq,
+      method: 'REGISTER', target: this.#registrar, to: this.#ctx.impu, callId: this.#callId, fromTag: this.#fromTag, cseq: ++this.#cseq,
       supported: SUPPORTED_REGISTER, register: true,
       headers: [['Contact', this.#ctx.local.registerContact()], ['Expires', String(expires)]],
     });
-    // RFC 3261 §10.2: the To of a REGISTER is the AOR being registered, Request-URI the registrar.
-    const addressed = refreshing ? this.#ctx.transactions.preAuthorize(withTo(request, this.#ctx.impu)) : withTo(request, this.#ctx.impu);
+    const sent = refreshing ? this.#ctx.transactions.preAuthorize(request) : request;
     return new Promise((resolve) => {
-      this.#ctx.transactions.start(addressed, {
-        onRetry: (retry) => { this.#cseq = Math.max(this.#cseq, cseqNumber(retry)); },
+      this.#ctx.transactions.start(sent, {
+        onRetry: (retry) => { this.#cseq = Math.max(this.#cseq, cseq(retry).seq); },
         onFinal: (response) => resolve(this.#onFinal(response, expires)),
       });
     });
   }
 
   #onFinal(response: SipResponse, requested: number): Promise<RegistrationInfo> | RegistrationInfo {
-    const minExpires = Number(getHeaders(response, 'Min-Expires')[0]);
+    const minExpires = Number(getHeader(response, 'Min-Expires'));
     if (response.status === 423 && Number.isInteger(minExpires) && minExpires > requested && requested > 0) {
       // RFC 3261 §10.2.8: 423 Interval Too Brief: retry with the registrar's Min-Expires (and keep it).
       this.#minExpires = minExpires;
@@ -153,14 +153,6 @@ export class RegistrationClient extends EventEmitter<{ change: [info: Registrati
     if (changed) this.emit('change', info);
     return info;
   }
-}
-
-function withTo(request: SipRequest, aor: string): SipRequest {
-  return { ...request, headers: request.headers.map((h) => (h.name === 'To' ? { name: 'To', value: `<${aor}>` } : h)) };
-}
-
-function cseqNumber(request: SipRequest): number {
-  return Number((request.headers.find((h) => h.name === 'CSeq')?.value ?? '0').split(' ')[0]);
 }
 
 function safeContacts(response: SipResponse): ContactBinding[] {

@@ -44,6 +44,8 @@ export function fromHeader(ctx: UaContext, tag: string): string {
 export interface InitialRequestInit {
   readonly method: string;
   readonly target: string;
+  /** The To URI when it is not the Request-URI (a REGISTER names the AOR, RFC 3261 §10.2). */
+  readonly to?: string;
   readonly callId?: string;
   readonly fromTag?: string;
   readonly cseq?: number;
@@ -69,7 +71,7 @@ export function buildInitialRequest(ctx: UaContext, init: InitialRequestInit): S
   const headers: [string, string][] = [['Via', ctx.local.via(generateBranch())], ['Max-Forwards', '70']];
   if (init.register !== true) for (const route of ctx.serviceRoute()) headers.push(['Route', route]);
   headers.push(
-    ['To', `<${init.target}>`], ['From', fromHeader(ctx, init.fromTag ?? generateTag())],
+    ['To', `<${init.to ?? init.target}>`], ['From', fromHeader(ctx, init.fromTag ?? generateTag())],
     ['Call-ID', init.callId ?? generateCallId()], ['CSeq', `${init.cseq ?? 1} ${init.method}`],
   );
   if (init.contact === true) headers.push(['Contact', ctx.local.contact()]);
