@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from '../../core/sip/clock.js';
-import type { UaIdentity } from '../../core/ua/api.js';
+import type { UaIdentity } from '../../core/ua/index.js';
 
 export interface ResumableRegistration {
   readonly identity: UaIdentity;
