@@ -6,6 +6,7 @@
  */
 import { JSONRPCErrorException } from 'json-rpc-2.0';
 import { EpcError } from '../../core/errors.js';
+import { UaRejectedError } from '../../core/ua/index.js';
 
 /** JSON-RPC 2.0 §5.1 reserved codes. */
 export const PARSE_ERROR = -32700;
@@ -44,7 +45,7 @@ export type ErrorData = Readonly<Record<string, unknown>>;
 
 /** A JSON-RPC error to throw from a method handler; json-rpc-2.0 turns it into the error answer. */
 export function rpcError(code: number, data: ErrorData): JSONRPCErrorException {
-  return new JSONRPCErrorException(MESSAGES[code] ?? 'Server error', code, data);
+  return new JSONRPCErrorException(errorMessage(code), code, data);
 }
 
 export function errorMessage(code: number): string {
@@ -70,10 +71,7 @@ export function toRpcError(error: unknown): JSONRPCErrorException {
   return rpcError(INTERNAL_ERROR, { hint: 'epcscf failed to handle this request; the server log has the detail' });
 }
 
-/** A SIP status an EpcError may carry (`status` or `sipStatus` property), as core/ua reports rejections. */
+/** The SIP status of a rejection core/ua reports (UaRejectedError, EPC_ERR_UA_REJECTED). */
 export function sipStatusOf(error: unknown): number | undefined {
-  if (!(error instanceof EpcError)) return undefined;
-  const bag = error as unknown as Record<string, unknown>;
-  const value = bag['status'] ?? bag['sipStatus'];
-  return typeof value === 'number' && value >= 100 && value <= 699 ? value : undefined;
+  return error instanceof UaRejectedError ? error.status : undefined;
 }

@@ -5,12 +5,13 @@
  * transport on register/unregister, so tests see what reaches host.sip.fromClient.
  */
 import { EventEmitter } from 'node:events';
-import { EpcError } from '../../core/errors.js';
 import { createRequest } from '../../core/sip/index.js';
-import type {
-  CallEndInfo, CallEvents, CallState, OutgoingCallOptions, PartyIdentity, RegistrationInfo, SubscriptionEvents,
-  UaCall, UaIncomingMessage, UaSubscription, UaTransferRequest, VirtualUe, VirtualUeEvents, VirtualUeOptions,
-} from '../../core/ua/api.js';
+import {
+  UaRejectedError,
+  type CallEndInfo, type CallEvents, type CallState, type OutgoingCallOptions, type PartyIdentity, type RegistrationInfo,
+  type SubscriptionEvents, type UaCall, type UaIncomingMessage, type UaSubscription, type UaTransferRequest, type VirtualUe,
+  type VirtualUeEvents, type VirtualUeOptions,
+} from '../../core/ua/index.js';
 
 export const OFFER = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendrecv\r\n';
 export const ANSWER = 'v=0\r\no=- 2 2 IN IP4 127.0.0.2\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendrecv\r\n';
@@ -22,7 +23,7 @@ export interface FakeUeScript {
   registerError?: Error;
   /** message() outcome; default 200 OK. */
   messageOutcome?: { status: number; reason: string };
-  /** subscribe() rejects with an EpcError carrying this SIP status. */
+  /** subscribe() rejects with a UaRejectedError carrying this SIP status (as core/ua does). */
   subscribeRejectStatus?: number;
   /** call() rejects with this (e.g. EpcError EPC_ERR_MEDIA). */
   callError?: Error;
@@ -237,7 +238,7 @@ export class FakeVirtualUe extends EventEmitter<VirtualUeEvents> implements Virt
   async subscribe(event: string, target?: string, expires?: number): Promise<UaSubscription> {
     this.actions.push({ method: 'subscribe', args: [event, target, expires] });
     const status = this.script.subscribeRejectStatus;
-    if (status !== undefined) throw Object.assign(new EpcError('EPC_ERR_SIP_REJECTED', `SUBSCRIBE answered ${status}`), { status });
+    if (status !== undefined) throw new UaRejectedError(status, 'Rejected', 'SUBSCRIBE');
     const subscription = new FakeSubscription(event, target);
     this.subscriptions.push(subscription);
     return subscription;

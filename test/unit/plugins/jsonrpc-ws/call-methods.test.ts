@@ -4,6 +4,7 @@
  */
 import t from 'tap';
 import { EpcError } from '../../../../core/errors.js';
+import { UaRejectedError } from '../../../../core/ua/index.js';
 import { ANSWER, OFFER, type FakeUaCall } from '../../../support/fake-ua.js';
 import { RpcRig, rigShared, settle } from '../../../support/jsonrpc-session-rig.js';
 
@@ -73,7 +74,7 @@ t.test('R-JR-3 -32003: EPC_ERR_MEDIA or a 503 before the call exists is "no medi
   const a = await media.call('call.invite', { to: 'sip:bob@ims.test', sdp: OFFER });
   t.equal(a.error?.code, -32003);
   t.match(a.error?.data?.['hint'], /try again/);
-  const busy = Object.assign(new EpcError('EPC_ERR_SIP_REJECTED', '503'), { status: 503 });
+  const busy = new UaRejectedError(503, 'Service Unavailable', 'INVITE');
   const overloaded = await registered(new RpcRig({}, rigShared({ callError: busy })));
   const b = await overloaded.call('call.invite', { to: 'sip:bob@ims.test', sdp: OFFER });
   t.equal(b.error?.code, -32003);
