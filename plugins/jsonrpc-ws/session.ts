@@ -193,8 +193,7 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
         await this.#deregisterOnClose(ue);
       }
     }
-    this.#resumeToken = undefined;
-    this.closeUe();
+    this.closeUe(); // revokes a token that was not parked (a registration that lapsed before the drop)
   }
 
   describe(): Record<string, unknown> {

@@ -131,6 +131,18 @@ t.test('issue #5 resume: after the grace period the token is void (-32002)', asy
   t.equal(shared.resume.size, 0, 'nothing kept');
 });
 
+t.test('issue #5 resume: a registration that lapsed before the drop leaves no resume token behind', async (t) => {
+  const shared = rigShared();
+  const rig = new RpcRig({}, shared);
+  const { resumeToken } = await rig.register();
+  t.equal(shared.resume.size, 1);
+  rig.ue.registration = { state: 'failed', status: 403, reason: 'Forbidden' };
+  await rig.session.onClose(DROP);
+  t.equal(shared.resume.size, 0, 'the token is revoked, not kept with no grace timer');
+  const late = await new RpcRig({}, shared).call('session.resume', { resumeToken });
+  t.equal(late.error?.code, -32002);
+});
+
 t.test('issue #5 resume: a still-open old connection is closed and does not de-register', async (t) => {
   const shared = rigShared();
   const first = new RpcRig({}, shared);
