@@ -4,6 +4,7 @@
  * the OpenRPC document is built from it (openrpc/build-openrpc.ts), so the two cannot drift.
  */
 import { readFileSync } from 'node:fs';
+import { EpcError } from '../../core/errors.js';
 import type { JsonSchema } from '../../core/plugin/contract.js';
 
 export interface MethodSpec {
@@ -44,7 +45,7 @@ export function readRepositoryJson(relative: string): Record<string, unknown> {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
   }
-  throw new Error(`schemas/${relative} not found`);
+  throw new EpcError('EPC_ERR_INSTALLATION', `schemas/${relative} not found`);
 }
 
 let catalogue: ApiCatalogue | undefined;
