@@ -2,7 +2,7 @@
  * Puts the REST admin API, /health, /ready, /openrpc.json and /metrics (core/admin) on the W2
  * server of a running epcscf, before it listens: the backend reads the P-CSCF and the W2
  * server; the metrics follow the W2 observer (connections, plugin faults) and the P-CSCF's
- * monitoring tap (SIP responses by class on each side).
+ * `response` tap (SIP responses by class on each side: a status, no event object per message).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,21 +36,14 @@ export async function attachAdmin(
     ...(openrpcDocument ? { openrpcDocument } : {}),
   });
   const unobserve = observeW2Sessions(server.observer, metrics);
-  const onMw = (...[event]: PcscfEvents['mw']): void => {
-    if (event.message.kind === 'response') metrics.sipResponse('mw', event.direction, event.message.status);
-  };
-  const onW2 = (...[event]: PcscfEvents['w2']): void => {
-    if (event.message.kind === 'response') metrics.sipResponse('w2', event.direction, event.message.status);
-  };
-  pcscf.observer.on('mw', onMw);
-  pcscf.observer.on('w2', onW2);
+  const onResponse = (...[side, direction, status]: PcscfEvents['response']): void => metrics.sipResponse(side, direction, status);
+  pcscf.observer.on('response', onResponse);
   if (config.admin.bearerKey === undefined) options.log.info('admin API and /metrics off: set admin.bearerKey (or EPCSCF_ADMIN_KEY) to serve them');
   return {
     metrics,
     detach() {
       unobserve();
-      pcscf.observer.off('mw', onMw);
-      pcscf.observer.off('w2', onW2);
+      pcscf.observer.off('response', onResponse);
     },
   };
 }

@@ -61,6 +61,8 @@ export interface PcscfOptions {
 export interface PcscfEvents {
   mw: [event: { direction: 'in' | 'out'; message: SipMessage; peer: string }];
   w2: [event: { direction: 'in' | 'out'; connectionId: string; message: SipMessage }];
+  /** Every SIP response on either side, status only (metrics). */
+  response: [side: 'mw' | 'w2', direction: 'in' | 'out', status: number];
 }
 
 /** Methods that only exist inside an INVITE dialog: unknown dialog → 481 (R-ORIG-10). */
@@ -112,13 +114,13 @@ export class Pcscf implements W2SipCore {
     }) : undefined, this.#ctx);
     const mwSender: SipSender = {
       send: (message, target) => {
-        if (this.#watched('mw')) this.observer.emit('mw', { direction: 'out', message, peer: `${target.transport}:${target.host}:${target.port}` });
+        this.#tapMw('out', message, target.transport, target.host, target.port);
         return transport.send(message, target);
       },
     };
     const w2Sender: SipSender = {
       send: (message, target) => {
-        if (this.#watched('w2')) this.observer.emit('w2', { direction: 'out', connectionId: target.connectionId ?? '', message });
+        this.#tapW2('out', message, target.connectionId ?? '');
         return this.#flows.send(message, target);
       },
     };
@@ -141,7 +143,7 @@ export class Pcscf implements W2SipCore {
       branch: loopBranch,
     });
     transport.onMessage((inbound) => {
-      if (this.#watched('mw')) this.observer.emit('mw', { direction: 'in', message: inbound.message, peer: `${inbound.source.transport}:${inbound.source.remoteAddress}:${inbound.source.remotePort}` });
+      this.#tapMw('in', inbound.message, inbound.source.transport, inbound.source.remoteAddress, inbound.source.remotePort);
       this.#mw.receive(inbound);
     });
   }
@@ -200,7 +202,7 @@ export class Pcscf implements W2SipCore {
     if (this.#closed) throw new EpcError('EPC_ERR_INVALID_STATE', 'the P-CSCF is shutting down');
     const flow = this.#flows.byConnection(connectionId);
     if (flow === undefined) throw new EpcError('EPC_ERR_INVALID_STATE', `no W2 flow for connection ${connectionId}`);
-    if (this.#watched('w2')) this.observer.emit('w2', { direction: 'in', connectionId, message });
+    this.#tapW2('in', message, connectionId);
     this.#w2.receive({ message, source: this.#flows.sourceOf(flow) });
   }
 
@@ -394,10 +396,10 @@ export class Pcscf implements W2SipCore {
 
   async #sendStatelessResponse(response: SipResponse, side: Side, target: SipTarget): Promise<void> {
     if (side === 'mw') {
-      if (this.#watched('mw')) this.observer.emit('mw', { direction: 'out', message: response, peer: `${target.transport}:${target.host}:${target.port}` });
+      this.#tapMw('out', response, target.transport, target.host, target.port);
       await this.#transport.send(response, target);
     } else {
-      if (this.#watched('w2')) this.observer.emit('w2', { direction: 'out', connectionId: target.connectionId ?? '', message: response });
+      this.#tapW2('out', response, target.connectionId ?? '');
       await this.#flows.send(response, target);
     }
   }
@@ -487,10 +489,10 @@ export class Pcscf implements W2SipCore {
     const mf = maxForwards(request);
     const out = addHeader(setHeader(request, 'Max-Forwards', String(mf === undefined ? 70 : Math.max(0, mf - 1))), 'Via', this.#via(side, target, generateBranch()), { first: true });
     if (side === 'mw') {
-      if (this.#watched('mw')) this.observer.emit('mw', { direction: 'out', message: out, peer: `${target.transport}:${target.host}:${target.port}` });
+      this.#tapMw('out', out, target.transport, target.host, target.port);
       await this.#transport.send(out, target);
     } else {
-      if (this.#watched('w2')) this.observer.emit('w2', { direction: 'out', connectionId: target.connectionId ?? '', message: out });
+      this.#tapW2('out', out, target.connectionId ?? '');
       await this.#flows.send(out, target);
     }
   }
@@ -582,9 +584,18 @@ export class Pcscf implements W2SipCore {
     });
   }
 
-  /** The observer is for monitoring only: its events are built only when someone listens. */
-  #watched(side: keyof PcscfEvents): boolean {
-    return this.observer.listenerCount(side) > 0;
+  /**
+   * The monitoring tap (never drives behaviour). Events are built only when someone listens;
+   * `response` carries just the status, so counting responses costs no event object.
+   */
+  #tapMw(direction: 'in' | 'out', message: SipMessage, transport: string, host: string, port: number): void {
+    if (message.kind === 'response' && this.observer.listenerCount('response') > 0) this.observer.emit('response', 'mw', direction, message.status);
+    if (this.observer.listenerCount('mw') > 0) this.observer.emit('mw', { direction, message, peer: `${transport}:${host}:${port}` });
+  }
+
+  #tapW2(direction: 'in' | 'out', message: SipMessage, connectionId: string): void {
+    if (message.kind === 'response' && this.observer.listenerCount('response') > 0) this.observer.emit('response', 'w2', direction, message.status);
+    if (this.observer.listenerCount('w2') > 0) this.observer.emit('w2', { direction, connectionId, message });
   }
 
   /** Runs an async procedure for a server transaction; a fault answers 500 (or the parse status). */
