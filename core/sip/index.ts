@@ -31,4 +31,5 @@ export { generateBranch, generateTag, generateCallId, BRANCH_MAGIC_COOKIE } from
 export { EpcError } from '../errors.js';
 export * from './auth/digest.js';
 export { SipStack, type SipStackOptions } from './stack.js';
+export { systemClock, type Clock, type TimerHandle } from './clock.js';
 export { buildMalformedReply } from './transport/malformed-reply.js';

@@ -12,7 +12,7 @@ import { W2_CONTRACT_VERSION, defineW2Plugin } from '../../core/plugin/contract.
 import type { W2Plugin } from '../../core/plugin/contract.js';
 import type { W2Host } from '../../core/plugin/host.js';
 import { EpcError } from '../../core/errors.js';
-import { systemClock, type Clock } from '../../core/sip/clock.js';
+import { systemClock, type Clock } from '../../core/sip/index.js';
 import { createVirtualUe } from '../../core/ua/index.js';
 import { JsonRpcDispatcher } from './dispatcher.js';
 import { ALL_METHODS } from './methods/all-methods.js';

@@ -7,7 +7,7 @@
  * (192 bits) and live in memory only: one store per loaded plugin.
  */
 import { randomBytes } from 'node:crypto';
-import type { Clock, TimerHandle } from '../../core/sip/clock.js';
+import type { Clock, TimerHandle } from '../../core/sip/index.js';
 import type { UaIdentity } from '../../core/ua/index.js';
 
 export interface ResumableRegistration {
