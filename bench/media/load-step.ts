@@ -6,7 +6,7 @@
  * this generator's own CPU.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { groupCpuSeconds, ownCpuSeconds } from '../lib/proc-stats.js';
+import { groupCpuSplit, ownCpuSeconds } from '../lib/proc-stats.js';
 import { forEachLimited } from '../lib/load-point.js';
 import { readUdpCounters, udpCountersDelta, type UdpCounters } from '../lib/udp-counters.js';
 import type { MediaControl } from '../../core/pcscf/alg/media-control.js';
@@ -42,6 +42,12 @@ export interface StepResult {
   readonly gatewayCpuPercent: number;
   readonly gatewayCpuPercentPerCall: number;
   readonly gatewayMicrosecondsPerPacket: number;
+  /**
+   * The same per packet, split: user space (the gateway's own code, its runtime and libraries) and
+   * kernel (the socket system calls; on loopback a send also pays the receiver's softirq work).
+   */
+  readonly gatewayUserMicrosecondsPerPacket: number;
+  readonly gatewaySystemMicrosecondsPerPacket: number;
   readonly generatorCpuPercent: number;
   /**
    * The generator's own event-loop delay over the window (p99 and max, ms): a stall here delays
@@ -123,7 +129,7 @@ export async function runLoadStep(context: LoadStepContext, calls: number, nextI
     const dropsBefore = live.reduce((sum, call) => sum + call.webrtc.dropped + call.ims.dropped, 0);
     const skippedBefore = pacer.skipped;
     const udpBefore = readUdpCounters();
-    const gatewayCpuBefore = groupCpuSeconds(gateway.pid);
+    const gatewayCpuBefore = groupCpuSplit(gateway.pid);
     const generatorCpuBefore = ownCpuSeconds();
     const loopDelay = monitorEventLoopDelay({ resolution: 1 });
     loopDelay.enable();
@@ -132,7 +138,10 @@ export async function runLoadStep(context: LoadStepContext, calls: number, nextI
     for (const stream of streams) stream.closeWindow();
     loopDelay.disable();
     const windowSeconds = Number(process.hrtime.bigint() - windowStart) / 1e9;
-    const gatewayCpu = groupCpuSeconds(gateway.pid) - gatewayCpuBefore;
+    const gatewayCpuAfter = groupCpuSplit(gateway.pid);
+    const gatewayUser = gatewayCpuAfter.user - gatewayCpuBefore.user;
+    const gatewaySystem = gatewayCpuAfter.system - gatewayCpuBefore.system;
+    const gatewayCpu = gatewayUser + gatewaySystem;
     const generatorCpu = ownCpuSeconds() - generatorCpuBefore;
     // Packets of the window still in flight are counted when they land within the grace time.
     await sleep(context.graceMs);
@@ -159,6 +168,8 @@ export async function runLoadStep(context: LoadStepContext, calls: number, nextI
       gatewayCpuPercent: round(cpuPercent, 1),
       gatewayCpuPercentPerCall: live.length > 0 ? round(cpuPercent / live.length, 3) : 0,
       gatewayMicrosecondsPerPacket: relayed > 0 ? round((gatewayCpu * 1e6) / relayed, 2) : 0,
+      gatewayUserMicrosecondsPerPacket: relayed > 0 ? round((gatewayUser * 1e6) / relayed, 2) : 0,
+      gatewaySystemMicrosecondsPerPacket: relayed > 0 ? round((gatewaySystem * 1e6) / relayed, 2) : 0,
       generatorCpuPercent: round((generatorCpu / windowSeconds) * 100, 1),
       generatorLoopDelayP99Ms: round(loopDelay.percentile(99) / 1e6, 2),
       generatorLoopDelayMaxMs: round(loopDelay.max / 1e6, 2),

@@ -96,7 +96,7 @@ const pad = (value: string | number, width: number): string => String(value).pad
 
 export function formatTable(result: MediaBenchResult): string {
   const lines: string[] = [];
-  lines.push('gateway    calls  live  relayed pps   loss %  p50 ms  p99 ms  max ms  gw CPU %  CPU %/call  µs/pkt  gen CPU %  ok');
+  lines.push('gateway    calls  live  relayed pps   loss %  p50 ms  p99 ms  max ms  gw CPU %  CPU %/call  µs/pkt (user+kernel)  gen CPU %  ok');
   for (const name of ['ours', 'rtpengine'] as const) {
     const gateway = result.gateways[name];
     if (gateway === undefined) continue;
@@ -106,6 +106,7 @@ export function formatTable(result: MediaBenchResult): string {
         name.padEnd(9), pad(s.calls, 6), pad(s.liveCalls, 5), pad(s.relayedPerSecond, 12), pad(s.lossPercent.toFixed(3), 8),
         pad(s.latency.p50Ms.toFixed(2), 7), pad(s.latency.p99Ms.toFixed(2), 7), pad(s.latency.maxMs.toFixed(1), 7),
         pad(s.gatewayCpuPercent.toFixed(1), 9), pad(s.gatewayCpuPercentPerCall.toFixed(3), 11), pad(s.gatewayMicrosecondsPerPacket.toFixed(1), 7),
+        pad(`(${s.gatewayUserMicrosecondsPerPacket.toFixed(1)}+${s.gatewaySystemMicrosecondsPerPacket.toFixed(1)})`, 14),
         pad(s.generatorCpuPercent.toFixed(1), 10), s.meetsTarget ? '  yes' : '  no',
       ].join(' ') + (s.setupFailures > 0 ? `  (${s.setupFailures} setups failed: ${s.firstSetupError ?? ''})` : ''));
     }

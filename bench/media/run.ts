@@ -88,7 +88,7 @@ async function benchGateway(name: GatewayName, ngPort: number): Promise<GatewayR
       result.steps.push(s);
       write(`${name} ${step} calls: ${s.liveCalls} live (set up in ${s.setupSeconds} s${s.setupFailures > 0 ? `, ${s.setupFailures} failed: ${s.firstSetupError ?? ''}` : ''}), `
         + `${s.relayedPerSecond} pps relayed, loss ${s.lossPercent} %, p50 ${s.latency.p50Ms} ms, p99 ${s.latency.p99Ms} ms, `
-        + `gateway CPU ${s.gatewayCpuPercent} % (${s.gatewayMicrosecondsPerPacket} µs/packet), generator ${s.generatorCpuPercent} % (loop delay p99 ${s.generatorLoopDelayP99Ms} ms, max ${s.generatorLoopDelayMaxMs} ms); `
+        + `gateway CPU ${s.gatewayCpuPercent} % (${s.gatewayMicrosecondsPerPacket} µs/packet: user ${s.gatewayUserMicrosecondsPerPacket}, kernel ${s.gatewaySystemMicrosecondsPerPacket}), generator ${s.generatorCpuPercent} % (loop delay p99 ${s.generatorLoopDelayP99Ms} ms, max ${s.generatorLoopDelayMaxMs} ms); `
         + `lost ${s.packetsSent - s.packetsRelayed} (uplink ${s.packetsRelayedUplink}, downlink ${s.packetsRelayedDownlink} delivered), reordered ${s.reordered}, `
         + `endpoint drops ${s.endpointDrops}, pacer skips ${s.pacerSkipped}, UDP RcvbufErrors ${s.udp.rcvbufErrors}, NoPorts ${s.udp.noPorts}`);
       if (s.liveCalls === 0) break; // nothing connects: larger steps would only fail slower
