@@ -46,6 +46,14 @@ export class AesCmKeystream {
     }
   }
 
+  /**
+   * AES of whole counter blocks the caller wrote (keystream-batch.ts), into a new Buffer: the
+   * keystream of several packets from one call.
+   */
+  encryptBlocks(counters: Uint8Array): Buffer {
+    return this.#ecb.update(counters);
+  }
+
   /** The raw keystream (used by key derivation and the RFC 3711 B.2 vector). */
   keystream(iv: Uint8Array, length: number): Buffer {
     const out = Buffer.alloc(length);

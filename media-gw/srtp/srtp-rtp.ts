@@ -27,7 +27,7 @@ export class SrtpRtpProtector {
   readonly #ring: OutputRing;
 
   constructor(keys: SessionKeys, options: SrtpStreamOptions = {}, ring: OutputRing = sharedOutputRing) {
-    this.#cipher = new PacketCipher(keys);
+    this.#cipher = new PacketCipher(keys, { batchKeystream: true });
     this.#ring = ring;
     this.#streams = new StreamTable(options.maxSsrcs ?? 16, () => new SrtpStreamState(options.replayWindow ?? 128));
   }
@@ -61,7 +61,7 @@ export class SrtpRtpUnprotector {
   readonly drops: SrtpDropCounters = { authFailures: 0, replayed: 0, malformed: 0 };
 
   constructor(keys: SessionKeys, options: SrtpStreamOptions = {}) {
-    this.#cipher = new PacketCipher(keys);
+    this.#cipher = new PacketCipher(keys, { batchKeystream: true });
     this.#streams = new StreamTable(options.maxSsrcs ?? 16, () => new SrtpStreamState(options.replayWindow ?? 128));
   }
 
