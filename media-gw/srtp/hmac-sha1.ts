@@ -55,14 +55,15 @@ export class HmacSha1 {
     let offset = 0;
     for (; offset + BLOCK <= length; offset += BLOCK) compress(state, this.#schedule, data, offset);
     this.#finish(data, offset, length, trailer, messageLength);
-    // Outer hash: H(K XOR opad || inner digest), one block.
-    const tail = this.#tail;
-    for (let i = 0; i < 5; i++) writeWord(tail, i * 4, state[i] as number);
-    tail[SHA1_LENGTH] = 0x80;
-    for (let i = SHA1_LENGTH + 1; i < BLOCK - 4; i++) tail[i] = 0;
-    writeWord(tail, BLOCK - 4, (BLOCK + SHA1_LENGTH) * 8);
+    // Outer hash: H(K XOR opad || inner digest), one block whose words are the inner digest, the
+    // 0x80 marker, zeros and the bit length: written as words, no bytes to assemble.
+    const w = this.#schedule;
+    for (let i = 0; i < 5; i++) w[i] = state[i] as number;
+    w[5] = 0x80000000 | 0;
+    for (let i = 6; i < 15; i++) w[i] = 0;
+    w[15] = (BLOCK + SHA1_LENGTH) * 8;
     copyState(state, this.#outerStart);
-    compress(state, this.#schedule, tail, 0);
+    compressWords(state, w);
   }
 
   /** Copies the first `length` bytes of the last digest to `out[at]`. */
@@ -125,6 +126,15 @@ function compress(state: Int32Array, w: Int32Array, block: Uint8Array, at: numbe
     const o = at + i * 4;
     w[i] = ((block[o] as number) << 24) | ((block[o + 1] as number) << 16) | ((block[o + 2] as number) << 8) | (block[o + 3] as number);
   }
+  compressWords(state, w);
+}
+
+/**
+ * The block already as 16 big-endian words in `w[0, 16)`: the message schedule, then the 80
+ * rounds five at a time, each round writing the variable the FIPS text would rotate into `a`
+ * (no moves between rounds).
+ */
+function compressWords(state: Int32Array, w: Int32Array): void {
   for (let i = 16; i < 80; i++) {
     const x = (w[i - 3] as number) ^ (w[i - 8] as number) ^ (w[i - 14] as number) ^ (w[i - 16] as number);
     w[i] = (x << 1) | (x >>> 31);
@@ -134,21 +144,34 @@ function compress(state: Int32Array, w: Int32Array, block: Uint8Array, at: numbe
   let c = state[2] as number;
   let d = state[3] as number;
   let e = state[4] as number;
-  for (let i = 0; i < 20; i++) {
-    const t = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + (w[i] as number) + 0x5a827999) | 0;
-    e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = t;
+  let i = 0;
+  for (; i < 20; i += 5) {
+    e = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + (w[i] as number) + 0x5a827999) | 0; b = (b << 30) | (b >>> 2);
+    d = (((e << 5) | (e >>> 27)) + ((a & b) | (~a & c)) + d + (w[i + 1] as number) + 0x5a827999) | 0; a = (a << 30) | (a >>> 2);
+    c = (((d << 5) | (d >>> 27)) + ((e & a) | (~e & b)) + c + (w[i + 2] as number) + 0x5a827999) | 0; e = (e << 30) | (e >>> 2);
+    b = (((c << 5) | (c >>> 27)) + ((d & e) | (~d & a)) + b + (w[i + 3] as number) + 0x5a827999) | 0; d = (d << 30) | (d >>> 2);
+    a = (((b << 5) | (b >>> 27)) + ((c & d) | (~c & e)) + a + (w[i + 4] as number) + 0x5a827999) | 0; c = (c << 30) | (c >>> 2);
   }
-  for (let i = 20; i < 40; i++) {
-    const t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + (w[i] as number) + 0x6ed9eba1) | 0;
-    e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = t;
+  for (; i < 40; i += 5) {
+    e = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + (w[i] as number) + 0x6ed9eba1) | 0; b = (b << 30) | (b >>> 2);
+    d = (((e << 5) | (e >>> 27)) + (a ^ b ^ c) + d + (w[i + 1] as number) + 0x6ed9eba1) | 0; a = (a << 30) | (a >>> 2);
+    c = (((d << 5) | (d >>> 27)) + (e ^ a ^ b) + c + (w[i + 2] as number) + 0x6ed9eba1) | 0; e = (e << 30) | (e >>> 2);
+    b = (((c << 5) | (c >>> 27)) + (d ^ e ^ a) + b + (w[i + 3] as number) + 0x6ed9eba1) | 0; d = (d << 30) | (d >>> 2);
+    a = (((b << 5) | (b >>> 27)) + (c ^ d ^ e) + a + (w[i + 4] as number) + 0x6ed9eba1) | 0; c = (c << 30) | (c >>> 2);
   }
-  for (let i = 40; i < 60; i++) {
-    const t = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + (w[i] as number) + 0x8f1bbcdc) | 0;
-    e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = t;
+  for (; i < 60; i += 5) {
+    e = (((a << 5) | (a >>> 27)) + ((b & c) | (d & (b | c))) + e + (w[i] as number) + 0x8f1bbcdc) | 0; b = (b << 30) | (b >>> 2);
+    d = (((e << 5) | (e >>> 27)) + ((a & b) | (c & (a | b))) + d + (w[i + 1] as number) + 0x8f1bbcdc) | 0; a = (a << 30) | (a >>> 2);
+    c = (((d << 5) | (d >>> 27)) + ((e & a) | (b & (e | a))) + c + (w[i + 2] as number) + 0x8f1bbcdc) | 0; e = (e << 30) | (e >>> 2);
+    b = (((c << 5) | (c >>> 27)) + ((d & e) | (a & (d | e))) + b + (w[i + 3] as number) + 0x8f1bbcdc) | 0; d = (d << 30) | (d >>> 2);
+    a = (((b << 5) | (b >>> 27)) + ((c & d) | (e & (c | d))) + a + (w[i + 4] as number) + 0x8f1bbcdc) | 0; c = (c << 30) | (c >>> 2);
   }
-  for (let i = 60; i < 80; i++) {
-    const t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + (w[i] as number) + 0xca62c1d6) | 0;
-    e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = t;
+  for (; i < 80; i += 5) {
+    e = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + (w[i] as number) + 0xca62c1d6) | 0; b = (b << 30) | (b >>> 2);
+    d = (((e << 5) | (e >>> 27)) + (a ^ b ^ c) + d + (w[i + 1] as number) + 0xca62c1d6) | 0; a = (a << 30) | (a >>> 2);
+    c = (((d << 5) | (d >>> 27)) + (e ^ a ^ b) + c + (w[i + 2] as number) + 0xca62c1d6) | 0; e = (e << 30) | (e >>> 2);
+    b = (((c << 5) | (c >>> 27)) + (d ^ e ^ a) + b + (w[i + 3] as number) + 0xca62c1d6) | 0; d = (d << 30) | (d >>> 2);
+    a = (((b << 5) | (b >>> 27)) + (c ^ d ^ e) + a + (w[i + 4] as number) + 0xca62c1d6) | 0; c = (c << 30) | (c >>> 2);
   }
   state[0] = ((state[0] as number) + a) | 0;
   state[1] = ((state[1] as number) + b) | 0;
