@@ -11,17 +11,16 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startDaemon } from '../../test/support/peers/process.js';
 import { flag, option, sleep } from '../lib/bench-runner.js';
-import { groupCpuSplit, ownCpuSeconds } from '../lib/proc-stats.js';
 import { GATEWAY_PORTS, REPO_ROOT } from './gateways.js';
 import { ImsLoadEndpoint } from './ims-endpoint.js';
 import { LOSS_LIMIT_PERCENT, P99_LIMIT_MS } from './load-step.js';
+import { measureWindow } from './measure-window.js';
 import { MediaPacer } from './pacer.js';
 import { PortRange } from './port-range.js';
 import type { MediaBenchResult } from './report.js';
-import { LatencySamples, MeasurementWindow, PACKET_INTERVAL_MS, PCMU_PAYLOAD_LENGTH, RtpStream, type LatencySummary } from './rtp-stream.js';
+import { MeasurementWindow, PCMU_PAYLOAD_LENGTH, RtpStream, type LatencySummary } from './rtp-stream.js';
 
 const CALLS = (option('calls') ?? '300,400,500').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0).sort((a, b) => a - b);
 const SECONDS = Number(option('seconds') ?? 10);
@@ -70,35 +69,18 @@ async function measureStep(relayPid: number, calls: readonly FloorCall[], window
   pacer.start();
   try {
     await sleep(WARMUP_SECONDS * 1000);
-    const streams = calls.flatMap((call) => call.streams);
-    window.samples = new LatencySamples(Math.ceil(streams.length * (SECONDS * 1000 / PACKET_INTERVAL_MS) * 1.05));
-    for (const stream of streams) stream.openWindow();
-    const cpuBefore = groupCpuSplit(relayPid);
-    const generatorBefore = ownCpuSeconds();
-    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
-    loopDelay.enable();
-    const started = process.hrtime.bigint();
-    await sleep(SECONDS * 1000);
-    for (const stream of streams) stream.closeWindow();
-    loopDelay.disable();
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const cpuAfter = groupCpuSplit(relayPid);
-    const generatorCpu = ownCpuSeconds() - generatorBefore;
-    await sleep(GRACE_MS);
-    const sent = streams.reduce((sum, stream) => sum + stream.expected, 0);
-    const relayed = streams.reduce((sum, stream) => sum + stream.received, 0);
-    const user = cpuAfter.user - cpuBefore.user;
-    const system = cpuAfter.system - cpuBefore.system;
-    const latency = window.samples.summary();
-    const lossPercent = sent > 0 ? ((sent - relayed) / sent) * 100 : 100;
-    const perPacket = (cpu: number): number => (relayed > 0 ? round((cpu * 1e6) / relayed, 2) : 0);
+    const m = await measureWindow({
+      streams: calls.flatMap((call) => call.streams), window, relayPid, seconds: SECONDS, graceMs: GRACE_MS,
+    });
+    const perPacket = (cpu: number): number => (m.relayed > 0 ? round((cpu * 1e6) / m.relayed, 2) : 0);
     return {
-      calls: calls.length, relayedPerSecond: Math.round(relayed / seconds), lossPercent: round(lossPercent, 4), latency,
-      relayCpuPercent: round(((user + system) / seconds) * 100, 1),
-      microsecondsPerPacket: perPacket(user + system), userMicrosecondsPerPacket: perPacket(user), systemMicrosecondsPerPacket: perPacket(system),
-      generatorCpuPercent: round((generatorCpu / seconds) * 100, 1),
-      generatorLoopDelayP99Ms: round(loopDelay.percentile(99) / 1e6, 2),
-      meetsTarget: relayed > 0 && lossPercent < LOSS_LIMIT_PERCENT && latency.p99Ms < P99_LIMIT_MS,
+      calls: calls.length, relayedPerSecond: Math.round(m.relayed / m.seconds), lossPercent: round(m.lossPercent, 4), latency: m.latency,
+      relayCpuPercent: round(((m.relayCpu.user + m.relayCpu.system) / m.seconds) * 100, 1),
+      microsecondsPerPacket: perPacket(m.relayCpu.user + m.relayCpu.system),
+      userMicrosecondsPerPacket: perPacket(m.relayCpu.user), systemMicrosecondsPerPacket: perPacket(m.relayCpu.system),
+      generatorCpuPercent: round((m.generatorCpuSeconds / m.seconds) * 100, 1),
+      generatorLoopDelayP99Ms: round(m.generatorLoopDelayP99Ms, 2),
+      meetsTarget: m.relayed > 0 && m.lossPercent < LOSS_LIMIT_PERCENT && m.latency.p99Ms < P99_LIMIT_MS,
     };
   } finally {
     pacer.stop();

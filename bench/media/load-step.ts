@@ -5,17 +5,16 @@
  * directions), the gateway process's CPU time from /proc (utime + stime of every thread), and
  * this generator's own CPU.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { groupCpuSplit, ownCpuSeconds } from '../lib/proc-stats.js';
 import { forEachLimited } from '../lib/load-point.js';
 import { readUdpCounters, udpCountersDelta, type UdpCounters } from '../lib/udp-counters.js';
 import type { MediaControl } from '../../core/pcscf/alg/media-control.js';
 import type { LocalCertificate } from '../../media-gw/webrtc/certificate.js';
 import type { GatewayUnderTest } from './gateways.js';
 import { LoadCall } from './load-call.js';
+import { measureWindow } from './measure-window.js';
 import { MediaPacer, type PacedSender } from './pacer.js';
 import type { PortRange } from './port-range.js';
-import { LatencySamples, PACKET_INTERVAL_MS, type LatencySummary, type MeasurementWindow } from './rtp-stream.js';
+import type { LatencySummary, MeasurementWindow } from './rtp-stream.js';
 
 export interface StepResult {
   /** Calls asked for in this step. */
@@ -124,55 +123,33 @@ export async function runLoadStep(context: LoadStepContext, calls: number, nextI
   try {
     await sleep(context.warmupSeconds * 1000);
     const streams = live.flatMap((call) => [call.uplink, call.downlink]);
-    context.window.samples = new LatencySamples(Math.ceil(streams.length * (context.seconds * 1000 / PACKET_INTERVAL_MS) * 1.05));
-    for (const stream of streams) stream.openWindow();
     const dropsBefore = live.reduce((sum, call) => sum + call.webrtc.dropped + call.ims.dropped, 0);
     const skippedBefore = pacer.skipped;
     const udpBefore = readUdpCounters();
-    const gatewayCpuBefore = groupCpuSplit(gateway.pid);
-    const generatorCpuBefore = ownCpuSeconds();
-    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
-    loopDelay.enable();
-    const windowStart = process.hrtime.bigint();
-    await sleep(context.seconds * 1000);
-    for (const stream of streams) stream.closeWindow();
-    loopDelay.disable();
-    const windowSeconds = Number(process.hrtime.bigint() - windowStart) / 1e9;
-    const gatewayCpuAfter = groupCpuSplit(gateway.pid);
-    const gatewayUser = gatewayCpuAfter.user - gatewayCpuBefore.user;
-    const gatewaySystem = gatewayCpuAfter.system - gatewayCpuBefore.system;
-    const gatewayCpu = gatewayUser + gatewaySystem;
-    const generatorCpu = ownCpuSeconds() - generatorCpuBefore;
-    // Packets of the window still in flight are counted when they land within the grace time.
-    await sleep(context.graceMs);
+    const measured = await measureWindow({
+      streams, window: context.window, relayPid: gateway.pid, seconds: context.seconds, graceMs: context.graceMs,
+    });
     const udp = udpCountersDelta(udpBefore, readUdpCounters());
-    let sent = 0;
-    let relayed = 0;
-    let reordered = 0;
     let uplink = 0;
     for (const call of live) uplink += call.uplink.received;
-    for (const stream of streams) {
-      sent += stream.expected;
-      relayed += stream.received;
-      reordered += stream.reordered;
-    }
-    const latency = context.window.samples.summary();
-    const lossPercent = sent > 0 ? ((sent - relayed) / sent) * 100 : 100;
+    const { sent, relayed, latency, lossPercent, relayCpu } = measured;
+    const windowSeconds = measured.seconds;
+    const gatewayCpu = relayCpu.user + relayCpu.system;
     const cpuPercent = (gatewayCpu / windowSeconds) * 100;
     const result: StepResult = {
       calls, liveCalls: live.length, setupFailures, ...(firstSetupError !== undefined ? { firstSetupError } : {}),
       setupSeconds: round(setupSeconds, 2), windowSeconds: round(windowSeconds, 3),
       packetsSent: sent, packetsRelayed: relayed, packetsRelayedUplink: uplink, packetsRelayedDownlink: relayed - uplink,
       relayedPerSecond: Math.round(relayed / windowSeconds),
-      lossPercent: round(lossPercent, 4), latency, reordered,
+      lossPercent: round(lossPercent, 4), latency, reordered: measured.reordered,
       gatewayCpuPercent: round(cpuPercent, 1),
       gatewayCpuPercentPerCall: live.length > 0 ? round(cpuPercent / live.length, 3) : 0,
       gatewayMicrosecondsPerPacket: relayed > 0 ? round((gatewayCpu * 1e6) / relayed, 2) : 0,
-      gatewayUserMicrosecondsPerPacket: relayed > 0 ? round((gatewayUser * 1e6) / relayed, 2) : 0,
-      gatewaySystemMicrosecondsPerPacket: relayed > 0 ? round((gatewaySystem * 1e6) / relayed, 2) : 0,
-      generatorCpuPercent: round((generatorCpu / windowSeconds) * 100, 1),
-      generatorLoopDelayP99Ms: round(loopDelay.percentile(99) / 1e6, 2),
-      generatorLoopDelayMaxMs: round(loopDelay.max / 1e6, 2),
+      gatewayUserMicrosecondsPerPacket: relayed > 0 ? round((relayCpu.user * 1e6) / relayed, 2) : 0,
+      gatewaySystemMicrosecondsPerPacket: relayed > 0 ? round((relayCpu.system * 1e6) / relayed, 2) : 0,
+      generatorCpuPercent: round((measured.generatorCpuSeconds / windowSeconds) * 100, 1),
+      generatorLoopDelayP99Ms: round(measured.generatorLoopDelayP99Ms, 2),
+      generatorLoopDelayMaxMs: round(measured.generatorLoopDelayMaxMs, 2),
       pacerSkipped: pacer.skipped - skippedBefore,
       endpointDrops: live.reduce((sum, call) => sum + call.webrtc.dropped + call.ims.dropped, 0) - dropsBefore,
       udp,
