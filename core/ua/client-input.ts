@@ -12,7 +12,7 @@ import { invalidArgument } from './ua-errors.js';
  * URI headers. RFC 3261 §19.1.1: headers are not allowed in a Request-URI or a To; a `?X=y` from
  * a client must never become a header or reach the Request-URI.
  */
-export function targetUri(value: unknown, argument = 'target'): SipUri | TelUri {
+export function parseTarget(value: unknown, argument = 'target'): SipUri | TelUri {
   if (typeof value !== 'string' || !/^(sips?|tel):/i.test(value)) {
     throw invalidArgument(`${argument} must be a SIP, SIPS or tel URI (got ${JSON.stringify(String(value).slice(0, 80))})`);
   }
@@ -31,11 +31,11 @@ export function targetUri(value: unknown, argument = 'target'): SipUri | TelUri 
 
 /** The canonical text of a target (what the UE writes in the Request-URI and To). */
 export function targetText(value: unknown, argument = 'target'): string {
-  return formatUri(targetUri(value, argument));
+  return formatUri(parseTarget(value, argument));
 }
 
 /** A display name: any text a quoted-string can carry (RFC 3261 §25.1): no CR or LF. */
-export function displayName(value: unknown, argument = 'displayName'): string {
+export function checkDisplayName(value: unknown, argument = 'displayName'): string {
   if (typeof value !== 'string') throw invalidArgument(`${argument} must be a string`);
   try {
     quote(value, argument);
@@ -51,7 +51,7 @@ export function displayName(value: unknown, argument = 'displayName'): string {
  * §2.2), whose characters are printable, without space, `"` or `\`: so it is never written
  * with quoted-pairs, which some digest servers mishandle.
  */
-export function privateIdentity(value: unknown, argument = 'impi'): string {
+export function checkPrivateIdentity(value: unknown, argument = 'impi'): string {
   if (typeof value !== 'string' || value.length === 0) throw invalidArgument(`${argument} must be a non-empty string`);
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
@@ -63,7 +63,7 @@ export function privateIdentity(value: unknown, argument = 'impi'): string {
 }
 
 /** A body's media type, type/subtype with parameters (RFC 3261 §20.15). */
-export function mediaType(value: unknown, argument = 'contentType'): string {
+export function checkBodyType(value: unknown, argument = 'contentType'): string {
   const problem = typeof value === 'string' ? mediaTypeProblem(value) : 'is not a string';
   if (problem !== undefined) throw invalidArgument(`${argument} ${problem}`);
   return value as string;

@@ -24,7 +24,7 @@ import { RegistrationClient } from './registration-client.js';
 import { readMinSe, readSessionExpires } from './session-timer.js';
 import { Subscription } from './subscription.js';
 import { buildInitialRequest, respond, type DialogOwner, type UaContext } from './ua-context.js';
-import { displayName, mediaType, privateIdentity, targetUri } from './client-input.js';
+import { checkBodyType, checkDisplayName, checkPrivateIdentity, parseTarget } from './client-input.js';
 import { invalidArgument } from './ua-errors.js';
 import { ACCEPT, ALLOW, LocalUe, SUPPORTED_INVITE, UNDERSTOOD_EXTENSIONS } from './ua-local.js';
 import { MIN_SESSION_EXPIRES } from './ua-timers.js';
@@ -55,11 +55,11 @@ export class VirtualUeImpl extends EventEmitter<VirtualUeEvents> implements Virt
   constructor(options: VirtualUeOptions & VirtualUeRuntime) {
     super();
     // Issue #11: every client string is checked against the grammar it will be written in.
-    const impuUri = targetUri(options.identity.impu, 'identity.impu');
-    if (options.identity.displayName !== undefined) displayName(options.identity.displayName, 'identity.displayName');
+    const impuUri = parseTarget(options.identity.impu, 'identity.impu');
+    if (options.identity.displayName !== undefined) checkDisplayName(options.identity.displayName, 'identity.displayName');
     const impi = options.identity.impi !== undefined
-      ? privateIdentity(options.identity.impi, 'identity.impi')
-      : privateIdentity(defaultImpi(options.identity.impu), 'identity.impu (its user@host is the default impi)');
+      ? checkPrivateIdentity(options.identity.impi, 'identity.impi')
+      : checkPrivateIdentity(defaultImpi(options.identity.impu), 'identity.impu (its user@host is the default impi)');
     const local = new LocalUe({
       secure: options.secure,
       ...(options.instanceId !== undefined ? { instanceId: options.instanceId } : {}),
@@ -125,7 +125,7 @@ export class VirtualUeImpl extends EventEmitter<VirtualUeEvents> implements Virt
     this.#usable();
     checkTarget(target);
     if (typeof body !== 'string') throw invalidArgument('message() needs a text body');
-    const request = buildInitialRequest(this.#ctx, { method: 'MESSAGE', target, body, contentType: mediaType(type, 'contentType') });
+    const request = buildInitialRequest(this.#ctx, { method: 'MESSAGE', target, body, contentType: checkBodyType(type, 'contentType') });
     return new Promise((resolve) => {
       this.#ctx.transactions.start(request, { onFinal: (response) => resolve({ status: response.status, reason: response.reason }) });
     });
@@ -288,5 +288,5 @@ export class VirtualUeImpl extends EventEmitter<VirtualUeEvents> implements Virt
 
 /** A SIP, SIPS or tel URI without URI headers (client-input.ts, RFC 3261 §19.1.1). */
 function checkTarget(target: string): void {
-  targetUri(target, 'target');
+  parseTarget(target, 'target');
 }
