@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   EPC_ERR_SIP_REJECTED: 'SIP request rejected',
   EPC_ERR_SIP_RESOLVE: 'SIP next hop could not be resolved',
   EPC_ERR_SIP_AUTH: 'SIP authentication failure',
+  EPC_ERR_SIP_BUILD: 'a SIP builder refused a value the SIP grammar forbids',
   EPC_ERR_INVALID_STATE: 'operation not valid in the current state',
   EPC_ERR_CONFIG_INVALID: 'invalid configuration',
   EPC_ERR_INSTALLATION: 'the epcscf installation is incomplete (package files missing)',

@@ -10,6 +10,7 @@ import {
 } from '../sip/index.js';
 import type { CallEndInfo, CallEvents, CallState, PartyIdentity, UaCall } from './api.js';
 import { referToWithReplaces, TransferAgent } from './call-transfer.js';
+import { targetText } from './client-input.js';
 import type { Dialog, InDialogInit } from './dialog.js';
 import { answerDirection, directionOf, mediaCount, withDirection, type Direction } from './sdp-direction.js';
 import { readSessionExpires, SessionTimer, type SessionExpires } from './session-timer.js';
@@ -162,8 +163,8 @@ export abstract class CallSession extends EventEmitter<CallEvents> implements Ua
     if (this.callState !== 'confirmed') throw invalidState(`cannot transfer a call in state ${this.callState}`);
     let referTo: string;
     if (typeof target === 'string') {
-      if (!/^(sips?|tel):/i.test(target)) throw invalidArgument(`transfer target must be a SIP or tel URI (got "${target}")`);
-      referTo = `<${target}>`;
+      // Issue #11: a client's target is parsed; URI headers (?X=y) never reach the Refer-To.
+      referTo = `<${targetText(target, 'transfer target')}>`;
     } else {
       const other = this.hooks.lookup(target)?.dialogInfo;
       if (other === undefined || target === this) throw invalidArgument('attended transfer needs another call of this UE with a dialog');

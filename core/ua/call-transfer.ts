@@ -7,7 +7,7 @@ import { bodyText, cseq, formatUri, getHeader, parseNameAddr, type SipRequest, t
 import type { UaTransferRequest } from './api.js';
 import type { InDialogInit } from './dialog.js';
 import { readSipfragStatus } from './party-identity.js';
-import { invalidState } from './ua-errors.js';
+import { invalidArgument, invalidState } from './ua-errors.js';
 
 export interface TransferHost {
   request(method: string, init: InDialogInit): Promise<SipResponse>;
@@ -104,6 +104,10 @@ export class TransferAgent {
       },
       async notify(status: number, reason: string) {
         if (!answered || finished) throw invalidState('no active REFER subscription to notify');
+        // RFC 3420: the sipfrag is one status line; a CR/LF in the reason would add header lines to it.
+        if (!Number.isInteger(status) || status < 100 || status > 699 || /[\r\n\0]/.test(reason)) {
+          throw invalidArgument('notify() needs a status 100-699 and a one-line reason phrase');
+        }
         if (status >= 200) finished = true;
         await host.request('NOTIFY', {
           headers: [

@@ -147,6 +147,8 @@ export class IncomingCall extends CallSession {
   override async reject(status = 486, reason?: string): Promise<void> {
     if (this.callState !== 'ringing' && this.callState !== 'early') throw invalidState(`cannot reject in state ${this.callState}`);
     if (!Number.isInteger(status) || status < 300 || status > 699) throw invalidArgument(`reject status must be 300-699 (got ${status})`);
+    // RFC 3261 §25.1 Reason-Phrase: one line (the response builder refuses it too).
+    if (reason !== undefined && /[\r\n\0]/.test(reason)) throw invalidArgument('reject reason must be one line without CR, LF or NUL');
     this.#respondInvite(status, reason);
     this.finish({ cause: 'rejected', status, ...(reason !== undefined ? { reason } : {}) });
   }

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import {
-  createRequest, createResponse, formatNameAddr, generateBranch, generateCallId, generateTag, parseUri,
+  checkMediaType, createRequest, createResponse, formatNameAddr, generateBranch, generateCallId, generateTag, parseUri,
   type SipRequest, type SipResponse,
 } from '../sip/index.js';
 import type { Clock } from '../sip/clock.js';
@@ -80,7 +80,8 @@ export function buildInitialRequest(ctx: UaContext, init: InitialRequestInit): S
   if (init.supported !== undefined && init.supported.length > 0) headers.push(['Supported', init.supported.join(', ')]);
   headers.push(['User-Agent', ctx.userAgent]);
   for (const h of init.headers ?? []) headers.push([h[0], h[1]]);
-  if (init.body !== undefined && init.body.length > 0) headers.push(['Content-Type', init.contentType ?? 'application/sdp']);
+  // RFC 3261 §20.15: the media type is checked against its grammar, not only for CR/LF.
+  if (init.body !== undefined && init.body.length > 0) headers.push(['Content-Type', checkMediaType(init.contentType ?? 'application/sdp')]);
   return createRequest({ method: init.method, uri: init.target, headers, ...(init.body !== undefined ? { body: init.body } : {}) });
 }
 

@@ -24,6 +24,7 @@ import { RegistrationClient } from './registration-client.js';
 import { readMinSe, readSessionExpires } from './session-timer.js';
 import { Subscription } from './subscription.js';
 import { buildInitialRequest, respond, type DialogOwner, type UaContext } from './ua-context.js';
+import { checkBodyType, checkDisplayName, checkPrivateIdentity, parseTarget } from './client-input.js';
 import { invalidArgument } from './ua-errors.js';
 import { ACCEPT, ALLOW, LocalUe, SUPPORTED_INVITE, UNDERSTOOD_EXTENSIONS } from './ua-local.js';
 import { MIN_SESSION_EXPIRES } from './ua-timers.js';
@@ -53,13 +54,12 @@ export class VirtualUeImpl extends EventEmitter<VirtualUeEvents> implements Virt
 
   constructor(options: VirtualUeOptions & VirtualUeRuntime) {
     super();
-    let impuUri;
-    try {
-      impuUri = parseUri(options.identity.impu);
-    } catch {
-      throw invalidArgument(`identity.impu is not a SIP or tel URI: ${options.identity.impu}`);
-    }
-    if (impuUri.kind === 'absolute') throw invalidArgument(`identity.impu must be a SIP or tel URI: ${options.identity.impu}`);
+    // Issue #11: every client string is checked against the grammar it will be written in.
+    const impuUri = parseTarget(options.identity.impu, 'identity.impu');
+    if (options.identity.displayName !== undefined) checkDisplayName(options.identity.displayName, 'identity.displayName');
+    const impi = options.identity.impi !== undefined
+      ? checkPrivateIdentity(options.identity.impi, 'identity.impi')
+      : checkPrivateIdentity(defaultImpi(options.identity.impu), 'identity.impu (its user@host is the default impi)');
     const local = new LocalUe({
       secure: options.secure,
       ...(options.instanceId !== undefined ? { instanceId: options.instanceId } : {}),
@@ -68,7 +68,7 @@ export class VirtualUeImpl extends EventEmitter<VirtualUeEvents> implements Virt
     const log = options.log ?? pino({ level: 'silent' });
     const clock = options.clock ?? systemClock;
     const password = options.identity.password;
-    const digest = password !== undefined ? new DigestClient({ username: options.identity.impi ?? defaultImpi(options.identity.impu), password }) : undefined;
+    const digest = password !== undefined ? new DigestClient({ username: impi, password }) : undefined;
     const transport = options.transport;
     const transactions = new ClientTransactions({ send: (m) => transport.send(m), clock, digest, log, via: (branch) => local.via(branch) });
     const registration = (): RegistrationClient => this.#registration;
@@ -124,7 +124,8 @@ export class VirtualUeImpl extends EventEmitter<VirtualUeEvents> implements Virt
   message(target: string, body: string, type = 'text/plain'): Promise<{ status: number; reason: string }> {
     this.#usable();
     checkTarget(target);
-    const request = buildInitialRequest(this.#ctx, { method: 'MESSAGE', target, body, contentType: type });
+    if (typeof body !== 'string') throw invalidArgument('message() needs a text body');
+    const request = buildInitialRequest(this.#ctx, { method: 'MESSAGE', target, body, contentType: checkBodyType(type, 'contentType') });
     return new Promise((resolve) => {
       this.#ctx.transactions.start(request, { onFinal: (response) => resolve({ status: response.status, reason: response.reason }) });
     });
@@ -285,11 +286,7 @@ export class VirtualUeImpl extends EventEmitter<VirtualUeEvents> implements Virt
   }
 }
 
+/** A SIP, SIPS or tel URI without URI headers (client-input.ts, RFC 3261 §19.1.1). */
 function checkTarget(target: string): void {
-  if (typeof target !== 'string' || !/^(sips?|tel):/i.test(target)) throw invalidArgument(`target must be a SIP or tel URI (got "${String(target)}")`);
-  try {
-    parseUri(target);
-  } catch {
-    throw invalidArgument(`target is not a valid URI: ${target}`);
-  }
+  parseTarget(target, 'target');
 }

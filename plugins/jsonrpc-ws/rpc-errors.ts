@@ -66,6 +66,8 @@ export function toRpcError(error: unknown): JSONRPCErrorException {
     // A request that resolves with its SIP outcome (SUBSCRIBE) and got a failure (R-JR-3).
     if (status !== undefined) return rpcError(SIP_REJECTED, { sipStatus: status, detail: error.message });
     if (code === 'EPC_ERR_UA_INVALID_ARGUMENT') return rpcError(INVALID_PARAMS, { problem: error.message });
+    // Issue #11: a SIP builder refused a client value (CR/LF, not a media type, URI headers...).
+    if (code === 'EPC_ERR_SIP_BUILD') return rpcError(INVALID_PARAMS, { problem: error.message });
     if (code === 'EPC_ERR_INVALID_STATE' || code.startsWith('EPC_ERR_UA')) return rpcError(WRONG_STATE, { detail: error.message, errorCode: code });
   }
   return rpcError(INTERNAL_ERROR, { hint: 'epcscf failed to handle this request; the server log has the detail' });

@@ -8,6 +8,8 @@ import { createResponse, parseMessage, serializeMessage, type SipMessage, type S
 
 export class FakeImsCore {
   readonly received: SipMessage[] = [];
+  /** Datagrams our parser refused (a header injection upstream shows up here), as text. */
+  readonly unparsable: string[] = [];
   readonly #socket: Socket;
   readonly #waiters: { match: (m: SipMessage) => boolean; resolve: (m: SipMessage) => void }[] = [];
   #peer: { host: string; port: number } | undefined;
@@ -15,7 +17,13 @@ export class FakeImsCore {
   private constructor(socket: Socket) {
     this.#socket = socket;
     socket.on('message', (data, rinfo) => {
-      const msg = parseMessage(data, { datagram: true });
+      let msg: SipMessage;
+      try {
+        msg = parseMessage(data, { datagram: true });
+      } catch {
+        this.unparsable.push(data.toString('utf8'));
+        return;
+      }
       this.#peer = { host: rinfo.address, port: rinfo.port };
       this.received.push(msg);
       const i = this.#waiters.findIndex((w) => w.match(msg));

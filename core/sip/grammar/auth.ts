@@ -1,4 +1,5 @@
 import { malformed } from '../codec/parse-error.js';
+import { SipBuildError } from '../model/build-error.js';
 import type { AuthValue } from '../model/views.js';
 import { TOKEN, inClass, isToken, skipWs } from './chars.js';
 import { quote, readQuoted } from './quoted.js';
@@ -67,13 +68,21 @@ const UNQUOTED = new Set(['algorithm', 'nc', 'qop', 'stale']);
 /**
  * Serializes a challenge/credentials value. A Bearer with only a token uses the token68 form.
  * In a challenge `qop` is a quoted list (RFC 7616 §3.3); in credentials a bare token (§3.4).
+ * The scheme and parameter names must be tokens and a token68 a token68; values go through
+ * `quote`, which escapes `"` and `\` and refuses CR/LF: a username can never close its quotes
+ * and add a parameter of its own, nor start a header line (RFC 3261 §25.1).
  */
 export function formatAuth(value: AuthValue, { challenge = false }: { challenge?: boolean } = {}): string {
+  if (!isToken(value.scheme)) throw new SipBuildError('authentication scheme', `${JSON.stringify(String(value.scheme).slice(0, 20))} is not a token (RFC 3261 §25.1)`);
   const entries = Object.entries(value.params);
-  if (value.token !== undefined && entries.length === 0) return `${value.scheme} ${value.token}`;
+  if (value.token !== undefined && entries.length === 0) {
+    if (!isToken68(value.token)) throw new SipBuildError(`${value.scheme} credentials`, 'the token is not a token68 (RFC 7235 §2.1)');
+    return `${value.scheme} ${value.token}`;
+  }
   const parts = entries.map(([k, v]) => {
+    if (!isToken(k)) throw new SipBuildError(`${value.scheme} parameter name`, `${JSON.stringify(k.slice(0, 20))} is not a token (RFC 3261 §25.1)`);
     const bare = UNQUOTED.has(k) && isToken(v) && !(challenge && k === 'qop');
-    return `${k}=${bare ? v : quote(v)}`;
+    return `${k}=${bare ? v : quote(v, `${value.scheme} ${k}`)}`;
   });
   return `${value.scheme} ${parts.join(', ')}`;
 }

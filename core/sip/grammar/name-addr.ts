@@ -67,8 +67,12 @@ export function parseContact(text: string): Contact {
   return parseNameAddr(text, 'Contact');
 }
 
-/** Canonical form: `"Display" <uri>;params` (always bracketed, so URI params stay URI params). */
+/**
+ * Canonical form: `"Display" <uri>;params` (always bracketed, so URI params stay URI params).
+ * The display name is always a quoted-string, `"` and `\` escaped as quoted-pairs; CR or LF in
+ * it is refused (SipBuildError), RFC 3261 §25.1.
+ */
 export function formatNameAddr(na: NameAddr): string {
-  const display = na.displayName !== undefined && na.displayName.length > 0 ? quote(na.displayName) + ' ' : '';
+  const display = na.displayName !== undefined && na.displayName.length > 0 ? quote(na.displayName, 'display name') + ' ' : '';
   return `${display}<${formatUri(na.uri)}>${formatHeaderParams(na.params)}`;
 }

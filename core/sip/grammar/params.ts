@@ -2,6 +2,8 @@ import { malformed } from '../codec/parse-error.js';
 import type { SipParam } from '../model/uri.js';
 import { GEN_VALUE, TOKEN, inClass, isToken, skipWs } from './chars.js';
 import { quote, skipQuoted } from './quoted.js';
+import { forbiddenHeaderChar } from './header-value.js';
+import { SipBuildError } from '../model/build-error.js';
 
 /**
  * Header parameters `*( SEMI generic-param )` from `s[i]` to the end of the element
@@ -35,20 +37,34 @@ export function parseHeaderParams(s: string, i: number, what: string): SipParam[
   return params;
 }
 
-/** Serializes header parameters; a value that is neither a token nor already quoted is quoted. */
+/**
+ * Serializes header parameters; a value that is neither a token nor one whole quoted-string is
+ * quoted (so `"a", evil="b"` cannot add a parameter); a name that is not a token is refused
+ * (RFC 3261 §25.1 generic-param).
+ */
 export function formatHeaderParams(params: readonly SipParam[]): string {
   let out = '';
   for (const p of params) {
+    if (!isToken(p.name)) throw new SipBuildError('header parameter name', `${JSON.stringify(String(p.name).slice(0, 20))} is not a token (RFC 3261 §25.1)`);
     out += ';' + p.name;
-    if (p.value !== null) out += '=' + formatParamValue(p.value);
+    if (p.value !== null) out += '=' + formatParamValue(p.name, p.value);
   }
   return out;
 }
 
-function formatParamValue(value: string): string {
-  if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) return value;
-  for (let i = 0; i < value.length; i++) if (!inClass(GEN_VALUE, value.charCodeAt(i))) return quote(value);
+function formatParamValue(name: string, value: string): string {
+  if (value.length >= 2 && value.charCodeAt(0) === 34 && isOneQuotedString(value)) return value;
+  for (let i = 0; i < value.length; i++) if (!inClass(GEN_VALUE, value.charCodeAt(i))) return quote(value, `header parameter ${name}`);
   return value.length === 0 ? '""' : value;
+}
+
+/** Is `value` exactly one quoted-string (kept as written, RFC 3261 §25.1)? */
+function isOneQuotedString(value: string): boolean {
+  try {
+    return skipQuoted(value, 0) === value.length && forbiddenHeaderChar(value) < 0;
+  } catch {
+    return false;
+  }
 }
 
 export { isToken };

@@ -1,4 +1,5 @@
 import { malformed } from '../codec/parse-error.js';
+import { SipBuildError } from '../model/build-error.js';
 
 /**
  * Reads a quoted-string starting at `s[start] === '"'` (RFC 3261 §25.1): quoted-pairs resolve
@@ -33,10 +34,25 @@ export function skipQuoted(s: string, start: number): number {
   throw malformed('unterminated quoted string');
 }
 
-/** Quotes `text` as a quoted-string, escaping `"` and `\`. */
-export function quote(text: string): string {
+/**
+ * Quotes `text` as a quoted-string (RFC 3261 §25.1). `"` and `\` become quoted-pairs, and so do
+ * the control characters qdtext does not admit (NUL..US but HTAB, and DEL): a quoted-pair may
+ * carry them. CR and LF cannot be carried at all (quoted-pair excludes them, and on the wire
+ * they would end the header line): they are refused with SipBuildError.
+ */
+export function quote(text: string, what = 'quoted-string'): string {
+  let plain = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 32 || c === 34 || c === 92 || c === 127) { plain = false; break; }
+  }
+  if (plain) return '"' + text + '"';
   let out = '"';
-  for (const ch of text) out += ch === '"' || ch === '\\' ? '\\' + ch : ch;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 13 || c === 10) throw new SipBuildError(what, 'CR and LF cannot appear in a quoted-string (RFC 3261 §25.1)');
+    out += (c < 32 && c !== 9) || c === 34 || c === 92 || c === 127 ? '\\' + text[i] : text[i];
+  }
   return out + '"';
 }
 

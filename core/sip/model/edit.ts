@@ -1,19 +1,59 @@
 import { malformed } from '../codec/parse-error.js';
+import { checkHeaderName, checkHeaderValue } from '../grammar/header-value.js';
+import { checkMediaType } from '../grammar/media-type.js';
 import { parseUri } from '../grammar/uri.js';
+import { SipBuildError } from './build-error.js';
 import { canonicalHeaderName, headerKey } from './header-names.js';
 import type { SipHeader, SipMessage, SipMethod, SipRequest, SipResponse } from './message.js';
 import type { Uri } from './uri.js';
 import { getHeader, to as toOf, tagOf } from './access.js';
+import { isToken } from '../grammar/chars.js';
 
 /**
  * Builders. Messages are immutable: every function returns a new message and shares the
  * unchanged parts (header objects, body bytes) with the original.
+ *
+ * Every header a builder adds passes one check (RFC 3261 §25.1): the name is a token, the value
+ * holds no CR, LF or bare NUL. So no caller, present or future, can start a header line of its
+ * own through a value (header injection); the refusal is a SipBuildError naming the header.
+ * The check is a loop over the few values a builder adds; parsed headers a message keeps
+ * (forwarding) are never looked at again.
  */
 export type HeaderInput = readonly (readonly [string, string])[] | readonly SipHeader[];
 
+/** One header line after the RFC 3261 §25.1 checks. */
+function headerLine(name: string, value: string): SipHeader {
+  const canonical = canonicalHeaderName(checkHeaderName(name));
+  return { name: canonical, value: checkHeaderValue(value, `${canonical} header value`) };
+}
+
 function toHeaders(input: HeaderInput | undefined): SipHeader[] {
   if (!input) return [];
-  return input.map((h) => (Array.isArray(h) ? { name: canonicalHeaderName(h[0] as string), value: h[1] as string } : (h as SipHeader)));
+  return input.map((h) => (Array.isArray(h) ? headerLine(h[0] as string, h[1] as string) : headerLine((h as SipHeader).name, (h as SipHeader).value)));
+}
+
+/** RFC 3261 §19.1.1 (table) and §19.1.5: a Request-URI never carries URI headers (`?X=y`). */
+function requestUri(uri: Uri | string): Uri {
+  const parsed = typeof uri === 'string' ? parseUri(uri) : uri;
+  if (parsed.kind === 'sip' && parsed.headers.length > 0) {
+    throw new SipBuildError('Request-URI', 'URI headers (?name=value) are not allowed in a Request-URI (RFC 3261 §19.1.1)');
+  }
+  return parsed;
+}
+
+/** Reason-Phrase (RFC 3261 §25.1): text on the status line, never CR, LF or NUL. */
+function reasonPhrase(reason: string): string {
+  const at = forbiddenReasonChar(reason);
+  if (at >= 0) throw new SipBuildError('reason phrase', 'CR, LF and NUL are not allowed in a Reason-Phrase (RFC 3261 §25.1)');
+  return reason;
+}
+
+function forbiddenReasonChar(reason: string): number {
+  for (let i = 0; i < reason.length; i++) {
+    const c = reason.charCodeAt(i);
+    if (c === 13 || c === 10 || c === 0) return i;
+  }
+  return -1;
 }
 
 function toBody(body: Uint8Array | string | undefined): Uint8Array {
@@ -34,8 +74,14 @@ export interface RequestInit {
 }
 
 export function createRequest(init: RequestInit): SipRequest {
-  const uri = typeof init.uri === 'string' ? parseUri(init.uri) : init.uri;
-  return { kind: 'request', method: init.method, uri, headers: dropContentLength(toHeaders(init.headers)), body: toBody(init.body) };
+  const uri = requestUri(init.uri);
+  return { kind: 'request', method: checkMethod(init.method), uri, headers: dropContentLength(toHeaders(init.headers)), body: toBody(init.body) };
+}
+
+/** Method = token (RFC 3261 §25.1): it opens the request line. */
+function checkMethod(method: string): string {
+  if (typeof method !== 'string' || !isToken(method)) throw new SipBuildError('method', `${JSON.stringify(String(method).slice(0, 20))} is not a token (RFC 3261 §25.1)`);
+  return method;
 }
 
 export interface ResponseInit {
@@ -81,9 +127,9 @@ export function createResponse(req: SipRequest, status: number, reason?: string,
     }
   }
   headers.push(...toHeaders(init.headers));
-  if (init.contentType !== undefined) headers.push({ name: 'Content-Type', value: init.contentType });
+  if (init.contentType !== undefined) headers.push({ name: 'Content-Type', value: checkMediaType(init.contentType) });
   return {
-    kind: 'response', status, reason: reason ?? REASON_PHRASES[status] ?? 'Unknown',
+    kind: 'response', status, reason: reason !== undefined ? reasonPhrase(reason) : REASON_PHRASES[status] ?? 'Unknown',
     headers: dropContentLength(headers), body: toBody(init.body),
   };
 }
@@ -103,9 +149,10 @@ function isNamed(h: SipHeader, key: string, canonical: string): boolean {
 
 /** Replaces every occurrence of `name` with the given value(s), at the first occurrence's place. */
 export function setHeader<M extends SipMessage>(msg: M, name: string, value: string | readonly string[]): M {
-  const key = headerKey(name);
+  const key = headerKey(checkHeaderName(name));
   const canonical = canonicalHeaderName(name);
   const values = typeof value === 'string' ? [value] : value;
+  for (const v of values) checkHeaderValue(v, `${canonical} header value`);
   const out: SipHeader[] = [];
   let placed = false;
   for (const h of msg.headers) {
@@ -123,7 +170,7 @@ export function setHeader<M extends SipMessage>(msg: M, name: string, value: str
  * Via and Record-Route go, RFC 3261 §16.6), or at the top when there are none.
  */
 export function addHeader<M extends SipMessage>(msg: M, name: string, value: string, options: { first?: boolean } = {}): M {
-  const entry = { name: canonicalHeaderName(name), value };
+  const entry = headerLine(name, value);
   if (!options.first) return rebuild(msg, [...msg.headers, entry]);
   const key = headerKey(name);
   const at = msg.headers.findIndex((h) => isNamed(h, key, entry.name));
@@ -145,13 +192,13 @@ export function removeHeader<M extends SipMessage>(msg: M, name: string): M {
 export function withBody<M extends SipMessage>(msg: M, body: Uint8Array | string, contentType?: string): M {
   const bytes = toBody(body);
   let next: M = { ...msg, body: bytes };
-  if (contentType !== undefined) next = setHeader(next, 'Content-Type', contentType);
+  if (contentType !== undefined) next = setHeader(next, 'Content-Type', checkMediaType(contentType));
   else if (bytes.length === 0 && getHeader(next, 'Content-Type') !== undefined) next = removeHeader(next, 'Content-Type');
   return next;
 }
 
 export function withUri(req: SipRequest, uri: Uri | string): SipRequest {
-  return { ...req, uri: typeof uri === 'string' ? parseUri(uri) : uri };
+  return { ...req, uri: requestUri(uri) };
 }
 
 export function withHeaders<M extends SipMessage>(msg: M, headers: HeaderInput): M {

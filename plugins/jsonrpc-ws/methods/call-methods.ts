@@ -3,20 +3,21 @@
  * update, hold, resume, dtmf, ice. What the network answers arrives as notifications
  * (call-book.ts); the result of a method only says the request left (R-JR-3).
  */
-import type { OutgoingCallOptions } from '../../../core/ua/index.js';
+import { targetText, type OutgoingCallOptions } from '../../../core/ua/index.js';
 import type { MethodHandler } from '../dispatcher.js';
 import { NO_MEDIA_RESOURCES, rpcError, sipStatusOf } from '../rpc-errors.js';
-import { LIVE_STATES, UNANSWERED_INCOMING, callIn, registeredUe, roomForAnotherCall } from './guards.js';
+import { LIVE_STATES, UNANSWERED_INCOMING, callIn, checkedField, registeredUe, roomForAnotherCall } from './guards.js';
 
 /** R-SDP-9 / R-AGW-2: the eIMS-AGW is ICE-lite; trickled candidates are not needed and never reach IMS. */
 export const ICE_ABSORBED_REASON = 'absorbed: the media gateway is ICE-lite and learns the browser address from its connectivity checks (R-SDP-9)';
 
 const invite: MethodHandler = async (params, ctx) => {
   const ue = registeredUe(ctx);
+  const to = checkedField('to', () => targetText(params['to'], 'to'));
   roomForAnotherCall(ctx);
   const privacy = params['privacy'] as OutgoingCallOptions['privacy'];
   const options: OutgoingCallOptions = { sdp: String(params['sdp']), ...(privacy !== undefined ? { privacy } : {}) };
-  const call = await ue.call(String(params['to']), options).catch((error: unknown) => {
+  const call = await ue.call(to, options).catch((error: unknown) => {
     // R-JR-3: a 503 (no eIMS-AGW capacity, TS 24.229 §5.2.7.2) before the call exists is -32003.
     if (sipStatusOf(error) === 503) throw rpcError(NO_MEDIA_RESOURCES, { sipStatus: 503, hint: 'no media resources; try again later' });
     throw error;

@@ -2,7 +2,8 @@
 import type { CallState, UaCall, VirtualUe } from '../../../core/ua/index.js';
 import type { TrackedCall } from '../call-book.js';
 import type { RpcContext } from '../rpc-context.js';
-import { NOT_REGISTERED, RATE_LIMITED, WRONG_STATE, rpcError } from '../rpc-errors.js';
+import { EpcError } from '../../../core/errors.js';
+import { INVALID_PARAMS, NOT_REGISTERED, RATE_LIMITED, WRONG_STATE, rpcError } from '../rpc-errors.js';
 
 /** -32001 unless this connection is registered (R-ORIG-1 would answer 403 anyway; say it plainly). */
 export function registeredUe(ctx: RpcContext): VirtualUe {
@@ -35,3 +36,17 @@ export function roomForAnotherCall(ctx: RpcContext): void {
 
 export const LIVE_STATES: readonly CallState[] = ['calling', 'ringing', 'early', 'answering', 'confirmed'];
 export const UNANSWERED_INCOMING: readonly CallState[] = ['ringing', 'early'];
+
+/**
+ * Issue #11: a client string that reaches SIP, checked by core/ua's grammar check before the UE
+ * acts on it; a refusal is -32602 naming the field, and nothing goes out on Mw. (The schemas
+ * refuse most of these first; this keeps the field name when a schema is looser than SIP.)
+ */
+export function checkedField<T>(field: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof EpcError && error.code === 'EPC_ERR_UA_INVALID_ARGUMENT') throw rpcError(INVALID_PARAMS, { field, problem: error.message });
+    throw error;
+  }
+}

@@ -6,12 +6,15 @@ import { EpcError } from '../../../core/errors.js';
 import { readRepositoryJson } from '../api-catalogue.js';
 import type { MethodHandler } from '../dispatcher.js';
 import { RATE_LIMITED, rpcError } from '../rpc-errors.js';
-import { registeredUe } from './guards.js';
+import { checkBodyType, targetText } from '../../../core/ua/index.js';
+import { checkedField, registeredUe } from './guards.js';
 
 const send: MethodHandler = async (params, ctx) => {
   const ue = registeredUe(ctx);
+  const to = checkedField('to', () => targetText(params['to'], 'to'));
   const contentType = params['contentType'];
-  const outcome = await ue.message(String(params['to']), String(params['body']), typeof contentType === 'string' ? contentType : undefined);
+  const type = contentType === undefined ? undefined : checkedField('contentType', () => checkBodyType(contentType, 'contentType'));
+  const outcome = await ue.message(to, String(params['body']), type);
   return { accepted: outcome.status >= 200 && outcome.status < 300, sipStatus: outcome.status, reason: outcome.reason };
 };
 
@@ -20,9 +23,9 @@ const subscribe: MethodHandler = async (params, ctx) => {
   if (ctx.subscriptions.size >= ctx.options.maxSubscriptions) {
     throw rpcError(RATE_LIMITED, { limit: 'maxSubscriptions', maxSubscriptions: ctx.options.maxSubscriptions, hint: 'unsubscribe first' });
   }
-  const target = params['target'];
+  const target = params['target'] === undefined ? undefined : checkedField('target', () => targetText(params['target'], 'target'));
   const expires = params['expires'];
-  const subscription = await ue.subscribe(String(params['event']), typeof target === 'string' ? target : undefined, typeof expires === 'number' ? expires : undefined);
+  const subscription = await ue.subscribe(String(params['event']), target, typeof expires === 'number' ? expires : undefined);
   ctx.subscriptions.track(subscription);
   return { subscriptionId: subscription.id };
 };

@@ -3,11 +3,12 @@
  * registers with digest (scenario 1, TS 24.371) and the outcome comes back as the result — a
  * refused registration is a result with state 'failed' and the SIP status, not an error (R-JR-3).
  */
-import type { RegistrationInfo, UaIdentity, VirtualUe } from '../../../core/ua/index.js';
+import { checkDisplayName, checkPrivateIdentity, parseTarget, type RegistrationInfo, type UaIdentity, type VirtualUe } from '../../../core/ua/index.js';
 import type { MethodHandler } from '../dispatcher.js';
 import { registrationParams } from '../notification-params.js';
 import type { RpcContext, UeStart } from '../rpc-context.js';
 import { NOT_REGISTERED, RESUME_TOKEN_INVALID, WRONG_STATE, rpcError } from '../rpc-errors.js';
+import { checkedField } from './guards.js';
 
 interface RegisterParams {
   readonly impu: string;
@@ -20,6 +21,10 @@ interface RegisterParams {
 
 const register: MethodHandler = async (raw, ctx) => {
   const params = raw as unknown as RegisterParams;
+  // Issue #11: identity strings are checked against the SIP grammar before any REGISTER.
+  checkedField('impu', () => parseTarget(params.impu, 'impu'));
+  if (params.impi !== undefined) checkedField('impi', () => checkPrivateIdentity(params.impi, 'impi'));
+  if (params.displayName !== undefined) checkedField('displayName', () => checkDisplayName(params.displayName, 'displayName'));
   refuseWhileRegistered(ctx);
   const identity: UaIdentity = {
     impu: params.impu,

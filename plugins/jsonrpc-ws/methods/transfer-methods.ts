@@ -3,11 +3,11 @@
  * someone else (blind: a target URI; attended: another call of this session); call.acceptTransfer
  * / call.rejectTransfer answer the other party's REFER (call.transferRequested).
  */
-import type { UaTransferRequest } from '../../../core/ua/index.js';
+import { targetText, type UaTransferRequest } from '../../../core/ua/index.js';
 import type { TrackedCall } from '../call-book.js';
 import type { MethodHandler } from '../dispatcher.js';
 import { WRONG_STATE, rpcError } from '../rpc-errors.js';
-import { callIn, registeredUe, roomForAnotherCall } from './guards.js';
+import { callIn, checkedField, registeredUe, roomForAnotherCall } from './guards.js';
 
 const transfer: MethodHandler = async (params, ctx) => {
   const { call } = callIn(ctx, params['callId'], ['confirmed']);
@@ -18,7 +18,7 @@ const transfer: MethodHandler = async (params, ctx) => {
     if (other.id === call.id) throw rpcError(WRONG_STATE, { callId: call.id, hint: 'replacesCallId must name another call of this session' });
     await call.transfer(other);
   } else {
-    await call.transfer(String(params['target']));
+    await call.transfer(checkedField('target', () => targetText(params['target'], 'target')));
   }
   return {};
 };

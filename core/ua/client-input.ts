@@ -1,0 +1,70 @@
+/**
+ * What a plugin's client gives the virtual UE (identities, targets, media types) checked once,
+ * where it enters core/ua, against the SIP grammar it will be written in (issue #11): a refusal
+ * is EPC_ERR_UA_INVALID_ARGUMENT naming the argument, before anything is sent. The SIP builders
+ * refuse the same values again (SipBuildError), so this is the clear message, not the only guard.
+ */
+import { formatUri, mediaTypeProblem, parseUri, quote, SipBuildError, type SipUri, type TelUri } from '../sip/index.js';
+import { invalidArgument } from './ua-errors.js';
+
+/**
+ * A target (Request-URI, To, Refer-To, subscription resource): a SIP, SIPS or tel URI without
+ * URI headers. RFC 3261 §19.1.1: headers are not allowed in a Request-URI or a To; a `?X=y` from
+ * a client must never become a header or reach the Request-URI.
+ */
+export function parseTarget(value: unknown, argument = 'target'): SipUri | TelUri {
+  if (typeof value !== 'string' || !/^(sips?|tel):/i.test(value)) {
+    throw invalidArgument(`${argument} must be a SIP, SIPS or tel URI (got ${JSON.stringify(String(value).slice(0, 80))})`);
+  }
+  let uri;
+  try {
+    uri = parseUri(value);
+  } catch {
+    throw invalidArgument(`${argument} is not a valid SIP or tel URI: ${JSON.stringify(value.slice(0, 80))}`);
+  }
+  if (uri.kind === 'absolute') throw invalidArgument(`${argument} must be a SIP, SIPS or tel URI`);
+  if (uri.kind === 'sip' && uri.headers.length > 0) {
+    throw invalidArgument(`${argument} must not carry URI headers (?name=value): RFC 3261 §19.1.1 allows none in a Request-URI or To`);
+  }
+  return uri;
+}
+
+/** The canonical text of a target (what the UE writes in the Request-URI and To). */
+export function targetText(value: unknown, argument = 'target'): string {
+  return formatUri(parseTarget(value, argument));
+}
+
+/** A display name: any text a quoted-string can carry (RFC 3261 §25.1): no CR or LF. */
+export function checkDisplayName(value: unknown, argument = 'displayName'): string {
+  if (typeof value !== 'string') throw invalidArgument(`${argument} must be a string`);
+  try {
+    quote(value, argument);
+  } catch (error) {
+    if (error instanceof SipBuildError) throw invalidArgument(`${argument}: CR and LF cannot appear in a SIP display name (RFC 3261 §25.1)`);
+    throw error;
+  }
+  return value;
+}
+
+/**
+ * A private user identity (digest username): TS 23.003 §13.3 gives it the NAI form (RFC 7542
+ * §2.2), whose characters are printable, without space, `"` or `\`: so it is never written
+ * with quoted-pairs, which some digest servers mishandle.
+ */
+export function checkPrivateIdentity(value: unknown, argument = 'impi'): string {
+  if (typeof value !== 'string' || value.length === 0) throw invalidArgument(`${argument} must be a non-empty string`);
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c <= 32 || c === 34 || c === 92 || c === 127) {
+      throw invalidArgument(`${argument}: a private identity is an NAI (TS 23.003 §13.3, RFC 7542): no control characters, space, '"' or '\\'`);
+    }
+  }
+  return value;
+}
+
+/** A body's media type, type/subtype with parameters (RFC 3261 §20.15). */
+export function checkBodyType(value: unknown, argument = 'contentType'): string {
+  const problem = typeof value === 'string' ? mediaTypeProblem(value) : 'is not a string';
+  if (problem !== undefined) throw invalidArgument(`${argument} ${problem}`);
+  return value as string;
+}
