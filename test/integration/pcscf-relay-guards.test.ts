@@ -16,7 +16,7 @@ import { TestDnsServer } from '../support/dns-server.js';
 import { FakeGateway } from '../unit/ng/fake-gateway.js';
 import { CHROME_AUDIO_OFFER, plainRtpAnswer } from '../unit/ng/ims-alg-requests.js';
 import { invite, registered, setup, wicVia, type FakeWic } from '../support/pcscf-rig.js';
-import type { PcscfOptions } from '../../core/pcscf/index.js';
+import type { PcscfOptions, RelayGuard } from '../../core/pcscf/index.js';
 
 /** The "victim": a UDP socket and a TCP listener on one port, counting what reaches them. */
 class Target {
@@ -52,7 +52,10 @@ async function guarded(t: Test, register: boolean, options: Partial<PcscfOptions
   t.teardown(async () => { target.close(); await dns.stop(); });
   const lookup = new NodeDnsLookup({ servers: [dns.server] });
   const env = register ? await registered(t, { dns: lookup, ...options }) : { ...(await setup(t, { dns: lookup, ...options })), registerAtCore: undefined };
-  return { ...env, target, dns };
+  const guards: RelayGuard[] = [];
+  env.pcscf.observer.on('guard', (guard) => guards.push(guard));
+  const tripped = (guard: RelayGuard): number => guards.filter((g) => g === guard).length;
+  return { ...env, target, dns, tripped };
 }
 
 /** What a probing client puts in Route: the target by address (UDP and TCP) and by name. */
@@ -94,6 +97,7 @@ for (const registeredFlow of [false, true]) {
     }
     await settle();
     nothingAt(t, env, 'mid-dialog probes');
+    t.equal(env.tripped('unknown-dialog'), PROBED.length, 'each refusal counted (metrics)');
     t.same(core.received.filter((m) => m.kind === 'request' && m.method !== 'REGISTER').map((m) => (m as SipRequest).method), [], 'nothing on Mw');
   });
 
@@ -103,6 +107,7 @@ for (const registeredFlow of [false, true]) {
     await pcscf.fromClient('conn-1', midDialog('ACK', 'ack-probe', evilRoutes(env.target.port)));
     await settle();
     nothingAt(t, env, 'stray ACK');
+    t.equal(env.tripped('stray-ack'), 1, 'the drop is counted');
     t.notOk(core.received.some((m) => m.kind === 'request' && m.method === 'ACK'), 'no ACK on Mw');
   });
 
@@ -115,6 +120,7 @@ for (const registeredFlow of [false, true]) {
     }
     await settle();
     nothingAt(t, env, 'fabricated response');
+    t.equal(env.tripped('stray-response'), 3, 'each drop is counted');
     t.notOk(core.received.some((m) => m.kind === 'response' && m.status === 200 && getHeader(m, 'CSeq')?.endsWith('MESSAGE')), 'nothing on Mw');
   });
 }
@@ -245,6 +251,7 @@ t.test('issue 11 #9 / RFC 3261 ยง16.7: a 200 whose Record-Route is unparsable โ
   core.answer(bye, 200);
   await settle();
   t.equal(pcscf.mediaLegCount, 0, 'the media leg is released');
+  t.equal(env.tripped('unprocessable-response'), 1, 'counted');
   t.same(await pcscf.dialogs.byCallId('call-a'), [], 'no dialog left behind');
   t.notOk(wic.received.some((m: SipMessage) => m.kind === 'response' && m.status === 200), 'the raw 200 never reaches the client');
 });
