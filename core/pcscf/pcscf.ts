@@ -7,7 +7,7 @@ import { EpcError } from '../errors.js';
 import type { W2SipCore } from '../plugin/host.js';
 import type { SessionCloseReason, W2Connection, W2Session } from '../plugin/session.js';
 import {
-  callId, createResponse, formatUri, from, generateBranch, maxForwards, optionTags, parseUri, removeHeader, setHeader,
+  callId, createResponse, formatUri, from, generateBranch, maxForwards, optionTags, parseUri, setHeader,
   tagOf, to, addHeader, getParam, vias, SipParseError, type SipMessage, type SipRequest, type SipResponse, type SipUri, type Via,
 } from '../sip/index.js';
 import type { DnsLookup } from '../sip/resolve/index.js';

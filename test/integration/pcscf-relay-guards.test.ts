@@ -270,3 +270,49 @@ t.test('issue 11 #9: a provisional the P-CSCF cannot process is dropped, never r
   t.ok(await wic.response(486, 'INVITE'), 'the final is relayed');
   t.same(await pcscf.dialogs.byCallId('call-a'), [], 'no dialog left behind');
 });
+
+t.test('issue 11 #9: an answer whose SDP the IMS-ALG cannot relay → 502 with Warning to the WIC; ACK + BYE toward the IMS; media released', async (t) => {
+  const gateway = new FakeGateway();
+  const env = await guarded(t, true, { media: new InProcessMediaControl(gateway) });
+  const { core, pcscf, wic } = env;
+  await pcscf.fromClient('conn-1', chromeInvite());
+  const atCore = await core.request('INVITE');
+  gateway.failure = new Error('gateway lost the call');
+  core.send(withBody(createResponse(atCore, 200, 'OK', { toTag: 'b6', headers: [
+    ['Contact', `<sip:bob@127.0.0.1:${core.port}>`], ['Record-Route', getHeaders(atCore, 'Record-Route').join(', ')],
+  ] }), plainRtpAnswer('127.0.0.1', 4000), 'application/sdp'));
+  const refused = await wic.response(502, 'INVITE');
+  t.match(getHeader(refused, 'Warning') ?? '', /^399 127\.0\.0\.1 "unprocessable 200 .*SDP/, 'the Warning says why');
+  t.equal(tagOf(to(await core.request('ACK'))), 'b6');
+  const bye = await core.request('BYE');
+  core.answer(bye, 200);
+  await settle();
+  t.equal(pcscf.mediaLegCount, 0, 'the media leg is released');
+  t.same(await pcscf.dialogs.byCallId('call-a'), [], 'no dialog left behind');
+});
+
+t.test('issue 11 #9: a WIC answer the P-CSCF cannot relay → 502 with Warning toward the IMS; ACK + BYE to the WIC; media released', async (t) => {
+  const gateway = new FakeGateway();
+  const env = await guarded(t, true, { media: new InProcessMediaControl(gateway) });
+  const { core, pcscf, wic, registerAtCore } = env;
+  core.send(createRequest({ method: 'INVITE', uri: 'sip:alice@df7jal23ls0d.invalid;transport=ws', headers: [
+    ['Via', `SIP/2.0/UDP 127.0.0.1:${core.port};branch=z9hG4bKterm5;rport`], ['Max-Forwards', '68'], ['Route', getHeader(registerAtCore!, 'Path') ?? ''],
+    ['Record-Route', `<sip:127.0.0.1:${core.port};lr>`], ['From', '<sip:carol@ims.test>;tag=c5'], ['To', '<sip:alice@ims.test>'],
+    ['Call-ID', 'term-5'], ['CSeq', '1 INVITE'], ['Contact', `<sip:carol@127.0.0.1:${core.port}>`], ['Content-Type', 'application/sdp'],
+  ], body: plainRtpAnswer('127.0.0.1', 31000) }), { host: '127.0.0.1', port: pcscf.mwAddresses[0]!.port });
+  const atWic = await wic.next<SipRequest>((m) => m.kind === 'request' && m.method === 'INVITE');
+  t.equal(pcscf.mediaLegCount, 1);
+  gateway.failure = new Error('gateway lost the call');
+  const wicAnswer = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\nc=IN IP4 0.0.0.0\r\na=setup:active\r\n';
+  await pcscf.fromClient('conn-1', createResponse(atWic, 200, 'OK', { toTag: 'w5', body: wicAnswer, contentType: 'application/sdp', headers: [['Contact', '<sip:alice@df7jal23ls0d.invalid;transport=ws>']] }));
+  const refused = await core.response(502, 'INVITE');
+  t.match(getHeader(refused, 'Warning') ?? '', /^399 127\.0\.0\.1 "/, 'RFC 3261 §20.43: our Mw host');
+  const ack = await wic.next<SipRequest>((m) => m.kind === 'request' && m.method === 'ACK');
+  t.equal(tagOf(to(ack)), 'w5', 'the WIC\'s 2xx is acknowledged');
+  const bye = await wic.next<SipRequest>((m) => m.kind === 'request' && m.method === 'BYE');
+  t.equal(tagOf(to(bye)), 'w5', 'and its session ended');
+  await pcscf.fromClient('conn-1', createResponse(bye, 200));
+  await settle();
+  t.equal(pcscf.mediaLegCount, 0, 'the media leg is released');
+  t.same(await pcscf.dialogs.byCallId('term-5'), [], 'no dialog left behind');
+});
