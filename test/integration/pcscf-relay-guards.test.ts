@@ -316,3 +316,46 @@ t.test('issue 11 #9: a WIC answer the P-CSCF cannot relay → 502 with Warning t
   t.equal(pcscf.mediaLegCount, 0, 'the media leg is released');
   t.same(await pcscf.dialogs.byCallId('term-5'), [], 'no dialog left behind');
 });
+
+t.test('R-ORIG-10: subscription dialogs still work: a WIC SUBSCRIBE refresh and a WIC NOTIFY in an IMS-created subscription reach the IMS along their route sets', async (t) => {
+  const env = await guarded(t, true);
+  const { core, pcscf, wic, registerAtCore } = env;
+  // The WIC subscribes (out of dialog, R-ORIG-11); the IMS records its route and answers 200.
+  await pcscf.fromClient('conn-1', createRequest({ method: 'SUBSCRIBE', uri: 'sip:bob@ims.test', headers: [
+    ['Via', wicVia('sub1')], ['Max-Forwards', '70'], ['From', '<sip:alice@ims.test>;tag=s1'], ['To', '<sip:bob@ims.test>'],
+    ['Call-ID', 'sub-a'], ['CSeq', '1 SUBSCRIBE'], ['Event', 'presence'], ['Expires', '600'], ['Contact', '<sip:alice@df7jal23ls0d.invalid;transport=ws>'],
+  ] }));
+  const subscribe = await core.request('SUBSCRIBE');
+  const imsRoute = `<sip:127.0.0.1:${core.port};lr;sub>`;
+  core.answer(subscribe, 200, { toTag: 'n1', headers: [['Contact', `<sip:bob@127.0.0.1:${core.port}>`], ['Expires', '600'], ['Record-Route', [imsRoute, ...getHeaders(subscribe, 'Record-Route')].join(', ')]] });
+  await wic.response(200, 'SUBSCRIBE');
+  await pcscf.fromClient('conn-1', createRequest({ method: 'SUBSCRIBE', uri: `sip:bob@127.0.0.1:${core.port}`, headers: [
+    ['Via', wicVia('sub2')], ['Max-Forwards', '70'], ['From', '<sip:alice@ims.test>;tag=s1'], ['To', '<sip:bob@ims.test>;tag=n1'],
+    ['Call-ID', 'sub-a'], ['CSeq', '2 SUBSCRIBE'], ['Event', 'presence'], ['Expires', '0'], ['Route', `<sip:127.0.0.1:${env.target.port};lr>`],
+  ] }));
+  const refresh = await core.request('SUBSCRIBE');
+  t.same(getHeaders(refresh, 'Route'), [imsRoute], 'the refresh follows the route set the IMS recorded');
+  core.answer(refresh, 200);
+  t.ok(await wic.response(200, 'SUBSCRIBE'));
+
+  // The IMS subscribes to the WIC (terminating); the WIC's NOTIFY goes back in that dialog.
+  core.send(createRequest({ method: 'SUBSCRIBE', uri: 'sip:alice@df7jal23ls0d.invalid;transport=ws', headers: [
+    ['Via', `SIP/2.0/UDP 127.0.0.1:${core.port};branch=z9hG4bKsubterm;rport`], ['Max-Forwards', '68'], ['Route', getHeader(registerAtCore!, 'Path') ?? ''],
+    ['Record-Route', `<sip:127.0.0.1:${core.port};lr;subterm>`], ['From', '<sip:carol@ims.test>;tag=c3'], ['To', '<sip:alice@ims.test>'],
+    ['Call-ID', 'sub-t'], ['CSeq', '1 SUBSCRIBE'], ['Event', 'dialog'], ['Expires', '600'], ['Contact', `<sip:carol@127.0.0.1:${core.port}>`],
+  ] }), { host: '127.0.0.1', port: pcscf.mwAddresses[0]!.port });
+  const atWic = await wic.next<SipRequest>((m) => m.kind === 'request' && m.method === 'SUBSCRIBE');
+  await pcscf.fromClient('conn-1', createResponse(atWic, 200, 'OK', { toTag: 'w3', headers: [['Contact', '<sip:alice@df7jal23ls0d.invalid;transport=ws>'], ['Expires', '600']] }));
+  await core.response(200, 'SUBSCRIBE');
+  await pcscf.fromClient('conn-1', createRequest({ method: 'NOTIFY', uri: `sip:carol@127.0.0.1:${core.port}`, headers: [
+    ['Via', wicVia('not1')], ['Max-Forwards', '70'], ['From', '<sip:alice@ims.test>;tag=w3'], ['To', '<sip:carol@ims.test>;tag=c3'],
+    ['Call-ID', 'sub-t'], ['CSeq', '1 NOTIFY'], ['Event', 'dialog'], ['Subscription-State', 'active;expires=600'],
+    ['Route', `<sip:victim.example:${env.target.port};lr>`],
+  ] }));
+  const notify = await core.request('NOTIFY');
+  t.same(getHeaders(notify, 'Route'), [`<sip:127.0.0.1:${core.port};lr;subterm>`], 'the NOTIFY follows the terminating dialog\'s route set');
+  core.answer(notify, 200);
+  t.ok(await wic.response(200, 'NOTIFY'));
+  await settle();
+  nothingAt(t, env, 'subscription dialogs');
+});
