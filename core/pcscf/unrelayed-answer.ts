@@ -30,13 +30,18 @@ export function endUnrelayedAnswer(invite: SipRequest, answer: SipResponse, uris
   };
 }
 
-/** RFC 3261 §12.1.2: the UAC's route set is the Record-Route reversed; ours (first) are dropped. */
+/**
+ * RFC 3261 §12.1.2: the UAC's route set is the Record-Route reversed; ours (first) are dropped.
+ * Nothing usable there (unparsable, or a re-INVITE's 2xx without one): the INVITE's own Route
+ * (the Service-Route or the dialog's route set the P-CSCF wrote).
+ */
 function routeSetOf(invite: SipRequest, answer: SipResponse, uris: OwnUris): string[] {
+  let recorded;
   try {
-    const recorded = nameAddrList(answer, 'Record-Route').reverse();
-    while (recorded.length > 0 && uris.isOwn(recorded[0]!.uri)) recorded.shift();
-    return recorded.map((na) => formatNameAddr(na));
+    recorded = nameAddrList(answer, 'Record-Route').reverse();
   } catch {
     return getHeaders(invite, 'Route');
   }
+  while (recorded.length > 0 && uris.isOwn(recorded[0]!.uri)) recorded.shift();
+  return recorded.length > 0 ? recorded.map((na) => formatNameAddr(na)) : getHeaders(invite, 'Route');
 }
