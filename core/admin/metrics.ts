@@ -23,6 +23,11 @@ export interface EpcscfMetrics {
   pluginError(plugin: string, hook: string): void;
   /** One SIP response seen on `side`, counted by class (RFC 3261 §21: 1xx..6xx); other statuses are ignored. Per message: allocation-free. */
   sipResponse(side: SipSide, direction: SipDirection, status: number): void;
+  /**
+   * A P-CSCF routing guard refused or dropped a message (issue 11: `unknown-dialog`, `stray-ack`,
+   * `stray-response`, `unprocessable-response`; see RelayGuard in core/pcscf). Allocation-free.
+   */
+  relayGuard(guard: string): void;
   /** Where the scrape-time gauges (registrations, calls, media legs) read their numbers. */
   bindBackend(backend: Pick<AdminBackend, 'counts'>): void;
   /** The Prometheus text exposition of every metric in `registry`. */
@@ -46,6 +51,9 @@ class PrometheusEpcscfMetrics implements EpcscfMetrics {
   readonly #connectionsTotal: Counter<'plugin'>;
   readonly #pluginErrors: Counter<'plugin' | 'hook'>;
   readonly #byPlugin = new Map<string, PluginConnectionMetrics>();
+  readonly #relayGuards: Counter<'guard'>;
+  /** Bound children per guard name (a few): no label hashing per trip. */
+  readonly #relayGuardChildren = new Map<string, Counter.Internal>();
   /**
    * SIP responses counted per [side][direction][class] (flattened) in a plain array and
    * handed to prom-client at scrape time: prom-client hashes and validates labels on every
@@ -62,6 +70,12 @@ class PrometheusEpcscfMetrics implements EpcscfMetrics {
     this.#connections = new Gauge({ name: 'epcscf_w2_connections', help: 'Open W2 WebSocket sessions per plugin', labelNames: ['plugin'], registers });
     this.#connectionsTotal = new Counter({ name: 'epcscf_w2_connections_total', help: 'W2 WebSocket sessions opened per plugin since start', labelNames: ['plugin'], registers });
     this.#pluginErrors = new Counter({ name: 'epcscf_plugin_errors_total', help: 'Plugin hook faults (each closed its session with 1011) per plugin and hook', labelNames: ['plugin', 'hook'], registers });
+    this.#relayGuards = new Counter({
+      name: 'epcscf_relay_guard_total',
+      help: 'Messages a P-CSCF routing guard refused or dropped (issue 11), by guard: unknown-dialog (481), stray-ack, stray-response, unprocessable-response (502)',
+      labelNames: ['guard'], registers,
+    });
+    for (const guard of ['unknown-dialog', 'stray-ack', 'stray-response', 'unprocessable-response']) this.#relayGuard(guard).inc(0);
     const deltas = this.#responseDeltas;
     const labelSets = this.#responseLabels;
     for (const side of SIDES) {
@@ -113,6 +127,19 @@ class PrometheusEpcscfMetrics implements EpcscfMetrics {
     if (klass < 1 || klass > 6) return;
     const index = (side === 'w2' ? 0 : 12) + (direction === 'in' ? 0 : 6) + klass - 1;
     this.#responseDeltas[index] = (this.#responseDeltas[index] ?? 0) + 1;
+  }
+
+  relayGuard(guard: string): void {
+    this.#relayGuard(guard).inc();
+  }
+
+  #relayGuard(guard: string): Counter.Internal {
+    let child = this.#relayGuardChildren.get(guard);
+    if (child === undefined) {
+      child = this.#relayGuards.labels(guard);
+      this.#relayGuardChildren.set(guard, child);
+    }
+    return child;
   }
 
   bindBackend(backend: Pick<AdminBackend, 'counts'>): void {

@@ -1,7 +1,9 @@
 import {
-  callId, cseq, contacts, createRequest, formatUri, from, getHeader, getHeaders, parseNameAddr, tagOf, to,
+  callId, cseq, contacts, createRequest, formatUri, from, getHeader, getHeaders, parseNameAddr, tagOf, to, vias,
   type ContactBinding, type SipRequest, type SipResponse,
 } from '../sip/index.js';
+import { viaResponseTarget } from '../sip/transport/index.js';
+import type { SipTarget } from '../sip/transport/types.js';
 import { dialogId, type DialogRecord } from '../state/dialog-store.js';
 import type { PcscfContext } from './context.js';
 import type { W2Flow } from './w2-flows.js';
@@ -39,7 +41,8 @@ export async function recordOriginatingDialog(request: SipRequest, response: Sip
     id, callId: callId(request), wicTag, remoteTag, flowKey: flow.key, direction: 'originating', method: request.method,
     state: response.status >= 200 ? 'confirmed' : 'early',
     wicNameAddr: getHeader(request, 'From') ?? '', remoteNameAddr: getHeader(response, 'To') ?? '',
-    remoteTarget: remoteTargetOf(contacts(response)) ?? formatUri(request.uri),
+    // Only the IMS names the remote target (a 2xx always has a Contact, RFC 3261 §13.3.1.4).
+    remoteTarget: remoteTargetOf(contacts(response)) ?? previous?.remoteTarget ?? '',
     routeSetTowardIms: routeSet, wicCseq: Math.max(cseq(request).seq, previous?.wicCseq ?? 0),
     remoteCseq: previous?.remoteCseq ?? 0, createdAt: previous?.createdAt ?? ctx.now(),
     ...withTarget(remoteTargetOf(contacts(request))),
@@ -58,8 +61,10 @@ export async function recordTerminatingDialog(request: SipRequest, response: Sip
   if (wicTag === undefined) return;
   const id = dialogId(callId(request), wicTag);
   const previous = await ctx.dialogs.get(id);
+  const imsVia = vias(request)[0];
   await ctx.dialogs.put({
     id, callId: callId(request), wicTag, flowKey: flow.key, direction: 'terminating', method: request.method,
+    ...(imsVia !== undefined ? { imsHop: hopKey(viaResponseTarget(imsVia)) } : {}),
     state: response.status >= 200 ? 'confirmed' : 'early',
     wicNameAddr: getHeader(response, 'To') ?? '', remoteNameAddr: getHeader(request, 'From') ?? '',
     remoteTarget: remoteTargetOf(contacts(request)) ?? '', routeSetTowardIms: getHeaders(request, 'Record-Route'),
@@ -114,14 +119,35 @@ export async function noteRemoteCseq(request: SipRequest, ctx: PcscfContext): Pr
   return dialog;
 }
 
-/** The WIC's CSeq on a mid-dialog request, to keep `wicCseq` current. */
-export async function noteWicCseq(request: SipRequest, ctx: PcscfContext): Promise<DialogRecord | undefined> {
+/**
+ * R-ORIG-10: the dialog a WIC's mid-dialog request (or 2xx ACK) belongs to: its Call-ID and From
+ * tag (the WIC's side) name a dialog the P-CSCF recorded on the flow the request came in on. A
+ * dialog of another flow is not found (no hint that it exists). Keeps `wicCseq` current.
+ */
+export async function wicDialogOf(request: SipRequest, flow: W2Flow, ctx: PcscfContext): Promise<DialogRecord | undefined> {
   const tag = tagOf(from(request));
   if (tag === undefined) return undefined;
-  const id = dialogId(callId(request), tag);
-  const dialog = await ctx.dialogs.get(id);
-  if (dialog && cseq(request).seq > dialog.wicCseq && request.method !== 'ACK' && request.method !== 'CANCEL') {
+  const dialog = await ctx.dialogs.get(dialogId(callId(request), tag));
+  if (dialog === undefined || dialog.flowKey !== flow.key) return undefined;
+  if (cseq(request).seq > dialog.wicCseq && request.method !== 'ACK' && request.method !== 'CANCEL') {
     await ctx.dialogs.put({ ...dialog, wicCseq: cseq(request).seq });
   }
   return dialog;
+}
+
+/**
+ * The dialog a response of the WIC belongs to when no transaction claims it (RFC 3261 §16.7: a
+ * stray, e.g. a 2xx retransmitted after ours ended): the WIC's tag is its To tag. Only a dialog on
+ * that flow with a known IMS hop qualifies.
+ */
+export async function wicResponseDialog(response: SipResponse, flow: W2Flow, ctx: PcscfContext): Promise<DialogRecord | undefined> {
+  const tag = tagOf(to(response));
+  if (tag === undefined) return undefined;
+  const dialog = await ctx.dialogs.get(dialogId(callId(response), tag));
+  return dialog !== undefined && dialog.flowKey === flow.key && dialog.imsHop !== undefined ? dialog : undefined;
+}
+
+/** `transport:host:port` of a target, as `DialogRecord.imsHop` stores it. */
+export function hopKey(target: SipTarget): string {
+  return `${target.transport}:${target.host.toLowerCase()}:${target.port}`;
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import {
-  addHeader, createResponse, generateBranch, maxForwards, setHeader, splitList,
+  addHeader, createResponse, generateBranch, generateTag, maxForwards, setHeader, splitList,
   type SipMessage, type SipRequest, type SipResponse,
 } from '../sip/index.js';
 import {
@@ -18,8 +18,19 @@ export interface Forwarding {
   readonly request: SipRequest;
   /** Next-hop addresses to try in order (RFC 3263 §4.3 failover on 503, timeout, transport error). */
   readonly targets: readonly SipTarget[];
-  /** Procedure hook: may rewrite each response (or act on it) before it is relayed. */
+  /**
+   * Procedure hook: may rewrite each response (or act on it) before it is relayed. When it throws
+   * (a Record-Route, SDP... it cannot process), the response is not relayed: see `onNotRelayed`.
+   */
   readonly onResponse?: (response: SipResponse) => SipResponse | Promise<SipResponse>;
+  /**
+   * A final response that will not reach the client (RFC 3261 §16.7, §21.5.3): `onResponse` could
+   * not process it, or the client was already answered 502 for an earlier one. The procedure ends
+   * what the far side set up (for a 2xx to INVITE: ACK + BYE toward `target`, where the request
+   * went). `refusedNow`: this response made the forwarder answer the client 502 (the whole
+   * attempt failed); false for a 2xx of another fork after the client already had its final.
+   */
+  readonly onNotRelayed?: (response: SipResponse, target: SipTarget, refusedNow: boolean) => Promise<void>;
   /** What to answer when every target failed without a response of its own (default 408/503 from the tx). */
   readonly failureStatus?: number;
   /** Extra Via parameters (e.g. the flow token that routes a stray response back, RFC 3261 §18.2.2). */
@@ -36,6 +47,8 @@ interface Context {
   finalRelayed: boolean;
   /** Responses are relayed in order even when hooks are asynchronous. */
   chain: Promise<void>;
+  /** The client has a final response (set in `chain` order): a 502 of ours, or a relayed one. */
+  answered: 'no' | 'relayed' | 'refused';
 }
 
 export interface ForwarderOptions {
@@ -44,6 +57,10 @@ export interface ForwarderOptions {
   readonly via: (side: Side, target: SipTarget, branch: string) => string;
   /** Branch for a forwarded request (RFC 3261 §16.6 step 8: loop-detectable). Default: random. */
   readonly branch?: (request: SipRequest) => string;
+  /** Our host as a Warning warn-agent (RFC 3261 §20.43) in a 502 sent to a client on `side`. */
+  readonly warnAgent: (side: Side) => string;
+  /** A response the forwarder would not relay (a procedure could not process it): counted. */
+  readonly onUnprocessable?: () => void;
   readonly log: Logger;
 }
 
@@ -67,7 +84,7 @@ export class Forwarder {
   }
 
   forward(forwarding: Forwarding): void {
-    const context: Context = { forwarding, target: 0, client: undefined, provisional: false, cancelRequested: false, finalRelayed: false, chain: Promise.resolve() };
+    const context: Context = { forwarding, target: 0, client: undefined, provisional: false, cancelRequested: false, finalRelayed: false, chain: Promise.resolve(), answered: 'no' };
     this.#contexts.set(forwarding.serverTx, context);
     const connectionId = forwarding.serverTx.source?.connectionId;
     if (connectionId !== undefined && forwarding.serverTx.request.method === 'INVITE') {
@@ -166,15 +183,52 @@ export class Forwarder {
       else setTimeout(() => this.#contexts.delete(forwarding.serverTx), 32_000).unref();
     }
     const stripped = popVia(response);
+    const target = forwarding.targets[context.target];
     context.chain = context.chain.then(async () => {
-      let out = stripped;
-      try {
-        if (forwarding.onResponse) out = await forwarding.onResponse(stripped);
-      } catch (error) {
-        this.#options.log.error({ err: error }, 'response procedure failed; relaying the response unchanged');
+      if (context.answered === 'refused') {
+        // The client was told 502: a 2xx of another fork is ended, never relayed.
+        if (isFinal && response.status < 300 && target !== undefined) await this.#notRelayed(forwarding, stripped, target, false);
+        return;
       }
+      let out: SipResponse;
+      try {
+        out = forwarding.onResponse ? await forwarding.onResponse(stripped) : stripped;
+      } catch (error) {
+        await this.#unprocessable(context, stripped, target, error);
+        return;
+      }
+      if (isFinal) context.answered = 'relayed';
       forwarding.serverTx.respond(out);
     });
+  }
+
+  /**
+   * RFC 3261 §16.7: a response the procedure cannot process is never relayed unchanged. A
+   * provisional is dropped (the final decides); the first final becomes 502 Bad Gateway with a
+   * Warning (§21.5.3, §20.43 code 399); the procedure then ends what the far side set up.
+   */
+  async #unprocessable(context: Context, response: SipResponse, target: SipTarget | undefined, error: unknown): Promise<void> {
+    const { forwarding } = context;
+    this.#options.onUnprocessable?.();
+    this.#options.log.warn({ err: error, status: response.status, method: forwarding.request.method }, 'response the P-CSCF cannot process: not relayed (RFC 3261 §16.7)');
+    if (response.status < 200) return;
+    const refusedNow = context.answered === 'no';
+    if (refusedNow) {
+      context.answered = 'refused';
+      const clientSide: Side = forwarding.toward === 'mw' ? 'w2' : 'mw';
+      const why = `unprocessable ${response.status} from the next hop: ${error instanceof Error ? error.message : String(error)}`;
+      const warning = `399 ${this.#options.warnAgent(clientSide)} "${why.replace(/["\\\x00-\x1f\x7f]/g, "'").slice(0, 200)}"`;
+      forwarding.serverTx.respond(createResponse(forwarding.serverTx.request, 502, 'Bad Gateway', { toTag: generateTag(), headers: [['Warning', warning]] }));
+    }
+    if (target !== undefined) await this.#notRelayed(forwarding, response, target, refusedNow);
+  }
+
+  async #notRelayed(forwarding: Forwarding, response: SipResponse, target: SipTarget, refusedNow: boolean): Promise<void> {
+    try {
+      await forwarding.onNotRelayed?.(response, target, refusedNow);
+    } catch (error) {
+      this.#options.log.error({ err: error }, 'could not end what an unrelayed response set up');
+    }
   }
 }
 

@@ -1,3 +1,3 @@
-export { Pcscf, type PcscfOptions, type PcscfEvents } from './pcscf.js';
+export { Pcscf, type PcscfOptions, type PcscfEvents, type RelayGuard } from './pcscf.js';
 export { FlowTokenCodec, type FlowRef } from './flow-token.js';
 export type { OwnAddress } from './own-uris.js';

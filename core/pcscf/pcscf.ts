@@ -7,7 +7,7 @@ import { EpcError } from '../errors.js';
 import type { W2SipCore } from '../plugin/host.js';
 import type { SessionCloseReason, W2Connection, W2Session } from '../plugin/session.js';
 import {
-  callId, createResponse, formatUri, from, generateBranch, maxForwards, optionTags, parseUri, removeHeader, setHeader,
+  callId, createResponse, formatUri, from, generateBranch, maxForwards, optionTags, parseUri, setHeader,
   tagOf, to, addHeader, getParam, vias, SipParseError, type SipMessage, type SipRequest, type SipResponse, type SipUri, type Via,
 } from '../sip/index.js';
 import type { DnsLookup } from '../sip/resolve/index.js';
@@ -24,8 +24,8 @@ import { chargingVectorValue, generateIcid } from './charging.js';
 import { SessionMedia } from './session-media.js';
 import type { PcscfContext } from './context.js';
 import {
-  DIALOG_CREATING, forgetDialog, noteRemoteCseq, noteWicCseq, recordOriginatingDialog, recordTerminatingDialog, releaseRequest,
-  releaseRequestTowardWic,
+  DIALOG_CREATING, forgetDialog, hopKey, noteRemoteCseq, recordOriginatingDialog, recordTerminatingDialog, releaseRequest,
+  releaseRequestTowardWic, wicDialogOf, wicResponseDialog,
 } from './dialog-tracker.js';
 import { FlowTokenCodec } from './flow-token.js';
 import { Forwarder, popVia, type Side } from './forwarder.js';
@@ -34,7 +34,8 @@ import { stripSecAgree, stripUntrustedHeaders } from './header-hygiene.js';
 import { assertOriginatingIdentity, assertTerminatingIdentity, servingBinding } from './identity.js';
 import { OwnUris, aorOf, type OwnAddress } from './own-uris.js';
 import { onRegisterResponse, rewriteRegisterTowardIms } from './register.js';
-import { mwTargets, popOwnRoutes } from './routing.js';
+import { mwTargets, popOwnRoutes, withRouteSet } from './routing.js';
+import { endUnrelayedAnswer } from './unrelayed-answer.js';
 import { W2Flows, type W2Flow } from './w2-flows.js';
 
 export interface PcscfOptions {
@@ -63,10 +64,17 @@ export interface PcscfEvents {
   w2: [event: { direction: 'in' | 'out'; connectionId: string; message: SipMessage }];
   /** Every SIP response on either side, status only (metrics). */
   response: [side: 'mw' | 'w2', direction: 'in' | 'out', status: number];
+  /** A routing guard refused or dropped a message (issue 11 #2, #9; metrics). */
+  guard: [guard: RelayGuard];
 }
 
-/** Methods that only exist inside an INVITE dialog: unknown dialog → 481 (R-ORIG-10). */
-const INVITE_DIALOG_METHODS = new Set(['BYE', 'INVITE', 'UPDATE', 'PRACK', 'INFO', 'ACK']);
+/**
+ * The routing guards (issue 11): `unknown-dialog` a WIC's mid-dialog request for no dialog of its
+ * flow (481, R-ORIG-10); `stray-ack` a WIC's ACK for no dialog of its flow (dropped); `stray-response`
+ * a WIC's response no transaction or dialog claims (dropped); `unprocessable-response` a response
+ * the P-CSCF could not process (502 to the client, RFC 3261 §16.7).
+ */
+export type RelayGuard = 'unknown-dialog' | 'stray-ack' | 'stray-response' | 'unprocessable-response';
 
 /**
  * The eP-CSCF: a stateful proxy between W2 flows (one per WebSocket session) and Mw, applying
@@ -136,11 +144,13 @@ export class Pcscf implements W2SipCore {
       sender: w2Sender, timers, tryingDelay: 0,
       onRequest: (req, tx, source) => this.#guard(tx, () => this.#fromW2(req, tx, source)),
       onStrayAck: (ack, source) => void this.#ackFromW2(ack, source).catch((e: unknown) => this.#ctx.log.warn({ err: e }, 'ACK from W2 not forwarded')),
-      onStrayResponse: (response) => void this.#strayFromW2(response).catch((e: unknown) => this.#ctx.log.debug({ err: e }, 'stray W2 response dropped')),
+      onStrayResponse: (response, source) => void this.#strayFromW2(response, source).catch((e: unknown) => this.#ctx.log.debug({ err: e }, 'stray W2 response dropped')),
     });
     this.#forwarder = new Forwarder({
       layers: { mw: this.#mw, w2: this.#w2 }, via: (side, target, branch) => this.#via(side, target, branch), log: this.#ctx.log,
       branch: loopBranch,
+      warnAgent: (side) => (side === 'w2' ? w2Address.host : this.#mwAddresses[0]?.host ?? w2Address.host),
+      onUnprocessable: () => this.#guardTrip('unprocessable-response'),
     });
     transport.onMessage((inbound) => {
       this.#tapMw('in', inbound.message, inbound.source.transport, inbound.source.remoteAddress, inbound.source.remotePort);
@@ -253,8 +263,7 @@ export class Pcscf implements W2SipCore {
     const popped = popOwnRoutes(request, this.#ctx.uris).request;
     let out = assertOriginatingIdentity(stripSecAgree(stripUntrustedHeaders(popped)), binding);
     // R-ORIG-4 (variant 2): the Route set is the stored Service-Route, whatever the WIC preloaded.
-    out = removeHeader(out, 'Route');
-    for (const route of binding.serviceRoute) out = addHeader(out, 'Route', route);
+    out = withRouteSet(out, binding.serviceRoute);
     if (DIALOG_CREATING.has(request.method)) out = this.#recordRoute(out, flow, 'toward-mw');
     out = setHeader(out, 'P-Charging-Vector', chargingVectorValue(generateIcid(this.#ctx.nodeId), this.#ctx.origIoi));
     const targets = await this.#mwTargets(out, tx);
@@ -269,24 +278,27 @@ export class Pcscf implements W2SipCore {
         if (response.status >= 300 && DIALOG_CREATING.has(request.method)) await forgetDialog(callId(request), tagOf(from(request)), this.#ctx);
         return this.#media.inResponse(request, response, 'ims', leg);
       },
+      onNotRelayed: this.#endUnrelayed('mw', withMedia, leg, tagOf(from(request))),
     });
   }
 
+  /**
+   * R-ORIG-10: a request with a To tag belongs to a dialog the P-CSCF recorded on this flow, or it
+   * gets 481 and nothing goes on Mw. It then follows the route set the IMS recorded for that
+   * dialog, whatever Route the WIC wrote (issue 11 #2: a client never picks where we send).
+   */
   async #w2MidDialog(request: SipRequest, tx: ServerTransaction, flow: W2Flow): Promise<void> {
-    const dialog = await noteWicCseq(request, this.#ctx);
-    if (dialog !== undefined && dialog.flowKey !== flow.key) {
-      tx.respond(createResponse(request, 403, 'Forbidden - dialog belongs to another flow')); // R-ORIG-10
-      return;
-    }
-    if (dialog === undefined && INVITE_DIALOG_METHODS.has(request.method)) {
-      tx.respond(createResponse(request, 481, 'Call/Transaction Does Not Exist')); // R-ORIG-10
+    const dialog = await wicDialogOf(request, flow, this.#ctx);
+    if (dialog === undefined) {
+      this.#guardTrip('unknown-dialog');
+      tx.respond(createResponse(request, 481, 'Call/Transaction Does Not Exist'));
       return;
     }
     const popped = popOwnRoutes(request, this.#ctx.uris).request;
-    const out = stripSecAgree(stripUntrustedHeaders(popped));
-    const targets = await this.#mwTargets(out, tx);
+    const out = withRouteSet(stripSecAgree(stripUntrustedHeaders(popped)), dialog.routeSetTowardIms);
+    const targets = await this.#mwTargets(out, tx, dialog);
     if (targets === undefined) return;
-    const leg: MediaLeg = { callId: callId(request), flowKey: flow.key, direction: dialog?.direction ?? 'originating' };
+    const leg: MediaLeg = { callId: callId(request), flowKey: flow.key, direction: dialog.direction };
     const withMedia = await this.#media.inRequest(out, 'wic', leg, tx);
     if (withMedia === undefined) return;
     this.#forwarder.forward({
@@ -295,15 +307,25 @@ export class Pcscf implements W2SipCore {
         if (request.method === 'BYE' && response.status < 300 && response.status >= 200) await forgetDialog(callId(request), tagOf(from(request)), this.#ctx);
         return this.#media.inResponse(request, response, 'ims', leg);
       },
+      onNotRelayed: this.#endUnrelayed('mw', withMedia, leg, tagOf(from(request))),
     });
   }
 
+  /**
+   * The ACK for a 2xx (its own transaction, RFC 3261 §17.1.1.3): only in an INVITE dialog of this
+   * flow, along that dialog's route set (§12.2.1.1). Any other ACK is for nothing we know and is
+   * discarded (§16: a proxy has no transaction to give it to), and counted.
+   */
   async #ackFromW2(ack: SipRequest, source: SipSource): Promise<void> {
-    let out = stripUntrustedHeaders(popOwnRoutes(ack, this.#ctx.uris).request);
     const flow = this.#flows.byConnection(source.connectionId ?? '');
-    if (flow !== undefined) out = await this.#media.inAck(out, 'wic', flow.key, tagOf(from(ack)));
-    const targets = await mwTargets(out, this.#routing());
-    const target = targets[0];
+    const dialog = flow === undefined ? undefined : await wicDialogOf(ack, flow, this.#ctx);
+    if (flow === undefined || dialog === undefined || dialog.method !== 'INVITE') {
+      this.#guardTrip('stray-ack');
+      return;
+    }
+    let out = withRouteSet(stripUntrustedHeaders(popOwnRoutes(ack, this.#ctx.uris).request), dialog.routeSetTowardIms);
+    out = await this.#media.inAck(out, 'wic', flow.key, tagOf(from(ack)));
+    const target = (await mwTargets(out, this.#routing(), dialogDestination(dialog)))[0];
     if (target === undefined) return;
     await this.#sendStateless(out, 'mw', target);
   }
@@ -351,6 +373,7 @@ export class Pcscf implements W2SipCore {
         }
         return this.#media.inResponse(request, res, 'wic', leg);
       },
+      onNotRelayed: this.#endUnrelayed('w2', withMedia, leg, undefined),
     });
   }
 
@@ -387,11 +410,24 @@ export class Pcscf implements W2SipCore {
     await this.#sendStatelessResponse(popVia(response), 'w2', this.#flows.targetOf(flow));
   }
 
-  async #strayFromW2(response: SipResponse): Promise<void> {
+  /**
+   * A WIC's response no transaction claims (e.g. its 2xx retransmitted after ours ended, RFC 3261
+   * §16.7): relayed only under our W2 Via, for a dialog of that flow, to the IMS hop that sent the
+   * dialog's request. A next Via naming anything else is a client choosing where we send (issue
+   * 11 #2): dropped and counted.
+   */
+  async #strayFromW2(response: SipResponse, source: SipSource): Promise<void> {
+    const flow = this.#flows.byConnection(source.connectionId ?? '');
     const [top, next] = vias(response);
     const w2 = this.#ctx.uris.w2;
-    if (top === undefined || next === undefined || top.host !== w2.host || top.port !== w2.port) return;
-    await this.#sendStatelessResponse(popVia(response), 'mw', viaResponseTarget(next));
+    const ours = top !== undefined && top.host === w2.host && top.port === w2.port;
+    const dialog = flow === undefined || !ours || next === undefined ? undefined : await wicResponseDialog(response, flow, this.#ctx);
+    const target = dialog === undefined || next === undefined ? undefined : viaResponseTarget(next);
+    if (target === undefined || hopKey(target) !== dialog?.imsHop) {
+      this.#guardTrip('stray-response');
+      return;
+    }
+    await this.#sendStatelessResponse(popVia(response), 'mw', target);
   }
 
   async #sendStatelessResponse(response: SipResponse, side: Side, target: SipTarget): Promise<void> {
@@ -460,13 +496,16 @@ export class Pcscf implements W2SipCore {
   }
 
   #routing() {
-    return { transports: this.#transports, ...(this.#nextHop ? { nextHop: this.#nextHop } : {}), ...(this.#dns ? { dns: this.#dns } : {}) };
+    return {
+      transports: this.#transports, homeDomain: this.#ctx.domain,
+      ...(this.#nextHop ? { nextHop: this.#nextHop } : {}), ...(this.#dns ? { dns: this.#dns } : {}),
+    };
   }
 
   /** Next-hop targets on Mw, or undefined after answering 503 when nothing resolves (RFC 3263 §4.3). */
-  async #mwTargets(request: SipRequest, tx: ServerTransaction): Promise<SipTarget[] | undefined> {
+  async #mwTargets(request: SipRequest, tx: ServerTransaction, dialog?: DialogRecord): Promise<SipTarget[] | undefined> {
     try {
-      const targets = await mwTargets(request, this.#routing());
+      const targets = await mwTargets(request, this.#routing(), dialog === undefined ? undefined : dialogDestination(dialog));
       if (targets.length > 0) return targets;
     } catch (error) {
       this.#ctx.log.warn({ err: error }, 'next hop not resolvable');
@@ -564,7 +603,8 @@ export class Pcscf implements W2SipCore {
   }
 
   #byeTowardIms(bye: SipRequest): Promise<void> {
-    return mwTargets(bye, this.#routing()).then(
+    // releaseRequest: the Request-URI is the dialog's remote target, which the IMS gave.
+    return mwTargets(bye, this.#routing(), bye.uri.kind === 'sip' ? bye.uri : undefined).then(
       (targets) => (targets[0] === undefined ? undefined : this.#byeToward('mw', bye, targets[0])),
       () => undefined,
     );
@@ -582,6 +622,35 @@ export class Pcscf implements W2SipCore {
       // Do not hold shutdown for long on a silent peer.
       setTimeout(resolve, 2_000).unref();
     });
+  }
+
+  #guardTrip(guard: RelayGuard): void {
+    this.#ctx.log.debug({ guard }, 'routing guard: refused or dropped');
+    if (this.observer.listenerCount('guard') > 0) this.observer.emit('guard', guard);
+  }
+
+  /**
+   * `onNotRelayed` of a forwarding toward `side` (RFC 3261 §16.7, issue 11 #9): a 2xx to an INVITE
+   * that will not reach the client is acknowledged and its session ended with BYE (each fork's
+   * once); when the whole attempt failed (`refusedNow`, the client got 502) an initial INVITE's
+   * media and dialog are released too.
+   */
+  #endUnrelayed(side: Side, forwarded: SipRequest, leg: MediaLeg, wicTagOfRequest: string | undefined) {
+    const ended = new Set<string>();
+    const initial = tagOf(to(forwarded)) === undefined;
+    return async (response: SipResponse, target: SipTarget, refusedNow: boolean): Promise<void> => {
+      if (refusedNow && initial) {
+        await this.#media.release(leg, `unprocessable ${response.status}`);
+        await forgetDialog(callId(forwarded), side === 'mw' ? wicTagOfRequest : tagOf(to(response)), this.#ctx);
+      }
+      if (forwarded.method !== 'INVITE' || response.status >= 300) return;
+      const { ack, bye } = endUnrelayedAnswer(forwarded, response, this.#ctx.uris, side === 'mw', 'SIP;cause=502;text="unprocessable response"');
+      await this.#sendStateless(ack, side, target);
+      const fork = tagOf(to(response)) ?? '';
+      if (!initial || ended.has(fork)) return; // a re-INVITE's dialog lives on; each fork is ended once
+      ended.add(fork);
+      await this.#byeToward(side, bye, target);
+    };
   }
 
   /**
@@ -619,3 +688,13 @@ function safeCallId(request: SipRequest): string | undefined {
   }
 }
 
+/** Where a dialog's requests go when its route set is empty and no entry point is set: the remote target the IMS gave. */
+function dialogDestination(dialog: DialogRecord): SipUri | undefined {
+  if (dialog.remoteTarget === '') return undefined;
+  try {
+    const uri = parseUri(dialog.remoteTarget);
+    return uri.kind === 'sip' ? uri : undefined;
+  } catch {
+    return undefined;
+  }
+}

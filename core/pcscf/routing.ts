@@ -1,4 +1,6 @@
-import { getHeaders, nameAddrList, parseNameAddr, type NameAddr, type SipRequest, type SipUri } from '../sip/index.js';
+import {
+  addHeader, getHeaders, nameAddrList, parseNameAddr, removeHeader, type NameAddr, type SipRequest, type SipUri,
+} from '../sip/index.js';
 import { resolveNextHop, type DnsLookup } from '../sip/resolve/index.js';
 import type { MwTransportProtocol } from '../sip/transport/transport.js';
 import type { SipTarget } from '../sip/transport/types.js';
@@ -45,19 +47,38 @@ export interface MwRouting {
   readonly nextHop?: SipUri;
   readonly transports: readonly MwTransportProtocol[];
   readonly dns?: DnsLookup;
+  /** The home network domain (mw.domain): the only Request-URI host a REGISTER is routed by. */
+  readonly homeDomain?: string;
 }
 
 /**
- * Where a request leaves on Mw (RFC 3261 §16.6 step 7, RFC 3263): the first Route entry (loose
- * routing), else the configured entry point (mw.nextHop), else the Request-URI. REGISTER always
- * goes to the entry point when one is configured (R-REG-16).
+ * Where a request leaves on Mw (RFC 3261 §16.6 step 7, RFC 3263). Every Route the request
+ * carries here was written by the P-CSCF from what the IMS gave it: the Service-Route (R-ORIG-4)
+ * or a dialog's recorded route set (R-ORIG-10). So the first Route entry (loose routing), else
+ * the configured entry point (mw.nextHop), else `destination`, an IMS-given URI (a dialog's
+ * remote target). A WIC's Request-URI never picks the next hop (issue 11 #2): a REGISTER goes to
+ * the entry point, else to the home domain only (R-REG-16); anything else finds no target.
  */
-export async function mwTargets(request: SipRequest, routing: MwRouting): Promise<SipTarget[]> {
+export async function mwTargets(request: SipRequest, routing: MwRouting, destination?: SipUri): Promise<SipTarget[]> {
   const route = request.method === 'REGISTER' ? undefined : nameAddrList(request, 'Route')[0];
   let uri: SipUri | undefined;
   if (route !== undefined && route.uri.kind === 'sip') uri = route.uri;
   else if (routing.nextHop !== undefined) uri = routing.nextHop;
-  else if (request.uri.kind === 'sip') uri = request.uri;
+  else if (request.method === 'REGISTER') uri = homeDomainUri(request, routing);
+  else uri = destination;
   if (uri === undefined) return [];
   return resolveNextHop(uri, { transports: routing.transports, ...(routing.dns ? { dns: routing.dns } : {}) });
+}
+
+function homeDomainUri(register: SipRequest, routing: MwRouting): SipUri | undefined {
+  const uri = register.uri;
+  if (uri.kind !== 'sip' || routing.homeDomain === undefined) return undefined;
+  return uri.host.toLowerCase() === routing.homeDomain.toLowerCase() ? uri : undefined;
+}
+
+/** R-ORIG-4 / R-ORIG-10: the request's Route set replaced by one the IMS gave (Service-Route, a dialog's route set). */
+export function withRouteSet(request: SipRequest, routes: readonly string[]): SipRequest {
+  let out = removeHeader(request, 'Route');
+  for (const route of routes) out = addHeader(out, 'Route', route);
+  return out;
 }

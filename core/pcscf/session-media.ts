@@ -5,6 +5,7 @@
  * off) every method lets the message through untouched.
  */
 import { removeHeader, tagOf, to, withBody, callId, type SipRequest, type SipResponse } from '../sip/index.js';
+import { EpcError } from '../errors.js';
 import type { ServerTransaction } from '../sip/transaction/index.js';
 import { dialogId } from '../state/dialog-store.js';
 import { carriesSdp, type ImsAlg, type MediaLeg, type MediaSide } from './alg/ims-alg.js';
@@ -40,8 +41,9 @@ export class SessionMedia {
 
   /**
    * A response's SDP (`side`: where the response comes from). A failed initial INVITE releases
-   * the call's media. An answer the gateway cannot relay has no request left to refuse: it goes
-   * on without its SDP (the WIC or the IMS then ends the call).
+   * the call's media. An SDP the gateway cannot relay rejects (EPC_ERR_MEDIA): the response is
+   * not relayed at all (RFC 3261 §16.7, issue 11 #9; the forwarder answers 502 and ends what the
+   * far side set up).
    */
   async inResponse(request: SipRequest, response: SipResponse, side: MediaSide, leg: MediaLeg): Promise<SipResponse> {
     if (this.alg === undefined) return response;
@@ -53,8 +55,8 @@ export class SessionMedia {
     try {
       return await this.alg.response(request, response, side, leg);
     } catch (error) {
-      this.#ctx.log.error({ err: error, callId: leg.callId, status: response.status }, 'IMS-ALG could not relay the SDP of a response; relayed without it');
-      return removeHeader(withBody(response, ''), 'Content-Type');
+      this.#ctx.log.error({ err: error, callId: leg.callId, status: response.status }, 'IMS-ALG could not relay the SDP of a response');
+      throw new EpcError('EPC_ERR_MEDIA', `the SDP of the ${response.status} could not be relayed`, { cause: error });
     }
   }
 

@@ -18,8 +18,18 @@ export interface DialogRecord {
   readonly remoteNameAddr: string;
   /** Where a request to the remote party goes: its Contact URI (RFC 3261 §12.1). */
   readonly remoteTarget: string;
-  /** Route values toward the remote party on Mw, our own entries excluded, in sending order. */
+  /**
+   * Route values toward the remote party on Mw, our own entries excluded, in sending order: what
+   * the IMS recorded (Record-Route of the dialog-creating exchange). Every request the WIC sends
+   * in the dialog follows these, whatever Route it wrote itself (R-ORIG-10, issue 11 #2).
+   */
   readonly routeSetTowardIms: readonly string[];
+  /**
+   * `transport:host:port` where the IMS hop that sent the dialog-creating request takes its
+   * responses (RFC 3261 §18.2.2, from its Via as received): the one place a stray response of
+   * the WIC in this dialog may be relayed to (issue 11 #2). Terminating dialogs only.
+   */
+  readonly imsHop?: string;
   /** Highest CSeq number the WIC used in this dialog. */
   readonly wicCseq: number;
   /** Where a request to the WIC goes: its Contact URI (RFC 3261 §12.1). */

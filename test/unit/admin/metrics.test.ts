@@ -141,3 +141,17 @@ t.test('sipResponse stays cheap: a million calls take well under a second', asyn
   const families = parsePrometheusText(await metrics.metrics());
   t.equal(families.get('epcscf_sip_responses_total')!.samples.reduce((sum, s) => sum + s.value, 0), 1_000_000);
 });
+
+t.test('issue 11: routing-guard trips are counted per guard, every guard series starting at 0', async (t) => {
+  const metrics = createEpcscfMetrics();
+  let families = parsePrometheusText(await metrics.metrics());
+  t.equal(families.get('epcscf_relay_guard_total')?.type, 'counter');
+  t.equal(sampleValue(families, 'epcscf_relay_guard_total', { guard: 'stray-ack' }), 0);
+  metrics.relayGuard('unknown-dialog');
+  metrics.relayGuard('unknown-dialog');
+  metrics.relayGuard('unprocessable-response');
+  families = parsePrometheusText(await metrics.metrics());
+  t.equal(sampleValue(families, 'epcscf_relay_guard_total', { guard: 'unknown-dialog' }), 2);
+  t.equal(sampleValue(families, 'epcscf_relay_guard_total', { guard: 'unprocessable-response' }), 1);
+  t.equal(sampleValue(families, 'epcscf_relay_guard_total', { guard: 'stray-response' }), 0);
+});
