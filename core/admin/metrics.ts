@@ -23,6 +23,8 @@ export interface EpcscfMetrics {
   pluginError(plugin: string, hook: string): void;
   /** One SIP response seen on `side`, counted by class (RFC 3261 §21: 1xx..6xx); other statuses are ignored. Per message: allocation-free. */
   sipResponse(side: SipSide, direction: SipDirection, status: number): void;
+  /** The media-leg audit released a leg no dialog or pending transaction owned. */
+  mediaLegOrphaned(): void;
   /** Where the scrape-time gauges (registrations, calls, media legs) read their numbers. */
   bindBackend(backend: Pick<AdminBackend, 'counts'>): void;
   /** The Prometheus text exposition of every metric in `registry`. */
@@ -45,6 +47,7 @@ class PrometheusEpcscfMetrics implements EpcscfMetrics {
   readonly #connections: Gauge<'plugin'>;
   readonly #connectionsTotal: Counter<'plugin'>;
   readonly #pluginErrors: Counter<'plugin' | 'hook'>;
+  readonly #mediaLegsOrphaned: Counter;
   readonly #byPlugin = new Map<string, PluginConnectionMetrics>();
   /**
    * SIP responses counted per [side][direction][class] (flattened) in a plain array and
@@ -62,6 +65,7 @@ class PrometheusEpcscfMetrics implements EpcscfMetrics {
     this.#connections = new Gauge({ name: 'epcscf_w2_connections', help: 'Open W2 WebSocket sessions per plugin', labelNames: ['plugin'], registers });
     this.#connectionsTotal = new Counter({ name: 'epcscf_w2_connections_total', help: 'W2 WebSocket sessions opened per plugin since start', labelNames: ['plugin'], registers });
     this.#pluginErrors = new Counter({ name: 'epcscf_plugin_errors_total', help: 'Plugin hook faults (each closed its session with 1011) per plugin and hook', labelNames: ['plugin', 'hook'], registers });
+    this.#mediaLegsOrphaned = new Counter({ name: 'epcscf_media_legs_orphaned_total', help: 'Media legs the audit released because no dialog or pending transaction owned them', registers });
     const deltas = this.#responseDeltas;
     const labelSets = this.#responseLabels;
     for (const side of SIDES) {
@@ -106,6 +110,10 @@ class PrometheusEpcscfMetrics implements EpcscfMetrics {
 
   pluginError(plugin: string, hook: string): void {
     this.#pluginErrors.labels(plugin, hook).inc();
+  }
+
+  mediaLegOrphaned(): void {
+    this.#mediaLegsOrphaned.inc();
   }
 
   sipResponse(side: SipSide, direction: SipDirection, status: number): void {

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { createEpcscfMetrics, observeW2Sessions, registerAdminApi, type EpcscfMetrics } from '../admin/index.js';
+import { createEpcscfMetrics, observePcscfMedia, observeW2Sessions, registerAdminApi, type EpcscfMetrics } from '../admin/index.js';
 import type { EpcscfConfig } from '../config/config-types.js';
 import type { MediaControl } from '../pcscf/alg/media-control.js';
 import type { Pcscf, PcscfEvents } from '../pcscf/index.js';
@@ -38,12 +38,14 @@ export async function attachAdmin(
   const unobserve = observeW2Sessions(server.observer, metrics);
   const onResponse = (...[side, direction, status]: PcscfEvents['response']): void => metrics.sipResponse(side, direction, status);
   pcscf.observer.on('response', onResponse);
+  const unobserveMedia = observePcscfMedia(pcscf.observer, metrics);
   if (config.admin.bearerKey === undefined) options.log.info('admin API and /metrics off: set admin.bearerKey (or EPCSCF_ADMIN_KEY) to serve them');
   return {
     metrics,
     detach() {
       unobserve();
       pcscf.observer.off('response', onResponse);
+      unobserveMedia();
     },
   };
 }
