@@ -400,6 +400,23 @@ for (const via of WAYS) {
       await assertNoMediaLeft(t, rig, 'BYE after the failed re-INVITE');
     });
 
+    t.test('issue 11 guard: only the failure of the transaction that made an offer rolls it back (an INFO refused meanwhile does not)', async (t) => {
+      const rig = await rigFor(t);
+      const { ok } = await answeredCall(t, rig);
+      const before = rig.recorder.commands.length;
+      await rig.pcscf.fromClient('conn-1', inDialogFromWic('INVITE', 11, ok, CHROME_AUDIO_OFFER.replace(/a=sendrecv/g, 'a=sendonly')));
+      const reinvite = await rig.core.request('INVITE');
+      await rig.pcscf.fromClient('conn-1', inDialogFromWic('INFO', 12, ok));
+      rig.core.answer(await rig.core.request('INFO'), 415);
+      await rig.wic.response(415, 'INFO');
+      answerAtCore(rig, reinvite, 200, IMS_ANSWER.replace('a=sendrecv', 'a=recvonly'));
+      await rig.wic.response(200, 'INVITE');
+      t.same(rig.recorder.since(before).map((c) => c.command), ['offer', 'answer'], 'the re-offer and its answer, no rollback');
+      assertCallHoldsMedia(t, rig, 'after the re-INVITE');
+      await byeFromWic(rig, ok);
+      await assertNoMediaLeft(t, rig, 'BYE after the hold');
+    });
+
     t.test('issue 11 #8: an ng error after the gateway allocated (503 to the caller) frees the gateway call too', async (t) => {
       const rig = await rigFor(t);
       rig.recorder.failNext = 'offer';

@@ -17,11 +17,11 @@ import type { Logger } from 'pino';
 import { EpcError } from '../../errors.js';
 import { analyseImsOffer, parseWicOffer, SdpError } from '../../sdp/index.js';
 import {
-  bodyText, callId, contentType, createResponse, from, tagOf, to, withBody,
+  bodyText, callId, contentType, createResponse, cseq, from, tagOf, to, withBody,
   type SipMessage, type SipRequest, type SipResponse,
 } from '../../sip/index.js';
 import type { MediaControl } from './media-control.js';
-import { mediaCallId, MediaLegTable, type LegEntry, type MediaLeg } from './media-legs.js';
+import { mediaCallId, MediaLegTable, transactionKey, type LegEntry, type MediaLeg } from './media-legs.js';
 import {
   answerFromIms, answerFromWic, offerFromIms, offerFromWic, type MediaInterfaces,
 } from './media-requests.js';
@@ -60,6 +60,11 @@ export interface LegView {
   readonly touchedAt: number;
 }
 
+/** The transaction of a request (the one whose failure undoes its offer). */
+function transactionOf(request: SipRequest): string {
+  return transactionKey(tagOf(from(request)) ?? '', cseq(request).seq, request.method);
+}
+
 export class ImsAlg {
   readonly #options: ImsAlgOptions;
   /** Legs with media in the gateway, by ng call-id (a gateway event names only that). */
@@ -95,7 +100,7 @@ export class ImsAlg {
     // An answer in ACK/PRACK replies to the offer the other party (the To side) made in a response.
     const rewritten = answer
       ? await this.#answer(entry, side, { callId: entry.ngCallId, fromTag: toTag, toTag: fromTag }, sdp)
-      : await this.#offer(entry, side, { callId: entry.ngCallId, fromTag }, sdp);
+      : await this.#offer(entry, side, { callId: entry.ngCallId, fromTag }, sdp, transactionOf(request));
     return withBody(request, rewritten, SDP);
   }
 
@@ -111,7 +116,7 @@ export class ImsAlg {
     const responderTag = tagOf(to(response)) ?? '';
     const rewritten = carriesSdp(request)
       ? await this.#answer(entry, side, { callId: entry.ngCallId, fromTag: tagOf(from(request)) ?? '', toTag: responderTag }, sdp)
-      : await this.#offer(entry, side, { callId: entry.ngCallId, fromTag: responderTag }, sdp);
+      : await this.#offer(entry, side, { callId: entry.ngCallId, fromTag: responderTag }, sdp, transactionOf(request));
     return withBody(response, rewritten, SDP);
   }
 
@@ -135,7 +140,7 @@ export class ImsAlg {
       await this.release(leg, `INVITE failed with ${status}`);
       return;
     }
-    if (entry.offerOutstanding) await this.#rollBack(entry, `${request.method} failed with ${status}`);
+    if (entry.outstandingOffer === transactionOf(request)) await this.#rollBack(entry, `${request.method} failed with ${status}`);
   }
 
   /**
@@ -207,7 +212,7 @@ export class ImsAlg {
     return (this.#options.now ?? Date.now)();
   }
 
-  async #offer(entry: LegEntry, side: MediaSide, tags: { callId: string; fromTag: string }, sdp: string): Promise<string> {
+  async #offer(entry: LegEntry, side: MediaSide, tags: { callId: string; fromTag: string }, sdp: string, transaction: string): Promise<string> {
     const { control, interfaces } = this.#options;
     // Policy first (spec-digest §6.4, no transcoding): an offer nothing of which can be relayed
     // is refused with 488 before the gateway allocates anything, whichever gateway it is.
@@ -216,7 +221,7 @@ export class ImsAlg {
     const request = side === 'wic' ? offerFromWic(tags, sdp, interfaces) : offerFromIms(tags, sdp, interfaces);
     // From here the gateway may hold state even if the command fails (an ng reply lost).
     entry.inGateway = true;
-    entry.offerOutstanding = true;
+    entry.outstandingOffer = transaction;
     const result = await control.offer(request);
     entry.offered = request;
     return result.sdp;
@@ -229,13 +234,13 @@ export class ImsAlg {
     const result = await control.answer(request);
     // A 183 then a 200 answer the same offer: the latest answer is the agreed one.
     if (entry.offered !== undefined) entry.agreed = { offer: entry.offered, answer: request };
-    entry.offerOutstanding = false;
+    entry.outstandingOffer = undefined;
     return result.sdp;
   }
 
   /** Puts the gateway back on the last agreed offer/answer (both replayed; o= versions move on). */
   async #rollBack(entry: LegEntry, why: string): Promise<void> {
-    entry.offerOutstanding = false;
+    entry.outstandingOffer = undefined;
     const agreed = entry.agreed;
     if (agreed === undefined) return;
     const { control, log } = this.#options;

@@ -24,6 +24,11 @@ export function mediaCallId(leg: MediaLeg): string {
   return `${leg.callId}~${leg.direction === 'originating' ? 'o' : 't'}~${leg.flowKey}`;
 }
 
+/** A request's transaction as offer/answer tracking names it: its sender's tag, CSeq and method. */
+export function transactionKey(fromTag: string, seq: number, method: string): string {
+  return `${fromTag} ${seq} ${method}`;
+}
+
 export interface LegEntry {
   readonly leg: MediaLeg;
   readonly ngCallId: string;
@@ -37,8 +42,11 @@ export interface LegEntry {
   inGateway: boolean;
   /** The latest offer the gateway took. */
   offered: NgOfferRequest | undefined;
-  /** The gateway took an offer (or failed one) that no answer has completed yet. */
-  offerOutstanding: boolean;
+  /**
+   * The transaction (`transactionKey`) whose offer the gateway took, or failed to take, and no
+   * answer has completed yet: only that transaction's failure rolls back.
+   */
+  outstandingOffer: string | undefined;
   /** The last completed offer/answer: the state a failed re-offer goes back to. */
   agreed: { readonly offer: NgOfferRequest; readonly answer: NgAnswerRequest } | undefined;
 }
@@ -68,7 +76,7 @@ export class MediaLegTable {
     const ngCallId = mediaCallId(leg);
     let entry = this.#entries.get(ngCallId);
     if (entry === undefined) {
-      entry = { leg, ngCallId, touchedAt: 0, attempts: 0, established, inGateway: false, offered: undefined, offerOutstanding: false, agreed: undefined };
+      entry = { leg, ngCallId, touchedAt: 0, attempts: 0, established, inGateway: false, offered: undefined, outstandingOffer: undefined, agreed: undefined };
       this.#entries.set(ngCallId, entry);
     }
     entry.touchedAt = this.#now();
