@@ -13,7 +13,7 @@ import { EpcError } from '../../core/errors.js';
 import { InProcessMediaControl, NgMediaControl, type MediaControl } from '../../core/pcscf/alg/media-control.js';
 import type { PcscfOptions } from '../../core/pcscf/index.js';
 import {
-  createRequest, createResponse, getHeaders, setHeader, tagOf, to, type SipRequest, type SipResponse,
+  createRequest, createResponse, getHeader, getHeaders, setHeader, tagOf, to, type SipRequest, type SipResponse,
 } from '../../core/sip/index.js';
 import { createCancel } from '../../core/sip/transaction/index.js';
 import { dialogId } from '../../core/state/dialog-store.js';
@@ -28,12 +28,16 @@ import { startRtpengine, type RtpenginePeer } from '../support/peers/rtpengine.j
 import { CHROME_AUDIO_OFFER, plainRtpAnswer } from '../unit/ng/ims-alg-requests.js';
 
 type Range = { readonly min: number; readonly max: number };
-/** This file's media ports (no other test uses 37400-37439). */
-const WEBRTC_PORTS: Range = { min: 37400, max: 37409 };
-const IMS_PORTS: Range = { min: 37410, max: 37429 };
+/**
+ * This file's media ports: 19400-19439, used by no other test and below both the test port
+ * allocator (20000-32767, test/support/peers/ports.ts) and Linux's ephemeral range (32768+),
+ * so no socket bound to port 0 elsewhere on the machine can make a freed port look held.
+ */
+const WEBRTC_PORTS: Range = { min: 19400, max: 19409 };
+const IMS_PORTS: Range = { min: 19410, max: 19429 };
 /** One call's worth of IMS ports (RTP + RTCP, R-ALG-11): the second call finds none. */
-const TINY_WEBRTC_PORTS: Range = { min: 37430, max: 37433 };
-const TINY_IMS_PORTS: Range = { min: 37434, max: 37435 };
+const TINY_WEBRTC_PORTS: Range = { min: 19430, max: 19433 };
+const TINY_IMS_PORTS: Range = { min: 19434, max: 19435 };
 
 type Recorded =
   | { readonly command: 'offer'; readonly request: NgOfferRequest }
@@ -233,6 +237,20 @@ async function byeFromWic(rig: Rig, ok: SipResponse): Promise<void> {
   await rig.wic.response(200, 'BYE');
 }
 
+/** An INVITE from the IMS toward alice over her registered flow (Route: her Path), with a plain RTP offer. */
+function terminatingInvite(rig: Rig, branch = 'term-1'): SipRequest {
+  return createRequest({ method: 'INVITE', uri: 'sip:alice@df7jal23ls0d.invalid;transport=ws', headers: [
+    ['Via', `SIP/2.0/UDP 127.0.0.1:${rig.core.port};branch=z9hG4bK${branch}`], ['Max-Forwards', '68'],
+    ['Route', getHeader(rig.registerAtCore, 'Path') ?? ''], ['Record-Route', `<sip:127.0.0.1:${rig.core.port};lr>`],
+    ['From', '<sip:carol@ims.test>;tag=c1'], ['To', '<sip:alice@ims.test>'], ['Call-ID', 'term-1'], ['CSeq', '1 INVITE'],
+    ['Contact', `<sip:carol@127.0.0.1:${rig.core.port}>`], ['Content-Type', 'application/sdp'],
+  ], body: plainRtpAnswer('127.0.0.1', 31000) });
+}
+
+async function inviteAtWic(rig: Rig): Promise<SipRequest> {
+  return rig.wic.next<SipRequest>((m) => m.kind === 'request' && m.method === 'INVITE');
+}
+
 const WAYS: readonly Via[] = ['in-process', 'ng', 'rtpengine'];
 
 for (const via of WAYS) {
@@ -370,6 +388,40 @@ for (const via of WAYS) {
       await rig.pcscf.sessionClosed('conn-1', { cause: 'remote', code: 1006, reason: '' });
       rig.core.answer(await rig.core.request('BYE'), 200);
       await assertNoMediaLeft(t, rig, 'closed in a call');
+    });
+
+    t.test('issue 11 #8, RFC 3261 §16.10: an IMS call to the WIC CANCELed while ringing frees its media', async (t) => {
+      const rig = await rigFor(t);
+      const request = terminatingInvite(rig);
+      sendFromIms(rig, request);
+      const atWic = await inviteAtWic(rig);
+      await rig.pcscf.fromClient('conn-1', createResponse(atWic, 180, 'Ringing', { toTag: 'w1' }));
+      await rig.core.response(180, 'INVITE');
+      t.equal(rig.pcscf.mediaLegCount, 1, 'the terminating leg while ringing');
+      sendFromIms(rig, createCancel(request));
+      await rig.core.response(200, 'CANCEL');
+      const cancel = await rig.wic.next<SipRequest>((m) => m.kind === 'request' && m.method === 'CANCEL');
+      await rig.pcscf.fromClient('conn-1', createResponse(cancel, 200, 'OK'));
+      await rig.pcscf.fromClient('conn-1', createResponse(atWic, 487, 'Request Terminated', { toTag: 'w1' }));
+      await rig.core.response(487, 'INVITE');
+      await assertNoMediaLeft(t, rig, 'terminating CANCEL');
+    });
+
+    t.test('issue 11 #8: an IMS call the WIC refuses (486) frees its media', async (t) => {
+      const rig = await rigFor(t);
+      sendFromIms(rig, terminatingInvite(rig));
+      const atWic = await inviteAtWic(rig);
+      await rig.pcscf.fromClient('conn-1', createResponse(atWic, 486, 'Busy Here', { toTag: 'w1' }));
+      await rig.core.response(486, 'INVITE');
+      await assertNoMediaLeft(t, rig, 'terminating 486');
+    });
+
+    t.test('issue 11 #8: an IMS offer that meets an ng error is refused 503 toward the IMS and leaves no media', async (t) => {
+      const rig = await rigFor(t);
+      rig.recorder.failNext = 'offer';
+      sendFromIms(rig, terminatingInvite(rig));
+      await rig.core.response(503, 'INVITE');
+      await assertNoMediaLeft(t, rig, 'terminating ng error');
     });
 
     t.test('issue 11 #8, RFC 3261 §8.2.2.2: a duplicate INVITE with a new branch refused 482 keeps the answered call\'s media, and frees it at BYE', async (t) => {
