@@ -41,7 +41,7 @@ export class MediaLegAudit {
   /** Runs a pass every `intervalMs` (0: never). The timer does not keep the process alive. */
   start(intervalMs: number): void {
     this.stop();
-    if (intervalMs <= 0) return;
+    if (!(intervalMs > 0 && Number.isFinite(intervalMs))) return;
     this.#timer = setInterval(() => {
       void this.run().catch((error: unknown) => this.#options.log.error({ err: error }, 'media-leg audit failed'));
     }, intervalMs);

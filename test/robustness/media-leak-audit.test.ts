@@ -9,6 +9,7 @@ import t, { type Test } from 'tap';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { createEpcscfMetrics, observePcscfMedia } from '../../core/admin/index.js';
+import { resolveConfig } from '../../core/config/index.js';
 import { EpcError } from '../../core/errors.js';
 import { InProcessMediaControl, NgMediaControl, type MediaControl } from '../../core/pcscf/alg/media-control.js';
 import type { PcscfOptions } from '../../core/pcscf/index.js';
@@ -558,4 +559,14 @@ t.test('issue 11 guard: the audit runs by itself every media.auditIntervalSecond
   await rig.pcscf.dialogs.remove(dialogId('call-a', 'a1'));
   await eventually(() => rig.pcscf.mediaLegCount === 0);
   await assertNoMediaLeft(t, rig, 'periodic audit');
+});
+
+t.test('issue 11 guard: media.auditIntervalSeconds defaults to 60 s and media.auditGraceSeconds to 30 s; negative values are refused', async (t) => {
+  const noEnv = { configDir: process.cwd(), env: {} };
+  const media = resolveConfig(null, noEnv).media;
+  t.equal(media.auditIntervalSeconds, 60);
+  t.equal(media.auditGraceSeconds, 30);
+  t.equal(resolveConfig({ media: { auditIntervalSeconds: 0 } }, noEnv).media.auditIntervalSeconds, 0, '0 disables the audit');
+  t.throws(() => resolveConfig({ media: { auditIntervalSeconds: -1 } }, noEnv), { code: 'EPC_ERR_CONFIG_INVALID' });
+  t.throws(() => resolveConfig({ media: { auditGraceSeconds: -5 } }, noEnv), { code: 'EPC_ERR_CONFIG_INVALID' });
 });
