@@ -74,12 +74,18 @@ export class SessionMedia {
 
   /**
    * An ACK (sent statelessly) may carry the answer to an offer made in a 2xx. Only then is the
-   * dialog read (`wicTag` finds it), for the direction that names the media leg.
+   * dialog read (`wicTag` finds it), for the direction that names the media leg. Without a
+   * dialog of this flow there is no leg to answer on: the SDP is dropped rather than given a
+   * leg nothing owns (a stray or forged ACK must not create media state).
    */
   async inAck(ack: SipRequest, side: MediaSide, flowKey: string, wicTag: string | undefined): Promise<SipRequest> {
     if (this.alg === undefined || !carriesSdp(ack)) return ack;
     const dialog = wicTag === undefined ? undefined : await this.#ctx.dialogs.get(dialogId(callId(ack), wicTag));
-    const leg: MediaLeg = { callId: callId(ack), flowKey, direction: dialog?.direction ?? 'originating' };
+    if (dialog === undefined || dialog.flowKey !== flowKey) {
+      this.#ctx.log.debug({ callId: callId(ack) }, 'SDP in an ACK outside any dialog of its flow: relayed without it');
+      return removeHeader(withBody(ack, ''), 'Content-Type');
+    }
+    const leg: MediaLeg = { callId: dialog.callId, flowKey, direction: dialog.direction };
     try {
       return await this.alg.request(ack, side, leg);
     } catch (error) {

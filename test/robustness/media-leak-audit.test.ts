@@ -570,3 +570,16 @@ t.test('issue 11 guard: media.auditIntervalSeconds defaults to 60 s and media.au
   t.throws(() => resolveConfig({ media: { auditIntervalSeconds: -1 } }, noEnv), { code: 'EPC_ERR_CONFIG_INVALID' });
   t.throws(() => resolveConfig({ media: { auditGraceSeconds: -5 } }, noEnv), { code: 'EPC_ERR_CONFIG_INVALID' });
 });
+
+t.test('issue 11 guard: an ACK with SDP outside any dialog (stray or forged) creates no media leg and reaches Mw without its SDP', async (t) => {
+  const rig = await leakRig(t);
+  const ack = createRequest({ method: 'ACK', uri: 'sip:bob@ims.test', headers: [
+    ['Via', wicVia('ghost-ack')], ['Max-Forwards', '70'], ['From', '<sip:alice@ims.test>;tag=a1'], ['To', '<sip:bob@ims.test>;tag=nobody'],
+    ['Call-ID', 'ghost-call'], ['CSeq', '1 ACK'], ['Content-Type', 'application/sdp'],
+  ], body: CHROME_AUDIO_OFFER });
+  await rig.pcscf.fromClient('conn-1', ack);
+  const atCore = await rig.core.request('ACK');
+  t.equal(atCore.body.length, 0, 'the SDP is dropped');
+  t.same(rig.recorder.commands, [], 'the gateway is never asked');
+  await assertNoMediaLeft(t, rig, 'stray ACK');
+});
