@@ -131,8 +131,9 @@ async function leakRig(t: Test, options: RigOptions = {}) {
       control = new InProcessMediaControl(recorder, { owned: true });
     }
   }
+  // The audit runs only when a test asks for it (auditMedia() or its own interval).
   const env = await registered(t, { media: control, ...extra, ...options.pcscf }, {
-    media: { auditIntervalSeconds: 0, ...options.settings?.media }, ...options.settings,
+    ...options.settings, media: { auditIntervalSeconds: 0, ...options.settings?.media },
   });
   return { ...env, recorder, heldPorts };
 }
@@ -525,7 +526,7 @@ for (const via of WAYS) {
     });
 
     t.test('issue 11 guard: the audit releases a media leg no dialog owns, logs it and counts it in /metrics', async (t) => {
-      const rig = await rigFor(t, { settings: { media: { auditIntervalSeconds: 0, auditGraceSeconds: 0 } } });
+      const rig = await rigFor(t, { settings: { media: { auditGraceSeconds: 0 } } });
       const metrics = createEpcscfMetrics();
       const unobserve = observePcscfMedia(rig.pcscf.observer, metrics);
       t.teardown(unobserve);
@@ -539,8 +540,8 @@ for (const via of WAYS) {
       t.equal(await rig.pcscf.auditMedia(), 0, 'once');
     });
 
-    t.test('issue 11 guard: the audit leaves a leg alone while its INVITE is pending, and within the grace period', async (t) => {
-      const rig = await rigFor(t, { settings: { media: { auditIntervalSeconds: 0, auditGraceSeconds: 0 } } });
+    t.test('issue 11 guard: the audit leaves a leg alone while its INVITE is pending', async (t) => {
+      const rig = await rigFor(t, { settings: { media: { auditGraceSeconds: 0 } } });
       await rig.pcscf.fromClient('conn-1', chromeInvite());
       const atCore = await rig.core.request('INVITE');
       t.equal(await rig.pcscf.auditMedia(), 0, 'no dialog yet, but the INVITE is pending');
@@ -551,6 +552,16 @@ for (const via of WAYS) {
     });
   });
 }
+
+t.test('issue 11 guard: the audit leaves a leg without a dialog alone within media.auditGraceSeconds; the W2 flow\'s end still frees it', async (t) => {
+  const rig = await leakRig(t, { settings: { media: { auditGraceSeconds: 30 } } });
+  await answeredCall(t, rig);
+  await rig.pcscf.dialogs.remove(dialogId('call-a', 'a1'));
+  t.equal(await rig.pcscf.auditMedia(), 0, 'acted on less than 30 s ago: not an orphan yet');
+  t.equal(rig.pcscf.mediaLegCount, 1);
+  await rig.pcscf.sessionClosed('conn-1', { cause: 'remote', code: 1006, reason: '' });
+  await assertNoMediaLeft(t, rig, 'flow closed');
+});
 
 t.test('issue 11 guard: the audit runs by itself every media.auditIntervalSeconds', async (t) => {
   const rig = await leakRig(t, { settings: { media: { auditIntervalSeconds: 0.2, auditGraceSeconds: 0 } } });
