@@ -91,7 +91,7 @@ class PrometheusEpcscfMetrics implements EpcscfMetrics {
     for (const labels of labelSets) responses.inc(labels, 0);
     this.#scrapeTimeGauge('epcscf_registrations', 'Registered contact bindings', (counts) => counts.registrations);
     this.#scrapeTimeGauge('epcscf_calls', 'INVITE dialogs (early or confirmed) through this node', (counts) => counts.calls);
-    this.#scrapeTimeGauge('epcscf_media_legs', 'Media legs open on the media gateway', (counts) => counts.mediaLegs);
+    this.#scrapeTimeGauge('epcscf_media_legs', 'Media legs the IMS-ALG owns on the media gateway (calls being set up or up); 0 when idle', (counts) => counts.mediaLegs);
   }
 
   sessionOpened(plugin: string): void {
