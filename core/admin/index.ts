@@ -8,6 +8,7 @@ export type { AdminApiOptions } from './admin-api.js';
 export { createEpcscfMetrics } from './metrics.js';
 export type { EpcscfMetrics, SipDirection, SipSide } from './metrics.js';
 export { observeW2Sessions } from './observe-w2.js';
+export { observePcscfMedia } from './observe-pcscf-media.js';
 export type { AdminErrorBody } from './admin-error.js';
 export type {
   AdminBackend,

@@ -28,6 +28,8 @@ export interface EpcscfMetrics {
    * `stray-response`, `unprocessable-response`; see RelayGuard in core/pcscf). Allocation-free.
    */
   relayGuard(guard: string): void;
+  /** The media-leg audit released a leg no dialog or pending transaction owned. */
+  mediaLegOrphaned(): void;
   /** Where the scrape-time gauges (registrations, calls, media legs) read their numbers. */
   bindBackend(backend: Pick<AdminBackend, 'counts'>): void;
   /** The Prometheus text exposition of every metric in `registry`. */
@@ -50,6 +52,7 @@ class PrometheusEpcscfMetrics implements EpcscfMetrics {
   readonly #connections: Gauge<'plugin'>;
   readonly #connectionsTotal: Counter<'plugin'>;
   readonly #pluginErrors: Counter<'plugin' | 'hook'>;
+  readonly #mediaLegsOrphaned: Counter;
   readonly #byPlugin = new Map<string, PluginConnectionMetrics>();
   readonly #relayGuards: Counter<'guard'>;
   /** Bound children per guard name (a few): no label hashing per trip. */
@@ -76,6 +79,7 @@ class PrometheusEpcscfMetrics implements EpcscfMetrics {
       labelNames: ['guard'], registers,
     });
     for (const guard of ['unknown-dialog', 'stray-ack', 'stray-response', 'unprocessable-response']) this.#relayGuard(guard).inc(0);
+    this.#mediaLegsOrphaned = new Counter({ name: 'epcscf_media_legs_orphaned_total', help: 'Media legs the audit released because no dialog or pending transaction owned them', registers });
     const deltas = this.#responseDeltas;
     const labelSets = this.#responseLabels;
     for (const side of SIDES) {
@@ -101,7 +105,7 @@ class PrometheusEpcscfMetrics implements EpcscfMetrics {
     for (const labels of labelSets) responses.inc(labels, 0);
     this.#scrapeTimeGauge('epcscf_registrations', 'Registered contact bindings', (counts) => counts.registrations);
     this.#scrapeTimeGauge('epcscf_calls', 'INVITE dialogs (early or confirmed) through this node', (counts) => counts.calls);
-    this.#scrapeTimeGauge('epcscf_media_legs', 'Media legs open on the media gateway', (counts) => counts.mediaLegs);
+    this.#scrapeTimeGauge('epcscf_media_legs', 'Media legs the IMS-ALG owns on the media gateway (calls being set up or up); 0 when idle', (counts) => counts.mediaLegs);
   }
 
   sessionOpened(plugin: string): void {
@@ -120,6 +124,10 @@ class PrometheusEpcscfMetrics implements EpcscfMetrics {
 
   pluginError(plugin: string, hook: string): void {
     this.#pluginErrors.labels(plugin, hook).inc();
+  }
+
+  mediaLegOrphaned(): void {
+    this.#mediaLegsOrphaned.inc();
   }
 
   sipResponse(side: SipSide, direction: SipDirection, status: number): void {

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { createEpcscfMetrics, observeW2Sessions, registerAdminApi, type EpcscfMetrics } from '../admin/index.js';
+import { createEpcscfMetrics, observePcscfMedia, observeW2Sessions, registerAdminApi, type EpcscfMetrics } from '../admin/index.js';
 import type { EpcscfConfig } from '../config/config-types.js';
 import type { MediaControl } from '../pcscf/alg/media-control.js';
 import type { Pcscf, PcscfEvents } from '../pcscf/index.js';
@@ -41,6 +41,7 @@ export async function attachAdmin(
   pcscf.observer.on('response', onResponse);
   const onGuard = (...[guard]: PcscfEvents['guard']): void => metrics.relayGuard(guard);
   pcscf.observer.on('guard', onGuard);
+  const unobserveMedia = observePcscfMedia(pcscf.observer, metrics);
   if (config.admin.bearerKey === undefined) options.log.info('admin API and /metrics off: set admin.bearerKey (or EPCSCF_ADMIN_KEY) to serve them');
   return {
     metrics,
@@ -48,6 +49,7 @@ export async function attachAdmin(
       unobserve();
       pcscf.observer.off('response', onResponse);
       pcscf.observer.off('guard', onGuard);
+      unobserveMedia();
     },
   };
 }

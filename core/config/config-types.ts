@@ -68,6 +68,10 @@ export interface MediaConfig {
   readonly ng?: { readonly address: HostPort; readonly timeoutMs: number; readonly retries: number };
   /** rtpengine `direction` interface names, for a multi-homed gateway. */
   readonly interfaces?: { readonly wic: string; readonly ims: string };
+  /** How often the media-leg audit releases legs no dialog or pending transaction owns; 0 disables. */
+  readonly auditIntervalSeconds: number;
+  /** A leg acted on more recently than this is never an orphan. */
+  readonly auditGraceSeconds: number;
   readonly gateway: MediaGatewaySettings;
 }
 

@@ -182,6 +182,8 @@ function mediaConfig(media: Record<string, unknown>): MediaConfig {
       },
     } : {}),
     ...(interfaces ? { interfaces } : {}),
+    auditIntervalSeconds: media['auditIntervalSeconds'] as number,
+    auditGraceSeconds: media['auditGraceSeconds'] as number,
     gateway: media['gateway'] as MediaGatewaySettings,
   };
 }

@@ -75,9 +75,21 @@ export async function recordTerminatingDialog(request: SipRequest, response: Sip
   });
 }
 
-/** Drops dialogs a failed or ended transaction leaves behind (non-2xx final to INVITE, 2xx to BYE). */
+/** Drops the dialog an ended session leaves behind (2xx to BYE). */
 export async function forgetDialog(callIdValue: string, wicTag: string | undefined, ctx: PcscfContext): Promise<void> {
   if (wicTag !== undefined) await ctx.dialogs.remove(dialogId(callIdValue, wicTag));
+}
+
+/**
+ * Drops the early dialog of a failed dialog-creating request (non-2xx final). A confirmed
+ * dialog of the same id stays: it belongs to another INVITE that succeeded (a duplicate INVITE
+ * with a new branch refused 482 while the first was answered, RFC 3261 §8.2.2.2).
+ */
+export async function forgetFailedDialog(callIdValue: string, wicTag: string | undefined, ctx: PcscfContext): Promise<void> {
+  if (wicTag === undefined) return;
+  const id = dialogId(callIdValue, wicTag);
+  const dialog = await ctx.dialogs.get(id);
+  if (dialog !== undefined && dialog.state !== 'confirmed') await ctx.dialogs.remove(id);
 }
 
 /**

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import {
-  addHeader, createResponse, generateBranch, generateTag, maxForwards, setHeader, splitList,
+  addHeader, callId, createResponse, generateBranch, generateTag, maxForwards, setHeader, splitList,
   type SipMessage, type SipRequest, type SipResponse,
 } from '../sip/index.js';
 import {
-  createCancel, type ClientTransaction, type ServerTransaction, type TransactionLayer,
+  createCancel, TransactionState, type ClientTransaction, type ServerTransaction, type TransactionLayer,
 } from '../sip/transaction/index.js';
 import type { SipTarget } from '../sip/transport/types.js';
 
@@ -74,6 +74,8 @@ export class Forwarder {
   readonly #contexts = new Map<ServerTransaction, Context>();
   /** Pending INVITEs by the connection they came in on (only W2 sources have one). */
   readonly #invitesByConnection = new Map<string, Set<ServerTransaction>>();
+  /** INVITEs a CANCEL reached before they were forwarded (their procedure was still running). */
+  readonly #cancelledBeforeForwarding = new WeakSet<ServerTransaction>();
 
   constructor(options: ForwarderOptions) {
     this.#options = options;
@@ -83,9 +85,27 @@ export class Forwarder {
     return this.#contexts.size;
   }
 
+  /**
+   * Call-IDs of requests forwarded and still waiting for their final response (the media audit:
+   * a leg of one of them is not an orphan). Built on demand; not for a per-message path.
+   */
+  pendingCallIds(): Set<string> {
+    const ids = new Set<string>();
+    for (const context of this.#contexts.values()) {
+      if (!context.finalRelayed) ids.add(callId(context.forwarding.serverTx.request));
+    }
+    return ids;
+  }
+
   forward(forwarding: Forwarding): void {
     const context: Context = { forwarding, target: 0, client: undefined, provisional: false, cancelRequested: false, finalRelayed: false, chain: Promise.resolve(), answered: 'no' };
     this.#contexts.set(forwarding.serverTx, context);
+    if (this.#cancelledBeforeForwarding.has(forwarding.serverTx)) {
+      // RFC 3261 §16.10: cancelled before any branch existed: no branch is started; the
+      // attempt ends with 487 through the same relay (and response hook) as any final.
+      this.#relay(context, createResponse(forwarding.serverTx.request, 487, 'Request Terminated'));
+      return;
+    }
     const connectionId = forwarding.serverTx.source?.connectionId;
     if (connectionId !== undefined && forwarding.serverTx.request.method === 'INVITE') {
       let set = this.#invitesByConnection.get(connectionId);
@@ -101,7 +121,14 @@ export class Forwarder {
    */
   cancel(inviteTx: ServerTransaction): boolean {
     const context = this.#contexts.get(inviteTx);
-    if (context === undefined || context.finalRelayed) return false;
+    if (context === undefined) {
+      // The INVITE's procedure (e.g. its offer in the media gateway) has not forwarded it yet:
+      // remember the CANCEL so `forward` ends the attempt instead of starting a branch.
+      if (inviteTx.state !== TransactionState.Proceeding) return false;
+      this.#cancelledBeforeForwarding.add(inviteTx);
+      return true;
+    }
+    if (context.finalRelayed) return false;
     context.cancelRequested = true;
     if (context.provisional) this.#sendCancel(context);
     return true;

@@ -21,10 +21,11 @@ import { ImsAlg, mediaCallId, type MediaLeg } from './alg/ims-alg.js';
 import type { MediaControl } from './alg/media-control.js';
 import type { MediaInterfaces } from './alg/media-requests.js';
 import { chargingVectorValue, generateIcid } from './charging.js';
+import { MediaLegAudit } from './media-audit.js';
 import { SessionMedia } from './session-media.js';
 import type { PcscfContext } from './context.js';
 import {
-  DIALOG_CREATING, forgetDialog, hopKey, noteRemoteCseq, recordOriginatingDialog, recordTerminatingDialog, releaseRequest,
+  DIALOG_CREATING, forgetDialog, forgetFailedDialog, hopKey, noteRemoteCseq, recordOriginatingDialog, recordTerminatingDialog, releaseRequest,
   releaseRequestTowardWic, wicDialogOf, wicResponseDialog,
 } from './dialog-tracker.js';
 import { FlowTokenCodec } from './flow-token.js';
@@ -66,6 +67,8 @@ export interface PcscfEvents {
   response: [side: 'mw' | 'w2', direction: 'in' | 'out', status: number];
   /** A routing guard refused or dropped a message (issue 11 #2, #9; metrics). */
   guard: [guard: RelayGuard];
+  /** The media-leg audit released a leg nothing owned (metrics: epcscf_media_legs_orphaned_total). */
+  mediaLegOrphaned: [event: { callId: string; ngCallId: string }];
 }
 
 /**
@@ -95,6 +98,7 @@ export class Pcscf implements W2SipCore {
   readonly #dns: DnsLookup | undefined;
   readonly #mwAddresses: OwnAddress[];
   readonly #media: SessionMedia;
+  readonly #mediaAudit: MediaLegAudit | undefined;
   #closed: Promise<void> | undefined;
 
   private constructor(transport: SipTransportLayer, options: PcscfOptions) {
@@ -116,10 +120,11 @@ export class Pcscf implements W2SipCore {
       log: log.child({ component: 'pcscf' }), now: Date.now,
     };
     this.#flows = new W2Flows(nodeId, (ref) => tokens.encode(ref));
-    this.#media = new SessionMedia(options.media ? new ImsAlg({
-      control: options.media, log: this.#ctx.log.child({ component: 'ims-alg' }), warnAgent: w2Address.host,
+    const alg = options.media ? new ImsAlg({
+      control: options.media, log: this.#ctx.log.child({ component: 'ims-alg' }), warnAgent: w2Address.host, now: () => this.#ctx.now(),
       ...(options.mediaInterfaces ? { interfaces: options.mediaInterfaces } : {}),
-    }) : undefined, this.#ctx);
+    }) : undefined;
+    this.#media = new SessionMedia(alg, this.#ctx);
     const mwSender: SipSender = {
       send: (message, target) => {
         this.#tapMw('out', message, target.transport, target.host, target.port);
@@ -156,6 +161,12 @@ export class Pcscf implements W2SipCore {
       this.#tapMw('in', inbound.message, inbound.source.transport, inbound.source.remoteAddress, inbound.source.remotePort);
       this.#mw.receive(inbound);
     });
+    this.#mediaAudit = alg === undefined ? undefined : new MediaLegAudit({
+      alg, dialogs: this.#ctx.dialogs, pendingCallIds: () => this.#forwarder.pendingCallIds(),
+      graceMs: config.media.auditGraceSeconds * 1000, now: () => this.#ctx.now(), log: this.#ctx.log.child({ component: 'media-audit' }),
+      onOrphan: (leg, ngCallId) => this.observer.emit('mediaLegOrphaned', { callId: leg.callId, ngCallId }),
+    });
+    this.#mediaAudit?.start(config.media.auditIntervalSeconds * 1000);
   }
 
   static async start(options: PcscfOptions): Promise<Pcscf> {
@@ -197,6 +208,14 @@ export class Pcscf implements W2SipCore {
     return this.#media.alg?.legCount ?? 0;
   }
 
+  /**
+   * One pass of the media-leg audit now (it also runs every media.auditIntervalSeconds):
+   * resolves with the number of orphaned legs released (0 without a media gateway).
+   */
+  auditMedia(): Promise<number> {
+    return this.#mediaAudit?.run() ?? Promise.resolve(0);
+  }
+
   // ---- W2SipCore -------------------------------------------------------------------------------
 
   sessionOpened(connection: W2Connection, session: W2Session): void {
@@ -219,6 +238,7 @@ export class Pcscf implements W2SipCore {
   /** Releases every flow (BYE toward the IMS for live dialogs), then closes Mw. Idempotent. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
+      this.#mediaAudit?.stop();
       await Promise.all(this.#flows.all().map((f) => {
         this.#flows.close(f.connection.id);
         return this.#releaseFlow(f);
@@ -275,7 +295,7 @@ export class Pcscf implements W2SipCore {
       serverTx: tx, toward: 'mw', request: withMedia, targets, viaParams: this.#flowViaParam(flow),
       onResponse: async (response) => {
         await recordOriginatingDialog(request, response, flow, this.#ctx);
-        if (response.status >= 300 && DIALOG_CREATING.has(request.method)) await forgetDialog(callId(request), tagOf(from(request)), this.#ctx);
+        if (response.status >= 300 && DIALOG_CREATING.has(request.method)) await forgetFailedDialog(callId(request), tagOf(from(request)), this.#ctx);
         return this.#media.inResponse(request, response, 'ims', leg);
       },
       onNotRelayed: this.#endUnrelayed('mw', withMedia, leg, tagOf(from(request))),
@@ -368,9 +388,8 @@ export class Pcscf implements W2SipCore {
           res = assertTerminatingIdentity(res, request, servingBinding(bindings, aorOf(to(request).uri)));
         }
         if (initial) await recordTerminatingDialog(asReceived, res, flow, this.#ctx);
-        if ((request.method === 'BYE' && res.status >= 200 && res.status < 300) || (initial && res.status >= 300)) {
-          await forgetDialog(callId(request), tagOf(to(request)) ?? tagOf(to(res)), this.#ctx);
-        }
+        if (request.method === 'BYE' && res.status >= 200 && res.status < 300) await forgetDialog(callId(request), tagOf(to(request)), this.#ctx);
+        if (initial && res.status >= 300) await forgetFailedDialog(callId(request), tagOf(to(res)), this.#ctx);
         return this.#media.inResponse(request, res, 'wic', leg);
       },
       onNotRelayed: this.#endUnrelayed('w2', withMedia, leg, undefined),
@@ -544,11 +563,11 @@ export class Pcscf implements W2SipCore {
   async #releaseFlow(flow: W2Flow): Promise<void> {
     await this.#ctx.registrations.removeFlow(flow.key);
     this.#forwarder.cancelFrom(flow.connection.id);
+    // The flow owns its media legs: all go with it, early, confirmed or still being set up.
+    const sends: Promise<void>[] = [this.#media.releaseFlow(flow.key, 'W2 connection closed')];
     const dialogs = await this.#ctx.dialogs.byFlow(flow.key);
-    const sends: Promise<void>[] = [];
     for (const dialog of dialogs) {
       await this.#ctx.dialogs.remove(dialog.id);
-      sends.push(this.#media.release({ callId: dialog.callId, flowKey: flow.key, direction: dialog.direction }, 'W2 connection closed'));
       if (dialog.state !== 'confirmed' || dialog.method !== 'INVITE' || dialog.remoteTarget === '') continue;
       sends.push(this.#byeTowardIms(releaseRequest(dialog)));
     }

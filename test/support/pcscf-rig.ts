@@ -55,11 +55,22 @@ export function register(cseq: number, extra: [string, string][] = []): SipReque
   ] });
 }
 
-export async function setup(t: Test, options: Partial<PcscfOptions> = {}) {
+/** What a test may change in the rig's configuration (everything else as below). */
+export interface RigSettings {
+  /** mw.listen (default one UDP listener). */
+  readonly mwListen?: readonly string[];
+  /** The `media` section (the gateway itself is passed as PcscfOptions.media). */
+  readonly media?: Record<string, unknown>;
+  /** The Service-Route the fake core returns at registration (default: the core itself over UDP). */
+  readonly serviceRoute?: (corePort: number) => string;
+}
+
+export async function setup(t: Test, options: Partial<PcscfOptions> = {}, settings: RigSettings = {}) {
   const core = await FakeImsCore.start();
   const config = resolveConfig({
     w2: { listen: '127.0.0.1:18080' },
-    mw: { listen: ['udp:127.0.0.1:0'], nextHop: `sip:127.0.0.1:${core.port};transport=udp`, domain: 'ims.test', visitedNetworkId: 'epcscf.test' },
+    mw: { listen: settings.mwListen ?? ['udp:127.0.0.1:0'], nextHop: `sip:127.0.0.1:${core.port};transport=udp`, domain: 'ims.test', visitedNetworkId: 'epcscf.test' },
+    ...(settings.media ? { media: settings.media } : {}),
     log: { level: 'silent' },
   }, { configDir: process.cwd(), env: {} });
   const pcscf = await Pcscf.start({ config, nodeId: 'node1', flowSecret: 'test-secret', ...options });
@@ -69,13 +80,13 @@ export async function setup(t: Test, options: Partial<PcscfOptions> = {}) {
   return { core, pcscf, wic };
 }
 
-export async function registered(t: Test, options: Partial<PcscfOptions> = {}) {
-  const env = await setup(t, options);
+export async function registered(t: Test, options: Partial<PcscfOptions> = {}, settings: RigSettings = {}) {
+  const env = await setup(t, options, settings);
   const { core, pcscf, wic } = env;
   await pcscf.fromClient('conn-1', register(1));
   const atCore = await core.request('REGISTER');
   core.answer(atCore, 200, { headers: [
-    ['Contact', `${contact};expires=600`], ['Service-Route', `<sip:orig@127.0.0.1:${core.port};lr>`],
+    ['Contact', `${contact};expires=600`], ['Service-Route', settings.serviceRoute?.(core.port) ?? `<sip:orig@127.0.0.1:${core.port};lr>`],
     ['P-Associated-URI', '<sip:alice@ims.test>, <sip:+15550100@ims.test;user=phone>'], ['Path', getHeader(atCore, 'Path') ?? ''],
   ] });
   await wic.response(200, 'REGISTER');
