@@ -63,6 +63,7 @@ export async function createEpcscfServer(config: EpcscfConfig, options: EpcscfSe
       ...(tls ? { tls } : {}),
       maxFrameBytes: config.w2.maxFrameBytes,
       pingIntervalMs: config.w2.pingIntervalMs,
+      limits: config.w2.limits,
       ...(options.sip ? { sip: options.sip } : {}),
       ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}),
     });

@@ -299,6 +299,7 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
       this.#host.log.warn({ connectionId: this.#conn.id, remote: this.#conn.remote }, 'jsonrpc-ws: sustained flood, closing with 1008');
       this.notify('session.error', { code: RATE_LIMITED, message: 'sustained flood: closing the connection', data: { limit: 'floodCloseAfter', floodCloseAfter: this.options.floodCloseAfter } });
       this.#closed = true;
+      this.#host.observer.emit('refused', { reason: 'flood', remoteAddress: this.#conn.remote.address, connectionId: this.#conn.id });
       this.#conn.close(CLOSE_POLICY_VIOLATION, 'flood');
     }
     return false;
