@@ -5,6 +5,7 @@
  * AdminBackend at scrape time, so the numbers are never out of step with the state they count.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { W2_REFUSAL_REASONS, type W2RefusalReason } from '../plugin/host.js';
 import type { AdminBackend, AdminCounts } from './backend.js';
 
 export type SipSide = 'w2' | 'mw';
@@ -21,6 +22,8 @@ export interface EpcscfMetrics {
   sessionClosed(plugin: string): void;
   /** A plugin hook threw or rejected (the session was closed with 1011). */
   pluginError(plugin: string, hook: string): void;
+  /** A guard refused a connection or request, or cut a client off (issue 11: w2.limits, flood control). */
+  refused(reason: W2RefusalReason): void;
   /** One SIP response seen on `side`, counted by class (RFC 3261 §21: 1xx..6xx); other statuses are ignored. Per message: allocation-free. */
   sipResponse(side: SipSide, direction: SipDirection, status: number): void;
   /** Where the scrape-time gauges (registrations, calls, media legs) read their numbers. */
@@ -45,6 +48,7 @@ class PrometheusEpcscfMetrics implements EpcscfMetrics {
   readonly #connections: Gauge<'plugin'>;
   readonly #connectionsTotal: Counter<'plugin'>;
   readonly #pluginErrors: Counter<'plugin' | 'hook'>;
+  readonly #refused = new Map<W2RefusalReason, Counter.Internal>();
   readonly #byPlugin = new Map<string, PluginConnectionMetrics>();
   /**
    * SIP responses counted per [side][direction][class] (flattened) in a plain array and
@@ -62,6 +66,17 @@ class PrometheusEpcscfMetrics implements EpcscfMetrics {
     this.#connections = new Gauge({ name: 'epcscf_w2_connections', help: 'Open W2 WebSocket sessions per plugin', labelNames: ['plugin'], registers });
     this.#connectionsTotal = new Counter({ name: 'epcscf_w2_connections_total', help: 'W2 WebSocket sessions opened per plugin since start', labelNames: ['plugin'], registers });
     this.#pluginErrors = new Counter({ name: 'epcscf_plugin_errors_total', help: 'Plugin hook faults (each closed its session with 1011) per plugin and hook', labelNames: ['plugin', 'hook'], registers });
+    const refused = new Counter({
+      name: 'epcscf_w2_refused_total',
+      help: 'Clients refused or cut off by a guard, by reason (connections, connections_per_ip, upgrade_timeout, first_frame_timeout, flood, calls_per_client, calls_per_ip)',
+      labelNames: ['reason'], registers,
+    });
+    // Every reason exists from the start at 0, so increase() sees the first refusal.
+    for (const reason of W2_REFUSAL_REASONS) {
+      const series = refused.labels(reason);
+      series.inc(0);
+      this.#refused.set(reason, series);
+    }
     const deltas = this.#responseDeltas;
     const labelSets = this.#responseLabels;
     for (const side of SIDES) {
@@ -106,6 +121,10 @@ class PrometheusEpcscfMetrics implements EpcscfMetrics {
 
   pluginError(plugin: string, hook: string): void {
     this.#pluginErrors.labels(plugin, hook).inc();
+  }
+
+  refused(reason: W2RefusalReason): void {
+    this.#refused.get(reason)?.inc();
   }
 
   sipResponse(side: SipSide, direction: SipDirection, status: number): void {
