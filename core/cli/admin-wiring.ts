@@ -2,7 +2,8 @@
  * Puts the REST admin API, /health, /ready, /openrpc.json and /metrics (core/admin) on the W2
  * server of a running epcscf, before it listens: the backend reads the P-CSCF and the W2
  * server; the metrics follow the W2 observer (connections, plugin faults) and the P-CSCF's
- * `response` tap (SIP responses by class on each side: a status, no event object per message).
+ * `response` tap (SIP responses by class on each side: a status, no event object per message)
+ * and its `refused` event (INVITEs beyond a call cap).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,12 +39,15 @@ export async function attachAdmin(
   const unobserve = observeW2Sessions(server.observer, metrics);
   const onResponse = (...[side, direction, status]: PcscfEvents['response']): void => metrics.sipResponse(side, direction, status);
   pcscf.observer.on('response', onResponse);
+  const onRefused = (...[reason]: PcscfEvents['refused']): void => metrics.refused(reason);
+  pcscf.observer.on('refused', onRefused);
   if (config.admin.bearerKey === undefined) options.log.info('admin API and /metrics off: set admin.bearerKey (or EPCSCF_ADMIN_KEY) to serve them');
   return {
     metrics,
     detach() {
       unobserve();
       pcscf.observer.off('response', onResponse);
+      pcscf.observer.off('refused', onRefused);
     },
   };
 }

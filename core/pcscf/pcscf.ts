@@ -20,6 +20,7 @@ import { MemoryRegistrationStore, type RegistrationStore } from '../state/regist
 import { ImsAlg, mediaCallId, type MediaLeg } from './alg/ims-alg.js';
 import type { MediaControl } from './alg/media-control.js';
 import type { MediaInterfaces } from './alg/media-requests.js';
+import { CallLimits, type CallRefusalReason } from './call-limits.js';
 import { chargingVectorValue, generateIcid } from './charging.js';
 import { SessionMedia } from './session-media.js';
 import type { PcscfContext } from './context.js';
@@ -63,6 +64,8 @@ export interface PcscfEvents {
   w2: [event: { direction: 'in' | 'out'; connectionId: string; message: SipMessage }];
   /** Every SIP response on either side, status only (metrics). */
   response: [side: 'mw' | 'w2', direction: 'in' | 'out', status: number];
+  /** An INVITE refused by a call cap (w2.limits, issue 11 #4). */
+  refused: [reason: CallRefusalReason, connectionId: string];
 }
 
 /** Methods that only exist inside an INVITE dialog: unknown dialog → 481 (R-ORIG-10). */
@@ -87,6 +90,7 @@ export class Pcscf implements W2SipCore {
   readonly #dns: DnsLookup | undefined;
   readonly #mwAddresses: OwnAddress[];
   readonly #media: SessionMedia;
+  readonly #calls: CallLimits;
   #closed: Promise<void> | undefined;
 
   private constructor(transport: SipTransportLayer, options: PcscfOptions) {
@@ -108,6 +112,7 @@ export class Pcscf implements W2SipCore {
       log: log.child({ component: 'pcscf' }), now: Date.now,
     };
     this.#flows = new W2Flows(nodeId, (ref) => tokens.encode(ref));
+    this.#calls = new CallLimits(config.w2.limits, this.#ctx.dialogs);
     this.#media = new SessionMedia(options.media ? new ImsAlg({
       control: options.media, log: this.#ctx.log.child({ component: 'ims-alg' }), warnAgent: w2Address.host,
       ...(options.mediaInterfaces ? { interfaces: options.mediaInterfaces } : {}),
@@ -248,6 +253,13 @@ export class Pcscf implements W2SipCore {
     const binding = servingBinding(bindings, aorOf(from(request).uri));
     if (binding === undefined) {
       tx.respond(createResponse(request, 403, 'Forbidden - not registered')); // R-ORIG-1
+      return;
+    }
+    // Issue 11 #4: the call caps, before the IMS-ALG takes any media port.
+    const refused = request.method === 'INVITE' ? await this.#calls.admit(request, tx, flow.key, flow.connection.remote.address) : undefined;
+    if (refused !== undefined) {
+      this.observer.emit('refused', refused.reason, flow.connection.id);
+      tx.respond(refused.response);
       return;
     }
     const popped = popOwnRoutes(request, this.#ctx.uris).request;
@@ -504,6 +516,7 @@ export class Pcscf implements W2SipCore {
    */
   async #releaseFlow(flow: W2Flow): Promise<void> {
     await this.#ctx.registrations.removeFlow(flow.key);
+    this.#calls.releaseFlow(flow.key);
     this.#forwarder.cancelFrom(flow.connection.id);
     const dialogs = await this.#ctx.dialogs.byFlow(flow.key);
     const sends: Promise<void>[] = [];
