@@ -67,6 +67,10 @@ class RawSipWsClient {
     return new RawSipWsClient(ws);
   }
 
+  close(): void {
+    this.#ws.close();
+  }
+
   send(lines: string[], body = ''): void {
     this.#ws.send([...lines, `Content-Length: ${Buffer.byteLength(body)}`, '', body].join('\r\n'));
   }
@@ -169,4 +173,22 @@ t.test('issue 11 #4: beyond maxCallsPerIp the calls of all connections from one 
   t.match(refused.reason, /too many calls from this address/);
   const families = parsePrometheusText(await metrics.metrics());
   t.equal(sampleValue(families, 'epcscf_w2_refused_total', { reason: 'calls_per_ip' }), 1);
+});
+
+t.test('issue 11 #4: the calls of a connection that closed no longer count against its address', async (t) => {
+  const { core, url } = await startStack(t, { maxCallsPerIp: 1 });
+  const alice = await RawSipWsClient.open(t, url);
+  const bob = await RawSipWsClient.open(t, url);
+  await registerOver(alice, core, 'alice');
+  await registerOver(bob, core, 'bob');
+  sendInvite(alice, 'alice', 'c-1');
+  core.answer(await core.request('INVITE'), 180, { toTag: 'r1' });
+  await alice.response('c-1', 'INVITE', false);
+  sendInvite(bob, 'bob', 'c-2');
+  t.equal((await bob.response('c-2', 'INVITE')).status, 503, 'the address is at its cap');
+  alice.close();
+  await core.request('CANCEL').catch(() => undefined); // the P-CSCF releases alice's ringing call
+  sendInvite(bob, 'bob', 'c-3');
+  const atCore = await core.request('INVITE');
+  t.equal(getHeader(atCore, 'Call-ID'), 'c-3', 'the slot came back with the connection');
 });
