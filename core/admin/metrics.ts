@@ -5,6 +5,7 @@
  * AdminBackend at scrape time, so the numbers are never out of step with the state they count.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { W2_REFUSAL_REASONS, type W2RefusalReason } from '../plugin/host.js';
 import type { AdminBackend, AdminCounts } from './backend.js';
 
 export type SipSide = 'w2' | 'mw';
@@ -21,6 +22,8 @@ export interface EpcscfMetrics {
   sessionClosed(plugin: string): void;
   /** A plugin hook threw or rejected (the session was closed with 1011). */
   pluginError(plugin: string, hook: string): void;
+  /** A guard refused a connection or request, or cut a client off (issue 11: w2.limits, flood control). */
+  refused(reason: W2RefusalReason): void;
   /** One SIP response seen on `side`, counted by class (RFC 3261 §21: 1xx..6xx); other statuses are ignored. Per message: allocation-free. */
   sipResponse(side: SipSide, direction: SipDirection, status: number): void;
   /**
@@ -53,6 +56,7 @@ class PrometheusEpcscfMetrics implements EpcscfMetrics {
   readonly #connectionsTotal: Counter<'plugin'>;
   readonly #pluginErrors: Counter<'plugin' | 'hook'>;
   readonly #mediaLegsOrphaned: Counter;
+  readonly #refused = new Map<W2RefusalReason, Counter.Internal>();
   readonly #byPlugin = new Map<string, PluginConnectionMetrics>();
   readonly #relayGuards: Counter<'guard'>;
   /** Bound children per guard name (a few): no label hashing per trip. */
@@ -80,6 +84,17 @@ class PrometheusEpcscfMetrics implements EpcscfMetrics {
     });
     for (const guard of ['unknown-dialog', 'stray-ack', 'stray-response', 'unprocessable-response']) this.#relayGuard(guard).inc(0);
     this.#mediaLegsOrphaned = new Counter({ name: 'epcscf_media_legs_orphaned_total', help: 'Media legs the audit released because no dialog or pending transaction owned them', registers });
+    const refused = new Counter({
+      name: 'epcscf_w2_refused_total',
+      help: 'Clients refused or cut off by a guard, by reason (connections, connections_per_ip, upgrade_timeout, first_frame_timeout, flood, calls_per_client, calls_per_ip)',
+      labelNames: ['reason'], registers,
+    });
+    // Every reason exists from the start at 0, so increase() sees the first refusal.
+    for (const reason of W2_REFUSAL_REASONS) {
+      const series = refused.labels(reason);
+      series.inc(0);
+      this.#refused.set(reason, series);
+    }
     const deltas = this.#responseDeltas;
     const labelSets = this.#responseLabels;
     for (const side of SIDES) {
@@ -128,6 +143,10 @@ class PrometheusEpcscfMetrics implements EpcscfMetrics {
 
   mediaLegOrphaned(): void {
     this.#mediaLegsOrphaned.inc();
+  }
+
+  refused(reason: W2RefusalReason): void {
+    this.#refused.get(reason)?.inc();
   }
 
   sipResponse(side: SipSide, direction: SipDirection, status: number): void {

@@ -3,7 +3,8 @@
  * server of a running epcscf, before it listens: the backend reads the P-CSCF and the W2
  * server; the metrics follow the W2 observer (connections, plugin faults) and the P-CSCF's
  * `response` tap (SIP responses by class on each side: a status, no event object per message)
- * and its `guard` events (routing guards that refused or dropped a message, issue 11).
+ * its `guard` events (routing guards that refused or dropped a message, issue 11), its
+ * `refused` events (INVITEs beyond a call cap) and the media-leg audit's orphans.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,6 +43,8 @@ export async function attachAdmin(
   const onGuard = (...[guard]: PcscfEvents['guard']): void => metrics.relayGuard(guard);
   pcscf.observer.on('guard', onGuard);
   const unobserveMedia = observePcscfMedia(pcscf.observer, metrics);
+  const onRefused = (...[reason]: PcscfEvents['refused']): void => metrics.refused(reason);
+  pcscf.observer.on('refused', onRefused);
   if (config.admin.bearerKey === undefined) options.log.info('admin API and /metrics off: set admin.bearerKey (or EPCSCF_ADMIN_KEY) to serve them');
   return {
     metrics,
@@ -50,6 +53,7 @@ export async function attachAdmin(
       pcscf.observer.off('response', onResponse);
       pcscf.observer.off('guard', onGuard);
       unobserveMedia();
+      pcscf.observer.off('refused', onRefused);
     },
   };
 }

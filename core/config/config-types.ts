@@ -19,12 +19,30 @@ export interface TlsFiles {
   readonly key: string;
 }
 
+/** `w2.limits`: bounds per node, per source IP and per connection (issue 11). */
+export interface W2Limits {
+  /** Open TCP connections on the W2 listener. */
+  readonly maxConnections: number;
+  readonly maxConnectionsPerIp: number;
+  /** Deadline for the HTTP request head (the upgrade) of a connection. */
+  readonly upgradeTimeoutMs: number;
+  /** Deadline for the first WebSocket message after the upgrade. */
+  readonly firstFrameTimeoutMs: number;
+  /** How long a server-initiated close waits for the client's close frame. */
+  readonly closeTimeoutMs: number;
+  /** Concurrent originated calls (dialogs + pending INVITEs) per W2 connection ... */
+  readonly maxCallsPerClient: number;
+  /** ... and per source IP. */
+  readonly maxCallsPerIp: number;
+}
+
 export interface W2Config {
   readonly listen: HostPort;
   readonly allowedOrigins: readonly string[];
   readonly tls?: TlsFiles;
   readonly maxFrameBytes: number;
   readonly pingIntervalMs: number;
+  readonly limits: W2Limits;
 }
 
 export interface MwConfig {

@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { EpcError } from '../errors.js';
 import { parseUri } from '../sip/index.js';
 import type { PluginReference } from '../plugin/loader.js';
-import type { AdminConfig, EpcscfConfig, HostPort, LogLevel, MediaConfig, MediaGatewaySettings, MediaPortRange, MwListenPoint, TlsFiles } from './config-types.js';
+import type { AdminConfig, EpcscfConfig, HostPort, LogLevel, MediaConfig, MediaGatewaySettings, MediaPortRange, MwListenPoint, TlsFiles, W2Limits } from './config-types.js';
 import { applyEnvOverrides } from './env-overrides.js';
 import type { Environment } from './env-overrides.js';
 import { compileSchema, readRepositorySchema } from './json-schema.js';
@@ -148,6 +148,7 @@ function toTypedConfig(config: Record<string, unknown>, configDir: string): Epcs
       ...(w2Tls ? { tls: w2Tls } : {}),
       maxFrameBytes: w2['maxFrameBytes'] as number,
       pingIntervalMs: Math.round((w2['pingIntervalSeconds'] as number) * 1000),
+      limits: w2Limits(w2['limits'] as Record<string, number>),
     },
     plugins: config['plugins'] as PluginReference[],
     mw: {
@@ -161,6 +162,19 @@ function toTypedConfig(config: Record<string, unknown>, configDir: string): Epcs
     media: mediaConfig(config['media'] as Record<string, unknown>),
     admin: adminConfig(config['admin'] as Record<string, unknown>),
     log: { level: log['level'] as LogLevel },
+  };
+}
+
+function w2Limits(limits: Record<string, number>): W2Limits {
+  const ms = (seconds: number | undefined): number => Math.round((seconds ?? 0) * 1000);
+  return {
+    maxConnections: limits['maxConnections'] as number,
+    maxConnectionsPerIp: limits['maxConnectionsPerIp'] as number,
+    upgradeTimeoutMs: ms(limits['upgradeTimeoutSeconds']),
+    firstFrameTimeoutMs: ms(limits['firstFrameTimeoutSeconds']),
+    closeTimeoutMs: ms(limits['closeTimeoutSeconds']),
+    maxCallsPerClient: limits['maxCallsPerClient'] as number,
+    maxCallsPerIp: limits['maxCallsPerIp'] as number,
   };
 }
 

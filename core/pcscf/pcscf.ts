@@ -20,6 +20,7 @@ import { MemoryRegistrationStore, type RegistrationStore } from '../state/regist
 import { ImsAlg, mediaCallId, type MediaLeg } from './alg/ims-alg.js';
 import type { MediaControl } from './alg/media-control.js';
 import type { MediaInterfaces } from './alg/media-requests.js';
+import { CallLimits, type CallRefusalReason } from './call-limits.js';
 import { chargingVectorValue, generateIcid } from './charging.js';
 import { MediaLegAudit } from './media-audit.js';
 import { SessionMedia } from './session-media.js';
@@ -69,6 +70,8 @@ export interface PcscfEvents {
   guard: [guard: RelayGuard];
   /** The media-leg audit released a leg nothing owned (metrics: epcscf_media_legs_orphaned_total). */
   mediaLegOrphaned: [event: { callId: string; ngCallId: string }];
+  /** An INVITE refused by a call cap (w2.limits, issue 11 #4). */
+  refused: [reason: CallRefusalReason, connectionId: string];
 }
 
 /**
@@ -99,6 +102,7 @@ export class Pcscf implements W2SipCore {
   readonly #mwAddresses: OwnAddress[];
   readonly #media: SessionMedia;
   readonly #mediaAudit: MediaLegAudit | undefined;
+  readonly #calls: CallLimits;
   #closed: Promise<void> | undefined;
 
   private constructor(transport: SipTransportLayer, options: PcscfOptions) {
@@ -120,6 +124,7 @@ export class Pcscf implements W2SipCore {
       log: log.child({ component: 'pcscf' }), now: Date.now,
     };
     this.#flows = new W2Flows(nodeId, (ref) => tokens.encode(ref));
+    this.#calls = new CallLimits(config.w2.limits, this.#ctx.dialogs);
     const alg = options.media ? new ImsAlg({
       control: options.media, log: this.#ctx.log.child({ component: 'ims-alg' }), warnAgent: w2Address.host, now: () => this.#ctx.now(),
       ...(options.mediaInterfaces ? { interfaces: options.mediaInterfaces } : {}),
@@ -278,6 +283,13 @@ export class Pcscf implements W2SipCore {
     const binding = servingBinding(bindings, aorOf(from(request).uri));
     if (binding === undefined) {
       tx.respond(createResponse(request, 403, 'Forbidden - not registered')); // R-ORIG-1
+      return;
+    }
+    // Issue 11 #4: the call caps, before the IMS-ALG takes any media port.
+    const refused = request.method === 'INVITE' ? await this.#calls.admit(request, tx, flow.key, flow.connection.remote.address) : undefined;
+    if (refused !== undefined) {
+      this.observer.emit('refused', refused.reason, flow.connection.id);
+      tx.respond(refused.response);
       return;
     }
     const popped = popOwnRoutes(request, this.#ctx.uris).request;
@@ -562,6 +574,7 @@ export class Pcscf implements W2SipCore {
    */
   async #releaseFlow(flow: W2Flow): Promise<void> {
     await this.#ctx.registrations.removeFlow(flow.key);
+    this.#calls.releaseFlow(flow.key);
     this.#forwarder.cancelFrom(flow.connection.id);
     // The flow owns its media legs: all go with it, early, confirmed or still being set up.
     const sends: Promise<void>[] = [this.#media.releaseFlow(flow.key, 'W2 connection closed')];

@@ -35,10 +35,24 @@ export interface W2SipCore extends W2SipApi {
 }
 
 /** Monitoring events (the mediasoup `observer` idea): never used to drive behaviour. */
+/**
+ * Why a guard refused or cut off a client (issue 11), the `reason` label of
+ * epcscf_w2_refused_total: connection caps, deadlines, flood control, call caps.
+ */
+export type W2RefusalReason =
+  | 'connections' | 'connections_per_ip' | 'upgrade_timeout' | 'first_frame_timeout' | 'flood'
+  | 'calls_per_client' | 'calls_per_ip';
+
+export const W2_REFUSAL_REASONS: readonly W2RefusalReason[] = [
+  'connections', 'connections_per_ip', 'upgrade_timeout', 'first_frame_timeout', 'flood', 'calls_per_client', 'calls_per_ip',
+];
+
 export interface W2ObserverEvents {
   sessionopen: [info: { connectionId: string; plugin: string; subprotocol: string; path: string }];
   sessionclose: [info: { connectionId: string; plugin: string; reason: SessionCloseReason }];
   pluginerror: [info: { connectionId: string | undefined; plugin: string; hook: string; error: unknown }];
+  /** A guard refused a connection or request, or cut a client off (plugins report floods here). */
+  refused: [info: { reason: W2RefusalReason; remoteAddress: string | undefined; connectionId?: string }];
 }
 
 export type W2Observer = EventEmitter<W2ObserverEvents>;

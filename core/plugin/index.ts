@@ -3,8 +3,9 @@ export { W2_CONTRACT_VERSION, defineW2Plugin } from './contract.js';
 export type { JsonSchema, W2Binding, W2Plugin, W2PluginMeta } from './contract.js';
 export type { SessionCloseCause, SessionCloseReason, W2Connection, W2Frame, W2Session } from './session.js';
 export type {
-  W2Host, W2Observer, W2ObserverEvents, W2SipApi, W2SipCore,
+  W2Host, W2Observer, W2ObserverEvents, W2RefusalReason, W2SipApi, W2SipCore,
 } from './host.js';
+export { W2_REFUSAL_REASONS } from './host.js';
 export { loadPlugins } from './loader.js';
 export type { LoadPluginsOptions, LoadedPlugin, LoadedPlugins, PluginReference, W2Route } from './loader.js';
 export { BUILTIN_PLUGINS, extendBuiltinPlugins } from './builtin-plugins.js';

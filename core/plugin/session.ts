@@ -39,6 +39,7 @@ export type SessionCloseCause =
   | 'fault'       // a plugin hook threw or rejected: closed with 1011
   | 'frame-limit' // a message exceeded maxFrameBytes: closed with 1009
   | 'keepalive'   // no pong to the idle ping: connection terminated
+  | 'deadline'    // no first message within w2.limits.firstFrameTimeoutSeconds: closed with 1008
   | 'operator'    // an operator closed it (admin API): the code/reason it chose
   | 'shutdown';   // the server is stopping: closed with 1001
 

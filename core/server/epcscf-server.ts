@@ -15,6 +15,7 @@ import type { W2Observer, W2ObserverEvents, W2SipCore } from '../plugin/host.js'
 import { loadPlugins } from '../plugin/loader.js';
 import type { LoadedPlugins } from '../plugin/loader.js';
 import { unattachedSipApi } from '../plugin/unattached-sip-api.js';
+import { openOriginWarning } from './open-origin-warning.js';
 import { createW2Server } from './w2-server.js';
 import type { W2Server } from './w2-server.js';
 
@@ -63,6 +64,7 @@ export async function createEpcscfServer(config: EpcscfConfig, options: EpcscfSe
       ...(tls ? { tls } : {}),
       maxFrameBytes: config.w2.maxFrameBytes,
       pingIntervalMs: config.w2.pingIntervalMs,
+      limits: config.w2.limits,
       ...(options.sip ? { sip: options.sip } : {}),
       ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}),
     });
@@ -77,7 +79,13 @@ export async function createEpcscfServer(config: EpcscfConfig, options: EpcscfSe
     plugins,
     observer,
     logger,
-    listen: (address) => w2.listen(address ?? config.w2.listen),
+    async listen(address) {
+      const bound = await w2.listen(address ?? config.w2.listen);
+      // Issue 11 #12: the production stance is explicit (README "Limits and guards").
+      const warning = openOriginWarning(address?.host ?? config.w2.listen.host, plugins.routes);
+      if (warning !== undefined) logger.warn({ listen: bound }, warning);
+      return bound;
+    },
     close: () => w2.close(),
   };
 }

@@ -6,17 +6,28 @@
  * session; nothing of the session is called after onClose.
  */
 import type { RawData, WebSocket } from 'ws';
+import type { W2RefusalReason } from '../plugin/host.js';
 import type { W2Route } from '../plugin/loader.js';
 import type { SessionCloseReason, W2Frame, W2Session } from '../plugin/session.js';
 import { validateSessionShape } from '../plugin/validate-plugin.js';
+import type { FirstFrameDeadline, FirstFrameTarget } from './first-frame-deadline.js';
 import type { KeepaliveMonitor, KeepaliveTarget } from './keepalive.js';
 import { WebSocketW2Connection } from './w2-connection.js';
 
 /** What every session of one server shares (one object per server, not per connection). */
 export interface SessionRunnerEnvironment {
   readonly keepalive: KeepaliveMonitor;
+  readonly firstFrame: FirstFrameDeadline;
   /** How long onClose waits for a hung in-flight hook before it runs anyway. */
   readonly closeWaitMs: number;
+  /**
+   * How long a close we start waits for the client's close frame before the TCP connection is
+   * dropped (RFC 6455 §7.1.1 lets the server close TCP; ws alone would wait 30 s, and a flooder
+   * whose socket is paused behind its backlog is never read again).
+   */
+  readonly closeTimeoutMs: number;
+  /** A guard cut this session off (counted in /metrics). */
+  readonly onRefused?: (runner: W2SessionRunner, reason: W2RefusalReason) => void;
   readonly onFault: (runner: W2SessionRunner, hook: string, error: unknown) => void;
   readonly onEnded: (runner: W2SessionRunner, reason: SessionCloseReason) => void;
   /** The session object is ready (after openSession and its shape check). */
@@ -57,13 +68,18 @@ function onSocketClose(this: RunnerSocket, code: number, reason: Buffer): void {
   this[RUNNER]?.socketEnded({ cause: 'remote', code, reason: reason.toString('utf8') });
 }
 
+/** The close-handshake deadline passed: drop the TCP connection (a shared function, no closure per close). */
+function dropIfNotClosed(socket: WebSocket): void {
+  if (socket.readyState !== socket.CLOSED) socket.terminate();
+}
+
 const PAUSE_AT = 64;
 const RESUME_AT = 16;
 
 /** What happens on the wire when the session ends for a local reason. */
 type WireAction = 'close' | 'terminate' | 'none';
 
-export class W2SessionRunner implements KeepaliveTarget {
+export class W2SessionRunner implements KeepaliveTarget, FirstFrameTarget {
   readonly connection: WebSocketW2Connection;
   readonly route: W2Route;
   readonly env: SessionRunnerEnvironment;
@@ -84,6 +100,8 @@ export class W2SessionRunner implements KeepaliveTarget {
   #ended: Promise<void> | undefined;
   /** Frames received but not yet handled; past a high-water mark the socket stops reading. */
   #pending = 0;
+  /** The client sent its first message (the first-frame deadline no longer applies). */
+  #spoke = false;
 
   constructor(init: SessionRunnerInit) {
     this.env = init.env;
@@ -117,6 +135,7 @@ export class W2SessionRunner implements KeepaliveTarget {
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
     this.env.keepalive.add(this);
+    this.env.firstFrame.add(this);
     const plugin = this.route.plugin;
     this.#chain = this.#opened = (async () => {
       try {
@@ -158,6 +177,14 @@ export class W2SessionRunner implements KeepaliveTarget {
     void this.#end({ cause: 'keepalive', code: 1006, reason: 'no pong' }, 'terminate');
   }
 
+  // FirstFrameTarget
+  onFirstFrameTimeout(): void {
+    if (this.#closeReason !== undefined) return;
+    this.env.onRefused?.(this, 'first_frame_timeout');
+    // RFC 6455 §7.4.1: 1008, the connection broke the server's policy (speak within the deadline).
+    void this.#end({ cause: 'deadline', code: 1008, reason: 'no message in time' }, 'close');
+  }
+
   /** The socket ended on its own (closed by the peer, or a framing error ws already answered). */
   socketEnded(reason: SessionCloseReason): void {
     void this.#end(reason, 'none');
@@ -167,6 +194,10 @@ export class W2SessionRunner implements KeepaliveTarget {
   receive(data: RawData, isBinary: boolean): void {
     this.env.keepalive.seen(this);
     if (this.#closeReason !== undefined) return;
+    if (!this.#spoke) {
+      this.#spoke = true;
+      this.env.firstFrame.remove(this);
+    }
     const bytes = toBuffer(data);
     if (bytes.length > this.route.maxFrameBytes) {
       // RFC 6455 §7.4.1: 1009, a message too big to process.
@@ -212,6 +243,7 @@ export class W2SessionRunner implements KeepaliveTarget {
     if (this.#ended !== undefined) return this.#ended;
     this.#closeReason = reason;
     this.env.keepalive.remove(this);
+    this.env.firstFrame.remove(this);
     this.#applyWire(reason, wire);
     const inFlight = this.#chain;
     this.#ended = (async () => {
@@ -238,6 +270,7 @@ export class W2SessionRunner implements KeepaliveTarget {
     }
     try {
       socket.close(reason.code, reason.reason);
+      setTimeout(dropIfNotClosed, this.env.closeTimeoutMs, socket).unref();
     } catch {
       // A plugin passed a code RFC 6455 §7.4.2 forbids on the wire (e.g. 1006): drop the TCP connection.
       socket.terminate();

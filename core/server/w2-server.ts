@@ -3,7 +3,9 @@
  * every W2 upgrade: matches the path, checks Origin (403 without upgrade, R-WS-4), negotiates the
  * subprotocol (400 when the client offers none this path serves, RFC 6455 §4.2.2), enforces the
  * frame limit (1009), pings idle connections (R-WS-10), then hands the socket to the plugin
- * through a session runner. Later routes (REST admin, /metrics, /openrpc.json) are added to
+ * through a session runner. It bounds what clients can hold (issue 11, w2.limits): connections
+ * per node and per source IP and the upgrade deadline (connection-guard.ts), the first-frame
+ * deadline (first-frame-deadline.ts) and how long a close we start may take (session-runner.ts). Later routes (REST admin, /metrics, /openrpc.json) are added to
  * `app` by their own modules before `listen()`.
  *
  * Upgrades bypass fastify's router (upgrade-gate.ts says why): per idle WebSocket the server
@@ -20,10 +22,13 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import type { Logger } from 'pino';
-import type { W2Observer } from '../plugin/host.js';
+import type { W2Observer, W2RefusalReason } from '../plugin/host.js';
+import type { W2Limits } from '../config/config-types.js';
 import type { W2Route } from '../plugin/loader.js';
 import type { SessionCloseReason, W2Session } from '../plugin/session.js';
 import type { W2SipCore } from '../plugin/host.js';
+import { ConnectionGuard, httpTimeoutOptions } from './connection-guard.js';
+import { FirstFrameDeadline } from './first-frame-deadline.js';
 import { KeepaliveMonitor } from './keepalive.js';
 import { W2SessionRunner } from './session-runner.js';
 import type { SessionRunnerEnvironment } from './session-runner.js';
@@ -47,7 +52,16 @@ export interface W2ServerOptions {
   readonly closeWaitMs?: number;
   /** The SIP core told about sessions opening and ending (it delivers SIP and cleans up). */
   readonly sip?: W2SipCore;
+  /** Connection caps and deadlines (w2.limits); the call caps are the P-CSCF's. Defaults: DEFAULT_W2_SERVER_LIMITS. */
+  readonly limits?: W2ServerLimits;
 }
+
+export type W2ServerLimits = Pick<W2Limits, 'maxConnections' | 'maxConnectionsPerIp' | 'upgradeTimeoutMs' | 'firstFrameTimeoutMs' | 'closeTimeoutMs'>;
+
+/** The schema's defaults (schemas/config.schema.json, w2.limits), for embedders that pass none. */
+export const DEFAULT_W2_SERVER_LIMITS: W2ServerLimits = {
+  maxConnections: 10_000, maxConnectionsPerIp: 100, upgradeTimeoutMs: 10_000, firstFrameTimeoutMs: 30_000, closeTimeoutMs: 2_000,
+};
 
 export interface W2SessionInfo {
   readonly id: string;
@@ -97,14 +111,25 @@ export async function createW2Server(options: W2ServerOptions): Promise<W2Server
     sockets.delete(this);
   }
   const keepalive = new KeepaliveMonitor(options.pingIntervalMs);
+  const limits = options.limits ?? DEFAULT_W2_SERVER_LIMITS;
+  const firstFrame = new FirstFrameDeadline(limits.firstFrameTimeoutMs);
+  const refused = (reason: W2RefusalReason, remoteAddress: string | undefined, connectionId?: string): void => {
+    logger.debug({ reason, remoteAddress, connectionId }, 'W2 guard refused a client');
+    observer.emit('refused', { reason, remoteAddress, ...(connectionId !== undefined ? { connectionId } : {}) });
+  };
+  const guard = new ConnectionGuard(limits, refused);
   const byPath = routesByPath(options.routes);
   let closing = false;
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // One factory keeps the instance type the same for ws:// and wss:// (https.Server is an http.Server).
-    serverFactory: (handler) => (tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler)) as Server,
+    serverFactory: (handler) => {
+      const timeouts = httpTimeoutOptions(limits);
+      return (tls ? createHttpsServer({ ...timeouts, cert: tls.cert, key: tls.key }, handler) : createHttpServer(timeouts, handler)) as Server;
+    },
   });
+  guard.attach(app.server);
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -136,6 +161,7 @@ export async function createW2Server(options: W2ServerOptions): Promise<W2Server
     closing = true;
     await Promise.all([...runners].map((runner) => runner.shutdown()));
     keepalive.stop();
+    firstFrame.stop();
     await waitForClients(sockets, options.shutdownGraceMs ?? 1_000);
     for (const socket of sockets) socket.terminate();
     app.server.off('upgrade', onUpgrade);
@@ -162,7 +188,10 @@ export async function createW2Server(options: W2ServerOptions): Promise<W2Server
     observer.emit('sessionclose', { connectionId: runner.connection.id, plugin: runner.pluginName, reason });
   };
 
-  const env: SessionRunnerEnvironment = { keepalive, closeWaitMs: options.closeWaitMs ?? 5_000, onFault, onOpened, onEnded };
+  const onRefused = (runner: W2SessionRunner, reason: W2RefusalReason): void => refused(reason, runner.connection.remote.address, runner.connection.id);
+  const env: SessionRunnerEnvironment = {
+    keepalive, firstFrame, closeWaitMs: options.closeWaitMs ?? 5_000, closeTimeoutMs: limits.closeTimeoutMs, onFault, onOpened, onEnded, onRefused,
+  };
   const startSession = (socket: WebSocket, request: IncomingMessage, choice: RouteChoice): void => {
     if (closing) {
       socket.close(1001, 'server shutdown');

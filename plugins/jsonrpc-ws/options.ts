@@ -10,7 +10,7 @@ export interface JsonRpcWsOptions {
   readonly floodRatePerSecond: number;
   /** ... and at once; a request beyond the bucket is answered -32006. */
   readonly floodBurst: number;
-  /** Requests refused by the bucket before the connection is closed with 1008 (a sustained flood). */
+  /** Requests refused by the bucket, without the client slowing down, before the connection is closed with 1008 (a sustained flood). */
   readonly floodCloseAfter: number;
   /** Calls (incoming + outgoing) one client may have at once. */
   readonly maxCallsPerClient: number;
@@ -41,7 +41,7 @@ export const JSONRPC_WS_OPTIONS_SCHEMA: JsonSchema = {
     maxInFlight: { type: 'integer', minimum: 1, maximum: 10_000, default: D.maxInFlight, description: 'unanswered requests one connection may have; beyond it -32006' },
     floodRatePerSecond: { type: 'number', exclusiveMinimum: 0, default: D.floodRatePerSecond, description: 'requests per second a client may send on average' },
     floodBurst: { type: 'integer', minimum: 1, default: D.floodBurst, description: 'requests a client may send at once; beyond the bucket each is answered -32006' },
-    floodCloseAfter: { type: 'integer', minimum: 1, default: D.floodCloseAfter, description: 'requests refused for rate before the connection is closed with 1008 "flood"' },
+    floodCloseAfter: { type: 'integer', minimum: 1, default: D.floodCloseAfter, description: 'requests refused for rate, without the client slowing down (its bucket refilling to half), before the connection is closed with 1008 "flood"' },
     maxCallsPerClient: { type: 'integer', minimum: 1, maximum: 100, default: D.maxCallsPerClient, description: 'concurrent calls per client' },
     resumeGraceSeconds: { type: 'integer', minimum: 0, maximum: 86_400, default: D.resumeGraceSeconds, description: 'seconds a dropped client may resume its registration with session.resume; 0 de-registers at once' },
     maxSubscriptions: { type: 'integer', minimum: 0, maximum: 100, default: D.maxSubscriptions, description: 'subscriptions per client' },

@@ -66,7 +66,6 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
   #ueStart: UeStart | undefined;
   #resumeToken: string | undefined;
   #handedOver = false;
-  #refusedInARow = 0;
   #closed = false;
   /** Resolves the next time the UE hands a SIP message to the core (see #deregisterOnClose). */
   #sendWaiters: (() => void)[] = [];
@@ -287,18 +286,18 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
     return null;
   }
 
-  /** The token bucket; a sustained flood (floodCloseAfter refusals in a row) closes with 1008 like sip-ws. */
+  /**
+   * The token bucket; a sustained flood (floodCloseAfter refusals without the client slowing
+   * down, FloodGuard.refusedWhileFlooding) closes with 1008 like sip-ws.
+   */
   #takeToken(): boolean {
     if (this.#closed) return false;
-    if (this.#flood.take()) {
-      this.#refusedInARow = 0;
-      return true;
-    }
-    this.#refusedInARow += 1;
-    if (this.#refusedInARow >= this.options.floodCloseAfter) {
+    if (this.#flood.take()) return true;
+    if (this.#flood.refusedWhileFlooding >= this.options.floodCloseAfter) {
       this.#host.log.warn({ connectionId: this.#conn.id, remote: this.#conn.remote }, 'jsonrpc-ws: sustained flood, closing with 1008');
       this.notify('session.error', { code: RATE_LIMITED, message: 'sustained flood: closing the connection', data: { limit: 'floodCloseAfter', floodCloseAfter: this.options.floodCloseAfter } });
       this.#closed = true;
+      this.#host.observer.emit('refused', { reason: 'flood', remoteAddress: this.#conn.remote.address, connectionId: this.#conn.id });
       this.#conn.close(CLOSE_POLICY_VIOLATION, 'flood');
     }
     return false;

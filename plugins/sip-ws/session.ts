@@ -89,6 +89,7 @@ export class SipWsSession implements W2Session {
     if (!this.#flood.take()) {
       this.#flooded = true;
       this.#host.log.warn({ connectionId: this.#conn.id, remote: this.#conn.remote }, 'sip-ws: client exceeds the message rate, closing with 1008');
+      this.#host.observer.emit('refused', { reason: 'flood', remoteAddress: this.#conn.remote.address, connectionId: this.#conn.id });
       this.#conn.close(FLOOD_CLOSE_CODE, 'flood');
       return;
     }

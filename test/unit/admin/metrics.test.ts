@@ -132,6 +132,25 @@ t.test('observeW2Sessions feeds the connection and fault metrics from the W2 obs
   t.equal(sampleValue(families, 'epcscf_w2_connections_total', { plugin: 'sip-ws' }), 2);
 });
 
+t.test('issue 11: every guard refusal is counted in epcscf_w2_refused_total by reason (from the W2 observer), each reason from 0', async (t) => {
+  const observer: W2Observer = new EventEmitter<W2ObserverEvents>();
+  const metrics = createEpcscfMetrics();
+  const stop = observeW2Sessions(observer, metrics);
+  let families = parsePrometheusText(await metrics.metrics());
+  t.equal(families.get('epcscf_w2_refused_total')?.type, 'counter');
+  for (const reason of ['connections', 'connections_per_ip', 'upgrade_timeout', 'first_frame_timeout', 'flood', 'calls_per_client', 'calls_per_ip']) {
+    t.equal(sampleValue(families, 'epcscf_w2_refused_total', { reason }), 0, `${reason} starts at 0`);
+  }
+  observer.emit('refused', { reason: 'connections_per_ip', remoteAddress: '192.0.2.1' });
+  observer.emit('refused', { reason: 'connections_per_ip', remoteAddress: '192.0.2.1' });
+  observer.emit('refused', { reason: 'flood', remoteAddress: '192.0.2.2', connectionId: 'c9' });
+  families = parsePrometheusText(await metrics.metrics());
+  t.equal(sampleValue(families, 'epcscf_w2_refused_total', { reason: 'connections_per_ip' }), 2);
+  t.equal(sampleValue(families, 'epcscf_w2_refused_total', { reason: 'flood' }), 1);
+  stop();
+  t.equal(observer.listenerCount('refused'), 0, 'unsubscribed');
+});
+
 t.test('sipResponse stays cheap: a million calls take well under a second', async (t) => {
   const metrics = createEpcscfMetrics();
   const started = process.hrtime.bigint();

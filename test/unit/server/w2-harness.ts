@@ -6,6 +6,7 @@ import type { ClientOptions, RawData } from 'ws';
 import { resolveConfig } from '../../../core/config/index.js';
 import { extendBuiltinPlugins } from '../../../core/plugin/builtin-plugins.js';
 import type { W2Plugin } from '../../../core/plugin/contract.js';
+import type { W2Observer } from '../../../core/plugin/host.js';
 import { createEpcscfServer } from '../../../core/server/epcscf-server.js';
 import type { EpcscfServer } from '../../../core/server/epcscf-server.js';
 
@@ -23,6 +24,7 @@ export async function startServer(t: Test, options: {
   config?: Record<string, unknown>;
   configDir?: string;
   shutdownGraceMs?: number;
+  observer?: W2Observer;
 }): Promise<Harness> {
   const plugins = options.plugins ?? [];
   const raw = options.config ?? {};
@@ -35,6 +37,7 @@ export async function startServer(t: Test, options: {
     builtins: extendBuiltinPlugins(plugins.map((p) => [p.meta.name, async () => p] as const)),
     logger: pino({ level: 'silent' }),
     shutdownGraceMs: options.shutdownGraceMs ?? 300,
+    ...(options.observer ? { observer: options.observer } : {}),
   });
   const address = await server.listen();
   t.teardown(() => server.close());

@@ -46,6 +46,29 @@ t.test('issue #5 bounds: beyond the token bucket each request is -32006; a susta
   t.equal(rig.conn.frames.length, framesAtClose, 'nothing handled after the cut-off');
 });
 
+t.test('issue 11 #11: a sustained flood at 5x the rate is cut off with 1008 although a token trickles in now and then', async (t) => {
+  const rig = new RpcRig({ floodBurst: 4, floodRatePerSecond: 10, floodCloseAfter: 20 });
+  let sent = 0;
+  // 50 requests/s against 10/s: every fifth request finds a fresh token, the rest are refused.
+  while (rig.conn.closed === undefined && sent < 200) {
+    sent += 1;
+    await rig.frame(discover(sent));
+    rig.shared.now += 20;
+  }
+  t.same(rig.conn.closed, { code: 1008, reason: 'flood' }, 'the flood is cut off');
+  t.ok(sent <= 40, `soon after floodCloseAfter refusals (${sent} requests sent)`);
+});
+
+t.test('issue 11 #11: a client that bursts, then slows down to its rate, is not cut off', async (t) => {
+  const rig = new RpcRig({ floodBurst: 4, floodRatePerSecond: 10, floodCloseAfter: 5 });
+  let id = 0;
+  for (let round = 0; round < 5; round += 1) {
+    for (let i = 0; i < 8; i += 1) await rig.frame(discover(++id)); // 4 served, 4 refused
+    rig.shared.now += 1_000; // quiet: the bucket refills
+  }
+  t.equal(rig.conn.closed, undefined, 'refusals separated by calm periods are not a sustained flood');
+});
+
 t.test('issue #5 bounds: one flooding client does not affect another (separate buckets, same plugin instance)', async (t) => {
   const shared = rigShared();
   const flooder = new RpcRig({ floodBurst: 2, floodRatePerSecond: 1, floodCloseAfter: 3 }, shared);
