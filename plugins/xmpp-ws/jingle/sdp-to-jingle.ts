@@ -63,9 +63,33 @@ function contentOf(session: SessionDescription, media: MediaDescription, name: s
   return xmlElement('content', NS.jingle, attrs, [description, transport]);
 }
 
+/**
+ * RFC 4568 §9.1: `a=crypto:<tag> <suite> <key-params> *(SP <session-param>)`. sdp-transform's
+ * grammar keeps only the first session parameter, so the crypto lines are read here, per m-line.
+ */
+function cryptoLinesPerMedia(sdp: string): MediaDescription['crypto'][] {
+  const perMedia: MediaDescription['crypto'][] = [];
+  for (const line of sdp.split(/\r?\n/)) {
+    if (line.startsWith('m=')) perMedia.push(undefined);
+    const match = /^a=crypto:(\d+) (\S+) (\S+)(?: (.+))?$/.exec(line);
+    if (match === null || perMedia.length === 0) continue;
+    const [, tag, suite, config, sessionConfig] = match;
+    const list = perMedia[perMedia.length - 1] ?? [];
+    list.push({ id: Number(tag), suite: suite ?? '', config: config ?? '', ...(sessionConfig !== undefined ? { sessionConfig: sessionConfig.trim() } : {}) });
+    perMedia[perMedia.length - 1] = list;
+  }
+  return perMedia;
+}
+
 export function sdpToJingle(sdp: string, options: SdpToJingleOptions): SdpToJingleResult {
   checkLines(sdp);
   const session = sdpTransform.parse(sdp);
+  const crypto = cryptoLinesPerMedia(sdp);
+  session.media.forEach((media, index) => {
+    const lines = crypto[index];
+    if (lines !== undefined) media.crypto = lines;
+    else delete media.crypto;
+  });
   if (session.media.length === 0) throw new JingleMappingError('SDP has no media line');
   const contents: XmlElement[] = [];
   const rejectedMids: string[] = [];

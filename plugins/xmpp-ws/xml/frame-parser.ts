@@ -82,13 +82,26 @@ export class FrameParser {
     this.limits = Object.freeze({ ...DEFAULT_FRAME_LIMITS, ...limits });
   }
 
+  /** One WebSocket message -> a classified RFC 7395 frame, or the stream error it earns. */
   parse(message: string): FrameParseResult {
+    const parsed = this.parseDocument(message);
+    if (!parsed.ok) return parsed;
+    try {
+      return { ok: true, frame: classify(parsed.element) };
+    } catch (error) {
+      if (error instanceof XmppStreamError) return { ok: false, error };
+      throw error;
+    }
+  }
+
+  /** The same checks and bounds without the RFC 7395 framing rules (any single-element document). */
+  parseDocument(message: string): { readonly ok: true; readonly element: XmlElement } | { readonly ok: false; readonly error: XmppStreamError } {
     // A UTF-16 code unit is at least one UTF-8 byte: no need to count when length already says no.
     if (message.length > this.limits.maxBytes || Buffer.byteLength(message, 'utf8') > this.limits.maxBytes) {
       return { ok: false, error: new XmppStreamError('policy-violation', `message larger than ${this.limits.maxBytes} bytes`) };
     }
     try {
-      return { ok: true, frame: classify(this.#parseElement(message)) };
+      return { ok: true, element: this.#parseElement(message) };
     } catch (error) {
       if (error instanceof XmppStreamError) return { ok: false, error };
       if (error instanceof Error) return { ok: false, error: conditionOfSaxesFailure(error.message) };
