@@ -54,7 +54,7 @@ export function fmtpSet(config: string | undefined): string[] {
   return (config ?? '').split(';').map((part) => part.trim().replace(/\s*=\s*/, '=')).filter((part) => part !== '').sort();
 }
 
-export interface CandidateView { foundation: string; component: number; transport: string; priority: number; ip: string; port: number; type: string; raddr?: string; rport?: number; tcptype?: string; generation?: number }
+export interface CandidateView { foundation: string; component: number; transport: string; priority: number; ip: string; port: number; type: string; raddr?: string; rport?: number; tcptype?: string; generation: number }
 
 export function candidateView(candidate: NonNullable<MediaDescription['candidates']>[number]): CandidateView {
   return {
@@ -63,7 +63,8 @@ export function candidateView(candidate: NonNullable<MediaDescription['candidate
     ...(candidate.raddr !== undefined ? { raddr: String(candidate.raddr) } : {}),
     ...(candidate.rport !== undefined ? { rport: candidate.rport } : {}),
     ...(candidate.tcptype !== undefined ? { tcptype: candidate.tcptype } : {}),
-    ...(candidate.generation !== undefined ? { generation: candidate.generation } : {}),
+    // XEP-0176: generation is required in Jingle; an SDP without it means generation 0.
+    generation: candidate.generation ?? 0,
   };
 }
 
