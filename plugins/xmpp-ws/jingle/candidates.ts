@@ -8,6 +8,7 @@ import type { MediaDescription } from 'sdp-transform';
 import { xmlElement, type XmlElement } from '../xml/element.js';
 import { NS } from '../xml/namespaces.js';
 import { JingleMappingError } from './mapping-error.js';
+import { sdpToken } from './sdp-safety.js';
 
 export type SdpCandidate = NonNullable<MediaDescription['candidates']>[number];
 
@@ -16,7 +17,7 @@ const CANDIDATE_TYPES = new Set(['host', 'srflx', 'prflx', 'relay']);
 function required(candidate: XmlElement, name: string): string {
   const value = candidate.attrs[name];
   if (value === undefined || value === '') throw new JingleMappingError(`candidate without ${name}`);
-  return value;
+  return sdpToken(value, `candidate ${name}`);
 }
 
 function numberIn(value: string, name: string, max: number): number {
@@ -41,9 +42,9 @@ export function candidateToSdp(candidate: XmlElement): SdpCandidate {
     ip: required(candidate, 'ip'),
     port: numberIn(required(candidate, 'port'), 'port', 65535),
     type,
-    ...(candidate.attrs['rel-addr'] !== undefined ? { raddr: candidate.attrs['rel-addr'] } : {}),
+    ...(candidate.attrs['rel-addr'] !== undefined ? { raddr: sdpToken(candidate.attrs['rel-addr'], 'candidate rel-addr') } : {}),
     ...(relatedPort !== undefined ? { rport: relatedPort } : {}),
-    ...(candidate.attrs.tcptype !== undefined ? { tcptype: candidate.attrs.tcptype } : {}),
+    ...(candidate.attrs.tcptype !== undefined ? { tcptype: sdpToken(candidate.attrs.tcptype, 'candidate tcptype') } : {}),
     ...(generation !== undefined ? { generation } : {}),
     ...(network !== undefined ? { 'network-id': network } : {}),
   };

@@ -10,6 +10,7 @@ import { JingleMappingError } from './mapping-error.js';
 import { payloadTypesToMedia } from './payload-types.js';
 import { extrasToMedia } from './rtp-extras.js';
 import { isJingleSenders, sendersToDirection, type JingleRole } from './senders.js';
+import { assertNoLineBreaks, sdpToken } from './sdp-safety.js';
 import { transportToMedia } from './transport.js';
 
 export interface JingleToSdpOptions {
@@ -33,6 +34,8 @@ function rtpProfile(fingerprint: boolean, crypto: boolean, feedback: boolean): s
 function contentToMedia(content: XmlElement, role: JingleRole): MediaDescription {
   const name = content.attrs.name;
   if (!name) throw new JingleMappingError('content without name');
+  // RFC 5888 §4: the mid is a token.
+  sdpToken(name, 'content name');
   const senders = content.attrs.senders ?? 'both';
   if (!isJingleSenders(senders)) throw new JingleMappingError(`content ${name}: senders ${senders}`);
   const transportElement = content.children.find((child) => child.name === 'transport');
@@ -48,6 +51,7 @@ function contentToMedia(content: XmlElement, role: JingleRole): MediaDescription
   if (description === undefined) throw new JingleMappingError(`content ${name}: no RTP description (XEP-0167) and no SCTP transport`);
   const type = description.attrs.media;
   if (!type) throw new JingleMappingError(`content ${name}: description without media`);
+  sdpToken(type, 'description media');
   const payloads = payloadTypesToMedia(description, type);
   const extras = extrasToMedia(description, role);
   const feedback = (payloads.rtcpFb?.length ?? 0) + (payloads.rtcpFbTrrInt?.length ?? 0) > 0 || transportElement.ns === NS.iceUdp;
@@ -69,6 +73,8 @@ export function jingleToSessionDescription(jingle: XmlElement, options: JingleTo
   const groups = childrenOf(jingle, 'group', NS.grouping).map((group) => {
     const mids = childrenOf(group, 'content').map((content) => content.attrs.name ?? '');
     if (!group.attrs.semantics || mids.length === 0 || mids.includes('')) throw new JingleMappingError('group needs semantics and named contents');
+    sdpToken(group.attrs.semantics, 'group semantics');
+    for (const mid of mids) sdpToken(mid, 'group content');
     return { type: group.attrs.semantics, mids: mids.join(' ') };
   });
   return {
@@ -85,5 +91,7 @@ export function jingleToSessionDescription(jingle: XmlElement, options: JingleTo
 }
 
 export function jingleToSdp(jingle: XmlElement, options: JingleToSdpOptions): string {
-  return sdpTransform.write(jingleToSessionDescription(jingle, options));
+  const session = jingleToSessionDescription(jingle, options);
+  assertNoLineBreaks(session);
+  return sdpTransform.write(session);
 }

@@ -7,6 +7,7 @@ import type { MediaDescription } from 'sdp-transform';
 import { childrenOf, xmlElement, type XmlElement } from '../xml/element.js';
 import { NS } from '../xml/namespaces.js';
 import { JingleMappingError } from './mapping-error.js';
+import { sdpText, sdpToken } from './sdp-safety.js';
 
 export type PayloadFields = Pick<MediaDescription, 'rtp' | 'fmtp' | 'rtcpFb' | 'rtcpFbTrrInt' | 'ptime' | 'maxptime'> & { payloads: string };
 
@@ -22,7 +23,7 @@ function feedbackOf(parent: XmlElement, payload: number | '*', fields: PayloadFi
   for (const fb of childrenOf(parent, 'rtcp-fb', NS.rtcpFb)) {
     const type = fb.attrs.type;
     if (type === undefined || type === '') throw new JingleMappingError('rtcp-fb without type');
-    (fields.rtcpFb ??= []).push({ payload, type, ...(fb.attrs.subtype ? { subtype: fb.attrs.subtype } : {}) });
+    (fields.rtcpFb ??= []).push({ payload, type: sdpToken(type, 'rtcp-fb type'), ...(fb.attrs.subtype ? { subtype: sdpText(fb.attrs.subtype, 'rtcp-fb subtype') } : {}) });
   }
   for (const trr of childrenOf(parent, 'rtcp-fb-trr-int', NS.rtcpFb)) {
     const value = integer(trr.attrs.value, 'rtcp-fb-trr-int value', 0, 2 ** 31) ?? 0;
@@ -34,7 +35,12 @@ function feedbackOf(parent: XmlElement, payload: number | '*', fields: PayloadFi
 function fmtpConfigOf(payloadType: XmlElement): string | undefined {
   const parameters = childrenOf(payloadType, 'parameter', NS.jingleRtp);
   if (parameters.length === 0) return undefined;
-  return parameters.map((p) => (p.attrs.name ? `${p.attrs.name}=${p.attrs.value ?? ''}` : p.attrs.value ?? '')).join(';');
+  // A name is a token; a value may not hold ';' (it would start the next parameter).
+  return parameters.map((p) => {
+    const value = sdpText(p.attrs.value ?? '', 'parameter value');
+    if (value.includes(';')) throw new JingleMappingError('parameter value holds ;');
+    return p.attrs.name ? `${sdpToken(p.attrs.name, 'parameter name')}=${value}` : value;
+  }).join(';');
 }
 
 export function payloadTypesToMedia(description: XmlElement, media: string): PayloadFields {
@@ -48,8 +54,9 @@ export function payloadTypesToMedia(description: XmlElement, media: string): Pay
     ids.push(id);
     // RFC 3551 §5: every video payload format runs at 90 kHz; XEP examples omit it sometimes.
     const clockRate = integer(pt.attrs.clockrate, 'clockrate', 1, 2 ** 32) ?? (media === 'video' && pt.attrs.name ? 90000 : undefined);
-    const name = pt.attrs.name;
-    if (name !== undefined && name !== '' && clockRate !== undefined) {
+    const name = pt.attrs.name === undefined || pt.attrs.name === '' ? undefined : sdpToken(pt.attrs.name, 'payload-type name');
+    if (name?.includes('/')) throw new JingleMappingError(`payload-type name ${name} holds /`);
+    if (name !== undefined && clockRate !== undefined) {
       const channels = integer(pt.attrs.channels, 'channels', 1, 255);
       fields.rtp.push({ payload: id, codec: name, rate: clockRate, ...(channels !== undefined && channels !== 1 ? { encoding: channels } : {}) });
     } else if (id >= 96) {

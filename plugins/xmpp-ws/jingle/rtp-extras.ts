@@ -7,6 +7,7 @@ import type { MediaDirection } from '../../../core/sdp/types.js';
 import { childOf, childrenOf, xmlElement, type XmlElement } from '../xml/element.js';
 import { NS } from '../xml/namespaces.js';
 import { JingleMappingError } from './mapping-error.js';
+import { sdpText, sdpToken } from './sdp-safety.js';
 import { directionToSenders, isJingleSenders, sendersToDirection, type JingleRole } from './senders.js';
 
 export type ExtraFields = Pick<MediaDescription, 'ext' | 'extmapAllowMixed' | 'rtcpMux' | 'ssrcs' | 'ssrcGroups' | 'crypto' | 'bandwidth'>;
@@ -30,7 +31,7 @@ export function extrasToMedia(description: XmlElement, role: JingleRole): ExtraF
     if (!isJingleSenders(senders)) throw new JingleMappingError(`rtp-hdrext senders ${senders}`);
     // XEP-0294: senders as for a content; sendrecv is the SDP default and is left out.
     const direction = sendersToDirection(senders, role);
-    (fields.ext ??= []).push({ value: id, uri: ext.attrs.uri, ...(direction !== 'sendrecv' ? { direction } : {}) });
+    (fields.ext ??= []).push({ value: id, uri: sdpToken(ext.attrs.uri, 'rtp-hdrext uri'), ...(direction !== 'sendrecv' ? { direction } : {}) });
   }
   if (childOf(description, 'extmap-allow-mixed', NS.rtpHdrext) !== undefined) fields.extmapAllowMixed = 'extmap-allow-mixed';
   // XEP-0167: <rtcp-mux/> is in the RTP namespace; Jitsi writes it the same way.
@@ -41,21 +42,22 @@ export function extrasToMedia(description: XmlElement, role: JingleRole): ExtraF
     for (const parameter of parameters) {
       const attribute = parameter.attrs.name;
       if (!attribute) throw new JingleMappingError('source parameter without name');
-      (fields.ssrcs ??= []).push({ id, attribute, ...(parameter.attrs.value !== undefined ? { value: parameter.attrs.value } : {}) });
+      if (attribute.includes(':')) throw new JingleMappingError(`source parameter name ${attribute} holds :`);
+      (fields.ssrcs ??= []).push({ id, attribute: sdpToken(attribute, 'source parameter name'), ...(parameter.attrs.value !== undefined ? { value: sdpText(parameter.attrs.value, 'source parameter value') } : {}) });
     }
   }
   for (const group of childrenOf(description, 'ssrc-group', NS.ssma)) {
     const ssrcs = childrenOf(group, 'source', NS.ssma).map((source) => ssrcOf(source.attrs.ssrc));
     if (!group.attrs.semantics || ssrcs.length === 0) throw new JingleMappingError('ssrc-group needs semantics and sources');
-    (fields.ssrcGroups ??= []).push({ semantics: group.attrs.semantics, ssrcs: ssrcs.join(' ') });
+    (fields.ssrcGroups ??= []).push({ semantics: sdpToken(group.attrs.semantics, 'ssrc-group semantics'), ssrcs: ssrcs.join(' ') });
   }
   const encryption = childOf(description, 'encryption', NS.jingleRtp);
   for (const crypto of encryption === undefined ? [] : childrenOf(encryption, 'crypto', NS.jingleRtp)) {
     const tag = Number(crypto.attrs.tag);
     if (!Number.isInteger(tag) || !crypto.attrs['crypto-suite'] || !crypto.attrs['key-params']) throw new JingleMappingError('crypto needs tag, crypto-suite and key-params');
     (fields.crypto ??= []).push({
-      id: tag, suite: crypto.attrs['crypto-suite'], config: crypto.attrs['key-params'],
-      ...(crypto.attrs['session-params'] ? { sessionConfig: crypto.attrs['session-params'] } : {}),
+      id: tag, suite: sdpToken(crypto.attrs['crypto-suite'], 'crypto-suite'), config: sdpToken(crypto.attrs['key-params'], 'key-params'),
+      ...(crypto.attrs['session-params'] ? { sessionConfig: sdpText(crypto.attrs['session-params'], 'session-params') } : {}),
     });
   }
   for (const bandwidth of childrenOf(description, 'bandwidth', NS.jingleRtp)) {

@@ -11,6 +11,7 @@ import { childOf, childrenOf, xmlElement, type XmlElement } from '../xml/element
 import { NS } from '../xml/namespaces.js';
 import { candidateToSdp, defaultCandidateOf, sdpToCandidate, type SdpCandidate } from './candidates.js';
 import { JingleMappingError } from './mapping-error.js';
+import { sdpToken } from './sdp-safety.js';
 
 export const RAW_UDP_NS = 'urn:xmpp:jingle:transports:raw-udp:1';
 
@@ -34,7 +35,10 @@ function fingerprintOf(transport: XmlElement): Pick<TransportFields, 'fingerprin
   const hash = fingerprint.attrs.hash;
   const value = fingerprint.text.trim();
   if (!hash || value === '') throw new JingleMappingError('fingerprint needs a hash and a value');
-  return { fingerprint: { type: hash, hash: value }, ...(fingerprint.attrs.setup ? { setup: fingerprint.attrs.setup } : {}) };
+  return {
+    fingerprint: { type: sdpToken(hash, 'fingerprint hash'), hash: sdpToken(value, 'fingerprint') },
+    ...(fingerprint.attrs.setup ? { setup: sdpToken(fingerprint.attrs.setup, 'fingerprint setup') } : {}),
+  };
 }
 
 export function transportToMedia(transport: XmlElement): TransportFields {
@@ -43,12 +47,12 @@ export function transportToMedia(transport: XmlElement): TransportFields {
     const rtp = candidates.find((c) => c.attrs.component === '1');
     const rtcp = candidates.find((c) => c.attrs.component === '2');
     if (rtp?.attrs.ip === undefined || rtp.attrs.port === undefined) throw new JingleMappingError('raw-udp transport without a component 1 candidate');
-    const ip = rtp.attrs.ip;
+    const ip = sdpToken(rtp.attrs.ip, 'raw-udp candidate ip');
     return {
       port: Number(rtp.attrs.port),
       connection: { version: ipVersionOf(ip), ip },
       ...(rtcp?.attrs.port !== undefined && rtcp.attrs.ip !== undefined
-        ? { rtcp: { port: Number(rtcp.attrs.port), netType: 'IN', ipVer: ipVersionOf(rtcp.attrs.ip), address: rtcp.attrs.ip } } : {}),
+        ? { rtcp: { port: Number(rtcp.attrs.port), netType: 'IN', ipVer: ipVersionOf(rtcp.attrs.ip), address: sdpToken(rtcp.attrs.ip, 'raw-udp candidate ip') } } : {}),
     };
   }
   if (transport.ns !== NS.iceUdp) throw new JingleMappingError(`transport ${transport.ns} is not supported (ICE-UDP or RAW-UDP only)`);
@@ -60,8 +64,8 @@ export function transportToMedia(transport: XmlElement): TransportFields {
   return {
     port: chosen?.port ?? 9,
     connection: chosen === undefined ? { version: 4, ip: '0.0.0.0' } : { version: ipVersionOf(chosen.ip), ip: chosen.ip },
-    ...(transport.attrs.ufrag !== undefined ? { iceUfrag: transport.attrs.ufrag } : {}),
-    ...(transport.attrs.pwd !== undefined ? { icePwd: transport.attrs.pwd } : {}),
+    ...(transport.attrs.ufrag !== undefined ? { iceUfrag: sdpToken(transport.attrs.ufrag, 'ice ufrag') } : {}),
+    ...(transport.attrs.pwd !== undefined ? { icePwd: sdpToken(transport.attrs.pwd, 'ice pwd') } : {}),
     ...(candidates.length > 0 ? { candidates } : {}),
     ...fingerprintOf(transport),
     ...(sctpPort !== undefined ? { sctpPort } : {}),
