@@ -15,7 +15,7 @@
  *  - invalid-namespace (§4.9.3.10; RFC 7395 §3.3.1-3.3.2): open/close outside the framing
  *    namespace, a legacy <stream:stream>, a top-level element in no namespace.
  *
- * Each message gets a fresh saxes parser: no namespace or xml:lang state can leak from one
+ * Each message is parsed as its own document: no namespace or xml:lang state can leak from one
  * message into the next (RFC 7395 §3.3.3), and a failed message leaves nothing behind.
  * Invalid UTF-8 never reaches here: see xml/utf8.ts.
  */
@@ -109,14 +109,31 @@ export class FrameParser {
     }
   }
 
+  // One saxes parser per connection, reused: a successful close() re-initializes it for the next
+  // document (saxes `end()` -> `_init()`), so no state survives between messages. After a failure
+  // its state is undefined, so it is dropped and a fresh one is made.
+  #sax: SaxesParser<{ xmlns: true; position: false }> | undefined;
+  #stack: OpenElement[] = [];
+  #root: XmlElement | undefined;
+  #attributeCount = 0;
+
   #parseElement(message: string): XmlElement {
+    const sax = this.#sax ?? this.#createSax();
+    this.#sax = undefined;
+    this.#stack = [];
+    this.#root = undefined;
+    sax.write(message).close();
+    this.#sax = sax;
+    const root = this.#root;
+    this.#root = undefined;
+    if (root === undefined) throw new XmppStreamError('not-well-formed', 'no element in the message');
+    return root;
+  }
+
+  #createSax(): SaxesParser<{ xmlns: true; position: false }> {
     const { maxDepth, maxAttributes, maxChildren } = this.limits;
     // No error handler: saxes then throws on the first failure, which stops the parse there.
     const parser = new SaxesParser({ xmlns: true, position: false });
-    const stack: OpenElement[] = [];
-    let root: XmlElement | undefined;
-    let attributeCount = 0;
-
     parser.on('doctype', () => {
       throw new XmppStreamError('restricted-xml', 'DTD');
     });
@@ -134,16 +151,17 @@ export class FrameParser {
     });
     parser.on('opentagstart', (_tag: SaxesStartTagNS) => {
       // RFC 7395 §3.3.3: exactly one element per message.
-      if (root !== undefined) throw new XmppStreamError('not-well-formed', 'more than one top-level element in one message');
+      if (this.#root !== undefined) throw new XmppStreamError('not-well-formed', 'more than one top-level element in one message');
+      const stack = this.#stack;
       if (stack.length + 1 > maxDepth) throw new XmppStreamError('policy-violation', `nesting deeper than ${maxDepth}`);
       const parent = stack[stack.length - 1];
       if (parent !== undefined && parent.children.length + 1 > maxChildren) {
         throw new XmppStreamError('policy-violation', `more than ${maxChildren} child elements`);
       }
-      attributeCount = 0;
+      this.#attributeCount = 0;
     });
     parser.on('attribute', () => {
-      if (++attributeCount > maxAttributes) throw new XmppStreamError('policy-violation', `more than ${maxAttributes} attributes`);
+      if (++this.#attributeCount > maxAttributes) throw new XmppStreamError('policy-violation', `more than ${maxAttributes} attributes`);
     });
     parser.on('opentag', (tag: SaxesTagNS) => {
       const attrs: Record<string, string> = {};
@@ -151,26 +169,23 @@ export class FrameParser {
         const key = attributeKey(attribute);
         if (key !== undefined) attrs[key] = attribute.value;
       }
-      stack.push({ name: tag.local, ns: tag.uri, attrs, children: [], text: '' });
+      this.#stack.push({ name: tag.local, ns: tag.uri, attrs, children: [], text: '' });
     });
     const appendText = (text: string): void => {
-      const top = stack[stack.length - 1];
+      const top = this.#stack[this.#stack.length - 1];
       if (top !== undefined) top.text += text;
     };
     parser.on('text', appendText);
     parser.on('cdata', appendText);
     parser.on('closetag', () => {
-      const open = stack.pop();
+      const open = this.#stack.pop();
       if (open === undefined) return;
       const done = xmlElement(open.name, open.ns, open.attrs, open.children, open.text);
-      const parent = stack[stack.length - 1];
+      const parent = this.#stack[this.#stack.length - 1];
       if (parent !== undefined) parent.children.push(done);
-      else root = done;
+      else this.#root = done;
     });
-
-    parser.write(message).close();
-    if (root === undefined) throw new XmppStreamError('not-well-formed', 'no element in the message');
-    return root;
+    return parser;
   }
 }
 

@@ -98,6 +98,18 @@ t.test('R-XWS-3: xml:lang does not leak from one message into the next (each mes
   t.ok(next.ok && next.frame.element.attrs['xml:lang'] === undefined);
 });
 
+t.test('R-XWS-3: one parser per connection: a failed message leaves nothing behind for the next one', async (t) => {
+  const parser = new FrameParser();
+  const good = frame('rfc7395-frames', 'suite-message-utf8-escaped.xml');
+  const first = parser.parse(good);
+  for (const bad of ['<message xmlns="jabber:client"><body>half', '<!DOCTYPE x [<!ENTITY a "b">]><x/>', `<m xmlns="jabber:client">${'<a>'.repeat(40)}`, '<a xmlns:p="urn:p"><p:b/>']) {
+    t.notOk(parser.parse(bad).ok, JSON.stringify(bad.slice(0, 30)));
+    t.same(parser.parse(good), first, 'the next message parses as if it were the first');
+  }
+  t.equal(conditionOf(parser.parse('<a xmlns="urn:x" xmlns:p="urn:p"><p:b/></a>')), 'ok');
+  t.equal(conditionOf(parser.parse('<p:b/>')), 'not-well-formed', 'a prefix bound in an earlier (successful) message is not bound now');
+});
+
 t.test('RFC 6120 §11.1: every attack fixture yields the right stream error quickly, nothing expanded or fetched', async (t) => {
   const parser = new FrameParser();
   const expected: Record<string, StreamErrorCondition | 'ok'> = {
@@ -136,6 +148,10 @@ t.test('RFC 6120 §11.1: every attack fixture yields the right stream error quic
   }
   // ... and still restricted-xml (never expanded) when the size bound would let it through.
   const roomy = new FrameParser({ maxBytes: 1 << 20 });
+  const heapBefore = process.memoryUsage().heapUsed;
+  for (let i = 0; i < 20; i++) t.equal(conditionOf(roomy.parse(frame('xml-attacks', 'billion-laughs.xml'))), 'restricted-xml');
+  // Expanded, billion laughs is ~3 GB; unexpanded, twenty parses cost well under 32 MB.
+  t.ok(process.memoryUsage().heapUsed - heapBefore < 32 * 1024 * 1024, 'no memory blow-up');
   t.equal(conditionOf(timedParse(roomy, frame('xml-attacks', 'defusedxml-quadratic.xml'))), 'restricted-xml', 'quadratic blowup under a 1 MiB bound');
 
   const ok = parser.parse(frame('xml-attacks', 'xmpp-framed-derived/09-predefined-and-char-refs-ok.xml'));
