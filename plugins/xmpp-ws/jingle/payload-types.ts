@@ -58,7 +58,8 @@ export function payloadTypesToMedia(description: XmlElement, media: string): Pay
     if (name?.includes('/')) throw new JingleMappingError(`payload-type name ${name} holds /`);
     if (name !== undefined && clockRate !== undefined) {
       const channels = integer(pt.attrs.channels, 'channels', 1, 255);
-      fields.rtp.push({ payload: id, codec: name, rate: clockRate, ...(channels !== undefined && channels !== 1 ? { encoding: channels } : {}) });
+      // An explicit channels='1' stays explicit (a=rtpmap:9 G722/8000/1 comes back as written).
+      fields.rtp.push({ payload: id, codec: name, rate: clockRate, ...(channels !== undefined ? { encoding: channels } : {}) });
     } else if (id >= 96) {
       // XEP-0167: a dynamic payload type is only meaningful with its name and clock rate.
       throw new JingleMappingError(`dynamic payload-type ${id} needs name and clockrate`);
