@@ -31,6 +31,9 @@ export const ERROR_CODES = {
   EPC_ERR_UA_REJECTED: 'the remote side rejected the request (the SIP status says why)',
   EPC_ERR_UA_INVALID_ARGUMENT: 'invalid argument for a virtual UE operation',
   EPC_ERR_UA_CLOSED: 'the virtual UE is closed',
+  EPC_ERR_XMPP_STREAM: 'XMPP stream error (RFC 6120 §4.9): the stream must be closed',
+  EPC_ERR_XMPP_JID_INVALID: 'not a valid JID (RFC 7622) or not mappable to a SIP/tel URI (RFC 7247 §5)',
+  EPC_ERR_JINGLE_MAPPING: 'Jingle description cannot be mapped to or from SDP',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
