@@ -8,8 +8,9 @@
 //     a malformed request gets the parser's status (400, 505, 501 ...) with a reason phrase
 //     (RFC 3261 §21.4.1, R-SIPWS-2), or nothing when it cannot be read as a request at all
 //     (core/sip/transport/malformed-reply.ts says when); a malformed response is dropped (§18.1.2);
-//   - R-ORIG-1 / R-ORIG-10: a request from an unregistered client never produces traffic on Mw
-//     except REGISTER (asserted on the P-CSCF's Mw tap and on a black-hole IMS hop);
+//   - R-ORIG-1 / R-ORIG-10: a message from an unregistered client never produces traffic on Mw
+//     except REGISTER (asserted on the P-CSCF's Mw tap and on a black-hole IMS hop): no
+//     mid-dialog request for a dialog it never saw, no stray ACK, no stray response relayed;
 //   - no plugin hook fault, no unhandled rejection, nothing logged at error level; afterwards
 //     /health answers and fresh clients register (fuzz-target.ts healthCheck).
 import t from 'tap';
@@ -53,7 +54,7 @@ const reasonOf = (frame: string): string => /^SIP\/2\.0 \d{3} ([^\r]*)\r\n/.exec
 /** One run: the message built from `seedName`, mutated, sent by a fresh unregistered client. */
 async function oneRun(target: FuzzTarget, seedName: (typeof SEED_NAMES)[number], mutations: Parameters<typeof mutate>[1] | null): Promise<void> {
   const pcscfRoute = `sip:127.0.0.1:${target.w2Port};transport=ws`;
-  const text = wicMessages({ id: runId() }, pcscfRoute, target.blackHole)[seedName];
+  const text = wicMessages({ id: runId() }, pcscfRoute, target.blackHole, `127.0.0.1:${target.w2Port}`)[seedName];
   const bytes = mutations === null ? Buffer.from(text, 'latin1') : mutate(text, mutations);
   const mwBefore = target.mw.length;
   const blackHoleBefore = target.blackHoleTraffic.length;

@@ -47,7 +47,7 @@ const INSTANCE = '+sip.instance="<urn:uuid:6e6a7d2b-0f3c-4d7a-9b8e-2f1c0a9d4e11>
  * sec-agree and outbound, dialog-creating requests, mid-dialog requests with a To tag (the
  * open-relay shape: a dialog the P-CSCF never saw), a stray ACK, and responses.
  */
-export function wicMessages(ids: SeedIds, pcscfRoute: string, imsHop: string) {
+export function wicMessages(ids: SeedIds, pcscfRoute: string, imsHop: string, pcscfW2HostPort = '127.0.0.1:8080') {
   const { id } = ids;
   const from = `From: "Alice" <sip:alice@ims.test>;tag=a${id}`;
   const common = (method: string, seq: number, to = 'To: <sip:bob@ims.test>'): string[] => [
@@ -91,6 +91,12 @@ export function wicMessages(ids: SeedIds, pcscfRoute: string, imsHop: string) {
       `To: <sip:alice@ims.test>;tag=a${id}`, `Call-ID: ${id}incoming`, 'CSeq: 1 INVITE', `Contact: ${WIC_CONTACT}`,
       'Content-Type: application/sdp',
     ], BROWSER_OFFER),
+    // A response that names the P-CSCF's own W2 address on top and another IMS hop next: a
+    // stray response is routed by Via (RFC 3261 §16.7), so this is the response-relay shape.
+    strayResponseRelay: crlf([
+      'SIP/2.0 200 OK', `Via: SIP/2.0/WSS ${pcscfW2HostPort};branch=z9hG4bKpcscf${id}`, `Via: SIP/2.0/UDP ${imsHop};branch=z9hG4bKims${id}`,
+      `From: <sip:carol@ims.test>;tag=c${id}`, `To: <sip:alice@ims.test>;tag=a${id}`, `Call-ID: ${id}relay`, 'CSeq: 1 MESSAGE',
+    ]),
     ringing: crlf([
       'SIP/2.0 180 Ringing', `Via: SIP/2.0/UDP ${imsHop};branch=z9hG4bKcore${id}`, `From: <sip:carol@ims.test>;tag=c${id}`,
       `To: <sip:alice@ims.test>;tag=a${id}`, `Call-ID: ${id}incoming`, 'CSeq: 1 INVITE', `Record-Route: <sip:${imsHop};lr>`,
