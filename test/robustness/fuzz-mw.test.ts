@@ -143,10 +143,13 @@ const mutatedSeed = (self: { host: string; port: number; transport: 'UDP' | 'TCP
 t.test('issue 11 fuzz, Mw UDP: intact IMS-core messages are answered; a forged flow token is refused 403 (RFC 5626 §5.3)', async (t) => {
   const peer = await UdpPeer.open();
   t.teardown(() => peer.socket.close());
-  await fc.assert(fc.asyncProperty(fc.constantFrom(...SEED_NAMES), (name) =>
-    udpRun(target, peer, (self) => mutatedSeed(self, name, null), ['invite', 'message', 'notify'].includes(name))),
-  fuzzParameters(SEED_NAMES.length * 2, PROPERTIES * 4));
-  await target.healthCheck(t, 'the intact Mw messages');
+  try {
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...SEED_NAMES), (name) =>
+      udpRun(target, peer, (self) => mutatedSeed(self, name, null), ['invite', 'message', 'notify'].includes(name))),
+    fuzzParameters(SEED_NAMES.length * 2, PROPERTIES * 4));
+  } finally {
+    await target.healthCheck(t, 'the intact Mw messages');
+  }
 });
 
 t.test('issue 11 fuzz, Mw UDP: mutated IMS-core and torture messages: listener up, malformed → status with reason or dropped per RFC 3261 §18', async (t) => {
@@ -156,23 +159,32 @@ t.test('issue 11 fuzz, Mw UDP: mutated IMS-core and torture messages: listener u
     { weight: 3, arbitrary: fc.tuple(fc.constantFrom(...SEED_NAMES), sipMutations).map(([name, m]) => ({ name, mutations: m, torture: undefined })) },
     { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...TORTURE), fc.option(sipMutations, { nil: null })).map(([s, m]) => ({ name: undefined, mutations: m, torture: s })) },
   );
-  await fc.assert(fc.asyncProperty(input, ({ name, mutations, torture }) => udpRun(target, peer, (self) =>
-    torture !== undefined ? (mutations === null ? torture.bytes : mutate(torture.bytes, mutations)) : mutatedSeed(self, name!, mutations))),
-  fuzzParameters(300, PROPERTIES));
-  await target.healthCheck(t, 'the mutated Mw UDP messages');
+  try {
+    await fc.assert(fc.asyncProperty(input, ({ name, mutations, torture }) => udpRun(target, peer, (self) =>
+      torture !== undefined ? (mutations === null ? torture.bytes : mutate(torture.bytes, mutations)) : mutatedSeed(self, name!, mutations))),
+    fuzzParameters(120, PROPERTIES));
+  } finally {
+    await target.healthCheck(t, 'the mutated Mw UDP messages');
+  }
 });
 
 t.test('issue 11 fuzz, Mw UDP: arbitrary datagrams never stop the listener', async (t) => {
   const peer = await UdpPeer.open();
   t.teardown(() => peer.socket.close());
-  await fc.assert(fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 1400 }), (bytes) => udpRun(target, peer, () => Buffer.from(bytes))),
-    fuzzParameters(150, PROPERTIES));
-  await target.healthCheck(t, 'the arbitrary datagrams');
+  try {
+    await fc.assert(fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 1400 }), (bytes) => udpRun(target, peer, () => Buffer.from(bytes))),
+      fuzzParameters(60, PROPERTIES));
+  } finally {
+    await target.healthCheck(t, 'the arbitrary datagrams');
+  }
 });
 
 t.test('issue 11 fuzz, Mw TCP: mutated messages on a stream never stop the listener', async (t) => {
-  await fc.assert(fc.asyncProperty(fc.constantFrom(...SEED_NAMES), fc.option(sipMutations, { nil: null }), (name, mutations) =>
-    tcpRun(target, mutatedSeed({ host: '127.0.0.1', port: 5060, transport: 'TCP' }, name, mutations))),
-  fuzzParameters(120, PROPERTIES));
-  await target.healthCheck(t, 'the mutated Mw TCP messages');
+  try {
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...SEED_NAMES), fc.option(sipMutations, { nil: null }), (name, mutations) =>
+      tcpRun(target, mutatedSeed({ host: '127.0.0.1', port: 5060, transport: 'TCP' }, name, mutations))),
+    fuzzParameters(50, PROPERTIES));
+  } finally {
+    await target.healthCheck(t, 'the mutated Mw TCP messages');
+  }
 });

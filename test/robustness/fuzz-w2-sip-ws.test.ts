@@ -108,15 +108,21 @@ async function oneRun(target: FuzzTarget, seedName: (typeof SEED_NAMES)[number],
 t.test('issue 11 fuzz, W2 sip-ws: intact client messages from an unregistered client: answered, nothing but REGISTER on Mw (R-ORIG-1, R-ORIG-10)', async (t) => {
   // The intact seeds include the open-relay shapes: mid-dialog BYE/MESSAGE/INFO/UPDATE with a
   // To tag for a dialog the P-CSCF never saw, and a stray ACK routed at another IMS hop.
-  await fc.assert(fc.asyncProperty(fc.constantFrom(...SEED_NAMES), (name) => oneRun(target, name, null)),
-    fuzzParameters(SEED_NAMES.length * 2, PROPERTIES * 4));
-  await target.healthCheck(t, 'the intact messages');
+  try {
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...SEED_NAMES), (name) => oneRun(target, name, null)),
+      fuzzParameters(SEED_NAMES.length * 2, PROPERTIES * 4));
+  } finally {
+    await target.healthCheck(t, 'the intact messages');
+  }
 });
 
 t.test('issue 11 fuzz, W2 sip-ws: mutated messages: server up, malformed → status with reason, nothing but REGISTER on Mw', async (t) => {
-  await fc.assert(fc.asyncProperty(fc.constantFrom(...SEED_NAMES), sipMutations, (name, mutations) => oneRun(target, name, mutations)),
-    fuzzParameters(250, PROPERTIES));
-  await target.healthCheck(t, 'the mutated messages');
+  try {
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...SEED_NAMES), sipMutations, (name, mutations) => oneRun(target, name, mutations)),
+      fuzzParameters(120, PROPERTIES));
+  } finally {
+    await target.healthCheck(t, 'the mutated messages');
+  }
 });
 
 t.test('issue 11: a 10 MB WebSocket message is refused with 1009 before it is buffered, and the server stays up', async (t) => {
