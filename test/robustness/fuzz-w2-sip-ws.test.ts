@@ -11,19 +11,22 @@
 //   - R-ORIG-1 / R-ORIG-10: a message from an unregistered client never produces traffic on Mw
 //     except REGISTER (asserted on the P-CSCF's Mw tap and on a black-hole IMS hop): no
 //     mid-dialog request for a dialog it never saw, no stray ACK, no stray response relayed;
+//   - R-ORIG-2 / TS 24.229 5.2.6.3.3: whatever P-Asserted-Identity / P-Preferred-Identity a
+//     registered client writes, in any spelling, the request on Mw carries one PAI, and it is
+//     one of the client's associated URIs;
 //   - no plugin hook fault, no unhandled rejection, nothing logged at error level; afterwards
 //     /health answers and fresh clients register (fuzz-target.ts healthCheck).
 import t from 'tap';
 import fc from 'fast-check';
-import { SipParseError, buildMalformedReply, parseMessage, type SipMessage } from '../../core/sip/index.js';
+import { SipParseError, buildMalformedReply, callId, getHeaders, nameAddrList, parseMessage, type SipMessage } from '../../core/sip/index.js';
 import { FUZZ_SEED, fuzzParameters, fuzzTimeoutSeconds } from './fuzz-budget.js';
-import { startFuzzTarget, type FuzzTarget } from './fuzz-target.js';
-import { asWebSocketFrame, mutate, sipMutations } from './sip-mutations.js';
+import { SipWsClient, startFuzzTarget, type FuzzTarget } from './fuzz-target.js';
+import { asWebSocketFrame, hostileText, mutate, sipMutations } from './sip-mutations.js';
 import { wicMessages } from './sip-seeds.js';
 import { eventually, exchange } from './ws-exchange.js';
 
 t.setTimeout(fuzzTimeoutSeconds(120) * 1000);
-const PROPERTIES = 2;
+const PROPERTIES = 3;
 
 const target = await startFuzzTarget(t);
 t.comment(`fuzz seed ${FUZZ_SEED} (FUZZ_SEED to change, FUZZ_RUNS / npm run fuzz -- --minutes N for longer)`);
@@ -132,4 +135,55 @@ t.test('issue 11: a 10 MB WebSocket message is refused with 1009 before it is bu
   });
   t.equal(conv.closeCode, 1009, 'RFC 6455 §7.4.1: 1009 message too big');
   await target.healthCheck(t, 'the 10 MB frame');
+});
+
+/** Spellings of identity claims a client may try (header name case, lists, display names, tel, garbage). */
+const identityClaim = fc.tuple(
+  fc.constantFrom('P-Asserted-Identity', 'p-asserted-identity', 'P-ASSERTED-IDENTITY', 'P-Asserted-Identity ', 'P-Preferred-Identity', 'p-preferred-identity'),
+  fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom('<sip:admin@ims.test>', 'sip:admin@ims.test', '"Admin" <sip:admin@ims.test>', '<tel:+19999999>',
+      '<sip:admin@ims.test>, <tel:+19999999>', '<sip:bob@ims.test>', 'tel:+15550002', '<sip:alice@ims.test>', '<tel:+15550001>',
+      '<sip:+15550001@ims.test;user=phone>', '<sip:admin@', '"unterminated <sip:x@y>', '', '<sip:admin@ims.test>;x=1,<sip:root@ims.test>') },
+    { weight: 1, arbitrary: hostileText.map((v) => v.replace(/[\r\n]/g, '')) },
+  ),
+);
+
+t.test('issue 11 fuzz, W2 sip-ws: a registered client\'s PAI/PPI claims in every spelling are replaced by its own identity on Mw (R-ORIG-2)', async (t) => {
+  const client = await SipWsClient.connect(target.wsBase, 'paiclient');
+  t.teardown(() => client.close());
+  const ok = await client.register('alice', 'alicepw');
+  t.equal(ok.status, 200, 'alice registers over sip-ws');
+  const associated = new Set(nameAddrList(ok, 'P-Associated-URI').map((na) => JSON.stringify(na.uri)));
+  t.ok(associated.size > 0, 'the registrar named her associated URIs');
+  let n = 0;
+  const property = fc.asyncProperty(fc.array(identityClaim, { minLength: 1, maxLength: 3 }), fc.constantFrom('MESSAGE', 'INVITE'), async (claims, method) => {
+    const id = `pai${++n}`;
+    const body = method === 'INVITE' ? 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n' : 'hi';
+    const text = [
+      `${method} sip:bob@ims.test SIP/2.0`, `Via: SIP/2.0/WSS paiclient.invalid;branch=z9hG4bK${id}`, 'Max-Forwards: 70',
+      `From: <sip:alice@ims.test>;tag=a${id}`, 'To: <sip:bob@ims.test>', `Call-ID: ${id}`, `CSeq: 1 ${method}`,
+      'Contact: <sip:paiclient@paiclient.invalid;transport=ws;ob>',
+      ...claims.map(([name, value]) => `${name}: ${value}`),
+      `Content-Type: ${method === 'INVITE' ? 'application/sdp' : 'text/plain'}`, `Content-Length: ${Buffer.byteLength(body)}`, '', body,
+    ].join('\r\n');
+    const mwBefore = target.mw.length;
+    const answer = await client.request(text, 5000);
+    if (answer.reason.trim().length === 0) throw new Error(`the ${answer.status} to the ${method} has no reason phrase`);
+    const onMw = target.mw.slice(mwBefore).filter((e) => e.direction === 'out' && e.message.kind === 'request'
+      && e.message.method === method && callId(e.message) === id);
+    for (const e of onMw) {
+      if (getHeaders(e.message, 'P-Preferred-Identity').length > 0) throw new Error('a P-Preferred-Identity reached Mw');
+      const pai = nameAddrList(e.message, 'P-Asserted-Identity');
+      if (pai.length !== 1) throw new Error(`${pai.length} P-Asserted-Identity values on Mw: ${getHeaders(e.message, 'P-Asserted-Identity').join(' | ')}`);
+      if (!associated.has(JSON.stringify(pai[0]!.uri))) throw new Error(`the PAI on Mw is not one of alice's associated URIs: ${getHeaders(e.message, 'P-Asserted-Identity').join(' | ')}`);
+    }
+    if (Object.keys(target.pluginFaults()).length > 0) throw new Error(`a plugin hook threw: ${JSON.stringify(target.pluginFaults())}`);
+    if (target.processFaults.length > 0) throw new Error(target.processFaults[0]);
+    if (target.errorLogs.length > 0) throw new Error(`logged at error level: ${target.errorLogs[0]}`);
+  });
+  try {
+    await fc.assert(property, fuzzParameters(60, PROPERTIES));
+  } finally {
+    await target.healthCheck(t, 'the identity claims');
+  }
 });
