@@ -1,6 +1,10 @@
 import { EpcError } from '../../errors.js';
 import { systemClock, type Clock } from '../clock.js';
 import { tagOf, to, topVia } from '../index.js';
+import { SipParseError } from '../codec/parse-error.js';
+import { generateTag } from '../ids.js';
+import { createResponse } from '../model/edit.js';
+import { reasonPhrase } from '../transport/malformed-reply.js';
 import type { SipRequest, SipResponse } from '../model/message.js';
 import type { InboundSipMessage, SipSender, SipSource, SipTarget } from '../transport/types.js';
 import { ClientInviteTransaction } from './client-invite-transaction.js';
@@ -178,7 +182,16 @@ export class TransactionLayer {
         : new ServerNonInviteTransaction(key, request, source, ctx);
     this.#servers.set(key, tx);
     if (tx instanceof ServerInviteTransaction) tx.start();
-    this.#options.onRequest(request, tx, source);
+    try {
+      this.#options.onRequest(request, tx, source);
+    } catch (err) {
+      // Headers are parsed on first use, so the TU may be the first to find one malformed. The
+      // transaction exists by now: RFC 3261 §8.2 / §21.4.1, the request is answered (400 or the
+      // parse status, reason phrase saying why) instead of left without an answer for ever.
+      if (!(err instanceof SipParseError)) throw err;
+      const status = typeof err.status === 'number' && err.status >= 400 && err.status <= 699 ? err.status : 400;
+      tx.respond(createResponse(request, status, reasonPhrase(err.reason, status), { toTag: generateTag() }));
+    }
   }
 
   #context(owner: Map<string, ClientTransaction | ServerTransaction>): TransactionContext {

@@ -85,7 +85,8 @@ function unfold(lines: string[]): string[] {
   return out;
 }
 
-function reasonPhrase(reason: string, status: number): string {
+/** A parse error's reason as a reason phrase: one short line without control characters. */
+export function reasonPhrase(reason: string, status: number): string {
   // eslint-disable-next-line no-control-regex
   const clean = reason.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, MAX_REASON_LENGTH);
   if (clean.length > 0) return clean;

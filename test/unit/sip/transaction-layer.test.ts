@@ -1,5 +1,7 @@
 import t from 'tap';
-import { createRequest, cseq, generateBranch, getHeader, getHeaders, tagOf, to, topVia, vias } from '../../../core/sip/index.js';
+import { authValues, createRequest, cseq, generateBranch, getHeader, getHeaders, tagOf, to, topVia, vias } from '../../../core/sip/index.js';
+
+const authValuesOf = (r: SipRequest) => authValues(r, 'Authorization');
 import type { SipRequest, SipResponse } from '../../../core/sip/index.js';
 import { EpcError } from '../../../core/errors.js';
 import {
@@ -141,6 +143,20 @@ t.test('a message whose Via or CSeq the accessors reject is discarded and report
   t.doesNotThrow(() => layer.receive({ message: broken, source: sourceFrom('udp') }));
   t.equal(discarded.length, 1);
   t.equal(seen.length, 0);
+});
+
+t.test('issue 11 (fuzz): a request whose header the TU cannot read is answered with the parse status, and its transaction ends', async (t) => {
+  // Found by test/robustness/fuzz-w2-sip-ws.test.ts: REGISTER with an empty "Authorization:"
+  // reached a registrar whose authValues() threw SipParseError; the layer took that for a
+  // discarded message, so the request was never answered and its transaction never ended.
+  const { layer, sender, clock } = layerUnderTest({ onRequest: (r) => { authValuesOf(r); } });
+  const register = buildRequest('REGISTER', { extraHeaders: [['Authorization', '']] });
+  t.doesNotThrow(() => layer.receive({ message: register, source: sourceFrom('udp') }));
+  const answers = sender.responses();
+  t.same(answers.map((r) => (r.message as SipResponse).status), [400], 'RFC 3261 §21.4.1: 400 to the malformed request');
+  t.ok(((answers[0]?.message as SipResponse | undefined)?.reason ?? '').length > 3, 'with a reason phrase that says why');
+  clock.advance(64 * 500 + 1);
+  t.equal(layer.serverTransactionCount, 0, 'the server transaction completed and ended (Timer J), nothing leaks');
 });
 
 t.test('close() stops every transaction and timer, is idempotent, and ignores later messages', async (t) => {
