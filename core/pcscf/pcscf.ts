@@ -10,7 +10,7 @@ import {
   callId, createResponse, formatUri, from, generateBranch, maxForwards, optionTags, parseUri, removeHeader, setHeader,
   tagOf, to, addHeader, getParam, vias, SipParseError, type SipMessage, type SipRequest, type SipResponse, type SipUri, type Via,
 } from '../sip/index.js';
-import type { DnsLookup } from '../sip/resolve/index.js';
+import { resolveNextHop, type DnsLookup } from '../sip/resolve/index.js';
 import { TransactionLayer, type ServerTransaction, type TimerValues } from '../sip/transaction/index.js';
 import { SipTransportLayer, hostForUri, viaResponseTarget } from '../sip/transport/index.js';
 import type { MwTransportProtocol } from '../sip/transport/transport.js';
@@ -36,6 +36,7 @@ import { OwnUris, aorOf, type OwnAddress } from './own-uris.js';
 import { onRegisterResponse, rewriteRegisterTowardIms } from './register.js';
 import { mwTargets, popOwnRoutes } from './routing.js';
 import { W2Flows, type W2Flow } from './w2-flows.js';
+import { NextHopHealth, probeRequest, sendProbe } from './next-hop-health.js';
 
 export interface PcscfOptions {
   readonly config: EpcscfConfig;
@@ -76,6 +77,8 @@ const INVITE_DIALOG_METHODS = new Set(['BYE', 'INVITE', 'UPDATE', 'PRACK', 'INFO
  */
 export class Pcscf implements W2SipCore {
   readonly observer = new EventEmitter<PcscfEvents>();
+  /** Issue 11 #10: which Mw next hops answer (503 at once toward a dead one; /ready, metrics). */
+  readonly nextHops: NextHopHealth;
   readonly #transport: SipTransportLayer;
   readonly #mw: TransactionLayer;
   readonly #w2: TransactionLayer;
@@ -125,8 +128,21 @@ export class Pcscf implements W2SipCore {
       },
     };
     const timers = options.timers ?? {};
+    let probeCseq = 0;
+    this.nextHops = new NextHopHealth({
+      probe: config.mw.nextHopProbe, log: this.#ctx.log,
+      // RFC 3263: the configured entry point, resolved like any request toward it.
+      probeTargets: async () => (this.#nextHop ? resolveNextHop(this.#nextHop, { transports: this.#transports, ...(this.#dns ? { dns: this.#dns } : {}) }) : []),
+      sendProbe: (target, deadlineMs) => {
+        const own = this.#ctx.uris.mwAddress(target.transport);
+        const uri = this.#nextHop ? formatUri(this.#nextHop) : `sip:${hostForUri(target.host)}:${target.port}`;
+        const probe = probeRequest(uri, this.#via('mw', target, generateBranch()), `sip:${hostForUri(own.host)}:${own.port}`, ++probeCseq);
+        return sendProbe(this.#mw, probe, target, deadlineMs);
+      },
+    });
     this.#mw = new TransactionLayer({
       sender: mwSender, timers,
+      onClientOutcome: (request, target, outcome) => this.nextHops.observe(request, target, outcome),
       onRequest: (req, tx, source) => this.#guard(tx, () => this.#fromMw(req, tx, source)),
       onStrayAck: (ack) => void this.#ackFromMw(ack).catch((e: unknown) => this.#ctx.log.warn({ err: e }, 'ACK from Mw not forwarded')),
       onStrayResponse: (response) => void this.#strayFromMw(response).catch((e: unknown) => this.#ctx.log.debug({ err: e }, 'stray Mw response dropped')),
@@ -155,7 +171,9 @@ export class Pcscf implements W2SipCore {
       listeners: config.mw.listen.map((l) => `${l.transport}:${hostForUri(l.host)}:${l.port}`),
       ...(tls ? { tls } : {}),
     });
-    return new Pcscf(transport, options);
+    const pcscf = new Pcscf(transport, options);
+    pcscf.nextHops.start();
+    return pcscf;
   }
 
   /** The Mw addresses actually bound (port 0 in the config becomes the real port). */
@@ -213,6 +231,7 @@ export class Pcscf implements W2SipCore {
         this.#flows.close(f.connection.id);
         return this.#releaseFlow(f);
       }));
+      this.nextHops.close();
       this.#mw.close();
       this.#w2.close();
       await this.#media.close();
@@ -467,7 +486,14 @@ export class Pcscf implements W2SipCore {
   async #mwTargets(request: SipRequest, tx: ServerTransaction): Promise<SipTarget[] | undefined> {
     try {
       const targets = await mwTargets(request, this.#routing());
-      if (targets.length > 0) return targets;
+      const usable = this.nextHops.usable(targets);
+      if (usable.length > 0) return usable;
+      if (targets.length > 0) {
+        // Issue 11 #10: the next hop is known dead: say so now rather than after Timer B/F (32 s).
+        const retryAfter = String(this.nextHops.retryAfterSeconds);
+        tx.respond(createResponse(tx.request, 503, 'Service Unavailable - IMS core not responding', { headers: [['Retry-After', retryAfter]] }));
+        return undefined;
+      }
     } catch (error) {
       this.#ctx.log.warn({ err: error }, 'next hop not resolvable');
     }
