@@ -13,7 +13,7 @@ import {
 import { resolveNextHop, type DnsLookup } from '../sip/resolve/index.js';
 import { TransactionLayer, type ServerTransaction, type TimerValues } from '../sip/transaction/index.js';
 import { SipTransportLayer, hostForUri, viaResponseTarget } from '../sip/transport/index.js';
-import type { MwTransportProtocol } from '../sip/transport/transport.js';
+import type { MwTransportProtocol, TransportStats } from '../sip/transport/transport.js';
 import type { SipSender, SipSource, SipTarget } from '../sip/transport/types.js';
 import { MemoryDialogStore, type DialogRecord, type DialogStore } from '../state/dialog-store.js';
 import { MemoryRegistrationStore, type RegistrationStore } from '../state/registration-store.js';
@@ -179,6 +179,14 @@ export class Pcscf implements W2SipCore {
   /** The Mw addresses actually bound (port 0 in the config becomes the real port). */
   get mwAddresses(): readonly OwnAddress[] {
     return this.#mwAddresses;
+  }
+
+  /** Counters of each Mw transport (malformed messages, framing errors...: metrics). */
+  mwTransportStats(): { readonly transport: MwTransportProtocol; readonly stats: Readonly<TransportStats> }[] {
+    return this.#transports.flatMap((transport) => {
+      const stats = this.#transport.transport(transport)?.stats;
+      return stats ? [{ transport, stats }] : [];
+    });
   }
 
   get registrations(): RegistrationStore {
