@@ -124,10 +124,18 @@ function sessionView(info: W2SessionInfo): AdminSession {
 async function readiness(parts: AdminBackendParts): Promise<AdminReadiness> {
   const checks: Record<string, { ok: boolean; detail?: string }> = {
     mw: parts.pcscf.mwAddresses.length > 0 ? { ok: true, detail: parts.pcscf.mwAddresses.map((a) => `${a.transport}:${a.host}:${a.port}`).join(', ') } : { ok: false, detail: 'no Mw transport bound' },
+    mwNextHop: nextHopCheck(parts.pcscf),
     w2: parts.w2.stats().accepting ? { ok: true } : { ok: false, detail: 'shutting down: not accepting WebSocket upgrades' },
   };
   if (parts.media) checks['mediaGateway'] = await pingMedia(parts.media, parts.mediaPingTimeoutMs ?? 1_000);
   return { ready: Object.values(checks).every((c) => c.ok), checks };
+}
+
+/** Issue 11 #10: not ready while an Mw next hop is down (requests toward it get 503). */
+function nextHopCheck(pcscf: AdminBackendParts['pcscf']): { ok: boolean; detail?: string } {
+  const down = pcscf.nextHops.status().filter((s) => !s.up);
+  if (down.length === 0) return { ok: true };
+  return { ok: false, detail: `Mw next hop down: ${down.map((s) => `${s.target} (${s.reason ?? 'unresponsive'})`).join(', ')}` };
 }
 
 async function pingMedia(media: MediaControl, timeoutMs: number): Promise<{ ok: boolean; detail?: string }> {

@@ -15,6 +15,8 @@ import type { MediaControl } from '../pcscf/alg/media-control.js';
 import type { Pcscf, PcscfEvents } from '../pcscf/index.js';
 import type { EpcscfServer } from '../server/epcscf-server.js';
 import { createAdminBackend } from './admin-backend.js';
+import { registerNextHopMetrics } from '../admin/next-hop-metrics.js';
+import { registerMwTransportMetrics } from '../admin/mw-transport-metrics.js';
 import { packageRoot } from './package-root.js';
 
 export interface AdminWiring {
@@ -37,6 +39,8 @@ export async function attachAdmin(
     metrics, version,
     ...(openrpcDocument ? { openrpcDocument } : {}),
   });
+  registerNextHopMetrics(metrics.registry, pcscf.nextHops);
+  registerMwTransportMetrics(metrics.registry, pcscf);
   const unobserve = observeW2Sessions(server.observer, metrics);
   const onResponse = (...[side, direction, status]: PcscfEvents['response']): void => metrics.sipResponse(side, direction, status);
   pcscf.observer.on('response', onResponse);

@@ -62,8 +62,13 @@ export async function startRuntime(configured: EpcscfConfig, options: RuntimeOpt
     // The P-CSCF closes the media control with itself; until it exists, the stack does.
     const mediaGuard = media ? () => media.control.close() : undefined;
     if (mediaGuard) stack.push(mediaGuard);
+    const flowSecret = config.cluster.flowSecret;
+    if (flowSecret === undefined) {
+      options.logger.warn('cluster.flowSecret is not set: flow tokens use a random key, so after a restart requests toward existing registrations get 403 instead of 430 until each client re-registers (set cluster.flowSecret or EPCSCF_CLUSTER_FLOW_SECRET)');
+    }
     const pcscf = await Pcscf.start({
       config, logger: options.logger.child({ component: 'pcscf' }),
+      ...(flowSecret !== undefined ? { flowSecret } : {}),
       ...(media ? { media: media.control } : {}),
       ...(config.media.interfaces ? { mediaInterfaces: config.media.interfaces } : {}),
     });

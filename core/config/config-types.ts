@@ -53,6 +53,21 @@ export interface MwConfig {
   readonly domain: string;
   readonly visitedNetworkId: string;
   readonly tls?: TlsFiles;
+  readonly nextHopProbe: NextHopProbeConfig;
+}
+
+/** mw.nextHopProbe: when an Mw next hop counts as down (issue 11 #10). */
+export interface NextHopProbeConfig {
+  /** OPTIONS keep-alive period and answer deadline; 0: no probes. */
+  readonly intervalMs: number;
+  readonly failuresToDown: number;
+  /** Retry-After of the 503 answered while a target is down. */
+  readonly retryAfterSeconds: number;
+}
+
+export interface ClusterConfig {
+  /** Flow-token HMAC key; undefined: random per start. Secret: never logged. */
+  readonly flowSecret?: string;
 }
 
 export interface MediaPortRange {
@@ -108,5 +123,6 @@ export interface EpcscfConfig {
   readonly mw: MwConfig;
   readonly media: MediaConfig;
   readonly admin: AdminConfig;
+  readonly cluster: ClusterConfig;
   readonly log: { readonly level: LogLevel };
 }

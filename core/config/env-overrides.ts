@@ -15,6 +15,7 @@
  *   EPCSCF_MEDIA_MODE                 media.mode                in-process, ng or off
  *   EPCSCF_MEDIA_NG_ADDRESS           media.ng.address          ip:port of our epcscf-media-gw or rtpengine
  *   EPCSCF_ADMIN_KEY                  admin.bearerKey           bearer key of /admin/* and /metrics
+ *   EPCSCF_CLUSTER_FLOW_SECRET        cluster.flowSecret        flow-token HMAC key (>= 32 characters)
  *   EPCSCF_LOG_LEVEL                  log.level
  */
 
@@ -34,6 +35,7 @@ const OVERRIDES: ReadonlyArray<readonly [variable: string, path: readonly string
   ['EPCSCF_MW_VISITED_NETWORK_ID', ['mw', 'visitedNetworkId'], 'string'],
   ['EPCSCF_MEDIA_MODE', ['media', 'mode'], 'string'],
   ['EPCSCF_MEDIA_NG_ADDRESS', ['media', 'ng', 'address'], 'string'],
+  ['EPCSCF_CLUSTER_FLOW_SECRET', ['cluster', 'flowSecret'], 'string'],
   ['EPCSCF_LOG_LEVEL', ['log', 'level'], 'string'],
 ];
 

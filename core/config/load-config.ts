@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { EpcError } from '../errors.js';
 import { parseUri } from '../sip/index.js';
 import type { PluginReference } from '../plugin/loader.js';
-import type { AdminConfig, EpcscfConfig, HostPort, LogLevel, MediaConfig, MediaGatewaySettings, MediaPortRange, MwListenPoint, TlsFiles, W2Limits } from './config-types.js';
+import type { AdminConfig, ClusterConfig, EpcscfConfig, HostPort, LogLevel, MediaConfig, MediaGatewaySettings, MediaPortRange, MwListenPoint, NextHopProbeConfig, TlsFiles, W2Limits } from './config-types.js';
 import { applyEnvOverrides } from './env-overrides.js';
 import type { Environment } from './env-overrides.js';
 import { compileSchema, readRepositorySchema } from './json-schema.js';
@@ -158,9 +158,11 @@ function toTypedConfig(config: Record<string, unknown>, configDir: string): Epcs
       domain: mw['domain'] as string,
       visitedNetworkId: mw['visitedNetworkId'] as string,
       ...(mwTls ? { tls: mwTls } : {}),
+      nextHopProbe: nextHopProbe(mw['nextHopProbe'] as Record<string, unknown>),
     },
     media: mediaConfig(config['media'] as Record<string, unknown>),
     admin: adminConfig(config['admin'] as Record<string, unknown>),
+    cluster: clusterConfig(config['cluster'] as Record<string, unknown>),
     log: { level: log['level'] as LogLevel },
   };
 }
@@ -181,6 +183,19 @@ function w2Limits(limits: Record<string, number>): W2Limits {
 function adminConfig(admin: Record<string, unknown>): AdminConfig {
   const bearerKey = admin['bearerKey'];
   return typeof bearerKey === 'string' ? { bearerKey } : {};
+}
+
+function clusterConfig(cluster: Record<string, unknown>): ClusterConfig {
+  const flowSecret = cluster['flowSecret'];
+  return typeof flowSecret === 'string' ? { flowSecret } : {};
+}
+
+function nextHopProbe(probe: Record<string, unknown>): NextHopProbeConfig {
+  return {
+    intervalMs: Math.round((probe['intervalSeconds'] as number) * 1000),
+    failuresToDown: probe['failuresToDown'] as number,
+    retryAfterSeconds: probe['retryAfterSeconds'] as number,
+  };
 }
 
 function mediaConfig(media: Record<string, unknown>): MediaConfig {

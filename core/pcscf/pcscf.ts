@@ -10,10 +10,10 @@ import {
   callId, createResponse, formatUri, from, generateBranch, maxForwards, optionTags, parseUri, setHeader,
   tagOf, to, addHeader, getParam, vias, SipParseError, type SipMessage, type SipRequest, type SipResponse, type SipUri, type Via,
 } from '../sip/index.js';
-import type { DnsLookup } from '../sip/resolve/index.js';
+import { resolveNextHop, type DnsLookup } from '../sip/resolve/index.js';
 import { TransactionLayer, type ServerTransaction, type TimerValues } from '../sip/transaction/index.js';
 import { SipTransportLayer, hostForUri, viaResponseTarget } from '../sip/transport/index.js';
-import type { MwTransportProtocol } from '../sip/transport/transport.js';
+import type { MwTransportProtocol, TransportStats } from '../sip/transport/transport.js';
 import type { SipSender, SipSource, SipTarget } from '../sip/transport/types.js';
 import { MemoryDialogStore, type DialogRecord, type DialogStore } from '../state/dialog-store.js';
 import { MemoryRegistrationStore, type RegistrationStore } from '../state/registration-store.js';
@@ -39,6 +39,7 @@ import { onRegisterResponse, rewriteRegisterTowardIms } from './register.js';
 import { mwTargets, popOwnRoutes, withRouteSet } from './routing.js';
 import { endUnrelayedAnswer } from './unrelayed-answer.js';
 import { W2Flows, type W2Flow } from './w2-flows.js';
+import { NextHopHealth, probeRequest, sendProbe } from './next-hop-health.js';
 
 export interface PcscfOptions {
   readonly config: EpcscfConfig;
@@ -90,6 +91,8 @@ export type RelayGuard = 'unknown-dialog' | 'stray-ack' | 'stray-response' | 'un
  */
 export class Pcscf implements W2SipCore {
   readonly observer = new EventEmitter<PcscfEvents>();
+  /** Issue 11 #10: which Mw next hops answer (503 at once toward a dead one; /ready, metrics). */
+  readonly nextHops: NextHopHealth;
   readonly #transport: SipTransportLayer;
   readonly #mw: TransactionLayer;
   readonly #w2: TransactionLayer;
@@ -143,8 +146,21 @@ export class Pcscf implements W2SipCore {
       },
     };
     const timers = options.timers ?? {};
+    let probeCseq = 0;
+    this.nextHops = new NextHopHealth({
+      probe: config.mw.nextHopProbe, log: this.#ctx.log,
+      // RFC 3263: the configured entry point, resolved like any request toward it.
+      probeTargets: async () => (this.#nextHop ? resolveNextHop(this.#nextHop, { transports: this.#transports, ...(this.#dns ? { dns: this.#dns } : {}) }) : []),
+      sendProbe: (target, deadlineMs) => {
+        const own = this.#ctx.uris.mwAddress(target.transport);
+        const uri = this.#nextHop ? formatUri(this.#nextHop) : `sip:${hostForUri(target.host)}:${target.port}`;
+        const probe = probeRequest(uri, this.#via('mw', target, generateBranch()), `sip:${hostForUri(own.host)}:${own.port}`, ++probeCseq);
+        return sendProbe(this.#mw, probe, target, deadlineMs);
+      },
+    });
     this.#mw = new TransactionLayer({
       sender: mwSender, timers,
+      onClientOutcome: (request, target, outcome) => this.nextHops.observe(request, target, outcome),
       onRequest: (req, tx, source) => this.#guard(tx, () => this.#fromMw(req, tx, source)),
       onStrayAck: (ack) => void this.#ackFromMw(ack).catch((e: unknown) => this.#ctx.log.warn({ err: e }, 'ACK from Mw not forwarded')),
       onStrayResponse: (response) => void this.#strayFromMw(response).catch((e: unknown) => this.#ctx.log.debug({ err: e }, 'stray Mw response dropped')),
@@ -181,12 +197,22 @@ export class Pcscf implements W2SipCore {
       listeners: config.mw.listen.map((l) => `${l.transport}:${hostForUri(l.host)}:${l.port}`),
       ...(tls ? { tls } : {}),
     });
-    return new Pcscf(transport, options);
+    const pcscf = new Pcscf(transport, options);
+    pcscf.nextHops.start();
+    return pcscf;
   }
 
   /** The Mw addresses actually bound (port 0 in the config becomes the real port). */
   get mwAddresses(): readonly OwnAddress[] {
     return this.#mwAddresses;
+  }
+
+  /** Counters of each Mw transport (malformed messages, framing errors...: metrics). */
+  mwTransportStats(): { readonly transport: MwTransportProtocol; readonly stats: Readonly<TransportStats> }[] {
+    return this.#transports.flatMap((transport) => {
+      const stats = this.#transport.transport(transport)?.stats;
+      return stats ? [{ transport, stats }] : [];
+    });
   }
 
   get registrations(): RegistrationStore {
@@ -248,6 +274,7 @@ export class Pcscf implements W2SipCore {
         this.#flows.close(f.connection.id);
         return this.#releaseFlow(f);
       }));
+      this.nextHops.close();
       this.#mw.close();
       this.#w2.close();
       await this.#media.close();
@@ -537,7 +564,14 @@ export class Pcscf implements W2SipCore {
   async #mwTargets(request: SipRequest, tx: ServerTransaction, dialog?: DialogRecord): Promise<SipTarget[] | undefined> {
     try {
       const targets = await mwTargets(request, this.#routing(), dialog === undefined ? undefined : dialogDestination(dialog));
-      if (targets.length > 0) return targets;
+      const usable = this.nextHops.usable(targets);
+      if (usable.length > 0) return usable;
+      if (targets.length > 0) {
+        // Issue 11 #10: the next hop is known dead: say so now rather than after Timer B/F (32 s).
+        const retryAfter = String(this.nextHops.retryAfterSeconds);
+        tx.respond(createResponse(tx.request, 503, 'Service Unavailable - IMS core not responding', { headers: [['Retry-After', retryAfter]] }));
+        return undefined;
+      }
     } catch (error) {
       this.#ctx.log.warn({ err: error }, 'next hop not resolvable');
     }

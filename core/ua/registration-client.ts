@@ -16,6 +16,9 @@ import { buildInitialRequest, type UaContext } from './ua-context.js';
 import { SUPPORTED_REGISTER } from './ua-local.js';
 import { refreshDelaySeconds } from './ua-timers.js';
 
+/** Answers that say "the core did not answer", not "you may not register" (RFC 3261 §21.4.9, §21.5). */
+const TRANSIENT_FAILURES = new Set([408, 500, 503, 504]);
+
 export class RegistrationClient extends EventEmitter<{ change: [info: RegistrationInfo] }> {
   readonly #ctx: UaContext;
   readonly #registrar: string;
@@ -29,6 +32,10 @@ export class RegistrationClient extends EventEmitter<{ change: [info: Registrati
   #inFlight: Promise<RegistrationInfo> | undefined;
   /** Min-Expires learnt from a 423 (RFC 3261 §10.2.8). */
   #minExpires = 0;
+  /** When the registrar's binding lapses (clock ms); a failed refresh keeps it until then. */
+  #expiresAt = 0;
+  /** Refreshes that failed in a row (RFC 5626 §4.5 back-off). */
+  #failedRefreshes = 0;
 
   constructor(ctx: UaContext, registrar: string, requestedExpires: number) {
     super();
@@ -108,6 +115,8 @@ export class RegistrationClient extends EventEmitter<{ change: [info: Registrati
       if (granted <= 0) return this.#set({ state: 'unregistered', status: response.status, reason: 'the registrar granted no binding' });
       this.#serviceRoute = getHeaders(response, 'Service-Route');
       const associatedUris = safeAssociated(response);
+      this.#expiresAt = this.#ctx.clock.now() + granted * 1000;
+      this.#failedRefreshes = 0;
       this.#scheduleRefresh(granted);
       return this.#set({ state: 'registered', expires: granted, status: response.status, reason: response.reason, ...(associatedUris.length > 0 ? { associatedUris } : {}) });
     }
@@ -116,9 +125,34 @@ export class RegistrationClient extends EventEmitter<{ change: [info: Registrati
       this.#serviceRoute = [];
       return this.#set({ state: 'unregistered', status: response.status, reason: response.reason });
     }
+    if (TRANSIENT_FAILURES.has(response.status) && this.#expiresAt > 0) return this.#retryLater(response);
     this.#stopRefresh();
     this.#serviceRoute = [];
     return this.#set({ state: 'failed', status: response.status, reason: response.reason });
+  }
+
+  /**
+   * Issue 11 #10: a refresh that failed because the core was unreachable (408/500/503/504) does
+   * not end the registration: the registrar's binding stands until it expires (RFC 3261 §10.2.1),
+   * so we stay registered meanwhile and try again after Retry-After or the RFC 5626 §4.5 back-off
+   * (base 30 s, doubling, at most 1800 s), also past expiry, until the core answers again.
+   */
+  #retryLater(response: SipResponse): RegistrationInfo {
+    this.#failedRefreshes++;
+    const retryAfter = Number.parseInt(getHeader(response, 'Retry-After') ?? '', 10);
+    const backoff = Math.min(1800, 30 * 2 ** (this.#failedRefreshes - 1));
+    const remaining = (this.#expiresAt - this.#ctx.clock.now()) / 1000;
+    let delay = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : backoff;
+    // Before expiry, retry early enough to refresh in time (but not in a tight loop).
+    if (remaining > 2) delay = Math.max(1, Math.min(delay, remaining / 2));
+    this.#stopRefresh();
+    this.#refresh = this.#ctx.clock.setTimeout(() => {
+      this.#refresh = undefined;
+      void this.register();
+    }, delay * 1000);
+    if (remaining > 0) return this.#set({ ...this.#info, state: 'registered', status: response.status, reason: response.reason });
+    this.#serviceRoute = [];
+    return this.#set({ state: 'failed', status: response.status, reason: `${response.reason} (retrying in ${Math.round(delay)} s)` });
   }
 
   /** The expires of *our* contact in the 200 (RFC 3261 §10.2.4), else the Expires header. */

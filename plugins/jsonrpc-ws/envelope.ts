@@ -12,7 +12,16 @@ export type FrameContent =
   | { readonly kind: 'empty-batch' }
   | { readonly kind: 'batch-too-long'; readonly length: number };
 
+/**
+ * Deepest nesting of arrays/objects accepted in one frame. No JSON-RPC method takes params
+ * nested anywhere near this; a deeper value is refused before JSON.parse, so no later recursive
+ * walk (schema validation, JSON.stringify in a log line) can overflow the stack (issue 11 guard).
+ */
+export const MAX_JSON_DEPTH = 64;
+
 export function parseFrame(text: string, maxBatch: number): FrameContent {
+  const depth = nestingDepthOver(text, MAX_JSON_DEPTH);
+  if (depth) return { kind: 'parse-error', detail: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` };
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -24,6 +33,29 @@ export function parseFrame(text: string, maxBatch: number): FrameContent {
   if (value.length === 0) return { kind: 'empty-batch' };
   if (value.length > maxBatch) return { kind: 'batch-too-long', length: value.length };
   return { kind: 'batch', entries: value };
+}
+
+/**
+ * Whether `[`/`{` nest deeper than `limit` outside strings: one linear pass over the text that
+ * stops at the first level past the limit.
+ */
+function nestingDepthOver(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c /* \ */) i++;
+      else if (c === 0x22 /* " */) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 /** A well-formed call: `id` undefined means a notification (JSON-RPC 2.0 §4.1: never answered). */

@@ -63,13 +63,15 @@ export interface RigSettings {
   readonly media?: Record<string, unknown>;
   /** The Service-Route the fake core returns at registration (default: the core itself over UDP). */
   readonly serviceRoute?: (corePort: number) => string;
+  /** mw.nextHopProbe (default: no OPTIONS keep-alives, so the fake core sees only the test's traffic). */
+  readonly nextHopProbe?: Record<string, unknown>;
 }
 
 export async function setup(t: Test, options: Partial<PcscfOptions> = {}, settings: RigSettings = {}) {
   const core = await FakeImsCore.start();
   const config = resolveConfig({
     w2: { listen: '127.0.0.1:18080' },
-    mw: { listen: settings.mwListen ?? ['udp:127.0.0.1:0'], nextHop: `sip:127.0.0.1:${core.port};transport=udp`, domain: 'ims.test', visitedNetworkId: 'epcscf.test' },
+    mw: { listen: settings.mwListen ?? ['udp:127.0.0.1:0'], nextHop: `sip:127.0.0.1:${core.port};transport=udp`, domain: 'ims.test', visitedNetworkId: 'epcscf.test', nextHopProbe: settings.nextHopProbe ?? { intervalSeconds: 0 } },
     ...(settings.media ? { media: settings.media } : {}),
     log: { level: 'silent' },
   }, { configDir: process.cwd(), env: {} });

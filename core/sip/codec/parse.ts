@@ -65,22 +65,33 @@ function parseAt(buf: Buffer, start: number, datagram: boolean): SipMessage {
   let maxForwards: string | undefined;
   let hasListed = false; // any Via/Contact line seen (validated below)
   let lastKey = '';
+  // RFC 3261 §7.3.1 folding: the continuation lines of the current header, joined once when the
+  // next header starts (joining per line re-copies a growing value: quadratic on a long fold).
+  let folded: string[] | undefined;
+  const unfold = (): void => {
+    if (folded === undefined) return;
+    const parts = folded;
+    folded = undefined;
+    if (lastKey === 'content-length') {
+      const at = contentLengths.length - 1;
+      contentLengths[at] = joinFolded(contentLengths[at] ?? '', parts);
+      return;
+    }
+    const last = headers.length - 1;
+    const prev = headers[last] as SipHeader;
+    const value = joinFolded(prev.value, parts);
+    headers[last] = { name: prev.name, value };
+    setSingle(lastKey, value, true);
+  };
   for (let n = 1; n < lines.length; n++) {
     const line = lines[n] as string;
     if (line.length > 0 && isWs(line.charCodeAt(0))) {
-      // RFC 3261 §7.3.1: a continuation line (folding) joins the previous value with one SP.
-      const last = headers.length - 1;
-      if (last < 0 && lastKey !== 'content-length') throw malformed('continuation line before the first header');
-      if (lastKey === 'content-length') {
-        contentLengths[contentLengths.length - 1] = ((contentLengths[contentLengths.length - 1] ?? '') + ' ' + line.trim()).trim();
-        continue;
-      }
-      const prev = headers[last] as SipHeader;
-      const value = (prev.value + ' ' + line.trim()).trim();
-      headers[last] = { name: prev.name, value };
-      setSingle(lastKey, value, true);
+      if (headers.length === 0 && lastKey !== 'content-length') throw malformed('continuation line before the first header');
+      const part = line.trim();
+      if (part.length > 0) (folded ??= []).push(part);
       continue;
     }
+    unfold();
     const colon = line.indexOf(':');
     if (colon <= 0) throw malformed(`header line without a name and ':' (${JSON.stringify(line.slice(0, 30))})`);
     let nameEnd = colon;
@@ -98,6 +109,7 @@ function parseAt(buf: Buffer, start: number, datagram: boolean): SipMessage {
     if (key === 'via' || key === 'contact') hasListed = true;
     else setSingle(key, value, false);
   }
+  unfold();
 
   // RFC 4475 §3.3.8: several Call-ID/To/From/CSeq/Max-Forwards values are a 400.
   function setSingle(key: string, value: string, refold: boolean): void {
@@ -151,6 +163,11 @@ function parseAt(buf: Buffer, start: number, datagram: boolean): SipMessage {
   }
   primeViews(message, views);
   return message;
+}
+
+/** A folded value: the first line's value and the continuation lines joined by single spaces. */
+function joinFolded(first: string, parts: readonly string[]): string {
+  return first.length === 0 ? parts.join(' ') : `${first} ${parts.join(' ')}`;
 }
 
 /**

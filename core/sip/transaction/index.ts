@@ -1,5 +1,5 @@
 /** The SIP transaction layer: RFC 3261 §17 with the RFC 6026 Accepted states. */
-export { TransactionLayer, type ClientTransaction, type ServerTransaction, type TransactionLayerOptions } from './transaction-layer.js';
+export { TransactionLayer, type ClientTransaction, type ServerTransaction, type TransactionLayerOptions, type ClientOutcome } from './transaction-layer.js';
 export { ClientInviteTransaction } from './client-invite-transaction.js';
 export { ClientNonInviteTransaction } from './client-non-invite-transaction.js';
 export { ServerInviteTransaction, DEFAULT_TRYING_DELAY } from './server-invite-transaction.js';

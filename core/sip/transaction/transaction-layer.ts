@@ -14,6 +14,7 @@ import { ServerNonInviteTransaction } from './server-non-invite-transaction.js';
 import { clientKey, clientKeyOfResponse, isRfc3261Branch, serverKey } from './transaction-keys.js';
 import { resolveTimers, type TimerValues } from './timers.js';
 import type { ClientTransactionDelegate, TransactionContext } from './types.js';
+import { reportTimeout, reportTransportError } from './client-outcome.js';
 
 export type ClientTransaction = ClientInviteTransaction | ClientNonInviteTransaction;
 export type ServerTransaction = ServerInviteTransaction | ServerNonInviteTransaction;
@@ -44,7 +45,14 @@ export interface TransactionLayerOptions {
   readonly onStrayAck?: (ack: SipRequest, source: SipSource) => void;
   /** A message the layer could not route (e.g. a Via or CSeq the accessors reject). */
   readonly onDiscarded?: (inbound: InboundSipMessage, reason: string) => void;
+  /**
+   * Monitoring of next hops (never changes what the TU sees): each client transaction reports
+   * once whether `target` answered (any response), timed out (Timer B/F) or failed to send.
+   */
+  readonly onClientOutcome?: (request: SipRequest, target: SipTarget, outcome: ClientOutcome) => void;
 }
+
+export type ClientOutcome = 'response' | 'timeout' | 'transport-error';
 
 /**
  * The transaction layer of RFC 3261 §17: owns every client and server transaction, matches
@@ -102,10 +110,12 @@ export class TransactionLayer {
       throw new EpcError('EPC_ERR_INVALID_STATE', `a ${request.method} client transaction with branch ${branch} already exists (RFC 3261 §8.1.1.7: one branch per transaction)`);
     }
     const ctx = this.#context(this.#clients);
+    const observe = this.#options.onClientOutcome;
+    const tu = observe === undefined ? delegate : observedDelegate(delegate, request, target, observe);
     const tx =
       request.method === 'INVITE'
-        ? new ClientInviteTransaction(id, request, target, delegate, ctx)
-        : new ClientNonInviteTransaction(id, request, target, delegate, ctx);
+        ? new ClientInviteTransaction(id, request, target, tu, ctx)
+        : new ClientNonInviteTransaction(id, request, target, tu, ctx);
     this.#clients.set(id, tx);
     tx.start();
     return tx;
@@ -204,4 +214,28 @@ export class TransactionLayer {
       },
     };
   }
+}
+
+/**
+ * `delegate` with each outcome reported to `observe` first (once per transaction). Timeouts and
+ * transport errors reach the TU exactly as they would without the observer (RFC 3261 §8.1.3.1:
+ * its own handler, or the synthetic 408/503).
+ */
+function observedDelegate(
+  delegate: ClientTransactionDelegate, request: SipRequest, target: SipTarget,
+  observe: (request: SipRequest, target: SipTarget, outcome: ClientOutcome) => void,
+): ClientTransactionDelegate {
+  let reported = false;
+  let finalDelivered = false;
+  const report = (outcome: ClientOutcome): void => {
+    if (reported) return;
+    reported = true;
+    observe(request, target, outcome);
+  };
+  return {
+    onProvisional: (response) => { report('response'); delegate.onProvisional?.(response); },
+    onFinal: (response) => { report('response'); finalDelivered = true; delegate.onFinal(response); },
+    onTimeout: () => { report('timeout'); reportTimeout(delegate, request); },
+    onTransportError: (error) => { report('transport-error'); reportTransportError(delegate, request, error, finalDelivered); },
+  };
 }

@@ -16,6 +16,11 @@ export interface StreamConnectionHooks {
   readonly maxMessageSize: number;
   readonly idleTimeoutMs: number;
   onMessage(bytes: Buffer, connection: StreamConnection): void;
+  /**
+   * A complete header section declared a message past the size cap: the answer to send before
+   * the connection closes (RFC 3261 §21.5.14: 513), or undefined to close without one.
+   */
+  answerOversized?(header: Buffer, limit: number): Buffer | undefined;
   /** Framing lost or message too large: the connection is already being destroyed. */
   onFramingError(error: EpcError, source: SipSource): void;
   onClose(connection: StreamConnection): void;
@@ -35,6 +40,8 @@ export class StreamConnection {
   readonly #hooks: StreamConnectionHooks;
   readonly #framer: StreamFramer;
   #closed = false;
+  /** A 513 was queued for the peer: close gracefully so it is delivered. */
+  #answered = false;
   #source: SipSource | undefined;
 
   constructor(socket: Socket, hooks: StreamConnectionHooks, ready: Promise<void> | undefined) {
@@ -50,6 +57,10 @@ export class StreamConnection {
       onMessage: (bytes) => hooks.onMessage(bytes, this),
       // RFC 5626 §3.5.1: answer a CRLFCRLF ping with a single CRLF pong.
       onPing: () => { if (!this.#closed) socket.write('\r\n'); },
+      onOversized: (header) => {
+        const answer = hooks.answerOversized?.(header, hooks.maxMessageSize);
+        if (answer && !this.#closed) { socket.write(answer); this.#answered = true; }
+      },
     });
     socket.setNoDelay(true);
     if (hooks.idleTimeoutMs > 0) {
@@ -117,8 +128,10 @@ export class StreamConnection {
     } catch (err) {
       const error = err instanceof EpcError ? err : new EpcError('EPC_ERR_SIP_FRAMING', String(err));
       const source = this.source();
-      // Framing is lost for good: nothing after this byte can be trusted, so close (RFC 3261 §18.3).
-      this.destroy();
+      // Framing is lost for good: nothing after this byte can be trusted, so close (RFC 3261 §18.3),
+      // after the 513 when one was written.
+      if (this.#answered) this.close();
+      else this.destroy();
       this.#hooks.onFramingError(error, source);
     }
   }

@@ -17,8 +17,19 @@ export interface StreamFramerOptions {
   readonly maxMessageSize?: number;
   /** One complete message: start-line, headers, empty line and exactly Content-Length body bytes. */
   readonly onMessage: (message: Buffer) => void;
-  /** RFC 5626 §3.5.1: a double-CRLF ping arrived; the connection must answer with one CRLF. */
+  /**
+   * RFC 5626 §3.5.1 / §4.4.1: one or more double-CRLF pings arrived in the bytes of one `push()`;
+   * the connection answers with one CRLF. Called at most once per push: a client keeps one ping
+   * outstanding, so pings read together are one liveness question (or a flood), and one pong per
+   * read bounds the work and the bytes a keep-alive flood can cost (issue 11 #6).
+   */
   readonly onPing?: () => void;
+  /**
+   * A complete header section declares a message past `maxMessageSize` (RFC 3261 §21.5.14: 513
+   * Message Too Large can be answered from these header bytes). Called just before `push()`
+   * throws `EPC_ERR_SIP_TOO_LARGE`; the bytes are a view valid only during the call.
+   */
+  readonly onOversized?: (header: Buffer) => void;
 }
 
 type Phase = 'between' | 'headers' | 'body';
@@ -40,6 +51,9 @@ export class StreamFramer {
   readonly maxMessageSize: number;
   #onMessage: (message: Buffer) => void;
   #onPing: (() => void) | undefined;
+  #onOversized: ((header: Buffer) => void) | undefined;
+  /** Pings seen during the current push, answered once after it. */
+  #pinged = false;
 
   /** Bytes not yet handed out; `#buf[#start..#end)` is live, `#start` is the message start. */
   #buf: Buffer = Buffer.alloc(0);
@@ -63,6 +77,7 @@ export class StreamFramer {
     this.maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     this.#onMessage = options.onMessage;
     this.#onPing = options.onPing;
+    this.#onOversized = options.onOversized;
   }
 
   get bytesExamined(): number { return this.#bytesExamined; }
@@ -83,6 +98,7 @@ export class StreamFramer {
     } else {
       this.#append(chunk);
     }
+    this.#pinged = false;
     try {
       this.#drain();
     } catch (err) {
@@ -91,6 +107,7 @@ export class StreamFramer {
       throw this.#failure;
     }
     this.#keepRemainder();
+    if (this.#pinged) this.#onPing?.();
   }
 
   #drain(): void {
@@ -132,7 +149,7 @@ export class StreamFramer {
         if (available < 4) return false;
         if (buf[this.#start + 3] === LF) {
           this.#start += 4;
-          this.#onPing?.();
+          this.#pinged = true;
           continue;
         }
       }
@@ -169,6 +186,7 @@ export class StreamFramer {
     this.#bodyLength = readContentLength(buf, this.#start, found + 2);
     const total = this.#headerLength + this.#bodyLength;
     if (total > this.maxMessageSize) {
+      this.#onOversized?.(buf.subarray(this.#start, found + 4));
       throw new EpcError('EPC_ERR_SIP_TOO_LARGE',
         `SIP message of ${total} bytes exceeds the ${this.maxMessageSize}-byte limit`);
     }

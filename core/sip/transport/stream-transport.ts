@@ -4,6 +4,8 @@ import { EpcError } from '../../errors.js';
 import type { SipMessage } from '../model/message.js';
 import { socketHost } from '../model/uri.js';
 import { serializeMessage } from '../codec/serialize.js';
+import { SipParseError } from '../codec/parse-error.js';
+import { buildMalformedReply } from './malformed-reply.js';
 import { StreamConnection, type StreamConnectionHooks } from './stream-connection.js';
 import { DEFAULT_MAX_MESSAGE_SIZE } from './stream-framer.js';
 import { TransportBase, remoteKey, transportError, type TransportBaseOptions } from './transport-base.js';
@@ -137,6 +139,13 @@ export abstract class StreamTransport extends TransportBase implements SipTransp
       idleTimeoutMs: this.#idleTimeoutMs,
       onMessage: (bytes, connection) => {
         this.receive(bytes, connection.source(), false, (reply) => { connection.write(reply).catch(() => {}); });
+      },
+      answerOversized: (header, limit) => {
+        // RFC 3261 §21.5.14: 513 Message Too Large, built from the complete header section.
+        const answer = buildMalformedReply(header, new SipParseError(`Message Too Large (limit ${limit} bytes)`, 513));
+        if (!answer) return undefined;
+        this.stats.malformedAnswered++;
+        return serializeMessage(answer);
       },
       onFramingError: (error, source) => {
         this.stats.framingErrors++;

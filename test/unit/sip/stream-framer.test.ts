@@ -102,8 +102,26 @@ t.test('RFC 5626 §3.5.1: CRLFCRLF ping is reported (to be answered by a CRLF po
   framer.push(Buffer.from('\r'));
   framer.push(Buffer.from('\n'));
   t.same(pings, [0, 2], 'a ping split across chunks is still a ping');
+  framer.push(Buffer.from('\r\n\r\n'));
+  t.same(pings, [0, 2, 2], 'each ping read on its own is answered');
+});
+
+t.test('issue 11 #6, RFC 5626 §4.4.1: pings read together get one pong, so a keep-alive flood costs one write per read', async (t) => {
+  const { framer, pings } = collect();
   framer.push(Buffer.from('\r\n\r\n\r\n\r\n'));
-  t.same(pings, [0, 2, 2, 2], 'each ping is answered');
+  t.same(pings, [0], 'two pings in one read: one pong');
+  const flood = Buffer.alloc(64 * 1024, '\r\n');
+  for (let i = 0; i < 16; i++) framer.push(flood);
+  t.equal(pings.length, 17, '1 MiB of CRLF in 64 KiB reads: one pong per read, not 262,144');
+  t.equal(framer.bufferedBytes, 0, 'nothing of the flood stays buffered');
+});
+
+t.test('RFC 3261 §21.5.14: a complete header section declaring a body past the cap is handed out for a 513, then framing fails', async (t) => {
+  const oversized: string[] = [];
+  const framer = new StreamFramer({ maxMessageSize: 1024, onMessage: () => {}, onOversized: (header) => oversized.push(header.toString('latin1')) });
+  const head = 'MESSAGE sip:b@example.com SIP/2.0\r\nCall-ID: big\r\nContent-Length: 4194304\r\n\r\n';
+  t.throws(() => framer.push(Buffer.from(head + 'xxxx')), framingError('EPC_ERR_SIP_TOO_LARGE', /exceeds the 1024-byte limit/));
+  t.same(oversized, [head], 'exactly the header section');
 });
 
 t.test('zero copy: messages inside one chunk are views of that chunk', async (t) => {

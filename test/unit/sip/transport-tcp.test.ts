@@ -64,6 +64,7 @@ t.test('R-size: an oversized message closes the connection with EPC_ERR_SIP_TOO_
   const { port, faults, inbound, tcp } = await listening(t, { maxMessageSize: 2048 });
   const socket = await rawClient(t, port);
   socket.on('error', () => {});
+  socket.resume(); // read the 513 that precedes the close (a paused socket never sees the FIN)
   socket.write(serializeMessage(request('big', 5060, 'x'.repeat(5000))));
   await once(socket, 'close');
   t.equal(inbound.length, 0);
@@ -174,4 +175,20 @@ t.test('close() closes the listener and every connection, idempotently', async (
   await closed;
   t.equal(server.tcp.connectionCount, 0);
   await t.rejects(server.tcp.send(request('late'), { transport: 'tcp', host: '127.0.0.1', port: 9 }), { code: 'EPC_ERR_SIP_TRANSPORT' });
+});
+
+t.test('RFC 3261 §21.5.14: a message declaring a body past the cap is answered 513 Message Too Large, then the connection closes', async (t) => {
+  const { port, faults, inbound } = await listening(t, { maxMessageSize: 2048 });
+  const socket = await rawClient(t, port);
+  socket.on('error', () => {});
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.write(serializeMessage(request('big-513', 5060, 'x'.repeat(5000))));
+  await closed;
+  const answer = Buffer.concat(chunks).toString('latin1');
+  t.match(answer, /^SIP\/2\.0 513 Message Too Large/);
+  t.match(answer, /\r\nCall-ID: big-513\r\n/i, 'the 513 matches the request');
+  t.equal(inbound.length, 0);
+  t.equal(faults[0]?.error.code, 'EPC_ERR_SIP_TOO_LARGE');
 });

@@ -118,6 +118,25 @@ t.test('R-REG-23: a failed refresh emits registration "failed" with the status',
   t.equal(ue.registration.state, 'failed');
 });
 
+t.test('issue 11 #10: a refresh the core did not answer (504) keeps the registration and is retried until the core answers', async (t) => {
+  const { ue, transport, clock } = await registeredUe(t, {}, 600);
+  clock.advance(300_000);
+  ue.receive(reply(transport.last('REGISTER'), 504, { toTag: 'x', reason: 'Server Time-out' }));
+  await settle();
+  t.equal(ue.registration.state, 'registered', 'RFC 3261 §10.2.1: the binding stands until it expires (300 s left)');
+  const sent = transport.requests('REGISTER').length;
+  clock.advance(30_000);
+  t.equal(transport.requests('REGISTER').length, sent + 1, 'RFC 5626 §4.5: retried after the 30 s base back-off');
+  ue.receive(reply(transport.last('REGISTER'), 503, { toTag: 'x', headers: [['Retry-After', '10']] }));
+  await settle();
+  clock.advance(10_000);
+  t.equal(transport.requests('REGISTER').length, sent + 2, 'a Retry-After of the 503 sets the next attempt');
+  ue.receive(reply(transport.last('REGISTER'), 200, { toTag: 'x', headers: [['Contact', `${getHeader(transport.last('REGISTER'), 'Contact') ?? ''};expires=600`]] }));
+  await settle();
+  t.equal(ue.registration.state, 'registered');
+  t.equal(ue.registration.status, 200, 'registered again, without the user registering anew');
+});
+
 t.test('RFC 3261 §17.1.2.2 Timer F: no answer within 64*T1 ends the REGISTER with 408', async (t) => {
   const { ue, clock } = makeUe(t);
   const done = ue.register();

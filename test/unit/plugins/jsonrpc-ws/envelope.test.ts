@@ -16,6 +16,20 @@ t.test('F-JR-1: invalid JSON is answered -32700 Parse error with id null, and th
   t.ok(ok.result, 'the next request is served');
 });
 
+t.test('issue 11 guard: JSON nested deeper than 64 levels is refused -32700 before parsing; 64 levels and brackets in strings are fine', async (t) => {
+  const rig = new RpcRig();
+  await rig.frame(`{"jsonrpc":"2.0","id":1,"method":"rpc.discover","params":${'{"a":'.repeat(65)}1${'}'.repeat(65)}}`);
+  const [answer] = rig.responses();
+  t.equal(answer?.id, null);
+  t.equal(answer?.error?.code, -32700);
+  t.match(answer?.error?.data?.['detail'], /deeper than 64/);
+  await rig.frame(`{"jsonrpc":"2.0","id":2,"method":"rpc.discover","params":{"s":"${'['.repeat(500)}\\"${'{'.repeat(500)}"}}`);
+  await rig.frame(`{"jsonrpc":"2.0","id":3,"method":"rpc.discover","params":${'['.repeat(63)}${']'.repeat(63)}}`);
+  // Both reach the method (which then judges the params): not refused as too deep.
+  t.same(rig.responses().slice(1).map((r) => r.id), [2, 3], 'not counted: brackets inside strings; allowed: 64 levels');
+  t.ok(rig.responses().slice(1).every((r) => r.error?.code !== -32700));
+});
+
 t.test('F-JR-1: an empty batch is one -32600 Invalid Request (a single object, not an array)', async (t) => {
   const rig = new RpcRig();
   await rig.frame('[]');
