@@ -118,6 +118,8 @@ export interface StartEpcscfOptions {
   readonly media?: MediaControl;
   /** Plugins loaded beside sip-ws, e.g. `[{ name: 'jsonrpc-ws', options: {...} }]`. */
   readonly extraPlugins?: readonly { readonly name: string; readonly options?: Record<string, unknown> }[];
+  /** mw.nextHopProbe (default: no OPTIONS keep-alives, so the core and the capture see only the test's traffic). */
+  readonly nextHopProbe?: Record<string, unknown>;
 }
 
 export interface EpcscfUnderTest {
@@ -150,7 +152,7 @@ export async function startEpcscf(options: StartEpcscfOptions): Promise<EpcscfUn
   const config = resolveConfig({
     w2: { listen: `127.0.0.1:${w2Port}`, pingIntervalSeconds: 0 },
     plugins: [{ name: 'sip-ws', ...(options.sipWsOptions ? { options: options.sipWsOptions } : {}) }, ...(options.extraPlugins ?? [])],
-    mw: { listen: [`${mwTransport}:127.0.0.1:${mwPort}`], nextHop: options.nextHop, domain, visitedNetworkId },
+    mw: { listen: [`${mwTransport}:127.0.0.1:${mwPort}`], nextHop: options.nextHop, domain, visitedNetworkId, nextHopProbe: options.nextHopProbe ?? { intervalSeconds: 0 } },
     media: { mode: 'off' },
     log: { level: 'silent' },
   }, { configDir: REPO_ROOT, env: {}, source: 'epcscf-harness' });
