@@ -40,6 +40,11 @@ export interface TransactionLayerOptions {
   readonly onStrayAck?: (ack: SipRequest, source: SipSource) => void;
   /** A message the layer could not route (e.g. a Via or CSeq the accessors reject). */
   readonly onDiscarded?: (inbound: InboundSipMessage, reason: string) => void;
+  /**
+   * A server transaction reached Terminated and was forgotten (the pair of `onRequest`, which
+   * announces every new one): lets the TU count open transactions without scanning.
+   */
+  readonly onServerTransactionEnded?: (transaction: ServerTransaction) => void;
 }
 
 /**
@@ -171,7 +176,7 @@ export class TransactionLayer {
       existing.receiveRequest(request);
       return;
     }
-    const ctx = this.#context(this.#servers);
+    const ctx = this.#serverContext();
     const tx =
       request.method === 'INVITE'
         ? new ServerInviteTransaction(key, request, source, ctx, this.#tryingDelay)
@@ -179,6 +184,21 @@ export class TransactionLayer {
     this.#servers.set(key, tx);
     if (tx instanceof ServerInviteTransaction) tx.start();
     this.#options.onRequest(request, tx, source);
+  }
+
+  #serverContext(): TransactionContext {
+    const onEnded = this.#options.onServerTransactionEnded;
+    if (onEnded === undefined) return this.#context(this.#servers);
+    return {
+      sender: this.#sender,
+      clock: this.#clock,
+      timers: this.#timers,
+      onTerminated: (id) => {
+        const tx = this.#servers.get(id);
+        this.#servers.delete(id);
+        if (tx !== undefined) onEnded(tx);
+      },
+    };
   }
 
   #context(owner: Map<string, ClientTransaction | ServerTransaction>): TransactionContext {
