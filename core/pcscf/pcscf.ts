@@ -583,6 +583,7 @@ export class Pcscf implements W2SipCore {
   async #releaseFlow(flow: W2Flow): Promise<void> {
     await this.#ctx.registrations.removeFlow(flow.key);
     this.#calls.releaseFlow(flow.key);
+    this.#pending.releaseConnection(flow.connection.id);
     this.#forwarder.cancelFrom(flow.connection.id);
     // The flow owns its media legs: all go with it, early, confirmed or still being set up.
     const sends: Promise<void>[] = [this.#media.releaseFlow(flow.key, 'W2 connection closed')];

@@ -48,6 +48,11 @@ export class PendingTransactions {
     else this.#open.set(connectionId, count - 1);
   }
 
+  /** The W2 connection is gone: its entry goes now, the late ends of its transactions are ignored. */
+  releaseConnection(connectionId: string): void {
+    this.#open.delete(connectionId);
+  }
+
   /** Open server transactions of a connection now (tests, admin views). */
   countFor(connectionId: string): number {
     return this.#open.get(connectionId) ?? 0;
