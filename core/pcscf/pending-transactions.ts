@@ -5,8 +5,9 @@
  *
  * A transaction counts from its creation (the W2 transaction layer's `onRequest`) until it
  * terminates (`onServerTransactionEnded`): a plain counter per connection, no scan. The request
- * beyond the cap is answered 503 with Retry-After (RFC 3261 §21.5.4: a temporary overload of
- * this server; the client may resend once one of its transactions completes) and goes nowhere.
+ * beyond the cap is answered 503 with Retry-After (R-ORIG-12, RFC 3261 §21.5.4: a temporary
+ * overload of this server; the client may resend once one of its transactions completes) and
+ * goes nowhere.
  * ACK never opens a server transaction, and a CANCEL is never refused: it ends a transaction
  * the client already has (RFC 3261 §9.2), which is what frees a slot.
  */

@@ -9,12 +9,12 @@
  * never cut off from keeping or dropping what it has. The count is read from the registration
  * store (the one record of bindings) for the live flows of the address, only on that path.
  *
- * The refusal is 503 with Retry-After (RFC 3261 §21.5.4: a temporary condition of this server,
- * which ends as bindings of the address expire or are removed; the registrar never saw the
- * request), not 403, which tells the client the request will never be served (§21.4.4) and
- * leads a UE to give up on the P-CSCF altogether.
+ * The refusal is 503 with Retry-After (R-ORIG-12, RFC 3261 §21.5.4: a temporary condition of
+ * this server, which ends as bindings of the address expire or are removed; the registrar never
+ * saw the request), not 403, which says the request should not be repeated (§21.4.4) although
+ * the same REGISTER may well succeed later.
  */
-import { contacts, expires, formatUri, getParam, to, type ContactBinding, type SipRequest, type SipResponse, createResponse } from '../sip/index.js';
+import { contacts, createResponse, expires, formatUri, getParam, to, type ContactBinding, type SipRequest, type SipResponse } from '../sip/index.js';
 import type { RegistrationStore } from '../state/registration-store.js';
 import { aorOf } from './own-uris.js';
 import { bindingId } from './register.js';

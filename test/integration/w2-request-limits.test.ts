@@ -46,7 +46,7 @@ async function refusedCount(metrics: { metrics(): Promise<string> }, reason: str
   return sampleValue(parsePrometheusText(await metrics.metrics()), 'epcscf_w2_refused_total', { reason });
 }
 
-t.test('issue 11: beyond maxPendingTransactionsPerConnection a request gets 503 + Retry-After and nothing reaches Mw; another connection is unaffected; a completed transaction frees its slot', async (t) => {
+t.test('issue 11, R-ORIG-12: beyond maxPendingTransactionsPerConnection a request gets 503 + Retry-After and nothing reaches Mw; another connection is unaffected; a completed transaction frees its slot', async (t) => {
   const { core, metrics, url } = await startStack(t, { maxPendingTransactionsPerConnection: 2 });
   const alice = await RawSipWsClient.open(t, url);
   const bob = await RawSipWsClient.open(t, url);
@@ -96,7 +96,7 @@ t.test('issue 11: a CANCEL is never refused for open transactions, so a client a
   t.equal(await refusedCount(metrics, 'pending_transactions'), 1, 'only the REGISTER was refused');
 });
 
-t.test('issue 11: beyond maxRegistrationsPerIp a new binding from that address gets 503 + Retry-After with nothing on Mw, while refreshes and de-registrations pass', async (t) => {
+t.test('issue 11, R-ORIG-12: beyond maxRegistrationsPerIp a new binding from that address gets 503 + Retry-After with nothing on Mw, while refreshes and de-registrations pass', async (t) => {
   const { core, metrics, url } = await startStack(t, { maxRegistrationsPerIp: 2 });
   const alice = await RawSipWsClient.open(t, url);
   const bob = await RawSipWsClient.open(t, url);
