@@ -36,8 +36,8 @@ export function epcscfConfigYaml(options: JsonRpcTargetOptions): string {
     `  listen: 127.0.0.1:${options.w2Port}`,
     '  allowedOrigins: []',
     // Every bench client connects from 127.0.0.1: the per-IP and per-node caps (w2.limits) would
-    // refuse the 10,000 connections and their calls that a production node spreads over many IPs.
-    '  limits: { maxConnections: 100000, maxConnectionsPerIp: 100000, maxCallsPerIp: 1000000 }',
+    // refuse the 10,000 connections, their registrations and calls that a production node spreads over many IPs.
+    '  limits: { maxConnections: 100000, maxConnectionsPerIp: 100000, maxCallsPerIp: 1000000, maxRegistrationsPerIp: 1000000 }',
     'plugins:',
     '  - name: sip-ws',
     `    options: { ${flood} }`,

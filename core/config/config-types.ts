@@ -34,6 +34,10 @@ export interface W2Limits {
   readonly maxCallsPerClient: number;
   /** ... and per source IP. */
   readonly maxCallsPerIp: number;
+  /** SIP server transactions open at once in the P-CSCF for one W2 connection (ACK/CANCEL never refused). */
+  readonly maxPendingTransactionsPerConnection: number;
+  /** Registration bindings held by all W2 connections of one source IP (refreshes always pass). */
+  readonly maxRegistrationsPerIp: number;
 }
 
 export interface W2Config {

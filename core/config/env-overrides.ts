@@ -8,6 +8,15 @@
  *   EPCSCF_W2_TLS_KEY                 w2.tls.key                PEM file
  *   EPCSCF_W2_MAX_FRAME_BYTES         w2.maxFrameBytes          integer
  *   EPCSCF_W2_PING_INTERVAL_SECONDS   w2.pingIntervalSeconds    number, 0 disables
+ *   EPCSCF_W2_MAX_CONNECTIONS                      w2.limits.maxConnections                       integer
+ *   EPCSCF_W2_MAX_CONNECTIONS_PER_IP               w2.limits.maxConnectionsPerIp                  integer
+ *   EPCSCF_W2_UPGRADE_TIMEOUT_SECONDS              w2.limits.upgradeTimeoutSeconds                number
+ *   EPCSCF_W2_FIRST_FRAME_TIMEOUT_SECONDS          w2.limits.firstFrameTimeoutSeconds             number
+ *   EPCSCF_W2_CLOSE_TIMEOUT_SECONDS                w2.limits.closeTimeoutSeconds                  number
+ *   EPCSCF_W2_MAX_CALLS_PER_CLIENT                 w2.limits.maxCallsPerClient                    integer
+ *   EPCSCF_W2_MAX_CALLS_PER_IP                     w2.limits.maxCallsPerIp                        integer
+ *   EPCSCF_W2_MAX_PENDING_TRANSACTIONS_PER_CONNECTION  w2.limits.maxPendingTransactionsPerConnection  integer
+ *   EPCSCF_W2_MAX_REGISTRATIONS_PER_IP             w2.limits.maxRegistrationsPerIp                integer
  *   EPCSCF_MW_LISTEN                  mw.listen                 comma-separated, e.g. udp:0.0.0.0:5060,tcp:0.0.0.0:5060
  *   EPCSCF_MW_NEXTHOP                 mw.nextHop                SIP URI; empty = the embedded dev IMS core
  *   EPCSCF_MW_DOMAIN                  mw.domain
@@ -29,6 +38,15 @@ const OVERRIDES: ReadonlyArray<readonly [variable: string, path: readonly string
   ['EPCSCF_W2_TLS_KEY', ['w2', 'tls', 'key'], 'string'],
   ['EPCSCF_W2_MAX_FRAME_BYTES', ['w2', 'maxFrameBytes'], 'number'],
   ['EPCSCF_W2_PING_INTERVAL_SECONDS', ['w2', 'pingIntervalSeconds'], 'number'],
+  ['EPCSCF_W2_MAX_CONNECTIONS', ['w2', 'limits', 'maxConnections'], 'number'],
+  ['EPCSCF_W2_MAX_CONNECTIONS_PER_IP', ['w2', 'limits', 'maxConnectionsPerIp'], 'number'],
+  ['EPCSCF_W2_UPGRADE_TIMEOUT_SECONDS', ['w2', 'limits', 'upgradeTimeoutSeconds'], 'number'],
+  ['EPCSCF_W2_FIRST_FRAME_TIMEOUT_SECONDS', ['w2', 'limits', 'firstFrameTimeoutSeconds'], 'number'],
+  ['EPCSCF_W2_CLOSE_TIMEOUT_SECONDS', ['w2', 'limits', 'closeTimeoutSeconds'], 'number'],
+  ['EPCSCF_W2_MAX_CALLS_PER_CLIENT', ['w2', 'limits', 'maxCallsPerClient'], 'number'],
+  ['EPCSCF_W2_MAX_CALLS_PER_IP', ['w2', 'limits', 'maxCallsPerIp'], 'number'],
+  ['EPCSCF_W2_MAX_PENDING_TRANSACTIONS_PER_CONNECTION', ['w2', 'limits', 'maxPendingTransactionsPerConnection'], 'number'],
+  ['EPCSCF_W2_MAX_REGISTRATIONS_PER_IP', ['w2', 'limits', 'maxRegistrationsPerIp'], 'number'],
   ['EPCSCF_MW_LISTEN', ['mw', 'listen'], 'list'],
   ['EPCSCF_MW_NEXTHOP', ['mw', 'nextHop'], 'optional-string'],
   ['EPCSCF_MW_DOMAIN', ['mw', 'domain'], 'string'],

@@ -177,6 +177,8 @@ function w2Limits(limits: Record<string, number>): W2Limits {
     closeTimeoutMs: ms(limits['closeTimeoutSeconds']),
     maxCallsPerClient: limits['maxCallsPerClient'] as number,
     maxCallsPerIp: limits['maxCallsPerIp'] as number,
+    maxPendingTransactionsPerConnection: limits['maxPendingTransactionsPerConnection'] as number,
+    maxRegistrationsPerIp: limits['maxRegistrationsPerIp'] as number,
   };
 }
 

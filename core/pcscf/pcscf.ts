@@ -35,7 +35,9 @@ import { hasLooped, loopBranch } from './loop-detection.js';
 import { stripSecAgree, stripUntrustedHeaders } from './header-hygiene.js';
 import { assertOriginatingIdentity, assertTerminatingIdentity, servingBinding } from './identity.js';
 import { OwnUris, aorOf, type OwnAddress } from './own-uris.js';
+import { PendingTransactions } from './pending-transactions.js';
 import { onRegisterResponse, rewriteRegisterTowardIms } from './register.js';
+import { RegistrationLimits } from './registration-limits.js';
 import { mwTargets, popOwnRoutes, withRouteSet } from './routing.js';
 import { endUnrelayedAnswer } from './unrelayed-answer.js';
 import { W2Flows, type W2Flow } from './w2-flows.js';
@@ -71,8 +73,8 @@ export interface PcscfEvents {
   guard: [guard: RelayGuard];
   /** The media-leg audit released a leg nothing owned (metrics: epcscf_media_legs_orphaned_total). */
   mediaLegOrphaned: [event: { callId: string; ngCallId: string }];
-  /** An INVITE refused by a call cap (w2.limits, issue 11 #4). */
-  refused: [reason: CallRefusalReason, connectionId: string];
+  /** A request refused by a w2.limits cap (issue 11): calls, open transactions, registrations per IP. */
+  refused: [reason: CallRefusalReason | 'pending_transactions' | 'registrations_per_ip', connectionId: string];
 }
 
 /**
@@ -106,6 +108,8 @@ export class Pcscf implements W2SipCore {
   readonly #media: SessionMedia;
   readonly #mediaAudit: MediaLegAudit | undefined;
   readonly #calls: CallLimits;
+  readonly #pending: PendingTransactions;
+  readonly #registrationCap: RegistrationLimits;
   #closed: Promise<void> | undefined;
 
   private constructor(transport: SipTransportLayer, options: PcscfOptions) {
@@ -128,6 +132,8 @@ export class Pcscf implements W2SipCore {
     };
     this.#flows = new W2Flows(nodeId, (ref) => tokens.encode(ref));
     this.#calls = new CallLimits(config.w2.limits, this.#ctx.dialogs);
+    this.#pending = new PendingTransactions(config.w2.limits.maxPendingTransactionsPerConnection);
+    this.#registrationCap = new RegistrationLimits(config.w2.limits.maxRegistrationsPerIp, this.#ctx.registrations, (ip) => this.#flows.fromAddress(ip));
     const alg = options.media ? new ImsAlg({
       control: options.media, log: this.#ctx.log.child({ component: 'ims-alg' }), warnAgent: w2Address.host, now: () => this.#ctx.now(),
       ...(options.mediaInterfaces ? { interfaces: options.mediaInterfaces } : {}),
@@ -171,6 +177,7 @@ export class Pcscf implements W2SipCore {
       onRequest: (req, tx, source) => this.#guard(tx, () => this.#fromW2(req, tx, source)),
       onStrayAck: (ack, source) => void this.#ackFromW2(ack, source).catch((e: unknown) => this.#ctx.log.warn({ err: e }, 'ACK from W2 not forwarded')),
       onStrayResponse: (response, source) => void this.#strayFromW2(response, source).catch((e: unknown) => this.#ctx.log.debug({ err: e }, 'stray W2 response dropped')),
+      onServerTransactionEnded: (tx) => this.#pending.ended(tx),
     });
     this.#forwarder = new Forwarder({
       layers: { mw: this.#mw, w2: this.#w2 }, via: (side, target, branch) => this.#via(side, target, branch), log: this.#ctx.log,
@@ -286,8 +293,11 @@ export class Pcscf implements W2SipCore {
   // ---- requests from the WIC (W2 side) --------------------------------------------------------------
 
   async #fromW2(request: SipRequest, tx: ServerTransaction, source: SipSource): Promise<void> {
+    // Issue 11: counted from here until the transaction terminates, whatever becomes of it.
+    const overCap = this.#pending.opened(tx);
     const flow = this.#flows.byConnection(source.connectionId ?? '');
     if (flow === undefined) return; // the session ended while the request was queued
+    if (overCap !== undefined) return this.#refuse(tx, overCap, 'pending_transactions', flow);
     if (this.#refuseEarly(request, tx)) return;
     if (request.method === 'CANCEL') return this.#cancel(this.#w2, request, tx);
     if (request.method === 'REGISTER') return this.#register(request, tx, flow);
@@ -296,6 +306,8 @@ export class Pcscf implements W2SipCore {
   }
 
   async #register(request: SipRequest, tx: ServerTransaction, flow: W2Flow): Promise<void> {
+    const refused = await this.#registrationCap.admit(request, flow);
+    if (refused !== undefined) return this.#refuse(tx, refused, 'registrations_per_ip', flow);
     const out = rewriteRegisterTowardIms(request, flow, this.#ctx, this.#transports[0] ?? 'udp');
     const targets = await this.#mwTargets(out, tx);
     if (targets === undefined) return;
@@ -314,11 +326,7 @@ export class Pcscf implements W2SipCore {
     }
     // Issue 11 #4: the call caps, before the IMS-ALG takes any media port.
     const refused = request.method === 'INVITE' ? await this.#calls.admit(request, tx, flow.key, flow.connection.remote.address) : undefined;
-    if (refused !== undefined) {
-      this.observer.emit('refused', refused.reason, flow.connection.id);
-      tx.respond(refused.response);
-      return;
-    }
+    if (refused !== undefined) return this.#refuse(tx, refused.response, refused.reason, flow);
     const popped = popOwnRoutes(request, this.#ctx.uris).request;
     let out = assertOriginatingIdentity(stripSecAgree(stripUntrustedHeaders(popped)), binding);
     // R-ORIG-4 (variant 2): the Route set is the stored Service-Route, whatever the WIC preloaded.
@@ -609,6 +617,7 @@ export class Pcscf implements W2SipCore {
   async #releaseFlow(flow: W2Flow): Promise<void> {
     await this.#ctx.registrations.removeFlow(flow.key);
     this.#calls.releaseFlow(flow.key);
+    this.#pending.releaseConnection(flow.connection.id);
     this.#forwarder.cancelFrom(flow.connection.id);
     // The flow owns its media legs: all go with it, early, confirmed or still being set up.
     const sends: Promise<void>[] = [this.#media.releaseFlow(flow.key, 'W2 connection closed')];
@@ -688,6 +697,12 @@ export class Pcscf implements W2SipCore {
       // Do not hold shutdown for long on a silent peer.
       setTimeout(resolve, 2_000).unref();
     });
+  }
+
+  /** A w2.limits cap refused the request: answered here, counted, nothing on Mw. */
+  #refuse(tx: ServerTransaction, response: SipResponse, reason: PcscfEvents['refused'][0], flow: W2Flow): void {
+    this.observer.emit('refused', reason, flow.connection.id);
+    tx.respond(response);
   }
 
   #guardTrip(guard: RelayGuard): void {

@@ -10,6 +10,11 @@ import { stripSecAgree, stripUntrustedHeaders, withOptionTags } from './header-h
 import { aorOf } from './own-uris.js';
 import type { W2Flow } from './w2-flows.js';
 
+/** The id a binding is stored under (RegistrationBinding.id): one per flow, AOR and contact URI. */
+export function bindingId(flowKey: string, aor: string, contactUri: string): string {
+  return `${flowKey} ${aor} ${contactUri}`;
+}
+
 /** Is this REGISTER asking for RFC 5626 outbound (reg-id + instance, `Supported: outbound`)? */
 export function wantsOutbound(request: SipRequest): boolean {
   const supported = getHeaders(request, 'Supported').map((s) => s.toLowerCase());
@@ -60,7 +65,7 @@ export async function onRegisterResponse(request: SipRequest, response: SipRespo
     }
     const mine = contact as ContactBinding;
     const uri = formatUri(mine.uri);
-    const id = `${flow.key} ${aor} ${uri}`;
+    const id = bindingId(flow.key, aor, uri);
     // The registrar may decorate the contact (received=, alias=): match on the URI, then on user@host.
     const echoed = granted.find((g) => formatUri(g.uri) === uri) ?? granted.find((g) => aorOf(g.uri) === aorOf(mine.uri));
     const seconds = echoed ? Number(getParam(echoed.params, 'expires') ?? defaultExpires) : 0;

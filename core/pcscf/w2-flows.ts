@@ -16,6 +16,8 @@ export interface W2Flow {
   alive: boolean;
 }
 
+const NO_FLOWS: ReadonlySet<W2Flow> = new Set();
+
 export function flowKey(ref: FlowRef): string {
   return `${ref.nodeId}/${ref.flow}`;
 }
@@ -29,6 +31,8 @@ export class W2Flows implements SipSender {
   readonly #nodeId: string;
   readonly #byConnection = new Map<string, W2Flow>();
   readonly #byNumber = new Map<number, W2Flow>();
+  /** Live flows per source IP (w2.limits.maxRegistrationsPerIp counts the bindings of these). */
+  readonly #byAddress = new Map<string, Set<W2Flow>>();
   #next = 1;
 
   readonly #encode: (ref: FlowRef) => string;
@@ -43,6 +47,10 @@ export class W2Flows implements SipSender {
     const flow: W2Flow = { ref, key: flowKey(ref), token: this.#encode(ref), connection, session, alive: true };
     this.#byConnection.set(connection.id, flow);
     this.#byNumber.set(ref.flow, flow);
+    const address = connection.remote.address;
+    const fromAddress = this.#byAddress.get(address);
+    if (fromAddress === undefined) this.#byAddress.set(address, new Set([flow]));
+    else fromAddress.add(flow);
     return flow;
   }
 
@@ -53,7 +61,15 @@ export class W2Flows implements SipSender {
     flow.alive = false;
     this.#byConnection.delete(connectionId);
     this.#byNumber.delete(flow.ref.flow);
+    const fromAddress = this.#byAddress.get(flow.connection.remote.address);
+    fromAddress?.delete(flow);
+    if (fromAddress?.size === 0) this.#byAddress.delete(flow.connection.remote.address);
     return flow;
+  }
+
+  /** The live flows whose connection comes from source IP `address`. */
+  fromAddress(address: string): ReadonlySet<W2Flow> {
+    return this.#byAddress.get(address) ?? NO_FLOWS;
   }
 
   byConnection(connectionId: string): W2Flow | undefined {

@@ -37,14 +37,16 @@ export interface W2SipCore extends W2SipApi {
 /** Monitoring events (the mediasoup `observer` idea): never used to drive behaviour. */
 /**
  * Why a guard refused or cut off a client (issue 11), the `reason` label of
- * epcscf_w2_refused_total: connection caps, deadlines, flood control, call caps.
+ * epcscf_w2_refused_total: connection caps, deadlines, flood control, call caps, open SIP
+ * transactions per connection, registration bindings per IP.
  */
 export type W2RefusalReason =
   | 'connections' | 'connections_per_ip' | 'upgrade_timeout' | 'first_frame_timeout' | 'flood'
-  | 'calls_per_client' | 'calls_per_ip';
+  | 'calls_per_client' | 'calls_per_ip' | 'pending_transactions' | 'registrations_per_ip';
 
 export const W2_REFUSAL_REASONS: readonly W2RefusalReason[] = [
   'connections', 'connections_per_ip', 'upgrade_timeout', 'first_frame_timeout', 'flood', 'calls_per_client', 'calls_per_ip',
+  'pending_transactions', 'registrations_per_ip',
 ];
 
 export interface W2ObserverEvents {

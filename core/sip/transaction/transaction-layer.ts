@@ -50,6 +50,11 @@ export interface TransactionLayerOptions {
    * once whether `target` answered (any response), timed out (Timer B/F) or failed to send.
    */
   readonly onClientOutcome?: (request: SipRequest, target: SipTarget, outcome: ClientOutcome) => void;
+  /**
+   * A server transaction reached Terminated and was forgotten (the pair of `onRequest`, which
+   * announces every new one): lets the TU count open transactions without scanning.
+   */
+  readonly onServerTransactionEnded?: (transaction: ServerTransaction) => void;
 }
 
 export type ClientOutcome = 'response' | 'timeout' | 'transport-error';
@@ -185,7 +190,7 @@ export class TransactionLayer {
       existing.receiveRequest(request);
       return;
     }
-    const ctx = this.#context(this.#servers);
+    const ctx = this.#serverContext();
     const tx =
       request.method === 'INVITE'
         ? new ServerInviteTransaction(key, request, source, ctx, this.#tryingDelay)
@@ -202,6 +207,21 @@ export class TransactionLayer {
       const status = typeof err.status === 'number' && err.status >= 400 && err.status <= 699 ? err.status : 400;
       tx.respond(createResponse(request, status, reasonPhrase(err.reason, status), { toTag: generateTag() }));
     }
+  }
+
+  #serverContext(): TransactionContext {
+    const onEnded = this.#options.onServerTransactionEnded;
+    if (onEnded === undefined) return this.#context(this.#servers);
+    return {
+      sender: this.#sender,
+      clock: this.#clock,
+      timers: this.#timers,
+      onTerminated: (id) => {
+        const tx = this.#servers.get(id);
+        this.#servers.delete(id);
+        if (tx !== undefined) onEnded(tx);
+      },
+    };
   }
 
   #context(owner: Map<string, ClientTransaction | ServerTransaction>): TransactionContext {

@@ -138,7 +138,7 @@ t.test('issue 11: every guard refusal is counted in epcscf_w2_refused_total by r
   const stop = observeW2Sessions(observer, metrics);
   let families = parsePrometheusText(await metrics.metrics());
   t.equal(families.get('epcscf_w2_refused_total')?.type, 'counter');
-  for (const reason of ['connections', 'connections_per_ip', 'upgrade_timeout', 'first_frame_timeout', 'flood', 'calls_per_client', 'calls_per_ip']) {
+  for (const reason of ['connections', 'connections_per_ip', 'upgrade_timeout', 'first_frame_timeout', 'flood', 'calls_per_client', 'calls_per_ip', 'pending_transactions', 'registrations_per_ip']) {
     t.equal(sampleValue(families, 'epcscf_w2_refused_total', { reason }), 0, `${reason} starts at 0`);
   }
   observer.emit('refused', { reason: 'connections_per_ip', remoteAddress: '192.0.2.1' });

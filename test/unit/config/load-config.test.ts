@@ -142,6 +142,32 @@ t.test('environment variables override keys and are validated like the file', as
   });
 });
 
+t.test('issue 11: every w2.limits key has an environment override, validated like the file', async (t) => {
+  const defaults = resolveConfig(null, { configDir: '/', env: {} }).w2.limits;
+  t.equal(defaults.maxPendingTransactionsPerConnection, 64, 'documented default');
+  t.equal(defaults.maxRegistrationsPerIp, 100, 'documented default');
+  const env = {
+    EPCSCF_W2_MAX_CONNECTIONS: '5000',
+    EPCSCF_W2_MAX_CONNECTIONS_PER_IP: '50',
+    EPCSCF_W2_UPGRADE_TIMEOUT_SECONDS: '5',
+    EPCSCF_W2_FIRST_FRAME_TIMEOUT_SECONDS: '15',
+    EPCSCF_W2_CLOSE_TIMEOUT_SECONDS: '1.5',
+    EPCSCF_W2_MAX_CALLS_PER_CLIENT: '4',
+    EPCSCF_W2_MAX_CALLS_PER_IP: '40',
+    EPCSCF_W2_MAX_PENDING_TRANSACTIONS_PER_CONNECTION: '32',
+    EPCSCF_W2_MAX_REGISTRATIONS_PER_IP: '20',
+  };
+  const limits = resolveConfig({ w2: { limits: { maxConnections: 1, maxRegistrationsPerIp: 7 } } }, { configDir: '/', env }).w2.limits;
+  t.same(limits, {
+    maxConnections: 5000, maxConnectionsPerIp: 50, upgradeTimeoutMs: 5000, firstFrameTimeoutMs: 15000, closeTimeoutMs: 1500,
+    maxCallsPerClient: 4, maxCallsPerIp: 40, maxPendingTransactionsPerConnection: 32, maxRegistrationsPerIp: 20,
+  }, 'env wins over the file for every limit');
+  t.throws(() => resolveConfig({}, { configDir: '/', env: { EPCSCF_W2_MAX_REGISTRATIONS_PER_IP: '0' } }), {
+    code: 'EPC_ERR_CONFIG_INVALID',
+    message: /w2\.limits\.maxRegistrationsPerIp: .* \(set by EPCSCF_W2_MAX_REGISTRATIONS_PER_IP\)$/,
+  });
+});
+
 t.test('listen strings: host:port with bracketed IPv6, transport prefix for Mw', async (t) => {
   t.same(parseHostPort('127.0.0.1:0'), { host: '127.0.0.1', port: 0 });
   t.same(parseHostPort('[fd00::2]:5060'), { host: 'fd00::2', port: 5060 });

@@ -284,3 +284,21 @@ t.test('RFC 3261 §17.1.1.2/§17.2.1: a transport that delivers synchronously le
   alice.close();
   bob.close();
 });
+
+t.test('issue 11: onServerTransactionEnded reports each server transaction once, when it terminates (the pair of onRequest)', async (t) => {
+  const opened: ServerTransaction[] = [];
+  const ended: ServerTransaction[] = [];
+  const { layer, clock } = layerUnderTest({ onRequest: (_r, tx) => { opened.push(tx); }, onServerTransactionEnded: (tx) => { ended.push(tx); } });
+  layer.receive({ message: buildRequest('MESSAGE'), source: sourceFrom('tcp') });
+  layer.receive({ message: buildRequest('OPTIONS'), source: sourceFrom('udp') });
+  t.equal(opened.length, 2);
+  t.same(ended, [], 'open while unanswered');
+  const [overTcp, overUdp] = opened as [ServerTransaction, ServerTransaction];
+  overTcp.respond(respond(overTcp.request, 200));
+  t.same(ended, [overTcp], 'RFC 3261 §17.2.2: Timer J is 0 on a reliable transport');
+  overUdp.respond(respond(overUdp.request, 200));
+  t.equal(ended.length, 1, 'Completed absorbs retransmissions for Timer J on UDP');
+  clock.advance(layer.timers.t1 * 64);
+  t.same(ended, [overTcp, overUdp], 'each reported once');
+  t.equal(layer.serverTransactionCount, 0);
+});
