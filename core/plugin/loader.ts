@@ -7,11 +7,11 @@
  */
 import type { Logger } from 'pino';
 import { EpcError } from '../errors.js';
-import { BUILTIN_PLUGINS } from './builtin-plugins.js';
-import type { BuiltinPluginRegistry } from './builtin-plugins.js';
-import { W2_CONTRACT_VERSION } from './contract.js';
-import type { W2Plugin } from './contract.js';
-import type { W2Host, W2Observer, W2SipApi } from './host.js';
+import { BUILTIN_PLUGINS } from '../cli/builtin-plugins.js';
+import type { BuiltinPluginRegistry } from '../cli/builtin-plugins.js';
+import { W2_CONTRACT_VERSION } from '../contract/contract.js';
+import type { W2Plugin } from '../contract/contract.js';
+import type { W2Host, W2Observer, W2SipApi } from '../contract/host.js';
 import { importPlugin } from './plugin-source.js';
 import type { PluginOrigin } from './plugin-source.js';
 import { validatePluginOptions, validatePluginShape } from './validate-plugin.js';

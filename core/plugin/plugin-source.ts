@@ -8,7 +8,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EpcError } from '../errors.js';
-import type { BuiltinPluginRegistry } from './builtin-plugins.js';
+import type { BuiltinPluginRegistry } from '../cli/builtin-plugins.js';
 
 export type PluginOrigin = 'builtin' | 'file' | 'package';
 

@@ -6,9 +6,9 @@
 import { EpcError } from '../errors.js';
 import { compileSchema, readRepositorySchema } from '../config/json-schema.js';
 import type { SchemaCheck } from '../config/json-schema.js';
-import { W2_CONTRACT_VERSION } from './contract.js';
-import type { W2Plugin } from './contract.js';
-import type { W2Session } from './session.js';
+import { W2_CONTRACT_VERSION } from '../contract/contract.js';
+import type { W2Plugin } from '../contract/contract.js';
+import type { W2Session } from '../contract/session.js';
 
 let manifestCheck: SchemaCheck | undefined;
 

@@ -7,7 +7,7 @@
  */
 import type { RawData, WebSocket } from 'ws';
 import type { W2Route } from '../plugin/loader.js';
-import type { SessionCloseReason, W2Frame, W2Session } from '../plugin/session.js';
+import type { SessionCloseReason, W2Frame, W2Session } from '../contract/session.js';
 import { validateSessionShape } from '../plugin/validate-plugin.js';
 import type { KeepaliveMonitor, KeepaliveTarget } from './keepalive.js';
 import { WebSocketW2Connection } from './w2-connection.js';

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { EpcError } from '../../core/errors.js';
-import type { JsonSchema } from '../../core/plugin/contract.js';
+import type { JsonSchema } from '../../core/contract/contract.js';
 
 export interface MethodSpec {
   readonly summary: string;

@@ -8,9 +8,9 @@
  * this plugin uses the private token `epcscf.jsonrpc.v1` (RFC 6455 §1.9: a versioned,
  * domain-like name avoids collisions) and the core refuses an upgrade that does not offer it.
  */
-import { W2_CONTRACT_VERSION, defineW2Plugin } from '../../core/plugin/contract.js';
-import type { W2Plugin } from '../../core/plugin/contract.js';
-import type { W2Host } from '../../core/plugin/host.js';
+import { W2_CONTRACT_VERSION, defineW2Plugin } from '../../core/contract/contract.js';
+import type { W2Plugin } from '../../core/contract/contract.js';
+import type { W2Host } from '../../core/contract/host.js';
 import { EpcError } from '../../core/errors.js';
 import { systemClock, type Clock } from '../../core/sip/index.js';
 import { createVirtualUe } from '../../core/ua/index.js';

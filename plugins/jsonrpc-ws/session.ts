@@ -7,11 +7,11 @@
  */
 import type { JSONRPCID, JSONRPCResponse } from 'json-rpc-2.0';
 import { createJSONRPCErrorResponse } from 'json-rpc-2.0';
-import type { W2Host } from '../../core/plugin/host.js';
-import type { SessionCloseReason, W2Connection, W2Frame, W2Session } from '../../core/plugin/session.js';
+import type { W2Host } from '../../core/contract/host.js';
+import type { SessionCloseReason, W2Connection, W2Frame, W2Session } from '../../core/contract/session.js';
 import type { SipMessage, SipRequest, SipResponse } from '../../core/sip/index.js';
 import type { VirtualUe, VirtualUeOptions } from '../../core/ua/index.js';
-import { FloodGuard } from '../../core/plugin/flood-guard.js';
+import { FloodGuard } from '../../core/contract/flood-guard.js';
 import { CallBook } from './call-book.js';
 import type { JsonRpcDispatcher } from './dispatcher.js';
 import { classifyEntry, idKey, parseFrame, type RpcCall } from './envelope.js';

@@ -5,7 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import { parseMessage, serializeMessage, SipParseError } from '../../core/sip/index.js';
 import type { SipMessage } from '../../core/sip/index.js';
-import type { W2Frame } from '../../core/plugin/session.js';
+import type { W2Frame } from '../../core/contract/session.js';
 
 /** What one inbound WebSocket message turned out to be. */
 export type DecodedFrame =

@@ -3,8 +3,8 @@
  * handshake (path /sip, subprotocol "sip", RFC 7118 §4.1 / R-SIPWS-1) and the P-CSCF procedures;
  * this plugin only frames SIP messages (codec.ts) and guards the session (session.ts).
  */
-import { W2_CONTRACT_VERSION, defineW2Plugin } from '../../core/plugin/contract.js';
-import type { W2Host } from '../../core/plugin/host.js';
+import { W2_CONTRACT_VERSION, defineW2Plugin } from '../../core/contract/contract.js';
+import type { W2Host } from '../../core/contract/host.js';
 import { DEFAULT_SIP_WS_OPTIONS, SipWsSession } from './session.js';
 import type { SipWsOptions } from './session.js';
 

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defineW2Plugin, W2_CONTRACT_VERSION } from '../../core/plugin/contract.js';
+import { defineW2Plugin, W2_CONTRACT_VERSION } from '../../core/contract/contract.js';
 import { closeOf, connect, nextMessage, startServer } from '../unit/server/w2-harness.js';
 
 t.test('RFC 6455 §7.4.1: shutdown closes every session with 1001, onClose("shutdown") runs before plugin close(), close() in reverse load order', async (t) => {

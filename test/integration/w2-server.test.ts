@@ -1,9 +1,9 @@
 import t from 'tap';
 import { fileURLToPath } from 'node:url';
 import { dirname } from 'node:path';
-import { defineW2Plugin, W2_CONTRACT_VERSION } from '../../core/plugin/contract.js';
-import type { SessionCloseReason, W2Connection } from '../../core/plugin/session.js';
-import type { W2ObserverEvents } from '../../core/plugin/host.js';
+import { defineW2Plugin, W2_CONTRACT_VERSION } from '../../core/contract/contract.js';
+import type { SessionCloseReason, W2Connection } from '../../core/contract/session.js';
+import type { W2ObserverEvents } from '../../core/contract/host.js';
 import { pino } from 'pino';
 import { loadConfigFile } from '../../core/config/index.js';
 import { createEpcscfServer } from '../../core/server/index.js';

@@ -6,9 +6,9 @@
 import { EventEmitter } from 'node:events';
 import { pino } from 'pino';
 import { EpcError } from '../../core/errors.js';
-import { W2_CONTRACT_VERSION } from '../../core/plugin/contract.js';
-import type { W2Host, W2ObserverEvents } from '../../core/plugin/host.js';
-import type { W2Connection, W2Frame } from '../../core/plugin/session.js';
+import { W2_CONTRACT_VERSION } from '../../core/contract/contract.js';
+import type { W2Host, W2ObserverEvents } from '../../core/contract/host.js';
+import type { W2Connection, W2Frame } from '../../core/contract/session.js';
 import type { SipMessage } from '../../core/sip/index.js';
 import { ALL_METHODS, DEFAULT_JSONRPC_WS_OPTIONS, JsonRpcDispatcher, JsonRpcWsSession, ResumeStore, type JsonRpcWsOptions } from '../../plugins/jsonrpc-ws/index.js';
 import { apiSchemaValidator } from '../../plugins/jsonrpc-ws/schema-validator.js';

@@ -6,13 +6,13 @@ import t from 'tap';
 import { EventEmitter } from 'node:events';
 import { pino } from 'pino';
 import { EpcError } from '../../../core/errors.js';
-import type { W2Host, W2ObserverEvents } from '../../../core/plugin/host.js';
-import type { W2Connection, W2Frame } from '../../../core/plugin/session.js';
+import type { W2Host, W2ObserverEvents } from '../../../core/contract/host.js';
+import type { W2Connection, W2Frame } from '../../../core/contract/session.js';
 import {
   callId, createRequest, createResponse, getHeader, parseMessage, type SipMessage, type SipRequest, type SipResponse,
 } from '../../../core/sip/index.js';
 import sipWs, { DEFAULT_SIP_WS_OPTIONS, FLOOD_CLOSE_CODE, SipWsSession } from '../../../plugins/sip-ws/index.js';
-import { W2_CONTRACT_VERSION } from '../../../core/plugin/contract.js';
+import { W2_CONTRACT_VERSION } from '../../../core/contract/contract.js';
 
 interface FakeConnection extends W2Connection {
   readonly sent: W2Frame[];

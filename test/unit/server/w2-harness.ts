@@ -4,8 +4,8 @@ import { pino } from 'pino';
 import WebSocket from 'ws';
 import type { ClientOptions, RawData } from 'ws';
 import { resolveConfig } from '../../../core/config/index.js';
-import { extendBuiltinPlugins } from '../../../core/plugin/builtin-plugins.js';
-import type { W2Plugin } from '../../../core/plugin/contract.js';
+import { extendBuiltinPlugins } from '../../../core/cli/builtin-plugins.js';
+import type { W2Plugin } from '../../../core/contract/contract.js';
 import { createEpcscfServer } from '../../../core/server/epcscf-server.js';
 import type { EpcscfServer } from '../../../core/server/epcscf-server.js';
 
