@@ -118,9 +118,11 @@ export class W2SessionRunner implements KeepaliveTarget {
     socket.on('close', onSocketClose);
     this.env.keepalive.add(this);
     const plugin = this.route.plugin;
+    // host.sip acts for this connection from openSession until onClose returned.
+    plugin.sessions.add(this.connection.id);
     this.#chain = this.#opened = (async () => {
       try {
-        const session = await plugin.plugin.openSession(this.connection, plugin.host);
+        const session = await plugin.instance.openSession(this.connection);
         this.#session = validateSessionShape(session, plugin.name);
         this.env.onOpened?.(this, this.#session);
       } catch (error) {
@@ -224,6 +226,7 @@ export class W2SessionRunner implements KeepaliveTarget {
           this.env.onFault(this, 'onClose', error);
         }
       }
+      this.route.plugin.sessions.delete(this.connection.id);
       this.env.onEnded(this, reason);
     })();
     return this.#ended;

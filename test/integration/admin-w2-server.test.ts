@@ -20,7 +20,7 @@ function echoPlugin() {
   const plugin = defineW2Plugin({
     meta: { name: 'echo', version: '1.0.0', contract: W2_CONTRACT_VERSION },
     bindings: [{ path: '/echo', subprotocols: ['echo'] }],
-    openSession: (conn) => {
+    init: () => ({ openSession: (conn) => {
       connections.set(conn.id, conn);
       let frames = 0;
       return {
@@ -28,7 +28,7 @@ function echoPlugin() {
         onClose: () => { connections.delete(conn.id); },
         describe: () => ({ frames }),
       };
-    },
+    } }),
   });
   return { plugin, connections };
 }

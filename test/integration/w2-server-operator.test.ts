@@ -8,7 +8,7 @@ function echoPlugin(closes: SessionCloseReason[]) {
   return defineW2Plugin({
     meta: { name: 'echo', version: '1.0.0', contract: W2_CONTRACT_VERSION },
     bindings: [{ path: '/echo', subprotocols: ['echo'] }],
-    openSession: (conn) => ({ onFrame: (f) => conn.send(f), onClose: (reason) => { closes.push(reason); } }),
+    init: () => ({ openSession: (conn) => ({ onFrame: (f) => conn.send(f), onClose: (reason) => { closes.push(reason); } }) }),
   });
 }
 

@@ -44,6 +44,7 @@ function fakeHost(fromClient: (id: string, m: SipMessage) => Promise<void> = () 
     observer: new EventEmitter<W2ObserverEvents>(),
     received,
     sip: { fromClient: (id, m) => { received.push([id, m]); return fromClient(id, m); } },
+    ua: { create: () => { throw new Error('sip-ws makes no virtual UE'); } },
   };
 }
 
@@ -268,11 +269,11 @@ t.test('describe() counts frames, messages and bytes', async (t) => {
   t.ok((view.bytesOut as number) > 0);
 });
 
-t.test('plugin options: init stores them per host and openSession uses them', async (t) => {
+t.test('plugin options: the instance init returns opens its sessions with them (contract 2)', async (t) => {
   const host = fakeHost();
-  await sipWs.init?.(host, { ...DEFAULT_SIP_WS_OPTIONS, maxMessageBytes: 300 });
+  const instance = await sipWs.init(host, { ...DEFAULT_SIP_WS_OPTIONS, maxMessageBytes: 300 });
   const conn = fakeConnection();
-  const session = await sipWs.openSession(conn, host);
+  const session = await instance.openSession(conn);
   await session.onFrame(REGISTER + 'x'.repeat(400));
   t.equal((parsed(conn.sent[0]) as SipResponse).status, 513);
 });
