@@ -105,4 +105,25 @@ for (const row of PLUGIN_TABLE) {
       t.match(bed.closes.get(id), [{ cause: 'remote', code: 1006 }]);
     });
   }
+
+  const call = row.call;
+  if (register !== undefined && call !== undefined) {
+    t.test(`${row.name}: R-ORIG-9 — a connection dropped in a call leaves no dialog behind in the P-CSCF; the other side's session lives on`, async (t) => {
+      const caller = await open();
+      const callee = await open();
+      t.teardown(() => callee.client.terminate());
+      const bob = { user: 'bob', password: 'bobpw' };
+      await register(caller.client, { user: 'alice', password: 'alicepw' });
+      await register(callee.client, bob);
+      await call(caller.client, callee.client, bob);
+      const dialogs = async (): Promise<number> => (await bed.runtime.pcscf.dialogs.all()).length;
+      t.ok(await dialogs() > 0, 'the call is a dialog in the P-CSCF');
+      caller.client.terminate();
+      await until('the dialog is released', async () => await dialogs() === 0);
+      await until('onClose ran', () => (bed.closes.get(caller.id)?.length ?? 0) > 0);
+      t.equal(bed.closes.get(caller.id)?.length, 1, 'onClose once');
+      await row.probe(callee.client);
+      t.equal(bed.closes.get(callee.id)?.length, 0, 'the callee session was not closed');
+    });
+  }
 }

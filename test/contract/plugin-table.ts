@@ -22,7 +22,15 @@ export interface PluginRow {
   probe(client: ConformanceClient): Promise<void>;
   /** Registers `user` of the dev IMS core (domain ims.test) through the plugin. */
   register?(client: ConformanceClient, user: DevUser): Promise<void>;
+  /** Both registered: `caller` calls `callee`'s user, who answers; resolves once confirmed. */
+  call?(caller: ConformanceClient, callee: ConformanceClient, calleeUser: DevUser): Promise<void>;
 }
+
+/** A tiny audio offer/answer (RFC 4566); media is off in the conformance bed. */
+export const TEST_SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
+
+interface RpcMessage { id?: unknown; method?: string; params?: Record<string, unknown>; result?: Record<string, unknown>; error?: unknown }
+const rpc = (text: string): RpcMessage => JSON.parse(text) as RpcMessage;
 
 const defaultOf = async (specifier: Promise<{ default: unknown }>): Promise<W2Plugin> => (await specifier).default as W2Plugin;
 
@@ -49,6 +57,12 @@ export const PLUGIN_TABLE: readonly PluginRow[] = [
       client.send(JSON.stringify({ jsonrpc: '2.0', method: 'session.register', params: { impu: `sip:${user.user}@ims.test`, password: user.password }, id: 'reg' }));
       const answer = JSON.parse(await client.next((text) => (JSON.parse(text) as { id?: unknown }).id === 'reg')) as { result?: unknown; error?: unknown };
       if (answer.result === undefined) throw new Error(`session.register failed: ${JSON.stringify(answer.error)}`);
+    },
+    async call(caller, callee, calleeUser) {
+      caller.send(JSON.stringify({ jsonrpc: '2.0', method: 'call.invite', params: { to: `sip:${calleeUser.user}@ims.test`, sdp: TEST_SDP }, id: 'invite' }));
+      const incoming = rpc(await callee.next((text) => rpc(text).method === 'call.incoming'));
+      callee.send(JSON.stringify({ jsonrpc: '2.0', method: 'call.answer', params: { callId: incoming.params?.['callId'], sdp: TEST_SDP }, id: 'answer' }));
+      await caller.next((text) => rpc(text).method === 'call.answered');
     },
   },
   {
