@@ -108,17 +108,18 @@ for (const row of PLUGIN_TABLE) {
 
   const call = row.call;
   if (register !== undefined && call !== undefined) {
-    t.test(`${row.name}: R-ORIG-9 — a connection dropped in a call leaves no dialog behind in the P-CSCF; the other side's session lives on`, async (t) => {
+    t.test(`${row.name}: R-ORIG-9 — a connection dropped in a call ends the call for the other side and leaves no dialog in the P-CSCF; the other session lives on`, async (t) => {
       const caller = await open();
       const callee = await open();
       t.teardown(() => callee.client.terminate());
       const bob = { user: 'bob', password: 'bobpw' };
       await register(caller.client, { user: 'alice', password: 'alicepw' });
       await register(callee.client, bob);
-      await call(caller.client, callee.client, bob);
+      const calleeSeesTheEnd = await call(caller.client, callee.client, bob);
       const dialogs = async (): Promise<number> => (await bed.runtime.pcscf.dialogs.all()).length;
       t.ok(await dialogs() > 0, 'the call is a dialog in the P-CSCF');
       caller.client.terminate();
+      await calleeSeesTheEnd();
       await until('the dialog is released', async () => await dialogs() === 0);
       await until('onClose ran', () => (bed.closes.get(caller.id)?.length ?? 0) > 0);
       t.equal(bed.closes.get(caller.id)?.length, 1, 'onClose once');

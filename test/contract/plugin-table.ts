@@ -5,7 +5,8 @@
  */
 import type { W2Plugin } from '../../core/contract/index.js';
 import {
-  answerChallenge, authValues, formatAuth, generateCallId, generateTag, parseMessage, pickChallenge,
+  answerChallenge, authValues, formatAuth, generateCallId, generateTag, getHeader, getHeaders, parseMessage, pickChallenge,
+  type SipMessage, type SipResponse,
 } from '../../core/sip/index.js';
 import type { ConformanceClient } from './conformance-client.js';
 
@@ -22,8 +23,12 @@ export interface PluginRow {
   probe(client: ConformanceClient): Promise<void>;
   /** Registers `user` of the dev IMS core (domain ims.test) through the plugin. */
   register?(client: ConformanceClient, user: DevUser): Promise<void>;
-  /** Both registered: `caller` calls `callee`'s user, who answers; resolves once confirmed. */
-  call?(caller: ConformanceClient, callee: ConformanceClient, calleeUser: DevUser): Promise<void>;
+  /**
+   * Both registered: `caller` calls `callee`'s user, who answers. Resolves once confirmed, with
+   * the callee's side of a release: resolves when the callee saw the call end (answering the
+   * BYE where the client speaks SIP).
+   */
+  call?(caller: ConformanceClient, callee: ConformanceClient, calleeUser: DevUser): Promise<() => Promise<void>>;
 }
 
 /** A tiny audio offer/answer (RFC 4566); media is off in the conformance bed. */
@@ -44,6 +49,7 @@ export const PLUGIN_TABLE: readonly PluginRow[] = [
       await client.next((text) => text === '\r\n');
     },
     register: registerOverSipWs,
+    call: callOverSipWs,
   },
   {
     name: 'jsonrpc-ws',
@@ -63,6 +69,7 @@ export const PLUGIN_TABLE: readonly PluginRow[] = [
       const incoming = rpc(await callee.next((text) => rpc(text).method === 'call.incoming'));
       callee.send(JSON.stringify({ jsonrpc: '2.0', method: 'call.answer', params: { callId: incoming.params?.['callId'], sdp: TEST_SDP }, id: 'answer' }));
       await caller.next((text) => rpc(text).method === 'call.answered');
+      return async () => { await callee.next((text) => rpc(text).method === 'call.ended'); };
     },
   },
   {
@@ -88,6 +95,18 @@ export const PLUGIN_TABLE: readonly PluginRow[] = [
   },
 ];
 
+/** What a SIP-over-WebSocket client of this table keeps after its REGISTER. */
+const sipWsClients = new WeakMap<ConformanceClient, { host: string; user: string; serviceRoute: string }>();
+
+const sipOf = (text: string): SipMessage => parseMessage(Buffer.from(text), { datagram: true });
+
+async function finalResponse(client: ConformanceClient): Promise<SipResponse> {
+  for (;;) {
+    const message = sipOf(await client.next());
+    if (message.kind === 'response' && message.status >= 200) return message;
+  }
+}
+
 /** A REGISTER with digest (RFC 3261 §22, R-REG-*) as a SIP-over-WebSocket client sends it. */
 async function registerOverSipWs(client: ConformanceClient, user: DevUser): Promise<void> {
   const host = `${generateTag()}.invalid`;
@@ -97,18 +116,43 @@ async function registerOverSipWs(client: ConformanceClient, user: DevUser): Prom
     `From: <sip:${user.user}@ims.test>;tag=${generateTag()}`, `To: <sip:${user.user}@ims.test>`, `Call-ID: ${callId}`,
     `CSeq: ${cseq} REGISTER`, `Contact: <sip:${user.user}@${host};transport=ws>;+sip.instance="<urn:uuid:${crypto.randomUUID()}>";reg-id=1`,
     'Supported: path, outbound', 'Expires: 300', ...extra, 'Content-Length: 0', '', ''].join('\r\n'));
-  const final = async (): Promise<ReturnType<typeof parseMessage>> => {
-    for (;;) {
-      const message = parseMessage(Buffer.from(await client.next()), { datagram: true });
-      if (message.kind === 'response' && message.status >= 200) return message;
-    }
-  };
   send(1);
-  const challenged = await final();
-  const challenge = challenged.kind === 'response' ? pickChallenge(authValues(challenged, 'WWW-Authenticate')) : undefined;
+  const challenge = pickChallenge(authValues(await finalResponse(client), 'WWW-Authenticate'));
   if (challenge === undefined) throw new Error('expected a 401 with a challenge');
   const credentials = answerChallenge(challenge, { method: 'REGISTER', uri: 'sip:ims.test', username: user.user, password: user.password });
   send(2, [`Authorization: ${formatAuth(credentials)}`]);
-  const ok = await final();
-  if (ok.kind !== 'response' || ok.status !== 200) throw new Error(`REGISTER answered ${ok.kind === 'response' ? ok.status : '?'}`);
+  const ok = await finalResponse(client);
+  if (ok.status !== 200) throw new Error(`REGISTER answered ${ok.status}`);
+  sipWsClients.set(client, { host, user: user.user, serviceRoute: getHeader(ok, 'Service-Route') ?? '' });
+}
+
+/** INVITE/200/ACK between two registered SIP-over-WebSocket clients (RFC 3261 §13, §12.1). */
+async function callOverSipWs(caller: ConformanceClient, callee: ConformanceClient, calleeUser: DevUser): Promise<() => Promise<void>> {
+  const from = sipWsClients.get(caller);
+  const to = sipWsClients.get(callee);
+  if (from === undefined || to === undefined) throw new Error('both clients register first');
+  const callId = generateCallId();
+  const fromTag = generateTag();
+  const body = (lines: string[], sdp = ''): string => [...lines, `Content-Length: ${Buffer.byteLength(sdp)}`, '', sdp].join('\r\n');
+  caller.send(body([`INVITE sip:${calleeUser.user}@ims.test SIP/2.0`, `Via: SIP/2.0/WS ${from.host};branch=z9hG4bK${generateTag()}`,
+    'Max-Forwards: 70', `Route: ${from.serviceRoute}`, `From: <sip:${from.user}@ims.test>;tag=${fromTag}`, `To: <sip:${calleeUser.user}@ims.test>`,
+    `Call-ID: ${callId}`, 'CSeq: 1 INVITE', `Contact: <sip:${from.user}@${from.host};transport=ws;ob>`, 'Content-Type: application/sdp'], TEST_SDP));
+  let invite: SipMessage;
+  do invite = sipOf(await callee.next()); while (invite.kind !== 'request' || invite.method !== 'INVITE');
+  const toTag = generateTag();
+  callee.send(body(['SIP/2.0 200 OK', ...getHeaders(invite, 'Via').map((v) => `Via: ${v}`), ...getHeaders(invite, 'Record-Route').map((r) => `Record-Route: ${r}`),
+    `From: ${getHeader(invite, 'From') ?? ''}`, `To: ${getHeader(invite, 'To') ?? ''};tag=${toTag}`, `Call-ID: ${callId}`, 'CSeq: 1 INVITE',
+    `Contact: <sip:${to.user}@${to.host};transport=ws;ob>`, 'Content-Type: application/sdp'], TEST_SDP));
+  const ok = await finalResponse(caller);
+  if (ok.status !== 200) throw new Error(`INVITE answered ${ok.status}`);
+  // RFC 3261 §12.1.2: the route set is the Record-Route reversed.
+  caller.send(body([`ACK sip:${to.user}@${to.host};transport=ws;ob SIP/2.0`, `Via: SIP/2.0/WS ${from.host};branch=z9hG4bK${generateTag()}`,
+    'Max-Forwards: 70', ...getHeaders(ok, 'Record-Route').reverse().map((r) => `Route: ${r}`), `From: <sip:${from.user}@ims.test>;tag=${fromTag}`,
+    `To: <sip:${calleeUser.user}@ims.test>;tag=${toTag}`, `Call-ID: ${callId}`, 'CSeq: 1 ACK']));
+  await callee.next((text) => { const m = sipOf(text); return m.kind === 'request' && m.method === 'ACK'; });
+  return async () => {
+    const bye = sipOf(await callee.next((text) => { const m = sipOf(text); return m.kind === 'request' && m.method === 'BYE'; }));
+    callee.send(body(['SIP/2.0 200 OK', ...getHeaders(bye, 'Via').map((v) => `Via: ${v}`), `From: ${getHeader(bye, 'From') ?? ''}`,
+      `To: ${getHeader(bye, 'To') ?? ''}`, `Call-ID: ${callId}`, `CSeq: ${getHeader(bye, 'CSeq') ?? ''}`]));
+  };
 }
