@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   EPC_ERR_PLUGIN_OPTIONS_INVALID: 'plugin options are invalid',
   EPC_ERR_PLUGIN_DUPLICATE_BINDING: 'two plugins claim the same path and subprotocol',
   EPC_ERR_PLUGIN_INIT_TIMEOUT: 'plugin init timed out',
+  EPC_ERR_PLUGIN_NOT_SESSION_OWNER: 'the connection is not one of this plugin\'s open sessions',
   EPC_ERR_MEDIA: 'media gateway failure',
   EPC_ERR_SDP_NOT_ACCEPTABLE: 'SDP offer or answer not acceptable',
   EPC_ERR_ADMIN_UNAUTHORIZED: 'admin API bearer key missing or wrong',

@@ -5,7 +5,7 @@
  * AdminBackend at scrape time, so the numbers are never out of step with the state they count.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { W2_REFUSAL_REASONS, type W2RefusalReason } from '../plugin/host.js';
+import { W2_REFUSAL_REASONS, type W2RefusalReason } from '../contract/host.js';
 import type { AdminBackend, AdminCounts } from './backend.js';
 
 export type SipSide = 'w2' | 'mw';

@@ -3,7 +3,7 @@
  * observer events, so the runtime wires them with one call instead of four listeners. The observer is for
  * monitoring only (the mediasoup idea), which is exactly what this is.
  */
-import type { W2Observer, W2ObserverEvents } from '../plugin/host.js';
+import type { W2Observer, W2ObserverEvents } from '../contract/host.js';
 import type { EpcscfMetrics } from './metrics.js';
 
 /** Subscribes `metrics` to `observer`; the returned function unsubscribes. */

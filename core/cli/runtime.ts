@@ -15,12 +15,16 @@ import { createEpcscfServer } from '../server/epcscf-server.js';
 import type { EpcscfServer } from '../server/epcscf-server.js';
 import type { DevImsCore } from '../../examples/dev-ims-core/index.js';
 import { attachAdmin } from './admin-wiring.js';
+import { BUILTIN_PLUGINS } from './builtin-plugins.js';
+import type { BuiltinPluginRegistry } from './builtin-plugins.js';
 import { packageRoot } from './package-root.js';
 
 export interface RuntimeOptions {
   readonly logger: Logger;
   /** Port of the embedded dev IMS core; default: 5070 or the next free one up to 5079. 0 = any. */
   readonly devCorePort?: number;
+  /** Plugins known by name; default BUILTIN_PLUGINS (embedders and tests add their own). */
+  readonly builtins?: BuiltinPluginRegistry;
 }
 
 export interface EpcscfRuntime {
@@ -75,7 +79,7 @@ export async function startRuntime(configured: EpcscfConfig, options: RuntimeOpt
     started = pcscf;
     if (mediaGuard) stack.splice(stack.indexOf(mediaGuard), 1);
     stack.push(() => pcscf.close());
-    const server = await createEpcscfServer(config, { sip: pcscf, logger: options.logger });
+    const server = await createEpcscfServer(config, { sip: pcscf, logger: options.logger, builtins: options.builtins ?? BUILTIN_PLUGINS });
     stack.push(() => server.close());
     const admin = await attachAdmin(server, pcscf, config, { log: options.logger, ...(media ? { media: media.control } : {}) });
     stack.push(async () => admin.detach());

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { EpcError } from '../errors.js';
-import type { JsonSchema } from '../plugin/contract.js';
+import type { JsonSchema } from '../contract/contract.js';
 
 export interface SchemaCheck {
   /** Validates `data` in place (ajv fills `default`s). Returns readable errors, empty when valid. */

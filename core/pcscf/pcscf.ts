@@ -4,8 +4,8 @@ import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import type { EpcscfConfig } from '../config/config-types.js';
 import { EpcError } from '../errors.js';
-import type { W2SipCore } from '../plugin/host.js';
-import type { SessionCloseReason, W2Connection, W2Session } from '../plugin/session.js';
+import type { W2SipCore } from '../contract/host.js';
+import type { SessionCloseReason, W2Connection, W2Session } from '../contract/session.js';
 import {
   callId, createResponse, formatUri, from, generateBranch, maxForwards, optionTags, parseUri, setHeader,
   tagOf, to, addHeader, getParam, vias, SipParseError, type SipMessage, type SipRequest, type SipResponse, type SipUri, type Via,

@@ -1,5 +1,5 @@
 import { EpcError } from '../errors.js';
-import type { W2Connection, W2Session } from '../plugin/session.js';
+import type { W2Connection, W2Session } from '../contract/session.js';
 import type { SipMessage } from '../sip/index.js';
 import type { SipSender, SipSource, SipTarget } from '../sip/transport/types.js';
 import type { FlowRef } from './flow-token.js';

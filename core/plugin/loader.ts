@@ -1,20 +1,19 @@
 /**
  * Loads the configured W2 plugins (the avvio/Janus boot sequence, docs/style-anchors.md §10.3):
  *   import → check contract, hooks, manifest → validate options → refuse duplicate
- *   (path, subprotocol) pairs → init() each in config order, under a timeout.
+ *   (path, subprotocol) pairs → init() each in config order, under a timeout; what init()
+ *   returns is the plugin's instance (contract 2).
  * Every check that needs no plugin code runs for all plugins before the first init().
- * `closeAll()` closes in reverse load order (avvio's LIFO close) and is idempotent.
+ * `closeAll()` closes the instances in reverse load order (avvio's LIFO close), idempotent.
  */
 import type { Logger } from 'pino';
 import { EpcError } from '../errors.js';
-import { BUILTIN_PLUGINS } from './builtin-plugins.js';
-import type { BuiltinPluginRegistry } from './builtin-plugins.js';
-import { W2_CONTRACT_VERSION } from './contract.js';
-import type { W2Plugin } from './contract.js';
-import type { W2Host, W2Observer, W2SipApi } from './host.js';
+import type { W2Plugin, W2PluginInstance } from '../contract/contract.js';
+import type { W2Host, W2Observer, W2SipApi } from '../contract/host.js';
+import { createPluginHost } from './plugin-host.js';
 import { importPlugin } from './plugin-source.js';
-import type { PluginOrigin } from './plugin-source.js';
-import { validatePluginOptions, validatePluginShape } from './validate-plugin.js';
+import type { BuiltinPluginRegistry, PluginOrigin } from './plugin-source.js';
+import { validateInstanceShape, validatePluginOptions, validatePluginShape } from './validate-plugin.js';
 
 /** One `plugins[]` entry of the config. */
 export interface PluginReference {
@@ -44,9 +43,24 @@ export interface LoadedPlugin {
   readonly options: Readonly<Record<string, unknown>>;
   readonly host: W2Host;
   readonly routes: readonly W2Route[];
+  /** What init() returned (set before loadPlugins resolves). */
+  readonly instance: W2PluginInstance;
+  /**
+   * Connection ids of this plugin's open sessions: the W2 server adds one before openSession
+   * and removes it after onClose; `host.sip` acts only for these.
+   */
+  readonly sessions: Set<string>;
 }
 
+/** Until init() returned, no session can open. */
+const NOT_INITIALISED: W2PluginInstance = {
+  openSession: () => {
+    throw new EpcError('EPC_ERR_INVALID_STATE', 'openSession before the plugin init() returned');
+  },
+};
+
 export interface LoadPluginsOptions {
+  /** Plugins known by name (the composition root's catalogue); default none. */
   readonly builtins?: BuiltinPluginRegistry;
   /** Directory relative file paths are resolved against (the config file's directory). */
   readonly baseDir: string;
@@ -64,15 +78,15 @@ export interface LoadedPlugins {
   /** In load order. */
   readonly plugins: readonly LoadedPlugin[];
   readonly routes: readonly W2Route[];
-  /** Calls close() of every initialised plugin, last loaded first. Never rejects; faults are logged. */
+  /** Calls close() of every plugin instance, last loaded first. Never rejects; faults are logged. */
   closeAll(): Promise<void>;
 }
 
 const DEFAULT_INIT_TIMEOUT_MS = 10_000;
 
 export async function loadPlugins(references: readonly PluginReference[], options: LoadPluginsOptions): Promise<LoadedPlugins> {
-  const builtins = options.builtins ?? BUILTIN_PLUGINS;
-  const prepared: LoadedPlugin[] = [];
+  const builtins = options.builtins ?? new Map();
+  const prepared: { -readonly [K in keyof LoadedPlugin]: LoadedPlugin[K] }[] = [];
   for (const reference of references) {
     const imported = await importPlugin(reference.name, { builtins, baseDir: options.baseDir });
     const plugin = validatePluginShape(imported.candidate, reference.name);
@@ -81,14 +95,10 @@ export async function loadPlugins(references: readonly PluginReference[], option
     if (prepared.some((p) => p.name === name)) {
       throw new EpcError('EPC_ERR_PLUGIN_LOAD', `plugin "${reference.name}": a plugin named "${name}" is already loaded`);
     }
-    const host: W2Host = {
-      contract: W2_CONTRACT_VERSION,
-      log: options.log.child({ plugin: name }),
-      sip: options.sip,
-      observer: options.observer,
-    };
+    const sessions = new Set<string>();
+    const host: W2Host = createPluginHost({ name, log: options.log.child({ plugin: name }), sip: options.sip, observer: options.observer, sessions });
     const routes: W2Route[] = [];
-    const loaded: LoadedPlugin = { name, origin: imported.origin, plugin, options: pluginOptions, host, routes };
+    const loaded = { name, origin: imported.origin, plugin, options: pluginOptions, host, routes, instance: NOT_INITIALISED, sessions };
     for (const binding of plugin.bindings) {
       routes.push({
         plugin: loaded,
@@ -107,7 +117,7 @@ export async function loadPlugins(references: readonly PluginReference[], option
   const closeAll = once(async () => {
     for (const loaded of [...initialised].reverse()) {
       try {
-        await loaded.plugin.close?.();
+        await loaded.instance.close?.();
       } catch (error) {
         loaded.host.log.error({ err: error }, 'plugin close() failed');
       }
@@ -115,14 +125,15 @@ export async function loadPlugins(references: readonly PluginReference[], option
   });
   for (const loaded of prepared) {
     try {
-      await withTimeout(
-        Promise.resolve().then(() => loaded.plugin.init?.(loaded.host, loaded.options)),
+      const instance = await withTimeout(
+        Promise.resolve().then(() => loaded.plugin.init(loaded.host, loaded.options)),
         options.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS,
         loaded.name,
       );
+      loaded.instance = validateInstanceShape(instance, loaded.name);
     } catch (error) {
       await closeAll();
-      if (error instanceof EpcError && error.code === 'EPC_ERR_PLUGIN_INIT_TIMEOUT') throw error;
+      if (error instanceof EpcError && (error.code === 'EPC_ERR_PLUGIN_INIT_TIMEOUT' || error.code === 'EPC_ERR_PLUGIN_MISSING_HOOK')) throw error;
       throw new EpcError('EPC_ERR_PLUGIN_LOAD', `plugin "${loaded.name}": init() failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
     }
     initialised.push(loaded);
@@ -148,13 +159,13 @@ function refuseDuplicateBindings(routes: readonly W2Route[]): void {
   }
 }
 
-async function withTimeout(work: Promise<unknown>, ms: number, name: string): Promise<void> {
+async function withTimeout<T>(work: Promise<T>, ms: number, name: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new EpcError('EPC_ERR_PLUGIN_INIT_TIMEOUT', `plugin "${name}": init() did not settle within ${ms} ms`)), ms);
   });
   try {
-    await Promise.race([work, timeout]);
+    return await Promise.race([work, timeout]);
   } finally {
     clearTimeout(timer);
   }

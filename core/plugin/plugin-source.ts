@@ -8,7 +8,15 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EpcError } from '../errors.js';
-import type { BuiltinPluginRegistry } from './builtin-plugins.js';
+
+/** Returns the plugin module (whose default export is the plugin) or the plugin itself. */
+export type PluginImporter = () => Promise<unknown>;
+
+/**
+ * Plugins known by name (`plugins: [{ name: sip-ws }]`). Core names no plugin: the composition
+ * root (core/cli/builtin-plugins.ts) hands its catalogue to the loader; tests hand their own.
+ */
+export type BuiltinPluginRegistry = ReadonlyMap<string, PluginImporter>;
 
 export type PluginOrigin = 'builtin' | 'file' | 'package';
 

@@ -1,5 +1,5 @@
 import { EpcError } from '../errors.js';
-import type { W2SipCore } from './host.js';
+import type { W2SipCore } from '../contract/host.js';
 
 /**
  * The `host.sip` plugins get while no SIP core is attached (W2-only tests, the echo example):

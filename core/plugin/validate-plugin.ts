@@ -6,9 +6,9 @@
 import { EpcError } from '../errors.js';
 import { compileSchema, readRepositorySchema } from '../config/json-schema.js';
 import type { SchemaCheck } from '../config/json-schema.js';
-import { W2_CONTRACT_VERSION } from './contract.js';
-import type { W2Plugin } from './contract.js';
-import type { W2Session } from './session.js';
+import { W2_CONTRACT_VERSION } from '../contract/contract.js';
+import type { W2Plugin, W2PluginInstance } from '../contract/contract.js';
+import type { W2Session } from '../contract/session.js';
 
 let manifestCheck: SchemaCheck | undefined;
 
@@ -23,15 +23,17 @@ export function validatePluginShape(candidate: unknown, label: string): W2Plugin
   if (contract !== W2_CONTRACT_VERSION) {
     throw new EpcError(
       'EPC_ERR_PLUGIN_CONTRACT_MISMATCH',
-      `plugin "${label}": meta.contract is ${JSON.stringify(contract) ?? 'missing'}, this epcscf implements W2 contract ${W2_CONTRACT_VERSION}`,
+      `plugin "${label}": meta.contract is ${JSON.stringify(contract) ?? 'missing'}, this epcscf implements W2 contract ${W2_CONTRACT_VERSION}`
+        + ` (contract 2: init(host, options) returns the instance { openSession(conn), close() }; import from 'epcscf/plugin')`,
     );
   }
-  if (typeof record['openSession'] !== 'function') {
-    throw new EpcError('EPC_ERR_PLUGIN_MISSING_HOOK', `plugin "${label}": openSession() is missing`);
+  if (typeof record['init'] !== 'function') {
+    throw new EpcError('EPC_ERR_PLUGIN_MISSING_HOOK', `plugin "${label}": init(host, options) is missing (it returns the instance with openSession)`);
   }
-  for (const optional of ['init', 'close'] as const) {
-    if (record[optional] !== undefined && typeof record[optional] !== 'function') {
-      throw new EpcError('EPC_ERR_PLUGIN_LOAD', `plugin "${label}": ${optional} must be a function`);
+  for (const moved of ['openSession', 'close'] as const) {
+    if (record[moved] !== undefined) {
+      // Contract 1 put these on the plugin object; a half-migrated plugin would silently lose them.
+      throw new EpcError('EPC_ERR_PLUGIN_LOAD', `plugin "${label}": ${moved}() belongs to the instance init() returns, not to the plugin object`);
     }
   }
   manifestCheck ??= compileSchema(readRepositorySchema('plugin-manifest.schema.json'));
@@ -69,6 +71,18 @@ export function validatePluginOptions(plugin: W2Plugin, options: unknown, label:
     throw new EpcError('EPC_ERR_PLUGIN_OPTIONS_INVALID', `plugin "${label}": ${problems.join('; ')}`);
   }
   return copy as Record<string, unknown>;
+}
+
+/** What init() returned must be an instance with openSession() (and close() if any). */
+export function validateInstanceShape(instance: unknown, pluginName: string): W2PluginInstance {
+  if (typeof instance !== 'object' || instance === null || typeof (instance as Record<string, unknown>)['openSession'] !== 'function') {
+    throw new EpcError('EPC_ERR_PLUGIN_MISSING_HOOK', `plugin "${pluginName}": init() returned no instance with openSession(conn)`);
+  }
+  const close = (instance as Record<string, unknown>)['close'];
+  if (close !== undefined && typeof close !== 'function') {
+    throw new EpcError('EPC_ERR_PLUGIN_MISSING_HOOK', `plugin "${pluginName}": the instance's close must be a function`);
+  }
+  return instance as W2PluginInstance;
 }
 
 /** The object openSession() returned must carry both mandatory session hooks. */

@@ -12,7 +12,7 @@
  */
 import type { Server, ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
-import type { W2RefusalReason } from '../plugin/host.js';
+import type { W2RefusalReason } from '../contract/host.js';
 
 export interface ConnectionCaps {
   readonly maxConnections: number;

@@ -10,8 +10,8 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { EpcError } from '../errors.js';
 import type { EpcscfConfig } from '../config/config-types.js';
-import type { BuiltinPluginRegistry } from '../plugin/builtin-plugins.js';
-import type { W2Observer, W2ObserverEvents, W2SipCore } from '../plugin/host.js';
+import type { BuiltinPluginRegistry } from '../plugin/plugin-source.js';
+import type { W2Observer, W2ObserverEvents, W2SipCore } from '../contract/host.js';
 import { loadPlugins } from '../plugin/loader.js';
 import type { LoadedPlugins } from '../plugin/loader.js';
 import { unattachedSipApi } from '../plugin/unattached-sip-api.js';
@@ -20,7 +20,7 @@ import { createW2Server } from './w2-server.js';
 import type { W2Server } from './w2-server.js';
 
 export interface EpcscfServerOptions {
-  /** Built-in plugin table (defaults to BUILTIN_PLUGINS); tests and embedders extend it. */
+  /** Plugins known by name; core names none (the CLI passes its BUILTIN_PLUGINS catalogue). */
   readonly builtins?: BuiltinPluginRegistry;
   /** The SIP core plugins act through; without it `host.sip` rejects every call. */
   readonly sip?: W2SipCore;

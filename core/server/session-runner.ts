@@ -6,9 +6,9 @@
  * session; nothing of the session is called after onClose.
  */
 import type { RawData, WebSocket } from 'ws';
-import type { W2RefusalReason } from '../plugin/host.js';
+import type { W2RefusalReason } from '../contract/host.js';
 import type { W2Route } from '../plugin/loader.js';
-import type { SessionCloseReason, W2Frame, W2Session } from '../plugin/session.js';
+import type { SessionCloseReason, W2Frame, W2Session } from '../contract/session.js';
 import { validateSessionShape } from '../plugin/validate-plugin.js';
 import type { FirstFrameDeadline, FirstFrameTarget } from './first-frame-deadline.js';
 import type { KeepaliveMonitor, KeepaliveTarget } from './keepalive.js';
@@ -137,9 +137,11 @@ export class W2SessionRunner implements KeepaliveTarget, FirstFrameTarget {
     this.env.keepalive.add(this);
     this.env.firstFrame.add(this);
     const plugin = this.route.plugin;
+    // host.sip acts for this connection from openSession until onClose returned.
+    plugin.sessions.add(this.connection.id);
     this.#chain = this.#opened = (async () => {
       try {
-        const session = await plugin.plugin.openSession(this.connection, plugin.host);
+        const session = await plugin.instance.openSession(this.connection);
         this.#session = validateSessionShape(session, plugin.name);
         this.env.onOpened?.(this, this.#session);
       } catch (error) {
@@ -256,6 +258,7 @@ export class W2SessionRunner implements KeepaliveTarget, FirstFrameTarget {
           this.env.onFault(this, 'onClose', error);
         }
       }
+      this.route.plugin.sessions.delete(this.connection.id);
       this.env.onEnded(this, reason);
     })();
     return this.#ended;

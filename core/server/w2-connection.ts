@@ -1,7 +1,7 @@
 /** The W2Connection a plugin sees, over one `ws` WebSocket. */
 import type { WebSocket } from 'ws';
 import { EpcError } from '../errors.js';
-import type { W2Connection, W2Frame } from '../plugin/session.js';
+import type { W2Connection, W2Frame } from '../contract/session.js';
 
 /** What the connection says of itself (the W2Connection facts), plus where plugin closes go. */
 export interface W2ConnectionInit extends Omit<W2Connection, 'send' | 'close'> {

@@ -4,8 +4,8 @@
  * the OpenRPC document is built from it (openrpc/build-openrpc.ts), so the two cannot drift.
  */
 import { readFileSync } from 'node:fs';
-import { EpcError } from '../../core/errors.js';
-import type { JsonSchema } from '../../core/plugin/contract.js';
+import { EpcError } from '../../core/contract/index.js';
+import type { JsonSchema } from '../../core/contract/index.js';
 
 export interface MethodSpec {
   readonly summary: string;

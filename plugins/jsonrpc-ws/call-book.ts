@@ -4,7 +4,7 @@
  * call.transferRequested, call.transferProgress, call.ended). A call placed to honour a
  * transfer also reports its progress to the transferor (RFC 3515 §2.4.4: NOTIFY sipfrag).
  */
-import type { UaCall, UaTransferRequest } from '../../core/ua/index.js';
+import type { UaCall, UaTransferRequest } from '../../core/contract/index.js';
 import { endedParams, type Params, withOptionalSdp } from './notification-params.js';
 import { rpcError, UNKNOWN_CALL } from './rpc-errors.js';
 

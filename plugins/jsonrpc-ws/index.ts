@@ -8,12 +8,9 @@
  * this plugin uses the private token `epcscf.jsonrpc.v1` (RFC 6455 §1.9: a versioned,
  * domain-like name avoids collisions) and the core refuses an upgrade that does not offer it.
  */
-import { W2_CONTRACT_VERSION, defineW2Plugin } from '../../core/plugin/contract.js';
-import type { W2Plugin } from '../../core/plugin/contract.js';
-import type { W2Host } from '../../core/plugin/host.js';
-import { EpcError } from '../../core/errors.js';
-import { systemClock, type Clock } from '../../core/sip/index.js';
-import { createVirtualUe } from '../../core/ua/index.js';
+import { W2_CONTRACT_VERSION, defineW2Plugin } from '../../core/contract/index.js';
+import type { W2Plugin } from '../../core/contract/index.js';
+import { systemClock, type Clock } from '../../core/contract/index.js';
 import { JsonRpcDispatcher } from './dispatcher.js';
 import { ALL_METHODS } from './methods/all-methods.js';
 import { DEFAULT_JSONRPC_WS_OPTIONS, JSONRPC_WS_OPTIONS_SCHEMA, type JsonRpcWsOptions } from './options.js';
@@ -34,22 +31,14 @@ export const JSONRPC_SUBPROTOCOL = 'epcscf.jsonrpc.v1';
 export const JSONRPC_PATH = '/jsonrpc';
 
 export interface JsonRpcWsPluginSetup {
-  /** The UE factory; default createVirtualUe from core/ua. */
+  /** The UE factory; default host.ua.create (core/ua bound to the connection). */
   readonly createUe?: VirtualUeFactory;
   /** Clock of the resume grace timers; default the system clock. */
   readonly clock?: Clock;
 }
 
-interface LoadedInstance {
-  readonly options: JsonRpcWsOptions;
-  readonly deps: JsonRpcWsDeps;
-}
-
 /** A plugin instance; the default export uses the real core/ua. Tests inject a fake UE here. */
 export function createJsonRpcWsPlugin(setup: JsonRpcWsPluginSetup = {}): W2Plugin<JsonRpcWsOptions> {
-  // One state per host: the host object is one per plugin per server, so two servers in one
-  // process (tests, embedders) keep their own options and resume tokens.
-  const loaded = new WeakMap<W2Host, LoadedInstance>();
   return defineW2Plugin<JsonRpcWsOptions>({
     meta: {
       name: 'jsonrpc-ws',
@@ -60,22 +49,16 @@ export function createJsonRpcWsPlugin(setup: JsonRpcWsPluginSetup = {}): W2Plugi
     // A batch of SDP-carrying requests fits in 1 MiB; anything bigger closes with 1009.
     bindings: [{ path: JSONRPC_PATH, subprotocols: [JSONRPC_SUBPROTOCOL], maxFrameBytes: 1_048_576 }],
     optionsSchema: JSONRPC_WS_OPTIONS_SCHEMA,
+    // One instance per load: two servers in one process (tests, embedders) keep their own
+    // options and resume tokens.
     init(host, options) {
-      // The UE logs under this plugin's logger (connection ids in its own records).
-      const createUe: VirtualUeFactory = setup.createUe ?? ((ueOptions) => createVirtualUe({ ...ueOptions, log: host.log }));
-      loaded.set(host, {
-        options: { ...DEFAULT_JSONRPC_WS_OPTIONS, ...options },
-        deps: {
-          createUe,
-          resume: new ResumeStore(setup.clock ?? systemClock),
-          dispatcher: new JsonRpcDispatcher(ALL_METHODS, apiSchemaValidator(), host.log),
-        },
-      });
-    },
-    openSession(conn, host) {
-      const instance = loaded.get(host);
-      if (instance === undefined) throw new EpcError('EPC_ERR_INVALID_STATE', 'jsonrpc-ws: openSession before init');
-      return new JsonRpcWsSession(conn, host, instance.options, instance.deps);
+      const loaded: JsonRpcWsOptions = { ...DEFAULT_JSONRPC_WS_OPTIONS, ...options };
+      const deps: JsonRpcWsDeps = {
+        createUe: setup.createUe ?? ((conn, ueOptions) => host.ua.create(conn, ueOptions)),
+        resume: new ResumeStore(setup.clock ?? systemClock),
+        dispatcher: new JsonRpcDispatcher(ALL_METHODS, apiSchemaValidator(), host.log),
+      };
+      return { openSession: (conn) => new JsonRpcWsSession(conn, host, loaded, deps) };
     },
   });
 }

@@ -2,7 +2,7 @@
  * How core/ua's events read on the wire (schemas/jsonrpc/notifications.json). Pure mappings:
  * optional fields are left out rather than sent as null, so every object validates.
  */
-import type { CallEndInfo, PartyIdentity, RegistrationInfo } from '../../core/ua/index.js';
+import type { CallEndInfo, PartyIdentity, RegistrationInfo } from '../../core/contract/index.js';
 
 export type Params = Record<string, unknown>;
 

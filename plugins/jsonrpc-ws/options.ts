@@ -1,5 +1,5 @@
 /** Options of the jsonrpc-ws plugin (config `plugins: [{ name: jsonrpc-ws, options: {...} }]`). */
-import type { JsonSchema } from '../../core/plugin/contract.js';
+import type { JsonSchema } from '../../core/contract/index.js';
 
 export interface JsonRpcWsOptions {
   /** Largest batch (JSON array) accepted; a longer one is answered with one -32600. */

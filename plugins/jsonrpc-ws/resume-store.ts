@@ -7,8 +7,8 @@
  * (192 bits) and live in memory only: one store per loaded plugin.
  */
 import { randomBytes } from 'node:crypto';
-import type { Clock, TimerHandle } from '../../core/sip/index.js';
-import type { UaIdentity } from '../../core/ua/index.js';
+import type { Clock, TimerHandle } from '../../core/contract/index.js';
+import type { UaIdentity } from '../../core/contract/index.js';
 
 export interface ResumableRegistration {
   readonly identity: UaIdentity;

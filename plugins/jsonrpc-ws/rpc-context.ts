@@ -2,7 +2,7 @@
  * What a method handler sees of its session. The session (session.ts) implements it; handlers
  * (methods/*.ts) stay free of WebSocket and JSON-RPC framing.
  */
-import type { UaIdentity, VirtualUe } from '../../core/ua/index.js';
+import type { UaIdentity, VirtualUe } from '../../core/contract/index.js';
 import type { CallBook } from './call-book.js';
 import type { Params } from './notification-params.js';
 import type { JsonRpcWsOptions } from './options.js';

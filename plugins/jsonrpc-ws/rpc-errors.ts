@@ -5,8 +5,8 @@
  * here but a call.ended notification with the SIP status.
  */
 import { JSONRPCErrorException } from 'json-rpc-2.0';
-import { EpcError } from '../../core/errors.js';
-import { UaRejectedError } from '../../core/ua/index.js';
+import { EpcError } from '../../core/contract/index.js';
+import { UaRejectedError } from '../../core/contract/index.js';
 
 /** JSON-RPC 2.0 §5.1 reserved codes. */
 export const PARSE_ERROR = -32700;

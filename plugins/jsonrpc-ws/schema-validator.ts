@@ -5,7 +5,7 @@
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
-import type { JsonSchema } from '../../core/plugin/contract.js';
+import type { JsonSchema } from '../../core/contract/index.js';
 import { loadApiCatalogue } from './api-catalogue.js';
 
 /** One schema violation, with the offending field as a dotted path ('candidate.sdpMid', '' = the whole value). */

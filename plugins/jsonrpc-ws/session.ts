@@ -7,11 +7,11 @@
  */
 import type { JSONRPCID, JSONRPCResponse } from 'json-rpc-2.0';
 import { createJSONRPCErrorResponse } from 'json-rpc-2.0';
-import type { W2Host } from '../../core/plugin/host.js';
-import type { SessionCloseReason, W2Connection, W2Frame, W2Session } from '../../core/plugin/session.js';
-import type { SipMessage, SipRequest, SipResponse } from '../../core/sip/index.js';
-import type { VirtualUe, VirtualUeOptions } from '../../core/ua/index.js';
-import { FloodGuard } from '../../core/plugin/flood-guard.js';
+import type { W2Host } from '../../core/contract/index.js';
+import type { SessionCloseReason, W2Connection, W2Frame, W2Session } from '../../core/contract/index.js';
+import type { SipRequest, SipResponse } from '../../core/contract/index.js';
+import type { PluginUeOptions, VirtualUe } from '../../core/contract/index.js';
+import { FloodGuard } from '../../core/contract/index.js';
 import { CallBook } from './call-book.js';
 import type { JsonRpcDispatcher } from './dispatcher.js';
 import { classifyEntry, idKey, parseFrame, type RpcCall } from './envelope.js';
@@ -22,8 +22,8 @@ import type { RpcContext, UeStart } from './rpc-context.js';
 import { INVALID_REQUEST, PARSE_ERROR, RATE_LIMITED, WRONG_STATE, errorMessage, rpcError } from './rpc-errors.js';
 import { SubscriptionBook } from './subscription-book.js';
 
-/** Builds the connection's UE: createVirtualUe in production, a fake in unit tests. */
-export type VirtualUeFactory = (options: VirtualUeOptions) => VirtualUe;
+/** Builds the connection's UE: host.ua.create in production, a fake in unit tests. */
+export type VirtualUeFactory = (conn: W2Connection, options: PluginUeOptions) => VirtualUe;
 
 export interface JsonRpcWsDeps {
   readonly createUe: VirtualUeFactory;
@@ -96,10 +96,9 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
   openUe(start: UeStart): VirtualUe {
     if (this.#closed) throw rpcError(WRONG_STATE, { hint: 'the connection is closing' });
     if (this.#ue !== undefined) throw rpcError(WRONG_STATE, { hint: 'this connection already has a UE' });
-    const ue = this.#deps.createUe({
-      transport: { send: (message) => this.#toCore(message) },
+    const ue = this.#deps.createUe(this.#conn, {
       identity: start.identity,
-      secure: this.#conn.secure,
+      onSent: () => this.#wakeSendWaiters(),
       ...(start.instanceId !== undefined ? { instanceId: start.instanceId } : {}),
       ...(start.expires !== undefined ? { expires: start.expires } : {}),
     });
@@ -338,14 +337,11 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
     ue.on('unsolicitednotify', (info) => this.notify('subscription.notify', { subscriptionId: null, event: info.event, state: 'active', contentType: info.contentType, body: info.body }));
   }
 
-  async #toCore(message: SipMessage): Promise<void> {
+  /** The UE's SIP went to the core (host.ua binds it to this connection's host.sip). */
+  #wakeSendWaiters(): void {
     const waiters = this.#sendWaiters;
     this.#sendWaiters = [];
-    try {
-      await this.#host.sip.fromClient(this.#conn.id, message);
-    } finally {
-      for (const wake of waiters) wake();
-    }
+    for (const wake of waiters) wake();
   }
 
   #fromCore(message: SipRequest | SipResponse): void {

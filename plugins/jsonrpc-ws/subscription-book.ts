@@ -2,7 +2,7 @@
  * The subscriptions of one session (reg RFC 3680, message-summary RFC 3842): NOTIFY bodies and
  * terminations become subscription.notify notifications.
  */
-import type { UaSubscription } from '../../core/ua/index.js';
+import type { UaSubscription } from '../../core/contract/index.js';
 import type { Notify } from './call-book.js';
 import { rpcError, UNKNOWN_SUBSCRIPTION } from './rpc-errors.js';
 

@@ -3,9 +3,9 @@
  * text or binary (§4.2, R-SIPWS-3). Pure functions, no session state.
  */
 import { isUtf8 } from 'node:buffer';
-import { parseMessage, serializeMessage, SipParseError } from '../../core/sip/index.js';
-import type { SipMessage } from '../../core/sip/index.js';
-import type { W2Frame } from '../../core/plugin/session.js';
+import { parseMessage, serializeMessage, SipParseError } from '../../core/contract/index.js';
+import type { SipMessage } from '../../core/contract/index.js';
+import type { W2Frame } from '../../core/contract/index.js';
 
 /** What one inbound WebSocket message turned out to be. */
 export type DecodedFrame =

@@ -3,19 +3,12 @@
  * handshake (path /sip, subprotocol "sip", RFC 7118 §4.1 / R-SIPWS-1) and the P-CSCF procedures;
  * this plugin only frames SIP messages (codec.ts) and guards the session (session.ts).
  */
-import { W2_CONTRACT_VERSION, defineW2Plugin } from '../../core/plugin/contract.js';
-import type { W2Host } from '../../core/plugin/host.js';
+import { W2_CONTRACT_VERSION, defineW2Plugin } from '../../core/contract/index.js';
 import { DEFAULT_SIP_WS_OPTIONS, SipWsSession } from './session.js';
 import type { SipWsOptions } from './session.js';
 
 export { SipWsSession, DEFAULT_SIP_WS_OPTIONS, FLOOD_CLOSE_CODE } from './session.js';
 export type { SipWsCounters, SipWsOptions } from './session.js';
-
-/**
- * Options per loaded instance: the host object is one per plugin per server, so two servers in
- * one process (tests, embedders) each keep their own options.
- */
-const optionsByHost = new WeakMap<W2Host, SipWsOptions>();
 
 export default defineW2Plugin<SipWsOptions>({
   meta: {
@@ -45,8 +38,9 @@ export default defineW2Plugin<SipWsOptions>({
       },
     },
   },
+  // One instance per load: two servers in one process (tests, embedders) keep their own options.
   init(host, options) {
-    optionsByHost.set(host, { ...DEFAULT_SIP_WS_OPTIONS, ...options });
+    const loaded: SipWsOptions = { ...DEFAULT_SIP_WS_OPTIONS, ...options };
+    return { openSession: (conn) => new SipWsSession(conn, host, loaded) };
   },
-  openSession: (conn, host) => new SipWsSession(conn, host, optionsByHost.get(host) ?? DEFAULT_SIP_WS_OPTIONS),
 });

@@ -3,15 +3,15 @@
  * sends goes to the core unchanged (`host.sip.fromClient`), SIP the core delivers goes out as one
  * WebSocket message each. The P-CSCF procedures (Path, flow tokens, Record-Route...) are core's.
  */
-import { EpcError } from '../../core/sip/index.js';
-import type { W2Host } from '../../core/plugin/host.js';
-import type { SessionCloseReason, W2Connection, W2Frame, W2Session } from '../../core/plugin/session.js';
-import { addHeader, createResponse, generateTag } from '../../core/sip/index.js';
-import type { SipMessage, SipParseError, SipRequest, SipResponse } from '../../core/sip/index.js';
-import { buildMalformedReply } from '../../core/sip/index.js';
+import { EpcError } from '../../core/contract/index.js';
+import type { W2Host } from '../../core/contract/index.js';
+import type { SessionCloseReason, W2Connection, W2Frame, W2Session } from '../../core/contract/index.js';
+import { addHeader, createResponse, generateTag } from '../../core/contract/index.js';
+import type { SipMessage, SipParseError, SipRequest, SipResponse } from '../../core/contract/index.js';
+import { buildMalformedReply } from '../../core/contract/index.js';
 import { decodeFrame, encodeMessage, KEEPALIVE_PONG } from './codec.js';
-import { FloodGuard } from '../../core/plugin/flood-guard.js';
-import type { FloodLimits } from '../../core/plugin/flood-guard.js';
+import { FloodGuard } from '../../core/contract/index.js';
+import type { FloodLimits } from '../../core/contract/index.js';
 
 export interface SipWsOptions {
   /** Largest SIP message accepted in one frame; a bigger request gets 513 (RFC 3261 §21.5.14). */

@@ -3,9 +3,9 @@ import { pino } from 'pino';
 import { resolveConfig } from '../../core/config/index.js';
 import { createEpcscfMetrics, observeW2Sessions, registerAdminApi } from '../../core/admin/index.js';
 import type { AdminBackend, AdminSession } from '../../core/admin/index.js';
-import { extendBuiltinPlugins } from '../../core/plugin/builtin-plugins.js';
-import { defineW2Plugin, W2_CONTRACT_VERSION } from '../../core/plugin/contract.js';
-import type { W2Connection } from '../../core/plugin/session.js';
+import { extendBuiltinPlugins } from '../../core/cli/builtin-plugins.js';
+import { defineW2Plugin, W2_CONTRACT_VERSION } from '../../core/contract/contract.js';
+import type { W2Connection } from '../../core/contract/session.js';
 import { createEpcscfServer } from '../../core/server/epcscf-server.js';
 import type { EpcscfServer } from '../../core/server/epcscf-server.js';
 import { closeOf, connect, nextMessage, waitFor } from '../unit/server/w2-harness.js';
@@ -20,7 +20,7 @@ function echoPlugin() {
   const plugin = defineW2Plugin({
     meta: { name: 'echo', version: '1.0.0', contract: W2_CONTRACT_VERSION },
     bindings: [{ path: '/echo', subprotocols: ['echo'] }],
-    openSession: (conn) => {
+    init: () => ({ openSession: (conn) => {
       connections.set(conn.id, conn);
       let frames = 0;
       return {
@@ -28,7 +28,7 @@ function echoPlugin() {
         onClose: () => { connections.delete(conn.id); },
         describe: () => ({ frames }),
       };
-    },
+    } }),
   });
   return { plugin, connections };
 }

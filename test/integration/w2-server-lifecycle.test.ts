@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defineW2Plugin, W2_CONTRACT_VERSION } from '../../core/plugin/contract.js';
+import { defineW2Plugin, W2_CONTRACT_VERSION } from '../../core/contract/contract.js';
 import { closeOf, connect, nextMessage, startServer } from '../unit/server/w2-harness.js';
 
 t.test('RFC 6455 §7.4.1: shutdown closes every session with 1001, onClose("shutdown") runs before plugin close(), close() in reverse load order', async (t) => {
@@ -11,12 +11,16 @@ t.test('RFC 6455 §7.4.1: shutdown closes every session with 1001, onClose("shut
   const make = (name: string) => defineW2Plugin({
     meta: { name, version: '1.0.0', contract: W2_CONTRACT_VERSION },
     bindings: [{ path: `/${name}`, subprotocols: ['sip'] }],
-    init: () => { events.push(`init ${name}`); },
-    close: () => { events.push(`close ${name}`); },
-    openSession: (conn) => ({
-      onFrame: (f) => conn.send(f),
-      onClose: (reason) => { events.push(`onClose ${name} ${reason.cause} ${reason.code}`); },
-    }),
+    init: () => {
+      events.push(`init ${name}`);
+      return {
+        close: () => { events.push(`close ${name}`); },
+        openSession: (conn) => ({
+          onFrame: (f) => conn.send(f),
+          onClose: (reason) => { events.push(`onClose ${name} ${reason.cause} ${reason.code}`); },
+        }),
+      };
+    },
   });
   const { base, server } = await startServer(t, { plugins: [make('first'), make('second')] });
   const a = await connect(t, `${base}/first`, 'sip');
@@ -39,7 +43,7 @@ t.test('shutdown does not wait forever for a client that ignores the close hands
   const plugin = defineW2Plugin({
     meta: { name: 'p', version: '1.0.0', contract: W2_CONTRACT_VERSION },
     bindings: [{ path: '/p', subprotocols: ['p'] }],
-    openSession: () => ({ onFrame: () => {}, onClose: () => {} }),
+    init: () => ({ openSession: () => ({ onFrame: () => {}, onClose: () => {} }) }),
   });
   const { base, server } = await startServer(t, { plugins: [plugin], shutdownGraceMs: 100 });
   const ws = await connect(t, `${base}/p`, 'p');
@@ -59,7 +63,7 @@ t.test('R-WS-9: wss:// with the TLS cert and key from the config', async (t) => 
   const echo = defineW2Plugin({
     meta: { name: 'echo', version: '1.0.0', contract: W2_CONTRACT_VERSION },
     bindings: [{ path: '/echo', subprotocols: ['echo'] }],
-    openSession: (conn) => ({ onFrame: (f) => conn.send(conn.secure ? `secure:${String(f)}` : 'plain'), onClose: () => {} }),
+    init: () => ({ openSession: (conn) => ({ onFrame: (f) => conn.send(conn.secure ? `secure:${String(f)}` : 'plain'), onClose: () => {} }) }),
   });
   const { base } = await startServer(t, {
     plugins: [echo],

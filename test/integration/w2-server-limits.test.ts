@@ -7,10 +7,10 @@ import t from 'tap';
 import type { Test } from 'tap';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
-import type { W2Plugin } from '../../core/plugin/contract.js';
-import { defineW2Plugin, W2_CONTRACT_VERSION } from '../../core/plugin/contract.js';
-import type { W2Observer, W2ObserverEvents } from '../../core/plugin/host.js';
-import type { SessionCloseReason } from '../../core/plugin/session.js';
+import type { W2Plugin } from '../../core/contract/contract.js';
+import { defineW2Plugin, W2_CONTRACT_VERSION } from '../../core/contract/contract.js';
+import type { W2Observer, W2ObserverEvents } from '../../core/contract/host.js';
+import type { SessionCloseReason } from '../../core/contract/session.js';
 import sipWs from '../../plugins/sip-ws/index.js';
 import { closeOf, connect, startServer, waitFor } from '../unit/server/w2-harness.js';
 
@@ -21,9 +21,11 @@ function echoPlugin() {
   const plugin = defineW2Plugin({
     meta: { name: 'echo', version: '1.0.0', contract: W2_CONTRACT_VERSION },
     bindings: [{ path: '/echo', subprotocols: ['echo'] }],
-    openSession: (conn) => ({
-      onFrame: (frame) => conn.send(frame),
-      onClose: (reason) => { closes.push(reason); },
+    init: () => ({
+      openSession: (conn) => ({
+        onFrame: (frame) => conn.send(frame),
+        onClose: (reason) => { closes.push(reason); },
+      }),
     }),
   });
   return { plugin, closes };

@@ -1,14 +1,14 @@
 import t from 'tap';
 import { request } from 'node:http';
-import { defineW2Plugin, W2_CONTRACT_VERSION } from '../../core/plugin/contract.js';
-import type { SessionCloseReason } from '../../core/plugin/session.js';
+import { defineW2Plugin, W2_CONTRACT_VERSION } from '../../core/contract/contract.js';
+import type { SessionCloseReason } from '../../core/contract/session.js';
 import { closeOf, connect, nextMessage, startServer, waitFor } from '../unit/server/w2-harness.js';
 
 function echoPlugin(closes: SessionCloseReason[]) {
   return defineW2Plugin({
     meta: { name: 'echo', version: '1.0.0', contract: W2_CONTRACT_VERSION },
     bindings: [{ path: '/echo', subprotocols: ['echo'] }],
-    openSession: (conn) => ({ onFrame: (f) => conn.send(f), onClose: (reason) => { closes.push(reason); } }),
+    init: () => ({ openSession: (conn) => ({ onFrame: (f) => conn.send(f), onClose: (reason) => { closes.push(reason); } }) }),
   });
 }
 

@@ -1,9 +1,9 @@
 import t from 'tap';
 import { fileURLToPath } from 'node:url';
 import { dirname } from 'node:path';
-import { defineW2Plugin, W2_CONTRACT_VERSION } from '../../core/plugin/contract.js';
-import type { SessionCloseReason, W2Connection } from '../../core/plugin/session.js';
-import type { W2ObserverEvents } from '../../core/plugin/host.js';
+import { defineW2Plugin, W2_CONTRACT_VERSION } from '../../core/contract/contract.js';
+import type { SessionCloseReason, W2Connection } from '../../core/contract/session.js';
+import type { W2ObserverEvents } from '../../core/contract/host.js';
 import { pino } from 'pino';
 import { loadConfigFile } from '../../core/config/index.js';
 import { createEpcscfServer } from '../../core/server/index.js';
@@ -17,7 +17,7 @@ function recordingPlugin(name: string, path: string, subprotocols: string[], ext
   const plugin = defineW2Plugin({
     meta: { name, version: '1.0.0', contract: W2_CONTRACT_VERSION },
     bindings: [{ path, subprotocols, ...extra }],
-    openSession: (conn) => {
+    init: () => ({ openSession: (conn) => {
       const mine: SessionCloseReason[] = [];
       closes.push(mine);
       connections.push(conn);
@@ -31,7 +31,7 @@ function recordingPlugin(name: string, path: string, subprotocols: string[], ext
         onClose: (reason) => { mine.push(reason); },
         describe: () => ({ subprotocol: conn.subprotocol }),
       };
-    },
+    } }),
   });
   return { plugin, closes, connections };
 }
@@ -139,7 +139,7 @@ t.test('binding maxFrameBytes below the server ceiling is enforced with 1009 too
   const plugin = defineW2Plugin({
     meta: { name: 'tiny', version: '1.0.0', contract: W2_CONTRACT_VERSION },
     bindings: [{ path: '/tiny', subprotocols: ['tiny'], maxFrameBytes: 16 }],
-    openSession: (conn) => ({ onFrame: (f) => conn.send(f), onClose: () => {} }),
+    init: () => ({ openSession: (conn) => ({ onFrame: (f) => conn.send(f), onClose: () => {} }) }),
   });
   const { base } = await startServer(t, { plugins: [plugin] });
   const ws = await connect(t, `${base}/tiny`, 'tiny');
@@ -179,12 +179,12 @@ t.test('contract: openSession throwing or returning a session without onClose re
   const throwing = defineW2Plugin({
     meta: { name: 'throwing', version: '1.0.0', contract: W2_CONTRACT_VERSION },
     bindings: [{ path: '/t', subprotocols: ['t'] }],
-    openSession: () => { throw new Error('no'); },
+    init: () => ({ openSession: () => { throw new Error('no'); } }),
   });
   const hookless = defineW2Plugin({
     meta: { name: 'hookless', version: '1.0.0', contract: W2_CONTRACT_VERSION },
     bindings: [{ path: '/h', subprotocols: ['h'] }],
-    openSession: () => ({ onFrame: () => {} }) as never,
+    init: () => ({ openSession: () => ({ onFrame: () => {} }) as never }),
   });
   const { base, server } = await startServer(t, { plugins: [throwing, hookless] });
   const errors: string[] = [];
@@ -238,7 +238,7 @@ t.test('contract: frames reach onFrame one at a time and in order, even when the
   const slow = defineW2Plugin({
     meta: { name: 'slow', version: '1.0.0', contract: W2_CONTRACT_VERSION },
     bindings: [{ path: '/slow', subprotocols: ['slow'] }],
-    openSession: async (conn) => {
+    init: () => ({ openSession: async (conn) => {
       await new Promise((r) => setTimeout(r, 20)); // frames arriving before the session exists wait for it
       return {
         onFrame: async (frame) => {
@@ -250,7 +250,7 @@ t.test('contract: frames reach onFrame one at a time and in order, even when the
         },
         onClose: () => {},
       };
-    },
+    } }),
   });
   const { base } = await startServer(t, { plugins: [slow] });
   const ws = await connect(t, `${base}/slow`, 'slow');

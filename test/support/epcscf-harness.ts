@@ -11,6 +11,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
+import { BUILTIN_PLUGINS } from '../../core/cli/builtin-plugins.js';
 import { resolveConfig } from '../../core/config/index.js';
 import { Pcscf } from '../../core/pcscf/index.js';
 import type { MediaControl } from '../../core/pcscf/alg/media-control.js';
@@ -170,7 +171,7 @@ export async function startEpcscf(options: StartEpcscfOptions): Promise<EpcscfUn
     const observer = pcscf.observer as unknown as NodeJS.EventEmitter;
     observer.on('mw', (e: MwObserved) => capture.record({ side: 'mw', direction: e.direction, message: e.message, peer: e.peer, at: Date.now() }));
     observer.on('w2', (e: W2Observed) => capture.record({ side: 'w2', direction: e.direction, message: e.message, connectionId: e.connectionId, at: Date.now() }));
-    server = await createEpcscfServer(config, { sip: pcscf, logger, shutdownGraceMs: 500 });
+    server = await createEpcscfServer(config, { sip: pcscf, logger, shutdownGraceMs: 500, builtins: BUILTIN_PLUGINS });
     await server.listen();
   } catch (error) {
     await server?.close().catch(() => undefined);

@@ -6,9 +6,9 @@
 import { EventEmitter } from 'node:events';
 import { pino } from 'pino';
 import { EpcError } from '../../core/errors.js';
-import { W2_CONTRACT_VERSION } from '../../core/plugin/contract.js';
-import type { W2Host, W2ObserverEvents } from '../../core/plugin/host.js';
-import type { W2Connection, W2Frame } from '../../core/plugin/session.js';
+import { W2_CONTRACT_VERSION } from '../../core/contract/contract.js';
+import type { W2Host, W2ObserverEvents } from '../../core/contract/host.js';
+import type { W2Connection, W2Frame } from '../../core/contract/session.js';
 import type { SipMessage } from '../../core/sip/index.js';
 import { ALL_METHODS, DEFAULT_JSONRPC_WS_OPTIONS, JsonRpcDispatcher, JsonRpcWsSession, ResumeStore, type JsonRpcWsOptions } from '../../plugins/jsonrpc-ws/index.js';
 import { apiSchemaValidator } from '../../plugins/jsonrpc-ws/schema-validator.js';
@@ -59,6 +59,7 @@ export function fakeHost(): W2Host & { received: [string, SipMessage][] } {
     observer: new EventEmitter<W2ObserverEvents>(),
     received,
     sip: { fromClient: async (id, m) => { received.push([id, m]); } },
+    ua: { create: () => { throw new Error('the rig makes its UEs with the fake factory'); } },
   };
 }
 
@@ -100,8 +101,16 @@ export class RpcRig {
   constructor(options: Partial<JsonRpcWsOptions> = {}, shared: RigShared = rigShared()) {
     this.shared = shared;
     this.session = new JsonRpcWsSession(this.conn, shared.host, { ...DEFAULT_JSONRPC_WS_OPTIONS, ...options }, {
-      createUe: (options) => {
-        const ue = shared.factory.create(options);
+      // What host.ua.create does, with the fake UE: SIP to host.sip as this connection's.
+      createUe: (conn, { onSent, ...options }) => {
+        const send = async (message: SipMessage): Promise<void> => {
+          try {
+            await shared.host.sip.fromClient(conn.id, message);
+          } finally {
+            onSent?.(message);
+          }
+        };
+        const ue = shared.factory.create({ ...options, secure: conn.secure, transport: { send } });
         this.ues.push(ue);
         return ue;
       },

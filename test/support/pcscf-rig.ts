@@ -6,7 +6,7 @@
 import type { Test } from 'tap';
 import { resolveConfig } from '../../core/config/index.js';
 import { Pcscf, type PcscfOptions } from '../../core/pcscf/index.js';
-import type { SessionCloseReason, W2Connection, W2Session } from '../../core/plugin/session.js';
+import type { SessionCloseReason, W2Connection, W2Session } from '../../core/contract/session.js';
 import { createRequest, getHeader, type SipMessage, type SipRequest, type SipResponse } from '../../core/sip/index.js';
 import { FakeImsCore } from './fake-ims-core.js';
 

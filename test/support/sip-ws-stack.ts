@@ -10,7 +10,7 @@ import { resolveConfig } from '../../core/config/index.js';
 import { createEpcscfMetrics } from '../../core/admin/index.js';
 import { InProcessMediaControl } from '../../core/pcscf/alg/media-control.js';
 import { Pcscf } from '../../core/pcscf/index.js';
-import type { W2ObserverEvents } from '../../core/plugin/host.js';
+import type { W2ObserverEvents } from '../../core/contract/host.js';
 import { createEpcscfServer } from '../../core/server/epcscf-server.js';
 import { getHeader, parseMessage, type SipMessage, type SipResponse } from '../../core/sip/index.js';
 import { FakeImsCore } from './fake-ims-core.js';

@@ -3,8 +3,8 @@
  * plugin will do it: one W2 connection per UE, `transport.send` = `fromClient(conn.id, msg)`,
  * and the session's onSipRequest/onSipResponse feeding `ue.receive`. Test-only: no WebSocket.
  */
-import type { W2SipCore } from '../../core/plugin/host.js';
-import type { SessionCloseReason, W2Connection, W2Session } from '../../core/plugin/session.js';
+import type { W2SipCore } from '../../core/contract/host.js';
+import type { SessionCloseReason, W2Connection, W2Session } from '../../core/contract/session.js';
 import { createVirtualUe, type VirtualUe, type VirtualUeOptions } from '../../core/ua/index.js';
 
 let nextConnection = 1;

@@ -3,7 +3,7 @@
  * update, hold, resume, dtmf, ice. What the network answers arrives as notifications
  * (call-book.ts); the result of a method only says the request left (R-JR-3).
  */
-import { targetText, type OutgoingCallOptions } from '../../../core/ua/index.js';
+import { targetText, type OutgoingCallOptions } from '../../../core/contract/index.js';
 import type { MethodHandler } from '../dispatcher.js';
 import { NO_MEDIA_RESOURCES, rpcError, sipStatusOf } from '../rpc-errors.js';
 import { LIVE_STATES, UNANSWERED_INCOMING, callIn, checkedField, registeredUe, roomForAnotherCall } from './guards.js';

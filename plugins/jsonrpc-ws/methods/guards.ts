@@ -1,5 +1,5 @@
 /** Preconditions shared by the method handlers, each with the application error R-JR-3 names. */
-import type { CallState, UaCall, VirtualUe } from '../../../core/ua/index.js';
+import type { CallState, UaCall, VirtualUe } from '../../../core/contract/index.js';
 import type { TrackedCall } from '../call-book.js';
 import type { RpcContext } from '../rpc-context.js';
 import { EpcError } from '../../../core/errors.js';

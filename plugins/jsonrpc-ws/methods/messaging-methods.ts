@@ -2,7 +2,7 @@
  * message.send (MESSAGE, RFC 3428), subscription.subscribe / unsubscribe (reg RFC 3680,
  * message-summary RFC 3842) and rpc.discover (the OpenRPC document).
  */
-import { EpcError } from '../../../core/errors.js';
+import { EpcError } from '../../../core/contract/index.js';
 import { readRepositoryJson } from '../api-catalogue.js';
 import type { MethodHandler } from '../dispatcher.js';
 import { RATE_LIMITED, rpcError } from '../rpc-errors.js';

@@ -3,7 +3,7 @@
  * registers with digest (scenario 1, TS 24.371) and the outcome comes back as the result — a
  * refused registration is a result with state 'failed' and the SIP status, not an error (R-JR-3).
  */
-import { checkDisplayName, checkPrivateIdentity, parseTarget, type RegistrationInfo, type UaIdentity, type VirtualUe } from '../../../core/ua/index.js';
+import { checkDisplayName, checkPrivateIdentity, parseTarget, type RegistrationInfo, type UaIdentity, type VirtualUe } from '../../../core/contract/index.js';
 import type { MethodHandler } from '../dispatcher.js';
 import { registrationParams } from '../notification-params.js';
 import type { RpcContext, UeStart } from '../rpc-context.js';

@@ -3,7 +3,7 @@
  * someone else (blind: a target URI; attended: another call of this session); call.acceptTransfer
  * / call.rejectTransfer answer the other party's REFER (call.transferRequested).
  */
-import { targetText, type UaTransferRequest } from '../../../core/ua/index.js';
+import { targetText, type UaTransferRequest } from '../../../core/contract/index.js';
 import type { TrackedCall } from '../call-book.js';
 import type { MethodHandler } from '../dispatcher.js';
 import { WRONG_STATE, rpcError } from '../rpc-errors.js';

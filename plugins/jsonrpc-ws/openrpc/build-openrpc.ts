@@ -7,7 +7,7 @@
  * specification extension `x-notifications` in the same shape as methods (OpenRPC 1.3: the
  * root object MAY be extended with `x-` fields).
  */
-import type { JsonSchema } from '../../../core/plugin/contract.js';
+import type { JsonSchema } from '../../../core/contract/index.js';
 import type { ApiCatalogue } from '../api-catalogue.js';
 
 export const OPENRPC_VERSION = '1.3.2';

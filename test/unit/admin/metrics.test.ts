@@ -1,7 +1,7 @@
 import t from 'tap';
 import { EventEmitter } from 'node:events';
 import { createEpcscfMetrics, observeW2Sessions } from '../../../core/admin/index.js';
-import type { W2Observer, W2ObserverEvents } from '../../../core/plugin/host.js';
+import type { W2Observer, W2ObserverEvents } from '../../../core/contract/host.js';
 import { fakeBackend } from './fake-backend.js';
 import { parsePrometheusText, sampleValue } from './prometheus-text.js';
 

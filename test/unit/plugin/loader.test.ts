@@ -3,10 +3,10 @@ import { EventEmitter } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { extendBuiltinPlugins } from '../../../core/plugin/builtin-plugins.js';
-import { defineW2Plugin, W2_CONTRACT_VERSION } from '../../../core/plugin/contract.js';
-import type { W2Plugin } from '../../../core/plugin/contract.js';
-import type { W2ObserverEvents } from '../../../core/plugin/host.js';
+import { extendBuiltinPlugins } from '../../../core/cli/builtin-plugins.js';
+import { defineW2Plugin, W2_CONTRACT_VERSION } from '../../../core/contract/contract.js';
+import type { W2Plugin, W2PluginInstance } from '../../../core/contract/contract.js';
+import type { W2ObserverEvents } from '../../../core/contract/host.js';
 import { loadPlugins } from '../../../core/plugin/loader.js';
 import type { PluginReference } from '../../../core/plugin/loader.js';
 import { validateSessionShape } from '../../../core/plugin/validate-plugin.js';
@@ -19,9 +19,13 @@ function plugin(name: string, overrides: Partial<W2Plugin> = {}): W2Plugin {
   return {
     meta: { name, version: '1.0.0', contract: W2_CONTRACT_VERSION },
     bindings: [{ path: `/${name}`, subprotocols: [name] }],
-    openSession: () => ({ onFrame: () => {}, onClose: () => {} }),
+    init: () => echoInstance(),
     ...overrides,
   };
+}
+
+function echoInstance(close?: () => void): W2PluginInstance {
+  return { openSession: (conn) => ({ onFrame: (f) => conn.send(f), onClose: () => {} }), ...(close ? { close } : {}) };
 }
 
 function load(references: PluginReference[], inMemory: W2Plugin[] = [], extra: { initTimeoutMs?: number; baseDir?: string } = {}) {
@@ -39,19 +43,19 @@ function load(references: PluginReference[], inMemory: W2Plugin[] = [], extra: {
 t.test('Janus rule: a plugin written for another contract version is refused with EPC_ERR_PLUGIN_CONTRACT_MISMATCH', async (t) => {
   await t.rejects(load([{ name: './fixtures/wrong-contract.js' }]), {
     code: 'EPC_ERR_PLUGIN_CONTRACT_MISMATCH',
-    message: /meta\.contract is 99, this epcscf implements W2 contract 1/,
+    message: /meta\.contract is 99, this epcscf implements W2 contract 2/,
   });
-  const noMeta = { bindings: [], openSession: () => ({}) } as unknown as W2Plugin;
+  const noMeta = { bindings: [], init: () => ({ openSession: () => ({}) }) } as unknown as W2Plugin;
   await t.rejects(load([{ name: 'bare' }], [Object.assign(noMeta, { meta: { name: 'bare', version: '1.0.0' } }) as W2Plugin]), {
     code: 'EPC_ERR_PLUGIN_CONTRACT_MISMATCH',
     message: /meta\.contract is missing/,
   });
 });
 
-t.test('style-anchors §10.3: a plugin without openSession() is refused with EPC_ERR_PLUGIN_MISSING_HOOK', async (t) => {
-  await t.rejects(load([{ name: './fixtures/no-open-session.js' }]), {
+t.test('style-anchors §10.3: a plugin without init() is refused with EPC_ERR_PLUGIN_MISSING_HOOK', async (t) => {
+  await t.rejects(load([{ name: './fixtures/no-init.js' }]), {
     code: 'EPC_ERR_PLUGIN_MISSING_HOOK',
-    message: 'plugin "./fixtures/no-open-session.js": openSession() is missing',
+    message: 'plugin "./fixtures/no-init.js": init(host, options) is missing (it returns the instance with openSession)',
   });
 });
 
@@ -94,8 +98,8 @@ t.test('options are validated against the plugin optionsSchema: EPC_ERR_PLUGIN_O
 
 t.test('two plugins claiming the same path + subprotocol are refused with EPC_ERR_PLUGIN_DUPLICATE_BINDING before any init', async (t) => {
   const inits: string[] = [];
-  const a = plugin('a', { bindings: [{ path: '/sip', subprotocols: ['sip'] }], init: () => { inits.push('a'); } });
-  const b = plugin('b', { bindings: [{ path: '/sip', subprotocols: ['x', 'sip'] }], init: () => { inits.push('b'); } });
+  const a = plugin('a', { bindings: [{ path: '/sip', subprotocols: ['sip'] }], init: () => { inits.push('a'); return echoInstance(); } });
+  const b = plugin('b', { bindings: [{ path: '/sip', subprotocols: ['x', 'sip'] }], init: () => { inits.push('b'); return echoInstance(); } });
   await t.rejects(load([{ name: 'a' }, { name: 'b' }], [a, b]), {
     code: 'EPC_ERR_PLUGIN_DUPLICATE_BINDING',
     message: 'plugins "a" and "b" both claim path /sip with subprotocol "sip"',
@@ -110,8 +114,8 @@ t.test('two plugins claiming the same path + subprotocol are refused with EPC_ER
 
 t.test('avvio rule: init() that does not settle in time fails boot with EPC_ERR_PLUGIN_INIT_TIMEOUT and closes the plugins already up', async (t) => {
   const events: string[] = [];
-  const first = plugin('first', { close: () => { events.push('close first'); } });
-  const slow = plugin('slow', { init: () => new Promise<void>(() => {}), close: () => { events.push('close slow'); } });
+  const first = plugin('first', { init: () => echoInstance(() => { events.push('close first'); }) });
+  const slow = plugin('slow', { init: () => new Promise<W2PluginInstance>(() => {}) });
   await t.rejects(load([{ name: 'first' }, { name: 'slow' }], [first, slow], { initTimeoutMs: 50 }), {
     code: 'EPC_ERR_PLUGIN_INIT_TIMEOUT',
     message: 'plugin "slow": init() did not settle within 50 ms',
@@ -130,8 +134,10 @@ t.test('avvio rule: closeAll() runs close() in reverse load order, once, and sur
   const events: string[] = [];
   const names = ['one', 'two', 'three'];
   const plugins = names.map((n) => plugin(n, {
-    init: () => { events.push(`init ${n}`); },
-    close: () => { events.push(`close ${n}`); if (n === 'two') throw new Error('close failed'); },
+    init: () => {
+      events.push(`init ${n}`);
+      return echoInstance(() => { events.push(`close ${n}`); if (n === 'two') throw new Error('close failed'); });
+    },
   }));
   const loaded = await load(names.map((name) => ({ name })), plugins);
   await loaded.closeAll();
@@ -163,9 +169,57 @@ t.test('style-anchors §10.7: the ten-line echo plugin is legal and defineW2Plug
   const echo = defineW2Plugin({
     meta: { name: 'echo', version: '0.1.0', contract: W2_CONTRACT_VERSION },
     bindings: [{ path: '/echo', subprotocols: ['echo'] }],
-    openSession: (conn) => ({ onFrame: (f) => conn.send(f), onClose: () => {} }),
+    init: () => ({ openSession: (conn) => ({ onFrame: (f) => conn.send(f), onClose: () => {} }) }),
   });
   t.ok(Object.isFrozen(echo));
   const loaded = await load([{ name: 'echo' }], [echo]);
   t.equal(loaded.plugins[0]?.host.contract, W2_CONTRACT_VERSION);
+});
+
+t.test('issue 12 #1: a contract-1 plugin is refused at load with EPC_ERR_PLUGIN_CONTRACT_MISMATCH naming the version expected and found', async (t) => {
+  await t.rejects(load([{ name: './fixtures/contract-1-plugin.js' }]), {
+    code: 'EPC_ERR_PLUGIN_CONTRACT_MISMATCH',
+    message: /^plugin "\.\/fixtures\/contract-1-plugin\.js": meta\.contract is 1, this epcscf implements W2 contract 2 \(contract 2: init\(host, options\) returns the instance \{ openSession\(conn\), close\(\) \}/,
+  });
+});
+
+t.test('issue 12 #1: a plugin claiming contract 2 without init(), or still carrying openSession()/close() on the plugin object, is refused', async (t) => {
+  const noInit = { ...plugin('noinit'), init: undefined } as unknown as W2Plugin;
+  await t.rejects(load([{ name: 'noinit' }], [noInit]), { code: 'EPC_ERR_PLUGIN_MISSING_HOOK', message: /init\(host, options\) is missing/ });
+  const halfMigrated = { ...plugin('half'), openSession: () => ({}) } as unknown as W2Plugin;
+  await t.rejects(load([{ name: 'half' }], [halfMigrated]), { code: 'EPC_ERR_PLUGIN_LOAD', message: /openSession\(\) belongs to the instance init\(\) returns/ });
+});
+
+t.test('issue 12 #1: init() must return the per-load instance with openSession(); two loads get two instances', async (t) => {
+  const bare = plugin('bare', { init: () => undefined as unknown as W2PluginInstance });
+  await t.rejects(load([{ name: 'bare' }], [bare]), { code: 'EPC_ERR_PLUGIN_MISSING_HOOK', message: 'plugin "bare": init() returned no instance with openSession(conn)' });
+  let loads = 0;
+  const counting = plugin('counting', { init: () => { loads += 1; return echoInstance(); } });
+  const one = await load([{ name: 'counting' }], [counting]);
+  const two = await load([{ name: 'counting' }], [counting]);
+  t.equal(loads, 2);
+  t.not(one.plugins[0]?.instance, two.plugins[0]?.instance, 'per-load state lives in the instance, not in the plugin module');
+});
+
+t.test('issue 12 #1: host.sip acts only for the plugin\'s own open sessions (EPC_ERR_PLUGIN_NOT_SESSION_OWNER otherwise)', async (t) => {
+  const reached: string[] = [];
+  const loaded = await loadPlugins([{ name: 'a' }, { name: 'b' }], {
+    builtins: new Map([['a', async () => plugin('a')], ['b', async () => plugin('b', { bindings: [{ path: '/b', subprotocols: ['b'] }] })]]),
+    baseDir: here,
+    log: pino({ level: 'silent' }),
+    sip: { fromClient: async (id) => { reached.push(id); } },
+    observer: new EventEmitter<W2ObserverEvents>(),
+    maxFrameBytes: 65536,
+  });
+  const [a, b] = loaded.plugins;
+  if (a === undefined || b === undefined) throw new Error('both plugins load');
+  a.sessions.add('conn-of-a');
+  const message = { kind: 'request' } as unknown as Parameters<typeof a.host.sip.fromClient>[1];
+  await a.host.sip.fromClient('conn-of-a', message);
+  await t.rejects(b.host.sip.fromClient('conn-of-a', message), {
+    code: 'EPC_ERR_PLUGIN_NOT_SESSION_OWNER',
+    message: 'plugin "b": connection conn-of-a is not one of this plugin\'s open sessions',
+  });
+  await t.rejects(a.host.sip.fromClient('no-such-connection', message), { code: 'EPC_ERR_PLUGIN_NOT_SESSION_OWNER' });
+  t.same(reached, ['conn-of-a'], 'only the owner reached the SIP core');
 });

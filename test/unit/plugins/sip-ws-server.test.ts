@@ -3,7 +3,7 @@
  * WebSocket client observes for keep-alives, malformed SIP and flooding.
  */
 import t from 'tap';
-import type { W2Plugin } from '../../../core/plugin/contract.js';
+import type { W2Plugin } from '../../../core/contract/contract.js';
 import { parseMessage, type SipResponse } from '../../../core/sip/index.js';
 import sipWs from '../../../plugins/sip-ws/index.js';
 import { closeOf, connect, nextMessage, startServer } from '../server/w2-harness.js';

@@ -6,13 +6,13 @@ import t from 'tap';
 import { EventEmitter } from 'node:events';
 import { pino } from 'pino';
 import { EpcError } from '../../../core/errors.js';
-import type { W2Host, W2ObserverEvents } from '../../../core/plugin/host.js';
-import type { W2Connection, W2Frame } from '../../../core/plugin/session.js';
+import type { W2Host, W2ObserverEvents } from '../../../core/contract/host.js';
+import type { W2Connection, W2Frame } from '../../../core/contract/session.js';
 import {
   callId, createRequest, createResponse, getHeader, parseMessage, type SipMessage, type SipRequest, type SipResponse,
 } from '../../../core/sip/index.js';
 import sipWs, { DEFAULT_SIP_WS_OPTIONS, FLOOD_CLOSE_CODE, SipWsSession } from '../../../plugins/sip-ws/index.js';
-import { W2_CONTRACT_VERSION } from '../../../core/plugin/contract.js';
+import { W2_CONTRACT_VERSION } from '../../../core/contract/contract.js';
 
 interface FakeConnection extends W2Connection {
   readonly sent: W2Frame[];
@@ -44,6 +44,7 @@ function fakeHost(fromClient: (id: string, m: SipMessage) => Promise<void> = () 
     observer: new EventEmitter<W2ObserverEvents>(),
     received,
     sip: { fromClient: (id, m) => { received.push([id, m]); return fromClient(id, m); } },
+    ua: { create: () => { throw new Error('sip-ws makes no virtual UE'); } },
   };
 }
 
@@ -268,11 +269,11 @@ t.test('describe() counts frames, messages and bytes', async (t) => {
   t.ok((view.bytesOut as number) > 0);
 });
 
-t.test('plugin options: init stores them per host and openSession uses them', async (t) => {
+t.test('plugin options: the instance init returns opens its sessions with them (contract 2)', async (t) => {
   const host = fakeHost();
-  await sipWs.init?.(host, { ...DEFAULT_SIP_WS_OPTIONS, maxMessageBytes: 300 });
+  const instance = await sipWs.init(host, { ...DEFAULT_SIP_WS_OPTIONS, maxMessageBytes: 300 });
   const conn = fakeConnection();
-  const session = await sipWs.openSession(conn, host);
+  const session = await instance.openSession(conn);
   await session.onFrame(REGISTER + 'x'.repeat(400));
   t.equal((parsed(conn.sent[0]) as SipResponse).status, 513);
 });

@@ -4,9 +4,9 @@ import { pino } from 'pino';
 import WebSocket from 'ws';
 import type { ClientOptions, RawData } from 'ws';
 import { resolveConfig } from '../../../core/config/index.js';
-import { extendBuiltinPlugins } from '../../../core/plugin/builtin-plugins.js';
-import type { W2Plugin } from '../../../core/plugin/contract.js';
-import type { W2Observer } from '../../../core/plugin/host.js';
+import { extendBuiltinPlugins } from '../../../core/cli/builtin-plugins.js';
+import type { W2Plugin } from '../../../core/contract/contract.js';
+import type { W2Observer } from '../../../core/contract/host.js';
 import { createEpcscfServer } from '../../../core/server/epcscf-server.js';
 import type { EpcscfServer } from '../../../core/server/epcscf-server.js';
 

@@ -5,7 +5,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { compileSchema } from '../../../../core/config/json-schema.js';
-import { W2_CONTRACT_VERSION } from '../../../../core/plugin/contract.js';
+import { W2_CONTRACT_VERSION } from '../../../../core/contract/contract.js';
 import jsonRpcWs, { ALL_METHODS, DEFAULT_JSONRPC_WS_OPTIONS, JSONRPC_SUBPROTOCOL } from '../../../../plugins/jsonrpc-ws/index.js';
 import { loadApiCatalogue } from '../../../../plugins/jsonrpc-ws/api-catalogue.js';
 import { openRpcFileText } from '../../../../plugins/jsonrpc-ws/openrpc/write-openrpc.js';

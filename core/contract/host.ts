@@ -6,6 +6,7 @@
 import type { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { SipMessage } from '../sip/model/message.js';
+import type { VirtualUe, VirtualUeOptions } from '../ua/api.js';
 import type { SessionCloseReason, W2Connection, W2Session } from './session.js';
 
 /**
@@ -20,9 +21,27 @@ export interface W2SipApi {
    * TS 24.229 §5.2 (toward the IMS), or a response to a request the core delivered through
    * `onSipRequest`. Resolves once the core has taken it; SIP outcomes reach the client as SIP
    * responses (through `onSipResponse`), never as rejections. Rejects with an EpcError only
-   * when the core itself cannot take it (unknown connection, shutting down).
+   * when the core itself cannot take it (unknown connection, shutting down). The `host.sip` a
+   * plugin gets acts only for its own open sessions: another plugin's connection id, or one
+   * that is not open, rejects with EPC_ERR_PLUGIN_NOT_SESSION_OWNER.
    */
   fromClient(connectionId: string, message: SipMessage): Promise<void>;
+}
+
+/** A virtual UE's options as a plugin gives them: the connection supplies transport and Via. */
+export type PluginUeOptions = Omit<VirtualUeOptions, 'transport' | 'secure'> & {
+  /** Called after each SIP message of this UE was taken (or refused) by the core. */
+  readonly onSent?: (message: SipMessage) => void;
+};
+
+/**
+ * The virtual-UE factory (core/ua) for plugins that do not speak SIP themselves: one UE per
+ * connection, whose SIP goes to the core as that connection's (`host.sip` bound to `conn.id`),
+ * with the Via transport of the connection (RFC 7118 §5.2: WSS when `conn.secure`), logging
+ * under the plugin's logger.
+ */
+export interface W2UaFactory {
+  create(conn: W2Connection, options: PluginUeOptions): VirtualUe;
 }
 
 /**
@@ -59,12 +78,15 @@ export interface W2ObserverEvents {
 
 export type W2Observer = EventEmitter<W2ObserverEvents>;
 
-/** Handed to `init` and `openSession`; one per plugin. */
+/** Handed to `init`; one per plugin per load. */
 export interface W2Host {
   /** The contract version the core implements (W2_CONTRACT_VERSION). */
   readonly contract: number;
   /** A pino child logger with `{ plugin: meta.name }`. */
   readonly log: Logger;
+  /** The SIP core, bound to this plugin's own sessions. */
   readonly sip: W2SipApi;
+  /** Virtual UEs (core/ua) bound to one of this plugin's connections. */
+  readonly ua: W2UaFactory;
   readonly observer: W2Observer;
 }

@@ -4,10 +4,11 @@
  *
  * A plugin is one default-exported object. Everything the loader checks (meta, bindings,
  * options schema) is plain data, read and validated before any plugin code runs (the
- * kamailio/Janus "manifest first" rule). Hook order, fixed:
+ * kamailio/Janus "manifest first" rule). `init(host, options)` returns the plugin's per-load
+ * instance, which holds whatever state the load needs (contract 2). Hook order, fixed:
  *   boot:        validate manifest → validate options → init() (with a timeout) → listen
- *   connection:  openSession() → onFrame* / onSipRequest* → onClose exactly once
- *   shutdown:    onClose({cause:'shutdown'}) for every session → close() in reverse load order
+ *   connection:  instance.openSession() → onFrame* / onSipRequest* → onClose exactly once
+ *   shutdown:    onClose({cause:'shutdown'}) for every session → instance.close() in reverse load order
  */
 import type { W2Host } from './host.js';
 import type { W2Connection, W2Session } from './session.js';
@@ -15,9 +16,12 @@ import type { W2Connection, W2Session } from './session.js';
 /**
  * The integer version of this contract. The loader refuses a plugin whose `meta.contract`
  * is not exactly this value (the Janus plugin-API rule): bump it on any breaking change to
- * contract.ts, session.ts or host.ts.
+ * the files of core/contract/.
+ *   1: openSession(conn, host) and close() on the plugin object; init() returned nothing.
+ *   2: init(host, options) returns the per-load instance { openSession(conn), close?() };
+ *      host.sip acts only for the plugin's own sessions; host.ua creates virtual UEs.
  */
-export const W2_CONTRACT_VERSION = 1;
+export const W2_CONTRACT_VERSION = 2;
 
 export interface W2PluginMeta {
   /** Unique id (lower-case, `[a-z0-9][a-z0-9-]*`): also the log namespace. e.g. 'sip-ws'. */
@@ -65,15 +69,23 @@ export interface W2Plugin<Opts = Record<string, unknown>> {
    * `default`s) before `init`; invalid options refuse the plugin with EPC_ERR_PLUGIN_OPTIONS_INVALID.
    */
   readonly optionsSchema?: JsonSchema;
-  /** App start. Reject to abort boot. Runs under the loader's init timeout. */
-  init?(host: W2Host, options: Opts): void | Promise<void>;
-  /** App stop: called once, in reverse load order, after every session got its onClose. */
-  close?(): void | Promise<void>;
+  /**
+   * App start, mandatory: returns this load's instance (its options, caches, timers live there,
+   * not in module globals, so two servers in one process stay apart). Reject to abort boot.
+   * Runs under the loader's init timeout.
+   */
+  init(host: W2Host, options: Opts): W2PluginInstance | Promise<W2PluginInstance>;
+}
+
+/** One loaded plugin: what `init` returned. */
+export interface W2PluginInstance {
   /**
    * A client connected on one of this plugin's bindings. Mandatory. The returned session MUST
    * have `onFrame` and `onClose`. Throwing here refuses the connection with 1011.
    */
-  openSession(conn: W2Connection, host: W2Host): W2Session | Promise<W2Session>;
+  openSession(conn: W2Connection): W2Session | Promise<W2Session>;
+  /** App stop: called once, in reverse load order, after every session got its onClose. */
+  close?(): void | Promise<void>;
 }
 
 /**

@@ -1,0 +1,33 @@
+/**
+ * epcscf/plugin — the one door for W2 plugin authors (package export `epcscf/plugin`): the
+ * contract (contract.ts, session.ts, host.ts), the virtual-UE types behind `host.ua`, the SIP
+ * model a plugin needs, the error model and FloodGuard. A plugin imports nothing else of
+ * epcscf; test/contract/only-door.test.ts holds the built-in plugins and examples to that.
+ */
+export { W2_CONTRACT_VERSION, defineW2Plugin } from './contract.js';
+export type { JsonSchema, W2Binding, W2Plugin, W2PluginInstance, W2PluginMeta } from './contract.js';
+export type { SessionCloseCause, SessionCloseReason, W2Connection, W2Frame, W2Session } from './session.js';
+export type { PluginUeOptions, W2Host, W2Observer, W2ObserverEvents, W2SipApi, W2UaFactory } from './host.js';
+export { FloodGuard } from './flood-guard.js';
+export type { FloodLimits } from './flood-guard.js';
+
+// The error model (docs/style.md): coded faults; a SIP outcome of the virtual UE.
+export { EpcError, ERROR_CODES } from '../errors.js';
+export type { ErrorCode } from '../errors.js';
+export { UaRejectedError } from '../ua/index.js';
+// Client strings checked where they enter the virtual UE (issue 11 #1/#3): plugins refuse them early with their own error.
+export { checkDisplayName, checkPrivateIdentity, parseTarget, targetText } from '../ua/index.js';
+
+// host.ua: the virtual Gm UE (core/ua/api.ts) a non-SIP plugin drives.
+export type * from '../ua/api.js';
+
+// The canonical SIP model and codec (the same stable surface as `epcscf/sip`).
+export type {
+  SipMessage, SipRequest, SipResponse, SipHeader, SipMethod, Uri, NameAddr, Clock, TimerHandle,
+} from '../sip/index.js';
+export {
+  parseMessage, serializeMessage, SipParseError, buildMalformedReply, createRequest, createResponse,
+  addHeader, setHeader, removeHeader, withBody, getHeader, getHeaders, hasHeader, cseq, callId, from, to,
+  tagOf, contentType, bodyText, parseUri, formatUri, parseNameAddr, formatNameAddr,
+  generateTag, generateBranch, generateCallId, systemClock,
+} from '../sip/index.js';

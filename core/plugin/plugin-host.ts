@@ -1,0 +1,54 @@
+/**
+ * The `host` one loaded plugin gets (contract 2): the SIP core bound to the plugin's own
+ * sessions, and the virtual-UE factory bound to one of its connections. The Janus rule: a
+ * plugin acts only through its callbacks object, and only for the sessions it was given.
+ */
+import type { Logger } from 'pino';
+import { EpcError } from '../errors.js';
+import { W2_CONTRACT_VERSION } from '../contract/contract.js';
+import type { W2Host, W2Observer, W2SipApi, W2UaFactory } from '../contract/host.js';
+import type { SipMessage } from '../sip/model/message.js';
+import { createVirtualUe } from '../ua/index.js';
+
+export interface PluginHostInit {
+  readonly name: string;
+  readonly log: Logger;
+  /** The SIP core every plugin shares. */
+  readonly sip: W2SipApi;
+  readonly observer: W2Observer;
+  /** The connection ids of this plugin's open sessions (kept by the W2 server). */
+  readonly sessions: ReadonlySet<string>;
+}
+
+export function createPluginHost(init: PluginHostInit): W2Host {
+  const { name, sessions, log } = init;
+  const core = init.sip;
+  const sip: W2SipApi = {
+    fromClient(connectionId: string, message: SipMessage): Promise<void> {
+      if (!sessions.has(connectionId)) {
+        return Promise.reject(new EpcError(
+          'EPC_ERR_PLUGIN_NOT_SESSION_OWNER',
+          `plugin "${name}": connection ${connectionId} is not one of this plugin's open sessions`,
+        ));
+      }
+      return core.fromClient(connectionId, message);
+    },
+  };
+  const ua: W2UaFactory = {
+    create(conn, options) {
+      const { onSent, ...ueOptions } = options;
+      const send = onSent === undefined
+        ? (message: SipMessage) => sip.fromClient(conn.id, message)
+        : async (message: SipMessage) => {
+          try {
+            await sip.fromClient(conn.id, message);
+          } finally {
+            onSent(message);
+          }
+        };
+      // RFC 7118 §5.2: the Via transport follows the WebSocket (WSS over TLS).
+      return createVirtualUe({ ...ueOptions, secure: conn.secure, transport: { send }, log });
+    },
+  };
+  return { contract: W2_CONTRACT_VERSION, log, sip, ua, observer: init.observer };
+}
