@@ -16,18 +16,18 @@ export { EpcError, ERROR_CODES } from '../errors.js';
 export type { ErrorCode } from '../errors.js';
 export { UaRejectedError } from '../ua/index.js';
 // Client strings checked where they enter the virtual UE (issue 11 #1/#3): plugins refuse them early with their own error.
-export { checkDisplayName, checkPrivateIdentity, parseTarget, targetText } from '../ua/index.js';
+export { checkBodyType, checkDisplayName, checkPrivateIdentity, parseTarget, targetText } from '../ua/index.js';
 
 // host.ua: the virtual Gm UE (core/ua/api.ts) a non-SIP plugin drives.
 export type * from '../ua/api.js';
 
 // The canonical SIP model and codec (the same stable surface as `epcscf/sip`).
 export type {
-  SipMessage, SipRequest, SipResponse, SipHeader, SipMethod, Uri, NameAddr, Clock, TimerHandle,
+  SipMessage, SipRequest, SipResponse, SipHeader, SipMethod, Uri, SipUri, TelUri, NameAddr, Clock, TimerHandle,
 } from '../sip/index.js';
 export {
   parseMessage, serializeMessage, SipParseError, buildMalformedReply, createRequest, createResponse,
   addHeader, setHeader, removeHeader, withBody, getHeader, getHeaders, hasHeader, cseq, callId, from, to,
-  tagOf, contentType, bodyText, parseUri, formatUri, parseNameAddr, formatNameAddr,
+  tagOf, contentType, bodyText, parseUri, formatUri, getParam, parseNameAddr, formatNameAddr,
   generateTag, generateBranch, generateCallId, systemClock,
 } from '../sip/index.js';

@@ -13,6 +13,7 @@ import { Pcscf } from '../../core/pcscf/index.js';
 import type { W2ObserverEvents } from '../../core/contract/host.js';
 import { createEpcscfServer } from '../../core/server/epcscf-server.js';
 import { getHeader, parseMessage, type SipMessage, type SipResponse } from '../../core/sip/index.js';
+import { BUILTIN_PLUGINS } from '../../core/cli/builtin-plugins.js';
 import { FakeImsCore } from './fake-ims-core.js';
 import { allocatePort, releasePort } from './peers/ports.js';
 import { FakeGateway } from '../unit/ng/fake-gateway.js';
@@ -28,7 +29,7 @@ export async function startStack(t: Test, limits: Record<string, number>) {
   }, { configDir: process.cwd(), env: {} });
   const gateway = new FakeGateway();
   const pcscf = await Pcscf.start({ config, nodeId: 'node1', flowSecret: 'test-secret', media: new InProcessMediaControl(gateway) });
-  const server = await createEpcscfServer(config, { sip: pcscf, observer: new EventEmitter<W2ObserverEvents>() });
+  const server = await createEpcscfServer(config, { sip: pcscf, observer: new EventEmitter<W2ObserverEvents>(), builtins: BUILTIN_PLUGINS });
   await server.listen();
   const metrics = createEpcscfMetrics();
   pcscf.observer.on('refused', (reason) => metrics.refused(reason));

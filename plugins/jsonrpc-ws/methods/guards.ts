@@ -2,7 +2,7 @@
 import type { CallState, UaCall, VirtualUe } from '../../../core/contract/index.js';
 import type { TrackedCall } from '../call-book.js';
 import type { RpcContext } from '../rpc-context.js';
-import { EpcError } from '../../../core/errors.js';
+import { EpcError } from '../../../core/contract/index.js';
 import { INVALID_PARAMS, NOT_REGISTERED, RATE_LIMITED, WRONG_STATE, rpcError } from '../rpc-errors.js';
 
 /** -32001 unless this connection is registered (R-ORIG-1 would answer 403 anyway; say it plainly). */

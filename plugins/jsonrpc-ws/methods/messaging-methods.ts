@@ -6,7 +6,7 @@ import { EpcError } from '../../../core/contract/index.js';
 import { readRepositoryJson } from '../api-catalogue.js';
 import type { MethodHandler } from '../dispatcher.js';
 import { RATE_LIMITED, rpcError } from '../rpc-errors.js';
-import { checkBodyType, targetText } from '../../../core/ua/index.js';
+import { checkBodyType, targetText } from '../../../core/contract/index.js';
 import { checkedField, registeredUe } from './guards.js';
 
 const send: MethodHandler = async (params, ctx) => {

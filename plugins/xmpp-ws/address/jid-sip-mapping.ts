@@ -10,8 +10,8 @@
  *    `tel:+1-555-0001` and `+1(555)0001@domain` both map to `+15550001`.
  *    `sip:+15550001@domain;user=phone` maps to the same JID.
  */
-import { EpcError } from '../../../core/errors.js';
-import { formatUri, getParam, parseUri, type SipUri, type TelUri } from '../../../core/sip/index.js';
+import { EpcError } from '../../../core/contract/index.js';
+import { formatUri, getParam, parseUri, type SipUri, type TelUri } from '../../../core/contract/index.js';
 import { escapeLocalpart, unescapeLocalpart } from './jid-escaping.js';
 import { jidError, parseJid, type Jid } from './jid.js';
 

@@ -7,7 +7,7 @@
  * the PRECIS UsernameCaseMapped profile that is exact for ASCII.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { EpcError } from '../../../core/errors.js';
+import { EpcError } from '../../../core/contract/index.js';
 
 export interface Jid {
   readonly local?: string;

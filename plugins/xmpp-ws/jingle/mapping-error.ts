@@ -1,4 +1,4 @@
-import { EpcError } from '../../../core/errors.js';
+import { EpcError } from '../../../core/contract/index.js';
 
 /**
  * A Jingle description or an SDP that cannot be carried to the other side without losing

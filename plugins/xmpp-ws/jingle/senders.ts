@@ -3,7 +3,8 @@
  * directions are seen from the party that wrote the SDP. R-JMAP-2: the conversion needs the
  * session role of that party.
  */
-import type { MediaDirection } from '../../../core/sdp/types.js';
+/** An SDP media direction attribute (RFC 4566 §6). */
+export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 
 export type JingleRole = 'initiator' | 'responder';
 export type JingleSenders = 'both' | 'initiator' | 'responder' | 'none';

@@ -2,7 +2,7 @@
  * The framing messages a server sends (RFC 7395 §3.3-3.6): the <open/> reply, <close/> (plain
  * or with a see-other-uri redirect) and a stream error, each its own WebSocket message.
  */
-import { EpcError } from '../../../core/errors.js';
+import { EpcError } from '../../../core/contract/index.js';
 import { xmlElement } from './element.js';
 import { NS } from './namespaces.js';
 import { serializeElement } from './serialize.js';

@@ -1,4 +1,4 @@
-import { EpcError } from '../../../core/errors.js';
+import { EpcError } from '../../../core/contract/index.js';
 
 /** RFC 6120 §4.9.3: the defined stream error conditions. */
 export const STREAM_ERROR_CONDITIONS = [
