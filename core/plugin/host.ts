@@ -65,4 +65,9 @@ export interface W2Host {
   readonly log: Logger;
   readonly sip: W2SipApi;
   readonly observer: W2Observer;
+  /**
+   * The home network domain (config `mw.domain`): the domain a plugin's users are named in when
+   * its protocol has addresses of its own (xmpp-ws: JIDs user@homeDomain ⇄ sip:user@homeDomain).
+   */
+  readonly homeDomain?: string;
 }

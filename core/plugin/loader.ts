@@ -58,6 +58,8 @@ export interface LoadPluginsOptions {
   /** `w2.maxFrameBytes`: the ceiling for every binding. */
   readonly maxFrameBytes: number;
   readonly initTimeoutMs?: number;
+  /** `mw.domain`, handed to plugins as `host.homeDomain`. */
+  readonly homeDomain?: string;
 }
 
 export interface LoadedPlugins {
@@ -86,6 +88,7 @@ export async function loadPlugins(references: readonly PluginReference[], option
       log: options.log.child({ plugin: name }),
       sip: options.sip,
       observer: options.observer,
+      ...(options.homeDomain !== undefined ? { homeDomain: options.homeDomain } : {}),
     };
     const routes: W2Route[] = [];
     const loaded: LoadedPlugin = { name, origin: imported.origin, plugin, options: pluginOptions, host, routes };
