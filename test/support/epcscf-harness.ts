@@ -118,6 +118,8 @@ export interface StartEpcscfOptions {
   readonly media?: MediaControl;
   /** Plugins loaded beside sip-ws, e.g. `[{ name: 'jsonrpc-ws', options: {...} }]`. */
   readonly extraPlugins?: readonly { readonly name: string; readonly options?: Record<string, unknown> }[];
+  /** w2.maxFrameBytes (default the config default, 64 KiB). */
+  readonly w2MaxFrameBytes?: number;
 }
 
 export interface EpcscfUnderTest {
@@ -148,7 +150,7 @@ export async function startEpcscf(options: StartEpcscfOptions): Promise<EpcscfUn
   const mwPort = await allocatePort();
   const logger = options.logger ?? testLogger();
   const config = resolveConfig({
-    w2: { listen: `127.0.0.1:${w2Port}`, pingIntervalSeconds: 0 },
+    w2: { listen: `127.0.0.1:${w2Port}`, pingIntervalSeconds: 0, ...(options.w2MaxFrameBytes !== undefined ? { maxFrameBytes: options.w2MaxFrameBytes } : {}) },
     plugins: [{ name: 'sip-ws', ...(options.sipWsOptions ? { options: options.sipWsOptions } : {}) }, ...(options.extraPlugins ?? [])],
     mw: { listen: [`${mwTransport}:127.0.0.1:${mwPort}`], nextHop: options.nextHop, domain, visitedNetworkId },
     media: { mode: 'off' },

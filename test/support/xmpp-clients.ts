@@ -8,6 +8,8 @@
  */
 import { client, xml, type Client } from '@xmpp/client';
 import parse from '@xmpp/xml/lib/parse.js';
+import * as Stanza from 'stanza';
+import { convertIntermediateToRequest, convertRequestToIntermediate } from 'stanza/jingle/sdp/Protocol.js';
 import WebSocket from 'ws';
 
 export { xml };
@@ -143,4 +145,37 @@ export class RawXmppSocket {
   close(): void {
     this.ws.terminate();
   }
+}
+
+// ---- Jingle as stanza.js writes and reads it (an independent SDP ⇄ Jingle mapping) --------------
+
+const ICE_UDP = 'urn:xmpp:jingle:transports:ice-udp:1';
+let stanzaRegistry: Stanza.JXT.Registry | undefined;
+function registry(): Stanza.JXT.Registry {
+  stanzaRegistry ??= Stanza.createClient({}).stanzas;
+  return stanzaRegistry;
+}
+
+export interface JingleIqOptions {
+  readonly to: string;
+  readonly id: string;
+  readonly sid: string;
+  readonly action: 'session-initiate' | 'session-accept';
+  readonly initiator?: string;
+  readonly responder?: string;
+}
+
+/** An <iq type="set"><jingle/></iq> for `sdp`, written by stanza.js's SDP → Jingle converter. */
+export function jingleIqFromSdp(sdp: string, options: JingleIqOptions): string {
+  const role = options.action === 'session-initiate' ? 'initiator' : 'responder';
+  const request = convertIntermediateToRequest(Stanza.Jingle.importFromSDP(sdp), role as never, ICE_UDP as never);
+  const jingle = { ...request, action: options.action, sid: options.sid, initiator: options.initiator, responder: options.responder };
+  return String(registry().export('iq', { type: 'set', to: options.to, id: options.id, jingle } as never));
+}
+
+/** The SDP stanza.js reads from a received <iq><jingle/></iq> (`role`: whose description it is). */
+export function sdpFromJingleIq(iq: XmlNode, role: 'initiator' | 'responder'): string {
+  const json = registry().import(Stanza.JXT.parse(iq.toString())) as { jingle?: Stanza.Stanzas.Jingle } | undefined;
+  if (json?.jingle === undefined) throw new Error(`not a Jingle IQ: ${iq.toString().slice(0, 200)}`);
+  return Stanza.Jingle.exportToSDP(convertRequestToIntermediate(json.jingle, role as never));
 }

@@ -30,6 +30,10 @@ declare module '@xmpp/client' {
     on(event: 'stanza', listener: (stanza: Element) => void): this;
     on(event: string, listener: (...args: unknown[]) => void): this;
     readonly iqCaller: { request(element: Element, timeout?: number): Promise<Element> };
+    readonly iqCallee: {
+      get(ns: string, name: string, handler: (context: { stanza: Element; element: Element }) => Element | Promise<Element>): void;
+      set(ns: string, name: string, handler: (context: { stanza: Element; element: Element }) => Element | Promise<Element> | boolean): void;
+    };
   }
   export function client(options: Record<string, unknown>): Client;
 }
