@@ -38,6 +38,13 @@ interface JingleCall {
   ended: boolean;
 }
 
+/** XEP-0166 §7.2 (F-JNG-2): the defined actions. */
+const JINGLE_ACTIONS: ReadonlySet<string> = new Set([
+  'content-accept', 'content-add', 'content-modify', 'content-reject', 'content-remove', 'description-info', 'security-info',
+  'session-accept', 'session-info', 'session-initiate', 'session-terminate', 'transport-accept', 'transport-info',
+  'transport-reject', 'transport-replace',
+]);
+
 const ITEM_NOT_FOUND: StanzaErrorSpec = jingleError({ condition: 'item-not-found', type: 'cancel' }, 'unknown-session');
 
 export class JingleCalls {
@@ -72,7 +79,8 @@ export class JingleCalls {
     const action = jingle.attrs.action;
     const refuse = (spec: StanzaErrorSpec): void => this.#link.send(stanzaError(iq, iq.attrs.to, this.#link.fullJid, spec));
     const ack = (): void => this.#link.send(iqResult(iq, iq.attrs.to, this.#link.fullJid));
-    if (sid === undefined || sid === '' || action === undefined) return refuse(BAD_REQUEST);
+    // F-JNG-2: an unknown action is a bad-request, whatever the session.
+    if (sid === undefined || sid === '' || action === undefined || !JINGLE_ACTIONS.has(action)) return refuse(BAD_REQUEST);
     if (action === 'session-initiate') return this.#initiate(iq, jingle, sid, peer, refuse, ack);
     const entry = this.#calls.get(sid);
     if (entry === undefined || entry.peer !== peer.bare) return refuse(ITEM_NOT_FOUND);
@@ -86,13 +94,10 @@ export class JingleCalls {
       case 'session-terminate':
         ack();
         return this.#terminateFromClient(entry, jingle);
-      case 'content-accept': case 'content-add': case 'content-modify': case 'content-reject': case 'content-remove':
-      case 'description-info': case 'security-info': case 'transport-accept': case 'transport-reject': case 'transport-replace':
-        // F-JNG-2: known actions this gateway does not map to SIP.
-        return refuse(FEATURE_NOT_IMPLEMENTED);
       default:
-        // F-JNG-2: an unknown action is a bad-request.
-        return refuse(BAD_REQUEST);
+        // F-JNG-2: content-*, description-info, security-info, transport-accept/reject/replace
+        // are known actions this gateway does not map to SIP.
+        return refuse(FEATURE_NOT_IMPLEMENTED);
     }
   }
 
