@@ -286,6 +286,8 @@ export class JingleCalls {
       // The SIP party (un)held us: its offer's direction (TS 24.610 §4.5.2.1).
       this.#toClient(entry, sessionInfo(entry.sid, direction === 'sendonly' || direction === 'inactive' ? 'hold' : 'unhold'));
     });
+    // RFC 3515 §2.4.2: a transfer the client cannot be asked about is declined, never left unanswered.
+    call.on('referred', (transfer) => { transfer.reject(603).catch((error: unknown) => this.#fault(error)); });
     call.on('ended', (info) => this.#endedBySip(entry, info));
   }
 
