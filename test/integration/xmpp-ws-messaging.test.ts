@@ -73,8 +73,14 @@ t.test('RFC 7247 §6: a message to a user the IMS cannot reach comes back as a t
   t.equal(error.attrs['id'], 'm2', 'RFC 6120 §8.3.1: the error echoes the id');
   t.equal(error.attrs['from'], 'carol@ims.test');
   const condition = error.getChild('error')?.children.find((c) => typeof c !== 'string' && c.attrs['xmlns'] === 'urn:ietf:params:xml:ns:xmpp-stanzas');
-  t.match(typeof condition === 'string' ? '' : condition?.name, /^(recipient-unavailable|item-not-found|service-unavailable)$/, `mapped condition: ${error.toString()}`);
-  t.match(error.getChild('error')?.getChildText('text') ?? '', /^SIP [45]\d\d/, 'the SIP status is in the text');
+  t.equal(typeof condition === 'string' ? '' : condition?.name, 'recipient-unavailable', `RFC 7247 §6: 480 → recipient-unavailable (${error.toString()})`);
+  t.equal(error.getChild('error')?.attrs['type'], 'wait', 'RFC 6120 §8.3.3.13: recipient-unavailable is type wait');
+  t.match(error.getChild('error')?.getChildText('text') ?? '', /^SIP 480 /, 'the SIP status is in the text');
+  const unknownMark = alice.received.length;
+  // nobody@ims.test is no user of the IMS: 404 → item-not-found.
+  await alice.send(xml('message', { type: 'chat', to: 'nobody@ims.test', id: 'm4' }, xml('body', {}, 'hello?')));
+  const notFound = await alice.next((s) => s.is('message') && s.attrs['type'] === 'error', 8000, unknownMark);
+  t.ok(notFound.getChild('error')?.getChild('item-not-found'), `RFC 7247 §6: 404 → item-not-found (${notFound.toString()})`);
   const foreign = alice.received.length;
   await alice.send(xml('message', { type: 'chat', to: 'someone@example.org', id: 'm3' }, xml('body', {}, 'hi')));
   const unmapped = await alice.next((s) => s.is('message') && s.attrs['type'] === 'error', 5000, foreign);

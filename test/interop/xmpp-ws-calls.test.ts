@@ -4,7 +4,7 @@
 // not flow here: the SDP on Mw must be the IMS-ALG's rewrite of the client's offer.
 import { readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
-import { bodyText } from '../../core/sip/index.js';
+import { bodyText, getHeader, getHeaders } from '../../core/sip/index.js';
 import { startEpcscf, startImsCore, type EpcscfUnderTest } from '../support/epcscf-harness.js';
 import { RpcWsClient } from '../support/jsonrpc-client.js';
 import { startGateway } from '../support/media-gateways.js';
@@ -53,6 +53,9 @@ async function jsonRpcUser(t: Test, epcscf: EpcscfUnderTest, user: string): Prom
 
 t.test('F-JNG-*: session-initiate → INVITE with the IMS-ALG rewrite on Mw; 180 → ringing; 200 → session-accept; hold, DTMF; session-terminate → BYE', async (t) => {
   const { epcscf, alice } = await setUp(t);
+  const aliceRegister = epcscf.capture.requests('mw', 'out', 'REGISTER').find((r) => /sip:alice@ims\.test/.test(getHeader(r, 'To') ?? '') && getHeader(r, 'Authorization') !== undefined);
+  t.match(aliceRegister && getHeader(aliceRegister, 'Authorization'), /username="alice@ims\.test"/, 'SASL PLAIN → a digest REGISTER to Kamailio');
+  t.ok(aliceRegister && getHeaders(aliceRegister, 'Path').length > 0, 'R-REG-11: with the P-CSCF\'s Path');
   const bob = await jsonRpcUser(t, epcscf, 'bob');
   const sid = 'call-out-1';
   const mark = alice.received.length;
