@@ -163,3 +163,20 @@ t.test('§10.6 reasons both ways: a <reject/> proposal is 603 to the caller; a f
   t.ok(final, `the IMS answered the INVITE with ${final?.status}`);
   t.notOk(reason?.getChild('success'), `a failure reason, not success: ${terminate.toString()}`);
 });
+
+t.test('a client without XEP-0353 gets a direct session-initiate; its <ringing/> is 180; a <decline/> terminate is 603 to the caller', async (t) => {
+  const { epcscf, alice } = await setUp(t);
+  const bob = await jsonRpcUser(t, epcscf, 'bob');
+  const mark = alice.received.length;
+  const { callId } = await bob.request('call.invite', { to: 'sip:alice@ims.test', sdp: CHROME_AUDIO_OFFER });
+  const initiate = await alice.next(jingleAction('session-initiate'), 10_000, mark);
+  const sid = initiate.getChild('jingle', JINGLE)?.attrs['sid'] ?? '';
+  t.equal(initiate.attrs['from'], 'bob@ims.test');
+  t.notOk(alice.received.slice(mark).some((s) => s.getChild('propose', JMI)), 'no <propose/> to a client that did not advertise XEP-0353');
+  await alice.send(xml('iq', { type: 'set', to: 'bob@ims.test', id: 'r1' }, xml('jingle', { xmlns: JINGLE, action: 'session-info', sid }, xml('ringing', { xmlns: 'urn:xmpp:jingle:apps:rtp:info:1' }))));
+  const progress = await bob.notification('call.progress', (p) => p['callId'] === callId, 8000);
+  t.equal(progress['sipStatus'], 180, 'F-JRTP-3: <ringing/> → 180 Ringing');
+  await alice.send(xml('iq', { type: 'set', to: 'bob@ims.test', id: 'x1' }, xml('jingle', { xmlns: JINGLE, action: 'session-terminate', sid }, xml('reason', {}, xml('decline')))));
+  const ended = await bob.notification('call.ended', (p) => p['callId'] === callId, 10_000);
+  t.equal(ended['sipStatus'], 603, '§10.6: <decline/> before accepting → 603 Decline');
+});
