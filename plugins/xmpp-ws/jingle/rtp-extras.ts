@@ -3,7 +3,7 @@
  * (XEP-0339), SDES crypto (XEP-0167 §7 / RFC 4568), bandwidth and rtcp-mux (XEP-0167).
  */
 import type { MediaDescription } from 'sdp-transform';
-import type { MediaDirection } from '../../../core/sdp/types.js';
+import type { MediaDirection } from '../../../core/sdp/index.js';
 import { childOf, childrenOf, xmlElement, type XmlElement } from '../xml/element.js';
 import { NS } from '../xml/namespaces.js';
 import { JingleMappingError } from './mapping-error.js';

@@ -3,7 +3,7 @@
  * directions are seen from the party that wrote the SDP. R-JMAP-2: the conversion needs the
  * session role of that party.
  */
-import type { MediaDirection } from '../../../core/sdp/types.js';
+import type { MediaDirection } from '../../../core/sdp/index.js';
 
 export type JingleRole = 'initiator' | 'responder';
 export type JingleSenders = 'both' | 'initiator' | 'responder' | 'none';
