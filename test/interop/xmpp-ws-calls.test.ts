@@ -99,6 +99,13 @@ t.test('F-JNG-*: session-initiate → INVITE with the IMS-ALG rewrite on Mw; 180
   const info = await epcscf.capture.waitFor((e) => e.side === 'w2' && e.direction === 'in' && e.message.kind === 'request' && e.message.method === 'INFO', { what: 'INFO' });
   t.match(bodyText(info.message), /Signal=7/, 'XEP-0181 → SIP INFO application/dtmf-relay');
 
+  // The SIP side holds: its re-INVITE's direction → session-info <hold/> / <unhold/>.
+  const holdMark = alice.received.length;
+  await bob.request('call.resume', { callId }).catch(() => undefined);
+  await bob.request('call.hold', { callId });
+  const heldByBob = await alice.next((s) => jingleAction('session-info', sid)(s) && s.getChild('jingle', JINGLE)?.getChild('hold', 'urn:xmpp:jingle:apps:rtp:info:1') !== undefined, 8000, holdMark);
+  t.equal(heldByBob.attrs['from'], 'bob@ims.test', 'a SIP hold (sendonly re-INVITE) → session-info <hold/>');
+
   await alice.send(xml('iq', { type: 'set', to: 'bob@ims.test', id: 't1' }, xml('jingle', { xmlns: JINGLE, action: 'session-terminate', sid }, xml('reason', {}, xml('success')))));
   const ended = await bob.notification('call.ended', (p) => p['callId'] === callId, 10_000);
   t.equal(ended['cause'], 'remote', 'session-terminate → BYE: bob sees the far end hang up');
