@@ -11,6 +11,7 @@ export type { BuiltinPluginRegistry, PluginImporter } from '../plugin/plugin-sou
 export const BUILTIN_PLUGINS: BuiltinPluginRegistry = new Map<string, PluginImporter>([
   ['sip-ws', () => import('../../plugins/sip-ws/index.js')],
   ['jsonrpc-ws', () => import('../../plugins/jsonrpc-ws/index.js')],
+  ['xmpp-ws', () => import('../../plugins/xmpp-ws/index.js')],
 ]);
 
 /** The built-in table plus extra entries (tests, embedders); extras win on a name clash. */

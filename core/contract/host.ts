@@ -89,4 +89,9 @@ export interface W2Host {
   /** Virtual UEs (core/ua) bound to one of this plugin's connections. */
   readonly ua: W2UaFactory;
   readonly observer: W2Observer;
+  /**
+   * The home network domain (config `mw.domain`): the domain a plugin's users are named in when
+   * its protocol has addresses of its own (xmpp-ws: JIDs user@homeDomain ⇄ sip:user@homeDomain).
+   */
+  readonly homeDomain?: string;
 }

@@ -72,6 +72,8 @@ export interface LoadPluginsOptions {
   /** `w2.maxFrameBytes`: the ceiling for every binding. */
   readonly maxFrameBytes: number;
   readonly initTimeoutMs?: number;
+  /** `mw.domain`, handed to plugins as `host.homeDomain`. */
+  readonly homeDomain?: string;
 }
 
 export interface LoadedPlugins {
@@ -96,7 +98,10 @@ export async function loadPlugins(references: readonly PluginReference[], option
       throw new EpcError('EPC_ERR_PLUGIN_LOAD', `plugin "${reference.name}": a plugin named "${name}" is already loaded`);
     }
     const sessions = new Set<string>();
-    const host: W2Host = createPluginHost({ name, log: options.log.child({ plugin: name }), sip: options.sip, observer: options.observer, sessions });
+    const host: W2Host = createPluginHost({
+      name, log: options.log.child({ plugin: name }), sip: options.sip, observer: options.observer, sessions,
+      ...(options.homeDomain !== undefined ? { homeDomain: options.homeDomain } : {}),
+    });
     const routes: W2Route[] = [];
     const loaded = { name, origin: imported.origin, plugin, options: pluginOptions, host, routes, instance: NOT_INITIALISED, sessions };
     for (const binding of plugin.bindings) {

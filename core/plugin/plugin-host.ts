@@ -18,6 +18,8 @@ export interface PluginHostInit {
   readonly observer: W2Observer;
   /** The connection ids of this plugin's open sessions (kept by the W2 server). */
   readonly sessions: ReadonlySet<string>;
+  /** `mw.domain` (host.homeDomain). */
+  readonly homeDomain?: string;
 }
 
 export function createPluginHost(init: PluginHostInit): W2Host {
@@ -50,5 +52,5 @@ export function createPluginHost(init: PluginHostInit): W2Host {
       return createVirtualUe({ ...ueOptions, secure: conn.secure, transport: { send }, log });
     },
   };
-  return { contract: W2_CONTRACT_VERSION, log, sip, ua, observer: init.observer };
+  return { contract: W2_CONTRACT_VERSION, log, sip, ua, observer: init.observer, ...(init.homeDomain !== undefined ? { homeDomain: init.homeDomain } : {}) };
 }

@@ -54,6 +54,7 @@ export async function createEpcscfServer(config: EpcscfConfig, options: EpcscfSe
     observer,
     defaultAllowedOrigins: config.w2.allowedOrigins,
     maxFrameBytes: config.w2.maxFrameBytes,
+    homeDomain: config.mw.domain,
   });
   let w2: W2Server;
   try {

@@ -31,6 +31,8 @@ export interface PluginRow {
   call?(caller: ConformanceClient, callee: ConformanceClient, calleeUser: DevUser): Promise<() => Promise<void>>;
 }
 
+const XMPP_OPEN = '<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="ims.test" version="1.0"/>';
+
 /** A tiny audio offer/answer (RFC 4566); media is off in the conformance bed. */
 export const TEST_SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
 
@@ -70,6 +72,23 @@ export const PLUGIN_TABLE: readonly PluginRow[] = [
       callee.send(JSON.stringify({ jsonrpc: '2.0', method: 'call.answer', params: { callId: incoming.params?.['callId'], sdp: TEST_SDP }, id: 'answer' }));
       await caller.next((text) => rpc(text).method === 'call.answered');
       return async () => { await callee.next((text) => rpc(text).method === 'call.ended'); };
+    },
+  },
+  {
+    name: 'xmpp-ws',
+    load: () => defaultOf(import('../../plugins/xmpp-ws/index.js')),
+    // RFC 7395 §3.3.2: an <open/> is answered with an <open/> (then the stream features).
+    async probe(client) {
+      client.send(XMPP_OPEN);
+      await client.next((text) => text.startsWith('<open'));
+    },
+    // RFC 6120 §6 with SASL PLAIN (RFC 4616): <success/> only once the IMS REGISTER succeeded.
+    async register(client, user) {
+      client.send(XMPP_OPEN);
+      await client.next((text) => text.includes('<mechanisms'));
+      client.send(`<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="PLAIN">${Buffer.from(`\0${user.user}\0${user.password}`).toString('base64')}</auth>`);
+      const answer = await client.next((text) => text.startsWith('<success') || text.startsWith('<failure'));
+      if (!answer.startsWith('<success')) throw new Error(`SASL PLAIN answered ${answer}`);
     },
   },
   {

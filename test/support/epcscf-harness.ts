@@ -121,6 +121,8 @@ export interface StartEpcscfOptions {
   readonly extraPlugins?: readonly { readonly name: string; readonly options?: Record<string, unknown> }[];
   /** mw.nextHopProbe (default: no OPTIONS keep-alives, so the core and the capture see only the test's traffic). */
   readonly nextHopProbe?: Record<string, unknown>;
+  /** w2.maxFrameBytes (default the config default, 64 KiB). */
+  readonly w2MaxFrameBytes?: number;
 }
 
 export interface EpcscfUnderTest {
@@ -151,7 +153,7 @@ export async function startEpcscf(options: StartEpcscfOptions): Promise<EpcscfUn
   const mwPort = await allocatePort();
   const logger = options.logger ?? testLogger();
   const config = resolveConfig({
-    w2: { listen: `127.0.0.1:${w2Port}`, pingIntervalSeconds: 0 },
+    w2: { listen: `127.0.0.1:${w2Port}`, pingIntervalSeconds: 0, ...(options.w2MaxFrameBytes !== undefined ? { maxFrameBytes: options.w2MaxFrameBytes } : {}) },
     plugins: [{ name: 'sip-ws', ...(options.sipWsOptions ? { options: options.sipWsOptions } : {}) }, ...(options.extraPlugins ?? [])],
     mw: { listen: [`${mwTransport}:127.0.0.1:${mwPort}`], nextHop: options.nextHop, domain, visitedNetworkId, nextHopProbe: options.nextHopProbe ?? { intervalSeconds: 0 } },
     media: { mode: 'off' },

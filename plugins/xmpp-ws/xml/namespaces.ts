@@ -20,6 +20,28 @@ export const NS = {
   grouping: 'urn:xmpp:jingle:apps:grouping:0',
   ssma: 'urn:xmpp:jingle:apps:rtp:ssma:0',
   sctp: 'urn:xmpp:jingle:transports:dtls-sctp:1',
+  /** RFC 6120 §6.4: SASL. */
+  sasl: 'urn:ietf:params:xml:ns:xmpp-sasl',
+  /** RFC 6120 §7: resource binding. */
+  bind: 'urn:ietf:params:xml:ns:xmpp-bind',
+  /** RFC 3921 §3 session establishment (a no-op since RFC 6121; clients still ask). */
+  session: 'urn:ietf:params:xml:ns:xmpp-session',
+  /** XEP-0199. */
+  ping: 'urn:xmpp:ping',
+  /** XEP-0030. */
+  discoInfo: 'http://jabber.org/protocol/disco#info',
+  /** RFC 6121 §2. */
+  roster: 'jabber:iq:roster',
+  /** XEP-0184. */
+  receipts: 'urn:xmpp:receipts',
+  /** XEP-0085. */
+  chatStates: 'http://jabber.org/protocol/chatstates',
+  /** XEP-0353 (Jingle Message Initiation). */
+  jingleMessage: 'urn:xmpp:jingle-message:0',
+  /** XEP-0181 (Jingle DTMF). */
+  jingleDtmf: 'urn:xmpp:jingle:dtmf:0',
+  /** XEP-0115 entity capabilities. */
+  caps: 'http://jabber.org/protocol/caps',
 } as const;
 
 /** The namespace of the `xml:` prefix, bound by definition (Namespaces in XML §3). */

@@ -1,0 +1,58 @@
+/**
+ * The XMPP over WebSocket W2 plugin (RFC 7395, spec-digest §10, issue #12): `plugins: [{ name:
+ * xmpp-ws }]`. An XMPP client (Conversations, converse.js, @xmpp/client, stanza) logs in with
+ * SASL PLAIN, chats and calls with Jingle; a virtual Gm UE per connection (core/ua) registers
+ * with the client's password and produces the SIP a TS 24.229 UE would send.
+ *
+ * This is the only file that touches the plugin contract (manifest, bindings, init, openSession):
+ * the session gets a small dependency object (XmppWsDeps) instead of the host.
+ */
+import { EpcError, W2_CONTRACT_VERSION, defineW2Plugin, type W2Plugin, type W2Session } from '../../core/contract/index.js';
+import { DEFAULT_XMPP_WS_OPTIONS, XMPP_WS_OPTIONS_SCHEMA, type XmppWsOptions } from './options.js';
+import { XmppWsSession, type XmppUeFactory } from './session.js';
+
+export { XmppWsSession } from './session.js';
+export type { XmppConnection, XmppUeFactory, XmppWsDeps } from './session.js';
+export { DEFAULT_XMPP_WS_OPTIONS, XMPP_WS_OPTIONS_SCHEMA } from './options.js';
+export type { XmppWsOptions } from './options.js';
+
+/** R-XWS-1: RFC 7395 §3.1 subprotocol token. */
+export const XMPP_SUBPROTOCOL = 'xmpp';
+export const XMPP_PATH = '/xmpp';
+
+export const xmppWsPlugin: W2Plugin<Partial<XmppWsOptions>> = defineW2Plugin<Partial<XmppWsOptions>>({
+  meta: {
+    name: 'xmpp-ws',
+    version: '0.1.0',
+    contract: W2_CONTRACT_VERSION,
+    description: 'XMPP over WebSocket (RFC 7395) with Jingle: chat and calls for XMPP clients (a virtual Gm UE per client)',
+  },
+  // The frame ceiling sits above the stanza limit so an oversized stanza gets its stream error
+  // (policy-violation) instead of a bare 1009; far beyond it the core still closes with 1009.
+  bindings: [{ path: XMPP_PATH, subprotocols: [XMPP_SUBPROTOCOL], maxFrameBytes: 8 * 1_048_576 }],
+  optionsSchema: XMPP_WS_OPTIONS_SCHEMA,
+  // One instance per load (contract 2): the options live in init's closure.
+  init(host, settings) {
+    const domain = (settings.domain || host.homeDomain || '').toLowerCase();
+    if (domain === '') throw new EpcError('EPC_ERR_PLUGIN_OPTIONS_INVALID', 'xmpp-ws: no XMPP domain: set options.domain or mw.domain');
+    const options: XmppWsOptions = { ...DEFAULT_XMPP_WS_OPTIONS, ...settings, domain };
+    return {
+      openSession(conn): W2Session {
+        const createUe: XmppUeFactory = (identity) => host.ua.create(conn, { identity });
+        const session = new XmppWsSession(conn, {
+          createUe, options, log: host.log, now: Date.now,
+          reportFlood: () => host.observer.emit('refused', { reason: 'flood', remoteAddress: conn.remote.address, connectionId: conn.id }),
+        });
+        return {
+          onFrame: (frame) => session.onFrame(frame),
+          onClose: () => session.onClose(),
+          onSipRequest: (request) => session.onSipMessage(request),
+          onSipResponse: (response) => session.onSipMessage(response),
+          describe: () => session.describe(),
+        };
+      },
+    };
+  },
+});
+
+export default xmppWsPlugin;

@@ -1,0 +1,26 @@
+/**
+ * Stream features (RFC 6120 §4.3.2), written unprefixed in the streams namespace as RFC 7395
+ * §3.3.3 allows (R-XWS-6).
+ *
+ * Before authentication only SASL is offered, and only PLAIN: the client's password is what
+ * answers the IMS digest challenge (scenario 1, TS 24.371), so the server must see it. SCRAM
+ * would give the server only a salted proof, useless toward the IMS. The list is a parameter so
+ * OAUTHBEARER (RFC 7628, the WAF token) can be added later.
+ */
+import { xmlElement, type XmlElement } from '../xml/element.js';
+import { NS } from '../xml/namespaces.js';
+
+export const SASL_MECHANISMS: readonly string[] = ['PLAIN'];
+
+export function preAuthFeatures(mechanisms: readonly string[] = SASL_MECHANISMS): XmlElement {
+  const list = xmlElement('mechanisms', NS.sasl, {}, mechanisms.map((name) => xmlElement('mechanism', NS.sasl, {}, [], name)));
+  return xmlElement('features', NS.stream, {}, [list]);
+}
+
+/** RFC 6120 §7.2 after the restart: bind (mandatory) and the RFC 3921 session, marked optional (draft-cridland-xmpp-session). */
+export function postAuthFeatures(): XmlElement {
+  return xmlElement('features', NS.stream, {}, [
+    xmlElement('bind', NS.bind),
+    xmlElement('session', NS.session, {}, [xmlElement('optional', NS.session)]),
+  ]);
+}
