@@ -178,7 +178,7 @@ export class XmppWsSession implements ClientLink {
     return {
       connectionId: this.#conn.id,
       state: this.#state,
-      jid: this.#fullJid || undefined,
+      ...(this.#fullJid ? { jid: this.#fullJid } : {}),
       registration: this.#ue?.registration.state ?? 'unregistered',
       calls: this.#calls?.size ?? 0,
     };
