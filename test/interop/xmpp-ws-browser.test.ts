@@ -125,8 +125,15 @@ t.test('issue #12: baresip at Kamailio calls alice@ims.test; stanza.js in Chromi
   await baresip.dial('sip:alice@ims.test');
   const up = await withDeadline(rig.browser.page.evaluate(() => (globalThis as unknown as XmppPageWindow).xc.incomingAccepted(12_000)), 15_000, 'browser accepts');
   t.ok(up, 'stanza.js accepted the incoming Jingle session', up ? {} : { diagnostics: await rig.diagnostics() });
-  const events = await rig.browser.page.evaluate(() => (globalThis as unknown as XmppPageWindow).xc.events);
-  t.ok(events.some((e) => /propose \S+ from dave@ims\.test/.test(e)), 'XEP-0353: the call rang as a <propose/> from dave@ims.test', { events });
+  const { events, frames } = await rig.browser.page.evaluate(() => {
+    const page = (globalThis as unknown as XmppPageWindow).xc;
+    return { events: page.events, frames: page.frames };
+  });
+  const proposeId = /propose (\S+) from dave@ims\.test/.exec(events.join('\n'))?.[1];
+  t.ok(proposeId, 'XEP-0353: the call rang as a <propose/> from dave@ims.test', { events });
+  t.ok(frames.some((f) => f.startsWith('>> ') && f.includes('<proceed') && f.includes(`id="${proposeId}"`)), 'the page answered <proceed/> with the proposal id');
+  t.ok(frames.some((f) => f.startsWith('<< ') && f.includes('action="session-initiate"') && f.includes(`sid="${proposeId}"`)),
+    'XEP-0353 §3.2: the session-initiate that follows uses the proposal id as its sid');
   await baresip.waitForEvent('CALL_ESTABLISHED', { timeoutMs: 8_000 });
   t.pass('baresip: CALL_ESTABLISHED');
   assertPlainRtpTowardIms(t, lastSdp(rig.epcscf, isResponse('mw', 'out', 'INVITE', 200)), 'the answer toward IMS');
