@@ -139,6 +139,9 @@ t.test('XEP-0353: an incoming INVITE rings a JMI client with <propose/>; <procee
   await alice.send(jingleIqFromSdp(webrtcAnswer(offer, 40200), { to: 'bob@ims.test', id: 'sa1', sid, action: 'session-accept', responder: alice.jid }));
   const answered = await bob.notification('call.answered', (p) => p['callId'] === callId, 10_000);
   t.match(String(answered['sdp']), /^v=0/, 'session-accept → 200 OK with SDP to the caller');
+  const okOnMw = epcscf.capture.responses('mw', 'out', 'INVITE').find((r) => r.status === 200 && bodyText(r) !== '');
+  t.equal(okOnMw && getHeader(okOnMw, 'Content-Type'), 'application/sdp', 'RFC 3261 §20.15: the UE\'s 200 names its SDP body');
+  t.match(okOnMw ? bodyText(okOnMw) : '', /^m=audio [1-9]\d* RTP\/AVP /m, 'R-ALG-4: the answer leaves on Mw as media-gw\'s plain RTP, not the client\'s WebRTC SDP');
 
   await bob.request('call.hangup', { callId });
   const terminate = await alice.next(jingleAction('session-terminate', sid), 8000, mark);

@@ -29,14 +29,16 @@ export interface BrowserWic {
 
 /**
  * `page`: the HTML the WWSF serves (default: the JsSIP page, which also gets /jssip.js); the
- * JSON-RPC page needs no library at all.
+ * JSON-RPC page needs no library at all. `library`: another bundled client library the page loads
+ * (e.g. `{ path: '/stanza.js', bundle: stanzaBrowserBundle }`).
  */
-export async function startBrowserWic(options: { page?: URL } = {}): Promise<BrowserWic> {
-  const script = options.page === undefined ? await jssipBrowserBundle() : '';
+export async function startBrowserWic(options: { page?: URL; library?: { path: string; bundle(): Promise<string> } } = {}): Promise<BrowserWic> {
+  const libraryPath = options.library?.path ?? '/jssip.js';
+  const script = options.library !== undefined ? await options.library.bundle() : options.page === undefined ? await jssipBrowserBundle() : '';
   const html = readFileSync(options.page ?? PAGE);
   const port = await allocatePort();
   const server: Server = createServer((req, res) => {
-    if (req.url === '/jssip.js') {
+    if (req.url === libraryPath) {
       res.writeHead(200, { 'content-type': 'text/javascript' });
       res.end(script);
       return;

@@ -66,6 +66,17 @@ t.test('RFC 3261 §12.1.1: 180 copies Record-Route, adds a To tag and Contact; 2
   t.same(await ended, { cause: 'remote', reasonHeader: 'SIP;cause=200;text="Call completed elsewhere"' });
 });
 
+t.test('RFC 3261 §20.15: the 183 and the 200 that carry SDP say Content-Type: application/sdp (else the IMS-ALG cannot see the answer, R-ALG-4)', async (t) => {
+  const { ue, transport } = await registeredUe(t);
+  const { call } = await ringing(ue, inviteFromBob());
+  await call.ring(ANSWER);
+  t.equal(getHeader(transport.lastResponse('INVITE'), 'Content-Type'), 'application/sdp', '183 with early SDP');
+  await call.answer(ANSWER);
+  const ok = transport.lastResponse('INVITE');
+  t.equal(ok.status, 200);
+  t.equal(getHeader(ok, 'Content-Type'), 'application/sdp', '200 with the answer');
+});
+
 t.test('RFC 3262 §3: ring(earlySdp) sends 183 reliably (Require 100rel, RSeq) when the caller supports 100rel; answer waits for the PRACK', async (t) => {
   const { ue, transport } = await registeredUe(t);
   const { call } = await ringing(ue, inviteFromBob([['Supported', '100rel, timer']]));
