@@ -230,3 +230,25 @@ t.test('R-AGW-4: media that stops (idle timeout of our media-gw) releases the se
   t.equal(gateway.size, 0, 'the media is gone');
   t.same(await pcscf.dialogs.all(), [], 'and so is the dialog');
 });
+
+t.test('RFC 3261 §20.15: an SDP offer from the WIC without Content-Type gets 400 with a Warning; nothing allocated, nothing sent to IMS (never relayed unanchored)', async (t) => {
+  const { core, pcscf, wic, gateway } = await withGateway(t);
+  const typed = chromeInvite();
+  await pcscf.fromClient('conn-1', { ...typed, headers: typed.headers.filter((h) => h.name.toLowerCase() !== 'content-type') });
+  const refused = await wic.response(400, 'INVITE');
+  t.match(getHeader(refused, 'Warning') ?? '', /^399 127\.0\.0\.1 ".*Content-Type.*"$/, 'RFC 3261 §20.43 Warning names the missing Content-Type');
+  t.equal(gateway.calls.length, 0, 'the gateway was never asked');
+  await t.rejects(core.next((m) => m.kind === 'request' && m.method === 'INVITE', 800), /timed out/, 'no INVITE reached the IMS');
+});
+
+t.test('RFC 3261 §20.15 / §16.7: a WIC answer without Content-Type is not relayed: the IMS side gets 502 and its 2xx is never answered with the raw WebRTC SDP', async (t) => {
+  const { core, pcscf, wic, registerAtCore } = await withGateway(t);
+  core.send(terminatingInvite(core.port, getHeader(registerAtCore, 'Path') ?? ''), { host: '127.0.0.1', port: pcscf.mwAddresses[0]!.port });
+  const atWic = await wic.next<SipRequest>((m) => m.kind === 'request' && m.method === 'INVITE');
+  const wicAnswer = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\nc=IN IP4 0.0.0.0\r\na=setup:active\r\n';
+  const typed = createResponse(atWic, 200, 'OK', { toTag: 'w1', body: wicAnswer, contentType: 'application/sdp', headers: [['Contact', '<sip:alice@df7jal23ls0d.invalid;transport=ws>']] });
+  await pcscf.fromClient('conn-1', { ...typed, headers: typed.headers.filter((h) => h.name.toLowerCase() !== 'content-type') });
+  const final = await core.next<SipResponse>((m) => m.kind === 'response' && m.status >= 200, 3000);
+  t.equal(final.status, 502, 'the IMS side gets 502 Bad Gateway');
+  t.notMatch(bodyText(final), /SAVPF|setup:active/, 'the WebRTC SDP never reaches Mw');
+});

@@ -48,6 +48,17 @@ export function carriesSdp(message: SipMessage): boolean {
   return type !== undefined && type.split(';')[0]?.trim().toLowerCase() === SDP;
 }
 
+/**
+ * RFC 3261 §20.15: a non-empty body MUST carry Content-Type. Untyped, a body would cross the
+ * IMS-ALG unexamined, so an SDP without its type would reach the other side unanchored (media
+ * bypassing the gateway): refused like any SDP the ALG cannot relay.
+ */
+function refuseUntypedBody(message: SipMessage): void {
+  if (message.body.length > 0 && contentType(message) === undefined) {
+    throw new SdpError('a message body without Content-Type (RFC 3261 §20.15)', 400, 399);
+  }
+}
+
 /** An INVITE outside any dialog (no To tag): the request that starts a call attempt. */
 export function isInitialInvite(request: SipRequest): boolean {
   return request.method === 'INVITE' && tagOf(to(request)) === undefined;
@@ -90,6 +101,7 @@ export class ImsAlg {
    * may have taken.
    */
   async request(request: SipRequest, side: MediaSide, leg: MediaLeg): Promise<SipRequest> {
+    refuseUntypedBody(request);
     if (!carriesSdp(request)) return request;
     const sdp = bodyText(request);
     const fromTag = tagOf(from(request)) ?? '';
@@ -106,6 +118,7 @@ export class ImsAlg {
 
   /** A response crossing from `side` to the request that came from the other side. */
   async response(request: SipRequest, response: SipResponse, side: MediaSide, leg: MediaLeg): Promise<SipResponse> {
+    if (response.status < 300) refuseUntypedBody(response);
     if (!carriesSdp(response) || response.status >= 300) return response;
     const initial = isInitialInvite(request);
     const entry = initial ? this.#legs.get(leg) : this.#legs.own(leg, true);
