@@ -4,12 +4,17 @@
 // a MESSAGE that arrived meanwhile is delivered after <resumed/>, a call survives the drop (the
 // far end, a JSON-RPC user, sees no BYE, and its later BYE reaches the resumed stream), the
 // grace expiry de-registers and BYEs as a closed stream does, and an unknown id <failed/>s.
+import { readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { getHeader } from '../../core/sip/index.js';
 import { DevImsCore } from '../../examples/dev-ims-core/index.js';
 import { startEpcscf, type EpcscfUnderTest } from '../support/epcscf-harness.js';
 import { RpcWsClient } from '../support/jsonrpc-client.js';
-import { RawXmppSocket } from '../support/xmpp-clients.js';
+import { startGateway } from '../support/media-gateways.js';
+import { gatewayAnswer, readOffer } from '../support/webrtc/gateway-sdp.js';
+import { RawXmppSocket, jingleIqFromSdp } from '../support/xmpp-clients.js';
+
+const CHROME_AUDIO_OFFER = readFileSync(new URL('../fixtures/sdp/chrome-audio-offer.sdp', import.meta.url), 'utf8');
 
 const OPEN = '<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="ims.test" version="1.0"/>';
 const SM = 'urn:xmpp:sm:3';
@@ -23,10 +28,12 @@ const INITIATE = `<iq xmlns="jabber:client" type="set" id="si" to="bob@ims.test"
 
 interface Rig { epcscf: EpcscfUnderTest; bob: RpcWsClient; url: string }
 
-async function setUp(t: Test, xmppOptions: Record<string, unknown> = {}): Promise<Rig> {
+async function setUp(t: Test, xmppOptions: Record<string, unknown> = {}, withMedia = false): Promise<Rig> {
   const core = await DevImsCore.start({ port: 0 });
   t.teardown(() => core.close());
-  const epcscf = await startEpcscf({ nextHop: core.uri, extraPlugins: [{ name: 'xmpp-ws', options: xmppOptions }, { name: 'jsonrpc-ws' }] });
+  const gateway = withMedia ? await startGateway('media-gw') : undefined;
+  if (gateway !== undefined) t.teardown(() => gateway.stop());
+  const epcscf = await startEpcscf({ nextHop: core.uri, ...(gateway !== undefined ? { media: gateway.control } : {}), extraPlugins: [{ name: 'xmpp-ws', options: xmppOptions }, { name: 'jsonrpc-ws' }] });
   t.teardown(() => epcscf.close());
   const bob = await RpcWsClient.connect(`${epcscf.baseUrl}/jsonrpc`);
   t.teardown(() => bob.close());
@@ -157,4 +164,33 @@ t.test('issue 12 XEP-0198: <resume/> with an unknown previd fails with item-not-
   t.match(await socket.nextFrame((f) => f.startsWith('<failed')), /<item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"\/>/, 'XEP-0198 §5: unknown id → item-not-found');
   socket.send('<iq xmlns="jabber:client" type="set" id="b2"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>');
   t.match(await socket.nextFrame((f) => f.includes('id="b2"')), /type="result"/, 'binding still works after the failed resumption');
+});
+
+t.test('issue 12 XEP-0198: with media-gw, the call\'s media legs stay on the gateway through the drop and the resumption', async (t) => {
+  const { epcscf, bob, url } = await setUp(t, {}, true);
+  const first = await resumableAlice(url);
+  first.socket.send(jingleIqFromSdp(CHROME_AUDIO_OFFER, { to: 'bob@ims.test', id: 'si1', sid: 'm1', action: 'session-initiate', initiator: 'alice@ims.test/raw' }));
+  const incoming = await bob.notification('call.incoming', () => true, 10_000);
+  const answer = gatewayAnswer({
+    address: { address: '127.0.0.1', port: 40100 }, ice: { ufrag: 'ansU', pwd: 'answerpasswordanswerpass' },
+    fingerprint: { algorithm: 'sha-256', value: Array.from({ length: 32 }, (_, i) => (i + 16).toString(16).toUpperCase()).join(':') },
+    setup: 'active', mid: readOffer(String(incoming['sdp'])).mid, ssrc: 4242,
+  });
+  await bob.request('call.answer', { callId: incoming['callId'], sdp: answer });
+  await first.socket.nextFrame((f) => f.includes('action="session-accept"'), 10_000);
+  const legs = epcscf.pcscf.mediaLegCount;
+  t.ok(legs >= 1, `the call has media legs on the gateway (${legs})`);
+  await drop(first.socket);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  t.equal(epcscf.pcscf.mediaLegCount, legs, 'R-AGW: the drop released no media leg (the media path does not depend on the WebSocket)');
+  const { socket } = await authenticated(url);
+  t.teardown(() => socket.ws.close());
+  socket.send(`<resume xmlns="${SM}" previd="${first.id}" h="0"/>`);
+  await socket.nextFrame((f) => f.startsWith('<resumed'));
+  t.equal(epcscf.pcscf.mediaLegCount, legs, 'and the resumption kept them');
+  t.equal(countOf(epcscf, 'mw', 'out', 'BYE') + countOf(epcscf, 'mw', 'in', 'BYE'), 0, 'no BYE on Mw');
+  // Alice hangs up on the resumed stream: the BYE leaves and the legs go.
+  socket.send(`<iq xmlns="jabber:client" type="set" id="t1" to="bob@ims.test"><jingle xmlns="${JINGLE}" action="session-terminate" sid="m1"><reason><success/></reason></jingle></iq>`);
+  await bob.notification('call.ended', () => true, 10_000);
+  t.ok(countOf(epcscf, 'mw', 'out', 'BYE') >= 1, 'the resumed stream ends the call with a BYE');
 });
