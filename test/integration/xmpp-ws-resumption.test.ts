@@ -12,7 +12,7 @@ import { startEpcscf, type EpcscfUnderTest } from '../support/epcscf-harness.js'
 import { RpcWsClient } from '../support/jsonrpc-client.js';
 import { startGateway } from '../support/media-gateways.js';
 import { gatewayAnswer, readOffer } from '../support/webrtc/gateway-sdp.js';
-import { RawXmppSocket, jingleIqFromSdp } from '../support/xmpp-clients.js';
+import { RawXmppSocket, XmppJsUser, jingleIqFromSdp } from '../support/xmpp-clients.js';
 
 const CHROME_AUDIO_OFFER = readFileSync(new URL('../fixtures/sdp/chrome-audio-offer.sdp', import.meta.url), 'utf8');
 
@@ -193,4 +193,33 @@ t.test('issue 12 XEP-0198: with media-gw, the call\'s media legs stay on the gat
   socket.send(`<iq xmlns="jabber:client" type="set" id="t1" to="bob@ims.test"><jingle xmlns="${JINGLE}" action="session-terminate" sid="m1"><reason><success/></reason></jingle></iq>`);
   await bob.notification('call.ended', () => true, 10_000);
   t.ok(countOf(epcscf, 'mw', 'out', 'BYE') >= 1, 'the resumed stream ends the call with a BYE');
+});
+
+interface XmppJsInternals {
+  reconnect: { start(): void; delay: number };
+  streamManagement: { id: string; enabled: boolean; on(event: 'resumed', listener: () => void): void };
+  socket: { socket: { close(): void } };
+}
+
+t.test('issue 12 XEP-0198 with xmpp.js (@xmpp/stream-management): its socket drops, it reconnects and resumes; no REGISTER, the MESSAGE sent meanwhile arrives', async (t) => {
+  const { epcscf, bob, url } = await setUp(t);
+  const alice = await XmppJsUser.login({ service: url, domain: 'ims.test', username: 'alice', password: 'alicepw' });
+  t.teardown(() => alice.stop());
+  const internals = alice.xmpp as unknown as XmppJsInternals;
+  const deadline = Date.now() + 5000;
+  while (!internals.streamManagement.enabled && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  t.ok(internals.streamManagement.enabled && internals.streamManagement.id !== '', 'xmpp.js enabled stream management with resumption');
+  const registers = countOf(epcscf, 'mw', 'out', 'REGISTER');
+  const resumed = new Promise<void>((resolve) => internals.streamManagement.on('resumed', () => resolve()));
+  internals.reconnect.delay = 1500;
+  internals.reconnect.start();
+  internals.socket.socket.close(); // the WebSocket closes without an XMPP <close/>
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  await bob.request('message.send', { to: 'sip:alice@ims.test', body: 'while xmpp.js was away' });
+  const mark = alice.received.length;
+  await Promise.race([resumed, new Promise((_, reject) => setTimeout(() => reject(new Error('xmpp.js did not resume')), 10_000))]);
+  t.pass('xmpp.js got <resumed/>');
+  const message = await alice.next((s) => s.is('message') && s.getChildText('body') === 'while xmpp.js was away', 8000, mark);
+  t.equal(message.attrs['from'], 'bob@ims.test');
+  t.equal(countOf(epcscf, 'mw', 'out', 'REGISTER'), registers, 'no REGISTER for the resumption');
 });
