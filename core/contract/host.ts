@@ -26,6 +26,25 @@ export interface W2SipApi {
    * that is not open, rejects with EPC_ERR_PLUGIN_NOT_SESSION_OWNER.
    */
   fromClient(connectionId: string, message: SipMessage): Promise<void>;
+  /**
+   * Flow continuity across a signalling drop (issue #12, XEP-0198 resumption): when the
+   * connection closes, its RFC 5626 flow (registration bindings, dialogs, media legs, flow
+   * token) is kept instead of released, for at most `graceMs`. SIP toward the flow still reaches
+   * the closed connection's session hooks, and `fromClient` still takes that connection's id.
+   * Within the grace another connection of the same plugin takes it over with `adoptFlow`, or
+   * the plugin ends it with `releaseFlow`; when the grace runs out the core releases it as if
+   * the connection had just closed (bindings dropped, BYE toward the IMS for live dialogs).
+   */
+  keepFlow(connectionId: string, graceMs: number): void;
+  /**
+   * The open connection `connectionId` takes over the kept flow of `previousConnectionId`: the
+   * same flow token (so the registrar's Path and the dialogs' Record-Route still name it), its
+   * SIP now delivered to `connectionId`'s session; both ids keep addressing it until it ends.
+   * Rejects with EPC_ERR_INVALID_STATE when that flow is not kept (expired, released, unknown).
+   */
+  adoptFlow(previousConnectionId: string, connectionId: string): Promise<void>;
+  /** Ends a kept flow now (the release the connection close would have done). */
+  releaseFlow(connectionId: string): Promise<void>;
 }
 
 /** A virtual UE's options as a plugin gives them: the connection supplies transport and Via. */

@@ -261,8 +261,48 @@ export class Pcscf implements W2SipCore {
   }
 
   async sessionClosed(connectionId: string, _reason: SessionCloseReason): Promise<void> {
+    const kept = this.#flows.byConnection(connectionId);
+    if (kept?.keep !== undefined && kept.connection.id === connectionId) {
+      // Issue #12: the plugin keeps the flow for a resumption; the grace starts now.
+      const keep = kept.keep;
+      keep.timer = setTimeout(() => void this.releaseFlow(connectionId).catch((error: unknown) => {
+        this.#ctx.log.error({ err: error, connectionId }, 'releasing a kept flow failed');
+      }), keep.graceMs);
+      keep.timer.unref();
+      return;
+    }
     const flow = this.#flows.close(connectionId);
     if (flow) await this.#releaseFlow(flow);
+  }
+
+  keepFlow(connectionId: string, graceMs: number): void {
+    const flow = this.#flows.byConnection(connectionId);
+    if (flow === undefined) throw new EpcError('EPC_ERR_INVALID_STATE', `no W2 flow for connection ${connectionId}`);
+    if (flow.keep?.timer !== undefined) clearTimeout(flow.keep.timer);
+    flow.keep = { graceMs, timer: undefined };
+  }
+
+  async adoptFlow(previousConnectionId: string, connectionId: string): Promise<void> {
+    const flow = this.#flows.byConnection(previousConnectionId);
+    const adopting = this.#flows.byConnection(connectionId);
+    if (flow === undefined || flow.keep === undefined || flow.keep.timer === undefined) {
+      throw new EpcError('EPC_ERR_INVALID_STATE', `the flow of connection ${previousConnectionId} is not kept`);
+    }
+    if (adopting === undefined || adopting === flow) throw new EpcError('EPC_ERR_INVALID_STATE', `no open W2 flow for connection ${connectionId}`);
+    clearTimeout(flow.keep.timer);
+    flow.keep = undefined;
+    // The adopting connection's own flow is fresh (nothing registered on it yet): release it
+    // quietly, then the kept flow (its token in Path and Record-Route) moves over.
+    await this.#ctx.registrations.removeFlow(adopting.key);
+    this.#flows.adopt(flow, adopting.connection, adopting.session);
+  }
+
+  async releaseFlow(connectionId: string): Promise<void> {
+    const flow = this.#flows.byConnection(connectionId);
+    // Only a kept flow whose connection is gone: a live connection is released by its close.
+    if (flow === undefined || flow.keep === undefined || flow.connection.id !== connectionId) return;
+    this.#flows.close(connectionId);
+    await this.#releaseFlow(flow);
   }
 
   async fromClient(connectionId: string, message: SipMessage): Promise<void> {

@@ -11,9 +11,14 @@ export interface W2Flow {
   readonly key: string;
   /** The flow token naming it in Path, Record-Route and our Via (RFC 5626 §5.2). */
   readonly token: string;
-  readonly connection: W2Connection;
-  readonly session: W2Session;
+  /** The connection carrying the flow now (another one after adoptFlow). */
+  connection: W2Connection;
+  session: W2Session;
   alive: boolean;
+  /** Every connection id that names this flow: the first one, then each adopting one. */
+  readonly connectionIds: string[];
+  /** Set while the flow outlives its closed connection (keepFlow, issue #12). */
+  keep: { readonly graceMs: number; timer: NodeJS.Timeout | undefined } | undefined;
 }
 
 const NO_FLOWS: ReadonlySet<W2Flow> = new Set();
@@ -44,7 +49,7 @@ export class W2Flows implements SipSender {
 
   open(connection: W2Connection, session: W2Session): W2Flow {
     const ref = { nodeId: this.#nodeId, flow: this.#next++ };
-    const flow: W2Flow = { ref, key: flowKey(ref), token: this.#encode(ref), connection, session, alive: true };
+    const flow: W2Flow = { ref, key: flowKey(ref), token: this.#encode(ref), connection, session, alive: true, connectionIds: [connection.id], keep: undefined };
     this.#byConnection.set(connection.id, flow);
     this.#byNumber.set(ref.flow, flow);
     const address = connection.remote.address;
@@ -59,12 +64,39 @@ export class W2Flows implements SipSender {
     const flow = this.#byConnection.get(connectionId);
     if (flow === undefined) return undefined;
     flow.alive = false;
-    this.#byConnection.delete(connectionId);
+    if (flow.keep?.timer !== undefined) clearTimeout(flow.keep.timer);
+    flow.keep = undefined;
+    for (const id of flow.connectionIds) this.#byConnection.delete(id);
     this.#byNumber.delete(flow.ref.flow);
+    this.#forgetAddress(flow);
+    return flow;
+  }
+
+  /**
+   * `connection` (whose own, still unused flow is dropped) takes over `flow`: same key and
+   * token, SIP now delivered to `session`; the old connection ids keep naming the flow.
+   */
+  adopt(flow: W2Flow, connection: W2Connection, session: W2Session): void {
+    const fresh = this.#byConnection.get(connection.id);
+    if (fresh !== undefined && fresh !== flow) {
+      fresh.alive = false;
+      this.#byNumber.delete(fresh.ref.flow);
+      this.#forgetAddress(fresh);
+    }
+    this.#forgetAddress(flow);
+    flow.connection = connection;
+    flow.session = session;
+    flow.connectionIds.push(connection.id);
+    this.#byConnection.set(connection.id, flow);
+    const fromAddress = this.#byAddress.get(connection.remote.address);
+    if (fromAddress === undefined) this.#byAddress.set(connection.remote.address, new Set([flow]));
+    else fromAddress.add(flow);
+  }
+
+  #forgetAddress(flow: W2Flow): void {
     const fromAddress = this.#byAddress.get(flow.connection.remote.address);
     fromAddress?.delete(flow);
     if (fromAddress?.size === 0) this.#byAddress.delete(flow.connection.remote.address);
-    return flow;
   }
 
   /** The live flows whose connection comes from source IP `address`. */
@@ -90,11 +122,11 @@ export class W2Flows implements SipSender {
   }
 
   all(): W2Flow[] {
-    return [...this.#byConnection.values()];
+    return [...this.#byNumber.values()];
   }
 
   get size(): number {
-    return this.#byConnection.size;
+    return this.#byNumber.size;
   }
 
   /** Where a message from this flow came from, for the W2 transaction layer. */

@@ -25,15 +25,32 @@ export interface PluginHostInit {
 export function createPluginHost(init: PluginHostInit): W2Host {
   const { name, sessions, log } = init;
   const core = init.sip;
+  /** Connection ids whose flow this plugin kept (keepFlow): still its own after the close. */
+  const kept = new Set<string>();
+  const owns = (connectionId: string): boolean => sessions.has(connectionId) || kept.has(connectionId);
+  const notOwner = (connectionId: string): Promise<never> => Promise.reject(new EpcError(
+    'EPC_ERR_PLUGIN_NOT_SESSION_OWNER',
+    `plugin "${name}": connection ${connectionId} is not one of this plugin's open sessions`,
+  ));
   const sip: W2SipApi = {
     fromClient(connectionId: string, message: SipMessage): Promise<void> {
-      if (!sessions.has(connectionId)) {
-        return Promise.reject(new EpcError(
-          'EPC_ERR_PLUGIN_NOT_SESSION_OWNER',
-          `plugin "${name}": connection ${connectionId} is not one of this plugin's open sessions`,
-        ));
-      }
+      if (!owns(connectionId)) return notOwner(connectionId);
       return core.fromClient(connectionId, message);
+    },
+    keepFlow(connectionId: string, graceMs: number): void {
+      if (!sessions.has(connectionId)) throw new EpcError('EPC_ERR_PLUGIN_NOT_SESSION_OWNER', `plugin "${name}": connection ${connectionId} is not one of this plugin's open sessions`);
+      kept.add(connectionId);
+      core.keepFlow(connectionId, graceMs);
+    },
+    adoptFlow(previousConnectionId: string, connectionId: string): Promise<void> {
+      if (!kept.has(previousConnectionId)) return notOwner(previousConnectionId);
+      if (!sessions.has(connectionId)) return notOwner(connectionId);
+      // The adopting connection now owns the flow; the old id stays usable (the UE bound to it).
+      return core.adoptFlow(previousConnectionId, connectionId);
+    },
+    async releaseFlow(connectionId: string): Promise<void> {
+      if (!kept.delete(connectionId)) return notOwner(connectionId);
+      await core.releaseFlow(connectionId);
     },
   };
   const ua: W2UaFactory = {

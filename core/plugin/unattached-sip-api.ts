@@ -7,6 +7,9 @@ import type { W2SipCore } from '../contract/host.js';
  */
 export const unattachedSipApi: W2SipCore = {
   fromClient: () => Promise.reject(new EpcError('EPC_ERR_INVALID_STATE', 'no SIP core is attached to this W2 server')),
+  keepFlow: () => undefined,
+  adoptFlow: () => Promise.reject(new EpcError('EPC_ERR_INVALID_STATE', 'no SIP core is attached to this W2 server')),
+  releaseFlow: () => Promise.resolve(),
   sessionOpened: () => undefined,
   sessionClosed: () => undefined,
 };

@@ -9,10 +9,12 @@
  */
 import { EpcError, W2_CONTRACT_VERSION, defineW2Plugin, type W2Plugin, type W2Session } from '../../core/contract/index.js';
 import { DEFAULT_XMPP_WS_OPTIONS, XMPP_WS_OPTIONS_SCHEMA, type XmppWsOptions } from './options.js';
-import { XmppWsSession, type XmppUeFactory } from './session.js';
+import { XmppWsSession, type SessionFlows, type XmppUeFactory } from './session.js';
+import { ResumableStreams } from './sm/resumable-streams.js';
 
 export { XmppWsSession } from './session.js';
-export type { XmppConnection, XmppUeFactory, XmppWsDeps } from './session.js';
+export type { SessionFlows, XmppConnection, XmppUeFactory, XmppWsDeps } from './session.js';
+export { ResumableStreams } from './sm/resumable-streams.js';
 export { DEFAULT_XMPP_WS_OPTIONS, XMPP_WS_OPTIONS_SCHEMA } from './options.js';
 export type { XmppWsOptions } from './options.js';
 
@@ -36,11 +38,21 @@ export const xmppWsPlugin: W2Plugin<Partial<XmppWsOptions>> = defineW2Plugin<Par
     const domain = (settings.domain || host.homeDomain || '').toLowerCase();
     if (domain === '') throw new EpcError('EPC_ERR_PLUGIN_OPTIONS_INVALID', 'xmpp-ws: no XMPP domain: set options.domain or mw.domain');
     const options: XmppWsOptions = { ...DEFAULT_XMPP_WS_OPTIONS, ...settings, domain };
+    // XEP-0198: the resumable streams of this load (ids live in memory only).
+    const streams = new ResumableStreams<XmppWsSession>();
     return {
       openSession(conn): W2Session {
         const createUe: XmppUeFactory = (identity) => host.ua.create(conn, { identity });
-        const session = new XmppWsSession(conn, {
-          createUe, options, log: host.log, now: Date.now,
+        // The connection's session; a resumption hands the connection to the detached one.
+        let session: XmppWsSession;
+        const flows: SessionFlows = {
+          keep: (connectionId, graceMs) => host.sip.keepFlow(connectionId, graceMs),
+          adopt: (previousConnectionId) => host.sip.adoptFlow(previousConnectionId, conn.id),
+          release: (connectionId) => host.sip.releaseFlow(connectionId),
+        };
+        session = new XmppWsSession(conn, {
+          createUe, options, log: host.log, now: Date.now, flows, streams,
+          handOverTo: (resumed) => { session = resumed; },
           reportFlood: () => host.observer.emit('refused', { reason: 'flood', remoteAddress: conn.remote.address, connectionId: conn.id }),
         });
         return {

@@ -23,6 +23,10 @@ export interface XmppWsOptions {
   readonly maxCallsPerClient: number;
   /** How long an outgoing session-initiate or a session-accept without candidates waits for trickled ones (ms). */
   readonly trickleWaitMs: number;
+  /** XEP-0198: how long a dropped stream (its registration, its calls) waits for <resume/>; 0 = no resumption. */
+  readonly resumeGraceSeconds: number;
+  /** XEP-0198: most unacknowledged stanzas kept for a client; beyond it the stream cannot be resumed faithfully. */
+  readonly smMaxQueue: number;
 }
 
 export const DEFAULT_XMPP_WS_OPTIONS: XmppWsOptions = {
@@ -36,6 +40,8 @@ export const DEFAULT_XMPP_WS_OPTIONS: XmppWsOptions = {
   maxAuthAttempts: 3,
   maxCallsPerClient: 4,
   trickleWaitMs: 300,
+  resumeGraceSeconds: 120,
+  smMaxQueue: 500,
 };
 
 const D = DEFAULT_XMPP_WS_OPTIONS;
@@ -54,5 +60,7 @@ export const XMPP_WS_OPTIONS_SCHEMA: JsonSchema = {
     maxAuthAttempts: { type: 'integer', minimum: 1, maximum: 20, default: D.maxAuthAttempts, description: 'SASL attempts per stream before it is closed' },
     maxCallsPerClient: { type: 'integer', minimum: 1, maximum: 100, default: D.maxCallsPerClient, description: 'concurrent calls per client; beyond it an incoming call is refused 486' },
     trickleWaitMs: { type: 'integer', minimum: 0, maximum: 5000, default: D.trickleWaitMs, description: 'ms a candidate-less Jingle offer/answer waits for trickled candidates before the SIP goes out' },
+    resumeGraceSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: D.resumeGraceSeconds, description: 'XEP-0198: seconds a dropped stream keeps its registration and calls for <resume/>; 0 disables resumption' },
+    smMaxQueue: { type: 'integer', minimum: 10, maximum: 10_000, default: D.smMaxQueue, description: 'XEP-0198: unacknowledged stanzas kept per client; beyond it a live stream ends with policy-violation, a detached one is released' },
   },
 };

@@ -5,7 +5,7 @@
  * XEP-0353 to calls/jingle-calls.ts. It knows the plugin contract only through `XmppWsDeps`
  * and the small `XmppConnection` view, so a contract change touches index.ts alone.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { EpcError } from '../../core/contract/index.js';
 import { FloodGuard } from '../../core/contract/index.js';
@@ -27,6 +27,8 @@ import { FrameParser } from './xml/frame-parser.js';
 import { closeFrame, openFrame, streamErrorFrames } from './xml/framing.js';
 import { NS } from './xml/namespaces.js';
 import { checkClientOpen } from './xml/open-header.js';
+import type { ResumableStreams } from './sm/resumable-streams.js';
+import { isStanza, parseH, StreamManagement } from './sm/stream-management.js';
 import { serializeElement } from './xml/serialize.js';
 import type { StreamErrorCondition } from './xml/stream-error.js';
 
@@ -41,6 +43,17 @@ export interface XmppConnection {
 /** Builds the connection's UE, already bound to this connection's SIP seam. */
 export type XmppUeFactory = (identity: UaIdentity) => VirtualUe;
 
+/**
+ * The core's RFC 5626 flow of this connection kept across a drop (host.sip.keepFlow /
+ * adoptFlow / releaseFlow): registration, dialogs and media outlive the WebSocket.
+ */
+export interface SessionFlows {
+  keep(connectionId: string, graceMs: number): void;
+  /** This connection takes over the kept flow of `previousConnectionId`. */
+  adopt(previousConnectionId: string): Promise<void>;
+  release(connectionId: string): Promise<void>;
+}
+
 /** Everything the session needs from outside (the port to contract v2 changes only who fills it). */
 export interface XmppWsDeps {
   readonly createUe: XmppUeFactory;
@@ -50,7 +63,15 @@ export interface XmppWsDeps {
   readonly now: () => number;
   /** A guard cut the client off (counted in epcscf_w2_refused_total{reason="flood"}). */
   readonly reportFlood: () => void;
+  /** XEP-0198 resumption (absent: streams are counted but never resumable). */
+  readonly flows?: SessionFlows;
+  readonly streams?: ResumableStreams<XmppWsSession>;
+  /** From now on this connection's frames, SIP and close go to `session` (a resumed stream). */
+  readonly handOverTo?: (session: XmppWsSession) => void;
 }
+
+/** The core keeps the flow a little longer than the plugin's grace, so the de-registration leaves first. */
+const KEEP_MARGIN_MS = 5_000;
 
 /** RFC 6455 §7.4.1. */
 const CLOSE_NORMAL = 1000;
@@ -60,13 +81,14 @@ const DEREGISTER_HANDOFF_MS = 200;
 /** How long the gateway waits for the client's answer to an IQ it sent (disco, Jingle). */
 const CLIENT_IQ_TIMEOUT_MS = 10_000;
 
-type StreamState = 'initial' | 'sasl' | 'authenticating' | 'restart' | 'bind' | 'ready' | 'closed';
+/** `detached`: the WebSocket dropped with XEP-0198 resumption enabled; the UE and its calls live on. */
+type StreamState = 'initial' | 'sasl' | 'authenticating' | 'restart' | 'bind' | 'ready' | 'detached' | 'closed';
 
 export class XmppWsSession implements ClientLink {
   readonly domain: string;
-  readonly log: Logger;
-  readonly #conn: XmppConnection;
-  readonly #deps: XmppWsDeps;
+  log: Logger;
+  #conn: XmppConnection;
+  #deps: XmppWsDeps;
   readonly #parser: FrameParser;
   readonly #flood: FloodGuard;
   readonly #pendingIqs = new Map<string, { resolve: (answer: XmlElement | undefined) => void; timer: NodeJS.Timeout }>();
@@ -79,10 +101,21 @@ export class XmppWsSession implements ClientLink {
   #calls: JingleCalls | undefined;
   #supportsJingleMessage = false;
   #presenceSent = false;
+  /** SASL PLAIN credentials (the password answers the IMS digest; a resumption is checked against its digest). */
+  #authcid = '';
+  #passwordDigest: Buffer | undefined;
+  #password = '';
+  /** XEP-0198 state once <enable/> was answered; `#smId` when the stream is resumable. */
+  #sm: StreamManagement | undefined;
+  #smId: string | undefined;
+  #graceTimer: NodeJS.Timeout | undefined;
+  /** Every connection this stream lived on (the first one is the UE's SIP seam). */
+  readonly #connectionIds: string[] = [];
 
   constructor(conn: XmppConnection, deps: XmppWsDeps) {
     this.#conn = conn;
     this.#deps = deps;
+    this.#connectionIds.push(conn.id);
     this.domain = deps.options.domain;
     this.log = deps.log.child({ connectionId: conn.id });
     this.#parser = new FrameParser({
@@ -107,7 +140,22 @@ export class XmppWsSession implements ClientLink {
   }
 
   send(element: XmlElement): void {
-    this.#sendText(serializeElement(element));
+    const text = serializeElement(element);
+    // XEP-0198 §4: every stanza counts and waits in the queue until the client acknowledges it.
+    if (this.#sm !== undefined && isStanza(element) && !this.#sm.sent(text)) {
+      if (this.#state === 'detached') {
+        this.log.info('xmpp-ws: unacknowledged queue full while detached, ending the session');
+        void this.#expire();
+        return;
+      }
+      return this.#streamError('policy-violation', 'too many unacknowledged stanzas', CLOSE_POLICY_VIOLATION);
+    }
+    this.#sendText(text);
+  }
+
+  /** A resuming client's PLAIN password, compared in constant time with this stream's. */
+  passwordMatches(password: string): boolean {
+    return this.#passwordDigest !== undefined && timingSafeEqual(this.#passwordDigest, sha256(password));
   }
 
   request(iq: XmlElement): Promise<XmlElement | undefined> {
@@ -139,9 +187,11 @@ export class XmppWsSession implements ClientLink {
     const { frame: xmpp } = parsed;
     if (xmpp.kind === 'close') return this.#closeStream();
     if (xmpp.kind === 'open') return this.#onOpen(xmpp.element);
+    if (xmpp.element.ns === NS.sm && (this.#state === 'ready' || this.#state === 'bind')) return this.#onSmNonza(xmpp.element);
     switch (this.#state) {
       case 'sasl': return this.#onSasl(xmpp.element);
       case 'ready':
+        if (isStanza(xmpp.element)) this.#sm?.received();
         // Stanzas run concurrently: a MESSAGE waiting for its SIP answer holds up nothing.
         void this.#onStanza(xmpp.element).catch((error: unknown) => this.log.error({ err: error }, 'xmpp-ws: stanza handling failed'));
         return;
@@ -157,8 +207,17 @@ export class XmppWsSession implements ClientLink {
   }
 
   async onClose(): Promise<void> {
+    if (this.#resumable()) return this.#detach();
+    await this.#end();
+  }
+
+  /** The stream is over for good: calls and registration end with it (the core BYEs the dialogs). */
+  async #end(): Promise<void> {
     const wasOpen = this.#state !== 'closed';
     this.#state = 'closed';
+    clearTimeout(this.#graceTimer);
+    if (this.#smId !== undefined) this.#deps.streams?.revoke(this.#smId);
+    this.#smId = undefined;
     for (const [id, pending] of this.#pendingIqs) { clearTimeout(pending.timer); pending.resolve(undefined); this.#pendingIqs.delete(id); }
     this.#calls?.close();
     const ue = this.#ue;
@@ -171,6 +230,9 @@ export class XmppWsSession implements ClientLink {
     }
     ue.removeAllListeners();
     ue.close();
+    // The plugin host forgets the kept connection ids; the core releases a kept flow (BYE toward IMS).
+    const flows = this.#deps.flows;
+    if (flows !== undefined) await Promise.all(this.#connectionIds.map((id) => flows.release(id).catch(() => undefined)));
     this.log.debug({ wasOpen }, 'xmpp-ws: session closed');
   }
 
@@ -181,6 +243,7 @@ export class XmppWsSession implements ClientLink {
       ...(this.#fullJid ? { jid: this.#fullJid } : {}),
       registration: this.#ue?.registration.state ?? 'unregistered',
       calls: this.#calls?.size ?? 0,
+      ...(this.#sm !== undefined ? { streamManagement: { resumable: this.#smId !== undefined, unacknowledged: this.#sm.unacknowledged } } : {}),
     };
   }
 
@@ -216,10 +279,32 @@ export class XmppWsSession implements ClientLink {
     if (user === undefined) return this.#saslFailure('not-authorized');
     const { authzid } = decoded.credentials;
     if (authzid !== '' && authzid !== formatJid(user)) return this.#saslFailure('invalid-authzid');
+    const { authcid, password } = decoded.credentials;
+    this.#authcid = authcid;
+    this.#password = password;
+    this.#passwordDigest = sha256(password);
+    // XEP-0198 §5: a resuming client authenticates first. When a detached stream of this user
+    // has this password (the IMS accepted it for that stream's registration), no new REGISTER
+    // leaves: the client resumes, or registers at bind.
+    if (this.#deps.streams?.detachedOf(formatJid(user)).some((stream) => stream.passwordMatches(password))) {
+      this.#user = user;
+      this.#state = 'restart';
+      return this.send(xmlElement('success', NS.sasl));
+    }
     this.#state = 'authenticating';
-    // Scenario 1 (TS 24.371): the PLAIN password answers the IMS digest challenge of the REGISTER.
-    const impu = jidToUri(user);
-    const ue = this.#deps.createUe({ impu, impi: `${decoded.credentials.authcid.split('@')[0] ?? ''}@${this.domain}`, password: decoded.credentials.password });
+    if (!(await this.#registerUe(user))) {
+      if ((this.#state as StreamState) === 'closed') return;
+      this.#state = 'sasl';
+      return this.#saslFailure('not-authorized');
+    }
+    this.#user = user;
+    this.#state = 'restart';
+    this.send(xmlElement('success', NS.sasl));
+  }
+
+  /** Scenario 1 (TS 24.371): the PLAIN password answers the IMS digest challenge of the REGISTER. */
+  async #registerUe(user: Jid): Promise<boolean> {
+    const ue = this.#deps.createUe({ impu: jidToUri(user), impi: `${this.#authcid.split('@')[0] ?? ''}@${this.domain}`, password: this.#password });
     this.#ue = ue; // the 401 and the 200 come back through onSipMessage
     let registered = false;
     try {
@@ -227,17 +312,13 @@ export class XmppWsSession implements ClientLink {
     } catch (error) {
       this.log.info({ err: error }, 'xmpp-ws: REGISTER failed');
     }
-    if ((this.#state as StreamState) === 'closed') { ue.close(); return; }
-    if (!registered) {
-      this.#ue = undefined;
+    if ((this.#state as StreamState) === 'closed' || !registered) {
+      if (this.#ue === ue) this.#ue = undefined;
       ue.removeAllListeners();
       ue.close();
-      this.#state = 'sasl';
-      return this.#saslFailure('not-authorized');
+      return false;
     }
-    this.#user = user;
-    this.#state = 'restart';
-    this.send(xmlElement('success', NS.sasl));
+    return true;
   }
 
   /** authcid = the IMPI user: `alice` or `alice@domain`; anything else does not log in here. */
@@ -261,11 +342,17 @@ export class XmppWsSession implements ClientLink {
     if (this.#authAttempts >= this.#deps.options.maxAuthAttempts) this.#streamError('policy-violation', 'too many authentication attempts');
   }
 
-  #onBind(element: XmlElement): void {
+  async #onBind(element: XmlElement): Promise<void> {
     const bind = element.name === 'iq' && element.attrs.type === 'set' ? childOf(element, 'bind', NS.bind) : undefined;
-    const ue = this.#ue;
     const user = this.#user;
-    if (bind === undefined || ue === undefined || user === undefined) return this.#streamError('not-authorized', 'stanza before resource binding');
+    if (bind === undefined || user === undefined) return this.#streamError('not-authorized', 'stanza before resource binding');
+    if (this.#ue === undefined) {
+      // Authenticated against a detached stream but binding a new one: register now.
+      this.#state = 'authenticating';
+      if (!(await this.#registerUe(user))) return this.#streamError('not-authorized', 'registration failed');
+    }
+    const ue = this.#ue;
+    if (ue === undefined) return this.#streamError('not-authorized', 'stanza before resource binding');
     // RFC 6120 §7.6/7.7: the client's resource when it is a valid one, else one of ours.
     const wanted = childOf(bind, 'resource', NS.bind)?.text.trim();
     let full: Jid;
@@ -356,10 +443,113 @@ export class XmppWsSession implements ClientLink {
     }
   }
 
+  // ---- XEP-0198 stream management ------------------------------------------------------------------
+
+  #onSmNonza(element: XmlElement): void | Promise<void> {
+    if (this.#state === 'bind') {
+      if (element.name === 'resume') return this.#onResume(element);
+      return this.send(smFailed('unexpected-request'));
+    }
+    switch (element.name) {
+      case 'enable': return this.#onEnable(element);
+      case 'r': if (this.#sm !== undefined) this.#sendText(serializeElement(this.#sm.ackElement())); return;
+      case 'a': {
+        const h = parseH(element.attrs.h);
+        // XEP-0198 §4: an h beyond what was sent is a protocol error (undefined-condition).
+        if (this.#sm !== undefined && (h === undefined || !this.#sm.acknowledge(h))) return this.#streamError('undefined-condition', 'h acknowledges more than was sent');
+        return;
+      }
+      default: return this.send(smFailed('unexpected-request'));
+    }
+  }
+
+  /** XEP-0198 §3: after bind; with resume='true' the stream outlives its WebSocket for the grace. */
+  #onEnable(element: XmlElement): void {
+    if (this.#sm !== undefined) return this.send(smFailed('unexpected-request'));
+    this.#sm = new StreamManagement(this.#deps.options.smMaxQueue);
+    const wanted = element.attrs.resume === 'true' || element.attrs.resume === '1';
+    const grace = this.#deps.options.resumeGraceSeconds;
+    const streams = this.#deps.streams;
+    if (wanted && grace > 0 && streams !== undefined && this.#deps.flows !== undefined) {
+      this.#smId = streams.issue(this);
+      return this.send(xmlElement('enabled', NS.sm, { id: this.#smId, resume: 'true', max: String(grace) }));
+    }
+    this.send(xmlElement('enabled', NS.sm));
+  }
+
+  #resumable(): boolean {
+    return this.#state === 'ready' && this.#smId !== undefined && this.#deps.flows !== undefined && this.#ue?.registration.state === 'registered';
+  }
+
+  /** The WebSocket dropped: the UE, its registration and its calls stay (the core keeps the flow). */
+  #detach(): void {
+    const smId = this.#smId;
+    const flows = this.#deps.flows;
+    if (smId === undefined || flows === undefined) return;
+    const graceMs = this.#deps.options.resumeGraceSeconds * 1000;
+    this.#state = 'detached';
+    flows.keep(this.#conn.id, graceMs + KEEP_MARGIN_MS);
+    this.#deps.streams?.detach(smId);
+    this.#graceTimer = setTimeout(() => void this.#expire(), graceMs);
+    this.#graceTimer.unref();
+    this.log.info({ graceMs }, 'xmpp-ws: WebSocket dropped, stream resumable (XEP-0198)');
+  }
+
+  /** The grace ran out: de-register and end the calls as a closed stream does. */
+  async #expire(): Promise<void> {
+    if (this.#state !== 'detached') return;
+    this.log.info('xmpp-ws: resumption grace expired');
+    await this.#end();
+  }
+
+  /** On the new connection (authenticated, not bound): take over the detached stream `previd`. */
+  async #onResume(element: XmlElement): Promise<void> {
+    const previd = element.attrs.previd;
+    const h = parseH(element.attrs.h);
+    const previous = previd === undefined || h === undefined ? undefined : this.#deps.streams?.take(previd, this.bareJid);
+    // XEP-0198 §5: an unknown, expired or foreign id fails with item-not-found; the client may bind.
+    if (previous === undefined || previd === undefined || h === undefined || !previous.passwordMatches(this.#password)) {
+      if (previous !== undefined && previd !== undefined) this.#deps.streams?.detach(previd);
+      return this.send(smFailed('item-not-found'));
+    }
+    this.#state = 'closed'; // this session only carried the authentication; the resumed one takes the connection
+    const resumed = await previous.resumeOn(this.#conn, this.#deps, previd, h);
+    if (!resumed) {
+      this.#state = 'bind';
+      this.send(smFailed('item-not-found'));
+    }
+  }
+
+  /** Called on the detached stream by the new connection's session. */
+  async resumeOn(conn: XmppConnection, deps: XmppWsDeps, previd: string, h: number): Promise<boolean> {
+    if (this.#state !== 'detached' || this.#sm === undefined) return false;
+    const keptConnectionId = this.#conn.id;
+    try {
+      await deps.flows?.adopt(keptConnectionId);
+    } catch (error) {
+      this.log.info({ err: error }, 'xmpp-ws: the kept flow is gone, resumption refused');
+      void this.#expire();
+      return false;
+    }
+    clearTimeout(this.#graceTimer);
+    this.#conn = conn;
+    this.#deps = deps;
+    this.#connectionIds.push(conn.id);
+    this.log = deps.log.child({ connectionId: conn.id });
+    deps.handOverTo?.(this);
+    this.#state = 'ready';
+    if (!this.#sm.acknowledge(h)) { this.#streamError('undefined-condition', 'h acknowledges more than was sent'); return true; }
+    // XEP-0198 §5: <resumed/> with our h, then every stanza the client has not acknowledged.
+    this.#sendText(serializeElement(xmlElement('resumed', NS.sm, { previd, h: String(this.#sm.inbound) })));
+    for (const text of this.#sm.pending()) this.#sendText(text);
+    this.log.info({ resent: this.#sm.unacknowledged }, 'xmpp-ws: stream resumed (XEP-0198)');
+    return true;
+  }
+
   // ---- framing ------------------------------------------------------------------------------------
 
   #sendText(text: string): void {
-    if (this.#state === 'closed') return;
+    if (this.#state === 'closed' || this.#state === 'detached') return;
     // A connection that is closing rejects; nothing is left to tell that client.
     this.#conn.send(text).catch(() => undefined);
   }
@@ -378,4 +568,13 @@ export class XmppWsSession implements ClientLink {
     this.#state = 'closed';
     this.#conn.close(CLOSE_NORMAL, 'stream closed');
   }
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/** XEP-0198 §3/§5: <failed/> with a stanza error condition. */
+function smFailed(condition: 'item-not-found' | 'unexpected-request'): XmlElement {
+  return xmlElement('failed', NS.sm, {}, [xmlElement(condition, NS.stanzaErrors)]);
 }

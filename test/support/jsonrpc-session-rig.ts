@@ -14,6 +14,7 @@ import { ALL_METHODS, DEFAULT_JSONRPC_WS_OPTIONS, JsonRpcDispatcher, JsonRpcWsSe
 import { apiSchemaValidator } from '../../plugins/jsonrpc-ws/schema-validator.js';
 import { FakeClock } from './fake-clock.js';
 import { fakeUeFactory, type FakeUeScript, type FakeVirtualUe } from './fake-ua.js';
+import { unattachedSipApi } from '../../core/plugin/unattached-sip-api.js';
 
 export interface WireMessage {
   readonly jsonrpc?: string;
@@ -58,7 +59,7 @@ export function fakeHost(): W2Host & { received: [string, SipMessage][] } {
     log: pino({ level: 'silent' }),
     observer: new EventEmitter<W2ObserverEvents>(),
     received,
-    sip: { fromClient: async (id, m) => { received.push([id, m]); } },
+    sip: { ...unattachedSipApi, fromClient: async (id, m) => { received.push([id, m]); } },
     ua: { create: () => { throw new Error('the rig makes its UEs with the fake factory'); } },
   };
 }

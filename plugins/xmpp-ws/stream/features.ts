@@ -17,10 +17,15 @@ export function preAuthFeatures(mechanisms: readonly string[] = SASL_MECHANISMS)
   return xmlElement('features', NS.stream, {}, [list]);
 }
 
-/** RFC 6120 §7.2 after the restart: bind (mandatory) and the RFC 3921 session, marked optional (draft-cridland-xmpp-session). */
-export function postAuthFeatures(): XmlElement {
+/**
+ * RFC 6120 §7.2 after the restart: bind (mandatory), the RFC 3921 session, marked optional
+ * (draft-cridland-xmpp-session), and XEP-0198 stream management (§3: offered after authentication,
+ * so the client may `<resume/>` instead of binding).
+ */
+export function postAuthFeatures(streamManagement = true): XmlElement {
   return xmlElement('features', NS.stream, {}, [
     xmlElement('bind', NS.bind),
     xmlElement('session', NS.session, {}, [xmlElement('optional', NS.session)]),
+    ...(streamManagement ? [xmlElement('sm', NS.sm)] : []),
   ]);
 }

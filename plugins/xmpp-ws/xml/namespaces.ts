@@ -36,6 +36,8 @@ export const NS = {
   receipts: 'urn:xmpp:receipts',
   /** XEP-0085. */
   chatStates: 'http://jabber.org/protocol/chatstates',
+  /** XEP-0198 stream management. */
+  sm: 'urn:xmpp:sm:3',
   /** XEP-0353 (Jingle Message Initiation). */
   jingleMessage: 'urn:xmpp:jingle-message:0',
   /** XEP-0181 (Jingle DTMF). */

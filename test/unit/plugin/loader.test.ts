@@ -207,7 +207,7 @@ t.test('issue 12 #1: host.sip acts only for the plugin\'s own open sessions (EPC
     builtins: new Map([['a', async () => plugin('a')], ['b', async () => plugin('b', { bindings: [{ path: '/b', subprotocols: ['b'] }] })]]),
     baseDir: here,
     log: pino({ level: 'silent' }),
-    sip: { fromClient: async (id) => { reached.push(id); } },
+    sip: { ...unattachedSipApi, fromClient: async (id) => { reached.push(id); } },
     observer: new EventEmitter<W2ObserverEvents>(),
     maxFrameBytes: 65536,
   });

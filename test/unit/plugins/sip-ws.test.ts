@@ -13,6 +13,7 @@ import {
 } from '../../../core/sip/index.js';
 import sipWs, { DEFAULT_SIP_WS_OPTIONS, FLOOD_CLOSE_CODE, SipWsSession } from '../../../plugins/sip-ws/index.js';
 import { W2_CONTRACT_VERSION } from '../../../core/contract/contract.js';
+import { unattachedSipApi } from '../../../core/plugin/unattached-sip-api.js';
 
 interface FakeConnection extends W2Connection {
   readonly sent: W2Frame[];
@@ -43,7 +44,7 @@ function fakeHost(fromClient: (id: string, m: SipMessage) => Promise<void> = () 
     log: pino({ level: 'silent' }),
     observer: new EventEmitter<W2ObserverEvents>(),
     received,
-    sip: { fromClient: (id, m) => { received.push([id, m]); return fromClient(id, m); } },
+    sip: { ...unattachedSipApi, fromClient: (id, m) => { received.push([id, m]); return fromClient(id, m); } },
     ua: { create: () => { throw new Error('sip-ws makes no virtual UE'); } },
   };
 }
