@@ -2,6 +2,7 @@
  * Issue 11 #12: an empty w2.allowedOrigins accepts any Origin (R-WS-4 wants an agreement with
  * each WWSF). Friendly on loopback, but a non-loopback listener logs a clear warning at startup.
  */
+import { BUILTIN_PLUGINS } from '../../../core/cli/builtin-plugins.js';
 import t from 'tap';
 import type { Test } from 'tap';
 import { Writable } from 'node:stream';
@@ -32,7 +33,7 @@ async function startupLog(t: Test, w2: Record<string, unknown>): Promise<{ level
   const lines: { level: number; msg: string }[] = [];
   const sink = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string }); done(); } });
   const config = resolveConfig({ w2, plugins: [{ name: 'sip-ws' }] }, { configDir: process.cwd(), env: {} });
-  const server = await createEpcscfServer(config, { logger: pino({ level: 'warn' }, sink) });
+  const server = await createEpcscfServer(config, { logger: pino({ level: 'warn' }, sink), builtins: BUILTIN_PLUGINS });
   t.teardown(() => server.close());
   await server.listen();
   return lines;
