@@ -95,7 +95,9 @@ export function respond(
     headers,
     ...(init.toTag !== undefined ? { toTag: init.toTag } : {}),
     ...(init.body !== undefined ? { body: init.body } : {}),
-    ...(init.contentType !== undefined && init.body !== undefined && init.body.length > 0 ? { contentType: init.contentType } : {}),
+    // RFC 3261 §20.15: a body always has its Content-Type (SDP unless said otherwise, as in requests):
+    // the P-CSCF's IMS-ALG rewrites only what is labelled application/sdp.
+    ...(init.body !== undefined && init.body.length > 0 ? { contentType: init.contentType ?? 'application/sdp' } : {}),
   });
   ctx.transactions.sendStateless(response);
   return response;
