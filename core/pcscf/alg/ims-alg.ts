@@ -48,6 +48,15 @@ export function carriesSdp(message: SipMessage): boolean {
   return type !== undefined && type.split(';')[0]?.trim().toLowerCase() === SDP;
 }
 
+/**
+ * A body nobody labelled (RFC 3261 §20.15: a non-empty body MUST have a Content-Type). The ALG
+ * cannot tell whether it is SDP, so it never crosses: relayed untouched, an SDP would reach the
+ * other side past the gateway (a WIC's DTLS fingerprint and ICE on Mw).
+ */
+export function hasUnlabelledBody(message: SipMessage): boolean {
+  return message.body.length > 0 && contentType(message) === undefined;
+}
+
 /** An INVITE outside any dialog (no To tag): the request that starts a call attempt. */
 export function isInitialInvite(request: SipRequest): boolean {
   return request.method === 'INVITE' && tagOf(to(request)) === undefined;
@@ -90,6 +99,7 @@ export class ImsAlg {
    * may have taken.
    */
   async request(request: SipRequest, side: MediaSide, leg: MediaLeg): Promise<SipRequest> {
+    if (hasUnlabelledBody(request)) throw new SdpError('a message body without Content-Type (RFC 3261 §20.15)', 400, 399);
     if (!carriesSdp(request)) return request;
     const sdp = bodyText(request);
     const fromTag = tagOf(from(request)) ?? '';
@@ -106,7 +116,9 @@ export class ImsAlg {
 
   /** A response crossing from `side` to the request that came from the other side. */
   async response(request: SipRequest, response: SipResponse, side: MediaSide, leg: MediaLeg): Promise<SipResponse> {
-    if (!carriesSdp(response) || response.status >= 300) return response;
+    if (response.status >= 300) return response;
+    if (hasUnlabelledBody(response)) throw new EpcError('EPC_ERR_MEDIA', `a ${response.status} with a body but no Content-Type (RFC 3261 §20.15)`);
+    if (!carriesSdp(response)) return response;
     const initial = isInitialInvite(request);
     const entry = initial ? this.#legs.get(leg) : this.#legs.own(leg, true);
     // The attempt's media is gone (released when its flow died, or by the audit): nothing to answer with.
