@@ -9,7 +9,7 @@ import { removeHeader, tagOf, to, withBody, callId, type SipRequest, type SipRes
 import { EpcError } from '../errors.js';
 import type { ServerTransaction } from '../sip/transaction/index.js';
 import { dialogId } from '../state/dialog-store.js';
-import { carriesSdp, isInitialInvite, type ImsAlg, type MediaLeg, type MediaSide } from './alg/ims-alg.js';
+import { carriesSdp, hasUnlabelledBody, isInitialInvite, type ImsAlg, type MediaLeg, type MediaSide } from './alg/ims-alg.js';
 import type { PcscfContext } from './context.js';
 
 export class SessionMedia {
@@ -82,7 +82,13 @@ export class SessionMedia {
    * leg nothing owns (a stray or forged ACK must not create media state).
    */
   async inAck(ack: SipRequest, side: MediaSide, flowKey: string, wicTag: string | undefined): Promise<SipRequest> {
-    if (this.alg === undefined || !carriesSdp(ack)) return ack;
+    if (this.alg === undefined) return ack;
+    if (hasUnlabelledBody(ack)) {
+      // RFC 3261 §20.15: an unlabelled body may be an SDP answer; it never crosses past the gateway.
+      this.#ctx.log.debug({ callId: callId(ack) }, 'ACK body without Content-Type: relayed without it');
+      return withBody(ack, '');
+    }
+    if (!carriesSdp(ack)) return ack;
     const dialog = wicTag === undefined ? undefined : await this.#ctx.dialogs.get(dialogId(callId(ack), wicTag));
     if (dialog === undefined || dialog.flowKey !== flowKey) {
       this.#ctx.log.debug({ callId: callId(ack) }, 'SDP in an ACK outside any dialog of its flow: relayed without it');

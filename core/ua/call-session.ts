@@ -12,7 +12,7 @@ import type { CallEndInfo, CallEvents, CallState, PartyIdentity, UaCall } from '
 import { referToWithReplaces, TransferAgent } from './call-transfer.js';
 import { targetText } from './client-input.js';
 import type { Dialog, InDialogInit } from './dialog.js';
-import { answerDirection, directionOf, mediaCount, withDirection, type Direction } from './sdp-direction.js';
+import { answerDirection, bumpVersion, directionOf, mediaCount, withAnswerSetup, withDirection, type Direction } from './sdp-direction.js';
 import { readSessionExpires, SessionTimer, type SessionExpires } from './session-timer.js';
 import { respond, type UaContext } from './ua-context.js';
 import { invalidArgument, invalidState, UaRejectedError } from './ua-errors.js';
@@ -269,7 +269,9 @@ export abstract class CallSession extends EventEmitter<CallEvents> implements Ua
       return;
     }
     const direction = answerDirection(directionOf(offer), this.wanted);
-    const answer = direction === directionOf(local) ? local : withDirection(local, direction);
+    // RFC 3264 §6 / RFC 5763 §5: the answer is our last description with its DTLS role settled.
+    const settled = withAnswerSetup(local, this.remoteSdp);
+    const answer = direction !== directionOf(settled) ? withDirection(settled, direction) : settled === local ? local : bumpVersion(settled);
     this.localSdp = answer;
     this.remoteSdp = offer;
     this.respondTo(request, 200, 'OK', { headers, body: answer });

@@ -97,3 +97,17 @@ export function answerDirection(offered: Direction, ours: Direction): Direction 
 export function mediaCount(sdp: string): number {
   return lines(sdp).filter((l) => l.startsWith('m=')).length;
 }
+
+/**
+ * Our last description made fit to be an answer (RFC 5763 §5, RFC 4145 §4.1): a=setup:actpass
+ * is an offer's word. When the UE offered first, its description still says actpass; answering
+ * a re-offer with it leaves the DTLS role open, which an IMS-ALG refuses. The role the first
+ * exchange gave us is kept (the remote answered active → we are passive, else active, the
+ * answerer's default). Unchanged (same string) when nothing says actpass.
+ */
+export function withAnswerSetup(local: string, remote: string | undefined): string {
+  if (!/^a=setup:actpass\s*$/m.test(local)) return local;
+  const theirs = remote === undefined ? undefined : /^a=setup:(\S+)/m.exec(remote)?.[1];
+  const ours = theirs === 'active' ? 'passive' : 'active';
+  return local.replace(/^a=setup:actpass(?=\s*$)/gm, `a=setup:${ours}`);
+}

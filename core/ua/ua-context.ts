@@ -95,8 +95,8 @@ export function respond(
     headers,
     ...(init.toTag !== undefined ? { toTag: init.toTag } : {}),
     ...(init.body !== undefined ? { body: init.body } : {}),
-    // RFC 3261 §20.15: a body needs its Content-Type; the UE's response bodies are SDP unless told
-    // otherwise (as in requestFor). Without it the P-CSCF's IMS-ALG cannot see the answer (R-ALG-4).
+    // RFC 3261 §20.15: a body always has its Content-Type (SDP unless said otherwise, as in requests):
+    // the P-CSCF's IMS-ALG rewrites only what is labelled application/sdp.
     ...(init.body !== undefined && init.body.length > 0 ? { contentType: init.contentType ?? 'application/sdp' } : {}),
   });
   ctx.transactions.sendStateless(response);

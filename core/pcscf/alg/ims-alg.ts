@@ -49,14 +49,12 @@ export function carriesSdp(message: SipMessage): boolean {
 }
 
 /**
- * RFC 3261 §20.15: a non-empty body MUST carry Content-Type. Untyped, a body would cross the
- * IMS-ALG unexamined, so an SDP without its type would reach the other side unanchored (media
- * bypassing the gateway): refused like any SDP the ALG cannot relay.
+ * A body nobody labelled (RFC 3261 §20.15: a non-empty body MUST have a Content-Type). The ALG
+ * cannot tell whether it is SDP, so it never crosses: relayed untouched, an SDP would reach the
+ * other side past the gateway (a WIC's DTLS fingerprint and ICE on Mw).
  */
-function refuseUntypedBody(message: SipMessage): void {
-  if (message.body.length > 0 && contentType(message) === undefined) {
-    throw new SdpError('a message body without Content-Type (RFC 3261 §20.15)', 400, 399);
-  }
+export function hasUnlabelledBody(message: SipMessage): boolean {
+  return message.body.length > 0 && contentType(message) === undefined;
 }
 
 /** An INVITE outside any dialog (no To tag): the request that starts a call attempt. */
@@ -101,7 +99,7 @@ export class ImsAlg {
    * may have taken.
    */
   async request(request: SipRequest, side: MediaSide, leg: MediaLeg): Promise<SipRequest> {
-    refuseUntypedBody(request);
+    if (hasUnlabelledBody(request)) throw new SdpError('a message body without Content-Type (RFC 3261 §20.15)', 400, 399);
     if (!carriesSdp(request)) return request;
     const sdp = bodyText(request);
     const fromTag = tagOf(from(request)) ?? '';
@@ -118,8 +116,9 @@ export class ImsAlg {
 
   /** A response crossing from `side` to the request that came from the other side. */
   async response(request: SipRequest, response: SipResponse, side: MediaSide, leg: MediaLeg): Promise<SipResponse> {
-    if (response.status < 300) refuseUntypedBody(response);
-    if (!carriesSdp(response) || response.status >= 300) return response;
+    if (response.status >= 300) return response;
+    if (hasUnlabelledBody(response)) throw new EpcError('EPC_ERR_MEDIA', `a ${response.status} with a body but no Content-Type (RFC 3261 §20.15)`);
+    if (!carriesSdp(response)) return response;
     const initial = isInitialInvite(request);
     const entry = initial ? this.#legs.get(leg) : this.#legs.own(leg, true);
     // The attempt's media is gone (released when its flow died, or by the audit): nothing to answer with.

@@ -54,6 +54,7 @@ t.test('RFC 3261 §12.1.1: 180 copies Record-Route, adds a To tag and Contact; 2
   const ok = transport.lastResponse('INVITE');
   t.equal(ok.status, 200);
   t.equal(bodyText(ok), ANSWER);
+  t.equal(getHeader(ok, 'Content-Type'), 'application/sdp', 'RFC 3261 §20.15: the answer is labelled (the IMS-ALG rewrites only application/sdp)');
   t.equal(getHeader(ok, 'To'), getHeader(ringingResponse, 'To'), 'same tag as the 180');
   t.equal(call.state, 'answering');
   const answered = new Promise<{ sdp?: string }>((resolve) => call.once('answered', resolve));
@@ -87,6 +88,7 @@ t.test('RFC 3262 §3: ring(earlySdp) sends 183 reliably (Require 100rel, RSeq) w
   const rseq = Number(getHeader(early, 'RSeq'));
   t.ok(rseq > 0, 'RSeq present');
   t.equal(bodyText(early), ANSWER);
+  t.equal(getHeader(early, 'Content-Type'), 'application/sdp', 'RFC 3261 §20.15: the early answer is labelled');
   t.equal(call.state, 'early');
   const answering = call.answer(ANSWER);
   await new Promise((r) => setImmediate(r));

@@ -5,7 +5,7 @@ import {
   authValues, cseq, getHeader, getHeaders, optionTags, topVia, bodyText,
 } from '../../../core/sip/index.js';
 import type { CallEndInfo } from '../../../core/ua/index.js';
-import { ANSWER, OFFER, RR, registeredUe, reply, SERVICE_ROUTE, settle } from '../../support/ua-fake-core.js';
+import { ANSWER, incoming, OFFER, RR, registeredUe, reply, SERVICE_ROUTE, settle } from '../../support/ua-fake-core.js';
 
 const CONTACT = ['Contact', '<sip:bob@192.0.2.7:5060>'] as [string, string];
 
@@ -240,4 +240,25 @@ t.test('close(): calls end with cause connection, no SIP', async (t) => {
   t.same(await ended, { cause: 'connection' });
   t.equal(transport.sent.length, before);
   t.equal(clock.pending, 0, 'session timer stopped');
+});
+
+t.test('RFC 5763 §5 / RFC 3264 §8.4: the UE offered a=setup:actpass; its answer to a remote re-offer (hold) keeps the DTLS role the first answer gave it', async (t) => {
+  const { ue, transport } = await registeredUe(t);
+  const webrtc = (sdp: string, setup: string): string => sdp.replace('a=sendrecv', `a=sendrecv\r\na=setup:${setup}`);
+  const call = await ue.call('sip:bob@ims.test', { sdp: webrtc(OFFER, 'actpass') });
+  const invite = transport.last('INVITE');
+  ue.receive(reply(invite, 200, { toTag: 'b1', headers: [CONTACT], body: webrtc(ANSWER, 'passive') }));
+  await settle();
+  const updated = new Promise<{ direction: string }>((resolve) => call.once('updated', resolve));
+  ue.receive(incoming('INVITE', [
+    ['From', getHeader(invite, 'To')?.replace(/>.*$/, '>;tag=b1') ?? ''], ['To', getHeader(invite, 'From') ?? ''],
+    ['Call-ID', getHeader(invite, 'Call-ID') ?? ''], ['CSeq', '1 INVITE'], CONTACT,
+  ], webrtc(ANSWER, 'actpass').replace('a=sendrecv', 'a=sendonly').replace('o=- 7 1', 'o=- 7 2')));
+  t.equal((await updated).direction, 'sendonly', 'the re-offer puts us on hold');
+  const ok = transport.lastResponse('INVITE');
+  t.equal(ok.status, 200);
+  t.match(bodyText(ok), /^a=setup:active$/m, 'the remote answered passive first: we stay active');
+  t.notMatch(bodyText(ok), /a=setup:actpass/, 'actpass is never an answer');
+  t.match(bodyText(ok), /^a=recvonly$/m, 'RFC 3264 §6.1: recvonly to sendonly');
+  t.match(bodyText(ok), /o=- 1 2 IN/, 'a changed description: o= version incremented');
 });
