@@ -184,6 +184,8 @@ t.test('R-ORIG-4: JsSIP calls a sipp UAS through Kamailio (Record-Route honoured
   t.equal(await outgoing.progress(), 180, '180 from the sipp UAS');
   await outgoing.accepted();
   await alice.capture.waitFor((f) => f.direction === 'sent' && f.message?.kind === 'request' && f.message.method === 'ACK', { what: 'ACK from alice' });
+  // The sipp UAS scenario is strict (ACK, then BYE): hang up once the ACK has left on Mw.
+  await rig.epcscf.capture.waitFor(isRequest('mw', 'out', 'ACK'), { what: 'ACK on Mw' });
   outgoing.hangup();
   const end = await outgoing.ended();
   t.equal(end.event, 'ended');
