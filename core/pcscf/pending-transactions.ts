@@ -4,7 +4,9 @@
  * forwarded, a client transaction toward the IMS; without a bound one client could fill both.
  *
  * A transaction counts from its creation (the W2 transaction layer's `onRequest`) until it
- * terminates (`onServerTransactionEnded`): a plain counter per connection, no scan. The request
+ * terminates (`onServerTransactionEnded`) or has sent its final response: an INVITE answered 2xx
+ * lingers in Accepted for Timer L (RFC 6026 §8.7, 32 s) without costing anything toward the IMS,
+ * so those are pruned when the cap is reached (one look at this connection's set, only then). The request
  * beyond the cap is answered 503 with Retry-After (R-ORIG-12, RFC 3261 §21.5.4: a temporary
  * overload of this server; the client may resend once one of its transactions completes) and
  * goes nowhere.
@@ -19,8 +21,8 @@ export const PENDING_TRANSACTIONS_RETRY_AFTER_SECONDS = 5;
 
 export class PendingTransactions {
   readonly #max: number;
-  /** Open server transactions per W2 connection id; an entry goes when its count is back to 0. */
-  readonly #open = new Map<string, number>();
+  /** Open server transactions per W2 connection id; an entry goes when its set is empty. */
+  readonly #open = new Map<string, Set<ServerTransaction>>();
 
   constructor(maxPerConnection: number) {
     this.#max = maxPerConnection;
@@ -33,9 +35,11 @@ export class PendingTransactions {
   opened(tx: ServerTransaction): SipResponse | undefined {
     const connectionId = tx.source.connectionId;
     if (connectionId === undefined || tx.state === TransactionState.Terminated) return undefined;
-    const count = (this.#open.get(connectionId) ?? 0) + 1;
-    this.#open.set(connectionId, count);
-    if (count <= this.#max || tx.request.method === 'CANCEL') return undefined;
+    let open = this.#open.get(connectionId);
+    if (open === undefined) this.#open.set(connectionId, (open = new Set()));
+    open.add(tx);
+    if (open.size > this.#max) pruneAnswered(open);
+    if (open.size <= this.#max || tx.request.method === 'CANCEL') return undefined;
     return refusal(tx.request, `too many open transactions on this connection (at most ${this.#max})`);
   }
 
@@ -43,10 +47,10 @@ export class PendingTransactions {
   ended(tx: ServerTransaction): void {
     const connectionId = tx.source.connectionId;
     if (connectionId === undefined) return;
-    const count = this.#open.get(connectionId);
-    if (count === undefined) return;
-    if (count <= 1) this.#open.delete(connectionId);
-    else this.#open.set(connectionId, count - 1);
+    const open = this.#open.get(connectionId);
+    if (open === undefined) return;
+    open.delete(tx);
+    if (open.size === 0) this.#open.delete(connectionId);
   }
 
   /** The W2 connection is gone: its entry goes now, the late ends of its transactions are ignored. */
@@ -56,7 +60,14 @@ export class PendingTransactions {
 
   /** Open server transactions of a connection now (tests, admin views). */
   countFor(connectionId: string): number {
-    return this.#open.get(connectionId) ?? 0;
+    return this.#open.get(connectionId)?.size ?? 0;
+  }
+}
+
+/** Drops the transactions that already sent their final response (Completed, Accepted, Confirmed). */
+function pruneAnswered(open: Set<ServerTransaction>): void {
+  for (const tx of open) {
+    if (tx.state !== TransactionState.Trying && tx.state !== TransactionState.Proceeding) open.delete(tx);
   }
 }
 

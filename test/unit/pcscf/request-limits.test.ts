@@ -42,6 +42,27 @@ t.test('issue 11: PendingTransactions refuses the request beyond the cap of its 
   t.equal(pending.countFor('c1'), 0, 'a released connection is forgotten; late ends do not go negative');
 });
 
+t.test('issue 11: an INVITE answered 2xx (Accepted for Timer L, RFC 6026) no longer counts against the cap, so a client placing calls back to back is not refused', async (t) => {
+  const pending = new PendingTransactions(2);
+  const txs: ServerTransaction[] = [];
+  const refusals: (SipResponse | undefined)[] = [];
+  const { layer } = layerUnderTest({
+    onRequest: (_r, tx) => { txs.push(tx); refusals.push(pending.opened(tx)); },
+    onServerTransactionEnded: (tx) => pending.ended(tx),
+  });
+  const receive = (method: string): void => layer.receive({ message: buildRequest(method, { viaTransport: 'WS' }), source: w2Source('c1') });
+  receive('INVITE');
+  receive('INVITE');
+  for (const tx of txs) tx.respond(respond(tx.request, 200));
+  t.equal(pending.countFor('c1'), 2, 'both 2xx-answered INVITEs linger in Accepted');
+  receive('INVITE');
+  t.equal(refusals[2], undefined, 'the third call is admitted: answered transactions are pruned at the cap');
+  t.equal(pending.countFor('c1'), 1, 'only the unanswered INVITE still counts');
+  receive('MESSAGE');
+  receive('MESSAGE');
+  t.equal(refusals[4]?.status, 503, 'unanswered transactions still hit the cap');
+});
+
 function flowFrom(key: string, address: string): W2Flow {
   return { key, connection: { remote: { address, port: 40000 } } } as unknown as W2Flow;
 }
