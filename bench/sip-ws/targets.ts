@@ -11,8 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KAMAILIO_CONFIGS, startKamailio, type KamailioPeer } from '../../test/support/peers/kamailio.js';
-import { tcpAccepts, type Daemon } from '../../test/support/peers/process.js';
-import { KAMAILIO_SETTINGS, startEpcscfWithCore, tunedCopy } from '../lib/epcscf-with-core.js';
+import { tcpAccepts } from '../../test/support/peers/process.js';
+import { gcAndMemoryUsage, KAMAILIO_SETTINGS, startEpcscfWithCore, tunedCopy } from '../lib/epcscf-with-core.js';
 
 export interface RunningTarget {
   /** ws://... the generator connects to. */
@@ -77,21 +77,6 @@ export async function startEpcscfTarget(options: EpcscfTargetOptions): Promise<R
     output: target.output,
     stop: target.stop,
   };
-}
-
-/** Asks the bench epcscf process for a full GC and its memoryUsage(); undefined without a reply. */
-async function gcAndMemoryUsage(daemon: Daemon, timeoutMs = 3000): Promise<NodeJS.MemoryUsage | undefined> {
-  const replies = (): string[] => daemon.output().match(/bench-memory \{.*\}\n/g) ?? [];
-  const seen = replies().length;
-  process.kill(daemon.pid, 'SIGUSR2');
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const all = replies();
-    const last = all[all.length - 1];
-    if (all.length > seen && last !== undefined) return JSON.parse(last.slice('bench-memory '.length)) as NodeJS.MemoryUsage;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return undefined;
 }
 
 export interface KamailioTargetOptions {
