@@ -28,10 +28,18 @@ export interface ThreePluginTarget {
   stop(): Promise<void>;
 }
 
-export async function startThreePluginTarget(ports: { w2Port: number; mwPort: number; corePort: number }): Promise<ThreePluginTarget> {
+export interface TargetPorts {
+  readonly w2Port: number;
+  readonly mwPort: number;
+  readonly corePort: number;
+}
+
+/** `cpuProfileDir`: write a V8 CPU profile of epcscf (node --cpu-prof) there. */
+export async function startThreePluginTarget(ports: TargetPorts, cpuProfileDir?: string): Promise<ThreePluginTarget> {
   const target = await startEpcscfWithCore({
     w2Port: ports.w2Port, corePort: ports.corePort, tmpPrefix: 'epcscf-bench-xmpp-', exposeGc: true,
-    configYaml: benchEpcscfConfigYaml({ ...ports, plugins: TARGET_PLUGINS }),
+    ...(cpuProfileDir !== undefined ? { cpuProfileDir } : {}),
+    configYaml: benchEpcscfConfigYaml({ w2Port: ports.w2Port, mwPort: ports.mwPort, corePort: ports.corePort, plugins: TARGET_PLUGINS }),
   });
   const base = `ws://127.0.0.1:${ports.w2Port}`;
   return {

@@ -5,7 +5,7 @@
 // logged-in session (xmpp-ws, and sip-ws's idle registered WebSocket beside it) on fresh instances.
 //
 // Usage: npm run bench:xmpp [-- --seconds 5 --warmup 1 --concurrency 10,50,200 --scenarios login,message,call
-//          --beside sip-ws,jsonrpc|none --sessions 2000 --idle 15 --wait-quiet --no-build --out FILE --no-write --smoke]
+//          --beside sip-ws,jsonrpc|none --sessions 2000 --idle 15 --cpu-profile DIR --wait-quiet --no-build --out FILE --no-write --smoke]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,7 +19,7 @@ import { measureIdleSessions } from '../lib/idle-memory.js';
 import type { LatencySummary } from '../lib/latency.js';
 import { runLoadPoint } from '../lib/load-point.js';
 import { groupCpuSeconds, ownCpuSeconds } from '../lib/proc-stats.js';
-import { startThreePluginTarget, TARGET_PLUGINS, type ThreePluginTarget } from './epcscf-target.js';
+import { startThreePluginTarget, TARGET_PLUGINS, type TargetPorts, type ThreePluginTarget } from './epcscf-target.js';
 import { loginUsers, runXmppPoint, type XmppScenario } from './load-point.js';
 import { formatTable, type MeasuredPoint, type MemoryResult, type OperationKind, type Protocol, type XmppBenchResult } from './report.js';
 
@@ -31,6 +31,7 @@ const SCENARIOS = (option('scenarios') ?? 'login,message,call').split(',').filte
 const BESIDE = (option('beside') ?? 'sip-ws,jsonrpc').split(',').filter((b) => b === 'sip-ws' || b === 'jsonrpc');
 const SESSIONS = Number(option('sessions') ?? (SMOKE ? 200 : 2000));
 const IDLE_SECONDS = Number(option('idle') ?? (SMOKE ? 3 : 15));
+const CPU_PROFILE_DIR = option('cpu-profile');
 const OUT = option('out') ?? join(REPO_ROOT, 'bench/results/xmpp.json');
 const WRITE = !flag('no-write') && !SMOKE;
 const DOMAIN = 'ims.test';
@@ -112,7 +113,7 @@ async function loadPoints(target: ThreePluginTarget): Promise<MeasuredPoint[]> {
 }
 
 /** Memory per idle session of `protocol` on a fresh instance (garbage from the load points would blur it). */
-async function memory(protocol: 'xmpp-ws' | 'sip-ws', ports: { w2Port: number; mwPort: number; corePort: number }): Promise<MemoryResult | { protocol: Protocol; error: string }> {
+async function memory(protocol: 'xmpp-ws' | 'sip-ws', ports: TargetPorts): Promise<MemoryResult | { protocol: Protocol; error: string }> {
   process.stdout.write(`${protocol}: ${SESSIONS} idle logged-in sessions on a fresh instance...\n`);
   let target: ThreePluginTarget | undefined;
   try {
@@ -147,7 +148,7 @@ async function main(): Promise<void> {
   let error: string | undefined;
   let target: ThreePluginTarget | undefined;
   try {
-    target = await startThreePluginTarget(ports);
+    target = await startThreePluginTarget(ports, CPU_PROFILE_DIR);
     points = await loadPoints(target);
   } catch (failure) {
     error = (failure as Error).message.split('\n')[0] ?? String(failure);
