@@ -5,10 +5,10 @@
  * same epcscf launcher as bench/sip-ws (bench/lib/epcscf-with-core.ts). Both started on
  * loopback ports of their own, stopped by PID.
  */
+import { benchEpcscfConfigYaml } from '../lib/epcscf-config.js';
 import { startEpcscfWithCore } from '../lib/epcscf-with-core.js';
 
-/** Flood limits raised on both plugins: the defaults (jsonrpc-ws 20 req/s per client) would cut a closed-loop client off. */
-export const RAISED_FLOOD = { floodRatePerSecond: 1_000_000, floodBurst: 1_000_000 } as const;
+export { RAISED_FLOOD } from '../lib/epcscf-config.js';
 
 export interface JsonRpcTargetOptions {
   readonly w2Port: number;
@@ -30,30 +30,10 @@ export interface RunningJsonRpcTarget {
 }
 
 export function epcscfConfigYaml(options: JsonRpcTargetOptions): string {
-  const flood = `floodRatePerSecond: ${RAISED_FLOOD.floodRatePerSecond}, floodBurst: ${RAISED_FLOOD.floodBurst}`;
-  return [
-    'w2:',
-    `  listen: 127.0.0.1:${options.w2Port}`,
-    '  allowedOrigins: []',
-    // Every bench client connects from 127.0.0.1: the per-IP and per-node caps (w2.limits) would
-    // refuse the 10,000 connections, their registrations and calls that a production node spreads over many IPs.
-    '  limits: { maxConnections: 100000, maxConnectionsPerIp: 100000, maxCallsPerIp: 1000000, maxRegistrationsPerIp: 1000000 }',
-    'plugins:',
-    '  - name: sip-ws',
-    `    options: { ${flood} }`,
-    '  - name: jsonrpc-ws',
-    `    options: { ${flood}, resumeGraceSeconds: ${options.resumeGraceSeconds} }`,
-    'mw:',
-    `  listen: [udp:127.0.0.1:${options.mwPort}]`,
-    `  nextHop: sip:127.0.0.1:${options.corePort};transport=udp`,
-    '  domain: ims.test',
-    '  visitedNetworkId: epcscf.test',
-    'media:',
-    '  mode: off',
-    'log:',
-    '  level: warn',
-    '',
-  ].join('\n');
+  return benchEpcscfConfigYaml({
+    w2Port: options.w2Port, mwPort: options.mwPort, corePort: options.corePort,
+    plugins: [{ name: 'sip-ws' }, { name: 'jsonrpc-ws', options: { resumeGraceSeconds: options.resumeGraceSeconds } }],
+  });
 }
 
 export async function startJsonRpcTarget(options: JsonRpcTargetOptions): Promise<RunningJsonRpcTarget> {

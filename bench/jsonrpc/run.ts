@@ -5,7 +5,6 @@
 //
 // Usage: npm run bench:jsonrpc [-- --seconds 8 --warmup 1 --concurrency 10,50,200 --scenarios register,call
 //          --resume-grace 120 --census-operations 5 --no-census --cpu-profile DIR --wait-quiet --no-build --out FILE --no-write]
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,7 +15,7 @@ import { RAISED_FLOOD, startJsonRpcTarget, type RunningJsonRpcTarget } from './e
 import { runJsonRpcPoint, type JsonRpcScenario } from './load-point.js';
 import { takeMwCensus } from './mw-census.js';
 import { besideSipWs, formatTable, type JsonRpcBenchResult, type JsonRpcTargetResult, type MeasuredJsonRpcPoint } from './report.js';
-import { buildDist, flag, kamailioVersion, openFilesLimit, option, sleep, waitForQuietMachine } from '../lib/bench-runner.js';
+import { buildDist, flag, kamailioVersion, openFilesLimit, option, sleep, sourceState, waitForQuietMachine } from '../lib/bench-runner.js';
 
 const SECONDS = Number(option('seconds') ?? 8);
 const WARMUP_SECONDS = Number(option('warmup') ?? 1);
@@ -32,17 +31,6 @@ const DOMAIN = 'ims.test';
 const PASSWORD = 'secret'; // ims-core-standin.cfg: every user but alice has "secret"
 /** Bound on one operation, as bench/sip-ws. */
 const TIMEOUT_MS = 5000;
-
-/** The commit the build came from, and how many tracked files differed from it (others' work in progress is built too). */
-function sourceState(): { commit: string; modifiedTrackedFiles: number } {
-  try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-    const modified = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: REPO_ROOT, encoding: 'utf8' }).split('\n').filter(Boolean).length;
-    return { commit, modifiedTrackedFiles: modified };
-  } catch {
-    return { commit: 'unknown', modifiedTrackedFiles: -1 };
-  }
-}
 
 const cpuOf = (groups: Readonly<Record<string, number>>): Record<string, number> =>
   Object.fromEntries(Object.entries(groups).map(([label, pgid]) => [label, groupCpuSeconds(pgid)]));
@@ -113,7 +101,7 @@ async function census(): Promise<JsonRpcBenchResult['mwPerOperation']> {
 }
 
 async function main(): Promise<void> {
-  const source = sourceState();
+  const source = sourceState(REPO_ROOT);
   if (!flag('no-build')) buildDist(REPO_ROOT);
   const loadAtStart = flag('wait-quiet') ? await waitForQuietMachine(180) : loadavg()[0] as number;
   const ports = await allocatePorts(3);

@@ -51,3 +51,14 @@ export async function waitForQuietMachine(maxSeconds: number): Promise<number> {
   }
   return loadavg()[0] as number;
 }
+
+/** The commit the build came from, and how many tracked files differed from it (others' work in progress is built too). */
+export function sourceState(repoRoot: string): { commit: string; modifiedTrackedFiles: number } {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+    const modified = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: repoRoot, encoding: 'utf8' }).split('\n').filter(Boolean).length;
+    return { commit, modifiedTrackedFiles: modified };
+  } catch {
+    return { commit: 'unknown', modifiedTrackedFiles: -1 };
+  }
+}

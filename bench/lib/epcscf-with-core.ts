@@ -121,3 +121,18 @@ export async function startEpcscfWithCore(options: EpcscfWithCoreOptions): Promi
     },
   };
 }
+
+/** Asks the bench epcscf process for a full GC and its memoryUsage(); undefined without a reply. */
+export async function gcAndMemoryUsage(daemon: Daemon, timeoutMs = 3000): Promise<NodeJS.MemoryUsage | undefined> {
+  const replies = (): string[] => daemon.output().match(/bench-memory \{.*\}\n/g) ?? [];
+  const seen = replies().length;
+  process.kill(daemon.pid, 'SIGUSR2');
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const all = replies();
+    const last = all[all.length - 1];
+    if (all.length > seen && last !== undefined) return JSON.parse(last.slice('bench-memory '.length)) as NodeJS.MemoryUsage;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return undefined;
+}

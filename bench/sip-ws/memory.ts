@@ -1,109 +1,28 @@
 /**
- * Memory per registered WebSocket: open `count` connections to a target, register each one
- * for real (REGISTER → 401 → REGISTER+digest → 200 from the registrar), leave them idle, and
- * compare the target's resident memory before and after. The connections live in this
- * (generator) process, so their client-side memory never counts. Run it on a freshly started
- * target: garbage left by a load run would otherwise be collected between "before" and "after".
+ * Memory per registered WebSocket for bench/sip-ws: bench/lib/idle-memory.ts with sip-ws
+ * sessions (raw RFC 7118 clients, each REGISTER → 401 → REGISTER+digest → 200 for real).
  */
-import type { BenchUser } from '../lib/ws-sip-user.js';
+import { measureIdleSessions, type IdleConnectionsResult, type MemoryTarget } from '../lib/idle-memory.js';
 import { registerUsers } from '../lib/load-point.js';
-import { groupPssKb, groupRssKb, vmRssKb } from '../lib/proc-stats.js';
-import type { RunningTarget } from './targets.js';
 
-export interface IdleConnectionsResult {
-  readonly connections: number;
-  /** Connections still open and registered when "after" was read. */
-  readonly registeredAtEnd: number;
-  readonly registerSeconds: number;
-  readonly idleSeconds: number;
-  /** What was read: VmRSS of one process, or Pss / RSS summed over a process group. */
-  readonly metric: 'VmRSS' | 'group Pss';
-  readonly beforeKb: number;
-  /** After `idleSeconds` of idling (transaction state expired): the figure the target is judged on. */
-  readonly afterKb: number;
-  readonly kbPerConnection: number;
-  /** Read right after the last registration completed (transactions still held). */
-  readonly justRegisteredKb: number;
-  readonly kbPerConnectionJustRegistered: number;
-  /** epcscf only: V8 heap in use after a full GC, before and after. */
-  readonly heapUsedBeforeKb?: number;
-  readonly heapUsedAfterKb?: number;
-  /** epcscf only: process.memoryUsage() after a full GC, in KiB, before and after (where RSS goes). */
-  readonly processMemoryBeforeKb?: Readonly<Record<string, number>>;
-  readonly processMemoryAfterKb?: Readonly<Record<string, number>>;
-  /** Kamailio only: the same group summed by RSS (shared pages once per process). */
-  readonly groupRssBeforeKb?: number;
-  readonly groupRssAfterKb?: number;
-}
+export type { IdleConnectionsResult };
 
-export interface IdleConnectionsOptions {
-  readonly target: RunningTarget;
-  /** 'process': VmRSS of target.measuredPid (epcscf); 'group': Pss of its process group (Kamailio). */
+export interface SipWsIdleOptions {
+  readonly target: MemoryTarget & { readonly url: string };
   readonly measure: 'process' | 'group';
   readonly count: number;
   readonly parallel: number;
   readonly idleSeconds: number;
-  /** Connections registered and closed first (not measured). */
   readonly warmupConnections: number;
   readonly userPrefix: string;
   readonly domain: string;
   readonly password: string;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const kb = (bytes: number | undefined): number | undefined => bytes === undefined ? undefined : Math.round(bytes / 1024);
-// The numeric fields only (the reply also carries heapSpaces, which the probe script prints).
-const kbAll = (usage: NodeJS.MemoryUsage | undefined): Record<string, number> | undefined => usage === undefined ? undefined
-  : Object.fromEntries(Object.entries(usage).filter((e): e is [string, number] => typeof e[1] === 'number').map(([k, v]) => [k, Math.round(v / 1024)]));
-
-export async function measureIdleConnections(options: IdleConnectionsOptions): Promise<IdleConnectionsResult> {
-  const { target } = options;
-  const read = (): number => options.measure === 'process' ? vmRssKb(target.measuredPid) : groupPssKb(target.measuredPid);
-  // Warm-up: code paths compiled, pools and caches sized, so "before" is a running server's
-  // baseline rather than a cold one. These connections are closed again before measuring.
-  const warm = await registerUsers({
-    url: target.url, domain: options.domain, password: options.password, userPrefix: `${options.userPrefix}w`, timeoutMs: 30_000,
-  }, options.warmupConnections, options.parallel);
-  for (const user of warm) user.close();
-  await sleep(2000);
-  const usageBefore = await target.gcAndMemory?.();
-  const heapBefore = kb(usageBefore?.heapUsed);
-  const beforeKb = read();
-  const groupRssBeforeKb = options.measure === 'group' ? groupRssKb(target.measuredPid) : undefined;
-  const started = Date.now();
-  let users: BenchUser[] = [];
-  try {
-    users = await registerUsers({
-      url: target.url, domain: options.domain, password: options.password, userPrefix: options.userPrefix, timeoutMs: 30_000,
-    }, options.count, options.parallel);
-    const registerSeconds = (Date.now() - started) / 1000;
-    // Right after the last 200 OK the transaction layers still hold the REGISTER transactions
-    // (RFC 3261 §17.1.2.2 Timer K = T4 on UDP Mw, §17.2.2 Timer J): a transient, reported apart.
-    await target.gcAndMemory?.();
-    const justRegisteredKb = read();
-    // Idle: only the W2 keep-alive pings (if any) run now.
-    await sleep(options.idleSeconds * 1000);
-    const usageAfter = await target.gcAndMemory?.();
-    const heapAfter = kb(usageAfter?.heapUsed);
-    const processMemoryBeforeKb = kbAll(usageBefore);
-    const processMemoryAfterKb = kbAll(usageAfter);
-    const afterKb = read();
-    const groupRssAfterKb = options.measure === 'group' ? groupRssKb(target.measuredPid) : undefined;
-    const registeredAtEnd = users.filter((u) => u.connected).length;
-    return {
-      connections: options.count, registeredAtEnd, registerSeconds, idleSeconds: options.idleSeconds,
-      metric: options.measure === 'process' ? 'VmRSS' : 'group Pss',
-      beforeKb, afterKb, kbPerConnection: Math.round(((afterKb - beforeKb) / options.count) * 100) / 100,
-      justRegisteredKb, kbPerConnectionJustRegistered: Math.round(((justRegisteredKb - beforeKb) / options.count) * 100) / 100,
-      ...(heapBefore !== undefined ? { heapUsedBeforeKb: heapBefore } : {}),
-      ...(heapAfter !== undefined ? { heapUsedAfterKb: heapAfter } : {}),
-      ...(processMemoryBeforeKb !== undefined ? { processMemoryBeforeKb } : {}),
-      ...(processMemoryAfterKb !== undefined ? { processMemoryAfterKb } : {}),
-      ...(groupRssBeforeKb !== undefined ? { groupRssBeforeKb } : {}),
-      ...(groupRssAfterKb !== undefined ? { groupRssAfterKb } : {}),
-    };
-  } finally {
-    for (const user of users) user?.close();
-    await sleep(500);
-  }
+export function measureIdleConnections(options: SipWsIdleOptions): Promise<IdleConnectionsResult> {
+  const { target, domain, password } = options;
+  return measureIdleSessions({
+    ...options,
+    openSessions: (userPrefix, count, parallel) => registerUsers({ url: target.url, domain, password, userPrefix, timeoutMs: 30_000 }, count, parallel),
+  });
 }

@@ -11,8 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KAMAILIO_CONFIGS, startKamailio, type KamailioPeer } from '../../test/support/peers/kamailio.js';
-import { tcpAccepts, type Daemon } from '../../test/support/peers/process.js';
-import { KAMAILIO_SETTINGS, startEpcscfWithCore, tunedCopy } from '../lib/epcscf-with-core.js';
+import { tcpAccepts } from '../../test/support/peers/process.js';
+import { benchEpcscfConfigYaml } from '../lib/epcscf-config.js';
+import { gcAndMemoryUsage, KAMAILIO_SETTINGS, startEpcscfWithCore, tunedCopy } from '../lib/epcscf-with-core.js';
 
 export interface RunningTarget {
   /** ws://... the generator connects to. */
@@ -45,29 +46,12 @@ export async function startEpcscfTarget(options: EpcscfTargetOptions): Promise<R
   const target = await startEpcscfWithCore({
     w2Port: options.w2Port, corePort: options.corePort, tmpPrefix: 'epcscf-bench-', exposeGc: true,
     ...(options.cpuProfileDir !== undefined ? { cpuProfileDir: options.cpuProfileDir } : {}),
-    configYaml: [
-      'w2:',
-      `  listen: 127.0.0.1:${options.w2Port}`,
-      '  allowedOrigins: []',
-    // Every bench client connects from 127.0.0.1: the per-IP and per-node caps (w2.limits) would
-    // refuse the 10,000 connections, their registrations and calls that a production node spreads over many IPs.
-    '  limits: { maxConnections: 100000, maxConnectionsPerIp: 100000, maxCallsPerIp: 1000000, maxRegistrationsPerIp: 1000000 }',
-      'plugins:',
-      '  - name: sip-ws',
-      `    options: { floodRatePerSecond: ${options.floodRatePerSecond}, floodBurst: ${options.floodBurst} }`,
-      'mw:',
-      `  listen: [${options.mwTransport ?? 'udp'}:127.0.0.1:${options.mwPort}]`,
-      `  nextHop: sip:127.0.0.1:${options.corePort};transport=${options.mwTransport ?? 'udp'}`,
-      '  domain: ims.test',
-      '  visitedNetworkId: epcscf.test',
-      // Signalling only, as the Kamailio baseline: the bench's plain RTP/AVP offers are not
-      // WebRTC offers, and the IMS-ALG of the in-process media gateway (the default) refuses them with 488.
-      'media:',
-      '  mode: off',
-      'log:',
-      '  level: warn',
-      '',
-    ].join('\n'),
+    // Signalling only, as the Kamailio baseline: the bench's plain RTP/AVP offers are not
+    // WebRTC offers, and the IMS-ALG of the in-process media gateway (the default) refuses them with 488.
+    configYaml: benchEpcscfConfigYaml({
+      w2Port: options.w2Port, mwPort: options.mwPort, corePort: options.corePort, mwTransport: options.mwTransport ?? 'udp',
+      plugins: [{ name: 'sip-ws', options: { floodRatePerSecond: options.floodRatePerSecond, floodBurst: options.floodBurst } }],
+    }),
   });
   return {
     url: `ws://127.0.0.1:${options.w2Port}/sip`,
@@ -77,21 +61,6 @@ export async function startEpcscfTarget(options: EpcscfTargetOptions): Promise<R
     output: target.output,
     stop: target.stop,
   };
-}
-
-/** Asks the bench epcscf process for a full GC and its memoryUsage(); undefined without a reply. */
-async function gcAndMemoryUsage(daemon: Daemon, timeoutMs = 3000): Promise<NodeJS.MemoryUsage | undefined> {
-  const replies = (): string[] => daemon.output().match(/bench-memory \{.*\}\n/g) ?? [];
-  const seen = replies().length;
-  process.kill(daemon.pid, 'SIGUSR2');
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const all = replies();
-    const last = all[all.length - 1];
-    if (all.length > seen && last !== undefined) return JSON.parse(last.slice('bench-memory '.length)) as NodeJS.MemoryUsage;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return undefined;
 }
 
 export interface KamailioTargetOptions {
