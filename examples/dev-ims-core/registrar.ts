@@ -76,7 +76,8 @@ export class Registrar {
 
   #challenge(request: SipRequest, stale: boolean): SipResponse {
     const challenge = this.#digest.createChallenge({ realm: this.#users.domain, stale });
-    return answer(request, 401, 'Unauthorized', [['WWW-Authenticate', formatAuth(challenge)]]);
+    // RFC 7616 §3.3 / RFC 3261 §25.1: a challenge's qop-options is a quoted list (JsSIP ignores a bare qop=auth).
+    return answer(request, 401, 'Unauthorized', [['WWW-Authenticate', formatAuth(challenge, { challenge: true })]]);
   }
 
   /** RFC 3261 §10.3 steps 6-7: `*` removes all; each Contact is added, refreshed or removed. */

@@ -1,6 +1,6 @@
 /**
  * The conformance bed: the whole runtime (W2 server, P-CSCF, the dev IMS core on loopback,
- * media off) with every plugin of the table loaded at once, each behind a spy that counts its
+ * media off, or our media-gw in this process) with every plugin of the table loaded at once, each behind a spy that counts its
  * onClose calls per connection and injects a fault on FAULT_FRAME (the plugin's own hooks run
  * unchanged inside it).
  */
@@ -23,7 +23,13 @@ export interface ConformanceBed {
   close(): Promise<void>;
 }
 
-export async function startConformanceBed(rows: readonly PluginRow[]): Promise<ConformanceBed> {
+/** Media ports of the in-process gateway of the media bed (37100-37199 belongs to it). */
+const MEDIA_GW = {
+  webrtc: { host: '127.0.0.1', ports: { min: 37100, max: 37149 } },
+  ims: { host: '127.0.0.1', ports: { min: 37150, max: 37199 } },
+};
+
+export async function startConformanceBed(rows: readonly PluginRow[], options: { readonly media?: 'off' | 'in-process' } = {}): Promise<ConformanceBed> {
   const closes = new Map<string, SessionCloseReason[]>();
   const builtins = new Map<string, PluginImporter>(rows.map((row) => [row.name, async () => spied(await row.load(), closes)]));
   const [w2Port = 0, mwPort = 0] = await allocatePorts(2);
@@ -31,7 +37,7 @@ export async function startConformanceBed(rows: readonly PluginRow[]): Promise<C
     w2: { listen: `127.0.0.1:${w2Port}`, pingIntervalSeconds: 0 },
     plugins: rows.map((row) => ({ name: row.name })),
     mw: { listen: [`udp:127.0.0.1:${mwPort}`] },
-    media: { mode: 'off' },
+    media: options.media === 'in-process' ? { mode: 'in-process', auditIntervalSeconds: 0, gateway: MEDIA_GW } : { mode: 'off' },
   }, { configDir: process.cwd(), env: {}, source: 'conformance' });
   const runtime = await startRuntime(config, { logger: pino({ level: 'silent' }), devCorePort: 0, builtins });
   return {

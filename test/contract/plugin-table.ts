@@ -26,9 +26,15 @@ export interface PluginRow {
   /**
    * Both registered: `caller` calls `callee`'s user, who answers. Resolves once confirmed, with
    * the callee's side of a release: resolves when the callee saw the call end (answering the
-   * BYE where the client speaks SIP).
+   * BYE where the client speaks SIP). `sdp` is the offer and answer the clients send (default
+   * TEST_SDP both ways; WebRTC SDP when the bed has a media gateway).
    */
-  call?(caller: ConformanceClient, callee: ConformanceClient, calleeUser: DevUser): Promise<() => Promise<void>>;
+  call?(caller: ConformanceClient, callee: ConformanceClient, calleeUser: DevUser, sdp?: CallSdp): Promise<() => Promise<void>>;
+}
+
+export interface CallSdp {
+  readonly offer: string;
+  readonly answer: string;
 }
 
 const XMPP_OPEN = '<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="ims.test" version="1.0"/>';
@@ -37,6 +43,8 @@ const XMPP_OPEN = '<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="ims.tes
 export const TEST_SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
 
 interface RpcMessage { id?: unknown; method?: string; params?: Record<string, unknown>; result?: Record<string, unknown>; error?: unknown }
+const PLAIN_CALL: CallSdp = { offer: TEST_SDP, answer: TEST_SDP };
+
 const rpc = (text: string): RpcMessage => JSON.parse(text) as RpcMessage;
 
 const defaultOf = async (specifier: Promise<{ default: unknown }>): Promise<W2Plugin> => (await specifier).default as W2Plugin;
@@ -66,10 +74,10 @@ export const PLUGIN_TABLE: readonly PluginRow[] = [
       const answer = JSON.parse(await client.next((text) => (JSON.parse(text) as { id?: unknown }).id === 'reg')) as { result?: unknown; error?: unknown };
       if (answer.result === undefined) throw new Error(`session.register failed: ${JSON.stringify(answer.error)}`);
     },
-    async call(caller, callee, calleeUser) {
-      caller.send(JSON.stringify({ jsonrpc: '2.0', method: 'call.invite', params: { to: `sip:${calleeUser.user}@ims.test`, sdp: TEST_SDP }, id: 'invite' }));
+    async call(caller, callee, calleeUser, sdp = PLAIN_CALL) {
+      caller.send(JSON.stringify({ jsonrpc: '2.0', method: 'call.invite', params: { to: `sip:${calleeUser.user}@ims.test`, sdp: sdp.offer }, id: 'invite' }));
       const incoming = rpc(await callee.next((text) => rpc(text).method === 'call.incoming'));
-      callee.send(JSON.stringify({ jsonrpc: '2.0', method: 'call.answer', params: { callId: incoming.params?.['callId'], sdp: TEST_SDP }, id: 'answer' }));
+      callee.send(JSON.stringify({ jsonrpc: '2.0', method: 'call.answer', params: { callId: incoming.params?.['callId'], sdp: sdp.answer }, id: 'answer' }));
       await caller.next((text) => rpc(text).method === 'call.answered');
       return async () => { await callee.next((text) => rpc(text).method === 'call.ended'); };
     },
@@ -146,7 +154,7 @@ async function registerOverSipWs(client: ConformanceClient, user: DevUser): Prom
 }
 
 /** INVITE/200/ACK between two registered SIP-over-WebSocket clients (RFC 3261 §13, §12.1). */
-async function callOverSipWs(caller: ConformanceClient, callee: ConformanceClient, calleeUser: DevUser): Promise<() => Promise<void>> {
+async function callOverSipWs(caller: ConformanceClient, callee: ConformanceClient, calleeUser: DevUser, sdp = PLAIN_CALL): Promise<() => Promise<void>> {
   const from = sipWsClients.get(caller);
   const to = sipWsClients.get(callee);
   if (from === undefined || to === undefined) throw new Error('both clients register first');
@@ -155,13 +163,13 @@ async function callOverSipWs(caller: ConformanceClient, callee: ConformanceClien
   const body = (lines: string[], sdp = ''): string => [...lines, `Content-Length: ${Buffer.byteLength(sdp)}`, '', sdp].join('\r\n');
   caller.send(body([`INVITE sip:${calleeUser.user}@ims.test SIP/2.0`, `Via: SIP/2.0/WS ${from.host};branch=z9hG4bK${generateTag()}`,
     'Max-Forwards: 70', `Route: ${from.serviceRoute}`, `From: <sip:${from.user}@ims.test>;tag=${fromTag}`, `To: <sip:${calleeUser.user}@ims.test>`,
-    `Call-ID: ${callId}`, 'CSeq: 1 INVITE', `Contact: <sip:${from.user}@${from.host};transport=ws;ob>`, 'Content-Type: application/sdp'], TEST_SDP));
+    `Call-ID: ${callId}`, 'CSeq: 1 INVITE', `Contact: <sip:${from.user}@${from.host};transport=ws;ob>`, 'Content-Type: application/sdp'], sdp.offer));
   let invite: SipMessage;
   do invite = sipOf(await callee.next()); while (invite.kind !== 'request' || invite.method !== 'INVITE');
   const toTag = generateTag();
   callee.send(body(['SIP/2.0 200 OK', ...getHeaders(invite, 'Via').map((v) => `Via: ${v}`), ...getHeaders(invite, 'Record-Route').map((r) => `Record-Route: ${r}`),
     `From: ${getHeader(invite, 'From') ?? ''}`, `To: ${getHeader(invite, 'To') ?? ''};tag=${toTag}`, `Call-ID: ${callId}`, 'CSeq: 1 INVITE',
-    `Contact: <sip:${to.user}@${to.host};transport=ws;ob>`, 'Content-Type: application/sdp'], TEST_SDP));
+    `Contact: <sip:${to.user}@${to.host};transport=ws;ob>`, 'Content-Type: application/sdp'], sdp.answer));
   const ok = await finalResponse(caller);
   if (ok.status !== 200) throw new Error(`INVITE answered ${ok.status}`);
   // RFC 3261 §12.1.2: the route set is the Record-Route reversed.

@@ -1,5 +1,5 @@
 // Issue #12 part 2, RFC 7572 one-to-one chat through epcscf into the embedded dev IMS core:
-// an XMPP user (@xmpp/client, and a stanza.js user) and a JSON-RPC user exchange messages both
+// an XMPP user (@xmpp/client, and a stanza.js user), a JSON-RPC user and a JsSIP user exchange messages both
 // ways as SIP MESSAGE; XEP-0184 receipts come from the SIP 2xx; XEP-0085 chat states travel as
 // RFC 3994 isComposing; a SIP failure comes back as an error message (RFC 7247 §6).
 import t, { type Test } from 'tap';
@@ -8,7 +8,7 @@ import { bodyText, getHeader } from '../../core/sip/index.js';
 import { DevImsCore } from '../../examples/dev-ims-core/index.js';
 import { startEpcscf, type EpcscfUnderTest } from '../support/epcscf-harness.js';
 import { RpcWsClient } from '../support/jsonrpc-client.js';
-import { withDeadline } from '../support/wic/jssip-user.js';
+import { JsSipUser, withDeadline } from '../support/wic/jssip-user.js';
 import { XmppJsUser, installWebSocketGlobal, xml } from '../support/xmpp-clients.js';
 
 interface Rig { epcscf: EpcscfUnderTest; alice: XmppJsUser; bob: RpcWsClient }
@@ -108,4 +108,27 @@ t.test('a stanza.js client and an xmpp.js client chat through the IMS (both dire
   t.equal(atCarol.body, 'from xmpp.js');
   t.equal(String(atCarol.from), 'alice@ims.test');
   t.ok(epcscf.capture.requests('mw', 'out', 'MESSAGE').length >= 2, 'both went through the IMS as MESSAGE');
+});
+
+t.test('RFC 7572: an XMPP user and a JsSIP user (SIP over WebSocket on the same epcscf) chat both ways as SIP MESSAGE', async (t) => {
+  const { epcscf, alice } = await setUp(t);
+  const carol = await JsSipUser.connect({ wsUrl: epcscf.wsUrl, user: 'carol', password: 'carolpw' });
+  t.teardown(() => carol.stop());
+  t.equal(await carol.register(), 200, 'the JsSIP user is registered through sip-ws');
+  const atJsSip = new Promise<{ body: string; contentType: string; from: string }>((resolve) => {
+    (carol.ua as unknown as NodeJS.EventEmitter).on('newMessage', (e: { originator: string; request: { body: string; getHeader(name: string): string | undefined } }) => {
+      if (e.originator === 'remote') resolve({ body: e.request.body, contentType: e.request.getHeader('Content-Type') ?? '', from: e.request.getHeader('From') ?? '' });
+    });
+  });
+  await alice.send(xml('message', { type: 'chat', to: 'carol@ims.test', id: 'j1' }, xml('body', {}, 'hello JsSIP')));
+  const got = await withDeadline(atJsSip, 8000, 'JsSIP receives the MESSAGE');
+  t.equal(got.body, 'hello JsSIP', 'RFC 7572 §4: the chat body is the MESSAGE body');
+  t.match(got.contentType, /^text\/plain/, 'RFC 7572 §4: text/plain');
+  t.match(got.from, /sip:alice@ims\.test/, 'RFC 7247 §5: from alice');
+
+  const mark = alice.received.length;
+  carol.ua.sendMessage('sip:alice@ims.test', 'hello XMPP');
+  const incoming = await alice.next((s) => s.is('message') && s.getChildText('body') === 'hello XMPP', 8000, mark);
+  t.equal(incoming.attrs['type'], 'chat', 'RFC 7572 §4: a SIP MESSAGE becomes a chat message');
+  t.equal(incoming.attrs['from'], 'carol@ims.test', 'RFC 7247 §5: sip:carol@ims.test is carol@ims.test');
 });

@@ -2,15 +2,17 @@
 // core: a raw RFC 7395 client enables resumption, its WebSocket drops (terminated, no <close/>),
 // and a new connection authenticates and resumes. The registration stays (no new REGISTER on Mw),
 // a MESSAGE that arrived meanwhile is delivered after <resumed/>, a call survives the drop (the
-// far end, a JSON-RPC user, sees no BYE, and its later BYE reaches the resumed stream), the
+// far end, a JSON-RPC user, sees no BYE, and its later BYE reaches the resumed stream; with
+// media-gw, RTP sent at the call's IMS-side address keeps being counted by the gateway), the
 // grace expiry de-registers and BYEs as a closed stream does, and an unknown id <failed/>s.
+import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
-import { getHeader } from '../../core/sip/index.js';
+import { bodyText, getHeader } from '../../core/sip/index.js';
 import { DevImsCore } from '../../examples/dev-ims-core/index.js';
 import { startEpcscf, type EpcscfUnderTest } from '../support/epcscf-harness.js';
 import { RpcWsClient } from '../support/jsonrpc-client.js';
-import { startGateway } from '../support/media-gateways.js';
+import { startGateway, type GatewayUnderTest } from '../support/media-gateways.js';
 import { gatewayAnswer, readOffer } from '../support/webrtc/gateway-sdp.js';
 import { RawXmppSocket, XmppJsUser, jingleIqFromSdp } from '../support/xmpp-clients.js';
 
@@ -26,20 +28,29 @@ const INITIATE = `<iq xmlns="jabber:client" type="set" id="si" to="bob@ims.test"
   + '<transport xmlns="urn:xmpp:jingle:transports:ice-udp:1" ufrag="uf1" pwd="pwdpwdpwdpwdpwdpwdpwdpw"><fingerprint xmlns="urn:xmpp:jingle:apps:dtls:0" hash="sha-256" setup="actpass">AA:BB:CC:DD</fingerprint>'
   + '<candidate component="1" foundation="1" generation="0" id="c1" ip="127.0.0.1" port="40000" priority="2130706431" protocol="udp" type="host"/></transport></content></jingle></iq>';
 
-interface Rig { epcscf: EpcscfUnderTest; bob: RpcWsClient; url: string }
+interface Rig {
+  epcscf: EpcscfUnderTest; bob: RpcWsClient; url: string;
+  /** With media: the gateway, and the ng call-ids the IMS-ALG offered to it. */
+  gateway?: GatewayUnderTest; ngCallIds: Set<string>;
+}
 
 async function setUp(t: Test, xmppOptions: Record<string, unknown> = {}, withMedia = false): Promise<Rig> {
   const core = await DevImsCore.start({ port: 0 });
   t.teardown(() => core.close());
   const gateway = withMedia ? await startGateway('media-gw') : undefined;
   if (gateway !== undefined) t.teardown(() => gateway.stop());
+  const ngCallIds = new Set<string>();
+  if (gateway !== undefined) {
+    const offer = gateway.control.offer.bind(gateway.control);
+    gateway.control.offer = (request) => { ngCallIds.add(request.callId); return offer(request); };
+  }
   const epcscf = await startEpcscf({ nextHop: core.uri, ...(gateway !== undefined ? { media: gateway.control } : {}), extraPlugins: [{ name: 'xmpp-ws', options: xmppOptions }, { name: 'jsonrpc-ws' }] });
   t.teardown(() => epcscf.close());
   const bob = await RpcWsClient.connect(`${epcscf.baseUrl}/jsonrpc`);
   t.teardown(() => bob.close());
   const registered = await bob.request('session.register', { impu: 'sip:bob@ims.test', password: 'bobpw' });
   if (registered['state'] !== 'registered') throw new Error(`bob did not register: ${JSON.stringify(registered)}`);
-  return { epcscf, bob, url: `${epcscf.baseUrl}/xmpp` };
+  return { epcscf, bob, url: `${epcscf.baseUrl}/xmpp`, ...(gateway !== undefined ? { gateway } : {}), ngCallIds };
 }
 
 /** RFC 6120 §6 by hand: open, SASL PLAIN, restart; resolves with the post-auth features. */
@@ -70,6 +81,22 @@ async function drop(socket: RawXmppSocket): Promise<void> {
   socket.ws.terminate();
   await socket.closed;
   await new Promise((resolve) => setTimeout(resolve, 300));
+}
+
+/** PCMU RTP (RFC 3550 §5.1) every 20 ms from a UDP socket of its own to host:port. */
+function rtpPump(host: string, port: number): { stop(): void } {
+  const socket = createSocket('udp4');
+  const packet = Buffer.alloc(12 + 160, 0xff);
+  packet[0] = 0x80; packet[1] = 0; packet.writeUInt32BE(0x1234abcd, 8);
+  let seq = 0;
+  const timer = setInterval(() => {
+    seq = (seq + 1) & 0xffff;
+    packet.writeUInt16BE(seq, 2);
+    packet.writeUInt32BE((seq * 160) >>> 0, 4);
+    socket.send(packet, port, host);
+  }, 20);
+  let stopped = false;
+  return { stop() { if (stopped) return; stopped = true; clearInterval(timer); socket.close(); } };
 }
 
 const countOf = (epcscf: EpcscfUnderTest, side: 'mw' | 'w2', direction: 'in' | 'out', method: string): number => epcscf.capture.requests(side, direction, method).length;
@@ -166,8 +193,8 @@ t.test('issue 12 XEP-0198: <resume/> with an unknown previd fails with item-not-
   t.match(await socket.nextFrame((f) => f.includes('id="b2"')), /type="result"/, 'binding still works after the failed resumption');
 });
 
-t.test('issue 12 XEP-0198: with media-gw, the call\'s media legs stay on the gateway through the drop and the resumption', async (t) => {
-  const { epcscf, bob, url } = await setUp(t, {}, true);
+t.test('issue 12 XEP-0198: with media-gw, the call\'s media legs stay on the gateway and RTP keeps flowing through the drop and the resumption', async (t) => {
+  const { epcscf, bob, url, gateway, ngCallIds } = await setUp(t, {}, true);
   const first = await resumableAlice(url);
   first.socket.send(jingleIqFromSdp(CHROME_AUDIO_OFFER, { to: 'bob@ims.test', id: 'si1', sid: 'm1', action: 'session-initiate', initiator: 'alice@ims.test/raw' }));
   const incoming = await bob.notification('call.incoming', () => true, 10_000);
@@ -180,14 +207,37 @@ t.test('issue 12 XEP-0198: with media-gw, the call\'s media legs stay on the gat
   await first.socket.nextFrame((f) => f.includes('action="session-accept"'), 10_000);
   const legs = epcscf.pcscf.mediaLegCount;
   t.ok(legs >= 1, `the call has media legs on the gateway (${legs})`);
+  // The IMS side sends RTP to the gateway's IMS-side address of alice's leg (the SDP on Mw).
+  const invite = epcscf.capture.requests('mw', 'out', 'INVITE')[0];
+  const imsSdp = invite ? bodyText(invite) : '';
+  const imsHost = /^c=IN IP4 (\S+)/m.exec(imsSdp)?.[1] ?? '';
+  const imsPort = Number(/^m=audio (\d+)/m.exec(imsSdp)?.[1] ?? 0);
+  t.ok(imsHost !== '' && imsPort > 0, `the INVITE on Mw carries the gateway's IMS-side address (${imsHost}:${imsPort})`);
+  const aliceLeg = [...ngCallIds].find((id) => id.includes('~o~')) ?? '';
+  t.ok(aliceLeg !== '', `the IMS-ALG opened alice's originating leg on the gateway (${[...ngCallIds].join(', ')})`);
+  const rtp = rtpPump(imsHost, imsPort);
+  t.teardown(() => rtp.stop());
+  const received = async (): Promise<number> => {
+    const query = await gateway!.query(aliceLeg);
+    return query.streams.reduce((sum, stream) => sum + stream.packetsIn, 0);
+  };
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const beforeDrop = await received();
+  t.ok(beforeDrop > 0, `RTP reaches the gateway before the drop (${beforeDrop} packets)`);
   await drop(first.socket);
   await new Promise((resolve) => setTimeout(resolve, 500));
   t.equal(epcscf.pcscf.mediaLegCount, legs, 'R-AGW: the drop released no media leg (the media path does not depend on the WebSocket)');
+  const duringDrop = await received();
+  t.ok(duringDrop > beforeDrop, `RTP keeps flowing through the gateway while the WebSocket is down (${beforeDrop} → ${duringDrop})`);
   const { socket } = await authenticated(url);
   t.teardown(() => socket.ws.close());
   socket.send(`<resume xmlns="${SM}" previd="${first.id}" h="0"/>`);
   await socket.nextFrame((f) => f.startsWith('<resumed'));
   t.equal(epcscf.pcscf.mediaLegCount, legs, 'and the resumption kept them');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const afterResume = await received();
+  t.ok(afterResume > duringDrop, `and after the resumption (${duringDrop} → ${afterResume}): the media never stopped`);
+  rtp.stop();
   t.equal(countOf(epcscf, 'mw', 'out', 'BYE') + countOf(epcscf, 'mw', 'in', 'BYE'), 0, 'no BYE on Mw');
   // Alice hangs up on the resumed stream: the BYE leaves and the legs go.
   socket.send(`<iq xmlns="jabber:client" type="set" id="t1" to="bob@ims.test"><jingle xmlns="${JINGLE}" action="session-terminate" sid="m1"><reason><success/></reason></jingle></iq>`);
