@@ -391,7 +391,10 @@ export class Pcscf implements W2SipCore {
           this.#webAuth.registered(flow, aor, decision, remaining);
         }
         // The WIC has no IMS password to answer a challenge with: the core refused to trust us.
-        if (response.status === 401 || response.status === 407) return { ...relayed, status: 403, reason: 'Forbidden - trusted-node registration refused by the IMS core' };
+        if (response.status === 401 || response.status === 407) {
+          const headers = relayed.headers.filter((h) => !/^(www|proxy)-authenticate$/i.test(h.name));
+          return { ...relayed, headers, status: 403, reason: 'Forbidden - trusted-node registration refused by the IMS core' };
+        }
         return relayed;
       },
     });
