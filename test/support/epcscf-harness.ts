@@ -123,6 +123,10 @@ export interface StartEpcscfOptions {
   readonly nextHopProbe?: Record<string, unknown>;
   /** w2.maxFrameBytes (default the config default, 64 KiB). */
   readonly w2MaxFrameBytes?: number;
+  /** The `webAuth` section (web-token issuers, TS 24.371 scenarios 2/3); default: off. */
+  readonly webAuth?: Record<string, unknown>;
+  /** The Mw port, when the test allocated it (e.g. to tell the core whom to trust); the test frees it. */
+  readonly mwPort?: number;
 }
 
 export interface EpcscfUnderTest {
@@ -150,20 +154,24 @@ export async function startEpcscf(options: StartEpcscfOptions): Promise<EpcscfUn
   const domain = options.domain ?? 'ims.test';
   const visitedNetworkId = options.visitedNetworkId ?? 'epcscf.test';
   const w2Port = await allocatePort();
-  const mwPort = await allocatePort();
+  const mwPort = options.mwPort ?? await allocatePort();
   const logger = options.logger ?? testLogger();
   const config = resolveConfig({
     w2: { listen: `127.0.0.1:${w2Port}`, pingIntervalSeconds: 0, ...(options.w2MaxFrameBytes !== undefined ? { maxFrameBytes: options.w2MaxFrameBytes } : {}) },
     plugins: [{ name: 'sip-ws', ...(options.sipWsOptions ? { options: options.sipWsOptions } : {}) }, ...(options.extraPlugins ?? [])],
     mw: { listen: [`${mwTransport}:127.0.0.1:${mwPort}`], nextHop: options.nextHop, domain, visitedNetworkId, nextHopProbe: options.nextHopProbe ?? { intervalSeconds: 0 } },
     media: { mode: 'off' },
+    ...(options.webAuth ? { webAuth: options.webAuth } : {}),
     log: { level: 'silent' },
   }, { configDir: REPO_ROOT, env: {}, source: 'epcscf-harness' });
 
   const capture = new SipCapture();
   let pcscf: Pcscf | undefined;
   let server: EpcscfServer | undefined;
-  const freePorts = (): void => { releasePort(w2Port); releasePort(mwPort); };
+  const freePorts = (): void => {
+    releasePort(w2Port);
+    if (options.mwPort === undefined) releasePort(mwPort);
+  };
   try {
     pcscf = await Pcscf.start({
       config, logger,
@@ -216,13 +224,25 @@ export interface ImsCoreStandIn {
   stop(): Promise<void>;
 }
 
-export async function startImsCore(options: { domain?: string } = {}): Promise<ImsCoreStandIn> {
+export interface ImsCoreOptions {
+  readonly domain?: string;
+  /**
+   * R-REG-9: the node (epcscf's Mw address, over UDP) whose trusted-node REGISTERs
+   * (integrity-protected="auth-done") are registered without a challenge. Default: nobody.
+   */
+  readonly trustedNode?: { readonly host: string; readonly port: number };
+}
+
+export async function startImsCore(options: ImsCoreOptions = {}): Promise<ImsCoreStandIn> {
   const port = await allocatePort();
   let kamailio: KamailioPeer;
   try {
     kamailio = await startKamailio({
       config: KAMAILIO_CONFIGS.imsCore,
-      defines: { SIP_PORT: port, ...(options.domain ? { SIP_DOMAIN: `"${options.domain}"` } : {}) },
+      defines: {
+        SIP_PORT: port, ...(options.domain ? { SIP_DOMAIN: `"${options.domain}"` } : {}),
+        ...(options.trustedNode ? { TRUSTED_NODE_IP: `"${options.trustedNode.host}"`, TRUSTED_NODE_PORT: options.trustedNode.port } : {}),
+      },
     });
   } catch (error) {
     releasePort(port);
