@@ -16,7 +16,7 @@ export { EpcError, ERROR_CODES } from '../errors.js';
 export type { ErrorCode } from '../errors.js';
 export { UaRejectedError } from '../ua/index.js';
 // Client strings checked where they enter the virtual UE (issue 11 #1/#3): plugins refuse them early with their own error.
-export { checkBodyType, checkDisplayName, checkPrivateIdentity, parseTarget, targetText } from '../ua/index.js';
+export { checkBearerToken, checkBodyType, checkDisplayName, checkPrivateIdentity, parseTarget, targetText } from '../ua/index.js';
 
 // host.ua: the virtual Gm UE (core/ua/api.ts) a non-SIP plugin drives.
 export type * from '../ua/api.js';
