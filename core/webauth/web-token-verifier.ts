@@ -13,6 +13,8 @@ import { refusalOfJoseError } from './jose-refusal.js';
 import { tokenRefusal, type TokenRefusal } from './token-refusals.js';
 
 /** The only signature algorithms accepted: `none` and HMAC (HS*) never (RFC 8725 §3.1, §3.2). */
+const IMPI = /^[^"\\\x00-\x1f\x7f]{1,255}$/;
+
 export const ALLOWED_TOKEN_ALGORITHMS: readonly string[] = ['ES256', 'RS256', 'EdDSA'];
 
 /** What a valid token grants (the flow remembers it; interfaces §1). */
@@ -110,7 +112,9 @@ export class WebTokenVerifier {
     }
     const { sub, impu, exp } = payload;
     const granted = typeof impu === 'string' ? canonicalImpu(impu) : undefined;
-    if (typeof sub !== 'string' || sub === '' || granted === undefined || typeof exp !== 'number') return refused('claims_invalid');
+    // sub becomes a quoted-string on Mw (the trusted-node Authorization username): no quote,
+    // backslash or control character (RFC 3261 §25.1).
+    if (typeof sub !== 'string' || !IMPI.test(sub) || granted === undefined || typeof exp !== 'number') return refused('claims_invalid');
     if (issuer.origins !== undefined && (context.origin === undefined || !issuer.origins.has(canonicalOrigin(context.origin)))) {
       return refused('origin_not_allowed');
     }

@@ -65,6 +65,8 @@ t.test('web tokens signed by a key of a JWKS file', async (t) => {
       ['missing impu', await signToken({ key: es, claims: { impu: undefined } }), 'claims_invalid'],
       ['missing sub', await signToken({ key: es, claims: { sub: undefined } }), 'claims_invalid'],
       ['empty sub', await signToken({ key: es, claims: { sub: '' } }), 'claims_invalid'],
+      ['sub with a quote (it goes into a quoted-string on Mw)', await signToken({ key: es, claims: { sub: 'alice"@ims.test' } }), 'claims_invalid'],
+      ['sub with CR LF', await signToken({ key: es, claims: { sub: 'alice\r\nVia: x' } }), 'claims_invalid'],
       ['missing exp', await signToken({ key: es, claims: { exp: undefined } }), 'claims_invalid'],
       ['missing iat', await signToken({ key: es, claims: { iat: undefined } }), 'claims_invalid'],
       ['missing iss', await signToken({ key: es, claims: { iss: undefined } }), 'claims_invalid'],
