@@ -176,3 +176,34 @@ t.test('XEP-0198 with a token: the same unexpired token resumes a dropped stream
   again.send('<iq xmlns="jabber:client" type="get" id="p1"><ping xmlns="urn:xmpp:ping"/></iq>');
   t.match(await again.nextFrame((f) => f.includes('id="p1"')), /type="result"/, 'the resumed stream works');
 });
+
+const JINGLE = 'urn:xmpp:jingle:1';
+const INITIATE = `<iq xmlns="jabber:client" type="set" id="si" to="bob@ims.test"><jingle xmlns="${JINGLE}" action="session-initiate" sid="s1" initiator="alice@ims.test/raw">`
+  + '<content creator="initiator" name="0"><description xmlns="urn:xmpp:jingle:apps:rtp:1" media="audio"><payload-type id="0" name="PCMU" clockrate="8000"/></description>'
+  + '<transport xmlns="urn:xmpp:jingle:transports:ice-udp:1" ufrag="uf1" pwd="pwdpwdpwdpwdpwdpwdpwdpw"><fingerprint xmlns="urn:xmpp:jingle:apps:dtls:0" hash="sha-256" setup="actpass">AA:BB:CC:DD</fingerprint>'
+  + '<candidate component="1" foundation="1" generation="0" id="c1" ip="127.0.0.1" port="40000" priority="2130706431" protocol="udp" type="host"/></transport></content></jingle></iq>';
+const ANSWER = ['v=0', 'o=- 2 0 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40002 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', 'a=sendrecv', ''].join('\r\n');
+
+t.test('R-REG-3: a token-registered XMPP user calls a token-registered JSON-RPC user (Jingle ⇄ INVITE), both hang up cleanly; no Bearer on Mw', async (t) => {
+  const bed = await startWebAuthBed(t);
+  const bobToken = await bed.token({ impu: 'sip:bob@ims.test' });
+  const bob = await RpcWsClient.connect(`${bed.epcscf.baseUrl}/jsonrpc`);
+  t.teardown(() => bob.close());
+  t.equal((await bob.request('session.register', { impu: 'sip:bob@ims.test', token: bobToken }))['state'], 'registered');
+  const aliceToken = await bed.token();
+  const alice = await tokenAuthenticated(t, bed, aliceToken);
+  alice.send('<iq xmlns="jabber:client" type="set" id="b1"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"><resource>raw</resource></bind></iq>');
+  await alice.nextFrame((f) => f.includes('id="b1"'));
+  const mark = bed.mark();
+  alice.send(INITIATE);
+  const incoming = await bob.notification('call.incoming');
+  t.match((incoming['from'] as { uri: string }).uri, /^sip:alice@ims\.test/, 'the callee sees the token\'s identity');
+  await bob.request('call.answer', { callId: incoming['callId'], sdp: ANSWER });
+  await alice.nextFrame((f) => f.includes('action="session-accept"'), 10_000);
+  const invite = bed.mwSince(mark).find((m): m is SipRequest => m.kind === 'request' && m.method === 'INVITE');
+  t.match(invite && getHeader(invite, 'P-Asserted-Identity'), /sip:alice@ims\.test/, 'the INVITE left with the asserted IMPU');
+  alice.send(`<iq xmlns="jabber:client" type="set" id="t1" to="bob@ims.test"><jingle xmlns="${JINGLE}" action="session-terminate" sid="s1"><reason><success/></reason></jingle></iq>`);
+  t.equal((await bob.notification('call.ended', () => true, 10_000))['cause'], 'remote', 'the BYE reached the callee');
+  t.same(bearerOnMw(bed.mwSince(mark), aliceToken), [], 'R-REG-5: no token on Mw');
+  t.same(bearerOnMw(bed.mwSince(mark), bobToken), []);
+});
