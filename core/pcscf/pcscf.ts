@@ -43,7 +43,7 @@ import { mwTargets, popOwnRoutes, withRouteSet } from './routing.js';
 import { endUnrelayedAnswer } from './unrelayed-answer.js';
 import { W2Flows, type W2Flow } from './w2-flows.js';
 import { NextHopHealth, probeRequest, sendProbe } from './next-hop-health.js';
-import { asTrustedNodeRegister, trustedNodeDeregistration } from './trusted-node.js';
+import { asTrustedNodeRegister, trustedNodeBindingsByAor, trustedNodeDeregistration } from './trusted-node.js';
 import { WebAuthGate } from './web-auth-gate.js';
 import { WebTokenVerifier, type TokenRefusal, type TokenRefusalCode } from '../webauth/index.js';
 import type { RegistrationBinding } from '../state/registration-store.js';
@@ -391,7 +391,10 @@ export class Pcscf implements W2SipCore {
           this.#webAuth.registered(flow, aor, decision, remaining);
         }
         // The WIC has no IMS password to answer a challenge with: the core refused to trust us.
-        if (response.status === 401 || response.status === 407) return { ...relayed, status: 403, reason: 'Forbidden - trusted-node registration refused by the IMS core' };
+        if (response.status === 401 || response.status === 407) {
+          const headers = relayed.headers.filter((h) => !/^(www|proxy)-authenticate$/i.test(h.name));
+          return { ...relayed, headers, status: 403, reason: 'Forbidden - trusted-node registration refused by the IMS core' };
+        }
         return relayed;
       },
     });
@@ -736,18 +739,10 @@ export class Pcscf implements W2SipCore {
 
   /** R-REG-25: REGISTER Expires 0 on Mw for each AOR among `bindings` that epcscf registered as a trusted node. */
   async #deregisterTrustedNode(flow: W2Flow, bindings: readonly RegistrationBinding[], cause: 'flow-ended' | 'token-expired'): Promise<void> {
-    const byAor = new Map<string, RegistrationBinding[]>();
-    for (const b of bindings) {
-      if (b.trustedNode === undefined) continue;
-      const list = byAor.get(b.aor);
-      if (list === undefined) byAor.set(b.aor, [b]);
-      else list.push(b);
-    }
     const sends: Promise<void>[] = [];
-    for (const [aor, list] of byAor) {
-      const impi = (list[0] as RegistrationBinding).trustedNode?.impi ?? '';
-      const transport = this.#transports[0] ?? 'udp';
-      const request = trustedNodeDeregistration(list, impi, this.#ctx, this.#integrityProtected, this.#ctx.uris.path(flow.token, list.some((b) => b.outbound), transport));
+    for (const [aor, { impi, bindings: list }] of trustedNodeBindingsByAor(bindings)) {
+      const path = this.#ctx.uris.path(flow.token, list.some((b) => b.outbound), this.#transports[0] ?? 'udp');
+      const request = trustedNodeDeregistration(list, impi, this.#ctx, this.#integrityProtected, path);
       this.observer.emit('trustedNodeDeregistration', cause, aor);
       sends.push(mwTargets(request, this.#routing()).then(
         (targets) => (targets[0] === undefined ? undefined : this.#byeToward('mw', request, targets[0])),
