@@ -103,12 +103,14 @@ t.test('R-REG-3: every initial request carries the token; once it expired, sessi
   const alice = await client(t, bed);
   const bob = await client(t, bed);
   await bob.request('session.register', { impu: 'sip:bob@ims.test', token: await bed.token({ impu: 'sip:bob@ims.test' }) });
-  const shortLived = await bed.token({ exp: nowSeconds() + 2 });
+  // Long enough to register and send one message on a loaded machine, short enough to wait out.
+  const expiresAt = nowSeconds() + 6;
+  const shortLived = await bed.token({ exp: expiresAt });
   t.equal((await alice.request('session.register', { impu: 'sip:alice@ims.test', token: shortLived }))['state'], 'registered');
   const first = await alice.request('message.send', { to: 'sip:bob@ims.test', body: 'while the token lives' });
   t.equal(first['accepted'], true);
   await withDeadline(bob.notification('message.received', (p) => p['body'] === 'while the token lives'), 8000, 'bob gets the first message');
-  await new Promise((resolve) => setTimeout(resolve, 2600));
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt * 1000 - Date.now()) + 1100));
   const mark = bed.mark();
   const refused = await alice.request('message.send', { to: 'sip:bob@ims.test', body: 'after expiry' });
   t.same({ accepted: refused['accepted'], sipStatus: refused['sipStatus'], reason: refused['reason'] }, { accepted: false, sipStatus: 403, reason: TOKEN_REFUSAL_REASONS.expired }, 'R-REG-3: the expired token stops new initial requests');
