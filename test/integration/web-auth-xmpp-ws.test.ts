@@ -6,6 +6,7 @@ import t, { type Test } from 'tap';
 import * as Stanza from 'stanza';
 import { getHeader, type SipRequest } from '../../core/sip/index.js';
 import { TOKEN_REFUSAL_REASONS } from '../../core/webauth/index.js';
+import { startEpcscf } from '../support/epcscf-harness.js';
 import { RpcWsClient } from '../support/jsonrpc-client.js';
 import { bearerOnMw, startWebAuthBed, type WebAuthBed } from '../support/web-auth-bed.js';
 import { TEST_ISSUER, nowSeconds, tamper, unsecuredToken } from '../support/web-tokens.js';
@@ -45,10 +46,16 @@ function registersOn(bed: WebAuthBed, from: number): SipRequest[] {
   return bed.mwSince(from).filter((m): m is SipRequest => m.kind === 'request' && m.method === 'REGISTER');
 }
 
-t.test('RFC 7628: with webAuth issuers, OAUTHBEARER is offered beside PLAIN', async (t) => {
+t.test('RFC 7628: with webAuth issuers, OAUTHBEARER is offered beside PLAIN; without, PLAIN alone (host.webAuth)', async (t) => {
   const bed = await startWebAuthBed(t);
   const { features } = await rawStream(t, bed);
   t.match(features, /<mechanism>PLAIN<\/mechanism><mechanism>OAUTHBEARER<\/mechanism>/);
+  const plain = await startEpcscf({ nextHop: bed.core.uri, extraPlugins: [{ name: 'xmpp-ws' }] });
+  t.teardown(() => plain.close());
+  const socket = await RawXmppSocket.connect(`${plain.baseUrl}/xmpp`);
+  t.teardown(() => socket.close());
+  socket.send(OPEN);
+  t.match(await socket.nextFrame((f) => f.startsWith('<features')), /<mechanisms xmlns="urn:ietf:params:xml:ns:xmpp-sasl"><mechanism>PLAIN<\/mechanism><\/mechanisms>/, 'no issuers: no token login offered');
 });
 
 t.test('R-REG-1/9: stanza.js logs in with OAUTHBEARER; the JID is the token\'s impu; the Mw REGISTER is a trusted-node one without Bearer (R-REG-5)', async (t) => {
