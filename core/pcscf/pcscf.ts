@@ -123,6 +123,8 @@ export class Pcscf implements W2SipCore {
   readonly #registrationCap: RegistrationLimits;
   readonly #webAuth: WebAuthGate;
   readonly #integrityProtected: string;
+  /** Flow releases under way (BYEs, trusted-node de-registrations): close() lets them finish before Mw closes. */
+  readonly #releases = new Set<Promise<void>>();
   #closed: Promise<void> | undefined;
 
   private constructor(transport: SipTransportLayer, options: PcscfOptions, webTokens: WebTokenVerifier) {
@@ -297,7 +299,16 @@ export class Pcscf implements W2SipCore {
       return;
     }
     const flow = this.#flows.close(connectionId);
-    if (flow) await this.#releaseFlow(flow);
+    if (flow) await this.#tracked(this.#releaseFlow(flow));
+  }
+
+  #tracked(release: Promise<void>): Promise<void> {
+    this.#releases.add(release);
+    const forget = (): void => {
+      this.#releases.delete(release);
+    };
+    release.then(forget, forget);
+    return release;
   }
 
   keepFlow(connectionId: string, graceMs: number): void {
@@ -327,7 +338,7 @@ export class Pcscf implements W2SipCore {
     // Only a kept flow whose connection is gone: a live connection is released by its close.
     if (flow === undefined || flow.keep === undefined || flow.connection.id !== connectionId) return;
     this.#flows.close(connectionId);
-    await this.#releaseFlow(flow);
+    await this.#tracked(this.#releaseFlow(flow));
   }
 
   async fromClient(connectionId: string, message: SipMessage): Promise<void> {
@@ -346,6 +357,8 @@ export class Pcscf implements W2SipCore {
         this.#flows.close(f.connection.id);
         return this.#releaseFlow(f);
       }));
+      // Sessions that ended just before (the W2 server closes first) may still be de-registering.
+      await Promise.allSettled([...this.#releases]);
       this.nextHops.close();
       this.#mw.close();
       this.#w2.close();

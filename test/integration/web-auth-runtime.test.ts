@@ -1,7 +1,7 @@
 // The `epcscf` runtime with web authentication and the embedded dev IMS core (what `npm start`
 // composes): the dev core trusts epcscf's Mw address, so a web token registers a WIC into it
 // as a trusted node (R-REG-9), a guest from the pool too (scenario 3), and /metrics counts
-// accepted and refused tokens.
+// accepted and refused tokens; at shutdown epcscf de-registers its trusted-node registrations.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,4 +49,9 @@ t.test('R-REG-9 in the runtime: the dev IMS core registers epcscf\'s web-authent
   t.match(metrics, /epcscf_web_token_refusals_total\{reason="impu_not_in_pool"\} 1\b/);
   t.match(metrics, /epcscf_web_token_refusals_total\{reason="expired"\} 0\b/, 'every reason is exported from the start');
   t.match(metrics, /epcscf_trusted_node_deregistrations_total\{cause="flow-ended"\} 0\b/);
+
+  // R-REG-25 at shutdown: epcscf de-registers what it registered as a trusted node before Mw closes.
+  await runtime.close();
+  t.same(['alice', 'guest1', 'carol'].map((user) => runtime.devCore?.location.bindings(user).length), [0, 0, 1],
+    'the trusted-node bindings are gone from the core; the digest one is the client\'s to remove');
 });
