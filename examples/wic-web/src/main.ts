@@ -15,9 +15,14 @@ import { loadConfig, webLogin, type WicConfig } from './wwsf-api.js';
 import { WicError, type AuthMode, type CallState, type Identity, type Protocol, type W2Client, type W2Events } from './w2-client.js';
 
 const PROTOCOL_NAMES: Record<Protocol, string> = { 'sip-ws': 'SIP over WebSocket', 'jsonrpc-ws': 'JSON-RPC', 'xmpp-ws': 'XMPP / Jingle' };
+const PROTOCOL_HINTS: Record<Protocol, string> = {
+  'sip-ws': 'SIP over WebSocket (RFC 7118): the browser is a SIP phone, JsSIP speaks SIP to the eP-CSCF.',
+  'jsonrpc-ws': 'JSON-RPC 2.0 over WebSocket: no SIP in the browser, the eP-CSCF\'s virtual phone does the SIP.',
+  'xmpp-ws': 'XMPP over WebSocket (RFC 7395) with Jingle calls: stanza.js, mapped to SIP by the eP-CSCF.',
+};
 const AUTH_HINTS: Record<AuthMode, string> = {
-  web: 'The web server checks your password and hands the browser a short-lived token; the eP-CSCF registers you into IMS with it (TS 24.371 scenario 2). No IMS password leaves this page.',
-  digest: 'The browser registers with your IMS password, answering the IMS core\'s digest challenge (TS 24.371 scenario 1).',
+  web: 'Web login: this site checks your password and gives the browser a short-lived token; the eP-CSCF registers you into IMS with it (TS 24.371 scenario 2).',
+  digest: 'IMS password: the browser answers the IMS core\'s digest challenge itself (TS 24.371 scenario 1).',
 };
 /** Ask the WWSF for a new token this long before the current one expires. */
 const TOKEN_REFRESH_MARGIN_MS = 60_000;
@@ -84,13 +89,12 @@ const events: W2Events = {
     render();
   },
   peerConnection(connection) {
-    pc = connection;
+    startQuality(connection);
     connection.addEventListener('track', (event) => {
       const audio = byId<HTMLAudioElement>('remote-audio');
       audio.srcObject = event.streams[0] ?? new MediaStream([event.track]);
       void audio.play().catch(() => undefined);
     });
-    startQuality();
   },
   message(from, text) {
     messages.add('in', from, text);
@@ -100,12 +104,10 @@ const events: W2Events = {
   error: showError,
 };
 
-function startQuality(): void {
+function startQuality(connection: RTCPeerConnection): void {
   stopQuality(false);
-  phone.quality(undefined);
+  pc = connection;
   qualityTimer = setInterval(() => {
-    const connection = pc;
-    if (connection === undefined) return;
     readCallQuality(connection).then((q) => { if (pc === connection) phone.quality(q); }, () => undefined);
   }, QUALITY_POLL_MS);
 }
@@ -206,8 +208,13 @@ function requireClient(): W2Client {
 
 function wire(): void {
   const mode = byId<HTMLSelectElement>('auth-mode');
-  const hint = (): void => { byId('auth-hint').textContent = AUTH_HINTS[mode.value as AuthMode]; };
+  const protocol = byId<HTMLSelectElement>('protocol');
+  const hint = (): void => {
+    byId('auth-hint').textContent = AUTH_HINTS[mode.value as AuthMode];
+    byId('protocol-hint').textContent = PROTOCOL_HINTS[protocol.value as Protocol];
+  };
   mode.addEventListener('change', hint);
+  protocol.addEventListener('change', hint);
   hint();
 
   byId<HTMLFormElement>('login-form').addEventListener('submit', (event) => {

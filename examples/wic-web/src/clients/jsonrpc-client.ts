@@ -108,9 +108,8 @@ export class JsonRpcClient implements W2Client {
         if (this.callId !== undefined) return; // the plugin answers busy beyond maxCallsPerClient; one call here
         this.callId = String(params['callId']);
         this.incomingOffer = typeof params['sdp'] === 'string' ? params['sdp'] : undefined;
-        const from = params['from'] as { uri?: string; anonymous?: boolean } | undefined;
         void this.rpc().request('call.ring', { callId: this.callId }).catch(() => undefined);
-        this.events.incoming(from?.anonymous === true ? 'anonymous' : from?.uri ?? 'unknown caller');
+        this.events.incoming(partyUri(params['from']));
         return;
       }
       case 'call.progress':
@@ -138,7 +137,7 @@ export class JsonRpcClient implements W2Client {
         if (forThisCall) this.endCall(endedDetail(params));
         return;
       case 'message.received':
-        this.events.message(String(params['from']), String(params['body']));
+        this.events.message(partyUri(params['from']), String(params['body']));
         return;
       case 'session.error':
         this.events.error(`The eP-CSCF reported: ${String(params['message'])}`);
@@ -175,6 +174,13 @@ export class JsonRpcClient implements W2Client {
     if (this.socket === undefined) throw new WicError('Not connected to the eP-CSCF.');
     return this.socket;
   }
+}
+
+/** A Party of schemas/jsonrpc ({uri, displayName?, anonymous}). */
+function partyUri(party: unknown): string {
+  const p = (typeof party === 'object' && party !== null ? party : {}) as { uri?: unknown; anonymous?: unknown };
+  if (p.anonymous === true) return 'anonymous';
+  return typeof p.uri === 'string' ? p.uri : 'unknown';
 }
 
 function endedDetail(params: Params): string {

@@ -24,6 +24,8 @@ export class XmppClient implements W2Client {
   /** The <proceed/> went out: the session-initiate with this sid is accepted at once. */
   private proceeded: string | undefined;
   private saslFailure = '';
+  /** The user ended the session here (stanza.js reports both ends the same way). */
+  private endedHere: string | undefined;
 
   constructor(private readonly url: string, private readonly identity: Identity, private readonly events: W2Events) {}
 
@@ -55,7 +57,9 @@ export class XmppClient implements W2Client {
     client.on('jingle:terminated', (session, reason) => {
       if (session !== this.session) return;
       this.session = undefined;
-      this.events.callState('ended', describeReason(reason?.condition, reason?.text, session.isInitiator));
+      const here = this.endedHere;
+      this.endedHere = undefined;
+      this.events.callState('ended', here ?? describeReason(reason?.condition, reason?.text, session.isInitiator));
     });
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -102,7 +106,7 @@ export class XmppClient implements W2Client {
   }
 
   async reject(): Promise<void> {
-    if (this.session !== undefined) { this.session.end('decline'); return; }
+    if (this.session !== undefined) { this.endedHere = 'you declined'; this.session.end('decline'); return; }
     const proposal = this.proposal;
     if (proposal === undefined) return;
     this.proposal = undefined;
@@ -111,6 +115,7 @@ export class XmppClient implements W2Client {
   }
 
   async hangup(): Promise<void> {
+    this.endedHere = 'you hung up';
     this.session?.end('success');
   }
 
@@ -210,7 +215,7 @@ export class XmppClient implements W2Client {
 
 function describeReason(condition: string | undefined, text: string | undefined, initiator: boolean): string {
   switch (condition) {
-    case 'success': return text ?? 'the call ended';
+    case 'success': return text ?? 'the other side hung up';
     case 'busy': return 'busy';
     case 'decline': return initiator ? 'declined' : 'you declined';
     case 'timeout': return 'no answer';

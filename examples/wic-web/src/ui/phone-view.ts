@@ -52,7 +52,8 @@ export class PhoneView {
       : state === 'ended' ? 'ended' : state === 'idle' ? '' : 'progress'}`;
     const live = state === 'calling' || state === 'ringing' || state === 'established';
     this.inCall.hidden = !live;
-    this.dial.hidden = live;
+    byId('dial-row').hidden = live;
+    byId('keypad-caption').hidden = state !== 'established';
     if (live) {
       byId('peer-name').textContent = displayAddress(peer);
       byId('peer-avatar').textContent = initialOf(peer);
@@ -76,6 +77,7 @@ export class PhoneView {
   }
 
   quality(q: CallQuality | undefined): void {
+    byId('quality').classList.toggle('idle', q === undefined);
     byId('rx-packets').textContent = q === undefined ? '0' : String(q.packetsReceived);
     const loss = byId('rx-loss');
     loss.textContent = q === undefined ? '–' : `${q.lossPercent.toFixed(1)} %`;
