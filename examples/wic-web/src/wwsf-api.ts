@@ -20,12 +20,19 @@ export interface WebLogin {
   readonly displayName?: string;
 }
 
+/** 503 while the WWSF does not know the eP-CSCF's endpoints yet: asked again for a few seconds. */
+const CONFIG_RETRIES = 10;
+
 export async function loadConfig(): Promise<WicConfig> {
   let response: Response;
-  try {
-    response = await fetch('/config.json', { cache: 'no-store' });
-  } catch {
-    throw new WicError('The web server that serves this page cannot be reached.');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      response = await fetch('/config.json', { cache: 'no-store' });
+    } catch {
+      throw new WicError('The web server that serves this page cannot be reached.');
+    }
+    if (response.status !== 503 || attempt === CONFIG_RETRIES) break;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
   }
   if (!response.ok) throw new WicError(`This page's server has no /config.json (HTTP ${response.status}): it does not tell where the eP-CSCF is.`);
   const config = await response.json() as Partial<WicConfig>;

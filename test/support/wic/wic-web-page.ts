@@ -15,6 +15,14 @@ export interface WicUser {
   readonly console: string[];
 }
 
+/** The little of the DOM these page functions use (the test tsconfig has no DOM types); they run in the page. */
+interface PageElement { readonly textContent: string | null; readonly hidden?: boolean }
+declare const document: {
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): ArrayLike<PageElement>;
+  getElementById(id: string): PageElement | null;
+};
+
 const id = (testId: string): string => `[data-testid="${testId}"]`;
 
 export async function openWic(browser: Browser, url: string, name: string): Promise<WicUser> {

@@ -121,7 +121,10 @@ export class XmppClient implements W2Client {
 
   async hold(on: boolean): Promise<void> {
     const session = this.requireSession();
-    await (on ? session.hold() : session.resume());
+    if (on) { await session.hold(); return; }
+    // XEP-0167 §7: stanza.js resumes with <active/>, which epcscf's gateway only acknowledges;
+    // <unhold/> is what it maps to the re-INVITE back to sendrecv (TS 24.610).
+    session.send('session-info', { info: { infoType: Stanza.Constants.JINGLE_INFO_UNHOLD } });
   }
 
   async transfer(): Promise<void> {

@@ -1,0 +1,105 @@
+// Issue #13 proof: the demo WIC (examples/wic-web) as a newcomer uses it. The quickstart runs as
+// a child process (epcscf with all three W2 plugins, the in-process media gateway and the dev IMS
+// core) with the demo WWSF serving the page; headless Chromium (fake audio device) opens it in two
+// browser contexts, alice and bob, and drives it only through its data-testids. For each W2
+// protocol and both sign-in methods (TS 24.371 scenario 1 digest, scenario 2 web token): register,
+// call, audio both ways (the page's own getStats figure), hold and resume, a message each way,
+// hang up. Screenshots land in test/artifacts/ (git-ignored).
+import { mkdirSync } from 'node:fs';
+import t from 'tap';
+import { chromium, type Browser } from 'playwright-core';
+import { CHROMIUM_ARGS } from '../support/wic/browser-wic.js';
+import { startQuickstart, type Quickstart } from '../support/wic/quickstart.js';
+import {
+  answerWhenRinging, callState, dial, errorBanner, loginError, openWic, rxPackets, sendMessage, signIn, waitForCallState,
+  waitForMessage, waitForRxPackets, type WicAuthMode, type WicProtocol, type WicUser,
+} from '../support/wic/wic-web-page.js';
+
+const ARTIFACTS = new URL('../artifacts/', import.meta.url);
+mkdirSync(ARTIFACTS, { recursive: true });
+
+/** Each combination dials bob in another of the forms the dial field accepts. */
+const COMBOS: readonly { protocol: WicProtocol; mode: WicAuthMode; target: string }[] = [
+  { protocol: 'sip-ws', mode: 'digest', target: 'bob' },
+  { protocol: 'sip-ws', mode: 'web', target: 'sip:bob@ims.test' },
+  { protocol: 'jsonrpc-ws', mode: 'digest', target: '+1 555 0002' },
+  { protocol: 'jsonrpc-ws', mode: 'web', target: 'bob' },
+  { protocol: 'xmpp-ws', mode: 'digest', target: 'bob' },
+  { protocol: 'xmpp-ws', mode: 'web', target: 'sip:bob@ims.test' },
+];
+
+let quickstart: Quickstart;
+let browser: Browser;
+
+t.before(async () => {
+  quickstart = await startQuickstart();
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: [...CHROMIUM_ARGS] });
+});
+t.teardown(async () => {
+  await browser?.close().catch(() => undefined);
+  await quickstart?.stop();
+});
+
+async function diagnostics(...users: WicUser[]): Promise<string> {
+  const banners = await Promise.all(users.map(async (u) => `${u.name}: call-state "${await callState(u).catch(() => '?')}", error "${await errorBanner(u).catch(() => '?')}"`));
+  return `${banners.join('\n')}\n${users.flatMap((u) => u.console).slice(-40).join('\n')}\n--- epcscf ---\n${quickstart.output().slice(-3000)}`;
+}
+
+async function shot(user: WicUser, name: string): Promise<void> {
+  await user.page.screenshot({ path: new URL(`wic-${name}.png`, ARTIFACTS).pathname });
+}
+
+for (const { protocol, mode, target } of COMBOS) {
+  t.test(`issue #13 WIC, ${protocol} with ${mode === 'web' ? 'web login (token, scenario 2)' : 'IMS digest (scenario 1)'}: alice and bob register, call (audio both ways), hold/resume, message each way, hang up`, async (t) => {
+    const alice = await openWic(browser, quickstart.url, 'alice');
+    const bob = await openWic(browser, quickstart.url, 'bob');
+    t.teardown(async () => { await alice.context.close(); await bob.context.close(); });
+    const name = `${protocol}-${mode}`;
+    try {
+      t.match(await signIn(alice, 'alicepw', protocol, mode), /^registered/, `alice: registration-state says registered (${await loginError(alice)})`);
+      t.match(await signIn(bob, 'bobpw', protocol, mode), /^registered/, `bob: registration-state says registered (${await loginError(bob)})`);
+
+      await dial(alice, target);
+      await answerWhenRinging(bob);
+      t.match(await waitForCallState(alice, /established/), /established/, `alice dialled "${target}": call-state established`);
+      t.match(await waitForCallState(bob, /established/), /established/, 'bob answered the incoming-call alert: established');
+      const [aliceRx, bobRx] = [await waitForRxPackets(alice, 100), await waitForRxPackets(bob, 100)];
+      t.ok(aliceRx > 100, `alice's page counts ${aliceRx} inbound audio packets (> 100)`);
+      t.ok(bobRx > 100, `bob's page counts ${bobRx} inbound audio packets (> 100)`);
+      await shot(alice, `${name}-call`);
+
+      await alice.page.click('[data-testid="hold"]');
+      t.match(await waitForCallState(alice, /on hold/), /on hold/, 'alice put the call on hold');
+      t.match(await waitForCallState(bob, /held by the other side/), /held/, 'bob sees the hold (re-INVITE / session-info from alice)');
+      await alice.page.click('[data-testid="hold"]');
+      t.equal(await waitForCallState(alice, /^established$/), 'established', 'alice resumed');
+      t.equal(await waitForCallState(bob, /^established$/), 'established', 'bob sees the call resumed');
+      const afterResume = await rxPackets(bob);
+      t.ok(await waitForRxPackets(bob, afterResume + 25) > afterResume + 25, 'audio reaches bob again after the resume');
+
+      await sendMessage(alice, 'bob', `Hi Bob, this is alice over ${protocol}`);
+      t.match(await waitForMessage(bob, `this is alice over ${protocol}`), /alice@ims\.test/, 'bob got alice\'s message, shown as from alice@ims.test');
+      await sendMessage(bob, 'alice', 'Hi alice, loud and clear');
+      t.ok(await waitForMessage(alice, 'loud and clear'), 'alice got bob\'s answer');
+      await shot(alice, `${name}-messages`);
+
+      await alice.page.click('[data-testid="hangup"]');
+      t.match(await waitForCallState(alice, /ended/), /^ended/, 'alice hung up: call-state ended');
+      t.match(await waitForCallState(bob, /ended/), /^ended/, 'bob: call-state ended');
+    } catch (error) {
+      await shot(alice, `${name}-failed-alice`).catch(() => undefined);
+      await shot(bob, `${name}-failed-bob`).catch(() => undefined);
+      t.fail(`${String(error)}\n${await diagnostics(alice, bob)}`);
+    }
+  });
+}
+
+t.test('issue #13 WIC: errors in words — a wrong IMS password and a wrong web password are refused with a sentence, not a code', async (t) => {
+  const carol = await openWic(browser, quickstart.url, 'carol');
+  t.teardown(() => carol.context.close());
+  await signIn(carol, 'wrong', 'sip-ws', 'digest');
+  t.match(await loginError(carol), /^Registration refused: .*\(SIP 40[13]\)\.$/, 'digest: the IMS refusal with its SIP status');
+  await signIn(carol, 'wrong', 'jsonrpc-ws', 'web');
+  t.match(await loginError(carol), /[a-z]{4,}/i, 'web: the WWSF\'s refusal in words');
+  t.notMatch(await loginError(carol), /^Registration refused/, 'web: refused at the web login, before any registration');
+});
