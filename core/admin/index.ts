@@ -9,6 +9,7 @@ export { createEpcscfMetrics } from './metrics.js';
 export type { EpcscfMetrics, SipDirection, SipSide } from './metrics.js';
 export { observeW2Sessions } from './observe-w2.js';
 export { observePcscfMedia } from './observe-pcscf-media.js';
+export { observeWebAuth } from './web-auth-metrics.js';
 export type { AdminErrorBody } from './admin-error.js';
 export type {
   AdminBackend,

@@ -4,12 +4,13 @@
  * server; the metrics follow the W2 observer (connections, plugin faults) and the P-CSCF's
  * `response` tap (SIP responses by class on each side: a status, no event object per message)
  * its `guard` events (routing guards that refused or dropped a message, issue 11), its
- * `refused` events (INVITEs beyond a call cap) and the media-leg audit's orphans.
+ * `refused` events (INVITEs beyond a call cap), the media-leg audit's orphans and web-token
+ * outcomes (refusals by reason, trusted-node de-registrations).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { createEpcscfMetrics, observePcscfMedia, observeW2Sessions, registerAdminApi, type EpcscfMetrics } from '../admin/index.js';
+import { createEpcscfMetrics, observePcscfMedia, observeW2Sessions, observeWebAuth, registerAdminApi, type EpcscfMetrics } from '../admin/index.js';
 import type { EpcscfConfig } from '../config/config-types.js';
 import type { MediaControl } from '../pcscf/alg/media-control.js';
 import type { Pcscf, PcscfEvents } from '../pcscf/index.js';
@@ -47,6 +48,7 @@ export async function attachAdmin(
   const onGuard = (...[guard]: PcscfEvents['guard']): void => metrics.relayGuard(guard);
   pcscf.observer.on('guard', onGuard);
   const unobserveMedia = observePcscfMedia(pcscf.observer, metrics);
+  const unobserveWebAuth = observeWebAuth(pcscf.observer, metrics.registry);
   const onRefused = (...[reason]: PcscfEvents['refused']): void => metrics.refused(reason);
   pcscf.observer.on('refused', onRefused);
   if (config.admin.bearerKey === undefined) options.log.info('admin API and /metrics off: set admin.bearerKey (or EPCSCF_ADMIN_KEY) to serve them');
@@ -57,6 +59,7 @@ export async function attachAdmin(
       pcscf.observer.off('response', onResponse);
       pcscf.observer.off('guard', onGuard);
       unobserveMedia();
+      unobserveWebAuth();
       pcscf.observer.off('refused', onRefused);
     },
   };

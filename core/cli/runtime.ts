@@ -77,6 +77,9 @@ export async function startRuntime(configured: EpcscfConfig, options: RuntimeOpt
       ...(config.media.interfaces ? { mediaInterfaces: config.media.interfaces } : {}),
     });
     started = pcscf;
+    // R-REG-9: the dev core registers epcscf's web-authenticated users without a challenge,
+    // from epcscf's own Mw address only.
+    for (const address of pcscf.mwAddresses) devCore?.trustNode(address);
     if (mediaGuard) stack.splice(stack.indexOf(mediaGuard), 1);
     stack.push(() => pcscf.close());
     const server = await createEpcscfServer(config, { sip: pcscf, logger: options.logger, builtins: options.builtins ?? BUILTIN_PLUGINS });

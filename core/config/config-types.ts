@@ -117,6 +117,48 @@ export interface AdminConfig {
   readonly bearerKey?: string;
 }
 
+/** Where an issuer's signing keys come from (a JWK Set, RFC 7517 §5). */
+export type JwksSource =
+  /** A JWKS file (absolute path); re-read when a token names a key it lacks and the file changed. */
+  | { readonly file: string }
+  /** A JWKS URL (https in production): cached, re-fetched for an unknown kid (key rotation). */
+  | { readonly url: string };
+
+/** `webAuth.issuers[]`: one WWSF/WAF this operator has an agreement with (TS 24.371 scenarios 2/3). */
+export interface WebAuthIssuer {
+  /** The token's `iss`. */
+  readonly issuer: string;
+  /** The `aud` this eP-CSCF accepts from that issuer. */
+  readonly audience: string;
+  readonly jwks: JwksSource;
+  /** When set, the only W2 page origins (WebSocket handshake Origin) its tokens are used from. */
+  readonly origins?: readonly string[];
+  /** Scenario 3: the IMPUs this WWSF may hand out; a token's `impu` outside it is refused. */
+  readonly impuPool?: readonly string[];
+  /**
+   * false (default): an expired token stops new initial requests on its flow (R-REG-3) but a
+   * live registration is refreshed; true: refreshes are refused and the P-CSCF de-registers
+   * the flow's trusted-node bindings at expiry.
+   */
+  readonly expiryEndsRegistration: boolean;
+}
+
+/** `webAuth`: web-token validation and trusted-node registration (R-REG-1..10, 25). */
+export interface WebAuthConfig {
+  /** No issuers: web authentication is off (a REGISTER with a Bearer token gets 403). */
+  readonly issuers: readonly WebAuthIssuer[];
+  /** Tolerance on exp/nbf. */
+  readonly clockSkewSeconds: number;
+  /** The integrity-protected value of the trusted-node Authorization on Mw (TS 24.229 §5.4.1.2.2). */
+  readonly integrityProtected: string;
+  /** After a JWKS URL fetch, how long an unknown kid does not trigger another fetch. */
+  readonly jwksCooldownSeconds: number;
+  /** A JWKS URL is re-fetched when its copy is older than this. */
+  readonly jwksMaxAgeSeconds: number;
+  /** Deadline of one JWKS URL fetch (then 503 Token keys unavailable). */
+  readonly jwksTimeoutMs: number;
+}
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface EpcscfConfig {
@@ -128,5 +170,6 @@ export interface EpcscfConfig {
   readonly media: MediaConfig;
   readonly admin: AdminConfig;
   readonly cluster: ClusterConfig;
+  readonly webAuth: WebAuthConfig;
   readonly log: { readonly level: LogLevel };
 }

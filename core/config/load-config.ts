@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { EpcError } from '../errors.js';
 import { parseUri } from '../sip/index.js';
 import type { PluginReference } from '../plugin/loader.js';
-import type { AdminConfig, ClusterConfig, EpcscfConfig, HostPort, LogLevel, MediaConfig, MediaGatewaySettings, MediaPortRange, MwListenPoint, NextHopProbeConfig, TlsFiles, W2Limits } from './config-types.js';
+import type { AdminConfig, ClusterConfig, EpcscfConfig, HostPort, LogLevel, MediaConfig, MediaGatewaySettings, MediaPortRange, MwListenPoint, NextHopProbeConfig, TlsFiles, W2Limits, WebAuthConfig, WebAuthIssuer } from './config-types.js';
 import { applyEnvOverrides } from './env-overrides.js';
 import type { Environment } from './env-overrides.js';
 import { compileSchema, readRepositorySchema } from './json-schema.js';
@@ -106,6 +106,7 @@ function semanticProblems(config: Record<string, unknown>): string[] {
     }
   }
   problems.push(...mediaProblems(config['media'] as Record<string, unknown>));
+  problems.push(...webAuthProblems(config['webAuth'] as { issuers: { issuer: string }[] }));
   return problems;
 }
 
@@ -123,6 +124,16 @@ function mediaProblems(media: Record<string, unknown>): string[] {
   }
   const [a, b] = [gateway.webrtc.ports, gateway.ims.ports];
   if (a.min <= b.max && b.min <= a.max) problems.push('media.gateway.ims.ports: overlaps media.gateway.webrtc.ports (each side needs its own range)');
+  return problems;
+}
+
+function webAuthProblems(webAuth: { issuers: { issuer: string }[] }): string[] {
+  const seen = new Set<string>();
+  const problems: string[] = [];
+  webAuth.issuers.forEach(({ issuer }, index) => {
+    if (seen.has(issuer)) problems.push(`webAuth.issuers[${index}].issuer: ${JSON.stringify(issuer)} is listed twice (one entry per issuer)`);
+    seen.add(issuer);
+  });
   return problems;
 }
 
@@ -163,6 +174,7 @@ function toTypedConfig(config: Record<string, unknown>, configDir: string): Epcs
     media: mediaConfig(config['media'] as Record<string, unknown>),
     admin: adminConfig(config['admin'] as Record<string, unknown>),
     cluster: clusterConfig(config['cluster'] as Record<string, unknown>),
+    webAuth: webAuthConfig(config['webAuth'] as Record<string, unknown>, configDir),
     log: { level: log['level'] as LogLevel },
   };
 }
@@ -190,6 +202,30 @@ function adminConfig(admin: Record<string, unknown>): AdminConfig {
 function clusterConfig(cluster: Record<string, unknown>): ClusterConfig {
   const flowSecret = cluster['flowSecret'];
   return typeof flowSecret === 'string' ? { flowSecret } : {};
+}
+
+function webAuthConfig(webAuth: Record<string, unknown>, configDir: string): WebAuthConfig {
+  const issuers = (webAuth['issuers'] as Record<string, unknown>[]).map((entry): WebAuthIssuer => {
+    const jwks = entry['jwks'] as { file?: string; url?: string };
+    const origins = entry['origins'] as string[] | undefined;
+    const pool = entry['impuPool'] as string[] | undefined;
+    return {
+      issuer: entry['issuer'] as string,
+      audience: entry['audience'] as string,
+      jwks: jwks.file !== undefined ? { file: resolve(configDir, jwks.file) } : { url: jwks.url as string },
+      ...(origins !== undefined ? { origins } : {}),
+      ...(pool !== undefined ? { impuPool: pool } : {}),
+      expiryEndsRegistration: entry['expiryEndsRegistration'] as boolean,
+    };
+  });
+  return {
+    issuers,
+    clockSkewSeconds: webAuth['clockSkewSeconds'] as number,
+    integrityProtected: webAuth['integrityProtected'] as string,
+    jwksCooldownSeconds: webAuth['jwksCooldownSeconds'] as number,
+    jwksMaxAgeSeconds: webAuth['jwksMaxAgeSeconds'] as number,
+    jwksTimeoutMs: webAuth['jwksTimeoutMs'] as number,
+  };
 }
 
 function nextHopProbe(probe: Record<string, unknown>): NextHopProbeConfig {

@@ -97,6 +97,17 @@ export interface W2ObserverEvents {
 
 export type W2Observer = EventEmitter<W2ObserverEvents>;
 
+/**
+ * Web authentication (TS 24.371 scenarios 2/3) as a plugin needs to know it: whether the core
+ * takes web tokens, so a plugin offers its token login (xmpp-ws: SASL OAUTHBEARER) only then.
+ * The core alone validates tokens (core/webauth, on the REGISTER a plugin's UE sends with
+ * `identity.token`); a plugin never sees the keys.
+ */
+export interface W2WebAuthInfo {
+  /** True when config `webAuth.issuers` names at least one issuer. */
+  readonly enabled: boolean;
+}
+
 /** Handed to `init`; one per plugin per load. */
 export interface W2Host {
   /** The contract version the core implements (W2_CONTRACT_VERSION). */
@@ -113,4 +124,6 @@ export interface W2Host {
    * its protocol has addresses of its own (xmpp-ws: JIDs user@homeDomain ⇄ sip:user@homeDomain).
    */
   readonly homeDomain?: string;
+  /** Web authentication (config `webAuth`); absent where the host does not tell (tests, embedders): treat as off. */
+  readonly webAuth?: W2WebAuthInfo;
 }

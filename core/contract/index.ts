@@ -7,7 +7,7 @@
 export { W2_CONTRACT_VERSION, defineW2Plugin } from './contract.js';
 export type { JsonSchema, W2Binding, W2Plugin, W2PluginInstance, W2PluginMeta } from './contract.js';
 export type { SessionCloseCause, SessionCloseReason, W2Connection, W2Frame, W2Session } from './session.js';
-export type { PluginUeOptions, W2Host, W2Observer, W2ObserverEvents, W2SipApi, W2UaFactory } from './host.js';
+export type { PluginUeOptions, W2Host, W2Observer, W2ObserverEvents, W2SipApi, W2UaFactory, W2WebAuthInfo } from './host.js';
 export { FloodGuard } from './flood-guard.js';
 export type { FloodLimits } from './flood-guard.js';
 
@@ -16,7 +16,11 @@ export { EpcError, ERROR_CODES } from '../errors.js';
 export type { ErrorCode } from '../errors.js';
 export { UaRejectedError } from '../ua/index.js';
 // Client strings checked where they enter the virtual UE (issue 11 #1/#3): plugins refuse them early with their own error.
-export { checkBodyType, checkDisplayName, checkPrivateIdentity, parseTarget, targetText } from '../ua/index.js';
+export { checkBearerToken, checkBodyType, checkDisplayName, checkPrivateIdentity, parseTarget, targetText } from '../ua/index.js';
+
+// Web tokens (TS 24.371 scenarios 2/3): the reason phrases the core refuses a token with (R-REG-4),
+// so a plugin reports the same words in its own protocol (xmpp-ws SASL <text/>, jsonrpc-ws -32009).
+export { TOKEN_REFUSAL_REASONS } from '../webauth/token-refusals.js';
 
 // host.ua: the virtual Gm UE (core/ua/api.ts) a non-SIP plugin drives.
 export type * from '../ua/api.js';

@@ -1,4 +1,5 @@
 import { getHeaders, removeHeader, setHeader, type SipHeader, type SipMessage } from '../sip/index.js';
+import { isBearerAuthorization } from '../webauth/bearer-authorization.js';
 
 /**
  * Headers a WIC may not set toward the IMS (R-ORIG-7, RFC 3325 trust domain): the P-CSCF
@@ -9,9 +10,13 @@ const UNTRUSTED_FROM_WIC = new Set([
   'p-served-user', 'p-access-network-info', 'security-client', 'security-verify', 'security-server',
 ]);
 
-/** All of them start with `P-` or `Security-`: other lines are kept without lower-casing them. */
+/**
+ * All of them start with `P-` or `Security-`: other lines are kept without lower-casing them.
+ * A Bearer Authorization never leaves for the IMS either (R-REG-5, R-ORIG-7).
+ */
 function isUntrusted(h: SipHeader): boolean {
   const c = h.name.charCodeAt(0) | 0x20;
+  if (c === 0x61) return isBearerAuthorization(h);
   return (c === 0x70 || c === 0x73) && UNTRUSTED_FROM_WIC.has(h.name.toLowerCase());
 }
 

@@ -33,6 +33,7 @@ import { FlowTokenCodec } from './flow-token.js';
 import { Forwarder, popVia, type Side } from './forwarder.js';
 import { hasLooped, loopBranch } from './loop-detection.js';
 import { stripSecAgree, stripUntrustedHeaders } from './header-hygiene.js';
+import { isBearerAuthorization } from '../webauth/bearer-authorization.js';
 import { assertOriginatingIdentity, assertTerminatingIdentity, servingBinding } from './identity.js';
 import { OwnUris, aorOf, type OwnAddress } from './own-uris.js';
 import { PendingTransactions } from './pending-transactions.js';
@@ -42,6 +43,10 @@ import { mwTargets, popOwnRoutes, withRouteSet } from './routing.js';
 import { endUnrelayedAnswer } from './unrelayed-answer.js';
 import { W2Flows, type W2Flow } from './w2-flows.js';
 import { NextHopHealth, probeRequest, sendProbe } from './next-hop-health.js';
+import { asTrustedNodeRegister, trustedNodeDeregistration } from './trusted-node.js';
+import { WebAuthGate } from './web-auth-gate.js';
+import { WebTokenVerifier, type TokenRefusal, type TokenRefusalCode } from '../webauth/index.js';
+import type { RegistrationBinding } from '../state/registration-store.js';
 
 export interface PcscfOptions {
   readonly config: EpcscfConfig;
@@ -61,6 +66,8 @@ export interface PcscfOptions {
   readonly media?: MediaControl;
   /** rtpengine `direction` interface names (media.interfaces). */
   readonly mediaInterfaces?: MediaInterfaces;
+  /** The web-token verifier (default: one built from config.webAuth). */
+  readonly webTokens?: WebTokenVerifier;
 }
 
 /** Monitoring only (never drives behaviour): every SIP message on each side. */
@@ -75,6 +82,10 @@ export interface PcscfEvents {
   mediaLegOrphaned: [event: { callId: string; ngCallId: string }];
   /** A request refused by a w2.limits cap (issue 11): calls, open transactions, registrations per IP. */
   refused: [reason: CallRefusalReason | 'pending_transactions' | 'registrations_per_ip', connectionId: string];
+  /** A web token was validated (R-REG-4): accepted, or the refusal's code (metrics; the token is never in it). */
+  webToken: [outcome: TokenRefusalCode | 'accepted'];
+  /** epcscf de-registered trusted-node bindings on Mw itself (R-REG-25): the flow ended or its token expired. */
+  trustedNodeDeregistration: [cause: 'flow-ended' | 'token-expired', aor: string];
 }
 
 /**
@@ -110,9 +121,11 @@ export class Pcscf implements W2SipCore {
   readonly #calls: CallLimits;
   readonly #pending: PendingTransactions;
   readonly #registrationCap: RegistrationLimits;
+  readonly #webAuth: WebAuthGate;
+  readonly #integrityProtected: string;
   #closed: Promise<void> | undefined;
 
-  private constructor(transport: SipTransportLayer, options: PcscfOptions) {
+  private constructor(transport: SipTransportLayer, options: PcscfOptions, webTokens: WebTokenVerifier) {
     const { config } = options;
     const log = options.logger ?? pino({ level: config.log.level, name: 'epcscf' });
     const nodeId = options.nodeId ?? hostname().replace(/[^A-Za-z0-9-]/g, '') ?? 'epcscf';
@@ -139,6 +152,11 @@ export class Pcscf implements W2SipCore {
       ...(options.mediaInterfaces ? { interfaces: options.mediaInterfaces } : {}),
     }) : undefined;
     this.#media = new SessionMedia(alg, this.#ctx);
+    this.#integrityProtected = config.webAuth.integrityProtected;
+    this.#webAuth = new WebAuthGate({
+      verifier: webTokens, now: () => this.#ctx.now(), onAccepted: () => this.observer.emit('webToken', 'accepted'),
+      onGrantExpired: (flow, aor) => void this.#grantExpired(flow, aor).catch((error: unknown) => this.#ctx.log.error({ err: error }, 'de-registering an expired web-token registration failed')),
+    });
     const mwSender: SipSender = {
       send: (message, target) => {
         this.#tapMw('out', message, target.transport, target.host, target.port);
@@ -204,7 +222,14 @@ export class Pcscf implements W2SipCore {
       listeners: config.mw.listen.map((l) => `${l.transport}:${hostForUri(l.host)}:${l.port}`),
       ...(tls ? { tls } : {}),
     });
-    const pcscf = new Pcscf(transport, options);
+    let webTokens: WebTokenVerifier;
+    try {
+      webTokens = options.webTokens ?? await WebTokenVerifier.create(config.webAuth);
+    } catch (error) {
+      await transport.close();
+      throw error;
+    }
+    const pcscf = new Pcscf(transport, options, webTokens);
     pcscf.nextHops.start();
     return pcscf;
   }
@@ -348,13 +373,36 @@ export class Pcscf implements W2SipCore {
   async #register(request: SipRequest, tx: ServerTransaction, flow: W2Flow): Promise<void> {
     const refused = await this.#registrationCap.admit(request, flow);
     if (refused !== undefined) return this.#refuse(tx, refused, 'registrations_per_ip', flow);
-    const out = rewriteRegisterTowardIms(request, flow, this.#ctx, this.#transports[0] ?? 'udp');
+    // TS 24.371 scenarios 2/3: a web token makes this a trusted-node registration (R-REG-4, R-REG-9).
+    const decision = await this.#webAuth.register(request, flow);
+    if (decision.kind === 'refused') return this.#refuseToken(tx, decision.refusal);
+    let out = rewriteRegisterTowardIms(request, flow, this.#ctx, this.#transports[0] ?? 'udp');
+    if (decision.kind === 'trusted') out = asTrustedNodeRegister(out, decision.grant.impi, this.#ctx, this.#integrityProtected);
     const targets = await this.#mwTargets(out, tx);
     if (targets === undefined) return;
     this.#forwarder.forward({
       serverTx: tx, toward: 'mw', request: out, targets, failureStatus: 504, viaParams: this.#flowViaParam(flow),
-      onResponse: (response) => onRegisterResponse(request, response, flow, this.#ctx),
+      onResponse: async (response) => {
+        if (decision.kind !== 'trusted') return onRegisterResponse(request, response, flow, this.#ctx);
+        const relayed = await onRegisterResponse(request, response, flow, this.#ctx, { impi: decision.grant.impi });
+        const aor = aorOf(to(request).uri);
+        if (response.status === 200) {
+          const remaining = (await this.#ctx.registrations.byFlow(flow.key)).some((b) => b.aor === aor);
+          this.#webAuth.registered(flow, aor, decision, remaining);
+        }
+        // The WIC has no IMS password to answer a challenge with: the core refused to trust us.
+        if (response.status === 401 || response.status === 407) return { ...relayed, status: 403, reason: 'Forbidden - trusted-node registration refused by the IMS core' };
+        return relayed;
+      },
     });
+  }
+
+  /** A web token refused (R-REG-4): 403 with the table's reason (503 + Retry-After when keys are unavailable), nothing on Mw. */
+  #refuseToken(tx: ServerTransaction, refusal: TokenRefusal): void {
+    this.#ctx.log.debug({ reason: refusal.code, callId: safeCallId(tx.request) }, 'web token refused');
+    this.observer.emit('webToken', refusal.code);
+    const headers: [string, string][] = refusal.retryAfterSeconds === undefined ? [] : [['Retry-After', String(refusal.retryAfterSeconds)]];
+    tx.respond(createResponse(tx.request, refusal.status, refusal.reason, { headers }));
   }
 
   async #originating(request: SipRequest, tx: ServerTransaction, flow: W2Flow): Promise<void> {
@@ -363,6 +411,11 @@ export class Pcscf implements W2SipCore {
     if (binding === undefined) {
       tx.respond(createResponse(request, 403, 'Forbidden - not registered')); // R-ORIG-1
       return;
+    }
+    // R-REG-3: a web-authenticated flow's initial requests are checked against its token.
+    if (flow.webAuth !== undefined || request.headers.some(isBearerAuthorization)) {
+      const tokenRefused = await this.#webAuth.initialRequest(request, flow, binding.aor);
+      if (tokenRefused !== undefined) return this.#refuseToken(tx, tokenRefused);
     }
     // Issue 11 #4: the call caps, before the IMS-ALG takes any media port.
     const refused = request.method === 'INVITE' ? await this.#calls.admit(request, tx, flow.key, flow.connection.remote.address) : undefined;
@@ -655,7 +708,10 @@ export class Pcscf implements W2SipCore {
    * released with a BYE toward the IMS.
    */
   async #releaseFlow(flow: W2Flow): Promise<void> {
-    await this.#ctx.registrations.removeFlow(flow.key);
+    this.#webAuth.flowReleased(flow);
+    const released = await this.#ctx.registrations.removeFlow(flow.key);
+    // R-REG-25: epcscf registered these as a trusted node, so epcscf de-registers them.
+    const deregistrations = this.#deregisterTrustedNode(flow, released, 'flow-ended');
     this.#calls.releaseFlow(flow.key);
     this.#pending.releaseConnection(flow.connection.id);
     this.#forwarder.cancelFrom(flow.connection.id);
@@ -666,6 +722,37 @@ export class Pcscf implements W2SipCore {
       await this.#ctx.dialogs.remove(dialog.id);
       if (dialog.state !== 'confirmed' || dialog.method !== 'INVITE' || dialog.remoteTarget === '') continue;
       sends.push(this.#byeTowardIms(releaseRequest(dialog)));
+    }
+    await Promise.all([...sends, deregistrations]);
+  }
+
+  /** expiryEndsRegistration: the token of `aor` on `flow` expired; its trusted-node bindings end. */
+  async #grantExpired(flow: W2Flow, aor: string): Promise<void> {
+    const ended = (await this.#ctx.registrations.byFlow(flow.key)).filter((b) => b.aor === aor && b.trustedNode !== undefined);
+    for (const binding of ended) await this.#ctx.registrations.remove(binding.id);
+    this.#ctx.log.info({ aor, flow: flow.key }, 'web token expired: de-registering (expiryEndsRegistration)');
+    await this.#deregisterTrustedNode(flow, ended, 'token-expired');
+  }
+
+  /** R-REG-25: REGISTER Expires 0 on Mw for each AOR among `bindings` that epcscf registered as a trusted node. */
+  async #deregisterTrustedNode(flow: W2Flow, bindings: readonly RegistrationBinding[], cause: 'flow-ended' | 'token-expired'): Promise<void> {
+    const byAor = new Map<string, RegistrationBinding[]>();
+    for (const b of bindings) {
+      if (b.trustedNode === undefined) continue;
+      const list = byAor.get(b.aor);
+      if (list === undefined) byAor.set(b.aor, [b]);
+      else list.push(b);
+    }
+    const sends: Promise<void>[] = [];
+    for (const [aor, list] of byAor) {
+      const impi = (list[0] as RegistrationBinding).trustedNode?.impi ?? '';
+      const transport = this.#transports[0] ?? 'udp';
+      const request = trustedNodeDeregistration(list, impi, this.#ctx, this.#integrityProtected, this.#ctx.uris.path(flow.token, list.some((b) => b.outbound), transport));
+      this.observer.emit('trustedNodeDeregistration', cause, aor);
+      sends.push(mwTargets(request, this.#routing()).then(
+        (targets) => (targets[0] === undefined ? undefined : this.#byeToward('mw', request, targets[0])),
+        () => undefined,
+      ));
     }
     await Promise.all(sends);
   }
@@ -725,7 +812,7 @@ export class Pcscf implements W2SipCore {
     );
   }
 
-  /** Sends a BYE of our own (a released session) and resolves on its outcome, whatever it is. */
+  /** Sends a request of our own (a released session's BYE, a trusted-node de-registration) and resolves on its outcome, whatever it is. */
   #byeToward(side: Side, bye: SipRequest, target: SipTarget): Promise<void> {
     return new Promise<void>((resolve) => {
       const request = addHeader(bye, 'Via', this.#via(side, target, generateBranch()), { first: true });

@@ -30,9 +30,9 @@ export function wantsOutbound(request: SipRequest): boolean {
  */
 export function rewriteRegisterTowardIms(request: SipRequest, flow: W2Flow, ctx: PcscfContext, mwTransport: string): SipRequest {
   let out = stripSecAgree(stripUntrustedHeaders(request));
+  // R-REG-5: stripUntrustedHeaders took any Bearer token out; a trusted-node REGISTER gets its
+  // own Authorization after this (trusted-node.ts, R-REG-9).
   out = removeHeader(out, 'Route');
-  // R-REG-5: a Bearer token never leaves for the IMS (web-token registration comes separately).
-  out = { ...out, headers: out.headers.filter((h) => !(h.name === 'Authorization' && /^\s*bearer\b/i.test(h.value))) };
   if (out.uri.kind === 'sip') out = withUri(out, { ...out.uri, params: withoutParam(out.uri.params, 'transport') });
   out = addHeader(out, 'Path', ctx.uris.path(flow.token, wantsOutbound(request), mwTransport), { first: true });
   out = withOptionTags(out, 'Supported', ['path']);
@@ -46,7 +46,9 @@ export function rewriteRegisterTowardIms(request: SipRequest, flow: W2Flow, ctx:
  * The registrar's answer on its way back to the WIC (R-REG-17, R-REG-19, R-REG-26):
  * on 200 store or drop the bindings of this flow; 408 from the core becomes 504.
  */
-export async function onRegisterResponse(request: SipRequest, response: SipResponse, flow: W2Flow, ctx: PcscfContext): Promise<SipResponse> {
+export async function onRegisterResponse(
+  request: SipRequest, response: SipResponse, flow: W2Flow, ctx: PcscfContext, trustedNode?: { readonly impi: string },
+): Promise<SipResponse> {
   if (response.status === 408) return { ...response, status: 504, reason: 'Server Time-out' };
   if (response.status !== 200) return response;
   const requested = contacts(request);
@@ -79,6 +81,7 @@ export async function onRegisterResponse(request: SipRequest, response: SipRespo
       id, aor, flowKey: flow.key, contact: getHeaders(request, 'Contact').find((c) => c.includes(uri)) ?? uri,
       contactUri: uri, outbound, serviceRoute, associatedUris: associated.length > 0 ? associated : [aor],
       expiresAt: ctx.now() + seconds * 1000, registeredBy: 'client',
+      ...(trustedNode !== undefined ? { trustedNode: { impi: trustedNode.impi } } : {}),
       ...(instance !== undefined ? { instanceId: instance } : {}),
       ...(typeof regId === 'string' ? { regId: Number(regId) } : {}),
     };

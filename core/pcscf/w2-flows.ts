@@ -3,6 +3,7 @@ import type { W2Connection, W2Session } from '../contract/session.js';
 import type { SipMessage } from '../sip/index.js';
 import type { SipSender, SipSource, SipTarget } from '../sip/transport/types.js';
 import type { FlowRef } from './flow-token.js';
+import type { FlowWebGrant } from './web-auth-gate.js';
 
 /** One W2 connection seen as an RFC 5626 flow. */
 export interface W2Flow {
@@ -19,6 +20,8 @@ export interface W2Flow {
   readonly connectionIds: string[];
   /** Set while the flow outlives its closed connection (keepFlow, issue #12). */
   keep: { readonly graceMs: number; timer: NodeJS.Timeout | undefined } | undefined;
+  /** Web-token grants per registered AOR (TS 24.371 scenarios 2/3); undefined: none yet. */
+  webAuth: Map<string, FlowWebGrant> | undefined;
 }
 
 const NO_FLOWS: ReadonlySet<W2Flow> = new Set();
@@ -49,7 +52,7 @@ export class W2Flows implements SipSender {
 
   open(connection: W2Connection, session: W2Session): W2Flow {
     const ref = { nodeId: this.#nodeId, flow: this.#next++ };
-    const flow: W2Flow = { ref, key: flowKey(ref), token: this.#encode(ref), connection, session, alive: true, connectionIds: [connection.id], keep: undefined };
+    const flow: W2Flow = { ref, key: flowKey(ref), token: this.#encode(ref), connection, session, alive: true, connectionIds: [connection.id], keep: undefined, webAuth: undefined };
     this.#byConnection.set(connection.id, flow);
     this.#byNumber.set(ref.flow, flow);
     const address = connection.remote.address;

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { EpcError } from '../errors.js';
 import { W2_CONTRACT_VERSION } from '../contract/contract.js';
-import type { W2Host, W2Observer, W2SipApi, W2UaFactory } from '../contract/host.js';
+import type { W2Host, W2Observer, W2SipApi, W2UaFactory, W2WebAuthInfo } from '../contract/host.js';
 import type { SipMessage } from '../sip/model/message.js';
 import { createVirtualUe } from '../ua/index.js';
 
@@ -20,6 +20,8 @@ export interface PluginHostInit {
   readonly sessions: ReadonlySet<string>;
   /** `mw.domain` (host.homeDomain). */
   readonly homeDomain?: string;
+  /** From config `webAuth` (host.webAuth). */
+  readonly webAuth?: W2WebAuthInfo;
 }
 
 export function createPluginHost(init: PluginHostInit): W2Host {
@@ -69,5 +71,9 @@ export function createPluginHost(init: PluginHostInit): W2Host {
       return createVirtualUe({ ...ueOptions, secure: conn.secure, transport: { send }, log });
     },
   };
-  return { contract: W2_CONTRACT_VERSION, log, sip, ua, observer: init.observer, ...(init.homeDomain !== undefined ? { homeDomain: init.homeDomain } : {}) };
+  return {
+    contract: W2_CONTRACT_VERSION, log, sip, ua, observer: init.observer,
+    ...(init.homeDomain !== undefined ? { homeDomain: init.homeDomain } : {}),
+    ...(init.webAuth !== undefined ? { webAuth: init.webAuth } : {}),
+  };
 }

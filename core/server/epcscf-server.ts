@@ -55,6 +55,7 @@ export async function createEpcscfServer(config: EpcscfConfig, options: EpcscfSe
     defaultAllowedOrigins: config.w2.allowedOrigins,
     maxFrameBytes: config.w2.maxFrameBytes,
     homeDomain: config.mw.domain,
+    webAuth: { enabled: config.webAuth.issuers.length > 0 },
   });
   let w2: W2Server;
   try {

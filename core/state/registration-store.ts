@@ -28,6 +28,11 @@ export interface RegistrationBinding {
   readonly expiresAt: number;
   /** Who sent the REGISTER: the client itself (sip-ws) or epcscf's virtual UE (non-SIP plugins). */
   readonly registeredBy: 'client' | 'epcscf';
+  /**
+   * Set when epcscf registered it as a trusted node after a web token (R-REG-9): the IMPI for
+   * the de-registration epcscf sends when the flow ends (R-REG-25).
+   */
+  readonly trustedNode?: { readonly impi: string };
 }
 
 export interface RegistrationStore {

@@ -21,7 +21,10 @@ export interface UaTransport {
   send(message: SipMessage): Promise<void>;
 }
 
-/** Scenario 1 credentials (TS 24.371): the client gives its IMS identity and digest secret. */
+/**
+ * The client's IMS identity and its credential (TS 24.371 §6): scenario 1 gives the digest
+ * password; scenarios 2/3 give the web token (a JWT) the WWSF/WAF issued. Never both.
+ */
 export interface UaIdentity {
   /** Public user identity, e.g. 'sip:alice@ims.test' (IMPU). */
   readonly impu: string;
@@ -29,6 +32,14 @@ export interface UaIdentity {
   readonly impi?: string;
   /** Digest password; without it a 401/407 ends the registration as failed. */
   readonly password?: string;
+  /**
+   * Scenario 2/3 web token (RFC 6750 §2.1 b64token, a JWT): every initial request, REGISTER
+   * included, carries `Authorization: Bearer <token>` (R-REG-1, R-REG-3); the P-CSCF validates
+   * it and registers the user as a trusted node (R-REG-9). A refusal is a final 403 (or 503 when
+   * the issuer's keys are unreachable) whose reason phrase says why (RegistrationInfo.reason).
+   * Exclusive with `password`.
+   */
+  readonly token?: string;
   readonly displayName?: string;
 }
 
@@ -211,6 +222,12 @@ export interface VirtualUe extends EventEmitter<VirtualUeEvents> {
   register(): Promise<RegistrationInfo>;
   /** REGISTER Expires: 0 (R-REG-24); resolves once the registrar answered. */
   unregister(): Promise<RegistrationInfo>;
+  /**
+   * Replaces the web token (identity.token) for every later request: refreshes, calls, messages
+   * (R-REG-3). Nothing is sent now. Throws EPC_ERR_UA_INVALID_ARGUMENT when the UE was made with
+   * a password, or when `token` is not an RFC 6750 b64token.
+   */
+  updateToken(token: string): void;
   /** INVITE to `target` (SIP or tel URI); events report what follows. */
   call(target: string, options: OutgoingCallOptions): Promise<UaCall>;
   /** MESSAGE (RFC 3428); resolves with the final status (2xx = accepted). */

@@ -68,3 +68,20 @@ export function checkBodyType(value: unknown, argument = 'contentType'): string 
   if (problem !== undefined) throw invalidArgument(`${argument} ${problem}`);
   return value as string;
 }
+
+/** RFC 6750 §2.1 b64token: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="` (a JWT is one). */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+/** Longest web token taken: an RS4096-signed JWT with a few claims stays far below it. */
+export const MAX_BEARER_TOKEN_LENGTH = 8192;
+
+/**
+ * A web token (scenario 2/3, TS 24.371 §6) the UE will write as `Authorization: Bearer <token>`
+ * (RFC 6750 §2.1, RFC 8898): only b64token characters, so it cannot break the header. Whether it
+ * is a valid JWT is the P-CSCF's call (R-REG-4), not this check's.
+ */
+export function checkBearerToken(value: unknown, argument = 'token'): string {
+  if (typeof value !== 'string' || value.length === 0) throw invalidArgument(`${argument} must be a non-empty string`);
+  if (value.length > MAX_BEARER_TOKEN_LENGTH) throw invalidArgument(`${argument} is longer than ${MAX_BEARER_TOKEN_LENGTH} characters`);
+  if (!B64TOKEN.test(value)) throw invalidArgument(`${argument} is not an RFC 6750 b64token (letters, digits, - . _ ~ + / and trailing =): a JWT is three base64url parts joined by dots`);
+  return value;
+}

@@ -58,6 +58,11 @@ export class ClientTransactions {
     return this.#pending.size;
   }
 
+  /** True when challenges are answered (the UE has a digest password). */
+  get hasDigest(): boolean {
+    return this.#digest !== undefined;
+  }
+
   /** Sends `request` (its top Via carries the branch) and reports what comes back to `handler`. */
   start(request: SipRequest, handler: ClientHandler): void {
     const branch = topVia(request).branch ?? '';

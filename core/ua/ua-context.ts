@@ -30,6 +30,8 @@ export interface UaContext {
   readonly sessionExpires: number;
   /** The Service-Route of the last 200 to REGISTER (RFC 3608 §6), in order. */
   serviceRoute(): readonly string[];
+  /** The current web token (scenario 2/3), undefined for a digest UE; it can be replaced (updateToken). */
+  bearerToken(): string | undefined;
   bindDialog(callId: string, localTag: string, owner: DialogOwner): void;
   unbindDialog(callId: string, localTag: string): void;
 }
@@ -65,7 +67,8 @@ export interface InitialRequestInit {
 /**
  * An initial (out-of-dialog) request as a TS 24.229 §5.1.2A.1 UE sends it: Route = the
  * Service-Route (RFC 3608, R-ORIG-4), P-Preferred-Identity = the IMPU (RFC 3325 §9.2), Allow,
- * Supported, User-Agent, Max-Forwards 70 (RFC 3261 §8.1.1.6).
+ * Supported, User-Agent, Max-Forwards 70 (RFC 3261 §8.1.1.6), and with a web token
+ * `Authorization: Bearer <token>` (R-REG-1; R-REG-3: on every initial request, not only REGISTER).
  */
 export function buildInitialRequest(ctx: UaContext, init: InitialRequestInit): SipRequest {
   const headers: [string, string][] = [['Via', ctx.local.via(generateBranch())], ['Max-Forwards', '70']];
@@ -79,6 +82,9 @@ export function buildInitialRequest(ctx: UaContext, init: InitialRequestInit): S
   headers.push(['Allow', ALLOW]);
   if (init.supported !== undefined && init.supported.length > 0) headers.push(['Supported', init.supported.join(', ')]);
   headers.push(['User-Agent', ctx.userAgent]);
+  const token = ctx.bearerToken();
+  // RFC 6750 §2.1 / RFC 8898 §4: the b64token form (checkBearerToken vetted its characters).
+  if (token !== undefined) headers.push(['Authorization', `Bearer ${token}`]);
   for (const h of init.headers ?? []) headers.push([h[0], h[1]]);
   // RFC 3261 §20.15: the media type is checked against its grammar, not only for CR/LF.
   if (init.body !== undefined && init.body.length > 0) headers.push(['Content-Type', checkMediaType(init.contentType ?? 'application/sdp')]);

@@ -24,7 +24,7 @@ import { RegistrationClient } from './registration-client.js';
 import { readMinSe, readSessionExpires } from './session-timer.js';
 import { Subscription } from './subscription.js';
 import { buildInitialRequest, respond, type DialogOwner, type UaContext } from './ua-context.js';
-import { checkBodyType, checkDisplayName, checkPrivateIdentity, parseTarget } from './client-input.js';
+import { checkBearerToken, checkBodyType, checkDisplayName, checkPrivateIdentity, parseTarget } from './client-input.js';
 import { invalidArgument } from './ua-errors.js';
 import { ACCEPT, ALLOW, LocalUe, SUPPORTED_INVITE, UNDERSTOOD_EXTENSIONS } from './ua-local.js';
 import { MIN_SESSION_EXPIRES } from './ua-timers.js';
@@ -50,6 +50,8 @@ export class VirtualUeImpl extends EventEmitter<VirtualUeEvents> implements Virt
   readonly #calls = new Map<string, CallSession>();
   readonly #subscriptions = new Set<Subscription>();
   readonly #hooks: CallHooks;
+  /** The web token of a scenario 2/3 UE (identity.token, replaced by updateToken). */
+  #token: string | undefined;
   #closed = false;
 
   constructor(options: VirtualUeOptions & VirtualUeRuntime) {
@@ -68,6 +70,11 @@ export class VirtualUeImpl extends EventEmitter<VirtualUeEvents> implements Virt
     const log = options.log ?? pino({ level: 'silent' });
     const clock = options.clock ?? systemClock;
     const password = options.identity.password;
+    if (options.identity.token !== undefined) {
+      // TS 24.371 §6: scenario 1 (digest) or scenario 2/3 (token), one credential per UE.
+      if (password !== undefined) throw invalidArgument('identity: give a password (IMS digest) or a token (web authentication), not both');
+      this.#token = checkBearerToken(options.identity.token, 'identity.token');
+    }
     const digest = password !== undefined ? new DigestClient({ username: impi, password }) : undefined;
     const transport = options.transport;
     const transactions = new ClientTransactions({ send: (m) => transport.send(m), clock, digest, log, via: (branch) => local.via(branch) });
@@ -76,6 +83,7 @@ export class VirtualUeImpl extends EventEmitter<VirtualUeEvents> implements Virt
       local, clock, log, transactions, impu: options.identity.impu, displayName: options.identity.displayName,
       userAgent: options.userAgent ?? `epcscf-ua/${UA_VERSION}`, sessionExpires: options.sessionExpires ?? 1800,
       serviceRoute: () => registration().serviceRoute,
+      bearerToken: () => this.#token,
       bindDialog: (callId, tag, owner) => this.#dialogs.set(`${callId} ${tag}`, owner),
       unbindDialog: (callId, tag) => this.#dialogs.delete(`${callId} ${tag}`),
     };
@@ -109,6 +117,12 @@ export class VirtualUeImpl extends EventEmitter<VirtualUeEvents> implements Virt
   unregister(): Promise<RegistrationInfo> {
     if (this.#closed) return Promise.reject(new EpcError('EPC_ERR_UA_CLOSED'));
     return this.#registration.unregister();
+  }
+
+  updateToken(token: string): void {
+    this.#usable();
+    if (this.#token === undefined) throw invalidArgument('updateToken: this UE registers with a password (IMS digest), not a web token');
+    this.#token = checkBearerToken(token, 'token');
   }
 
   async call(target: string, options: OutgoingCallOptions): Promise<UaCall> {
@@ -170,6 +184,7 @@ export class VirtualUeImpl extends EventEmitter<VirtualUeEvents> implements Virt
   describe(): Record<string, unknown> {
     return {
       instanceId: this.instanceId, impu: this.#ctx.impu, registration: this.#registration.info, closed: this.#closed,
+      credential: this.#token !== undefined ? 'token' : this.#ctx.transactions.hasDigest ? 'password' : 'none',
       calls: [...this.#calls.values()].map((c) => c.describe()),
       subscriptions: [...this.#subscriptions].map((s) => s.describe()),
     };

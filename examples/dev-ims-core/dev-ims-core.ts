@@ -12,6 +12,7 @@ import type { TransportLog } from '../../core/sip/transport/transport.js';
 import { LocationStore } from './location-store.js';
 import { DevProxy } from './proxy.js';
 import { Registrar } from './registrar.js';
+import { TrustedNodes, type TrustedNodeAddress } from './trusted-nodes.js';
 import { UserDirectory } from './user-directory.js';
 import type { DevUsersFile } from './user-directory.js';
 
@@ -29,6 +30,11 @@ export interface DevImsCoreOptions {
   readonly domain?: string;
   readonly timers?: Partial<TimerValues>;
   readonly log?: TransportLog;
+  /**
+   * Nodes trusted to register users without a challenge (R-REG-9: epcscf's Mw address; more
+   * with `trustNode` once it is known). Default: none, every REGISTER is challenged.
+   */
+  readonly trustedNodes?: readonly TrustedNodeAddress[];
 }
 
 export class DevImsCore {
@@ -74,9 +80,14 @@ export class DevImsCore {
     }
     const location = new LocationStore();
     const self = { host, port };
-    const registrar = new Registrar({ users, location, selfHostPort: `${hostForListener(host)}:${port}` });
+    const registrar = new Registrar({ users, location, selfHostPort: `${hostForListener(host)}:${port}`, trustedNodes: new TrustedNodes(options.trustedNodes) });
     proxy = new DevProxy({ stack, self, users, location, registrar });
     return new DevImsCore(stack, users, location, registrar, host, port);
+  }
+
+  /** Trust `node` (epcscf's Mw address) to register users without a challenge (R-REG-9). */
+  trustNode(node: TrustedNodeAddress): void {
+    this.registrar.trustedNodes.add(node);
   }
 
   /** The URI to use as `mw.nextHop` (its I-CSCF entry point). */

@@ -13,7 +13,7 @@ import type { SipRequest, SipResponse } from '../../core/sip/index.js';
 import type { SipStack } from '../../core/sip/stack.js';
 import { createCancel, ServerInviteTransaction } from '../../core/sip/transaction/index.js';
 import type { ClientTransaction, ServerTransaction } from '../../core/sip/transaction/index.js';
-import type { SipTarget } from '../../core/sip/transport/types.js';
+import type { SipSource, SipTarget } from '../../core/sip/transport/types.js';
 import type { LocationStore } from './location-store.js';
 import type { Registrar } from './registrar.js';
 import { isSelf, nextMaxForwards, removeFirstValue, targetOf } from './routing.js';
@@ -53,7 +53,7 @@ export class DevProxy {
       this.#onCancel(request, tx);
       return;
     }
-    const decision = this.#decide(request);
+    const decision = this.#decide(request, tx.source);
     if ('reply' in decision) {
       tx.respond(decision.reply);
       return;
@@ -93,7 +93,7 @@ export class DevProxy {
     this.#options.stack.transactions.sendRequest(createCancel(client.request), client.target, { onFinal: () => undefined });
   }
 
-  #decide(incoming: SipRequest): Decision {
+  #decide(incoming: SipRequest, source?: SipSource): Decision {
     const { users, location, registrar, self } = this.#options;
     const hops = maxForwards(incoming);
     if (hops === 0) return { reply: answer(incoming, 483, 'Too Many Hops') };
@@ -108,7 +108,7 @@ export class DevProxy {
     let target: SipTarget | undefined = route === undefined ? undefined : targetOf(route.uri);
 
     if (target === undefined && users.isOurDomain(request.uri)) {
-      if (request.method === 'REGISTER') return { reply: registrar.register(request) };
+      if (request.method === 'REGISTER') return { reply: registrar.register(request, source) };
       const user = users.byUri(request.uri);
       if (user === undefined) return { reply: answer(request, 404, 'Not Found') };
       // The newest binding wins (no parallel forking in the demo).

@@ -1,13 +1,19 @@
 /**
  * The dev core's registrar (RFC 3261 §10.3, RFC 3327 Path, RFC 3608 Service-Route, RFC 7315
- * P-Associated-URI), with digest authentication (RFC 3261 §22.4). A demo stand-in for an
- * S-CSCF: no IFC, no third-party registration, no reg event.
+ * P-Associated-URI), with digest authentication (RFC 3261 §22.4), and trusted-node
+ * registration (TS 33.203 annex U, TS 24.229 §5.4.1.2.2, R-REG-9): a REGISTER whose
+ * Authorization says `integrity-protected="auth-done"` is registered without a challenge, but
+ * only when it comes from a trusted node (epcscf's Mw address); from anywhere else it is an
+ * ordinary REGISTER and gets challenged. A demo stand-in for an S-CSCF: no IFC, no
+ * third-party registration, no reg event.
  */
 import {
   authValues, callId, contacts, createResponse, cseq, generateTag, DigestServer, expires, formatAuth, formatUri, getHeaders,
   getParam, to,
 } from '../../core/sip/index.js';
-import type { SipRequest, SipResponse } from '../../core/sip/index.js';
+import type { AuthValue, SipRequest, SipResponse } from '../../core/sip/index.js';
+import type { SipSource } from '../../core/sip/transport/types.js';
+import { TrustedNodes } from './trusted-nodes.js';
 import type { LocationStore } from './location-store.js';
 import type { UserDirectory } from './user-directory.js';
 
@@ -22,6 +28,10 @@ export interface RegistrarOptions {
   readonly selfHostPort: string;
   readonly digest?: DigestServer;
   readonly now?: () => number;
+  /** Who may register users without a challenge (the P-CSCF's Mw address); default: nobody. */
+  readonly trustedNodes?: TrustedNodes;
+  /** The integrity-protected value that marks a trusted-node REGISTER (default auth-done). */
+  readonly integrityProtected?: string;
 }
 
 export class Registrar {
@@ -30,8 +40,12 @@ export class Registrar {
   readonly #digest: DigestServer;
   readonly #selfHostPort: string;
   readonly #now: () => number;
+  readonly trustedNodes: TrustedNodes;
+  readonly #integrityProtected: string;
 
   constructor(options: RegistrarOptions) {
+    this.trustedNodes = options.trustedNodes ?? new TrustedNodes();
+    this.#integrityProtected = options.integrityProtected ?? 'auth-done';
     this.#users = options.users;
     this.#location = options.location;
     this.#digest = options.digest ?? new DigestServer();
@@ -44,11 +58,21 @@ export class Registrar {
     return `<sip:orig@${this.#selfHostPort};lr>`;
   }
 
-  register(request: SipRequest): SipResponse {
+  /** `source`: where the REGISTER came from (a trusted-node REGISTER is honoured only from a trusted node). */
+  register(request: SipRequest, source?: SipSource): SipResponse {
     const realm = this.#users.domain;
     const aor = to(request).uri;
     const owner = this.#users.byUri(aor);
     if (owner === undefined) return answer(request, 404, 'Not Found');
+
+    // R-REG-9: the trusted node authenticated the user (web token); no challenge.
+    const trusted = this.#trustedNodeCredentials(request, source);
+    if (trusted !== undefined) {
+      if (this.#users.byAuthUsername(trusted.params['username'] ?? '') !== owner) return answer(request, 403, 'Forbidden (identity mismatch)');
+      const problem = this.#updateBindings(owner.user, request);
+      if (problem !== undefined) return problem;
+      return this.#ok(request, owner.user);
+    }
 
     // RFC 3261 §22.4: no (or no usable) credentials → 401 with a fresh challenge.
     const credentials = authValues(request, 'Authorization').find((a) => a.params['realm'] === realm);
@@ -58,7 +82,7 @@ export class Registrar {
       realm,
       secret: (username) => {
         const user = this.#users.byAuthUsername(username);
-        return user === undefined ? undefined : { password: user.password };
+        return user?.password === undefined ? undefined : { password: user.password };
       },
     });
     if (!verdict.ok) {
@@ -72,6 +96,14 @@ export class Registrar {
     const problem = this.#updateBindings(owner.user, request);
     if (problem !== undefined) return problem;
     return this.#ok(request, owner.user);
+  }
+
+  /** The trusted-node Authorization of a REGISTER from a trusted node, or undefined. */
+  #trustedNodeCredentials(request: SipRequest, source: SipSource | undefined): AuthValue | undefined {
+    if (source === undefined || this.trustedNodes.size === 0) return undefined;
+    const credentials = authValues(request, 'Authorization').find((a) => a.params['integrity-protected'] === this.#integrityProtected);
+    if (credentials === undefined || credentials.params['realm'] !== this.#users.domain) return undefined;
+    return this.trustedNodes.trusts(source, request) ? credentials : undefined;
   }
 
   #challenge(request: SipRequest, stale: boolean): SipResponse {

@@ -1,4 +1,8 @@
-/** The dev core's subscribers: a JSON users file (users.json) with user, password and tel alias. */
+/**
+ * The dev core's subscribers: a JSON users file (users.json) with user, password and tel alias.
+ * A user without a password (the guests of the demo WWSF's pool, scenario 3) can only be
+ * registered by a trusted node (web authentication), never with digest.
+ */
 import { readFile } from 'node:fs/promises';
 import { EpcError } from '../../core/errors.js';
 import type { Uri } from '../../core/sip/index.js';
@@ -6,7 +10,8 @@ import type { Uri } from '../../core/sip/index.js';
 export interface DevUser {
   /** The user part of the public identity sip:<user>@<domain>; also the digest username. */
   readonly user: string;
-  readonly password: string;
+  /** Absent: registered only by a trusted node (R-REG-9), never with digest. */
+  readonly password?: string;
   /** A tel URI alias (E.164 with +), returned in P-Associated-URI. */
   readonly tel?: string;
 }
@@ -37,7 +42,7 @@ export class UserDirectory {
       throw new EpcError('EPC_ERR_CONFIG_INVALID', `dev IMS core users file ${path}: ${(error as Error).message}`, { cause: error });
     }
     if (!isUsersFile(data)) {
-      throw new EpcError('EPC_ERR_CONFIG_INVALID', `dev IMS core users file ${path}: expected { domain, users: [{ user, password, tel? }] }`);
+      throw new EpcError('EPC_ERR_CONFIG_INVALID', `dev IMS core users file ${path}: expected { domain, users: [{ user, password?, tel? }] }`);
     }
     return new UserDirectory(data);
   }
@@ -82,6 +87,6 @@ function isUsersFile(data: unknown): data is DevUsersFile {
   return typeof domain === 'string' && Array.isArray(users) && users.every((u: unknown) =>
     typeof u === 'object' && u !== null
     && typeof (u as Record<string, unknown>)['user'] === 'string'
-    && typeof (u as Record<string, unknown>)['password'] === 'string'
+    && ['string', 'undefined'].includes(typeof (u as Record<string, unknown>)['password'])
     && ['string', 'undefined'].includes(typeof (u as Record<string, unknown>)['tel']));
 }

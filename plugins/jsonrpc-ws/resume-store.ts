@@ -22,7 +22,7 @@ export interface ResumeHolder {
 }
 
 interface Entry {
-  readonly registration: ResumableRegistration;
+  registration: ResumableRegistration;
   holder: ResumeHolder | undefined;
   timer: TimerHandle | undefined;
 }
@@ -50,6 +50,12 @@ export class ResumeStore {
     const token = randomBytes(24).toString('base64url');
     this.#entries.set(token, { registration, holder, timer: undefined });
     return token;
+  }
+
+  /** The live registration's credential changed (session.updateToken): a resume uses the new one. */
+  amend(token: string, registration: ResumableRegistration): void {
+    const entry = this.#entries.get(token);
+    if (entry !== undefined) entry.registration = registration;
   }
 
   /** The holder's connection closed: the token stays usable for `graceMs`, then it is void. */

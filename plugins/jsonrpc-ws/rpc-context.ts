@@ -21,6 +21,8 @@ export interface RpcContext {
   readonly ue: VirtualUe | undefined;
   /** The identity the UE registers (for results and notifications). */
   readonly impu: string | undefined;
+  /** The UE registers with a web token (scenario 2/3), not a password. */
+  readonly usesToken: boolean;
   readonly calls: CallBook;
   readonly subscriptions: SubscriptionBook;
   readonly resume: ResumeStore;
@@ -30,5 +32,10 @@ export interface RpcContext {
   closeUe(): void;
   /** A resume token for the current registration; undefined when resume is off (grace 0). */
   issueResumeToken(): string | undefined;
+  /**
+   * R-REG-3: the UE's web token is replaced for later requests, and so is the one a resume
+   * re-registers with. Throws (EPC_ERR_UA_*) when there is no token UE.
+   */
+  replaceToken(token: string): void;
   notify(method: string, params: Params): void;
 }

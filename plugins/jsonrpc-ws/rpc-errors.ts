@@ -24,6 +24,8 @@ export const WRONG_STATE = -32005;
 export const RATE_LIMITED = -32006;
 export const UNKNOWN_SUBSCRIPTION = -32007;
 export const SIP_REJECTED = -32008;
+/** A web token the eP-CSCF refused (R-REG-4); data {sipStatus, reason} like SIP_REJECTED's sipStatus. */
+export const TOKEN_REFUSED = -32009;
 
 const MESSAGES: Readonly<Record<number, string>> = {
   [PARSE_ERROR]: 'Parse error',
@@ -39,6 +41,7 @@ const MESSAGES: Readonly<Record<number, string>> = {
   [RATE_LIMITED]: 'Rate limited',
   [UNKNOWN_SUBSCRIPTION]: 'Unknown subscription',
   [SIP_REJECTED]: 'Rejected by the network',
+  [TOKEN_REFUSED]: 'Token refused',
 };
 
 export type ErrorData = Readonly<Record<string, unknown>>;

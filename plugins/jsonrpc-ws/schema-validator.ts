@@ -19,7 +19,8 @@ export type SchemaKind = 'params' | 'result' | 'notification';
 export class ApiSchemaValidator {
   // allErrors off: the first violation is enough to tell the developer which field is wrong,
   // and it keeps a hostile payload from costing more than one pass.
-  readonly #ajv = new Ajv2020({ allErrors: false, strict: false });
+  // verbose: a failed oneOf carries its branches, so "exactly one of these fields" can be told plainly.
+  readonly #ajv = new Ajv2020({ allErrors: false, strict: false, verbose: true });
   readonly #compiled = new Map<string, ValidateFunction>();
 
   /** Violations of `value` against the schema of `name` (empty when valid; undefined schema = unknown name). */
@@ -27,7 +28,9 @@ export class ApiSchemaValidator {
     const validate = this.#validatorFor(kind, name);
     if (validate === undefined) return undefined;
     if (validate(value)) return [];
-    return (validate.errors ?? []).map(toViolation);
+    const errors = validate.errors ?? [];
+    const exclusive = exclusiveFieldsViolation(errors.at(-1));
+    return exclusive !== undefined ? [exclusive] : errors.map(toViolation);
   }
 
   #validatorFor(kind: SchemaKind, name: string): ValidateFunction | undefined {
@@ -58,6 +61,28 @@ function toViolation(error: ErrorObject): SchemaViolation {
     : error.keyword === 'required' ? 'is required'
       : (error.message ?? 'is invalid');
   return { field, message };
+}
+
+/**
+ * `oneOf: [{required: [a]}, {required: [b]}]` says "exactly one of a, b" (session.register:
+ * password or token). Ajv reports it as a bare oneOf failure; this names the field instead:
+ * both given → the second one, neither → the first one.
+ */
+function exclusiveFieldsViolation(error: ErrorObject | undefined): SchemaViolation | undefined {
+  if (error?.keyword !== 'oneOf' || !Array.isArray(error.schema)) return undefined;
+  const names: string[] = [];
+  for (const branch of error.schema as unknown[]) {
+    const required = typeof branch === 'object' && branch !== null && Object.keys(branch).length === 1 ? (branch as { required?: unknown }).required : undefined;
+    if (!Array.isArray(required) || required.length !== 1 || typeof required[0] !== 'string') return undefined;
+    names.push(required[0]);
+  }
+  const path = error.instancePath.split('/').slice(1).join('.');
+  const passing = (error.params as { passingSchemas?: unknown }).passingSchemas;
+  if (Array.isArray(passing)) {
+    const [first, second] = passing as number[];
+    return { field: joinField(path, names[second ?? 1] ?? ''), message: `cannot be given together with ${names[first ?? 0] ?? ''}: give exactly one of ${names.join(', ')}` };
+  }
+  return { field: joinField(path, names[0] ?? ''), message: `is required (or instead ${names.slice(1).join(', ')}): give exactly one of ${names.join(', ')}` };
 }
 
 function joinField(path: string, key: string): string {

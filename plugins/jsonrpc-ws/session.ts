@@ -19,7 +19,7 @@ import { partyParams, registrationParams, withOptionalSdp, type Params } from '.
 import type { JsonRpcWsOptions } from './options.js';
 import type { ResumeHolder, ResumeStore } from './resume-store.js';
 import type { RpcContext, UeStart } from './rpc-context.js';
-import { INVALID_REQUEST, PARSE_ERROR, RATE_LIMITED, WRONG_STATE, errorMessage, rpcError } from './rpc-errors.js';
+import { INVALID_REQUEST, NOT_REGISTERED, PARSE_ERROR, RATE_LIMITED, WRONG_STATE, errorMessage, rpcError } from './rpc-errors.js';
 import { SubscriptionBook } from './subscription-book.js';
 
 /** Builds the connection's UE: host.ua.create in production, a fake in unit tests. */
@@ -93,6 +93,10 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
     return this.#ueStart?.identity.impu;
   }
 
+  get usesToken(): boolean {
+    return this.#ueStart?.identity.token !== undefined;
+  }
+
   openUe(start: UeStart): VirtualUe {
     if (this.#closed) throw rpcError(WRONG_STATE, { hint: 'the connection is closing' });
     if (this.#ue !== undefined) throw rpcError(WRONG_STATE, { hint: 'this connection already has a UE' });
@@ -131,6 +135,17 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
       ...(start.expires !== undefined ? { expires: start.expires } : {}),
     }, this);
     return this.#resumeToken;
+  }
+
+  replaceToken(token: string): void {
+    const ue = this.#ue;
+    const start = this.#ueStart;
+    if (ue === undefined || start === undefined) throw rpcError(NOT_REGISTERED, { state: 'unregistered', hint: 'call session.register with a token first' });
+    ue.updateToken(token);
+    this.#ueStart = { ...start, identity: { ...start.identity, token } };
+    if (this.#resumeToken !== undefined) {
+      this.resume.amend(this.#resumeToken, { identity: this.#ueStart.identity, instanceId: ue.instanceId, ...(start.expires !== undefined ? { expires: start.expires } : {}) });
+    }
   }
 
   notify(method: string, params: Params): void {
@@ -187,9 +202,11 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
         // has already dropped this flow, so the IMS reaches nobody until then (430, RFC 5626 §5.3).
         this.resume.park(token, this.options.resumeGraceSeconds * 1000);
         this.#resumeToken = undefined;
-      } else {
+      } else if (!this.usesToken) {
         await this.#deregisterOnClose(ue);
       }
+      // R-REG-25: a web-token (trusted-node) registration is the P-CSCF's: it de-registers it on
+      // Mw itself when this flow ends, so the plugin sends nothing (no second REGISTER Expires: 0).
     }
     this.closeUe(); // revokes a token that was not parked (a registration that lapsed before the drop)
   }

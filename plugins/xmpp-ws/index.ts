@@ -1,8 +1,9 @@
 /**
  * The XMPP over WebSocket W2 plugin (RFC 7395, spec-digest §10, issue #12): `plugins: [{ name:
  * xmpp-ws }]`. An XMPP client (Conversations, converse.js, @xmpp/client, stanza) logs in with
- * SASL PLAIN, chats and calls with Jingle; a virtual Gm UE per connection (core/ua) registers
- * with the client's password and produces the SIP a TS 24.229 UE would send.
+ * SASL PLAIN (or OAUTHBEARER with a web token), chats and calls with Jingle; a virtual Gm UE per
+ * connection (core/ua) registers with the client's password or token and produces the SIP a
+ * TS 24.229 UE would send.
  *
  * This is the only file that touches the plugin contract (manifest, bindings, init, openSession):
  * the session gets a small dependency object (XmppWsDeps) instead of the host.
@@ -11,6 +12,7 @@ import { EpcError, W2_CONTRACT_VERSION, defineW2Plugin, type W2Plugin, type W2Se
 import { DEFAULT_XMPP_WS_OPTIONS, XMPP_WS_OPTIONS_SCHEMA, type XmppWsOptions } from './options.js';
 import { XmppWsSession, type SessionFlows, type XmppUeFactory } from './session.js';
 import { ResumableStreams } from './sm/resumable-streams.js';
+import { SASL_MECHANISMS, WEB_AUTH_SASL_MECHANISMS } from './stream/features.js';
 
 export { XmppWsSession } from './session.js';
 export type { SessionFlows, XmppConnection, XmppUeFactory, XmppWsDeps } from './session.js';
@@ -40,6 +42,9 @@ export const xmppWsPlugin: W2Plugin<Partial<XmppWsOptions>> = defineW2Plugin<Par
     const options: XmppWsOptions = { ...DEFAULT_XMPP_WS_OPTIONS, ...settings, domain };
     // XEP-0198: the resumable streams of this load (ids live in memory only).
     const streams = new ResumableStreams<XmppWsSession>();
+    // RFC 7628: OAUTHBEARER (the WWSF's web token, TS 24.371 scenarios 2/3) beside PLAIN, only
+    // when the core validates web tokens (config webAuth has issuers).
+    const saslMechanisms = host.webAuth?.enabled === true ? WEB_AUTH_SASL_MECHANISMS : SASL_MECHANISMS;
     return {
       openSession(conn): W2Session {
         const createUe: XmppUeFactory = (identity) => host.ua.create(conn, { identity });
@@ -51,7 +56,7 @@ export const xmppWsPlugin: W2Plugin<Partial<XmppWsOptions>> = defineW2Plugin<Par
           release: (connectionId) => host.sip.releaseFlow(connectionId),
         };
         session = new XmppWsSession(conn, {
-          createUe, options, log: host.log, now: Date.now, flows, streams,
+          createUe, options, log: host.log, now: Date.now, flows, streams, saslMechanisms,
           handOverTo: (resumed) => { session = resumed; },
           reportFlood: () => host.observer.emit('refused', { reason: 'flood', remoteAddress: conn.remote.address, connectionId: conn.id }),
         });

@@ -10,9 +10,8 @@ import type { Logger } from 'pino';
 import { EpcError } from '../../core/contract/index.js';
 import { FloodGuard } from '../../core/contract/index.js';
 import type { SipRequest, SipResponse } from '../../core/contract/index.js';
-import { checkPrivateIdentity, type UaIdentity, type VirtualUe } from '../../core/contract/index.js';
+import type { RegistrationInfo, UaIdentity, VirtualUe } from '../../core/contract/index.js';
 import { formatJid, parseJid, type Jid } from './address/jid.js';
-import { jidToUri } from './address/jid-sip-mapping.js';
 import { mappedPeer } from './address/peer-jid.js';
 import { JingleCalls } from './calls/jingle-calls.js';
 import type { ClientLink } from './client-link.js';
@@ -21,7 +20,7 @@ import type { XmppWsOptions } from './options.js';
 import { FEATURE_NOT_IMPLEMENTED, SERVICE_UNAVAILABLE, iqResult, stanza, stanzaError } from './stanza/stanza-builders.js';
 import { discoInfo, emptyRoster, iqPayload } from './stanza/server-features.js';
 import { postAuthFeatures, preAuthFeatures, SASL_MECHANISMS } from './stream/features.js';
-import { decodePlain } from './stream/sasl-plain.js';
+import { loginSecret, readSaslAuth, ueIdentity, type SaslLogin } from './stream/sasl-login.js';
 import { childOf, xmlElement, type XmlElement } from './xml/element.js';
 import { FrameParser } from './xml/frame-parser.js';
 import { closeFrame, openFrame, streamErrorFrames } from './xml/framing.js';
@@ -68,6 +67,8 @@ export interface XmppWsDeps {
   readonly streams?: ResumableStreams<XmppWsSession>;
   /** From now on this connection's frames, SIP and close go to `session` (a resumed stream). */
   readonly handOverTo?: (session: XmppWsSession) => void;
+  /** SASL mechanisms offered, in preference order; default PLAIN only (OAUTHBEARER when the core takes web tokens). */
+  readonly saslMechanisms?: readonly string[];
 }
 
 /** The core keeps the flow a little longer than the plugin's grace, so the de-registration leaves first. */
@@ -101,10 +102,9 @@ export class XmppWsSession implements ClientLink {
   #calls: JingleCalls | undefined;
   #supportsJingleMessage = false;
   #presenceSent = false;
-  /** SASL PLAIN credentials (the password answers the IMS digest; a resumption is checked against its digest). */
-  #authcid = '';
-  #passwordDigest: Buffer | undefined;
-  #password = '';
+  /** The SASL login (PLAIN password or OAUTHBEARER token) and its secret's digest (a resumption is checked against it). */
+  #login: SaslLogin | undefined;
+  #secretDigest: Buffer | undefined;
   /** XEP-0198 state once <enable/> was answered; `#smId` when the stream is resumable. */
   #sm: StreamManagement | undefined;
   #smId: string | undefined;
@@ -153,9 +153,15 @@ export class XmppWsSession implements ClientLink {
     this.#sendText(text);
   }
 
-  /** A resuming client's PLAIN password, compared in constant time with this stream's. */
-  passwordMatches(password: string): boolean {
-    return this.#passwordDigest !== undefined && timingSafeEqual(this.#passwordDigest, sha256(password));
+  /**
+   * A resuming client's credential, compared in constant time with this stream's: the same PLAIN
+   * password, or the same web token while it has not expired (the P-CSCF validated that very
+   * token when this stream registered; a new token registers anew, R-REG-4).
+   */
+  credentialMatches(login: SaslLogin | undefined): boolean {
+    if (login === undefined || this.#secretDigest === undefined) return false;
+    if (login.mechanism === 'OAUTHBEARER' && (login.expiresAtMs === undefined || login.expiresAtMs <= this.#deps.now())) return false;
+    return timingSafeEqual(this.#secretDigest, sha256(loginSecret(login)));
   }
 
   request(iq: XmlElement): Promise<XmlElement | undefined> {
@@ -223,8 +229,10 @@ export class XmppWsSession implements ClientLink {
     const ue = this.#ue;
     this.#ue = undefined;
     if (ue === undefined) return;
-    if (ue.registration.state === 'registered') {
-      // R-REG-24: the binding goes with the stream (no resumption yet: XEP-0198 is later work).
+    // R-REG-25: a web-token (trusted-node) registration is de-registered on Mw by the P-CSCF
+    // itself when the flow ends; the plugin sends no second REGISTER Expires: 0.
+    if (ue.registration.state === 'registered' && this.#login?.mechanism !== 'OAUTHBEARER') {
+      // R-REG-24: a digest binding goes with the stream.
       const gone = ue.unregister().then(() => undefined, () => undefined);
       await Promise.race([gone, new Promise<void>((resolve) => setTimeout(resolve, DEREGISTER_HANDOFF_MS).unref())]);
     }
@@ -258,7 +266,7 @@ export class XmppWsSession implements ClientLink {
     if (checked instanceof EpcError) return this.#streamError(checked.condition);
     if (this.#state === 'initial') {
       this.#state = 'sasl';
-      this.send(preAuthFeatures());
+      this.send(preAuthFeatures(this.#deps.saslMechanisms ?? SASL_MECHANISMS));
     } else {
       this.#state = 'bind';
       this.send(postAuthFeatures());
@@ -271,74 +279,75 @@ export class XmppWsSession implements ClientLink {
       return this.#streamError('not-authorized', 'stanza before authentication');
     }
     this.#authAttempts += 1;
-    const mechanism = element.attrs.mechanism;
-    if (mechanism === undefined || !SASL_MECHANISMS.includes(mechanism)) return this.#saslFailure('invalid-mechanism');
-    const decoded = decodePlain(element.text);
-    if (!decoded.ok) return this.#saslFailure(decoded.condition);
-    const user = this.#userOf(decoded.credentials.authcid);
-    if (user === undefined) return this.#saslFailure('not-authorized');
-    const { authzid } = decoded.credentials;
-    if (authzid !== '' && authzid !== formatJid(user)) return this.#saslFailure('invalid-authzid');
-    const { authcid, password } = decoded.credentials;
-    this.#authcid = authcid;
-    this.#password = password;
-    this.#passwordDigest = sha256(password);
+    const read = readSaslAuth(element.attrs.mechanism, element.text, this.#deps.saslMechanisms ?? SASL_MECHANISMS, this.domain);
+    if (!read.ok) return this.#saslFailure(read.condition, read.text);
+    const { login } = read;
+    const { user } = login;
+    this.#login = login;
+    this.#secretDigest = sha256(loginSecret(login));
     // XEP-0198 §5: a resuming client authenticates first. When a detached stream of this user
-    // has this password (the IMS accepted it for that stream's registration), no new REGISTER
+    // has this credential (the IMS accepted it for that stream's registration), no new REGISTER
     // leaves: the client resumes, or registers at bind.
-    if (this.#deps.streams?.detachedOf(formatJid(user)).some((stream) => stream.passwordMatches(password))) {
+    if (this.#deps.streams?.detachedOf(formatJid(user)).some((stream) => stream.credentialMatches(login))) {
       this.#user = user;
       this.#state = 'restart';
       return this.send(xmlElement('success', NS.sasl));
     }
     this.#state = 'authenticating';
-    if (!(await this.#registerUe(user))) {
+    const refused = await this.#registerUe();
+    if (refused !== undefined) {
       if ((this.#state as StreamState) === 'closed') return;
       this.#state = 'sasl';
-      return this.#saslFailure('not-authorized');
+      return login.mechanism === 'OAUTHBEARER' ? this.#tokenRefused(refused) : this.#saslFailure('not-authorized');
     }
     this.#user = user;
     this.#state = 'restart';
     this.send(xmlElement('success', NS.sasl));
   }
 
-  /** Scenario 1 (TS 24.371): the PLAIN password answers the IMS digest challenge of the REGISTER. */
-  async #registerUe(user: Jid): Promise<boolean> {
-    const ue = this.#deps.createUe({ impu: jidToUri(user), impi: `${this.#authcid.split('@')[0] ?? ''}@${this.domain}`, password: this.#password });
+  /**
+   * The UE registers with the login's credential (scenario 1: the PLAIN password answers the IMS
+   * digest challenge; scenarios 2/3: the token rides the REGISTER as Bearer). Resolves undefined
+   * once registered, else with what refused it.
+   */
+  async #registerUe(): Promise<RegistrationInfo | undefined> {
+    const login = this.#login;
+    if (login === undefined) return { state: 'failed', reason: 'no login' };
+    const identity: UaIdentity = ueIdentity(login);
+    const ue = this.#deps.createUe(identity);
     this.#ue = ue; // the 401 and the 200 come back through onSipMessage
-    let registered = false;
+    let info: RegistrationInfo = { state: 'failed' };
     try {
-      registered = (await ue.register()).state === 'registered';
+      info = await ue.register();
     } catch (error) {
       this.log.info({ err: error }, 'xmpp-ws: REGISTER failed');
     }
-    if ((this.#state as StreamState) === 'closed' || !registered) {
+    if ((this.#state as StreamState) === 'closed' || info.state !== 'registered') {
       if (this.#ue === ue) this.#ue = undefined;
       ue.removeAllListeners();
       ue.close();
-      return false;
+      return info.state === 'registered' ? { state: 'failed', reason: 'stream closed' } : info;
     }
-    return true;
+    return undefined;
   }
 
-  /** authcid = the IMPI user: `alice` or `alice@domain`; anything else does not log in here. */
-  #userOf(authcid: string): Jid | undefined {
-    const at = authcid.indexOf('@');
-    const local = at < 0 ? authcid : authcid.slice(0, at);
-    if (at >= 0 && authcid.slice(at + 1).toLowerCase() !== this.domain) return undefined;
-    try {
-      checkPrivateIdentity(`${local}@${this.domain}`, 'authcid');
-      const jid = parseJid(`${local}@${this.domain}`);
-      return { local: jid.local ?? local, domain: jid.domain };
-    } catch (error) {
-      if (error instanceof EpcError) return undefined;
-      throw error;
-    }
+  /**
+   * R-REG-4 in XMPP's form: the P-CSCF's reason phrase in <text/> ("Token expired"…). A refusal is
+   * not-authorized; a network that could not answer (408/5xx other than a token's 503) is
+   * temporary-auth-failure (RFC 6120 §6.5.10), so the client knows to try again later.
+   */
+  #tokenRefused(info: RegistrationInfo): void {
+    const status = info.status ?? 0;
+    const tokenWords = (info.reason ?? '').startsWith('Token ');
+    const temporary = !tokenWords && (status === 408 || status >= 500);
+    this.#saslFailure(temporary ? 'temporary-auth-failure' : 'not-authorized', info.reason);
   }
 
-  #saslFailure(condition: string): void {
-    // RFC 6120 §6.4.5: the server may limit the retries, then close the stream.
-    this.send(xmlElement('failure', NS.sasl, {}, [xmlElement(condition, NS.sasl)]));
+  #saslFailure(condition: string, text?: string): void {
+    // RFC 6120 §6.4.5: the server may limit the retries, then close the stream; §6.5: an
+    // optional <text/> says why (for a web token: the P-CSCF's reason phrase, R-REG-4).
+    const why = text !== undefined && text !== '' ? [xmlElement('text', NS.sasl, { 'xml:lang': 'en' }, [], text)] : [];
+    this.send(xmlElement('failure', NS.sasl, {}, [xmlElement(condition, NS.sasl), ...why]));
     if (this.#authAttempts >= this.#deps.options.maxAuthAttempts) this.#streamError('policy-violation', 'too many authentication attempts');
   }
 
@@ -349,7 +358,7 @@ export class XmppWsSession implements ClientLink {
     if (this.#ue === undefined) {
       // Authenticated against a detached stream but binding a new one: register now.
       this.#state = 'authenticating';
-      if (!(await this.#registerUe(user))) return this.#streamError('not-authorized', 'registration failed');
+      if ((await this.#registerUe()) !== undefined) return this.#streamError('not-authorized', 'registration failed');
     }
     const ue = this.#ue;
     if (ue === undefined) return this.#streamError('not-authorized', 'stanza before resource binding');
@@ -508,7 +517,7 @@ export class XmppWsSession implements ClientLink {
     const h = parseH(element.attrs.h);
     const previous = previd === undefined || h === undefined ? undefined : this.#deps.streams?.take(previd, this.bareJid);
     // XEP-0198 §5: an unknown, expired or foreign id fails with item-not-found; the client may bind.
-    if (previous === undefined || previd === undefined || h === undefined || !previous.passwordMatches(this.#password)) {
+    if (previous === undefined || previd === undefined || h === undefined || !previous.credentialMatches(this.#login)) {
       if (previous !== undefined && previd !== undefined) this.#deps.streams?.detach(previd);
       return this.send(smFailed('item-not-found'));
     }

@@ -188,6 +188,7 @@ export class FakeVirtualUe extends EventEmitter<VirtualUeEvents> implements Virt
   registration: RegistrationInfo = { state: 'unregistered' };
   closed = false;
   #releaseRegister: (() => void) | undefined;
+  #token: string | undefined;
 
   constructor(options: VirtualUeOptions, script: FakeUeScript = {}) {
     super();
@@ -219,6 +220,16 @@ export class FakeVirtualUe extends EventEmitter<VirtualUeEvents> implements Virt
     this.registration = { state: 'unregistered', status: 200, reason: 'OK' };
     this.emit('registration', this.registration);
     return this.registration;
+  }
+
+  /** The token the UE would carry now (identity.token, then each updateToken). */
+  get token(): string | undefined {
+    return this.#token ?? this.options.identity.token;
+  }
+
+  updateToken(token: string): void {
+    this.actions.push({ method: 'updateToken', args: [token] });
+    this.#token = token;
   }
 
   async call(target: string, options: OutgoingCallOptions): Promise<UaCall> {

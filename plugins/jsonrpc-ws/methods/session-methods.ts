@@ -1,19 +1,25 @@
 /**
- * session.register / session.resume / session.unregister (R-JR-2): the connection's virtual UE
- * registers with digest (scenario 1, TS 24.371) and the outcome comes back as the result — a
- * refused registration is a result with state 'failed' and the SIP status, not an error (R-JR-3).
+ * session.register / session.resume / session.unregister / session.updateToken (R-JR-2): the
+ * connection's virtual UE registers with digest (scenario 1, TS 24.371) or with a web token
+ * (scenarios 2/3, R-REG-1) and the outcome comes back as the result — a refused registration is a
+ * result with state 'failed' and the SIP status, not an error (R-JR-3), except a refused token:
+ * -32009 with the reason phrase the P-CSCF gave (R-REG-4), so a client knows to fetch a new one.
  */
-import { checkDisplayName, checkPrivateIdentity, parseTarget, type RegistrationInfo, type UaIdentity, type VirtualUe } from '../../../core/contract/index.js';
+import {
+  checkBearerToken, checkDisplayName, checkPrivateIdentity, parseTarget, type RegistrationInfo, type UaIdentity, type VirtualUe,
+} from '../../../core/contract/index.js';
 import type { MethodHandler } from '../dispatcher.js';
 import { registrationParams } from '../notification-params.js';
 import type { RpcContext, UeStart } from '../rpc-context.js';
-import { NOT_REGISTERED, RESUME_TOKEN_INVALID, WRONG_STATE, rpcError } from '../rpc-errors.js';
+import { NOT_REGISTERED, RESUME_TOKEN_INVALID, TOKEN_REFUSED, WRONG_STATE, rpcError } from '../rpc-errors.js';
 import { checkedField } from './guards.js';
 
 interface RegisterParams {
   readonly impu: string;
   readonly impi?: string;
-  readonly password: string;
+  /** Exactly one of password and token (the schema's oneOf). */
+  readonly password?: string;
+  readonly token?: string;
   readonly displayName?: string;
   readonly instanceId?: string;
   readonly expires?: number;
@@ -25,10 +31,12 @@ const register: MethodHandler = async (raw, ctx) => {
   checkedField('impu', () => parseTarget(params.impu, 'impu'));
   if (params.impi !== undefined) checkedField('impi', () => checkPrivateIdentity(params.impi, 'impi'));
   if (params.displayName !== undefined) checkedField('displayName', () => checkDisplayName(params.displayName, 'displayName'));
+  if (params.token !== undefined) checkedField('token', () => checkBearerToken(params.token, 'token'));
   refuseWhileRegistered(ctx);
   const identity: UaIdentity = {
     impu: params.impu,
-    password: params.password,
+    ...(params.password !== undefined ? { password: params.password } : {}),
+    ...(params.token !== undefined ? { token: params.token } : {}),
     ...(params.impi !== undefined ? { impi: params.impi } : {}),
     ...(params.displayName !== undefined ? { displayName: params.displayName } : {}),
   };
@@ -71,10 +79,26 @@ const unregister: MethodHandler = async (_raw, ctx) => {
   return registrationParams(info, impu);
 };
 
+/** R-REG-3: later requests carry the new token (nothing is sent now). */
+const updateToken: MethodHandler = async (raw, ctx) => {
+  const token = checkedField('token', () => checkBearerToken(raw['token'], 'token'));
+  const ue = ctx.ue;
+  const state = ue?.registration.state;
+  if (ue === undefined || (state !== 'registered' && state !== 'registering')) {
+    throw rpcError(NOT_REGISTERED, { state: state ?? 'unregistered', hint: 'call session.register with a token first' });
+  }
+  if (!ctx.usesToken) {
+    throw rpcError(WRONG_STATE, { state, hint: 'this registration uses a password (IMS digest); a token applies only to a registration made with one' });
+  }
+  ctx.replaceToken(token);
+  return { updated: true };
+};
+
 export const SESSION_METHODS: Readonly<Record<string, MethodHandler>> = {
   'session.register': register,
   'session.resume': resume,
   'session.unregister': unregister,
+  'session.updateToken': updateToken,
 };
 
 function refuseWhileRegistered(ctx: RpcContext): void {
@@ -95,10 +119,26 @@ async function registerWith(ctx: RpcContext, ue: VirtualUe): Promise<Record<stri
   }
   const result = { ...registrationParams(info, ctx.impu), instanceId: ue.instanceId };
   if (info.state !== 'registered') {
+    const refusedToken = ctx.usesToken && isTokenRefusal(info);
     ctx.closeUe();
+    if (refusedToken) {
+      throw rpcError(TOKEN_REFUSED, {
+        sipStatus: info.status, reason: info.reason ?? '',
+        hint: info.status === 503 ? 'the issuer\'s keys are unreachable: try again later' : 'get a new token from the WWSF (log in again) and call session.register with it',
+      });
+    }
     return result;
   }
   const resumeToken = ctx.issueResumeToken();
   if (resumeToken === undefined) return result;
   return { ...result, resumeToken, resumeGraceSeconds: ctx.options.resumeGraceSeconds };
+}
+
+/**
+ * R-REG-4: the P-CSCF refuses a token with 403 and a reason phrase that says why, or 503 "Token
+ * keys unavailable"; a 401/403 from the IMS to a trusted-node REGISTER refuses it just the same.
+ * Other failures (408, 504...) are the network's, reported as a failed result like digest ones.
+ */
+function isTokenRefusal(info: RegistrationInfo): boolean {
+  return info.status === 401 || info.status === 403 || (info.reason ?? '').startsWith('Token ');
 }

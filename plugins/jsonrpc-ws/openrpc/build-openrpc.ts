@@ -12,7 +12,7 @@ import type { ApiCatalogue } from '../api-catalogue.js';
 
 export const OPENRPC_VERSION = '1.3.2';
 /** The wire API's own version (bump with any change to schemas/jsonrpc). */
-export const API_VERSION = '1.0.0';
+export const API_VERSION = '1.1.0';
 
 interface ContentDescriptor {
   readonly name: string;
@@ -28,7 +28,7 @@ export function buildOpenRpc(api: ApiCatalogue): Record<string, unknown> {
     info: {
       title: 'epcscf JSON-RPC API',
       version: API_VERSION,
-      description: 'Register, call and message through the epcscf eP-CSCF with JSON-RPC 2.0 over WebSocket (path /jsonrpc, subprotocol epcscf.jsonrpc.v1, text frames). SIP outcomes arrive as notifications (x-notifications); application errors are -32001..-32008 (components.errors).',
+      description: 'Register, call and message through the epcscf eP-CSCF with JSON-RPC 2.0 over WebSocket (path /jsonrpc, subprotocol epcscf.jsonrpc.v1, text frames). SIP outcomes arrive as notifications (x-notifications); application errors are -32001..-32009 (components.errors).',
       license: { name: 'Apache-2.0' },
     },
     servers: [{
@@ -63,7 +63,10 @@ export function buildOpenRpc(api: ApiCatalogue): Record<string, unknown> {
 
 /** By-name params as OpenRPC content descriptors, one per property (a oneOf unites its branches). */
 function contentDescriptors(schema: JsonSchema, api: ApiCatalogue): ContentDescriptor[] {
-  const branches = Array.isArray(schema['oneOf']) ? (schema['oneOf'] as JsonSchema[]).map((b) => resolveTopRef(b, api)) : [schema];
+  // A oneOf beside `properties` only says which of them are exclusive (session.register: password
+  // or token): the properties are the descriptors, and the exclusive ones are optional.
+  const branches = Array.isArray(schema['oneOf']) && schema['properties'] === undefined
+    ? (schema['oneOf'] as JsonSchema[]).map((b) => resolveTopRef(b, api)) : [schema];
   const seen = new Map<string, ContentDescriptor>();
   for (const branch of branches) {
     const properties = (branch['properties'] ?? {}) as Record<string, JsonSchema>;

@@ -2,15 +2,17 @@
  * Stream features (RFC 6120 §4.3.2), written unprefixed in the streams namespace as RFC 7395
  * §3.3.3 allows (R-XWS-6).
  *
- * Before authentication only SASL is offered, and only PLAIN: the client's password is what
- * answers the IMS digest challenge (scenario 1, TS 24.371), so the server must see it. SCRAM
- * would give the server only a salted proof, useless toward the IMS. The list is a parameter so
- * OAUTHBEARER (RFC 7628, the WAF token) can be added later.
+ * Before authentication only SASL is offered: PLAIN, since the client's password is what
+ * answers the IMS digest challenge (scenario 1, TS 24.371), so the server must see it (SCRAM
+ * would give the server only a salted proof, useless toward the IMS); and, when the core takes
+ * web tokens, OAUTHBEARER (RFC 7628) carrying the WWSF/WAF token (scenarios 2/3).
  */
 import { xmlElement, type XmlElement } from '../xml/element.js';
 import { NS } from '../xml/namespaces.js';
 
 export const SASL_MECHANISMS: readonly string[] = ['PLAIN'];
+/** With web authentication on (host.webAuth.enabled). */
+export const WEB_AUTH_SASL_MECHANISMS: readonly string[] = ['PLAIN', 'OAUTHBEARER'];
 
 export function preAuthFeatures(mechanisms: readonly string[] = SASL_MECHANISMS): XmlElement {
   const list = xmlElement('mechanisms', NS.sasl, {}, mechanisms.map((name) => xmlElement('mechanism', NS.sasl, {}, [], name)));

@@ -17,17 +17,24 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 /** RFC 4616 §2: each field is at most 255 octets. */
 const MAX_FIELD_OCTETS = 255;
 
-export function decodePlain(text: string): PlainDecodeResult {
+/**
+ * The initial response of an <auth/> (RFC 6120 §6.4.2): base64 of UTF-8 text, whitespace
+ * ignored; undefined when it is empty, not base64 or not UTF-8 (the incorrect-encoding failure).
+ */
+export function decodeSaslText(text: string): string | undefined {
   const compact = text.replace(/\s+/g, '');
-  if (compact === '' || compact === '=' || !BASE64.test(compact)) return { ok: false, condition: 'incorrect-encoding' };
-  const bytes = Buffer.from(compact, 'base64');
+  if (compact === '' || compact === '=' || !BASE64.test(compact)) return undefined;
   const decoded = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-  let message: string;
   try {
-    message = decoded.decode(bytes);
+    return decoded.decode(Buffer.from(compact, 'base64'));
   } catch {
-    return { ok: false, condition: 'incorrect-encoding' };
+    return undefined;
   }
+}
+
+export function decodePlain(text: string): PlainDecodeResult {
+  const message = decodeSaslText(text);
+  if (message === undefined) return { ok: false, condition: 'incorrect-encoding' };
   const parts = message.split('\u0000');
   if (parts.length !== 3) return { ok: false, condition: 'malformed-request' };
   const [authzid = '', authcid = '', password = ''] = parts;
