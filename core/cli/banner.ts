@@ -14,6 +14,7 @@ export function readyBanner(runtime: EpcscfRuntime): string {
     lines.push(`  IMS core: embedded dev core at ${devCore.uri} (domain ${devCore.domain}; set mw.nextHop to use a real one)`);
     lines.push('  Dev users (digest username / password, public identity):');
     for (const user of devCore.users.users) {
+      if (user.password === undefined) continue; // a guest: registered by web authentication only
       lines.push(`    ${user.user} / ${user.password}  sip:${user.user}@${devCore.domain}${user.tel !== undefined ? `  tel:${user.tel}` : ''}`);
     }
   } else {

@@ -73,6 +73,8 @@ export interface Wwsf {
   readonly domain: string;
   readonly guestPool: readonly string[];
   readonly tokenTtlSeconds: number;
+  /** The directory the WIC is served from (a temporary build unless `wicDir` was given). */
+  readonly wicDir: string;
   /** For `inject()` in tests. */
   readonly app: FastifyInstance;
   /** The kid new tokens are signed with. */
@@ -95,6 +97,8 @@ export async function startWwsf(options: WwsfOptions = {}): Promise<Wwsf> {
   let clientConfig = options.clientConfig;
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
+    // Shutdown must not wait for a client's keep-alive socket (undici or a browser tab): every request here is short.
+    forceCloseConnections: true,
     // A login body is checked as sent: `{"user": 5}` is refused, not turned into "5".
     ajv: { customOptions: { coerceTypes: false } },
   });
@@ -134,7 +138,7 @@ export async function startWwsf(options: WwsfOptions = {}): Promise<Wwsf> {
     let closing: Promise<void> | undefined;
     return {
       url: `${origin}/`, origin, issuer: iss, audience, jwksUrl: `${origin}${JWKS_PATH}`, domain: users.domain,
-      guestPool: guests.impus, tokenTtlSeconds: ttlSeconds, app,
+      guestPool: guests.impus, tokenTtlSeconds: ttlSeconds, wicDir: root, app,
       get currentKid() { return keys.current.kid; },
       rotateKey: () => keys.rotate(),
       setClientConfig(config) { clientConfig = config; },

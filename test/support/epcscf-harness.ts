@@ -123,6 +123,8 @@ export interface StartEpcscfOptions {
   readonly nextHopProbe?: Record<string, unknown>;
   /** w2.maxFrameBytes (default the config default, 64 KiB). */
   readonly w2MaxFrameBytes?: number;
+  /** The `webAuth` section (web-token issuers, TS 24.371 scenarios 2/3); default: off. */
+  readonly webAuth?: Record<string, unknown>;
 }
 
 export interface EpcscfUnderTest {
@@ -157,6 +159,7 @@ export async function startEpcscf(options: StartEpcscfOptions): Promise<EpcscfUn
     plugins: [{ name: 'sip-ws', ...(options.sipWsOptions ? { options: options.sipWsOptions } : {}) }, ...(options.extraPlugins ?? [])],
     mw: { listen: [`${mwTransport}:127.0.0.1:${mwPort}`], nextHop: options.nextHop, domain, visitedNetworkId, nextHopProbe: options.nextHopProbe ?? { intervalSeconds: 0 } },
     media: { mode: 'off' },
+    ...(options.webAuth ? { webAuth: options.webAuth } : {}),
     log: { level: 'silent' },
   }, { configDir: REPO_ROOT, env: {}, source: 'epcscf-harness' });
 

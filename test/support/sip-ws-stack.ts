@@ -56,8 +56,9 @@ export class RawSipWsClient {
     });
   }
 
-  static async open(t: Test, url: string): Promise<RawSipWsClient> {
-    const ws = new WebSocket(url, 'sip');
+  /** `origin`: the Origin header of the handshake (a browser page's, RFC 6454). */
+  static async open(t: Test, url: string, options: { origin?: string } = {}): Promise<RawSipWsClient> {
+    const ws = new WebSocket(url, 'sip', options.origin !== undefined ? { origin: options.origin } : {});
     t.teardown(() => ws.terminate());
     await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
     return new RawSipWsClient(ws);
