@@ -25,26 +25,27 @@ export async function startQuickstart(): Promise<Quickstart> {
   if (w2Port === undefined || mwPort === undefined) throw new Error('no ports');
   const dir = await mkdtemp(join(tmpdir(), 'epcscf-quickstart-'));
   const config = join(dir, 'epcscf.yaml');
-  await writeFile(config, [
-    `w2: { listen: "127.0.0.1:${w2Port}", allowedOrigins: [] }`,
-    'plugins: [{ name: sip-ws }, { name: jsonrpc-ws }, { name: xmpp-ws }]',
-    `mw: { listen: ["udp:127.0.0.1:${mwPort}"], domain: ims.test, visitedNetworkId: epcscf.test }`,
-    'log: { level: warn }',
-  ].join('\n'));
   let daemon: Daemon | undefined;
   let wwsf: Wwsf | undefined;
   try {
+    // The WWSF first: epcscf trusts its JWKS (webAuth); its /config.json learns the W2 URLs after.
+    wwsf = await startWwsf({ port: 0 });
+    await writeFile(config, [
+      `w2: { listen: "127.0.0.1:${w2Port}", allowedOrigins: ["${wwsf.origin}"] }`,
+      'plugins: [{ name: sip-ws }, { name: jsonrpc-ws }, { name: xmpp-ws }]',
+      `mw: { listen: ["udp:127.0.0.1:${mwPort}"], domain: ims.test, visitedNetworkId: epcscf.test }`,
+      `webAuth: { issuers: [{ issuer: "${wwsf.issuer}", audience: "${wwsf.audience}", jwks: { url: "${wwsf.jwksUrl}" }, origins: ["${wwsf.origin}"] }] }`,
+      'log: { level: warn }',
+    ].join('\n'));
     daemon = await startDaemon({
       name: 'epcscf', command: process.execPath, args: ['core/cli/epcscf.mjs', '--config', config, '--dev-core-port', '0'],
       cwd: ROOT.pathname, ready: { kind: 'log', pattern: /epcscf is ready/ }, readyTimeoutMs: 30_000,
     });
     const w2 = `ws://127.0.0.1:${w2Port}`;
-    wwsf = await startWwsf({
-      port: 0,
-      clientConfig: { domain: 'ims.test', endpoints: { 'sip-ws': `${w2}/sip`, 'jsonrpc-ws': `${w2}/jsonrpc`, 'xmpp-ws': `${w2}/xmpp` }, authModes: ['web', 'digest'] },
-    });
+    wwsf.setClientConfig({ domain: 'ims.test', endpoints: { 'sip-ws': `${w2}/sip`, 'jsonrpc-ws': `${w2}/jsonrpc`, 'xmpp-ws': `${w2}/xmpp` }, authModes: ['web', 'digest'] });
   } catch (error) {
     await daemon?.stop();
+    await wwsf?.close();
     await rm(dir, { recursive: true, force: true });
     releasePort(w2Port);
     releasePort(mwPort);
