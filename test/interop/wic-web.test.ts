@@ -5,7 +5,7 @@
 // protocol and both sign-in methods (TS 24.371 scenario 1 digest, scenario 2 web token): register,
 // call, audio both ways (the page's own getStats figure), hold and resume, a message each way,
 // hang up. Screenshots land in test/artifacts/ (git-ignored).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import t from 'tap';
 import { chromium, type Browser } from 'playwright-core';
 import { CHROMIUM_ARGS } from '../support/wic/browser-wic.js';
@@ -17,6 +17,7 @@ import {
 
 const ARTIFACTS = new URL('../artifacts/', import.meta.url);
 mkdirSync(ARTIFACTS, { recursive: true });
+for (const old of readdirSync(ARTIFACTS).filter((f) => /^wic-.*\.png$/.test(f))) rmSync(new URL(old, ARTIFACTS));
 
 /** Each combination dials bob in another of the forms the dial field accepts. */
 const COMBOS: readonly { protocol: WicProtocol; mode: WicAuthMode; target: string }[] = [
@@ -56,10 +57,16 @@ for (const { protocol, mode, target } of COMBOS) {
     t.teardown(async () => { await alice.context.close(); await bob.context.close(); });
     const name = `${protocol}-${mode}`;
     try {
+      if (protocol === 'sip-ws' && mode === 'web') await shot(alice, 'login');
       t.match(await signIn(alice, 'alicepw', protocol, mode), /^registered/, `alice: registration-state says registered (${await loginError(alice)})`);
       t.match(await signIn(bob, 'bobpw', protocol, mode), /^registered/, `bob: registration-state says registered (${await loginError(bob)})`);
+      t.match(await alice.page.textContent('#status-facts'), mode === 'web' ? /auth web token until/ : /auth IMS digest/, `registered ${mode === 'web' ? 'with the WWSF\'s token' : 'with the IMS password'}`);
+      await shot(alice, `${name}-registered`);
 
       await dial(alice, target);
+      await bob.page.waitForSelector('[data-testid="incoming-call"]', { state: 'visible', timeout: 15_000 });
+      t.match(await bob.page.textContent('#caller'), /alice@ims\.test/, 'bob\'s incoming-call alert names alice');
+      await shot(bob, `${name}-incoming`);
       await answerWhenRinging(bob);
       t.match(await waitForCallState(alice, /established/), /established/, `alice dialled "${target}": call-state established`);
       t.match(await waitForCallState(bob, /established/), /established/, 'bob answered the incoming-call alert: established');
