@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `epcscf` command (package.json "bin") and `npm start`; see launch.mjs.
+// The `epcscf` command (package.json "bin"); see launch.mjs. (`npm start` is the demo: examples/quickstart.)
 import { launch } from './launch.mjs';
 
 await launch(new URL('../../dist/core/cli/main.js', import.meta.url), new URL('./main.ts', import.meta.url));

@@ -72,7 +72,8 @@ export function registerLoginRoute(app: FastifyInstance, parts: LoginRouteParts)
     const tokens = parts.tokens();
     if (tokens === undefined) return reply.code(503).header('retry-after', '1').send({ error: 'the WWSF is starting: try again' });
     let identity: WebIdentity | undefined;
-    if (user === GUEST_LOGIN) {
+    const guest = user === GUEST_LOGIN;
+    if (guest) {
       const impu = parts.guests.lease(parts.now() + tokens.ttlSeconds * 1000);
       if (impu === undefined) {
         parts.log.warn('guest login refused: every pooled IMPU is leased');
@@ -86,7 +87,7 @@ export function registerLoginRoute(app: FastifyInstance, parts: LoginRouteParts)
         return reply.code(401).send({ error: 'unknown user or wrong password' });
       }
     }
-    const issued = await tokens.issue(identity);
+    const issued = await tokens.issue(identity, { guest });
     parts.log.info({ impu: issued.impu, kid: issued.kid }, 'token issued');
     const body: LoginResponseBody = { token: issued.token, impi: issued.impi, impu: issued.impu, expiresAt: issued.expiresAt, displayName: identity.displayName };
     return body;

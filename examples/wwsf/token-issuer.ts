@@ -24,6 +24,11 @@ export interface IssuedToken extends TokenGrant {
 
 export interface TokenIssuerOptions {
   readonly issuer: string;
+  /**
+   * The iss of guest tokens (scenario 3). A separate issuer name lets the eP-CSCF bind the guest
+   * pool to it (webAuth.issuers[].impuPool) while the named users' tokens stay unrestricted.
+   */
+  readonly guestIssuer: string;
   readonly audience: string;
   readonly ttlSeconds: number;
   readonly keys: SigningKeys;
@@ -43,8 +48,10 @@ export class TokenIssuer {
     return this.#options.ttlSeconds;
   }
 
-  async issue(grant: TokenGrant): Promise<IssuedToken> {
-    const { issuer, audience, ttlSeconds, keys } = this.#options;
+  /** Signs a token for `grant`; `guest` tokens carry the guest issuer. */
+  async issue(grant: TokenGrant, options: { readonly guest?: boolean } = {}): Promise<IssuedToken> {
+    const { audience, ttlSeconds, keys } = this.#options;
+    const issuer = options.guest === true ? this.#options.guestIssuer : this.#options.issuer;
     const key = keys.current;
     const iat = Math.floor(this.#now() / 1000);
     const exp = iat + ttlSeconds;

@@ -43,6 +43,8 @@ export interface WwsfOptions {
   readonly port?: number;
   /** The tokens' iss; default the WWSF's own origin (http://host:port). */
   readonly issuer?: string;
+  /** The iss of guest tokens (scenario 3); default `<issuer>/guest`. */
+  readonly guestIssuer?: string;
   /** The tokens' aud: the eP-CSCF they are for; default `epcscf.<domain>`. */
   readonly audience?: string;
   /** A users file path or its content; default examples/wwsf/users.json. */
@@ -68,6 +70,8 @@ export interface Wwsf {
   /** `http://host:port`: the page origin the eP-CSCF should allow. */
   readonly origin: string;
   readonly issuer: string;
+  /** The iss of guest tokens: give it `impuPool: guestPool` in the eP-CSCF's webAuth.issuers. */
+  readonly guestIssuer: string;
   readonly audience: string;
   readonly jwksUrl: string;
   readonly domain: string;
@@ -133,11 +137,12 @@ export async function startWwsf(options: WwsfOptions = {}): Promise<Wwsf> {
     const port = typeof address === 'object' && address !== null ? address.port : options.port ?? 8080;
     const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     const iss = options.issuer ?? origin;
+    const guestIssuer = options.guestIssuer ?? `${iss}/guest`;
     const audience = options.audience ?? `epcscf.${users.domain}`;
-    tokenIssuer = new TokenIssuer({ issuer: iss, audience, ttlSeconds, keys, now });
+    tokenIssuer = new TokenIssuer({ issuer: iss, guestIssuer, audience, ttlSeconds, keys, now });
     let closing: Promise<void> | undefined;
     return {
-      url: `${origin}/`, origin, issuer: iss, audience, jwksUrl: `${origin}${JWKS_PATH}`, domain: users.domain,
+      url: `${origin}/`, origin, issuer: iss, guestIssuer, audience, jwksUrl: `${origin}${JWKS_PATH}`, domain: users.domain,
       guestPool: guests.impus, tokenTtlSeconds: ttlSeconds, wicDir: root, app,
       get currentKid() { return keys.current.kid; },
       rotateKey: () => keys.rotate(),

@@ -91,8 +91,10 @@ t.test('scenario 3: guest logins get distinct pooled IMPUs; an exhausted pool an
   t.equal(second.status, 200);
   t.match(first.json, { impu: 'sip:guest1@ims.test', impi: 'guest1@ims.test', displayName: 'Guest (guest1)' });
   t.match(second.json, { impu: 'sip:guest2@ims.test', impi: 'guest2@ims.test' });
-  const { payload } = await jwtVerify(second.json['token'] as string, createLocalJWKSet(await jwks(site)), { issuer: site.issuer, audience: site.audience, currentDate: new Date(Date.now() + offset) });
+  const { payload } = await jwtVerify(second.json['token'] as string, createLocalJWKSet(await jwks(site)), { issuer: site.guestIssuer, audience: site.audience, currentDate: new Date(Date.now() + offset) });
   t.equal(payload['impu'], 'sip:guest2@ims.test', 'the token grants the pooled IMPU');
+  t.equal(payload.sub, 'guest2@ims.test');
+  t.equal(site.guestIssuer, `${site.origin}/guest`, 'guest tokens have their own iss, the one the eP-CSCF binds to the pool');
   const exhausted = await login(site, { user: 'guest', password: '' });
   t.equal(exhausted.status, 503);
   t.same(exhausted.json, { error: 'all guest identities are in use: try again later' });
