@@ -1,6 +1,6 @@
-// Issue #13 proof: the demo WIC (examples/wic-web) as a newcomer uses it. The quickstart runs as
-// a child process (epcscf with all three W2 plugins, the in-process media gateway and the dev IMS
-// core) with the demo WWSF serving the page; headless Chromium (fake audio device) opens it in two
+// Issue #13 proof: the demo WIC (examples/wic-web) as a newcomer uses it. The real `npm start`
+// runs as a child process (the demo WWSF serving the page with web login, epcscf with all three W2
+// plugins, the in-process media gateway and the dev IMS core); headless Chromium (fake audio device) opens it in two
 // browser contexts, alice and bob, and drives it only through its data-testids. For each W2
 // protocol and both sign-in methods (TS 24.371 scenario 1 digest, scenario 2 web token): register,
 // call, audio both ways (the page's own getStats figure), hold and resume, a message each way,
