@@ -105,8 +105,15 @@ t.test('issue #13 WIC: errors in words — a wrong IMS password and a wrong web 
   const carol = await openWic(browser, quickstart.url, 'carol');
   t.teardown(() => carol.context.close());
   await signIn(carol, 'wrong', 'sip-ws', 'digest');
-  t.match(await loginError(carol), /^Registration refused: .*\(SIP 40[13]\)\.$/, 'digest: the IMS refusal with its SIP status');
+  t.match(await loginError(carol), /^Registration refused: wrong user name or password \(SIP 40[13] .*\)\.$/, 'digest: the IMS refusal in words, with its SIP status');
   await signIn(carol, 'wrong', 'jsonrpc-ws', 'web');
   t.match(await loginError(carol), /[a-z]{4,}/i, 'web: the WWSF\'s refusal in words');
   t.notMatch(await loginError(carol), /^Registration refused/, 'web: refused at the web login, before any registration');
+});
+
+t.test('issue #13 WIC, scenario 3: "guest" with web login registers with an IMPU from the WWSF\'s pool', async (t) => {
+  const guest = await openWic(browser, quickstart.url, 'guest');
+  t.teardown(() => guest.context.close());
+  t.match(await signIn(guest, 'any', 'sip-ws', 'web'), /^registered/, `guest: registered (${await loginError(guest)})`);
+  t.match(await guest.page.textContent('#status-facts'), /IMPU sip:guest\d+@ims\.test/, 'the IMPU shown is a pooled guest identity');
 });

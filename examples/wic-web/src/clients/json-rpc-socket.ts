@@ -3,6 +3,7 @@
  * plugins/jsonrpc-ws): requests by id, notifications to one handler. No library: the
  * protocol is twenty lines.
  */
+import { describeSipStatus } from '../sip-status-words.js';
 import { WicError } from '../w2-client.js';
 
 export interface RpcFailure { readonly code: number; readonly message: string; readonly data?: Record<string, unknown> }
@@ -69,7 +70,7 @@ function describeRpcError(failure: RpcFailure): string {
   const data = failure.data ?? {};
   const reason = typeof data['reason'] === 'string' ? data['reason'] : undefined;
   const status = typeof data['sipStatus'] === 'number' ? data['sipStatus'] : undefined;
-  if (reason !== undefined) return `${reason}${status !== undefined ? ` (SIP ${status})` : ''}`;
+  if (reason !== undefined) return `Refused: ${status !== undefined ? describeSipStatus(status, reason, 'call') : reason}`;
   const hint = typeof data['hint'] === 'string' ? ` — ${data['hint']}` : '';
   return `${failure.message}${hint}`;
 }

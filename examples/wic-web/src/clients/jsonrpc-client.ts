@@ -3,6 +3,7 @@
  * RTCPeerConnection and passes SDP; epcscf's virtual UE does the SIP. Web mode registers with
  * `session.register {impu, token}`, digest mode with `{impu, password}`.
  */
+import { describeSipStatus } from '../sip-status-words.js';
 import { toUri } from '../target.js';
 import { microphone, PC_CONFIG, WicError, type Identity, type W2Client, type W2Events } from '../w2-client.js';
 import { JsonRpcSocket } from './json-rpc-socket.js';
@@ -31,7 +32,7 @@ export class JsonRpcClient implements W2Client {
     const credential = this.identity.token !== undefined ? { token: this.identity.token } : { password: this.identity.password ?? '' };
     const result = await this.socket.request<RegistrationResult>('session.register', { impu: this.identity.impu, ...credential });
     if (result.state !== 'registered') {
-      throw new WicError(`Registration refused: ${result.reason ?? result.state}${result.sipStatus !== undefined ? ` (SIP ${result.sipStatus})` : ''}.`);
+      throw new WicError(`Registration refused: ${result.sipStatus !== undefined ? describeSipStatus(result.sipStatus, result.reason, 'register') : result.reason ?? result.state}.`);
     }
     this.events.registration('registered');
   }
@@ -79,7 +80,7 @@ export class JsonRpcClient implements W2Client {
 
   async sendMessage(to: string, text: string): Promise<void> {
     const result = await this.rpc().request<{ accepted: boolean; sipStatus?: number; reason?: string }>('message.send', { to: toUri(to, this.identity.domain), body: text });
-    if (!result.accepted) throw new WicError(`The message was not delivered: ${result.reason ?? 'refused'}${result.sipStatus !== undefined ? ` (SIP ${result.sipStatus})` : ''}.`);
+    if (!result.accepted) throw new WicError(`The message was not delivered: ${result.sipStatus !== undefined ? describeSipStatus(result.sipStatus, result.reason, 'message') : result.reason ?? 'refused'}.`);
   }
 
   async updateToken(token: string): Promise<void> {
@@ -189,5 +190,5 @@ function endedDetail(params: Params): string {
   const status = typeof params['sipStatus'] === 'number' ? params['sipStatus'] : undefined;
   if (cause === 'local') return 'you hung up';
   if (cause === 'remote') return 'the other side hung up';
-  return `${reason ?? cause}${status !== undefined ? ` (SIP ${status})` : ''}`;
+  return status !== undefined ? describeSipStatus(status, reason, 'call') : reason ?? cause;
 }

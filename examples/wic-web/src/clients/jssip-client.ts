@@ -8,6 +8,7 @@ import * as JsSIP from 'jssip';
 import type { IncomingMessageEvent, OutgoingMessageEvent, RTCSessionEvent, UnRegisteredEvent } from 'jssip/lib/UA.js';
 import type { DTMF_TRANSPORT } from 'jssip/lib/Constants.js';
 import type { EndEvent, RTCSession } from 'jssip/lib/RTCSession.js';
+import { describeSipStatus } from '../sip-status-words.js';
 import { toUri } from '../target.js';
 import { PC_CONFIG, WicError, type Identity, type W2Client, type W2Events } from '../w2-client.js';
 
@@ -108,7 +109,7 @@ export class JsSipClient implements W2Client {
         extraHeaders: this.bearer(),
         eventHandlers: {
           succeeded: () => resolve(),
-          failed: (event) => reject(new WicError(`The message was not delivered: ${event.cause}${event.response ? ` (SIP ${event.response.status_code} ${event.response.reason_phrase})` : ''}.`)),
+          failed: (event) => reject(new WicError(`The message was not delivered: ${event.response ? describeSipStatus(event.response.status_code, event.response.reason_phrase, 'message') : event.cause}.`)),
         },
       });
     });
@@ -168,13 +169,13 @@ export class JsSipClient implements W2Client {
 
 function describeResponse(event: UnRegisteredEvent): string {
   const response = event.response as { status_code?: number; reason_phrase?: string } | undefined | null;
-  if (response?.status_code !== undefined) return `${response.reason_phrase ?? ''} (SIP ${response.status_code})`.trim();
+  if (response?.status_code !== undefined) return describeSipStatus(response.status_code, response.reason_phrase, 'register');
   return String(event.cause ?? 'no answer');
 }
 
 function describeEnd(event: EndEvent): string {
   if (event.cause === 'Terminated' || event.cause === 'Bye') return event.originator === 'local' ? 'you hung up' : 'the other side hung up';
   const response = event.message as { status_code?: number; reason_phrase?: string } | undefined | null;
-  if (response?.status_code !== undefined && response.status_code >= 300) return `${response.reason_phrase ?? event.cause} (SIP ${response.status_code})`;
+  if (response?.status_code !== undefined && response.status_code >= 300) return describeSipStatus(response.status_code, response.reason_phrase, 'call');
   return event.cause;
 }

@@ -52,6 +52,7 @@ export class PhoneView {
       : state === 'ended' ? 'ended' : state === 'idle' ? '' : 'progress'}`;
     const live = state === 'calling' || state === 'ringing' || state === 'established';
     this.inCall.hidden = !live;
+    byId('quality').classList.toggle('idle', !live);
     byId('dial-row').hidden = live;
     byId('keypad-caption').hidden = state !== 'established';
     if (live) {
