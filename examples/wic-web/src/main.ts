@@ -84,6 +84,10 @@ const events: W2Events = {
     }
     render();
   },
+  transferred(to) {
+    call = { ...idleCall(), state: 'calling', peer: to };
+    render();
+  },
   remoteHold(held) {
     call = { ...call, heldByPeer: held };
     render();

@@ -26,6 +26,8 @@ export interface W2Events {
   /** A call rings here; `from` is a SIP/tel URI or a JID. */
   incoming(from: string): void;
   callState(state: CallState, detail?: string): void;
+  /** The far end transferred us (REFER): a new outgoing call to `to` replaces the current one. */
+  transferred(to: string): void;
   /** `true` when the far end put us on hold (a re-INVITE / session-info from them). */
   remoteHold(held: boolean): void;
   /** The call's RTCPeerConnection, as soon as it exists (quality, mute, remote audio). */

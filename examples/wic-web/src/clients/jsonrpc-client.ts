@@ -19,6 +19,10 @@ export class JsonRpcClient implements W2Client {
   private pc: RTCPeerConnection | undefined;
   private incomingOffer: string | undefined;
   private closing = false;
+  /** The call a transfer takes us away from: its call.ended no longer concerns this screen. */
+  private leaving: string | undefined;
+  /** Set when the user declined here: call.ended then says so. */
+  private endedHere: string | undefined;
 
   constructor(private readonly url: string, private readonly identity: Identity, private readonly events: W2Events) {}
 
@@ -57,6 +61,7 @@ export class JsonRpcClient implements W2Client {
   }
 
   async reject(): Promise<void> {
+    this.endedHere = 'you declined';
     await this.rpc().request('call.reject', { callId: this.requireCall(), status: 603 });
   }
 
@@ -97,6 +102,7 @@ export class JsonRpcClient implements W2Client {
   }
 
   private onNotification(method: string, params: Params): void {
+    if (this.leaving !== undefined && params['callId'] === this.leaving) return;
     const forThisCall = params['callId'] === this.callId;
     switch (method) {
       case 'session.registration': {
@@ -126,16 +132,20 @@ export class JsonRpcClient implements W2Client {
         if (forThisCall) this.events.remoteHold(params['held'] === true);
         return;
       case 'call.transferRequested':
-        if (forThisCall) void this.rpc().request('call.rejectTransfer', { callId: this.callId }).catch(() => undefined);
+        if (forThisCall) {
+          this.acceptTransfer(String(params['target'])).catch((error: unknown) => this.events.error(`The transfer could not be followed: ${error instanceof Error ? error.message : String(error)}`));
+        }
         return;
       case 'call.transferProgress':
         if (forThisCall && params['final'] === true) {
           const status = Number(params['sipStatus']);
-          if (status >= 300) this.events.error(`The transfer failed: ${String(params['reason'])} (SIP ${status}).`);
+          if (status >= 300) this.events.error(`The transfer failed: ${describeSipStatus(status, typeof params['reason'] === 'string' ? params['reason'] : undefined, 'call')}.`);
+          // RFC 5589 §6: the transfer succeeded: the transferor leaves the call.
+          else void this.hangup().catch(() => undefined);
         }
         return;
       case 'call.ended':
-        if (forThisCall) this.endCall(endedDetail(params));
+        if (forThisCall) this.endCall(this.endedHere ?? endedDetail(params));
         return;
       case 'message.received':
         this.events.message(partyUri(params['from']), String(params['body']));
@@ -145,6 +155,20 @@ export class JsonRpcClient implements W2Client {
         return;
       default:
     }
+  }
+
+  /** The far end transfers us (REFER): a new call with a fresh offer replaces this one. */
+  private async acceptTransfer(target: string): Promise<void> {
+    const transferred = this.requireCall();
+    this.leaving = transferred;
+    const old = this.pc;
+    const pc = await this.newPeerConnection();
+    await pc.setLocalDescription(await pc.createOffer());
+    const { callId } = await this.rpc().request<{ callId: string }>('call.acceptTransfer', { callId: transferred, sdp: pc.localDescription?.sdp ?? '' });
+    this.callId = callId; // call.ended of the old call no longer concerns this screen
+    for (const sender of old?.getSenders() ?? []) sender.track?.stop();
+    old?.close();
+    this.events.transferred(target);
   }
 
   private async newPeerConnection(): Promise<RTCPeerConnection> {
@@ -159,6 +183,7 @@ export class JsonRpcClient implements W2Client {
   private endCall(detail: string): void {
     if (this.callId === undefined && this.pc === undefined) return;
     this.callId = undefined;
+    this.endedHere = undefined;
     this.incomingOffer = undefined;
     for (const sender of this.pc?.getSenders() ?? []) sender.track?.stop();
     this.pc?.close();

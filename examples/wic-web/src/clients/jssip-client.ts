@@ -93,9 +93,14 @@ export class JsSipClient implements W2Client {
 
   async transfer(target: string): Promise<void> {
     // RFC 3515 REFER in the dialog (blind transfer, TS 24.629 ECT).
-    this.requireSession().refer(toUri(target, this.identity.domain), {
+    const session = this.requireSession();
+    session.refer(toUri(target, this.identity.domain), {
       extraHeaders: this.bearer(),
-      eventHandlers: { failed: () => this.events.error('The transfer was refused.') },
+      eventHandlers: {
+        // RFC 5589 §6: the transfer succeeded (NOTIFY 200): the transferor leaves the call.
+        accepted: () => { if (!session.isEnded()) session.terminate(); },
+        failed: () => this.events.error('The transfer failed: the other side could not reach the new party.'),
+      },
     });
   }
 
@@ -144,8 +149,17 @@ export class JsSipClient implements W2Client {
     session.on('confirmed', () => this.events.callState('established'));
     session.on('hold', (e) => { if (e.originator === 'remote') this.events.remoteHold(true); });
     session.on('unhold', (e) => { if (e.originator === 'remote') this.events.remoteHold(false); });
+    // RFC 3515 / TS 24.629: the far end transfers us; the new call replaces this one on screen.
+    session.on('refer', (e) => {
+      const to = e.request.getHeader('Refer-To').replace(/^.*<([^>]+)>.*$/, '$1').replace(/\?.*$/, '');
+      e.accept((next: RTCSession) => {
+        this.track(next);
+        this.events.transferred(to);
+      }, { mediaConstraints: MEDIA, pcConfig: PC_CONFIG, extraHeaders: this.bearer() });
+    });
     const end = (e: EndEvent): void => {
-      if (this.session === session) this.session = undefined;
+      if (this.session !== session) return; // the call we were transferred away from
+      this.session = undefined;
       this.events.callState('ended', describeEnd(e));
     };
     session.on('ended', end);
@@ -174,6 +188,7 @@ function describeResponse(event: UnRegisteredEvent): string {
 }
 
 function describeEnd(event: EndEvent): string {
+  if (event.cause === 'Rejected' && event.originator === 'local') return 'you declined';
   if (event.cause === 'Terminated' || event.cause === 'Bye') return event.originator === 'local' ? 'you hung up' : 'the other side hung up';
   const response = event.message as { status_code?: number; reason_phrase?: string } | undefined | null;
   if (response?.status_code !== undefined && response.status_code >= 300) return describeSipStatus(response.status_code, response.reason_phrase, 'call');

@@ -3,8 +3,8 @@
  * Jingle calls on the browser's RTCPeerConnection. Digest mode logs in with SASL PLAIN (the IMS
  * password); web mode with SASL OAUTHBEARER (RFC 7628) carrying the WWSF's token, the JID being
  * the token's IMPU (RFC 7247 §5). Incoming calls ring as an XEP-0353 <propose/>: stanza.js has no
- * XEP-0353 for urn:xmpp:jingle-message:0, so the raw frames are read and <proceed/>/<reject/>
- * written here.
+ * XEP-0353 for urn:xmpp:jingle-message:0 and no XEP-0181 DTMF, so those frames are read and
+ * written as XML here.
  */
 import * as Stanza from 'stanza';
 import type { MediaSession } from 'stanza/jingle/index.js';
@@ -132,10 +132,25 @@ export class XmppClient implements W2Client {
   }
 
   async dtmf(digits: string): Promise<void> {
-    // RFC 4733 telephone-events in the media (XEP-0181 has no stanza.js support).
-    const sender = this.requireSession().pc.getSenders().find((s) => s.track?.kind === 'audio');
-    if (sender?.dtmf == null || !sender.dtmf.canInsertDTMF) throw new WicError('DTMF is not available on this call.');
-    sender.dtmf.insertDTMF(digits, 120, 70);
+    // XEP-0181: one session-info <dtmf/> per tone; the gateway sends SIP INFO (application/dtmf-relay).
+    // stanza.js has no XEP-0181 element, so the IQ is written as XML.
+    const session = this.requireSession();
+    for (const code of digits) {
+      const iq = document.implementation.createDocument('jabber:client', 'iq', null);
+      const root = iq.documentElement;
+      root.setAttribute('type', 'set');
+      root.setAttribute('to', String(session.peerID));
+      root.setAttribute('id', `dtmf-${Math.random().toString(36).slice(2, 10)}`);
+      const jingle = iq.createElementNS('urn:xmpp:jingle:1', 'jingle');
+      jingle.setAttribute('action', 'session-info');
+      jingle.setAttribute('sid', session.sid);
+      const tone = iq.createElementNS('urn:xmpp:jingle:dtmf:0', 'dtmf');
+      tone.setAttribute('code', code);
+      tone.setAttribute('duration', '100');
+      jingle.appendChild(tone);
+      root.appendChild(jingle);
+      this.writeRaw(new XMLSerializer().serializeToString(root));
+    }
   }
 
   async sendMessage(to: string, text: string): Promise<void> {
@@ -200,9 +215,14 @@ export class XmppClient implements W2Client {
     const child = out.createElementNS(JMI, element);
     child.setAttribute('id', proposal.id);
     out.documentElement.appendChild(child);
+    this.writeRaw(new XMLSerializer().serializeToString(out.documentElement));
+  }
+
+  private writeRaw(xml: string): void {
     // stanza.js's WebSocket transport is a Duplex stream: write() sends one frame as is.
     const transport = this.requireClient().transport as unknown as { write(frame: string): void } | undefined;
-    transport?.write(new XMLSerializer().serializeToString(out.documentElement));
+    if (transport === undefined) throw new WicError('Not connected to the eP-CSCF.');
+    transport.write(xml);
   }
 
   private requireClient(): Stanza.Agent {
