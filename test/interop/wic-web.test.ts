@@ -12,7 +12,7 @@ import { CHROMIUM_ARGS } from '../support/wic/browser-wic.js';
 import { startQuickstart, type Quickstart } from '../support/wic/quickstart.js';
 import {
   answerWhenRinging, callState, dial, errorBanner, loginError, openWic, rxPackets, sendMessage, signIn, waitForCallState,
-  waitForMessage, waitForRxPackets, type WicAuthMode, type WicProtocol, type WicUser,
+  waitForMessage, waitForRxPackets, waitForText, type WicAuthMode, type WicProtocol, type WicUser,
 } from '../support/wic/wic-web-page.js';
 
 const ARTIFACTS = new URL('../artifacts/', import.meta.url);
@@ -117,4 +117,44 @@ t.test('issue #13 WIC, scenario 3: "guest" with web login registers with an IMPU
   t.teardown(() => guest.context.close());
   t.match(await signIn(guest, 'any', 'sip-ws', 'web'), /^registered/, `guest: registered (${await loginError(guest)})`);
   t.match(await guest.page.textContent('#status-facts'), /IMPU sip:guest\d+@ims\.test/, 'the IMPU shown is a pooled guest identity');
+});
+
+t.test('issue #13 WIC, jsonrpc-ws: decline, DTMF, mute and blind transfer from the page (bob is transferred to carol, audio between them)', async (t) => {
+  const [alice, bob, carol] = await Promise.all([openWic(browser, quickstart.url, 'alice'), openWic(browser, quickstart.url, 'bob'), openWic(browser, quickstart.url, 'carol')]);
+  t.teardown(async () => { for (const u of [alice, bob, carol]) await u.context.close(); });
+  try {
+    await Promise.all([signIn(alice, 'alicepw', 'jsonrpc-ws', 'digest'), signIn(bob, 'bobpw', 'jsonrpc-ws', 'digest'), signIn(carol, 'carolpw', 'jsonrpc-ws', 'digest')]);
+    await dial(alice, 'bob');
+    await bob.page.waitForSelector('[data-testid="incoming-call"]', { state: 'visible', timeout: 15_000 });
+    await bob.page.click('[data-testid="reject"]');
+    t.match(await waitForCallState(alice, /ended/), /declined \(SIP 603/, 'bob declined: alice reads "declined" with the SIP status');
+    t.match(await waitForCallState(bob, /ended/), /you declined/, 'bob reads that he declined');
+
+    await dial(alice, 'bob');
+    await answerWhenRinging(bob);
+    await waitForCallState(alice, /^established$/);
+    for (const key of ['1', '2', '#']) await alice.page.click(`#dialpad button[data-key="${key}"]`);
+    await waitForText(alice, '#dtmf-sent', 'Tones sent: 12#');
+    t.equal(await errorBanner(alice), '', 'DTMF 1 2 # sent (call.dtmf → SIP INFO) without an error');
+    await alice.page.click('[data-testid="mute"]');
+    t.equal(await alice.page.textContent('[data-testid="mute"]'), 'Unmute', 'mute toggles');
+    await alice.page.click('[data-testid="mute"]');
+
+    await alice.page.click('[data-testid="transfer"]');
+    await alice.page.fill('[data-testid="transfer-target"]', 'carol');
+    await alice.page.click('[data-testid="transfer-submit"]');
+    await answerWhenRinging(carol);
+    t.match(await waitForCallState(carol, /established/), /established/, 'carol answered the transferred call');
+    t.match(await waitForCallState(bob, /established/), /established/, 'bob followed the REFER to carol');
+    t.match(await bob.page.textContent('#peer-name'), /carol@ims\.test/, 'bob\'s screen now shows carol');
+    t.match(await waitForCallState(alice, /ended/), /ended/, 'alice left the call once the transfer succeeded');
+    t.ok(await waitForRxPackets(carol, 50) > 50, 'audio reaches carol from bob');
+    t.ok(await waitForRxPackets(bob, 50) > 50, 'audio reaches bob from carol');
+    await carol.page.click('[data-testid="hangup"]');
+    t.match(await waitForCallState(bob, /ended/), /ended/, 'carol hung up');
+  } catch (error) {
+    await shot(alice, 'transfer-failed-alice').catch(() => undefined);
+    await shot(bob, 'transfer-failed-bob').catch(() => undefined);
+    t.fail(`${String(error)}\n${await diagnostics(alice, bob, carol)}`);
+  }
 });

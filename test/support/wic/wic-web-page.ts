@@ -104,3 +104,8 @@ export async function errorBanner(user: WicUser): Promise<string> {
   const visible = await user.page.isVisible('#error-banner');
   return visible ? ((await user.page.textContent('#error-text')) ?? '') : '';
 }
+
+/** Waits until the element's text is exactly `text`. */
+export async function waitForText(user: WicUser, selector: string, text: string, timeoutMs = 5_000): Promise<void> {
+  await user.page.waitForFunction(([sel, wanted]) => document.querySelector(sel)?.textContent === wanted, [selector, text] as const, { timeout: timeoutMs });
+}
