@@ -43,7 +43,7 @@ import { mwTargets, popOwnRoutes, withRouteSet } from './routing.js';
 import { endUnrelayedAnswer } from './unrelayed-answer.js';
 import { W2Flows, type W2Flow } from './w2-flows.js';
 import { NextHopHealth, probeRequest, sendProbe } from './next-hop-health.js';
-import { asTrustedNodeRegister, trustedNodeDeregistration } from './trusted-node.js';
+import { asTrustedNodeRegister, trustedNodeBindingsByAor, trustedNodeDeregistration } from './trusted-node.js';
 import { WebAuthGate } from './web-auth-gate.js';
 import { WebTokenVerifier, type TokenRefusal, type TokenRefusalCode } from '../webauth/index.js';
 import type { RegistrationBinding } from '../state/registration-store.js';
@@ -123,6 +123,8 @@ export class Pcscf implements W2SipCore {
   readonly #registrationCap: RegistrationLimits;
   readonly #webAuth: WebAuthGate;
   readonly #integrityProtected: string;
+  /** Flow releases under way (BYEs, trusted-node de-registrations): close() lets them finish before Mw closes. */
+  readonly #releases = new Set<Promise<void>>();
   #closed: Promise<void> | undefined;
 
   private constructor(transport: SipTransportLayer, options: PcscfOptions, webTokens: WebTokenVerifier) {
@@ -297,7 +299,16 @@ export class Pcscf implements W2SipCore {
       return;
     }
     const flow = this.#flows.close(connectionId);
-    if (flow) await this.#releaseFlow(flow);
+    if (flow) await this.#tracked(this.#releaseFlow(flow));
+  }
+
+  #tracked(release: Promise<void>): Promise<void> {
+    this.#releases.add(release);
+    const forget = (): void => {
+      this.#releases.delete(release);
+    };
+    release.then(forget, forget);
+    return release;
   }
 
   keepFlow(connectionId: string, graceMs: number): void {
@@ -327,7 +338,7 @@ export class Pcscf implements W2SipCore {
     // Only a kept flow whose connection is gone: a live connection is released by its close.
     if (flow === undefined || flow.keep === undefined || flow.connection.id !== connectionId) return;
     this.#flows.close(connectionId);
-    await this.#releaseFlow(flow);
+    await this.#tracked(this.#releaseFlow(flow));
   }
 
   async fromClient(connectionId: string, message: SipMessage): Promise<void> {
@@ -346,6 +357,8 @@ export class Pcscf implements W2SipCore {
         this.#flows.close(f.connection.id);
         return this.#releaseFlow(f);
       }));
+      // Sessions that ended just before (the W2 server closes first) may still be de-registering.
+      await Promise.allSettled([...this.#releases]);
       this.nextHops.close();
       this.#mw.close();
       this.#w2.close();
@@ -391,7 +404,10 @@ export class Pcscf implements W2SipCore {
           this.#webAuth.registered(flow, aor, decision, remaining);
         }
         // The WIC has no IMS password to answer a challenge with: the core refused to trust us.
-        if (response.status === 401 || response.status === 407) return { ...relayed, status: 403, reason: 'Forbidden - trusted-node registration refused by the IMS core' };
+        if (response.status === 401 || response.status === 407) {
+          const headers = relayed.headers.filter((h) => !/^(www|proxy)-authenticate$/i.test(h.name));
+          return { ...relayed, headers, status: 403, reason: 'Forbidden - trusted-node registration refused by the IMS core' };
+        }
         return relayed;
       },
     });
@@ -736,18 +752,10 @@ export class Pcscf implements W2SipCore {
 
   /** R-REG-25: REGISTER Expires 0 on Mw for each AOR among `bindings` that epcscf registered as a trusted node. */
   async #deregisterTrustedNode(flow: W2Flow, bindings: readonly RegistrationBinding[], cause: 'flow-ended' | 'token-expired'): Promise<void> {
-    const byAor = new Map<string, RegistrationBinding[]>();
-    for (const b of bindings) {
-      if (b.trustedNode === undefined) continue;
-      const list = byAor.get(b.aor);
-      if (list === undefined) byAor.set(b.aor, [b]);
-      else list.push(b);
-    }
     const sends: Promise<void>[] = [];
-    for (const [aor, list] of byAor) {
-      const impi = (list[0] as RegistrationBinding).trustedNode?.impi ?? '';
-      const transport = this.#transports[0] ?? 'udp';
-      const request = trustedNodeDeregistration(list, impi, this.#ctx, this.#integrityProtected, this.#ctx.uris.path(flow.token, list.some((b) => b.outbound), transport));
+    for (const [aor, { impi, bindings: list }] of trustedNodeBindingsByAor(bindings)) {
+      const path = this.#ctx.uris.path(flow.token, list.some((b) => b.outbound), this.#transports[0] ?? 'udp');
+      const request = trustedNodeDeregistration(list, impi, this.#ctx, this.#integrityProtected, path);
       this.observer.emit('trustedNodeDeregistration', cause, aor);
       sends.push(mwTargets(request, this.#routing()).then(
         (targets) => (targets[0] === undefined ? undefined : this.#byeToward('mw', request, targets[0])),

@@ -54,6 +54,18 @@ export function trustedNodeDeregistration(
   return setHeader(request, 'P-Charging-Vector', chargingVectorValue(generateIcid(ctx.nodeId), ctx.origIoi));
 }
 
+/** The bindings epcscf registered as a trusted node, per AOR, with the IMPI they were registered under. */
+export function trustedNodeBindingsByAor(bindings: readonly RegistrationBinding[]): Map<string, { impi: string; bindings: RegistrationBinding[] }> {
+  const byAor = new Map<string, { impi: string; bindings: RegistrationBinding[] }>();
+  for (const b of bindings) {
+    if (b.trustedNode === undefined) continue;
+    const entry = byAor.get(b.aor);
+    if (entry === undefined) byAor.set(b.aor, { impi: b.trustedNode.impi, bindings: [b] });
+    else entry.bindings.push(b);
+  }
+  return byAor;
+}
+
 /** The Contact the client registered (instance, reg-id kept: RFC 5626 §4.2.1), its expires dropped. */
 function contactWithoutExpires(binding: RegistrationBinding): string {
   try {

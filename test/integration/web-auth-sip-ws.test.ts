@@ -227,12 +227,14 @@ t.test('R-REG-3: token lifetime on a web-authenticated flow', async (t) => {
   const { epcscf, core, key } = bed;
 
   t.test('after expiry, initial INVITE and MESSAGE get 403 Token expired (with or without the token) and nothing on Mw; a refresh on the same flow goes on (expiryEndsRegistration false)', async (t) => {
-    const token = await signToken({ key, now: nowSeconds() - 298 }); // expires in about 2 s
+    // Expires in 4 s: time enough to register even on a loaded machine.
+    const exp = nowSeconds() + 4;
+    const token = await signToken({ key, claims: { exp } });
     const alice = await tokenUser(t, bed, 'alice', `Bearer ${token}`, { registrationOnly: true });
     t.equal(await alice.register(), 200);
     const bob = await tokenUser(t, bed, 'bob', `Bearer ${await signToken({ key, claims: { sub: 'bob@ims.test', impu: 'sip:bob@ims.test' } })}`);
     t.equal(await bob.register(), 200);
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, (exp + 1) * 1000 - Date.now())));
     const from = epcscf.capture.entries.length;
     alice.ua.sendMessage('sip:bob@ims.test', 'too late');
     const message = await alice.capture.waitFor((f) => f.direction === 'received' && f.message?.kind === 'response' && f.message.status >= 200 && f.message.headers.some((h) => h.name === 'CSeq' && h.value.endsWith('MESSAGE')));
@@ -266,12 +268,12 @@ t.test('R-REG-3, R-REG-25: with expiryEndsRegistration, epcscf de-registers at e
   });
   t.teardown(() => strict.close());
   core.trustNode({ host: '127.0.0.1', port: strict.mwPort });
-  const token = await signToken({ key, now: nowSeconds() - 298 });
+  const token = await signToken({ key, claims: { exp: nowSeconds() + 4 } });
   const alice = await JsSipUser.connect({ wsUrl: strict.wsUrl, user: 'alice', extraHeaders: [`Authorization: Bearer ${token}`] });
   t.teardown(() => alice.stop());
   t.equal(await alice.register(), 200);
   const from = strict.capture.entries.length;
-  const deregistration = await strict.capture.waitFor((e) => e.side === 'mw' && e.direction === 'out' && e.message.kind === 'request' && e.message.method === 'REGISTER', { from, timeoutMs: 6_000, what: 'the de-registration at expiry' });
+  const deregistration = await strict.capture.waitFor((e) => e.side === 'mw' && e.direction === 'out' && e.message.kind === 'request' && e.message.method === 'REGISTER', { from, timeoutMs: 10_000, what: 'the de-registration at expiry' });
   t.equal(getHeader(deregistration.message, 'Expires'), '0', 'epcscf de-registered when the token expired');
   await strict.capture.waitFor((e) => e.side === 'mw' && e.direction === 'in' && e.message.kind === 'response' && e.message.status === 200, { from });
   t.equal(core.location.bindings('alice').length, 0);

@@ -125,6 +125,8 @@ export interface StartEpcscfOptions {
   readonly w2MaxFrameBytes?: number;
   /** The `webAuth` section (web-token issuers, TS 24.371 scenarios 2/3); default: off. */
   readonly webAuth?: Record<string, unknown>;
+  /** The Mw port, when the test allocated it (e.g. to tell the core whom to trust); the test frees it. */
+  readonly mwPort?: number;
 }
 
 export interface EpcscfUnderTest {
@@ -152,7 +154,7 @@ export async function startEpcscf(options: StartEpcscfOptions): Promise<EpcscfUn
   const domain = options.domain ?? 'ims.test';
   const visitedNetworkId = options.visitedNetworkId ?? 'epcscf.test';
   const w2Port = await allocatePort();
-  const mwPort = await allocatePort();
+  const mwPort = options.mwPort ?? await allocatePort();
   const logger = options.logger ?? testLogger();
   const config = resolveConfig({
     w2: { listen: `127.0.0.1:${w2Port}`, pingIntervalSeconds: 0, ...(options.w2MaxFrameBytes !== undefined ? { maxFrameBytes: options.w2MaxFrameBytes } : {}) },
@@ -166,7 +168,10 @@ export async function startEpcscf(options: StartEpcscfOptions): Promise<EpcscfUn
   const capture = new SipCapture();
   let pcscf: Pcscf | undefined;
   let server: EpcscfServer | undefined;
-  const freePorts = (): void => { releasePort(w2Port); releasePort(mwPort); };
+  const freePorts = (): void => {
+    releasePort(w2Port);
+    if (options.mwPort === undefined) releasePort(mwPort);
+  };
   try {
     pcscf = await Pcscf.start({
       config, logger,
@@ -219,13 +224,25 @@ export interface ImsCoreStandIn {
   stop(): Promise<void>;
 }
 
-export async function startImsCore(options: { domain?: string } = {}): Promise<ImsCoreStandIn> {
+export interface ImsCoreOptions {
+  readonly domain?: string;
+  /**
+   * R-REG-9: the node (epcscf's Mw address, over UDP) whose trusted-node REGISTERs
+   * (integrity-protected="auth-done") are registered without a challenge. Default: nobody.
+   */
+  readonly trustedNode?: { readonly host: string; readonly port: number };
+}
+
+export async function startImsCore(options: ImsCoreOptions = {}): Promise<ImsCoreStandIn> {
   const port = await allocatePort();
   let kamailio: KamailioPeer;
   try {
     kamailio = await startKamailio({
       config: KAMAILIO_CONFIGS.imsCore,
-      defines: { SIP_PORT: port, ...(options.domain ? { SIP_DOMAIN: `"${options.domain}"` } : {}) },
+      defines: {
+        SIP_PORT: port, ...(options.domain ? { SIP_DOMAIN: `"${options.domain}"` } : {}),
+        ...(options.trustedNode ? { TRUSTED_NODE_IP: `"${options.trustedNode.host}"`, TRUSTED_NODE_PORT: options.trustedNode.port } : {}),
+      },
     });
   } catch (error) {
     releasePort(port);

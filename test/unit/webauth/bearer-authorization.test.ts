@@ -2,6 +2,7 @@
 import t from 'tap';
 import { bearerTokenOf, isBearerAuthorization, parseBearerCredentials, withoutBearer } from '../../../core/webauth/index.js';
 import { createRequest } from '../../../core/sip/index.js';
+import { stripUntrustedHeaders } from '../../../core/pcscf/header-hygiene.js';
 
 const JWT = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln-_';
 
@@ -32,4 +33,13 @@ t.test('bearerTokenOf finds the token, says malformed when it cannot be read, an
   const stripped = withoutBearer(withToken);
   t.same(stripped.headers.filter((h) => h.name === 'Authorization').map((h) => h.value), ['Digest username="x"']);
   t.equal(withoutBearer(base), base, 'a request without Bearer is returned as is');
+});
+
+t.test('R-REG-5, R-ORIG-7: every request the P-CSCF forwards from a WIC loses its Bearer token (not its digest credentials)', async (t) => {
+  const bye = createRequest({ method: 'BYE', uri: 'sip:bob@ims.test', headers: [
+    ['From', '<sip:alice@ims.test>;tag=1'], ['To', '<sip:bob@ims.test>;tag=2'], ['Call-ID', 'c'], ['CSeq', '2 BYE'],
+    ['Authorization', `Bearer ${JWT}`], ['Proxy-Authorization', 'Digest username="alice"'], ['Authorization', 'Digest username="alice"'],
+  ] });
+  t.same(stripUntrustedHeaders(bye).headers.filter((h) => /authorization/i.test(h.name)).map((h) => `${h.name}: ${h.value}`),
+    ['Proxy-Authorization: Digest username="alice"', 'Authorization: Digest username="alice"']);
 });

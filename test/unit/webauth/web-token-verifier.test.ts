@@ -4,7 +4,7 @@ import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { resolveConfig } from '../../../core/config/index.js';
+import { loadConfigFile, resolveConfig } from '../../../core/config/index.js';
 import type { WebAuthConfig } from '../../../core/config/config-types.js';
 import { TOKEN_REFUSAL_REASONS, WebTokenVerifier, type TokenRefusalCode, type VerifyContext, type WebTokenOutcome } from '../../../core/webauth/index.js';
 import {
@@ -165,4 +165,11 @@ t.test('webAuth defaults and config checks', async (t) => {
   t.throws(() => webAuth([{ issuer: 'a', audience: 'b', jwks: { file: 'x' } }, { issuer: 'a', audience: 'c', jwks: { file: 'y' } }]), /webAuth\.issuers\[1\]\.issuer: "a" is listed twice/);
   t.throws(() => webAuth([{ issuer: 'a', audience: 'b', jwks: { url: 'ftp://x' } }]), /webAuth/);
   t.throws(() => webAuth([{ issuer: 'a', audience: 'b', jwks: { file: 'x' }, impuPool: ['guest1'] }]), /impuPool/);
+});
+
+t.test('examples/config/web-auth.yaml is a valid configuration', async (t) => {
+  const config = await loadConfigFile(new URL('../../../examples/config/web-auth.yaml', import.meta.url).pathname, { env: {} });
+  t.equal(config.webAuth.issuers.length, 1);
+  t.same(config.webAuth.issuers[0]?.jwks, { url: 'https://wwsf.example.com/.well-known/jwks.json' });
+  t.equal(config.webAuth.issuers[0]?.impuPool?.length, 3);
 });
