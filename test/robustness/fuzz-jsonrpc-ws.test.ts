@@ -28,11 +28,11 @@ const target = await startFuzzTarget(t);
 t.comment(`fuzz seed ${FUZZ_SEED} (FUZZ_SEED to change, FUZZ_RUNS / npm run fuzz -- --minutes N for longer)`);
 
 const METHODS = [
-  'session.register', 'session.resume', 'session.unregister', 'call.invite', 'call.ring', 'call.answer', 'call.reject',
+  'session.register', 'session.resume', 'session.unregister', 'session.updateToken', 'call.invite', 'call.ring', 'call.answer', 'call.reject',
   'call.cancel', 'call.hangup', 'call.update', 'call.hold', 'call.resume', 'call.dtmf', 'call.ice', 'call.transfer',
   'call.acceptTransfer', 'call.rejectTransfer', 'message.send', 'subscription.subscribe', 'subscription.unsubscribe', 'rpc.discover',
 ];
-const PARAM_KEYS = ['impu', 'impi', 'password', 'resumeToken', 'to', 'sdp', 'privacy', 'callId', 'status', 'digits', 'durationMs',
+const PARAM_KEYS = ['impu', 'impi', 'password', 'token', 'resumeToken', 'to', 'sdp', 'privacy', 'callId', 'status', 'digits', 'durationMs',
   'candidate', 'target', 'replacesCallId', 'body', 'contentType', 'event', 'expires', 'subscriptionId', 'instanceId', '__proto__', 'constructor'];
 
 const hostile = fc.oneof(
