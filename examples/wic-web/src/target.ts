@@ -4,7 +4,7 @@
  * visual separators dropped); `1234` → tel:1234;phone-context=<domain> (a local number).
  * XMPP reaches users of the domain as JIDs (RFC 7247 §5): sip:bob@d → bob@d, tel:+E164 → +E164@d.
  */
-import { WicError } from './w2-client.js';
+import { WicError } from './wic-error.js';
 
 const PHONE = /^\+?[\d\s().-]+$/;
 

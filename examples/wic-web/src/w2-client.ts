@@ -3,6 +3,10 @@
  * JSON-RPC, stanza) turns its library's events into these calls on a `W2Events` sink and
  * exposes the same verbs. One call at a time: this is a phone, not a switchboard.
  */
+import { WicError } from './wic-error.js';
+
+export { WicError };
+
 export type Protocol = 'sip-ws' | 'jsonrpc-ws' | 'xmpp-ws';
 export type AuthMode = 'web' | 'digest';
 
@@ -57,8 +61,6 @@ export interface W2Client {
   close(): Promise<void>;
 }
 
-/** An error whose message is already fit for the user. */
-export class WicError extends Error {}
 
 /** Audio only, with what the eIMS-AGW needs (R-ALG-10: it unbundles; RTCP mux required). */
 export const PC_CONFIG: RTCConfiguration = { iceServers: [], bundlePolicy: 'balanced', rtcpMuxPolicy: 'require' };
