@@ -9,10 +9,12 @@ const CALL_WORDS: Readonly<Record<number, string>> = {
   600: 'busy', 603: 'declined', 604: 'no such user',
 };
 
-export function describeSipStatus(status: number, reason: string | undefined, context: 'call' | 'register' | 'message'): string {
+/** `register-token`: a REGISTER carrying a web token (a challenge then means web login is not accepted). */
+export function describeSipStatus(status: number, reason: string | undefined, context: 'call' | 'register' | 'register-token' | 'message'): string {
   const code = `SIP ${status}${reason ? ` ${reason}` : ''}`;
   if (reason !== undefined && /^Token /.test(reason)) return `${reason} (SIP ${status})`;
   if (context === 'register' && (status === 401 || status === 403)) return `wrong user name or password (${code})`;
+  if (context === 'register-token' && (status === 401 || status === 407)) return `this eP-CSCF does not take web login tokens: it asked for an IMS password (${code})`;
   const words = CALL_WORDS[status];
   return words !== undefined ? `${words} (${code})` : code;
 }

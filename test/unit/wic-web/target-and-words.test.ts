@@ -33,3 +33,8 @@ t.test('SIP outcomes in words, the status kept', async (t) => {
   t.equal(describeSipStatus(403, 'Token expired', 'register'), 'Token expired (SIP 403)', 'R-REG-4: a token refusal keeps its own words');
   t.equal(describeSipStatus(499, 'Odd', 'call'), 'SIP 499 Odd', 'unknown: the status as it is');
 });
+
+t.test('a challenge to a token REGISTER says web login is not taken, not "wrong password"', async (t) => {
+  t.match(describeSipStatus(401, 'Unauthorized', 'register-token'), /^this eP-CSCF does not take web login tokens/);
+  t.equal(describeSipStatus(403, 'Token IMPU mismatch', 'register-token'), 'Token IMPU mismatch (SIP 403)');
+});

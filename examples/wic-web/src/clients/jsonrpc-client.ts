@@ -6,7 +6,7 @@
 import { describeSipStatus } from '../sip-status-words.js';
 import { toUri } from '../target.js';
 import { microphone, PC_CONFIG, WicError, type Identity, type W2Client, type W2Events } from '../w2-client.js';
-import { JsonRpcSocket } from './json-rpc-socket.js';
+import { JsonRpcSocket, RpcError } from './json-rpc-socket.js';
 
 interface RegistrationResult { state: string; sipStatus?: number; reason?: string }
 type Params = Record<string, unknown>;
@@ -34,9 +34,17 @@ export class JsonRpcClient implements W2Client {
       this.events.registration('offline', `The connection to the eP-CSCF closed (${code}${reason ? ` ${reason}` : ''}).`);
     });
     const credential = this.identity.token !== undefined ? { token: this.identity.token } : { password: this.identity.password ?? '' };
-    const result = await this.socket.request<RegistrationResult>('session.register', { impu: this.identity.impu, ...credential });
+    const result = await this.socket.request<RegistrationResult>('session.register', { impu: this.identity.impu, ...credential }).catch((error: unknown) => {
+      // A refused token is an error of the request, with the P-CSCF's 403 in its data (R-REG-4).
+      const data = error instanceof RpcError ? error.failure.data : undefined;
+      if (typeof data?.['sipStatus'] === 'number') {
+        const reason = typeof data['reason'] === 'string' ? data['reason'] : undefined;
+        throw new WicError(`Registration refused: ${describeSipStatus(data['sipStatus'], reason, 'register-token')}.`);
+      }
+      throw error;
+    });
     if (result.state !== 'registered') {
-      throw new WicError(`Registration refused: ${result.sipStatus !== undefined ? describeSipStatus(result.sipStatus, result.reason, 'register') : result.reason ?? result.state}.`);
+      throw new WicError(`Registration refused: ${result.sipStatus !== undefined ? describeSipStatus(result.sipStatus, result.reason, this.identity.token !== undefined ? 'register-token' : 'register') : result.reason ?? result.state}.`);
     }
     this.events.registration('registered');
   }

@@ -46,7 +46,7 @@ export class JsSipClient implements W2Client {
       ua.on('registered', () => { this.events.registration('registered'); if (!settled) { settled = true; resolve(); } });
       ua.on('unregistered', () => this.events.registration('offline'));
       ua.on('registrationFailed', (event: UnRegisteredEvent) => {
-        const text = `Registration refused: ${describeResponse(event)}.`;
+        const text = `Registration refused: ${describeResponse(event, this.token !== undefined)}.`;
         this.events.registration('failed', text);
         if (!settled) { settled = true; ua.stop(); reject(new WicError(text)); }
       });
@@ -181,9 +181,9 @@ export class JsSipClient implements W2Client {
   }
 }
 
-function describeResponse(event: UnRegisteredEvent): string {
+function describeResponse(event: UnRegisteredEvent, withToken: boolean): string {
   const response = event.response as { status_code?: number; reason_phrase?: string } | undefined | null;
-  if (response?.status_code !== undefined) return describeSipStatus(response.status_code, response.reason_phrase, 'register');
+  if (response?.status_code !== undefined) return describeSipStatus(response.status_code, response.reason_phrase, withToken ? 'register-token' : 'register');
   return String(event.cause ?? 'no answer');
 }
 
