@@ -77,12 +77,14 @@ export function createAdminBackend(parts: AdminBackendParts): AdminBackend {
      * The P-CSCF is not the registering party of a client's own REGISTER (scenario 1), so it
      * cannot de-register at the S-CSCF on the client's behalf: it drops the binding and closes
      * the WebSocket that carries it (1008), which releases the calls of that flow (R-ORIG-9).
+     * A trusted-node binding (web authentication) is epcscf's own: it stays until the flow's
+     * release, which de-registers it on Mw (R-REG-25).
      */
     async terminateRegistration(id) {
       const binding = await findBinding(id);
       if (binding === undefined) return false;
-      await pcscf.registrations.remove(binding.id);
       const flow = connectionOfFlow().get(binding.flowKey);
+      if (binding.trustedNode === undefined || flow === undefined) await pcscf.registrations.remove(binding.id);
       if (flow) w2.closeSession(flow.connectionId, 1008, 'registration terminated by operator');
       return true;
     },

@@ -53,7 +53,7 @@ export async function startRuntime(configured: EpcscfConfig, options: RuntimeOpt
     let config = configured;
     let devCore: DevImsCore | undefined;
     if (configured.mw.useDevCore) {
-      devCore = await startDevCore(configured.mw.domain, options.devCorePort);
+      devCore = await startDevCore(configured.mw.domain, options.devCorePort, configured.webAuth.integrityProtected);
       const started = devCore;
       stack.push(() => started.close());
       config = { ...configured, mw: { ...configured.mw, nextHop: devCore.uri } };
@@ -95,7 +95,7 @@ export async function startRuntime(configured: EpcscfConfig, options: RuntimeOpt
   }
 }
 
-async function startDevCore(domain: string, port: number | undefined): Promise<DevImsCore> {
+async function startDevCore(domain: string, port: number | undefined, integrityProtected: string): Promise<DevImsCore> {
   // Imported lazily: the dev core is an example, loaded only when no real core is configured.
   const { DevImsCore } = await import('../../examples/dev-ims-core/index.js');
   const users = join(packageRoot(), 'examples', 'dev-ims-core', 'users.json');
@@ -103,7 +103,7 @@ async function startDevCore(domain: string, port: number | undefined): Promise<D
   let lastError: unknown;
   for (const candidate of candidates) {
     try {
-      return await DevImsCore.start({ port: candidate, users, domain });
+      return await DevImsCore.start({ port: candidate, users, domain, integrityProtected });
     } catch (error) {
       lastError = error; // most likely EADDRINUSE: try the next port
     }

@@ -43,10 +43,9 @@ import { mwTargets, popOwnRoutes, withRouteSet } from './routing.js';
 import { endUnrelayedAnswer } from './unrelayed-answer.js';
 import { W2Flows, type W2Flow } from './w2-flows.js';
 import { NextHopHealth, probeRequest, sendProbe } from './next-hop-health.js';
-import { asTrustedNodeRegister, trustedNodeBindingsByAor, trustedNodeDeregistration } from './trusted-node.js';
+import { asTrustedNodeRegister, TrustedNodeDeregistrar } from './trusted-node.js';
 import { WebAuthGate } from './web-auth-gate.js';
 import { WebTokenVerifier, type TokenRefusal, type TokenRefusalCode } from '../webauth/index.js';
-import type { RegistrationBinding } from '../state/registration-store.js';
 
 export interface PcscfOptions {
   readonly config: EpcscfConfig;
@@ -123,6 +122,7 @@ export class Pcscf implements W2SipCore {
   readonly #registrationCap: RegistrationLimits;
   readonly #webAuth: WebAuthGate;
   readonly #integrityProtected: string;
+  readonly #deregistrar: TrustedNodeDeregistrar;
   /** Flow releases under way (BYEs, trusted-node de-registrations): close() lets them finish before Mw closes. */
   readonly #releases = new Set<Promise<void>>();
   #closed: Promise<void> | undefined;
@@ -157,7 +157,16 @@ export class Pcscf implements W2SipCore {
     this.#integrityProtected = config.webAuth.integrityProtected;
     this.#webAuth = new WebAuthGate({
       verifier: webTokens, now: () => this.#ctx.now(), onAccepted: () => this.observer.emit('webToken', 'accepted'),
-      onGrantExpired: (flow, aor) => void this.#grantExpired(flow, aor).catch((error: unknown) => this.#ctx.log.error({ err: error }, 'de-registering an expired web-token registration failed')),
+      onGrantExpired: (flow, aor) => void this.#deregistrar.grantExpired(flow, aor).catch((error: unknown) => this.#ctx.log.error({ err: error }, 'de-registering an expired web-token registration failed')),
+    });
+    this.#deregistrar = new TrustedNodeDeregistrar({
+      ctx: this.#ctx, integrityProtected: this.#integrityProtected, mwTransport: this.#transports[0] ?? 'udp',
+      onSent: (cause, aor) => this.observer.emit('trustedNodeDeregistration', cause, aor),
+      // Sent like a released session's BYE: toward the entry point, resolved on any outcome.
+      send: (request) => mwTargets(request, this.#routing()).then(
+        (targets) => (targets[0] === undefined ? undefined : this.#byeToward('mw', request, targets[0])),
+        () => undefined,
+      ),
     });
     const mwSender: SipSender = {
       send: (message, target) => {
@@ -727,7 +736,7 @@ export class Pcscf implements W2SipCore {
     this.#webAuth.flowReleased(flow);
     const released = await this.#ctx.registrations.removeFlow(flow.key);
     // R-REG-25: epcscf registered these as a trusted node, so epcscf de-registers them.
-    const deregistrations = this.#deregisterTrustedNode(flow, released, 'flow-ended');
+    const deregistrations = this.#deregistrar.deregister(flow, released, 'flow-ended');
     this.#calls.releaseFlow(flow.key);
     this.#pending.releaseConnection(flow.connection.id);
     this.#forwarder.cancelFrom(flow.connection.id);
@@ -740,29 +749,6 @@ export class Pcscf implements W2SipCore {
       sends.push(this.#byeTowardIms(releaseRequest(dialog)));
     }
     await Promise.all([...sends, deregistrations]);
-  }
-
-  /** expiryEndsRegistration: the token of `aor` on `flow` expired; its trusted-node bindings end. */
-  async #grantExpired(flow: W2Flow, aor: string): Promise<void> {
-    const ended = (await this.#ctx.registrations.byFlow(flow.key)).filter((b) => b.aor === aor && b.trustedNode !== undefined);
-    for (const binding of ended) await this.#ctx.registrations.remove(binding.id);
-    this.#ctx.log.info({ aor, flow: flow.key }, 'web token expired: de-registering (expiryEndsRegistration)');
-    await this.#deregisterTrustedNode(flow, ended, 'token-expired');
-  }
-
-  /** R-REG-25: REGISTER Expires 0 on Mw for each AOR among `bindings` that epcscf registered as a trusted node. */
-  async #deregisterTrustedNode(flow: W2Flow, bindings: readonly RegistrationBinding[], cause: 'flow-ended' | 'token-expired'): Promise<void> {
-    const sends: Promise<void>[] = [];
-    for (const [aor, { impi, bindings: list }] of trustedNodeBindingsByAor(bindings)) {
-      const path = this.#ctx.uris.path(flow.token, list.some((b) => b.outbound), this.#transports[0] ?? 'udp');
-      const request = trustedNodeDeregistration(list, impi, this.#ctx, this.#integrityProtected, path);
-      this.observer.emit('trustedNodeDeregistration', cause, aor);
-      sends.push(mwTargets(request, this.#routing()).then(
-        (targets) => (targets[0] === undefined ? undefined : this.#byeToward('mw', request, targets[0])),
-        () => undefined,
-      ));
-    }
-    await Promise.all(sends);
   }
 
   /**

@@ -12,6 +12,7 @@ import type { RegistrationBinding } from '../state/registration-store.js';
 import { chargingVectorValue, generateIcid } from './charging.js';
 import type { PcscfContext } from './context.js';
 import { withOptionTags } from './header-hygiene.js';
+import type { W2Flow } from './w2-flows.js';
 
 /** R-REG-9: the Authorization of a trusted-node REGISTER (the IMPI is the token's sub). */
 export function trustedNodeAuthorization(impi: string, domain: string, integrityProtected: string): string {
@@ -74,5 +75,48 @@ function contactWithoutExpires(binding: RegistrationBinding): string {
     return formatNameAddr({ ...contact, params: withoutParam(contact.params, 'expires') });
   } catch {
     return `<${binding.contactUri}>`;
+  }
+}
+
+export type DeregistrationCause = 'flow-ended' | 'token-expired';
+
+export interface TrustedNodeDeregistrarOptions {
+  readonly ctx: PcscfContext;
+  readonly integrityProtected: string;
+  /** The Mw transport named in our Path. */
+  readonly mwTransport: string;
+  /** Sends a request of epcscf's own on Mw; resolves on its outcome, whatever it is. */
+  readonly send: (request: SipRequest) => Promise<void>;
+  /** One de-registration sent (metrics). */
+  readonly onSent: (cause: DeregistrationCause, aor: string) => void;
+}
+
+/** R-REG-25: epcscf, the registering party of trusted-node registrations, ends them on Mw. */
+export class TrustedNodeDeregistrar {
+  readonly #options: TrustedNodeDeregistrarOptions;
+
+  constructor(options: TrustedNodeDeregistrarOptions) {
+    this.#options = options;
+  }
+
+  /** REGISTER Expires 0 for each AOR among `bindings` (already dropped from the store) that epcscf registered as a trusted node. */
+  async deregister(flow: W2Flow, bindings: readonly RegistrationBinding[], cause: DeregistrationCause): Promise<void> {
+    const { ctx, integrityProtected, mwTransport } = this.#options;
+    const sends: Promise<void>[] = [];
+    for (const [aor, { impi, bindings: list }] of trustedNodeBindingsByAor(bindings)) {
+      const path = ctx.uris.path(flow.token, list.some((b) => b.outbound), mwTransport);
+      this.#options.onSent(cause, aor);
+      sends.push(this.#options.send(trustedNodeDeregistration(list, impi, ctx, integrityProtected, path)));
+    }
+    await Promise.all(sends);
+  }
+
+  /** expiryEndsRegistration: the token of `aor` on `flow` expired; its trusted-node bindings end. */
+  async grantExpired(flow: W2Flow, aor: string): Promise<void> {
+    const { ctx } = this.#options;
+    const ended = (await ctx.registrations.byFlow(flow.key)).filter((b) => b.aor === aor && b.trustedNode !== undefined);
+    for (const binding of ended) await ctx.registrations.remove(binding.id);
+    ctx.log.info({ aor, flow: flow.key }, 'web token expired: de-registering (expiryEndsRegistration)');
+    await this.deregister(flow, ended, 'token-expired');
   }
 }

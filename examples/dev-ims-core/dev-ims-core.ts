@@ -35,6 +35,8 @@ export interface DevImsCoreOptions {
    * with `trustNode` once it is known). Default: none, every REGISTER is challenged.
    */
   readonly trustedNodes?: readonly TrustedNodeAddress[];
+  /** The integrity-protected value of a trusted-node REGISTER (epcscf's webAuth.integrityProtected); default auth-done. */
+  readonly integrityProtected?: string;
 }
 
 export class DevImsCore {
@@ -80,7 +82,10 @@ export class DevImsCore {
     }
     const location = new LocationStore();
     const self = { host, port };
-    const registrar = new Registrar({ users, location, selfHostPort: `${hostForListener(host)}:${port}`, trustedNodes: new TrustedNodes(options.trustedNodes) });
+    const registrar = new Registrar({
+      users, location, selfHostPort: `${hostForListener(host)}:${port}`, trustedNodes: new TrustedNodes(options.trustedNodes),
+      ...(options.integrityProtected !== undefined ? { integrityProtected: options.integrityProtected } : {}),
+    });
     proxy = new DevProxy({ stack, self, users, location, registrar });
     return new DevImsCore(stack, users, location, registrar, host, port);
   }

@@ -50,6 +50,15 @@ t.test('R-REG-9 in the runtime: the dev IMS core registers epcscf\'s web-authent
   t.match(metrics, /epcscf_web_token_refusals_total\{reason="expired"\} 0\b/, 'every reason is exported from the start');
   t.match(metrics, /epcscf_trusted_node_deregistrations_total\{cause="flow-ended"\} 0\b/);
 
+  // R-REG-25 on an operator's order: the admin API ends guest1's registration; epcscf de-registers it.
+  const registrations = await (await fetch(`http://127.0.0.1:${w2Port}/admin/registrations`, { headers: { authorization: `Bearer ${KEY}` } })).json() as { items: { id: string; impu: string }[] };
+  const guest = registrations.items.find((r) => r.impu === 'sip:guest1@ims.test');
+  t.ok(guest, 'the admin API lists guest1');
+  const deleted = await fetch(`http://127.0.0.1:${w2Port}/admin/registrations/${encodeURIComponent(guest?.id ?? '')}`, { method: 'DELETE', headers: { authorization: `Bearer ${KEY}` } });
+  t.equal(deleted.status, 204);
+  for (let i = 0; i < 50 && runtime.devCore?.location.bindings('guest1').length !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  t.equal(runtime.devCore?.location.bindings('guest1').length, 0, 'the core no longer has guest1');
+
   // R-REG-25 at shutdown: epcscf de-registers what it registered as a trusted node before Mw closes.
   await runtime.close();
   t.same(['alice', 'guest1', 'carol'].map((user) => runtime.devCore?.location.bindings(user).length), [0, 0, 1],
