@@ -1,11 +1,25 @@
 /**
- * Builds the browser WIC (examples/wic-web) into `outDir`: index.html plus its bundled script
- * and styles. Placeholder until the WIC lands (issue #13); the demo WWSF serves `outDir`.
+ * Builds the browser WIC (examples/wic-web) into `outDir`: index.html, styles.css and app.js —
+ * src/main.ts bundled by esbuild with JsSIP, stanza.js and the JSON-RPC client inside (one
+ * IIFE, no module loader, no CDN). The demo WWSF serves `outDir`; about a second on a laptop.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { build } from 'esbuild';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
 
 export async function buildWic(outDir: string): Promise<void> {
   await mkdir(outDir, { recursive: true });
-  await writeFile(join(outDir, 'index.html'), '<!doctype html><title>epcscf WIC</title><p>The WIC is being built.</p>\n');
+  await build({
+    entryPoints: [join(HERE, 'src', 'main.ts')],
+    outfile: join(outDir, 'app.js'),
+    bundle: true, format: 'iife', platform: 'browser', target: ['chrome110', 'firefox110', 'safari16'],
+    minify: true, sourcemap: false, logLevel: 'silent', legalComments: 'none',
+    // stanza.js reads `global` (Node style); the browser's is globalThis.
+    define: { global: 'globalThis' },
+  });
+  await copyFile(join(HERE, 'public', 'index.html'), join(outDir, 'index.html'));
+  await copyFile(join(HERE, 'public', 'styles.css'), join(outDir, 'styles.css'));
 }

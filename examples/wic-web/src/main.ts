@@ -1,0 +1,342 @@
+/**
+ * The WIC (examples/wic-web): sign in (web token or IMS digest) over the chosen W2 protocol,
+ * then call, answer, hold, transfer, send tones and messages. This file wires the login form
+ * and the phone screen to one `W2Client`; the protocol lives in clients/.
+ */
+import { readCallQuality } from './call-quality.js';
+import { JsonRpcClient } from './clients/jsonrpc-client.js';
+import { JsSipClient } from './clients/jssip-client.js';
+import { XmppClient } from './clients/xmpp-client.js';
+import { displayAddress, toUri } from './target.js';
+import { byId } from './ui/dom.js';
+import { MessagesView } from './ui/messages-view.js';
+import { PhoneView } from './ui/phone-view.js';
+import { loadConfig, webLogin, type WicConfig } from './wwsf-api.js';
+import { WicError, type AuthMode, type CallState, type Identity, type Protocol, type W2Client, type W2Events } from './w2-client.js';
+
+const PROTOCOL_NAMES: Record<Protocol, string> = { 'sip-ws': 'SIP over WebSocket', 'jsonrpc-ws': 'JSON-RPC', 'xmpp-ws': 'XMPP / Jingle' };
+const PROTOCOL_HINTS: Record<Protocol, string> = {
+  'sip-ws': 'SIP over WebSocket (RFC 7118): the browser is a SIP phone, JsSIP speaks SIP to the eP-CSCF.',
+  'jsonrpc-ws': 'JSON-RPC 2.0 over WebSocket: no SIP in the browser, the eP-CSCF\'s virtual phone does the SIP.',
+  'xmpp-ws': 'XMPP over WebSocket (RFC 7395) with Jingle calls: stanza.js, mapped to SIP by the eP-CSCF.',
+};
+const AUTH_HINTS: Record<AuthMode, string> = {
+  web: 'Web login: this site checks your password and gives the browser a short-lived token; the eP-CSCF registers you into IMS with it (TS 24.371 scenario 2).',
+  digest: 'IMS password: the browser answers the IMS core\'s digest challenge itself (TS 24.371 scenario 1).',
+};
+/** Ask the WWSF for a new token this long before the current one expires. */
+const TOKEN_REFRESH_MARGIN_MS = 60_000;
+const QUALITY_POLL_MS = 500;
+
+const phone = new PhoneView();
+const messages = new MessagesView();
+
+let config: WicConfig | undefined;
+let client: W2Client | undefined;
+let call: { state: CallState | 'idle'; peer: string; held: boolean; heldByPeer: boolean; muted: boolean; detail?: string } = idleCall();
+let pc: RTCPeerConnection | undefined;
+let qualityTimer: ReturnType<typeof setInterval> | undefined;
+let tokenTimer: ReturnType<typeof setTimeout> | undefined;
+let tones = '';
+
+function idleCall(): typeof call {
+  return { state: 'idle', peer: '', held: false, heldByPeer: false, muted: false };
+}
+
+function render(): void {
+  phone.call(call.state, call.peer, call);
+}
+
+function showError(text: string): void {
+  byId('error-text').textContent = text;
+  byId('error-banner').hidden = false;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof WicError) return error.message;
+  return `Something went wrong: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** Runs a user action; a failure becomes a sentence on the screen. */
+function act(action: () => Promise<void> | void): void {
+  byId('error-banner').hidden = true;
+  Promise.resolve().then(action).catch((error: unknown) => showError(describe(error)));
+}
+
+const events: W2Events = {
+  registration(state, detail) {
+    phone.registration(state, detail ?? (state === 'registered' ? 'Ready to call and receive calls.' : ''));
+  },
+  incoming(from) {
+    call = { ...idleCall(), state: 'incoming', peer: from };
+    phone.incoming(from);
+    render();
+  },
+  callState(state, detail) {
+    if (state === 'ended') {
+      phone.incoming(undefined);
+      stopQuality(true);
+      call = { ...idleCall(), state: 'ended', peer: call.peer, ...(detail !== undefined ? { detail } : {}) };
+      tones = '';
+      phone.dtmfSent('');
+    } else {
+      call = { ...call, state };
+    }
+    render();
+  },
+  transferred(to) {
+    call = { ...idleCall(), state: 'calling', peer: to };
+    render();
+  },
+  remoteHold(held) {
+    call = { ...call, heldByPeer: held };
+    render();
+  },
+  peerConnection(connection) {
+    startQuality(connection);
+    connection.addEventListener('track', (event) => {
+      const audio = byId<HTMLAudioElement>('remote-audio');
+      audio.srcObject = event.streams[0] ?? new MediaStream([event.track]);
+      void audio.play().catch(() => undefined);
+    });
+  },
+  message(from, text) {
+    messages.add('in', from, text);
+    const target = byId<HTMLInputElement>('message-target');
+    if (target.value.trim() === '') target.value = displayAddress(from);
+  },
+  error: showError,
+};
+
+function startQuality(connection: RTCPeerConnection): void {
+  stopQuality(false);
+  pc = connection;
+  qualityTimer = setInterval(() => {
+    readCallQuality(connection).then((q) => { if (pc === connection) phone.quality(q); }, () => undefined);
+  }, QUALITY_POLL_MS);
+}
+
+/** `keepLast`: the figures of the call that just ended stay on screen. */
+function stopQuality(keepLast: boolean): void {
+  clearInterval(qualityTimer);
+  qualityTimer = undefined;
+  pc = undefined;
+  if (!keepLast) phone.quality(undefined);
+}
+
+function createClient(protocol: Protocol, url: string, identity: Identity): W2Client {
+  switch (protocol) {
+    case 'sip-ws': return new JsSipClient(url, identity, events);
+    case 'jsonrpc-ws': return new JsonRpcClient(url, identity, events);
+    case 'xmpp-ws': return new XmppClient(url, identity, events);
+  }
+}
+
+async function identityFor(mode: AuthMode, user: string, password: string, domain: string): Promise<{ identity: Identity; expiresAt?: number }> {
+  if (mode === 'web') {
+    const login = await webLogin(user, password);
+    const impi = login.impi !== '' ? login.impi : `${user}@${domain}`;
+    return { identity: { impu: login.impu, impi, domain, token: login.token, ...(login.displayName !== undefined ? { displayName: login.displayName } : {}) }, expiresAt: login.expiresAt };
+  }
+  if (password === '') throw new WicError('Type your IMS password (or choose "Web login").');
+  const impu = user.includes('@') ? toUri(user, domain) : `sip:${user}@${domain}`;
+  return { identity: { impu, impi: impu.replace(/^sips?:/, ''), domain, password } };
+}
+
+/** Web mode: a fresh token before this one expires (the WWSF's tokens are short-lived). */
+function scheduleTokenRefresh(user: string, password: string, expiresAt: number): void {
+  clearTimeout(tokenTimer);
+  const delay = Math.max(10_000, expiresAt - Date.now() - TOKEN_REFRESH_MARGIN_MS);
+  tokenTimer = setTimeout(() => {
+    webLogin(user, password).then(async (login) => {
+      await client?.updateToken?.(login.token);
+      scheduleTokenRefresh(user, password, login.expiresAt);
+    }, (error: unknown) => showError(`Your web session could not be renewed: ${describe(error)}`));
+  }, delay);
+}
+
+async function signIn(): Promise<void> {
+  const user = byId<HTMLInputElement>('login-user').value.trim();
+  const password = byId<HTMLInputElement>('login-password').value;
+  const protocol = byId<HTMLSelectElement>('protocol').value as Protocol;
+  const mode = byId<HTMLSelectElement>('auth-mode').value as AuthMode;
+  if (user === '') throw new WicError('Type your user name, for example alice.');
+  config ??= await loadConfig();
+  const url = config.endpoints[protocol];
+  if (url === undefined) throw new WicError(`This server does not offer ${PROTOCOL_NAMES[protocol]}.`);
+  const { identity, expiresAt } = await identityFor(mode, user, password, config.domain);
+  const next = createClient(protocol, url, identity);
+  client = next;
+  showPhone(identity, protocol, mode, expiresAt);
+  try {
+    await next.connect();
+  } catch (error) {
+    client = undefined;
+    await next.close().catch(() => undefined);
+    showLogin();
+    throw error;
+  }
+  if (expiresAt !== undefined) scheduleTokenRefresh(user, password, expiresAt);
+}
+
+function showPhone(identity: Identity, protocol: Protocol, mode: AuthMode, expiresAt: number | undefined): void {
+  byId('login-view').hidden = true;
+  byId('phone-view').hidden = false;
+  byId('who').hidden = false;
+  byId('who-name').textContent = identity.displayName ?? displayAddress(identity.impu);
+  byId('who-protocol').textContent = PROTOCOL_NAMES[protocol];
+  phone.registration('registering', `Signing in as ${identity.impu}…`);
+  phone.facts([
+    ['IMPU', identity.impu],
+    ['via', PROTOCOL_NAMES[protocol]],
+    ['auth', mode === 'web' ? `web token${expiresAt !== undefined ? ` until ${new Date(expiresAt).toLocaleTimeString()}` : ''}` : 'IMS digest'],
+  ]);
+  call = idleCall();
+  render();
+  phone.quality(undefined);
+  messages.clear();
+}
+
+function showLogin(): void {
+  byId('login-view').hidden = false;
+  byId('phone-view').hidden = true;
+  byId('who').hidden = true;
+  phone.incoming(undefined);
+  stopQuality(false);
+}
+
+function requireClient(): W2Client {
+  if (client === undefined) throw new WicError('You are not signed in.');
+  return client;
+}
+
+function wire(): void {
+  const mode = byId<HTMLSelectElement>('auth-mode');
+  const protocol = byId<HTMLSelectElement>('protocol');
+  const hint = (): void => {
+    byId('auth-hint').textContent = AUTH_HINTS[mode.value as AuthMode];
+    byId('protocol-hint').textContent = PROTOCOL_HINTS[protocol.value as Protocol];
+  };
+  mode.addEventListener('change', hint);
+  protocol.addEventListener('change', hint);
+  hint();
+
+  byId<HTMLFormElement>('login-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const submit = byId<HTMLButtonElement>('login-submit');
+    const error = byId('login-error');
+    error.hidden = true;
+    submit.disabled = true;
+    submit.textContent = 'Signing in…';
+    signIn().catch((failure: unknown) => {
+      error.textContent = describe(failure);
+      error.hidden = false;
+    }).finally(() => {
+      submit.disabled = false;
+      submit.textContent = 'Sign in';
+    });
+  });
+
+  byId('sign-out').addEventListener('click', () => act(async () => {
+    clearTimeout(tokenTimer);
+    const closing = client;
+    client = undefined;
+    showLogin();
+    await closing?.close();
+  }));
+  byId('error-dismiss').addEventListener('click', () => { byId('error-banner').hidden = true; });
+
+  const dialTarget = byId<HTMLInputElement>('dial-target');
+  const dial = (): void => act(async () => {
+    const target = dialTarget.value;
+    const c = requireClient();
+    const peer = toUri(target, config?.domain ?? '');
+    call = { ...idleCall(), state: 'calling', peer };
+    render();
+    try {
+      await c.call(target);
+    } catch (error) {
+      call = { ...idleCall(), state: 'ended', peer, detail: 'not placed' };
+      render();
+      throw error;
+    }
+  });
+  byId('dial').addEventListener('click', dial);
+  dialTarget.addEventListener('keydown', (event) => { if (event.key === 'Enter') dial(); });
+
+  byId('answer').addEventListener('click', () => act(async () => {
+    phone.incoming(undefined);
+    await requireClient().answer();
+  }));
+  byId('reject').addEventListener('click', () => act(async () => {
+    phone.incoming(undefined);
+    await requireClient().reject();
+  }));
+  byId('hangup').addEventListener('click', () => act(() => requireClient().hangup()));
+  byId('hold').addEventListener('click', () => act(async () => {
+    const on = !call.held;
+    await requireClient().hold(on);
+    call = { ...call, held: on };
+    render();
+  }));
+  byId('mute').addEventListener('click', () => act(() => {
+    const on = !call.muted;
+    for (const sender of pc?.getSenders() ?? []) if (sender.track?.kind === 'audio') sender.track.enabled = !on;
+    call = { ...call, muted: on };
+    render();
+  }));
+  byId('transfer').addEventListener('click', () => act(() => {
+    const c = requireClient();
+    if (c.unsupported.transfer !== undefined) throw new WicError(c.unsupported.transfer);
+    const form = byId('transfer-form');
+    form.hidden = !form.hidden;
+    if (!form.hidden) byId<HTMLInputElement>('transfer-target').focus();
+  }));
+  byId<HTMLFormElement>('transfer-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(async () => {
+      await requireClient().transfer(byId<HTMLInputElement>('transfer-target').value);
+      byId('transfer-form').hidden = true;
+    });
+  });
+  for (const key of Array.from(byId('dialpad').querySelectorAll<HTMLButtonElement>('button[data-key]'))) {
+    key.addEventListener('click', () => act(async () => {
+      const digit = key.dataset['key'] ?? '';
+      if (call.state !== 'established') { dialTarget.value += digit; return; }
+      await requireClient().dtmf(digit);
+      tones += digit;
+      phone.dtmfSent(tones);
+    }));
+  }
+
+  byId<HTMLFormElement>('compose').addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(async () => {
+      const to = byId<HTMLInputElement>('message-target').value.trim();
+      const text = byId<HTMLInputElement>('message-text');
+      if (to === '') throw new WicError('Who is the message for? Type a name like bob in "To".');
+      if (text.value.trim() === '') return;
+      const body = text.value;
+      const item = messages.add('out', toUri(to, config?.domain ?? ''), body);
+      text.value = '';
+      await requireClient().sendMessage(to, body).catch((error: unknown) => {
+        messages.markFailed(item, describe(error));
+        throw error;
+      });
+    });
+  });
+  render();
+}
+
+wire();
+loadConfig().then((loaded) => {
+  config = loaded;
+  const mode = byId<HTMLSelectElement>('auth-mode');
+  for (const option of Array.from(mode.options)) option.disabled = !loaded.authModes.includes(option.value as AuthMode);
+  if (mode.selectedOptions[0]?.disabled === true) mode.value = loaded.authModes[0] ?? 'digest';
+  mode.dispatchEvent(new Event('change'));
+}, (error: unknown) => {
+  const alert = byId('login-error');
+  alert.textContent = describe(error);
+  alert.hidden = false;
+});
