@@ -95,6 +95,13 @@ t.test('F-JNG-*: session-initiate → INVITE with the IMS-ALG rewrite on Mw; 180
   const held = await bob.notification('call.updated', (p) => p['callId'] === callId, 10_000);
   t.match(String(held['sdp']), /a=sendonly|a=inactive/, 'hold → a re-INVITE that puts bob on hold');
   t.equal(epcscf.capture.requests('w2', 'in', 'INVITE').length, invitesBefore + 1, 'one re-INVITE from the UE');
+  // F-JRTP-3: stanza.js resumes with <active/> rather than <unhold/>: after a <hold/> it is a resume.
+  await alice.send(xml('iq', { type: 'set', to: 'bob@ims.test', id: 'a1' }, xml('jingle', { xmlns: JINGLE, action: 'session-info', sid }, xml('active', { xmlns: 'urn:xmpp:jingle:apps:rtp:info:1' }))));
+  const resumed = await bob.notification('call.updated', (p) => p['callId'] === callId && /a=sendrecv/.test(String(p['sdp'])), 10_000);
+  t.match(String(resumed['sdp']), /a=sendrecv/, '<active/> after <hold/> → a re-INVITE back to sendrecv');
+  await alice.send(xml('iq', { type: 'set', to: 'bob@ims.test', id: 'a2' }, xml('jingle', { xmlns: JINGLE, action: 'session-info', sid }, xml('active', { xmlns: 'urn:xmpp:jingle:apps:rtp:info:1' }))));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  t.equal(epcscf.capture.requests('w2', 'in', 'INVITE').length, invitesBefore + 2, 'an <active/> on a call that is not held sends nothing');
   await alice.send(xml('iq', { type: 'set', to: 'bob@ims.test', id: 'd1' }, xml('jingle', { xmlns: JINGLE, action: 'session-info', sid }, xml('dtmf', { xmlns: 'urn:xmpp:jingle:dtmf:0', code: '7', duration: '200' }))));
   const info = await epcscf.capture.waitFor((e) => e.side === 'w2' && e.direction === 'in' && e.message.kind === 'request' && e.message.method === 'INFO', { what: 'INFO' });
   t.match(bodyText(info.message), /Signal=7/, 'XEP-0181 → SIP INFO application/dtmf-relay');

@@ -36,6 +36,8 @@ interface JingleCall {
   pendingInitiate: XmlElement | undefined;
   ringingSent: boolean;
   ended: boolean;
+  /** The client put the call on hold (its <hold/>); its <unhold/> or <active/> resumes it. */
+  heldByClient: boolean;
 }
 
 /** XEP-0166 §7.2 (F-JNG-2): the defined actions. */
@@ -151,7 +153,7 @@ export class JingleCalls {
     if (this.#calls.size >= this.#options.maxCallsPerClient) return refuse({ condition: 'resource-constraint', type: 'wait', text: 'too many calls on this connection' });
     // Checked before the acknowledgement: a description that cannot become SDP is refused outright.
     if (!this.#mapsToSdp(jingle, 'initiator', refuse)) return;
-    const entry: JingleCall = { sid, direction: 'outgoing', peer: peer.bare, call: undefined, trickle: [], sdpSent: false, pendingInitiate: undefined, ringingSent: false, ended: false };
+    const entry: JingleCall = { sid, direction: 'outgoing', peer: peer.bare, call: undefined, trickle: [], sdpSent: false, pendingInitiate: undefined, ringingSent: false, ended: false, heldByClient: false };
     this.#calls.set(sid, entry);
     this.#proposals.delete(sid);
     ack(); // F-JNG-5: the IQ result is the "100 Trying"
@@ -191,9 +193,19 @@ export class JingleCalls {
       switch (payload.name) {
         case 'ringing': return this.#ringSip(entry);
         // F-JRTP-3 / TS 24.610: hold and unhold are re-INVITEs with the direction changed.
-        case 'hold': if (call.state === 'confirmed') await call.hold().catch((error: unknown) => this.#fault(error)); return;
-        case 'unhold': if (call.state === 'confirmed') await call.resume().catch((error: unknown) => this.#fault(error)); return;
-        default: return; // active, mute, unmute: nothing to say in SIP
+        case 'hold':
+          if (call.state !== 'confirmed') return;
+          entry.heldByClient = true;
+          await call.hold().catch((error: unknown) => this.#fault(error));
+          return;
+        // F-JRTP-3: <unhold/>, or <active/> after a <hold/> (how stanza.js resumes), is a resume.
+        case 'unhold':
+        case 'active':
+          if (call.state !== 'confirmed' || (payload.name === 'active' && !entry.heldByClient)) return;
+          entry.heldByClient = false;
+          await call.resume().catch((error: unknown) => this.#fault(error));
+          return;
+        default: return; // mute, unmute: nothing to say in SIP
       }
     }
     if (payload.ns === NS.jingleDtmf && payload.name === 'dtmf') {
@@ -242,7 +254,7 @@ export class JingleCalls {
       call.reject(488).catch((fault: unknown) => this.#fault(fault));
       return;
     }
-    const entry: JingleCall = { sid, direction: 'incoming', peer, call, trickle: [], sdpSent: false, pendingInitiate: undefined, ringingSent: false, ended: false };
+    const entry: JingleCall = { sid, direction: 'incoming', peer, call, trickle: [], sdpSent: false, pendingInitiate: undefined, ringingSent: false, ended: false, heldByClient: false };
     this.#calls.set(sid, entry);
     this.#wireCall(entry, call);
     if (this.#link.supportsJingleMessage) {
