@@ -9,7 +9,7 @@
  */
 import { EpcError, W2_CONTRACT_VERSION, defineW2Plugin, type W2Plugin, type W2Session } from '../../core/contract/index.js';
 import { DEFAULT_XMPP_WS_OPTIONS, XMPP_WS_OPTIONS_SCHEMA, type XmppWsOptions } from './options.js';
-import { XmppWsSession, type SessionFlows, type XmppUeFactory } from './session.js';
+import { frameParserFor, XmppWsSession, type SessionFlows, type XmppUeFactory } from './session.js';
 import { ResumableStreams } from './sm/resumable-streams.js';
 
 export { XmppWsSession } from './session.js';
@@ -40,6 +40,8 @@ export const xmppWsPlugin: W2Plugin<Partial<XmppWsOptions>> = defineW2Plugin<Par
     const options: XmppWsOptions = { ...DEFAULT_XMPP_WS_OPTIONS, ...settings, domain };
     // XEP-0198: the resumable streams of this load (ids live in memory only).
     const streams = new ResumableStreams<XmppWsSession>();
+    // One parser for every session of this load: parsing is synchronous, one message at a time.
+    const parser = frameParserFor(options);
     return {
       openSession(conn): W2Session {
         const createUe: XmppUeFactory = (identity) => host.ua.create(conn, { identity });
@@ -51,7 +53,7 @@ export const xmppWsPlugin: W2Plugin<Partial<XmppWsOptions>> = defineW2Plugin<Par
           release: (connectionId) => host.sip.releaseFlow(connectionId),
         };
         session = new XmppWsSession(conn, {
-          createUe, options, log: host.log, now: Date.now, flows, streams,
+          createUe, options, log: host.log, now: Date.now, flows, streams, parser,
           handOverTo: (resumed) => { session = resumed; },
           reportFlood: () => host.observer.emit('refused', { reason: 'flood', remoteAddress: conn.remote.address, connectionId: conn.id }),
         });

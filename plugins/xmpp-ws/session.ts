@@ -66,6 +66,13 @@ export interface XmppWsDeps {
   /** XEP-0198 resumption (absent: streams are counted but never resumable). */
   readonly flows?: SessionFlows;
   readonly streams?: ResumableStreams<XmppWsSession>;
+  /**
+   * The plugin instance's parser, shared by all its sessions: parsing is synchronous and one
+   * message is one whole document (RFC 7395 §3.3.3), so no state is shared between messages,
+   * and an idle session holds no parser (saxes keeps ~5 KiB per instance). Absent: the
+   * session makes its own from the options' limits.
+   */
+  readonly parser?: FrameParser;
   /** From now on this connection's frames, SIP and close go to `session` (a resumed stream). */
   readonly handOverTo?: (session: XmppWsSession) => void;
 }
@@ -86,7 +93,8 @@ type StreamState = 'initial' | 'sasl' | 'authenticating' | 'restart' | 'bind' | 
 
 export class XmppWsSession implements ClientLink {
   readonly domain: string;
-  log: Logger;
+  /** The connection's child logger, made on first use (an idle session logs nothing). */
+  #log: Logger | undefined;
   #conn: XmppConnection;
   #deps: XmppWsDeps;
   readonly #parser: FrameParser;
@@ -117,15 +125,15 @@ export class XmppWsSession implements ClientLink {
     this.#deps = deps;
     this.#connectionIds.push(conn.id);
     this.domain = deps.options.domain;
-    this.log = deps.log.child({ connectionId: conn.id });
-    this.#parser = new FrameParser({
-      maxBytes: deps.options.maxStanzaBytes, maxDepth: deps.options.maxDepth,
-      maxAttributes: deps.options.maxAttributes, maxChildren: deps.options.maxChildren,
-    });
+    this.#parser = deps.parser ?? frameParserFor(deps.options);
     this.#flood = new FloodGuard({ ratePerSecond: deps.options.floodRatePerSecond, burst: deps.options.floodBurst }, deps.now);
   }
 
   // ---- ClientLink ----------------------------------------------------------------------------------
+
+  get log(): Logger {
+    return this.#log ??= this.#deps.log.child({ connectionId: this.#conn.id });
+  }
 
   get fullJid(): string {
     return this.#fullJid;
@@ -535,7 +543,7 @@ export class XmppWsSession implements ClientLink {
     this.#conn = conn;
     this.#deps = deps;
     this.#connectionIds.push(conn.id);
-    this.log = deps.log.child({ connectionId: conn.id });
+    this.#log = undefined; // the next line logs with the new connection's id
     deps.handOverTo?.(this);
     this.#state = 'ready';
     if (!this.#sm.acknowledge(h)) { this.#streamError('undefined-condition', 'h acknowledges more than was sent'); return true; }
@@ -568,6 +576,11 @@ export class XmppWsSession implements ClientLink {
     this.#state = 'closed';
     this.#conn.close(CLOSE_NORMAL, 'stream closed');
   }
+}
+
+/** The stanza bounds of these options (one parser per plugin instance, see XmppWsDeps.parser). */
+export function frameParserFor(options: XmppWsOptions): FrameParser {
+  return new FrameParser({ maxBytes: options.maxStanzaBytes, maxDepth: options.maxDepth, maxAttributes: options.maxAttributes, maxChildren: options.maxChildren });
 }
 
 function sha256(text: string): Buffer {
