@@ -11,6 +11,7 @@ import { EpcError, W2_CONTRACT_VERSION, defineW2Plugin, type W2Plugin, type W2Se
 import { DEFAULT_XMPP_WS_OPTIONS, XMPP_WS_OPTIONS_SCHEMA, type XmppWsOptions } from './options.js';
 import { frameParserFor, XmppWsSession, type SessionFlows, type XmppUeFactory } from './session.js';
 import { ResumableStreams } from './sm/resumable-streams.js';
+import { closeFrame } from './xml/framing.js';
 
 export { XmppWsSession } from './session.js';
 export type { SessionFlows, XmppConnection, XmppUeFactory, XmppWsDeps } from './session.js';
@@ -38,6 +39,14 @@ export const xmppWsPlugin: W2Plugin<Partial<XmppWsOptions>> = defineW2Plugin<Par
     const domain = (settings.domain || host.homeDomain || '').toLowerCase();
     if (domain === '') throw new EpcError('EPC_ERR_PLUGIN_OPTIONS_INVALID', 'xmpp-ws: no XMPP domain: set options.domain or mw.domain');
     const options: XmppWsOptions = { ...DEFAULT_XMPP_WS_OPTIONS, ...settings, domain };
+    if (options.seeOtherUri !== '') {
+      // RFC 7395 §3.6.1: checked once here, so a session never fails to build its redirect.
+      try {
+        closeFrame(options.seeOtherUri);
+      } catch {
+        throw new EpcError('EPC_ERR_PLUGIN_OPTIONS_INVALID', `xmpp-ws: seeOtherUri must be a ws:// or wss:// URI, not ${options.seeOtherUri}`);
+      }
+    }
     // XEP-0198: the resumable streams of this load (ids live in memory only).
     const streams = new ResumableStreams<XmppWsSession>();
     // One parser for every session of this load: parsing is synchronous, one message at a time.

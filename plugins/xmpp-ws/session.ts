@@ -36,6 +36,8 @@ import type { StreamErrorCondition } from './xml/stream-error.js';
 export interface XmppConnection {
   readonly id: string;
   readonly remote: { readonly address: string; readonly port: number };
+  /** wss:// (TLS); a redirect never sends such a client to a plain ws:// endpoint (RFC 7395 §3.6.1). */
+  readonly secure?: boolean;
   send(frame: string): Promise<void>;
   close(code?: number, reason?: string): void;
 }
@@ -258,6 +260,10 @@ export class XmppWsSession implements ClientLink {
   // ---- stream negotiation ---------------------------------------------------------------------------
 
   #onOpen(open: XmlElement): void {
+    // RFC 7395 §3.4: the server answers the first <open/> with <open/> or <close/>; §3.6.1: a
+    // <close/> with see-other-uri sends the client to another endpoint (e.g. this node drains).
+    const redirect = this.#state === 'initial' ? this.#redirectTarget() : undefined;
+    if (redirect !== undefined) return this.#redirect(redirect);
     const expected = this.#state === 'initial' || this.#state === 'restart';
     const checked = checkClientOpen(open, new Set([this.domain]));
     // RFC 7395 §3.4 / R-XWS-7: our <open/> goes first, then any error.
@@ -568,6 +574,27 @@ export class XmppWsSession implements ClientLink {
     for (const frame of streamErrorFrames(condition, text)) this.#sendText(frame);
     this.#state = 'closed';
     this.#conn.close(code, condition);
+  }
+
+  /**
+   * The configured see-other-uri, unless it would move a wss:// client to plain ws:// (RFC 7395
+   * §3.6.1: clients MUST NOT accept a lower security context, so it would only lose the client).
+   */
+  #redirectTarget(): string | undefined {
+    const uri = this.#deps.options.seeOtherUri;
+    if (uri === '') return undefined;
+    if (this.#conn.secure === true && uri.startsWith('ws:')) {
+      this.log.warn({ seeOtherUri: uri }, 'xmpp-ws: see-other-uri is ws:// but the client came over wss://; serving it here');
+      return undefined;
+    }
+    return uri;
+  }
+
+  /** RFC 7395 §3.6.1: <close see-other-uri/> as the answer to <open/>, then the WebSocket closes. */
+  #redirect(uri: string): void {
+    this.#sendText(closeFrame(uri));
+    this.#state = 'closed';
+    this.#conn.close(CLOSE_NORMAL, 'see-other-uri');
   }
 
   /** R-XWS-8: the client closed the stream; we answer <close/> and end the WebSocket. */
