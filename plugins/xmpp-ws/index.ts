@@ -22,6 +22,8 @@ export type { XmppWsOptions } from './options.js';
 /** R-XWS-1: RFC 7395 §3.1 subprotocol token. */
 export const XMPP_SUBPROTOCOL = 'xmpp';
 export const XMPP_PATH = '/xmpp';
+/** Largest WebSocket message on /xmpp (the schema's upper bound of maxStanzaBytes). */
+export const MAX_FRAME_BYTES = 1_048_576;
 
 export const xmppWsPlugin: W2Plugin<Partial<XmppWsOptions>> = defineW2Plugin<Partial<XmppWsOptions>>({
   meta: {
@@ -30,9 +32,11 @@ export const xmppWsPlugin: W2Plugin<Partial<XmppWsOptions>> = defineW2Plugin<Par
     contract: W2_CONTRACT_VERSION,
     description: 'XMPP over WebSocket (RFC 7395) with Jingle: chat and calls for XMPP clients (a virtual Gm UE per client)',
   },
-  // The frame ceiling sits above the stanza limit so an oversized stanza gets its stream error
-  // (policy-violation) instead of a bare 1009; far beyond it the core still closes with 1009.
-  bindings: [{ path: XMPP_PATH, subprotocols: [XMPP_SUBPROTOCOL], maxFrameBytes: 8 * 1_048_576 }],
+  // One message is one stanza (RFC 7395 §3.3.3): 1 MiB bounds what one client makes the core
+  // buffer (the largest maxStanzaBytes allowed). Between maxStanzaBytes and this ceiling a stanza
+  // gets its stream error (policy-violation); beyond it the core closes with 1009 (w2.maxFrameBytes,
+  // 64 KiB by default, caps it lower still).
+  bindings: [{ path: XMPP_PATH, subprotocols: [XMPP_SUBPROTOCOL], maxFrameBytes: MAX_FRAME_BYTES }],
   optionsSchema: XMPP_WS_OPTIONS_SCHEMA,
   // One instance per load (contract 2): the options live in init's closure.
   init(host, settings) {
