@@ -1,8 +1,9 @@
 /**
  * The conformance suite's media variant (issue #12: "session cleanup of registrations/dialogs/
  * media"): the same runtime with our media-gw in this process, for every plugin row that makes
- * calls (sip-ws, jsonrpc-ws, xmpp-ws with Jingle). The clients offer and answer WebRTC SDP (ICE, DTLS-SRTP) as a browser does, so the
- * IMS-ALG anchors the call on the gateway; a connection dropped in the call leaves no media leg.
+ * calls (sip-ws, jsonrpc-ws, xmpp-ws with Jingle). The clients offer and answer WebRTC SDP (ICE,
+ * DTLS-SRTP) as a browser does, so the IMS-ALG anchors the call on the gateway; a connection
+ * dropped in the call leaves no media leg.
  */
 import { readFileSync } from 'node:fs';
 import t from 'tap';
