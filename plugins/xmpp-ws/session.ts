@@ -173,6 +173,7 @@ export class XmppWsSession implements ClientLink {
     if (this.#state === 'closed' || id === undefined) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const timer = setTimeout(() => { this.#pendingIqs.delete(id); resolve(undefined); }, CLIENT_IQ_TIMEOUT_MS);
+      timer.unref(); // waiting for a client's answer never keeps the process alive by itself
       this.#pendingIqs.set(id, { resolve, timer });
       this.send(iq);
     });
