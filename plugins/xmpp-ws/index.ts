@@ -4,12 +4,14 @@
  * SASL PLAIN, chats and calls with Jingle; a virtual Gm UE per connection (core/ua) registers
  * with the client's password and produces the SIP a TS 24.229 UE would send.
  *
- * This is the only file that touches the plugin contract (manifest, bindings, init, openSession):
- * the session gets a small dependency object (XmppWsDeps) instead of the host.
+ * This file and connection-port.ts are the only ones that touch the plugin contract (manifest,
+ * bindings, init, openSession; the per-connection hooks): the session gets its dependencies
+ * (XmppWsDeps) from the port instead of the host.
  */
 import { EpcError, W2_CONTRACT_VERSION, defineW2Plugin, type W2Plugin, type W2Session } from '../../core/contract/index.js';
 import { DEFAULT_XMPP_WS_OPTIONS, XMPP_WS_OPTIONS_SCHEMA, type XmppWsOptions } from './options.js';
-import { frameParserFor, XmppWsSession, type SessionFlows, type XmppUeFactory } from './session.js';
+import { ConnectionPort } from './connection-port.js';
+import { frameParserFor, type XmppWsSession } from './session.js';
 import { ResumableStreams } from './sm/resumable-streams.js';
 import { closeFrame } from './xml/framing.js';
 
@@ -55,29 +57,9 @@ export const xmppWsPlugin: W2Plugin<Partial<XmppWsOptions>> = defineW2Plugin<Par
     const streams = new ResumableStreams<XmppWsSession>();
     // One parser for every session of this load: parsing is synchronous, one message at a time.
     const parser = frameParserFor(options);
+    const shared = { host, options, streams, parser };
     return {
-      openSession(conn): W2Session {
-        const createUe: XmppUeFactory = (identity) => host.ua.create(conn, { identity });
-        // The connection's session; a resumption hands the connection to the detached one.
-        let session: XmppWsSession;
-        const flows: SessionFlows = {
-          keep: (connectionId, graceMs) => host.sip.keepFlow(connectionId, graceMs),
-          adopt: (previousConnectionId) => host.sip.adoptFlow(previousConnectionId, conn.id),
-          release: (connectionId) => host.sip.releaseFlow(connectionId),
-        };
-        session = new XmppWsSession(conn, {
-          createUe, options, log: host.log, now: Date.now, flows, streams, parser,
-          handOverTo: (resumed) => { session = resumed; },
-          reportFlood: () => host.observer.emit('refused', { reason: 'flood', remoteAddress: conn.remote.address, connectionId: conn.id }),
-        });
-        return {
-          onFrame: (frame) => session.onFrame(frame),
-          onClose: () => session.onClose(),
-          onSipRequest: (request) => session.onSipMessage(request),
-          onSipResponse: (response) => session.onSipMessage(response),
-          describe: () => session.describe(),
-        };
-      },
+      openSession: (conn): W2Session => new ConnectionPort(shared, conn),
     };
   },
 });
