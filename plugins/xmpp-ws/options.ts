@@ -27,6 +27,11 @@ export interface XmppWsOptions {
   readonly resumeGraceSeconds: number;
   /** XEP-0198: most unacknowledged stanzas kept for a client; beyond it the stream cannot be resumed faithfully. */
   readonly smMaxQueue: number;
+  /**
+   * RFC 7395 §3.6.1: a ws:/wss: endpoint every new stream is sent to (`<close see-other-uri/>` in
+   * answer to the client's first `<open/>`), e.g. while this node is drained; '' = serve here.
+   */
+  readonly seeOtherUri: string;
 }
 
 export const DEFAULT_XMPP_WS_OPTIONS: XmppWsOptions = {
@@ -42,6 +47,7 @@ export const DEFAULT_XMPP_WS_OPTIONS: XmppWsOptions = {
   trickleWaitMs: 300,
   resumeGraceSeconds: 120,
   smMaxQueue: 500,
+  seeOtherUri: '',
 };
 
 const D = DEFAULT_XMPP_WS_OPTIONS;
@@ -62,5 +68,6 @@ export const XMPP_WS_OPTIONS_SCHEMA: JsonSchema = {
     trickleWaitMs: { type: 'integer', minimum: 0, maximum: 5000, default: D.trickleWaitMs, description: 'ms a candidate-less Jingle offer/answer waits for trickled candidates before the SIP goes out' },
     resumeGraceSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: D.resumeGraceSeconds, description: 'XEP-0198: seconds a dropped stream keeps its registration and calls for <resume/>; 0 disables resumption' },
     smMaxQueue: { type: 'integer', minimum: 10, maximum: 10_000, default: D.smMaxQueue, description: 'XEP-0198: unacknowledged stanzas kept per client; beyond it a live stream ends with policy-violation, a detached one is released' },
+    seeOtherUri: { type: 'string', maxLength: 2048, pattern: '^(wss?://[^\\s<>"]+)?$', default: D.seeOtherUri, description: 'RFC 7395 §3.6.1: a ws:// or wss:// endpoint every new stream is redirected to (<close see-other-uri/> in answer to <open/>), e.g. to drain this node; empty = no redirect' },
   },
 };

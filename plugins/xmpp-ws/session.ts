@@ -35,6 +35,8 @@ import type { StreamErrorCondition } from './xml/stream-error.js';
 export interface XmppConnection {
   readonly id: string;
   readonly remote: { readonly address: string; readonly port: number };
+  /** wss:// (TLS); a redirect never sends such a client to a plain ws:// endpoint (RFC 7395 §3.6.1). */
+  readonly secure?: boolean;
   send(frame: string): Promise<void>;
   close(code?: number, reason?: string): void;
 }
@@ -65,6 +67,13 @@ export interface XmppWsDeps {
   /** XEP-0198 resumption (absent: streams are counted but never resumable). */
   readonly flows?: SessionFlows;
   readonly streams?: ResumableStreams<XmppWsSession>;
+  /**
+   * The plugin instance's parser, shared by all its sessions: parsing is synchronous and one
+   * message is one whole document (RFC 7395 §3.3.3), so no state is shared between messages,
+   * and an idle session holds no parser (saxes keeps ~5 KiB per instance). Absent: the
+   * session makes its own from the options' limits.
+   */
+  readonly parser?: FrameParser;
   /** From now on this connection's frames, SIP and close go to `session` (a resumed stream). */
   readonly handOverTo?: (session: XmppWsSession) => void;
   /** SASL mechanisms offered, in preference order; default PLAIN only (OAUTHBEARER when the core takes web tokens). */
@@ -87,7 +96,8 @@ type StreamState = 'initial' | 'sasl' | 'authenticating' | 'restart' | 'bind' | 
 
 export class XmppWsSession implements ClientLink {
   readonly domain: string;
-  log: Logger;
+  /** The connection's child logger, made on first use (an idle session logs nothing). */
+  #log: Logger | undefined;
   #conn: XmppConnection;
   #deps: XmppWsDeps;
   readonly #parser: FrameParser;
@@ -117,15 +127,15 @@ export class XmppWsSession implements ClientLink {
     this.#deps = deps;
     this.#connectionIds.push(conn.id);
     this.domain = deps.options.domain;
-    this.log = deps.log.child({ connectionId: conn.id });
-    this.#parser = new FrameParser({
-      maxBytes: deps.options.maxStanzaBytes, maxDepth: deps.options.maxDepth,
-      maxAttributes: deps.options.maxAttributes, maxChildren: deps.options.maxChildren,
-    });
+    this.#parser = deps.parser ?? frameParserFor(deps.options);
     this.#flood = new FloodGuard({ ratePerSecond: deps.options.floodRatePerSecond, burst: deps.options.floodBurst }, deps.now);
   }
 
   // ---- ClientLink ----------------------------------------------------------------------------------
+
+  get log(): Logger {
+    return this.#log ??= this.#deps.log.child({ connectionId: this.#conn.id });
+  }
 
   get fullJid(): string {
     return this.#fullJid;
@@ -169,6 +179,7 @@ export class XmppWsSession implements ClientLink {
     if (this.#state === 'closed' || id === undefined) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const timer = setTimeout(() => { this.#pendingIqs.delete(id); resolve(undefined); }, CLIENT_IQ_TIMEOUT_MS);
+      timer.unref(); // waiting for a client's answer never keeps the process alive by itself
       this.#pendingIqs.set(id, { resolve, timer });
       this.send(iq);
     });
@@ -258,6 +269,10 @@ export class XmppWsSession implements ClientLink {
   // ---- stream negotiation ---------------------------------------------------------------------------
 
   #onOpen(open: XmlElement): void {
+    // RFC 7395 §3.4: the server answers the first <open/> with <open/> or <close/>; §3.6.1: a
+    // <close/> with see-other-uri sends the client to another endpoint (e.g. this node drains).
+    const redirect = this.#state === 'initial' ? this.#redirectTarget() : undefined;
+    if (redirect !== undefined) return this.#redirect(redirect);
     const expected = this.#state === 'initial' || this.#state === 'restart';
     const checked = checkClientOpen(open, new Set([this.domain]));
     // RFC 7395 §3.4 / R-XWS-7: our <open/> goes first, then any error.
@@ -544,7 +559,7 @@ export class XmppWsSession implements ClientLink {
     this.#conn = conn;
     this.#deps = deps;
     this.#connectionIds.push(conn.id);
-    this.log = deps.log.child({ connectionId: conn.id });
+    this.#log = undefined; // the next line logs with the new connection's id
     deps.handOverTo?.(this);
     this.#state = 'ready';
     if (!this.#sm.acknowledge(h)) { this.#streamError('undefined-condition', 'h acknowledges more than was sent'); return true; }
@@ -571,12 +586,38 @@ export class XmppWsSession implements ClientLink {
     this.#conn.close(code, condition);
   }
 
+  /**
+   * The configured see-other-uri, unless it would move a wss:// client to plain ws:// (RFC 7395
+   * §3.6.1: clients MUST NOT accept a lower security context, so it would only lose the client).
+   */
+  #redirectTarget(): string | undefined {
+    const uri = this.#deps.options.seeOtherUri;
+    if (uri === '') return undefined;
+    if (this.#conn.secure === true && uri.startsWith('ws:')) {
+      this.log.warn({ seeOtherUri: uri }, 'xmpp-ws: see-other-uri is ws:// but the client came over wss://; serving it here');
+      return undefined;
+    }
+    return uri;
+  }
+
+  /** RFC 7395 §3.6.1: <close see-other-uri/> as the answer to <open/>, then the WebSocket closes. */
+  #redirect(uri: string): void {
+    this.#sendText(closeFrame(uri));
+    this.#state = 'closed';
+    this.#conn.close(CLOSE_NORMAL, 'see-other-uri');
+  }
+
   /** R-XWS-8: the client closed the stream; we answer <close/> and end the WebSocket. */
   #closeStream(): void {
     this.#sendText(closeFrame());
     this.#state = 'closed';
     this.#conn.close(CLOSE_NORMAL, 'stream closed');
   }
+}
+
+/** The stanza bounds of these options (one parser per plugin instance, see XmppWsDeps.parser). */
+export function frameParserFor(options: XmppWsOptions): FrameParser {
+  return new FrameParser({ maxBytes: options.maxStanzaBytes, maxDepth: options.maxDepth, maxAttributes: options.maxAttributes, maxChildren: options.maxChildren });
 }
 
 function sha256(text: string): Buffer {

@@ -8,6 +8,10 @@ import {
   answerChallenge, authValues, formatAuth, generateCallId, generateTag, getHeader, getHeaders, parseMessage, pickChallenge,
   type SipMessage, type SipResponse,
 } from '../../core/sip/index.js';
+import { sdpToJingle } from '../../plugins/xmpp-ws/jingle/sdp-to-jingle.js';
+import { xmlElement, type XmlElement } from '../../plugins/xmpp-ws/xml/element.js';
+import { FrameParser } from '../../plugins/xmpp-ws/xml/frame-parser.js';
+import { serializeElement } from '../../plugins/xmpp-ws/xml/serialize.js';
 import type { ConformanceClient } from './conformance-client.js';
 
 export interface DevUser {
@@ -85,19 +89,19 @@ export const PLUGIN_TABLE: readonly PluginRow[] = [
   {
     name: 'xmpp-ws',
     load: () => defaultOf(import('../../plugins/xmpp-ws/index.js')),
-    // RFC 7395 §3.3.2: an <open/> is answered with an <open/> (then the stream features).
+    // RFC 7395 §3.3.2: an <open/> is answered with an <open/> (then the stream features); on a
+    // bound stream (register below) an XEP-0199 ping is answered with a result instead.
     async probe(client) {
+      if (xmppJids.has(client)) {
+        client.send('<iq xmlns="jabber:client" type="get" id="probe"><ping xmlns="urn:xmpp:ping"/></iq>');
+        await client.next((text) => text.includes('id="probe"') && text.includes('type="result"'));
+        return;
+      }
       client.send(XMPP_OPEN);
       await client.next((text) => text.startsWith('<open'));
     },
-    // RFC 6120 §6 with SASL PLAIN (RFC 4616): <success/> only once the IMS REGISTER succeeded.
-    async register(client, user) {
-      client.send(XMPP_OPEN);
-      await client.next((text) => text.includes('<mechanisms'));
-      client.send(`<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="PLAIN">${Buffer.from(`\0${user.user}\0${user.password}`).toString('base64')}</auth>`);
-      const answer = await client.next((text) => text.startsWith('<success') || text.startsWith('<failure'));
-      if (!answer.startsWith('<success')) throw new Error(`SASL PLAIN answered ${answer}`);
-    },
+    register: registerOverXmpp,
+    call: callOverXmpp,
   },
   {
     name: 'echo',
@@ -181,5 +185,73 @@ async function callOverSipWs(caller: ConformanceClient, callee: ConformanceClien
     const bye = sipOf(await callee.next((text) => { const m = sipOf(text); return m.kind === 'request' && m.method === 'BYE'; }));
     callee.send(body(['SIP/2.0 200 OK', ...getHeaders(bye, 'Via').map((v) => `Via: ${v}`), `From: ${getHeader(bye, 'From') ?? ''}`,
       `To: ${getHeader(bye, 'To') ?? ''}`, `Call-ID: ${callId}`, `CSeq: ${getHeader(bye, 'CSeq') ?? ''}`]));
+  };
+}
+
+/** The bound full JID of each XMPP client of this table. */
+const xmppJids = new WeakMap<ConformanceClient, string>();
+const xmppParser = new FrameParser({ maxBytes: 1 << 20 });
+const JINGLE = 'urn:xmpp:jingle:1';
+
+function xmppOf(text: string): XmlElement | undefined {
+  const parsed = xmppParser.parseDocument(text);
+  return parsed.ok ? parsed.element : undefined;
+}
+
+/** An IQ set from the server carrying <jingle action=…/>. */
+function jingleSet(text: string, action: string): XmlElement | undefined {
+  const iq = xmppOf(text);
+  return iq?.name === 'iq' && iq.attrs['type'] === 'set' && iq.children.some((c) => c.ns === JINGLE && c.attrs['action'] === action) ? iq : undefined;
+}
+
+/** RFC 6120 §8.2.3: every IQ set is answered. */
+function iqResultTo(client: ConformanceClient, iq: XmlElement): void {
+  client.send(serializeElement(xmlElement('iq', 'jabber:client', { type: 'result', id: iq.attrs['id'] ?? '', ...(iq.attrs['from'] !== undefined ? { to: iq.attrs['from'] } : {}) })));
+}
+
+/**
+ * RFC 6120 §6-7 with SASL PLAIN (RFC 4616): <success/> only once the IMS REGISTER succeeded;
+ * then the stream restart and resource binding, so the client may send stanzas.
+ */
+async function registerOverXmpp(client: ConformanceClient, user: DevUser): Promise<void> {
+  client.send(XMPP_OPEN);
+  await client.next((text) => text.includes('<mechanisms'));
+  client.send(`<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="PLAIN">${Buffer.from(`\0${user.user}\0${user.password}`).toString('base64')}</auth>`);
+  const answer = await client.next((text) => text.startsWith('<success') || text.startsWith('<failure'));
+  if (!answer.startsWith('<success')) throw new Error(`SASL PLAIN answered ${answer}`);
+  client.send(XMPP_OPEN);
+  await client.next((text) => text.includes('xmpp-bind'));
+  client.send('<iq xmlns="jabber:client" type="set" id="bind"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"><resource>conformance</resource></bind></iq>');
+  const bound = /<jid>([^<]+)<\/jid>/.exec(await client.next((text) => text.includes('id="bind"')))?.[1];
+  if (bound === undefined) throw new Error('resource binding failed');
+  xmppJids.set(client, bound);
+}
+
+/**
+ * XEP-0166/0167 between two bound clients: session-initiate (to the callee's bare JID, i.e. an
+ * INVITE), the callee (no jingle-message advertised) gets a direct session-initiate and accepts.
+ */
+async function callOverXmpp(caller: ConformanceClient, callee: ConformanceClient, calleeUser: DevUser, sdp = PLAIN_CALL): Promise<() => Promise<void>> {
+  const callerJid = xmppJids.get(caller);
+  const calleeJid = xmppJids.get(callee);
+  if (callerJid === undefined || calleeJid === undefined) throw new Error('both clients register first');
+  const sid = `conf-${generateTag()}`;
+  const offer = sdpToJingle(sdp.offer, { role: 'initiator', action: 'session-initiate', sid, initiator: callerJid }).jingle;
+  caller.send(serializeElement(xmlElement('iq', 'jabber:client', { type: 'set', id: 'initiate', to: `${calleeUser.user}@ims.test` }, [offer])));
+  let incoming: XmlElement | undefined;
+  await callee.next((text) => (incoming = jingleSet(text, 'session-initiate')) !== undefined);
+  if (incoming === undefined) throw new Error('no session-initiate');
+  iqResultTo(callee, incoming);
+  const incomingSid = incoming.children.find((c) => c.ns === JINGLE)?.attrs['sid'] ?? '';
+  const answer = sdpToJingle(sdp.answer, { role: 'responder', action: 'session-accept', sid: incomingSid, responder: calleeJid }).jingle;
+  callee.send(serializeElement(xmlElement('iq', 'jabber:client', { type: 'set', id: 'accept', to: incoming.attrs['from'] ?? '' }, [answer])));
+  let accepted: XmlElement | undefined;
+  await caller.next((text) => (accepted = jingleSet(text, 'session-accept')) !== undefined);
+  if (accepted === undefined) throw new Error('no session-accept');
+  iqResultTo(caller, accepted);
+  return async () => {
+    let terminate: XmlElement | undefined;
+    await callee.next((text) => (terminate = jingleSet(text, 'session-terminate')) !== undefined);
+    if (terminate !== undefined) iqResultTo(callee, terminate);
   };
 }

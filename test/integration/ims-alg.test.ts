@@ -13,6 +13,7 @@ import {
 import type { NgAnswerRequest, NgDeleteRequest, NgOfferRequest, NgQueryRequest } from '../../media-gw/ng/control.js';
 import { FakeGateway, type RecordedCall } from '../unit/ng/fake-gateway.js';
 import { CHROME_AUDIO_OFFER, plainRtpAnswer } from '../unit/ng/ims-alg-requests.js';
+import type { FakeImsCore } from '../support/fake-ims-core.js';
 import { invite, registered } from '../support/pcscf-rig.js';
 
 async function withGateway(t: Test) {
@@ -20,6 +21,14 @@ async function withGateway(t: Test) {
   const env = await registered(t, { media: new InProcessMediaControl(gateway) });
   const flowKey = env.pcscf.flows()[0]?.flow ?? '';
   return { ...env, gateway, flowKey };
+}
+
+/**
+ * An INVITE reaching the fake IMS core within 500 ms. Used after the WIC already has its final
+ * answer: anything the P-CSCF sends toward the IMS for that INVITE leaves before that answer.
+ */
+function inviteAtCore(core: FakeImsCore): Promise<SipRequest> {
+  return core.next<SipRequest>((m) => m.kind === 'request' && m.method === 'INVITE', 500);
 }
 
 function commands(gateway: FakeGateway): string[] {
@@ -91,7 +100,7 @@ t.test('spec-digest §6.4: an offer with nothing relayable gets 488 with a Warni
   const refused = await wic.response(488, 'INVITE');
   t.match(getHeader(refused, 'Warning') ?? '', /^30[45] 127\.0\.0\.1 ".+"$/, 'RFC 3261 §20.43 Warning with the reason');
   t.equal(gateway.calls.length, 0, 'the gateway was never asked');
-  await t.rejects(core.request('INVITE').then(() => undefined, () => Promise.reject(new Error('none'))), { message: 'none' }, 'no INVITE reached the IMS');
+  await t.rejects(inviteAtCore(core).then(() => undefined, () => Promise.reject(new Error('none'))), { message: 'none' }, 'no INVITE reached the IMS');
 });
 
 t.test('issue #4: the media gateway down → 503 to the caller, no INVITE toward IMS', async (t) => {
@@ -101,7 +110,7 @@ t.test('issue #4: the media gateway down → 503 to the caller, no INVITE toward
   const refused = await wic.response(503, 'INVITE');
   t.equal(getHeader(refused, 'Retry-After'), '5');
   t.equal(commands(gateway)[0], 'offer');
-  await t.rejects(core.request('INVITE').then(() => undefined, () => Promise.reject(new Error('none'))), { message: 'none' }, 'nothing half-set-up on Mw');
+  await t.rejects(inviteAtCore(core).then(() => undefined, () => Promise.reject(new Error('none'))), { message: 'none' }, 'nothing half-set-up on Mw');
 });
 
 t.test('issue #4: a failed INVITE (486) releases the media it had allocated', async (t) => {
@@ -175,7 +184,7 @@ t.test('R-ALG-4, RFC 3261 §20.15: a WIC INVITE whose SDP has no Content-Type is
   t.match(getHeader(refused, 'Warning') ?? '', /^399 \S+ ".*Content-Type/, 'the Warning says why');
   t.same(commands(gateway), [], 'the gateway was asked nothing');
   t.equal(pcscf.mediaLegCount, 0, 'no media leg left behind');
-  await t.rejects(core.request('INVITE').then(() => undefined, () => Promise.reject(new Error('none'))), { message: 'none' }, 'the unlabelled SDP never reaches the IMS');
+  await t.rejects(inviteAtCore(core).then(() => undefined, () => Promise.reject(new Error('none'))), { message: 'none' }, 'the unlabelled SDP never reaches the IMS');
 });
 
 t.test('R-ALG-4, RFC 3261 §20.15: a WIC 200 whose SDP answer has no Content-Type never reaches Mw: 502 toward the IMS, ACK + BYE to the WIC, media released', async (t) => {
@@ -204,9 +213,11 @@ t.test('R-ORIG-9: the W2 connection dying releases the media of its calls, with 
   const atCore = await core.request('INVITE');
   core.answer(atCore, 200, { toTag: 'b9', body: plainRtpAnswer('127.0.0.1', 30000), contentType: 'application/sdp', headers: [['Contact', `<sip:bob@127.0.0.1:${core.port}>`], ['Record-Route', getHeaders(atCore, 'Record-Route').join(', ')]] });
   await wic.response(200, 'INVITE');
-  await pcscf.sessionClosed('conn-1', { cause: 'remote', code: 1006, reason: '' });
+  // sessionClosed settles once its BYE is answered: read and answer the BYE meanwhile.
+  const closing = pcscf.sessionClosed('conn-1', { cause: 'remote', code: 1006, reason: '' });
   const bye: SipResponse | SipRequest = await core.request('BYE');
   core.answer(bye as SipRequest, 200);
+  await closing;
   t.equal(lastOf(gateway, 'delete').callId, lastOf(gateway, 'offer').callId);
 });
 
@@ -227,7 +238,7 @@ t.test('issue #4: a media gateway that does not answer over ng (nothing listenin
   const refused = await wic.response(503, 'INVITE');
   t.ok(Date.now() - started >= 200, 'after the first attempt and one retransmission');
   t.match(refused.reason, /media gateway/);
-  await t.rejects(core.request('INVITE').then(() => undefined, () => Promise.reject(new Error('none'))), { message: 'none' });
+  await t.rejects(inviteAtCore(core).then(() => undefined, () => Promise.reject(new Error('none'))), { message: 'none' });
 });
 
 t.test('R-AGW-4: media that stops (idle timeout of our media-gw) releases the session both ways with a Reason', async (t) => {

@@ -72,7 +72,7 @@ t.test('R-JR-2/3: call.invite to a sipp UAS via Kamailio: call.progress 180, cal
   await alice.request('call.hangup', { callId });
   const ended = await alice.notification('call.ended', (p) => p['callId'] === callId);
   t.equal(ended['cause'], 'local');
-  const status = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]);
+  const status = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000).unref())]);
   t.equal(status?.code, 0, 'the sipp UAS saw INVITE, ACK and BYE and exited cleanly', { sippOutput: uas.output().slice(-1500) });
   t.equal(epcscf.capture.requests('mw', 'out', 'BYE').length, 1, 'one BYE on Mw');
 });

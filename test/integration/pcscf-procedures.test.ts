@@ -124,7 +124,8 @@ t.test('R-ORIG-9: when the W2 connection dies, a confirmed call is released with
   const atCore = await core.request('INVITE');
   core.answer(atCore, 200, { toTag: 'b9', headers: [['Contact', `<sip:bob@127.0.0.1:${core.port}>`], ['Record-Route', getHeaders(atCore, 'Record-Route').join(', ')]] });
   await wic.response(200, 'INVITE');
-  await pcscf.sessionClosed('conn-1', { cause: 'remote', code: 1006, reason: '' });
+  // sessionClosed settles once its BYE is answered: read and answer the BYE meanwhile.
+  const closing = pcscf.sessionClosed('conn-1', { cause: 'remote', code: 1006, reason: '' });
   const bye = await core.request('BYE');
   t.equal(getHeader(bye, 'Call-ID'), 'call-a');
   t.equal(tagOf(to(bye)), 'b9');
@@ -132,6 +133,7 @@ t.test('R-ORIG-9: when the W2 connection dies, a confirmed call is released with
   t.match(getHeader(bye, 'CSeq') ?? '', /^11 BYE$/);
   t.match(getHeader(bye, 'Reason') ?? '', /cause=480/);
   core.answer(bye, 200);
+  await closing;
 });
 
 t.test('Admin terminate: an operator-ended call gets BYE toward the IMS and the WIC with Reason Q.850 cause 16 (RFC 3326)', async (t) => {

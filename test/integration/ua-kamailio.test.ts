@@ -59,7 +59,7 @@ t.test('R-REG-7/23, RFC 3608, RFC 3261 §13: the virtual UE registers via epcscf
   const ended = new Promise<CallEndInfo>((resolve) => call.once('ended', resolve));
   await call.hangup();
   t.same(await withDeadline(ended, 5000, 'BYE answered'), { cause: 'local' }, 'BYE answered end to end');
-  const exit = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]);
+  const exit = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000).unref())]);
   t.equal(exit?.code, 0, 'the sipp UAS saw INVITE, ACK and BYE and exited cleanly');
 
   // A MESSAGE to a registered JsSIP user.

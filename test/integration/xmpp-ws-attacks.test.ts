@@ -1,7 +1,8 @@
 // Issue #12 part 2, R-XWS-3/7: hostile frames end only the stream that sent them, with the RFC
 // 6120 §4.9.3 condition, while another XMPP client keeps chatting through the IMS. The W2 frame
-// ceiling is raised to 8 MiB here so a 4 MB stanza reaches the plugin's own limit (with the
-// default 64 KiB ceiling the core closes such a message with 1009 before any plugin sees it).
+// ceiling (w2.maxFrameBytes) is raised to 8 MiB here, so what bounds a message on /xmpp is the
+// plugin binding's own 1 MiB: a 4 MB stanza is refused by the core with 1009 before any XML is
+// parsed, and a 200 kB one (over maxStanzaBytes, under the binding) gets policy-violation.
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { DevImsCore } from '../../examples/dev-ims-core/index.js';
@@ -30,7 +31,7 @@ async function loggedIn(url: string, user: string, password: string): Promise<Ra
   return socket;
 }
 
-t.test('R-XWS-3/7: billion laughs, a 4 MB stanza and a stanza flood each close only their own stream with the right stream error; chat goes on', async (t) => {
+t.test('R-XWS-3/7: billion laughs, a 4 MB stanza (1009), a 200 kB stanza and a stanza flood each close only their own stream with the right stream error; chat goes on', async (t) => {
   const core = await DevImsCore.start({ port: 0 });
   t.teardown(() => core.close());
   const epcscf = await startEpcscf({ nextHop: core.uri, extraPlugins: [{ name: 'xmpp-ws' }], w2MaxFrameBytes: 8 * 1_048_576 });
@@ -58,9 +59,16 @@ t.test('R-XWS-3/7: billion laughs, a 4 MB stanza and a stanza flood each close o
 
   const huge = await openedStream(url);
   t.teardown(() => huge.close());
+  const framesBefore = huge.frames.length;
   huge.send(`<message xmlns="jabber:client" to="bob@ims.test" type="chat"><body>${'A'.repeat(4 * 1_000_000)}</body></message>`);
-  t.match(await huge.nextFrame((f) => f.startsWith('<error')), /<policy-violation /, 'RFC 6120 §4.9.3.12: a stanza over maxStanzaBytes is policy-violation');
-  t.equal((await huge.closed).code, 1008, 'the WebSocket closes with 1008 (RFC 6455 §7.4.1)');
+  t.equal((await huge.closed).code, 1009, 'a 4 MB stanza is over the binding\'s 1 MiB frame bound: 1009 Message Too Big (RFC 6455 §7.4.1), nothing parsed');
+  t.equal(huge.frames.length, framesBefore, 'no XML was sent back: the core refused the frame itself');
+
+  const big = await openedStream(url);
+  t.teardown(() => big.close());
+  big.send(`<message xmlns="jabber:client" to="bob@ims.test" type="chat"><body>${'A'.repeat(200_000)}</body></message>`);
+  t.match(await big.nextFrame((f) => f.startsWith('<error')), /<policy-violation /, 'RFC 6120 §4.9.3.12: a stanza over maxStanzaBytes (64 KiB) is policy-violation');
+  t.equal((await big.closed).code, 1008, 'the WebSocket closes with 1008 (RFC 6455 §7.4.1)');
 
   const flooder = await loggedIn(url, 'carol', 'carolpw');
   t.teardown(() => flooder.close());

@@ -267,7 +267,7 @@ t.test('issue 12 XEP-0198 with xmpp.js (@xmpp/stream-management): its socket dro
   await new Promise((resolve) => setTimeout(resolve, 400));
   await bob.request('message.send', { to: 'sip:alice@ims.test', body: 'while xmpp.js was away' });
   const mark = alice.received.length;
-  await Promise.race([resumed, new Promise((_, reject) => setTimeout(() => reject(new Error('xmpp.js did not resume')), 10_000))]);
+  await Promise.race([resumed, new Promise((_, reject) => setTimeout(() => reject(new Error('xmpp.js did not resume')), 10_000).unref())]);
   t.pass('xmpp.js got <resumed/>');
   const message = await alice.next((s) => s.is('message') && s.getChildText('body') === 'while xmpp.js was away', 8000, mark);
   t.equal(message.attrs['from'], 'bob@ims.test');

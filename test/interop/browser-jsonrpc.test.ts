@@ -60,6 +60,6 @@ t.test('issue #5: Chromium using only the JSON-RPC API calls a sipp -rtp_echo UA
 
   const ended = await browser.page.evaluate(() => (globalThis as unknown as JsonRpcWicWindow).wic.hangup());
   t.equal(ended.cause, 'local', 'call.ended after call.hangup');
-  const status = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]);
+  const status = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000).unref())]);
   t.equal(status?.code, 0, 'the sipp UAS got the BYE and exited cleanly', { sippOutput: uas.output().slice(-1500) });
 });

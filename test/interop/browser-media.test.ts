@@ -120,7 +120,7 @@ for (const kind of ['media-gw', 'rtpengine'] as const) {
     await assertImsLegFlows(t, rig, 'originating', 100);
 
     await rig.browser.page.evaluate(() => (globalThis as unknown as WicWindow).wic.hangup());
-    const status = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]);
+    const status = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000).unref())]);
     t.equal(status?.code, 0, 'the sipp UAS got the BYE and exited cleanly', { sippOutput: uas.output().slice(-1500) });
     await t.rejects(assertImsLegFlowsQuietly(rig, 'originating'), { code: 'EPC_ERR_MEDIA' }, 'the gateway forgot the call after BYE');
   });
@@ -205,6 +205,6 @@ t.test('R-ALG-16 [media-gw]: hold and resume from the browser keep media consist
   const resumed = await statsAfter(rig.browser, 2_500);
   t.ok(resumed.packetsReceived - heldEnd.packetsReceived > 50, `after resume audio flows again (${resumed.packetsReceived - heldEnd.packetsReceived} packets in 2.5 s)`);
   await rig.browser.page.evaluate(() => (globalThis as unknown as WicWindow).wic.hangup());
-  const status = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]);
+  const status = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000).unref())]);
   t.equal(status?.code, 0, 'the UAS saw INVITE, hold, resume and BYE in order', { sippOutput: uas.output().slice(-1500) });
 });

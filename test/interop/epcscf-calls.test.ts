@@ -189,7 +189,7 @@ t.test('R-ORIG-4: JsSIP calls a sipp UAS through Kamailio (Record-Route honoured
   outgoing.hangup();
   const end = await outgoing.ended();
   t.equal(end.event, 'ended');
-  const status = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]);
+  const status = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000).unref())]);
   t.equal(status?.code, 0, 'the sipp UAS saw INVITE, ACK and BYE and exited cleanly', { sippOutput: uas.output().slice(-1500) });
   const origInvite = mwInvites(rig.epcscf)[0];
   t.equal(origInvite && sipUris(origInvite, 'Route')[0]?.user, 'orig', 'the INVITE was preloaded with the Service-Route');

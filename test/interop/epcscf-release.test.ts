@@ -25,7 +25,7 @@ t.test('R-ORIG-9: JsSIP calls a sipp UAS through Kamailio, its WebSocket dies, e
   await alice.capture.waitFor((f) => f.direction === 'sent' && f.message?.kind === 'request' && f.message.method === 'ACK', { what: 'ACK from alice' });
 
   alice.kill(); // the browser tab is gone: no BYE from the WIC
-  const exited = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 8000))]);
+  const exited = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 8000).unref())]);
   t.equal(exited?.code, 0, 'the sipp UAS received a BYE for the call and completed it', { sippOutput: uas.output().slice(-1500) });
 
   const bye = epcscf.capture.entries.find(isRequest('mw', 'out', 'BYE'))?.message as SipRequest | undefined;

@@ -120,7 +120,7 @@ t.test('R-TERM-4, RFC 3515: baresip calls the JSON-RPC client; it answers, then 
   await alice.request('call.hangup', { callId }).catch(() => undefined);
   await alice.notification('call.ended', (p) => p['callId'] === callId);
   await dave.hangup().catch(() => undefined);
-  const status = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 8000))]);
+  const status = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 8000).unref())]);
   t.equal(status?.code, 0, 'the sipp UAS got dave\'s transferred call and its BYE', { sippOutput: uas.output().slice(-1500) });
 });
 
@@ -140,6 +140,6 @@ t.test('TS 24.610 hold: call.hold / call.resume toward a sipp UAS send re-INVITE
   t.match(resumed['sdp'], /a=sendrecv|^(?![\s\S]*a=(sendonly|recvonly|inactive))/, 'resumed: sendrecv again');
   t.match(bodyText(fromUe(epcscf, 'INVITE')[2]!), /a=sendrecv/, 'the resume re-INVITE offers sendrecv');
   await alice.request('call.hangup', { callId });
-  const status = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]);
+  const status = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000).unref())]);
   t.equal(status?.code, 0, 'the UAS saw INVITE, hold, resume and BYE in order', { sippOutput: uas.output().slice(-1500) });
 });

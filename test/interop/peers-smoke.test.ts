@@ -60,7 +60,7 @@ t.test('RFC 3261 §22 + RFC 3327 + TS 24.229 5.4.1.2.2: the IMS core stand-in re
   t.equal(call.code, 0, 'INVITE to bob follows the stored Path, ACK/BYE follow Record-Route');
   if (call.code !== 0) t.comment(call.stdout.slice(-1500), uas.output().slice(-1500), kamailio.output().slice(-1500));
   t.same(call.stats, { created: 1, successful: 1, failed: 0 });
-  const uasExit = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 3000))]);
+  const uasExit = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 3000).unref())]);
   t.equal(uasExit?.code, 0, 'the UAS saw its one call complete');
 });
 

@@ -13,6 +13,7 @@ export class FakeImsCore {
   readonly #socket: Socket;
   readonly #waiters: { match: (m: SipMessage) => boolean; resolve: (m: SipMessage) => void }[] = [];
   #peer: { host: string; port: number } | undefined;
+  #answeringByes = false;
 
   private constructor(socket: Socket) {
     this.#socket = socket;
@@ -25,6 +26,10 @@ export class FakeImsCore {
         return;
       }
       this.#peer = { host: rinfo.address, port: rinfo.port };
+      if (this.#answeringByes && msg.kind === 'request' && msg.method === 'BYE') {
+        this.answer(msg, 200);
+        return;
+      }
       this.received.push(msg);
       const i = this.#waiters.findIndex((w) => w.match(msg));
       if (i >= 0) this.#waiters.splice(i, 1)[0]!.resolve(msg);
@@ -70,6 +75,14 @@ export class FakeImsCore {
     const target = to ?? this.#peer;
     if (!target) throw new Error('fake IMS core: no peer yet');
     this.#socket.send(serializeMessage(message), target.port, target.host);
+  }
+
+  /**
+   * From now on every BYE is answered 200 at once (and not recorded): for teardown, where the
+   * P-CSCF ends the calls still up and would otherwise wait for the answers (RFC 3261 §15.1.1).
+   */
+  answerByes(): void {
+    this.#answeringByes = true;
   }
 
   close(): void {

@@ -7,6 +7,7 @@
 import type { AuthValue } from '../model/views.js';
 import { answerChallenge, generateCnonce, isSupportedDigestChallenge } from './digest-answer.js';
 import { digestAlgorithm } from './digest-algorithm.js';
+import { ownCopy } from '../own-copy.js';
 
 export interface DigestCredentials {
   readonly username: string;
@@ -70,7 +71,7 @@ export class DigestClient {
     }
     if (chosen === undefined) return undefined;
     const realm = chosen.challenge.params['realm'] ?? '';
-    const state: RealmState = { challenge: chosen.challenge, nc: 1, awaitingVerdict: true };
+    const state: RealmState = { challenge: ownChallenge(chosen.challenge), nc: 1, awaitingVerdict: true };
     this.#realms.set(realm, state);
     return this.#answer(state, chosen.credentials, request);
   }
@@ -123,4 +124,14 @@ export class DigestClient {
       ...(request.body !== undefined ? { body: request.body } : {}),
     });
   }
+}
+
+/**
+ * The challenge as kept for the realm (a registration keeps it for hours): its values are cut
+ * from the whole 401 text, so they are copied rather than keep that message alive (own-copy.ts).
+ */
+function ownChallenge(challenge: AuthValue): AuthValue {
+  const params: Record<string, string> = {};
+  for (const [name, value] of Object.entries(challenge.params)) params[ownCopy(name)] = ownCopy(value);
+  return { scheme: ownCopy(challenge.scheme), params, ...(challenge.token !== undefined ? { token: ownCopy(challenge.token) } : {}) };
 }

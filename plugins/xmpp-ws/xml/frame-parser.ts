@@ -74,7 +74,11 @@ function attributeKey(attribute: SaxesAttributeNS): string | undefined {
   return `{${attribute.uri}}${attribute.local}`;
 }
 
-/** One per connection: holds the limits; every call parses one whole WebSocket message. */
+/**
+ * Holds the limits; every call parses one whole WebSocket message, synchronously, so one
+ * instance can serve many connections (the plugin shares one per load: an idle connection then
+ * holds no saxes state).
+ */
 export class FrameParser {
   readonly limits: FrameLimits;
 
@@ -109,7 +113,7 @@ export class FrameParser {
     }
   }
 
-  // One saxes parser per connection, reused: a successful close() re-initializes it for the next
+  // One saxes parser per FrameParser, reused: a successful close() re-initializes it for the next
   // document (saxes `end()` -> `_init()`), so no state survives between messages. After a failure
   // its state is undefined, so it is dropped and a fresh one is made.
   #sax: SaxesParser<{ xmlns: true; position: false }> | undefined;

@@ -188,6 +188,6 @@ export class SipJsUser {
 
   /** Stops the UA (SIP.js de-registers a registered Registerer first) and closes its WebSocket. */
   async stop(): Promise<void> {
-    await Promise.race([this.ua.stop(), new Promise<void>((r) => setTimeout(r, 2000))]).catch(() => undefined);
+    await Promise.race([this.ua.stop(), new Promise<void>((r) => setTimeout(r, 2000).unref())]).catch(() => undefined);
   }
 }
