@@ -8,7 +8,7 @@
  * Why three RSS figures. After a login burst malloc and V8 keep much of what the burst freed
  * (arenas not trimmed, heap pages committed), so "RSS after − RSS of a fresh process" swings by
  * whatever the burst left behind (6–34 KiB per session over runs of the same code). Steps:
- *   0. warm-up sessions in and out; full GC; read          → fresh baseline B0
+ *   0. warm-up sessions in and out, wait; full GC; read    → fresh baseline B0
  *   1. N/2 sessions in (one login burst), idle, full GC; read → R1 (allocator grown by a burst)
  *   2. N/2 more in (same burst size), idle, full GC; read     → R2 (N held)
  *   3. the second N/2 out, wait, full GC; read                → R3
@@ -144,7 +144,7 @@ export async function measureIdleSessions(options: IdleConnectionsOptions): Prom
     // 0. Code paths compiled, pools and caches sized: a running server's baseline, not a cold one.
     const warmup = await options.openSessions(`${options.userPrefix}w`, options.warmupConnections, options.parallel);
     for (const session of warmup) session.close();
-    await sleep(2000);
+    await idle(); // as before every other read: the process shrinks for a while after a burst
     await read('fresh');
     // 1. First burst of N/2. Idle longer than Timer K (RFC 3261 §17.1.2.2, T4 on UDP Mw) so the
     // REGISTER transactions have expired.
