@@ -17,7 +17,8 @@
  *   of the same size has already grown the allocator; the burst's own leftovers are in both reads.
  * - cold = (R2 − B0) / N: the figure earlier runs printed, leftovers of both bursts included.
  * - afterLogout = (R4 − R3) / (N/2): the logged-out sessions' freed memory is still resident in
- *   R3 and the new ones reuse it, so this one is a lower bound, kept to show the effect.
+ *   R3 and the new ones may reuse it; expected low, but it swung most of all (2.5–20 KiB over three
+ *   runs, bench/README.md), kept to show that this baseline alone does not settle the figure.
  * V8 heapUsed after a full GC (epcscf only) is read at the same points: live JS data, no allocator.
  * Each read waits `SETTLE_MS` after the GC: V8 unmaps freed pages on a background thread after
  * the collection, so a read right after the GC reply catches them still mapped.
@@ -77,7 +78,7 @@ export interface IdleConnectionsResult {
   readonly warm: PerSessionFigure;
   /** N sessions over the fresh process's baseline (burst leftovers included; the figure of earlier runs). */
   readonly cold: PerSessionFigure;
-  /** N/2 sessions logged in again after N/2 logged out (reuses their freed memory: a lower bound). */
+  /** N/2 sessions logged in again after N/2 logged out (may reuse their freed memory; swings most). */
   readonly afterLogout: PerSessionFigure;
   /** Right after the second burst's last registration, over the fresh baseline (transactions still held). */
   readonly justRegistered: PerSessionFigure;
@@ -192,6 +193,6 @@ export function describeIdleMemory(result: IdleConnectionsResult): string {
   const mb = (step: string): number => Math.round((reads[step]?.residentKb ?? 0) / 1024);
   return `${result.metric} per session: warm ${result.warm.residentKbPerSession} KiB (${mb('half')} → ${mb('full')} MB${heap(result.warm)}),`
     + ` cold ${result.cold.residentKbPerSession} KiB (${mb('fresh')} → ${mb('full')} MB${heap(result.cold)}),`
-    + ` after logout ${result.afterLogout.residentKbPerSession} KiB (lower bound${heap(result.afterLogout)});`
+    + ` after logout ${result.afterLogout.residentKbPerSession} KiB (reuses freed memory${heap(result.afterLogout)});`
     + ` ${result.registeredAtEnd}/${result.connections} still registered`;
 }

@@ -77,7 +77,7 @@ export function formatTable(result: XmppBenchResult): string {
   const memory = result.memory.filter((m): m is MemoryResult => 'warm' in m);
   if (memory.length > 0) {
     const mb = (m: MemoryResult, step: string): number => Math.round((m.reads[step]?.residentKb ?? 0) / 1024);
-    lines.push('', '| idle logged-in sessions | sessions | VmRSS per session, warm (N/2 added after a burst of N/2) | VmRSS per session, cold (N over a fresh process) | V8 heap in use per session (N over fresh) | VmRSS per session after logout (lower bound) |',
+    lines.push('', '| idle logged-in sessions | sessions | VmRSS per session, warm (N/2 added after a burst of N/2) | VmRSS per session, cold (N over a fresh process) | V8 heap in use per session (N over fresh) | VmRSS per session after logout (N/2 out, N/2 in again) |',
       '|---|---|---|---|---|---|');
     for (const m of memory) {
       lines.push(`| ${m.protocol} | ${thousands(m.connections)} (${m.registeredAtEnd} still registered) | ${m.warm.residentKbPerSession} KiB (${mb(m, 'half')} → ${mb(m, 'full')} MB) | ${m.cold.residentKbPerSession} KiB (${mb(m, 'fresh')} → ${mb(m, 'full')} MB) | ${m.cold.heapKbPerSession ?? '—'} KiB (warm ${m.warm.heapKbPerSession ?? '—'}) | ${m.afterLogout.residentKbPerSession} KiB |`);
