@@ -1,5 +1,6 @@
 /** The sip-ws bench result: the JSON written to bench/results/sip-ws.json and the printed table. */
 import type { LoadPointResult, Scenario } from '../lib/load-point.js';
+import { describeIdleMemory } from '../lib/idle-memory.js';
 import type { IdleConnectionsResult } from './memory.js';
 
 export type TargetName = 'epcscf' | 'kamailio';
@@ -111,12 +112,6 @@ export function cpuBudgets(targets: SipWsBenchResult['targets']): CpuBudget[] {
   return out;
 }
 
-function heapLine(memory: IdleConnectionsResult): string {
-  if (memory.heapUsedBeforeKb === undefined || memory.heapUsedAfterKb === undefined) return '';
-  const perConnection = (memory.heapUsedAfterKb - memory.heapUsedBeforeKb) / memory.connections;
-  return `; V8 heap in use ${memory.heapUsedBeforeKb} → ${memory.heapUsedAfterKb} KiB = ${perConnection.toFixed(2)} KiB per connection`;
-}
-
 const pad = (value: string | number, width: number): string => String(value).padStart(width);
 
 export function formatTable(result: SipWsBenchResult): string {
@@ -149,7 +144,7 @@ export function formatTable(result: SipWsBenchResult): string {
     const memory = result.targets[name]?.memory;
     if (memory === undefined) continue;
     if ('error' in memory) { lines.push(`${name}: memory run FAILED: ${memory.error}`); continue; }
-    lines.push(`${name}: ${memory.registeredAtEnd}/${memory.connections} idle registered WebSockets, ${memory.metric} ${memory.beforeKb} → ${memory.afterKb} KiB = ${memory.kbPerConnection} KiB per connection after ${memory.idleSeconds} s idle (${memory.kbPerConnectionJustRegistered} KiB right after registering; registered in ${memory.registerSeconds.toFixed(1)} s)${heapLine(memory)}`);
+    lines.push(`${name}: ${memory.connections} idle registered WebSockets, ${describeIdleMemory(memory)} (${memory.justRegistered.residentKbPerSession} KiB cold right after registering; first ${memory.warm.sessionsAdded} registered in ${memory.registerSeconds.toFixed(1)} s)`);
   }
   lines.push('', `targets: epcscf ≥ Kamailio rate: ${String(result.targetsMet.throughputAtLeastKamailio)}; ≤ 20 KB per registered connection: ${String(result.targetsMet.memoryAtMost20KbPerConnection)}`);
   return lines.join('\n');

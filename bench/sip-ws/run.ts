@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   const comparison = compare(targets);
   const memory = (name: TargetName): number | undefined => {
     const m = targets[name]?.memory;
-    return m !== undefined && !('error' in m) ? m.kbPerConnection : undefined;
+    return m !== undefined && !('error' in m) ? m.warm.residentKbPerSession : undefined; // the warm figure (bench/lib/idle-memory.ts)
   };
   const epcscfKb = memory('epcscf');
   const kamailioKb = memory('kamailio');

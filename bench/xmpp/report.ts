@@ -32,8 +32,6 @@ export interface MeasuredPoint {
 
 export interface MemoryResult extends IdleConnectionsResult {
   readonly protocol: Protocol;
-  /** (heapUsed after − before) / sessions, KiB. */
-  readonly heapKbPerSession: number | null;
 }
 
 export interface XmppBenchResult {
@@ -76,11 +74,13 @@ export function formatTable(result: XmppBenchResult): string {
     const of = (protocol: Protocol): MeasuredPoint | undefined => result.points.find((p) => p.protocol === protocol && `${p.kind} ${p.concurrency}` === key);
     lines.push(`| ${KIND_LABEL[kind]} | ${concurrency} | ${cell(of('xmpp-ws'))} | ${cpu(of('xmpp-ws'))} | ${cell(of('jsonrpc-ws'))} | ${cpu(of('jsonrpc-ws'))} | ${cell(of('sip-ws'))} |`);
   }
-  const memory = result.memory.filter((m): m is MemoryResult => 'kbPerConnection' in m);
+  const memory = result.memory.filter((m): m is MemoryResult => 'warm' in m);
   if (memory.length > 0) {
-    lines.push('', '| idle logged-in sessions | sessions | VmRSS after a full GC, per session | V8 heap in use, per session |', '|---|---|---|---|');
+    const mb = (m: MemoryResult, step: string): number => Math.round((m.reads[step]?.residentKb ?? 0) / 1024);
+    lines.push('', '| idle logged-in sessions | sessions | VmRSS per session, warm (N/2 added after a burst of N/2) | VmRSS per session, cold (N over a fresh process) | V8 heap in use per session (N over fresh) | VmRSS per session after logout (N/2 out, N/2 in again) |',
+      '|---|---|---|---|---|---|');
     for (const m of memory) {
-      lines.push(`| ${m.protocol} | ${thousands(m.connections)} (${m.registeredAtEnd} still registered) | ${m.kbPerConnection} KiB (${Math.round(m.beforeKb / 1024)} → ${Math.round(m.afterKb / 1024)} MB) | ${m.heapKbPerSession ?? '—'} KiB |`);
+      lines.push(`| ${m.protocol} | ${thousands(m.connections)} (${m.registeredAtEnd} still registered) | ${m.warm.residentKbPerSession} KiB (${mb(m, 'half')} → ${mb(m, 'full')} MB) | ${m.cold.residentKbPerSession} KiB (${mb(m, 'fresh')} → ${mb(m, 'full')} MB) | ${m.cold.heapKbPerSession ?? '—'} KiB (warm ${m.warm.heapKbPerSession ?? '—'}) | ${m.afterLogout.residentKbPerSession} KiB |`);
     }
   }
   return lines.join('\n');

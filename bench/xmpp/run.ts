@@ -15,7 +15,7 @@ import { measureIdleConnections } from '../sip-ws/memory.js';
 import { buildDist, flag, kamailioVersion, openFilesLimit, option, sleep, sourceState, waitForQuietMachine } from '../lib/bench-runner.js';
 import { RAISED_FLOOD } from '../lib/epcscf-config.js';
 import { KAMAILIO_SETTINGS, REPO_ROOT } from '../lib/epcscf-with-core.js';
-import { measureIdleSessions } from '../lib/idle-memory.js';
+import { describeIdleMemory, measureIdleSessions } from '../lib/idle-memory.js';
 import type { LatencySummary } from '../lib/latency.js';
 import { runLoadPoint } from '../lib/load-point.js';
 import { groupCpuSeconds, ownCpuSeconds } from '../lib/proc-stats.js';
@@ -126,10 +126,8 @@ async function memory(protocol: 'xmpp-ws' | 'sip-ws', ports: TargetPorts): Promi
         openSessions: (userPrefix, count, parallel) => loginUsers({ url: xmppUrl, domain: DOMAIN, password: PASSWORD, userPrefix, timeoutMs: 30_000 }, count, parallel),
       })
       : await measureIdleConnections({ ...common, target: { ...target, url: target.urls.sipWs }, domain: DOMAIN, password: PASSWORD });
-    const heap = result.heapUsedAfterKb !== undefined && result.heapUsedBeforeKb !== undefined
-      ? Math.round(((result.heapUsedAfterKb - result.heapUsedBeforeKb) / SESSIONS) * 100) / 100 : null;
-    process.stdout.write(`${protocol}: ${result.kbPerConnection} KiB VmRSS and ${heap ?? '?'} KiB V8 heap per idle session (${result.registeredAtEnd}/${SESSIONS} still registered)\n`);
-    return { protocol, ...result, heapKbPerSession: heap };
+    process.stdout.write(`${protocol}: ${describeIdleMemory(result)}\n`);
+    return { protocol, ...result };
   } catch (error) {
     process.stdout.write(`${protocol} memory run failed: ${(error as Error).message}\n${target?.output().slice(-3000) ?? ''}\n`);
     return { protocol, error: (error as Error).message.split('\n')[0] ?? String(error) };
