@@ -1,0 +1,116 @@
+// Issue #14, basic call robustness on sip-ws: a real client (SIP.js, which implements RFC 3262;
+// JsSIP 3.x has no PRACK) registers through epcscf (sip-ws plugin, P-CSCF, IMS-ALG driving the
+// in-process media-gw) with Kamailio as the IMS core stand-in, and calls a far end the test drives
+// step by step (test/support/scripted-uas.ts) via Kamailio. Each check asserts what reached the
+// client AND what crossed Mw: the P-CSCF passes the headers the service needs (R-MMTEL-1/2), and
+// the IMS-ALG rewrites every SDP (plain RTP/AVP from the gateway on Mw, WebRTC toward the WIC).
+import { readFileSync } from 'node:fs';
+import t, { type Test } from 'tap';
+import { bodyText, getHeader, getHeaders, type SipMessage } from '../../core/sip/index.js';
+import { startEpcscf, startImsCore, type EpcscfUnderTest } from '../support/epcscf-harness.js';
+import { startGateway } from '../support/media-gateways.js';
+import { plainSdp, ScriptedUas } from '../support/scripted-uas.js';
+import { gatewayAnswer, readOffer } from '../support/webrtc/gateway-sdp.js';
+import { SipJsUser } from '../support/wic/sipjs-user.js';
+
+const CHROME_AUDIO_OFFER = readFileSync(new URL('../fixtures/sdp/chrome-audio-offer.sdp', import.meta.url), 'utf8');
+const CALLER_FINGERPRINT = readOffer(CHROME_AUDIO_OFFER).fingerprints[0]?.value ?? '';
+const GATEWAY_HOST = '127.0.0.1';
+const WIC_ANSWER_FINGERPRINT = Array.from({ length: 32 }, (_, i) => (i + 16).toString(16).toUpperCase()).join(':');
+
+/** The WIC's SDP: the Chrome offer, or a browser answer to a (gateway's WebRTC) offer. */
+function browserSdp(remoteOffer: string | undefined): string {
+  if (remoteOffer === undefined) return CHROME_AUDIO_OFFER;
+  return gatewayAnswer({
+    address: { address: '127.0.0.1', port: 40100 }, ice: { ufrag: 'ansU', pwd: 'answerpasswordanswerpass' },
+    fingerprint: { algorithm: 'sha-256', value: WIC_ANSWER_FINGERPRINT }, setup: 'active', mid: readOffer(remoteOffer).mid, ssrc: 4242,
+  });
+}
+
+interface Rig { epcscf: EpcscfUnderTest; far: ScriptedUas; alice: SipJsUser }
+
+async function setUp(t: Test): Promise<Rig> {
+  const core = await startImsCore();
+  t.teardown(() => core.stop());
+  const gateway = await startGateway('media-gw');
+  t.teardown(() => gateway.stop());
+  const epcscf = await startEpcscf({ nextHop: core.uri('udp'), media: gateway.control });
+  t.teardown(() => epcscf.close());
+  const far = await ScriptedUas.start();
+  t.teardown(() => far.close());
+  const alice = await SipJsUser.connect({ wsUrl: epcscf.wsUrl, user: 'alice', password: 'alicepw', sipExtension100rel: 'Supported', localSdp: browserSdp });
+  t.teardown(() => alice.stop());
+  const status = await alice.register();
+  if (status !== 200) throw new Error(`alice (SIP.js) did not register: ${status}\n${core.output().slice(-2000)}`);
+  return { epcscf, far, alice };
+}
+
+const sdpOf = (message: SipMessage | undefined): string => (message === undefined ? '' : bodyText(message));
+
+/** Plain RTP/AVP from the gateway: no DTLS or ICE reaches the IMS (R-ALG-4). */
+function assertPlainFromGateway(t: Test, sdp: string, what: string): void {
+  t.match(sdp, /^m=audio [1-9]\d* RTP\/AVP /m, `${what}: plain RTP/AVP`);
+  t.match(sdp, new RegExp(`^c=IN IP4 ${GATEWAY_HOST.replace(/\./g, '\\.')}\\s*$`, 'm'), `${what}: the gateway's address`);
+  t.notMatch(sdp, /SAVPF|a=fingerprint|a=ice-ufrag|a=candidate/, `${what}: no WebRTC transport leaks to the IMS`);
+  t.notMatch(sdp, /^m=audio 41000 /m, `${what}: not the far end's own port`);
+}
+
+/** WebRTC from the gateway: DTLS-SRTP, ICE, a fingerprint that is not the WIC's own. */
+function assertWebRtcFromGateway(t: Test, sdp: string, what: string): void {
+  t.match(sdp, /^m=audio [1-9]\d* UDP\/TLS\/RTP\/SAVPF /m, `${what}: UDP/TLS/RTP/SAVPF`);
+  t.match(sdp, /^a=fingerprint:sha-256 \S+/m, `${what}: a DTLS fingerprint`);
+  t.match(sdp, /^a=ice-ufrag:\S+/m, `${what}: ICE credentials`);
+  t.notOk(sdp.includes(CALLER_FINGERPRINT), `${what}: the gateway's fingerprint, not the WIC's`);
+  t.notMatch(sdp, /^m=audio 41000 /m, `${what}: not the far end's own port`);
+}
+
+/** All values of a header, comma-joined (a UA may send Supported as several header lines). */
+const headerOf = (message: SipMessage | undefined, name: string): string => (message ? getHeaders(message, name).join(', ') : '');
+
+t.test('R-MMTEL-2, RFC 3262 §3/§4: 183 with SDP and Require: 100rel reaches the SIP.js WIC, its PRACK crosses Mw, 200 PRACK then 200 INVITE; every SDP rewritten by the IMS-ALG', async (t) => {
+  const { epcscf, far, alice } = await setUp(t);
+  const call = alice.call(far.uri());
+  const invite = await far.next('INVITE');
+  // RFC 3262 §3: the UAC's Supported: 100rel reaches the far end; the offer is the gateway's plain RTP.
+  t.match(headerOf(invite.request, 'Supported'), /100rel/, 'the INVITE at the far end still says Supported: 100rel');
+  assertPlainFromGateway(t, sdpOf(invite.request), 'the offer at the far end');
+  const toTag = far.newTag();
+  far.reply(invite, 183, { toTag, sdp: plainSdp(1), headers: [['Require', '100rel'], ['RSeq', '1']] });
+  const prack = await far.next('PRACK');
+  // RFC 3262 §7.2: RAck = RSeq, CSeq number and method of the INVITE.
+  t.match(headerOf(prack.request, 'RAck'), /^1\s+\d+\s+INVITE$/, 'the PRACK at the far end carries RAck: 1 <cseq> INVITE');
+  far.reply(prack, 200);
+  far.reply(invite, 200, { toTag });
+  await call.established(10_000);
+  const ack = await far.next('ACK');
+  t.ok(ack.request, 'the ACK reached the far end');
+
+  // What reached the WIC: the 183 reliable, its answer WebRTC from the gateway; the PRACK answered 200.
+  const early = alice.capture.responses('received', 'INVITE').find((r) => r.status === 183);
+  t.ok(early, 'the 183 reached the WIC');
+  t.match(headerOf(early, 'Require'), /100rel/, 'the 183 at the WIC keeps Require: 100rel');
+  t.equal(headerOf(early, 'RSeq'), '1', 'the 183 at the WIC keeps RSeq: 1');
+  assertWebRtcFromGateway(t, sdpOf(early), 'the early answer at the WIC');
+  t.equal(alice.capture.requests('sent', 'PRACK').length, 1, 'SIP.js sent one PRACK');
+  t.ok(alice.capture.responses('received', 'PRACK').some((r) => r.status === 200), 'the WIC got 200 to its PRACK');
+  // What crossed Mw.
+  const mwEarly = epcscf.capture.responses('mw', 'in', 'INVITE').find((r) => r.status === 183);
+  t.match(headerOf(mwEarly, 'Require'), /100rel/, 'Mw: the 183 came in with Require: 100rel');
+  t.equal(epcscf.capture.requests('mw', 'out', 'PRACK').length, 1, 'Mw: the PRACK left the P-CSCF once');
+  t.ok(epcscf.capture.responses('mw', 'in', 'PRACK').some((r) => r.status === 200), 'Mw: 200 PRACK came back');
+  const mwOffer = epcscf.capture.requests('mw', 'out', 'INVITE')[0];
+  t.match(headerOf(mwOffer, 'Supported'), /100rel/, 'Mw: the INVITE carries Supported: 100rel');
+  assertPlainFromGateway(t, sdpOf(mwOffer), 'Mw: the INVITE offer');
+  const order = alice.capture.frames.flatMap((f) => {
+    const m = f.message;
+    if (!m) return [];
+    return m.kind === 'response' ? [`${f.direction} ${m.status} ${getHeader(m, 'CSeq')?.split(/\s+/)[1] ?? ''}`] : [`${f.direction} ${m.method}`];
+  }).filter((s) => /183|PRACK|200 INVITE/.test(s));
+  t.same(order.filter((s) => !/^sent 200|^received PRACK/.test(s)).slice(0, 4),
+    ['received 183 INVITE', 'sent PRACK', 'received 200 PRACK', 'received 200 INVITE'], 'the WIC saw 183, sent PRACK, got 200 PRACK, then 200 INVITE');
+
+  await call.hangup();
+  const bye = await far.next('BYE');
+  far.reply(bye, 200);
+  await call.terminated();
+});
