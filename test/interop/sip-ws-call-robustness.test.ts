@@ -114,3 +114,32 @@ t.test('R-MMTEL-2, RFC 3262 §3/§4: 183 with SDP and Require: 100rel reaches th
   far.reply(bye, 200);
   await call.terminated();
 });
+
+t.test('R-MMTEL-2, RFC 3311 §5.2: an UPDATE before the answer (early dialog, after the PRACK) crosses Mw to the WIC with its offer rewritten to WebRTC; the WIC\'s answer (SIP.js has no UPDATE: 405) reaches the far end and the call still completes', async (t) => {
+  const { epcscf, far, alice } = await setUp(t);
+  const call = alice.call(far.uri());
+  const invite = await far.next('INVITE');
+  const toTag = far.newTag();
+  far.reply(invite, 183, { toTag, sdp: plainSdp(1), headers: [['Require', '100rel'], ['RSeq', '1']] });
+  far.reply(await far.next('PRACK'), 200);
+  const updateAnswer = await far.request(invite.request, toTag, 'UPDATE', { sdp: plainSdp(2, 41002) });
+  const atWic = alice.capture.requests('received', 'UPDATE')[0];
+  t.ok(atWic, 'the early UPDATE reached the WIC over its WebSocket');
+  assertWebRtcFromGateway(t, sdpOf(atWic), 'the UPDATE offer at the WIC');
+  const mwIn = epcscf.capture.requests('mw', 'in', 'UPDATE')[0];
+  t.ok(mwIn, 'Mw: the UPDATE came in');
+  t.match(sdpOf(mwIn), /^m=audio 41002 RTP\/AVP /m, 'Mw: the far end\'s own new offer');
+  const wicAnswer = alice.capture.responses('sent', 'UPDATE')[0];
+  t.equal(updateAnswer.status, wicAnswer?.status, `the WIC's ${wicAnswer?.status ?? '?'} to the UPDATE reached the far end unchanged`);
+  t.ok(epcscf.capture.responses('mw', 'out', 'UPDATE').some((r) => r.status === updateAnswer.status), 'Mw: the answer to the UPDATE left the P-CSCF');
+  if (updateAnswer.status === 200) {
+    assertPlainFromGateway(t, sdpOf(updateAnswer), 'the UPDATE answer at the far end');
+  }
+  far.reply(invite, 200, { toTag });
+  await call.established(10_000);
+  await far.next('ACK');
+  t.pass('the call was answered after the early UPDATE');
+  await call.hangup();
+  far.reply(await far.next('BYE'), 200);
+  await call.terminated();
+});

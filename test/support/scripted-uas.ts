@@ -6,8 +6,10 @@
  *   uas.reply(inv, 183, { toTag, sdp, headers: [['Require', '100rel'], ['RSeq', '1']] });
  */
 import {
-  createResponse, generateTag, getHeaders, socketHost, type SipRequest,
+  callId, contacts, createRequest, createResponse, formatNameAddr, from, generateTag, getHeaders, nameAddrList, socketHost, to,
+  type NameAddr, type SipRequest, type SipResponse,
 } from '../../core/sip/index.js';
+import { targetOf } from './sip-endpoints.js';
 import { SipStack } from '../../core/sip/stack.js';
 import type { ServerTransaction } from '../../core/sip/transaction/index.js';
 
@@ -34,6 +36,7 @@ export class ScriptedUas {
   readonly received: Received[] = [];
   #waiters: { method: string; resolve: (r: Received) => void }[] = [];
   #taken = new Set<Received>();
+  #cseq = 100;
 
   private constructor(stack: SipStack) {
     this.stack = stack;
@@ -84,6 +87,35 @@ export class ScriptedUas {
       headers,
       ...(options.sdp !== undefined ? { body: options.sdp, contentType: 'application/sdp' } : {}),
     }));
+  }
+
+  /**
+   * Sends `method` inside the dialog the far end created on `invite` with `toTag` (RFC 3261
+   * §12.2.1.1): route set = the INVITE's Record-Route in order, remote target = its Contact, our
+   * own CSeq space. Resolves with the final response.
+   */
+  request(invite: SipRequest, toTag: string, method: string, options: { sdp?: string; headers?: readonly [string, string][] } = {}): Promise<SipResponse> {
+    const contact = contacts(invite)[0];
+    const remoteTarget = contact && !('star' in contact && contact.star === true) ? (contact as NameAddr).uri : invite.uri;
+    const routeSet = nameAddrList(invite, 'Record-Route');
+    const firstRoute = routeSet[0];
+    const target = targetOf(firstRoute ? firstRoute.uri : remoteTarget, 'udp');
+    this.#cseq += 1;
+    const request = createRequest({
+      method, uri: remoteTarget,
+      headers: [
+        ['Via', this.stack.newVia('udp')], ['Max-Forwards', '70'],
+        ['From', `${formatNameAddr(to(invite))};tag=${toTag}`], ['To', formatNameAddr(from(invite))], ['Call-ID', callId(invite)],
+        ['CSeq', `${this.#cseq} ${method}`], ['Contact', this.contact],
+        ...routeSet.map((route): [string, string] => ['Route', formatNameAddr(route)]),
+        ...(options.headers ?? []),
+        ...(options.sdp !== undefined ? [['Content-Type', 'application/sdp'] as [string, string]] : []),
+      ],
+      ...(options.sdp !== undefined ? { body: options.sdp } : {}),
+    });
+    return new Promise((resolve) => {
+      this.stack.transactions.sendRequest(request, target, { onFinal: resolve });
+    });
   }
 
   newTag(): string {
