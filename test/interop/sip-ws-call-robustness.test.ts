@@ -6,7 +6,7 @@
 // the IMS-ALG rewrites every SDP (plain RTP/AVP from the gateway on Mw, WebRTC toward the WIC).
 import { readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
-import { bodyText, getHeader, getHeaders, type SipMessage } from '../../core/sip/index.js';
+import { bodyText, getHeader, getHeaders, type SipMessage, type SipRequest } from '../../core/sip/index.js';
 import { startEpcscf, startImsCore, type EpcscfUnderTest } from '../support/epcscf-harness.js';
 import { startGateway } from '../support/media-gateways.js';
 import { plainSdp, ScriptedUas } from '../support/scripted-uas.js';
@@ -139,6 +139,52 @@ t.test('R-MMTEL-2, RFC 3311 §5.2: an UPDATE before the answer (early dialog, af
   await call.established(10_000);
   await far.next('ACK');
   t.pass('the call was answered after the early UPDATE');
+  await call.hangup();
+  far.reply(await far.next('BYE'), 200);
+  await call.terminated();
+});
+
+/** A confirmed call WIC → far end (INVITE, 200 with SDP, ACK); returns the far end's INVITE and To tag. */
+async function establishedCall(rig: Rig): Promise<{ call: ReturnType<SipJsUser['call']>; invite: SipRequest; toTag: string }> {
+  const call = rig.alice.call(rig.far.uri());
+  const invite = await rig.far.next('INVITE');
+  const toTag = rig.far.newTag();
+  rig.far.reply(invite, 200, { toTag, sdp: plainSdp(1) });
+  await call.established(10_000);
+  await rig.far.next('ACK');
+  return { call, invite: invite.request, toTag };
+}
+
+t.test('R-MMTEL-2, RFC 3261 §14.1/§14.2: re-INVITE both ways in a confirmed call: from the WIC (offer rewritten to plain RTP on Mw, answer to WebRTC) and from the far end (offer to WebRTC at the WIC, answer plain on Mw), each ACKed end to end', async (t) => {
+  const rig = await setUp(t);
+  const { epcscf, far, alice } = rig;
+  const { call, invite, toTag } = await establishedCall(rig);
+
+  // §14.1: the WIC re-offers.
+  void call.session.invite().catch(() => undefined);
+  const reinvite = await far.next('INVITE');
+  t.equal(getHeader(reinvite.request, 'To')?.includes(toTag), true, 'the re-INVITE at the far end is in our dialog (To tag)');
+  assertPlainFromGateway(t, sdpOf(reinvite.request), 'the WIC\'s re-offer at the far end');
+  far.reply(reinvite, 200, { sdp: plainSdp(3, 41003) });
+  const reAck = await far.next('ACK');
+  t.ok(reAck.request, 'the ACK to the re-INVITE reached the far end');
+  const okAtWic = alice.capture.responses('received', 'INVITE').filter((r) => r.status === 200)[1];
+  t.ok(okAtWic, 'the 200 to the re-INVITE reached the WIC');
+  assertWebRtcFromGateway(t, sdpOf(okAtWic), 'the re-answer at the WIC');
+  t.equal(epcscf.capture.requests('mw', 'out', 'INVITE').length, 2, 'Mw: INVITE and re-INVITE left the P-CSCF');
+  t.match(sdpOf(epcscf.capture.responses('mw', 'in', 'INVITE').filter((r) => r.status === 200)[1]), /^m=audio 41003 RTP\/AVP /m, 'Mw: the far end\'s re-answer came in as sent');
+
+  // §14.2: the far end re-offers.
+  const answer = await far.request(invite, toTag, 'INVITE', { sdp: plainSdp(4, 41004) });
+  t.equal(answer.status, 200, 'the WIC accepted the far end\'s re-INVITE');
+  assertPlainFromGateway(t, sdpOf(answer), 'the WIC\'s re-answer at the far end');
+  const reofferAtWic = alice.capture.requests('received', 'INVITE')[0];
+  t.ok(reofferAtWic, 'the far end\'s re-INVITE reached the WIC');
+  assertWebRtcFromGateway(t, sdpOf(reofferAtWic), 'the far end\'s re-offer at the WIC');
+  t.match(sdpOf(epcscf.capture.requests('mw', 'in', 'INVITE')[0]), /^m=audio 41004 RTP\/AVP /m, 'Mw: the re-offer came in as sent');
+  await alice.capture.waitFor((f) => f.direction === 'received' && f.message?.kind === 'request' && f.message.method === 'ACK', { what: 'ACK at the WIC' });
+  t.pass('the far end\'s ACK reached the WIC');
+
   await call.hangup();
   far.reply(await far.next('BYE'), 200);
   await call.terminated();

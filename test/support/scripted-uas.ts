@@ -113,8 +113,25 @@ export class ScriptedUas {
       ],
       ...(options.sdp !== undefined ? { body: options.sdp } : {}),
     });
+    const seq = this.#cseq;
     return new Promise((resolve) => {
-      this.stack.transactions.sendRequest(request, target, { onFinal: resolve });
+      this.stack.transactions.sendRequest(request, target, {
+        onFinal: (response) => {
+          // RFC 3261 §13.2.2.4: a 2xx to our (re-)INVITE is ACKed end to end, same CSeq number.
+          if (method === 'INVITE' && response.status < 300) {
+            const ack = createRequest({
+              method: 'ACK', uri: remoteTarget,
+              headers: [
+                ['Via', this.stack.newVia('udp')], ['Max-Forwards', '70'],
+                ...request.headers.filter((h) => ['from', 'to', 'call-id', 'route'].includes(h.name.toLowerCase())).map((h): [string, string] => [h.name, h.value]),
+                ['CSeq', `${seq} ACK`],
+              ],
+            });
+            this.stack.sendAck(ack, target).catch(() => undefined);
+          }
+          resolve(response);
+        },
+      });
     });
   }
 
