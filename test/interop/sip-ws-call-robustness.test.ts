@@ -189,3 +189,47 @@ t.test('R-MMTEL-2, RFC 3261 §14.1/§14.2: re-INVITE both ways in a confirmed ca
   far.reply(await far.next('BYE'), 200);
   await call.terminated();
 });
+
+t.test('R-MMTEL-1/2, RFC 4028 §7/§8/§9: Session-Expires, Min-SE and Supported/Require: timer cross the P-CSCF intact both ways; the refresh re-INVITE from the WIC and from the far end goes through', async (t) => {
+  const { epcscf, far, alice } = await setUp(t);
+  const call = alice.call(far.uri(), ['Session-Expires: 1800;refresher=uac', 'Min-SE: 90']);
+  const invite = await far.next('INVITE');
+  // §7.1: the UAC's timer request reaches the UAS as sent.
+  t.equal(headerOf(invite.request, 'Session-Expires'), '1800;refresher=uac', 'Session-Expires intact at the far end');
+  t.equal(headerOf(invite.request, 'Min-SE'), '90', 'Min-SE intact at the far end');
+  t.equal(headerOf(epcscf.capture.requests('mw', 'out', 'INVITE')[0], 'Session-Expires'), '1800;refresher=uac', 'Mw: Session-Expires left the P-CSCF intact');
+  const toTag = far.newTag();
+  // §9: the UAS confirms the timer; Require: timer tells the UAC it is the refresher.
+  far.reply(invite, 200, { toTag, sdp: plainSdp(1), headers: [['Session-Expires', '1800;refresher=uac'], ['Require', 'timer'], ['Supported', 'timer']] });
+  await call.established(10_000);
+  await far.next('ACK');
+  const ok = alice.capture.responses('received', 'INVITE').find((r) => r.status === 200);
+  t.equal(headerOf(ok, 'Session-Expires'), '1800;refresher=uac', 'the 200 at the WIC keeps Session-Expires');
+  t.match(headerOf(ok, 'Require'), /\btimer\b/, 'the 200 at the WIC keeps Require: timer');
+  t.equal(headerOf(epcscf.capture.responses('mw', 'in', 'INVITE').find((r) => r.status === 200), 'Session-Expires'), '1800;refresher=uac', 'Mw: the 200 came in with Session-Expires');
+
+  // §7.4 / §10: the refresher (the WIC) refreshes with a re-INVITE carrying Session-Expires.
+  void call.session.invite({ requestOptions: { extraHeaders: ['Session-Expires: 1800;refresher=uac', 'Min-SE: 90', 'Supported: timer'] } }).catch(() => undefined);
+  const refresh = await far.next('INVITE');
+  t.equal(headerOf(refresh.request, 'Session-Expires'), '1800;refresher=uac', 'the WIC\'s refresh re-INVITE reaches the far end with Session-Expires');
+  t.equal(headerOf(refresh.request, 'Min-SE'), '90', 'and with Min-SE');
+  assertPlainFromGateway(t, sdpOf(refresh.request), 'the refresh offer at the far end');
+  far.reply(refresh, 200, { sdp: plainSdp(2), headers: [['Session-Expires', '1800;refresher=uac'], ['Require', 'timer']] });
+  await far.next('ACK');
+  const refreshOk = alice.capture.responses('received', 'INVITE').filter((r) => r.status === 200)[1];
+  t.equal(headerOf(refreshOk, 'Session-Expires'), '1800;refresher=uac', 'the refresh 200 at the WIC keeps Session-Expires');
+
+  // §8: a far-end refresh (e.g. after a refresher change) reaches the WIC with its timer headers.
+  const farRefresh = await far.request(invite.request, toTag, 'INVITE', {
+    sdp: plainSdp(3), headers: [['Session-Expires', '1800;refresher=uas'], ['Min-SE', '90'], ['Supported', 'timer']],
+  });
+  t.equal(farRefresh.status, 200, 'the far end\'s refresh re-INVITE was answered 200 by the WIC');
+  const atWic = alice.capture.requests('received', 'INVITE')[0];
+  t.equal(headerOf(atWic, 'Session-Expires'), '1800;refresher=uas', 'the far end\'s refresh reaches the WIC with Session-Expires');
+  t.equal(headerOf(atWic, 'Min-SE'), '90', 'and with Min-SE');
+  t.match(headerOf(atWic, 'Supported'), /\btimer\b/, 'and with Supported: timer');
+
+  await call.hangup();
+  far.reply(await far.next('BYE'), 200);
+  await call.terminated();
+});

@@ -177,11 +177,11 @@ export class SipJsUser {
     return withDeadline(outcome, timeoutMs, `SIP.js ${this.aor}: un-REGISTER`, () => this.capture.dump());
   }
 
-  /** Sends an INVITE; the returned call records a final failure status in `rejectedWith`. */
-  call(target: string): SipJsCall {
+  /** Sends an INVITE (with `extraHeaders` verbatim); the returned call records a final failure status in `rejectedWith`. */
+  call(target: string, extraHeaders: readonly string[] = []): SipJsCall {
     const uri = UserAgent.makeURI(target);
     if (uri === undefined) throw new Error(`bad target ${target}`);
-    const inviter = new Inviter(this.ua, uri);
+    const inviter = new Inviter(this.ua, uri, extraHeaders.length > 0 ? { extraHeaders: [...extraHeaders] } : {});
     const call = new SipJsCall(inviter, this.capture);
     void inviter.invite({
       requestDelegate: { onReject: (response: Core.IncomingResponse) => { call.rejectedWith = response.message.statusCode; } },
