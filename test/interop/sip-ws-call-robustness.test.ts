@@ -233,3 +233,46 @@ t.test('R-MMTEL-1/2, RFC 4028 §7/§8/§9: Session-Expires, Min-SE and Supported
   far.reply(await far.next('BYE'), 200);
   await call.terminated();
 });
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+t.test('R-MMTEL-2, RFC 3261 §14.1/§14.2: re-INVITE glare: each side answers the other 491 Request Pending through the P-CSCF, both retries then succeed with SDP still rewritten by the IMS-ALG', async (t) => {
+  const rig = await setUp(t);
+  const { epcscf, far, alice } = rig;
+  const { call, invite, toTag } = await establishedCall(rig);
+
+  void call.session.invite().catch(() => undefined);
+  const wicReinvite = await far.next('INVITE'); // held: the far end's own re-INVITE crosses it
+  const collided = await far.request(invite, toTag, 'INVITE', { sdp: plainSdp(5, 41005) });
+  t.equal(collided.status, 491, '§14.2: the WIC answered the far end\'s re-INVITE 491 (its own is pending)');
+  t.ok(alice.capture.responses('sent', 'INVITE').some((r) => r.status === 491), 'the WIC sent the 491');
+  t.ok(epcscf.capture.responses('mw', 'out', 'INVITE').some((r) => r.status === 491), 'Mw: the 491 left the P-CSCF');
+  far.reply(wicReinvite, 491);
+  await alice.capture.waitFor((f) => f.direction === 'received' && f.message?.kind === 'response' && f.message.status === 491, { what: '491 at the WIC' });
+  t.pass('the far end\'s 491 reached the WIC');
+  t.ok(epcscf.capture.responses('mw', 'in', 'INVITE').some((r) => r.status === 491), 'Mw: the 491 came in');
+
+  // §14.1: the non-owner of the Call-ID retries within 0-2 s; the owner (the WIC) after 2.1-4 s.
+  await sleep(300);
+  const beforeRetry = alice.capture.frames.length;
+  const retried = await far.request(invite, toTag, 'INVITE', { sdp: plainSdp(6, 41006) });
+  t.equal(retried.status, 200, 'the far end\'s retry was accepted');
+  assertPlainFromGateway(t, sdpOf(retried), 'the WIC\'s answer to the retry, at the far end');
+  assertWebRtcFromGateway(t, sdpOf(alice.capture.requests('received', 'INVITE').at(-1)), 'the retried offer at the WIC');
+  await alice.capture.waitFor((f) => f.direction === 'received' && f.message?.kind === 'request' && f.message.method === 'ACK', { what: 'ACK to the retry at the WIC', from: beforeRetry });
+
+  const beforeWicRetry = alice.capture.frames.length;
+  void call.session.invite().catch(() => undefined);
+  const wicRetry = await far.next('INVITE');
+  assertPlainFromGateway(t, sdpOf(wicRetry.request), 'the WIC\'s retried offer at the far end');
+  far.reply(wicRetry, 200, { sdp: plainSdp(7, 41007) });
+  await far.next('ACK');
+  const okAtWic = await alice.capture.waitFor((f) => f.direction === 'received' && f.message?.kind === 'response' && f.message.status === 200
+    && getHeader(f.message, 'CSeq')?.endsWith('INVITE') === true && f.message.body.length > 0, { what: '200 to the WIC\'s retry', from: beforeWicRetry });
+  assertWebRtcFromGateway(t, okAtWic.message ? bodyText(okAtWic.message) : '', 'the answer to the WIC\'s retry');
+
+  await call.hangup();
+  far.reply(await far.next('BYE'), 200);
+  await call.terminated();
+  t.pass('the call survived the glare and ended normally');
+});
