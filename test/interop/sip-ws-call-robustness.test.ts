@@ -276,3 +276,34 @@ t.test('R-MMTEL-2, RFC 3261 §14.1/§14.2: re-INVITE glare: each side answers th
   await call.terminated();
   t.pass('the call survived the glare and ended normally');
 });
+
+t.test('R-MMTEL-2, RFC 3261 §12.1.2/§13.2.2.4: forking with two early dialogs: both 183s (different To tags) reach the WIC with SDP rewritten, the second one\'s 200 wins and the ACK and BYE go to that dialog', async (t) => {
+  const { epcscf, far, alice } = await setUp(t);
+  const call = alice.call(far.uri());
+  const invite = await far.next('INVITE');
+  const first = far.newTag();
+  const second = far.newTag();
+  far.reply(invite, 183, { toTag: first, sdp: plainSdp(1, 41001) });
+  far.reply(invite, 183, { toTag: second, sdp: plainSdp(1, 41002) });
+  await alice.capture.waitFor((f) => f.direction === 'received' && f.message?.kind === 'response' && f.message.status === 183
+    && (getHeader(f.message, 'To') ?? '').includes(second), { what: 'the second 183 at the WIC' });
+  far.reply(invite, 200, { toTag: second, sdp: plainSdp(1, 41002) });
+  await call.established(10_000);
+  const ack = await far.next('ACK');
+  t.match(headerOf(ack.request, 'To'), new RegExp(`tag=${second}`), 'the ACK went to the winning (second) dialog');
+
+  const earlies = alice.capture.responses('received', 'INVITE').filter((r) => r.status === 183);
+  t.same(earlies.map((r) => /tag=([^;\s]+)/.exec(headerOf(r, 'To'))?.[1]), [first, second], 'both 183s reached the WIC, each with its own To tag');
+  earlies.forEach((r, i) => assertWebRtcFromGateway(t, sdpOf(r), `early answer ${i + 1} at the WIC`));
+  const mwEarlies = epcscf.capture.responses('mw', 'in', 'INVITE').filter((r) => r.status === 183);
+  t.same(mwEarlies.map((r) => /^m=audio (\d+)/m.exec(sdpOf(r))?.[1]), ['41001', '41002'], 'Mw: both early answers came in as sent');
+  const ok = alice.capture.responses('received', 'INVITE').find((r) => r.status === 200);
+  t.match(headerOf(ok, 'To'), new RegExp(`tag=${second}`), 'the 200 at the WIC is the second dialog\'s');
+  assertWebRtcFromGateway(t, sdpOf(ok), 'the final answer at the WIC');
+
+  await call.hangup();
+  const bye = await far.next('BYE');
+  t.match(headerOf(bye.request, 'To'), new RegExp(`tag=${second}`), 'the BYE went to the winning dialog');
+  far.reply(bye, 200);
+  await call.terminated();
+});
