@@ -5,7 +5,7 @@
  */
 import { WebSocket as NodeWebSocket } from 'ws';
 import {
-  Invitation, Inviter, Registerer, SessionState, UserAgent,
+  Invitation, Inviter, Registerer, SessionState, SIPExtension, UserAgent,
   type Session, type SessionDescriptionHandler, type Core,
 } from 'sip.js';
 import { staticAudioSdp } from './fake-webrtc.js';
@@ -20,21 +20,34 @@ export interface SipJsUserOptions {
   /** RFC 5626 reg-id; set it to register with outbound (SIP.js does not by default). */
   readonly regId?: number;
   readonly expires?: number;
+  /** RFC 3262: advertise (Supported) or demand (Required) reliable provisionals; SIP.js default: not at all. */
+  readonly sipExtension100rel?: 'Supported' | 'Required';
+  /** The local SDP the UA sends (e.g. a browser's WebRTC offer); given the remote offer when answering. */
+  readonly localSdp?: (remoteOffer: string | undefined) => string;
 }
 
 const DEFAULT_TIMEOUT_MS = 8000;
 
 /** Media-free SDP handling: a static offer/answer, any remote SDP accepted. */
 class StaticSdpHandler implements SessionDescriptionHandler {
+  readonly #localSdp: ((remoteOffer: string | undefined) => string) | undefined;
+  /** The last remote SDP not yet answered (an offer), if any. */
+  #pendingRemote: string | undefined;
+  constructor(localSdp?: (remoteOffer: string | undefined) => string) {
+    this.#localSdp = localSdp;
+  }
   close(): void { /* nothing to release */ }
   async getDescription(): Promise<{ body: string; contentType: string }> {
-    return { body: staticAudioSdp(40004), contentType: 'application/sdp' };
+    const remote = this.#pendingRemote;
+    this.#pendingRemote = undefined;
+    return { body: this.#localSdp ? this.#localSdp(remote) : staticAudioSdp(40004), contentType: 'application/sdp' };
   }
   hasDescription(contentType: string): boolean {
     return contentType === 'application/sdp';
   }
   async setDescription(sdp: string): Promise<void> {
     if (!sdp.startsWith('v=0')) throw new Error('not an SDP body');
+    this.#pendingRemote = sdp;
   }
   sendDtmf(): boolean {
     return false;
@@ -100,7 +113,9 @@ export class SipJsUser {
       authorizationUsername: options.user,
       ...(options.password !== undefined ? { authorizationPassword: options.password } : {}),
       transportOptions: { server: options.wsUrl, traceSip: false },
-      sessionDescriptionHandlerFactory: () => new StaticSdpHandler(),
+      sessionDescriptionHandlerFactory: () => new StaticSdpHandler(options.localSdp),
+      ...(options.sipExtension100rel !== undefined
+        ? { sipExtension100rel: options.sipExtension100rel === 'Required' ? SIPExtension.Required : SIPExtension.Supported } : {}),
       logBuiltinEnabled: false,
       logLevel: 'error',
       userAgentString: 'SIP.js-interop-test',
@@ -162,11 +177,11 @@ export class SipJsUser {
     return withDeadline(outcome, timeoutMs, `SIP.js ${this.aor}: un-REGISTER`, () => this.capture.dump());
   }
 
-  /** Sends an INVITE; the returned call records a final failure status in `rejectedWith`. */
-  call(target: string): SipJsCall {
+  /** Sends an INVITE (with `extraHeaders` verbatim); the returned call records a final failure status in `rejectedWith`. */
+  call(target: string, extraHeaders: readonly string[] = []): SipJsCall {
     const uri = UserAgent.makeURI(target);
     if (uri === undefined) throw new Error(`bad target ${target}`);
-    const inviter = new Inviter(this.ua, uri);
+    const inviter = new Inviter(this.ua, uri, extraHeaders.length > 0 ? { extraHeaders: [...extraHeaders] } : {});
     const call = new SipJsCall(inviter, this.capture);
     void inviter.invite({
       requestDelegate: { onReject: (response: Core.IncomingResponse) => { call.rejectedWith = response.message.statusCode; } },
