@@ -116,9 +116,13 @@ export interface CallEndInfo {
   readonly reasonHeader?: string;
 }
 
+/** TS 24.604 CDIV notification: see history-info.ts. */
+export type { UaDiversion } from './history-info.js';
+import type { UaDiversion } from './history-info.js';
+
 export interface CallEvents {
   /** A provisional response (180/183); `sdp` when it carried an answer (early media). */
-  progress: [info: { status: number; reason: string; sdp?: string }];
+  progress: [info: { status: number; reason: string; sdp?: string; diversion?: readonly UaDiversion[] }];
   /** 2xx to our INVITE (outgoing) or ACK received (incoming): the call is up. */
   answered: [info: { sdp?: string }];
   /** The remote side renegotiated (re-INVITE / UPDATE); `direction` is its a= direction. */

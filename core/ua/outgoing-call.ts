@@ -12,6 +12,7 @@ import { createCancel } from '../sip/transaction/index.js';
 import type { CallEndCause, OutgoingCallOptions } from './api.js';
 import { CallSession, type CallHooks } from './call-session.js';
 import { Dialog } from './dialog.js';
+import { diversionsOf } from './history-info.js';
 import { readMinSe, readSessionExpires } from './session-timer.js';
 import { buildInitialRequest, type UaContext } from './ua-context.js';
 import { invalidState } from './ua-errors.js';
@@ -85,7 +86,8 @@ export class OutgoingCall extends CallSession {
     if (sdp.length > 0 && this.remoteSdp === undefined) this.remoteSdp = sdp;
     if (sdp.length > 0) this.callState = 'early';
     else if (this.callState === 'calling') this.callState = 'ringing';
-    this.emit('progress', { status: response.status, reason: response.reason, ...(sdp.length > 0 ? { sdp } : {}) });
+    const diversion = diversionsOf(response); // TS 24.604 §4.5.2.6.1: 181 + History-Info
+    this.emit('progress', { status: response.status, reason: response.reason, ...(sdp.length > 0 ? { sdp } : {}), ...(diversion.length > 0 ? { diversion } : {}) });
   }
 
   #onFinal(response: SipResponse, request: SipRequest): void {

@@ -51,7 +51,9 @@ export class CallBook {
       transferor?.notify(status, reason).catch(this.#onFault);
     };
     call.on('progress', (info) => {
-      this.#notify('call.progress', withOptionalSdp({ callId, sipStatus: info.status, reason: info.reason }, info.sdp));
+      // TS 24.604 CDIV notification: the diversions of the History-Info, additive.
+      const diversion = info.diversion !== undefined ? { diversion: info.diversion.map((d) => ({ ...d })) } : {};
+      this.#notify('call.progress', withOptionalSdp({ callId, sipStatus: info.status, reason: info.reason, ...diversion }, info.sdp));
       tell(info.status, info.reason);
     });
     call.on('answered', (info) => {

@@ -22,6 +22,7 @@ import { childOf, type XmlElement } from '../xml/element.js';
 import { NS } from '../xml/namespaces.js';
 import { jingleError, jingleIq, jingleMessage, proposedDescriptions, reasonOf, sessionInfo, sessionTerminate } from './jingle-elements.js';
 import { hasCandidates, withTrickledCandidates } from './trickle-buffer.js';
+import { sessionInfoDiverted } from './diverted-element.js';
 
 interface JingleCall {
   readonly sid: string;
@@ -282,6 +283,11 @@ export class JingleCalls {
       if (entry.direction !== 'outgoing' || entry.ringingSent || (status !== 180 && status !== 183)) return;
       entry.ringingSent = true;
       this.#toClient(entry, sessionInfo(entry.sid, 'ringing'));
+    });
+    call.on('progress', ({ diversion }) => {
+      // TS 24.604 §4.5.2.6.1 CDIV notification (181 / History-Info) → session-info <diverted/>.
+      if (entry.direction !== 'outgoing' || diversion === undefined) return;
+      this.#toClient(entry, sessionInfoDiverted(entry.sid, diversion));
     });
     call.on('answered', ({ sdp }) => {
       if (entry.direction !== 'outgoing') return;

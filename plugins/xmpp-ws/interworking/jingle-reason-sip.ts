@@ -30,7 +30,16 @@ const BY_STATUS: ReadonlyMap<number, JingleReason> = new Map<number, JingleReaso
   [488, 'incompatible-parameters'], [606, 'incompatible-parameters'],
   [415, 'unsupported-applications'],
   [487, 'cancel'],
+  // TS 24.611 ACR (RFC 5079 §5): 433 Anonymity Disallowed; no Jingle reason names it, the closest
+  // is security-error (a policy of the callee refused the caller's privacy), with the SIP status as <text/>.
+  [433, 'security-error'],
 ]);
+
+/**
+ * TS 24.611 ACR/CB: statuses whose reason phrase carries the barring reason the caller must see
+ * ("Anonymity Disallowed", "Call Barred"...), so it goes along as <text/> next to the reason.
+ */
+const TEXT_KEPT: ReadonlySet<number> = new Set([433, 603]);
 
 /**
  * A SIP final response to our INVITE -> the session-terminate reason for the Jingle side.
@@ -39,6 +48,7 @@ const BY_STATUS: ReadonlyMap<number, JingleReason> = new Map<number, JingleReaso
 export function jingleReasonForSipStatus(status: number, reasonPhrase?: string): JingleTermination {
   if (status >= 200 && status < 300) return { reason: 'success' };
   const reason = BY_STATUS.get(status);
+  if (reason !== undefined && TEXT_KEPT.has(status)) return { reason, text: `SIP ${status} ${reasonPhrase ?? (status === 433 ? 'Anonymity Disallowed' : 'Decline')}` };
   if (reason !== undefined) return { reason };
   return { reason: 'general-error', text: `SIP ${status}${reasonPhrase ? ` ${reasonPhrase}` : ''}` };
 }

@@ -12,7 +12,7 @@ import {
 
 t.test('§10.6: SIP final responses to our INVITE become the session-terminate reason', async (t) => {
   const table: [number, string][] = [
-    [486, 'busy'], [600, 'busy'], [603, 'decline'], [403, 'decline'], [408, 'timeout'], [480, 'timeout'],
+    [486, 'busy'], [600, 'busy'], [403, 'decline'], [408, 'timeout'], [480, 'timeout'],
     [404, 'gone'], [410, 'gone'], [604, 'gone'], [488, 'incompatible-parameters'], [606, 'incompatible-parameters'],
     [415, 'unsupported-applications'], [487, 'cancel'], [200, 'success'],
   ];
@@ -20,6 +20,12 @@ t.test('§10.6: SIP final responses to our INVITE become the session-terminate r
   t.same(jingleReasonForSipStatus(503, 'Service Unavailable'), { reason: 'general-error', text: 'SIP 503 Service Unavailable' },
     'other 4xx/5xx: general-error with the SIP status as <text/>');
   t.same(jingleReasonForSipStatus(499), { reason: 'general-error', text: 'SIP 499' });
+});
+
+t.test('TS 24.611 ACR/CB: 433 is security-error and 603 decline, each with the barring reason phrase as <text/>', async (t) => {
+  t.same(jingleReasonForSipStatus(433, 'Anonymity Disallowed'), { reason: 'security-error', text: 'SIP 433 Anonymity Disallowed' });
+  t.same(jingleReasonForSipStatus(603, 'Call Barred'), { reason: 'decline', text: 'SIP 603 Call Barred' });
+  t.same(jingleReasonForSipStatus(603), { reason: 'decline', text: 'SIP 603 Decline' });
 });
 
 t.test('§10.6: a responder ending an incoming call before accepting it answers the INVITE', async (t) => {

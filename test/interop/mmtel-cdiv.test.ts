@@ -1,0 +1,92 @@
+// Issue #14, TS 24.604 CDIV notification: the callee's AS (a sipp UAS registered as dave at
+// Kamailio) diverts the call to erin (cause=302, RFC 4458) and tells the caller with a 181 Call
+// Is Being Forwarded carrying History-Info (RFC 7044), then the diverted-to UE answers 200.
+// Each W2 client learns of the diversion in its own terms: sip-ws (JsSIP) gets the 181 and the
+// History-Info intact (R-MMTEL-1), jsonrpc-ws a call.progress with `diversion`, xmpp-ws a
+// session-info with <diverted xmlns='urn:epcscf:mmtel:0'/>.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import t, { type Test } from 'tap';
+import { getHeaders } from '../../core/sip/index.js';
+import { startEpcscf, startImsCore, type EpcscfUnderTest } from '../support/epcscf-harness.js';
+import { RpcWsClient } from '../support/jsonrpc-client.js';
+import { allocatePort, releasePort } from '../support/peers/ports.js';
+import type { Daemon } from '../support/peers/process.js';
+import { SIPP_SCENARIOS, runSipp, startSippUas } from '../support/peers/sipp.js';
+import { JsSipUser } from '../support/wic/jssip-user.js';
+import { XmppJsUser, jingleIqFromSdp, xml, type XmlNode } from '../support/xmpp-clients.js';
+
+const UAS_CDIV = fileURLToPath(new URL('../fixtures/mmtel/uas-cdiv-181.xml', import.meta.url));
+const CHROME_AUDIO_OFFER = readFileSync(new URL('../fixtures/sdp/chrome-audio-offer.sdp', import.meta.url), 'utf8');
+const JINGLE = 'urn:xmpp:jingle:1';
+const MMTEL = 'urn:epcscf:mmtel:0';
+const HISTORY_INFO = '<sip:dave@ims.test?Reason=SIP%3Bcause%3D302%3Btext%3D%22Unconditional%22>;index=1, <sip:erin@ims.test;cause=302>;index=1.1';
+
+interface Rig { uas: Daemon; epcscf: EpcscfUnderTest; carol: JsSipUser; bob: RpcWsClient; alice: XmppJsUser }
+
+/** Kamailio, the diverting sipp UAS as dave, epcscf with all three plugins (media off), one client per plugin. */
+async function setUp(t: Test): Promise<Rig> {
+  const core = await startImsCore();
+  t.teardown(() => core.stop());
+  const port = await allocatePort();
+  const registered = await runSipp([`127.0.0.1:${core.port}`, '-sf', SIPP_SCENARIOS.registerAuth, '-m', '1', '-s', 'dave', '-au', 'dave', '-ap', 'secret',
+    '-key', 'domain', 'ims.test', '-i', '127.0.0.1', '-p', String(port)], { timeoutMs: 10_000 });
+  if (registered.code !== 0) { releasePort(port); throw new Error(`sipp could not register dave (${registered.code})\n${registered.stdout.slice(-2000)}`); }
+  const uas = await startSippUas({ port, calls: 3, scenario: UAS_CDIV });
+  t.teardown(async () => { await uas.stop(); releasePort(port); });
+  const epcscf = await startEpcscf({ nextHop: core.uri('udp'), extraPlugins: [{ name: 'xmpp-ws' }, { name: 'jsonrpc-ws' }] });
+  t.teardown(() => epcscf.close());
+  const carol = await JsSipUser.connect({ wsUrl: epcscf.wsUrl, user: 'carol', password: 'secret' });
+  t.teardown(() => carol.stop());
+  if (await carol.register() !== 200) throw new Error('carol (JsSIP) did not register');
+  const bob = await RpcWsClient.connect(`${epcscf.baseUrl}/jsonrpc`);
+  t.teardown(() => bob.close());
+  const bobRegistered = await bob.request('session.register', { impu: 'sip:bob@ims.test', password: 'secret' });
+  if (bobRegistered['state'] !== 'registered') throw new Error(`bob did not register: ${JSON.stringify(bobRegistered)}`);
+  const alice = await XmppJsUser.login({ service: `${epcscf.baseUrl}/xmpp`, domain: 'ims.test', username: 'alice', password: 'alicepw' });
+  t.teardown(() => alice.stop());
+  alice.xmpp.iqCallee.set(JINGLE, 'jingle', () => true);
+  return { uas, epcscf, carol, bob, alice };
+}
+
+const jingleAction = (action: string, sid: string) => (s: XmlNode): boolean => s.is('iq') && s.attrs['type'] === 'set'
+  && s.getChild('jingle', JINGLE)?.attrs['action'] === action && s.getChild('jingle', JINGLE)?.attrs['sid'] === sid;
+
+t.test('TS 24.604 §4.5.2.6.1 CDIV notification: a 181 with History-Info (cause=302) reaches JsSIP intact, JSON-RPC as call.progress diversion, XMPP as session-info <diverted/>', async (t) => {
+  const { uas, epcscf, carol, bob, alice } = await setUp(t);
+
+  // sip-ws (R-MMTEL-1): the 181 and its History-Info are relayed untouched.
+  const outgoing = carol.call('sip:dave@ims.test');
+  t.equal(await outgoing.progress(15_000), 181, 'JsSIP\'s first provisional response is the 181');
+  const forwarded = carol.capture.responses('received', 'INVITE').find((r) => r.status === 181);
+  t.equal(forwarded?.reason, 'Call Is Being Forwarded', 'the 181 reason phrase is intact');
+  t.same(forwarded && getHeaders(forwarded, 'History-Info').join(', '), HISTORY_INFO, 'the History-Info reached JsSIP intact');
+  await outgoing.accepted(15_000);
+  outgoing.hangup();
+
+  // jsonrpc-ws: call.progress carries the diversion.
+  const { callId } = await bob.request('call.invite', { to: 'sip:dave@ims.test', sdp: CHROME_AUDIO_OFFER });
+  const progress = await bob.notification('call.progress', (p) => p['callId'] === callId, 15_000);
+  t.equal(progress['sipStatus'], 181, 'call.progress sipStatus 181');
+  t.same(progress['diversion'], [{ target: 'sip:erin@ims.test', cause: 302, reason: 'Unconditional' }],
+    'call.progress diversion: the diverted-to target, the RFC 4458 cause and the Reason text');
+  await bob.notification('call.answered', (p) => p['callId'] === callId, 15_000);
+  await bob.request('call.hangup', { callId });
+
+  // xmpp-ws: session-info <diverted xmlns='urn:epcscf:mmtel:0' to cause reason/>.
+  const sid = 'cdiv-1';
+  const mark = alice.received.length;
+  await alice.send(jingleIqFromSdp(CHROME_AUDIO_OFFER, { to: 'dave@ims.test', id: 'si-cdiv', sid, action: 'session-initiate', initiator: alice.jid }));
+  const info = await alice.next((s) => jingleAction('session-info', sid)(s) && s.getChild('jingle', JINGLE)?.getChild('diverted', MMTEL) !== undefined, 15_000, mark);
+  const diverted = info.getChild('jingle', JINGLE)?.getChild('diverted', MMTEL);
+  t.same(diverted?.attrs, { xmlns: MMTEL, to: 'sip:erin@ims.test', cause: '302', reason: 'Unconditional' }, `<diverted/>: ${info.toString()}`);
+  await alice.next(jingleAction('session-accept', sid), 15_000, mark);
+  await alice.send(xml('iq', { type: 'set', to: 'dave@ims.test', id: 'st-cdiv' },
+    xml('jingle', { xmlns: JINGLE, action: 'session-terminate', sid }, xml('reason', {}, xml('success')))));
+
+  const at181 = epcscf.capture.responses('mw', 'in', 'INVITE').filter((r) => r.status === 181);
+  t.equal(at181.length, 3, 'three 181 on Mw, one per client');
+  t.ok(at181.every((r) => getHeaders(r, 'History-Info').join(', ') === HISTORY_INFO), 'each with the AS\'s History-Info');
+  const status = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 8000).unref())]);
+  t.equal(status?.code, 0, 'the diverting UAS saw three calls end with a BYE', { sippOutput: uas.output().slice(-1500) });
+});
