@@ -14,6 +14,7 @@ import { allocatePort, releasePort } from '../support/peers/ports.js';
 import { runSipp, startSippUas } from '../support/peers/sipp.js';
 import { startGateway } from '../support/media-gateways.js';
 import { gatewayAnswer, readOffer } from '../support/webrtc/gateway-sdp.js';
+import { JsSipUser } from '../support/wic/jssip-user.js';
 import { XmppJsUser, jingleIqFromSdp, sdpFromJingleIq, xml, type XmlNode } from '../support/xmpp-clients.js';
 
 const sipp = (file: string): string => fileURLToPath(new URL(`../../examples/sipp/${file}`, import.meta.url));
@@ -88,6 +89,34 @@ t.test('TS 24.608 TIR: a callee answering with Privacy: id is shown anonymous, n
   const answered = await callUas(t, rig, 'id');
   t.same(answered['connected'], { uri: 'sip:anonymous@anonymous.invalid', anonymous: true });
   t.notMatch(JSON.stringify(answered), /dave/, 'the restricted identity appears nowhere in call.answered');
+});
+
+// ---- sip-ws -------------------------------------------------------------------------------------
+
+t.test('R-MMTEL-1 OIP/OIR and TIR over sip-ws: Privacy and P-Asserted-Identity pass to JsSIP intact; its Privacy: id answer reaches Mw with the asserted identity', async (t) => {
+  const core = await startImsCore();
+  t.teardown(() => core.stop());
+  const epcscf = await startEpcscf({ nextHop: core.uri('udp') });
+  t.teardown(() => epcscf.close());
+  const bob = await JsSipUser.connect({ wsUrl: epcscf.wsUrl, user: 'bob', password: 'secret' });
+  t.teardown(() => bob.stop());
+  t.equal(await bob.register(), 200, 'bob (JsSIP) registered');
+  const uacPort = await allocatePort();
+  t.teardown(() => releasePort(uacPort));
+  const run = runSipp([`127.0.0.1:${core.port}`, '-sf', UAC_PRIVACY, '-s', 'bob', '-key', 'domain', 'ims.test',
+    '-key', 'pai', 'carol@ims.test', '-key', 'privacy', 'id',
+    '-m', '1', '-i', '127.0.0.1', '-p', String(uacPort), '-d', '200'], { timeoutMs: 15_000 });
+  const incoming = await bob.nextIncoming();
+  const toBob = epcscf.capture.requests('w2', 'out', 'INVITE')[0];
+  t.equal(toBob && getHeader(toBob, 'Privacy'), 'id', 'R-MMTEL-1: Privacy: id passes to the WIC unchanged');
+  t.same(toBob && getHeaders(toBob, 'P-Asserted-Identity').map((v) => v.trim()), ['<sip:carol@ims.test>'], 'the asserted identity passes too (the WIC applies OIR itself)');
+  incoming.answer(['Privacy: id']);
+  const done = await run;
+  t.equal(done.code, 0, 'the sipp call completed', { sippOutput: done.stdout.slice(-1500) });
+  const ok = epcscf.capture.entries.find((e) => e.side === 'mw' && e.direction === 'out' && e.message.kind === 'response' && e.message.status === 200
+    && (getHeader(e.message, 'CSeq') ?? '').endsWith('INVITE'))?.message;
+  t.equal(ok && getHeader(ok, 'Privacy'), 'id', 'TS 24.608 TIR: the callee\'s Privacy: id reaches the IMS');
+  t.same(ok && getHeaders(ok, 'P-Asserted-Identity').map((v) => v.replace(/\s/g, '')), ['<sip:bob@ims.test>'], 'R-TERM-3: with the connected identity asserted, for the network to withhold');
 });
 
 // ---- xmpp-ws ------------------------------------------------------------------------------------
