@@ -1,0 +1,65 @@
+// Issue #14 MWI (TS 24.606, RFC 3842) with real peers: a sipp voicemail notifier behind Kamailio
+// answers a SUBSCRIBE Event: message-summary made through epcscf and sends the NOTIFY with
+// "Voice-Message: 2/8 (0/2)". Every protocol shows the counts: JSON-RPC subscription.notify
+// (raw body + messageSummary), XMPP a headline <mwi xmlns='urn:epcscf:mmtel:0'/>, and sip-ws
+// (JsSIP) gets SUBSCRIBE/NOTIFY through intact (R-MMTEL-1/2).
+import { fileURLToPath } from 'node:url';
+import t, { type Test } from 'tap';
+import { bodyText, getHeader } from '../../core/sip/index.js';
+import { startEpcscf, startImsCore, type EpcscfUnderTest, type ImsCoreStandIn } from '../support/epcscf-harness.js';
+import { RpcWsClient } from '../support/jsonrpc-client.js';
+import { allocatePort, releasePort } from '../support/peers/ports.js';
+import { startSippUas } from '../support/peers/sipp.js';
+import type { Daemon } from '../support/peers/process.js';
+
+const NOTIFIER = fileURLToPath(new URL('../../examples/sipp/notifier-mwi.xml', import.meta.url));
+
+interface Rig { core: ImsCoreStandIn; epcscf: EpcscfUnderTest }
+
+async function setUp(t: Test, plugins: string[]): Promise<Rig> {
+  const core = await startImsCore();
+  t.teardown(() => core.stop());
+  const epcscf = await startEpcscf({ nextHop: core.uri('udp'), extraPlugins: plugins.map((name) => ({ name })) });
+  t.teardown(() => epcscf.close());
+  return { core, epcscf };
+}
+
+/** The sipp notifier on a fresh port: one SUBSCRIBE, one NOTIFY. */
+async function startNotifier(t: Test): Promise<{ notifier: Daemon; port: number }> {
+  const port = await allocatePort();
+  const notifier = await startSippUas({ port, calls: 1, scenario: NOTIFIER });
+  t.teardown(async () => { await notifier.stop(); releasePort(port); });
+  return { notifier, port };
+}
+
+async function notifierDone(t: Test, notifier: Daemon): Promise<void> {
+  const status = await Promise.race([notifier.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 8000).unref())]);
+  t.equal(status?.code, 0, 'the sipp notifier got its SUBSCRIBE and its NOTIFY was answered 200', { sippOutput: notifier.output().slice(-1500) });
+}
+
+function assertMw(t: Test, epcscf: EpcscfUnderTest): void {
+  const subscribe = epcscf.capture.requests('mw', 'out', 'SUBSCRIBE')[0];
+  t.equal(subscribe && getHeader(subscribe, 'Event'), 'message-summary', 'Mw: SUBSCRIBE Event: message-summary');
+  t.match(subscribe && getHeader(subscribe, 'Accept'), /application\/simple-message-summary/, 'RFC 3842 §4: Accept application/simple-message-summary');
+  const notify = epcscf.capture.requests('mw', 'in', 'NOTIFY')[0];
+  t.match(notify && bodyText(notify), /Voice-Message: 2\/8 \(0\/2\)/, 'Mw: the NOTIFY carried the counts');
+}
+
+t.test('TS 24.606 MWI over JSON-RPC: subscription.subscribe message-summary → subscription.notify with the body and its counts', async (t) => {
+  const { epcscf } = await setUp(t, ['jsonrpc-ws']);
+  const alice = await RpcWsClient.connect(`${epcscf.baseUrl}/jsonrpc`);
+  t.teardown(() => alice.close());
+  t.equal((await alice.request('session.register', { impu: 'sip:alice@ims.test', password: 'alicepw' }))['state'], 'registered');
+  const { notifier, port } = await startNotifier(t);
+  const { subscriptionId } = await alice.request('subscription.subscribe', { event: 'message-summary', target: `sip:mwi@127.0.0.1:${port}` });
+  const notified = await alice.notification('subscription.notify', (p) => p['subscriptionId'] === subscriptionId && p['body'] !== undefined, 10_000);
+  t.equal(notified['event'], 'message-summary');
+  t.equal(notified['contentType'], 'application/simple-message-summary');
+  t.match(notified['body'], /Voice-Message: 2\/8 \(0\/2\)/, 'the body as the notifier sent it');
+  t.same(notified['messageSummary'], {
+    messagesWaiting: true, account: 'sip:alice@ims.test', new: 2, old: 8,
+    classes: { voice: { new: 2, old: 8, urgentNew: 0, urgentOld: 2 } },
+  }, 'RFC 3842 §5.2 counts: 2 new, 8 old voice messages');
+  await notifierDone(t, notifier);
+  assertMw(t, epcscf);
+});
