@@ -11,6 +11,7 @@ import { RpcWsClient } from '../support/jsonrpc-client.js';
 import { allocatePort, releasePort } from '../support/peers/ports.js';
 import { startSippUas } from '../support/peers/sipp.js';
 import type { Daemon } from '../support/peers/process.js';
+import { XmppJsUser, xml } from '../support/xmpp-clients.js';
 
 const NOTIFIER = fileURLToPath(new URL('../../examples/sipp/notifier-mwi.xml', import.meta.url));
 
@@ -62,4 +63,32 @@ t.test('TS 24.606 MWI over JSON-RPC: subscription.subscribe message-summary → 
   }, 'RFC 3842 §5.2 counts: 2 new, 8 old voice messages');
   await notifierDone(t, notifier);
   assertMw(t, epcscf);
+});
+
+t.test('TS 24.606 MWI over xmpp-ws: <iq type="set"><mwi xmlns="urn:epcscf:mmtel:0"/></iq> subscribes; counts arrive as a headline <mwi new="2" old="8" voice="2/8"/>', async (t) => {
+  const { epcscf } = await setUp(t, ['xmpp-ws']);
+  const alice = await XmppJsUser.login({ service: `${epcscf.baseUrl}/xmpp`, domain: 'ims.test', username: 'alice', password: 'alicepw' });
+  t.teardown(() => alice.stop());
+  const { notifier, port } = await startNotifier(t);
+  const mark = alice.received.length;
+  await alice.send(xml('iq', { type: 'set', id: 'mwi1' }, xml('mwi', { xmlns: 'urn:epcscf:mmtel:0', account: `sip:mwi@127.0.0.1:${port}` })));
+  const result = await alice.next((s) => s.is('iq') && s.attrs['id'] === 'mwi1', 10_000, mark);
+  t.equal(result.attrs['type'], 'result', 'the IQ result follows the SUBSCRIBE 2xx');
+  const headline = await alice.next((s) => s.is('message') && s.attrs['type'] === 'headline' && s.getChild('mwi', 'urn:epcscf:mmtel:0') !== undefined, 10_000, mark);
+  t.equal(headline.attrs['from'], 'ims.test', 'from the server');
+  t.same(headline.getChild('mwi', 'urn:epcscf:mmtel:0')?.attrs, {
+    xmlns: 'urn:epcscf:mmtel:0', waiting: 'yes', new: '2', old: '8', voice: '2/8', account: 'sip:alice@ims.test',
+  }, 'RFC 3842 counts: 2 new / 8 old voice messages');
+  await notifierDone(t, notifier);
+  assertMw(t, epcscf);
+});
+
+t.test('TS 24.606 MWI over xmpp-ws: a message-summary subscription the network does not answer gets an IQ error', async (t) => {
+  const { epcscf } = await setUp(t, ['xmpp-ws']);
+  const alice = await XmppJsUser.login({ service: `${epcscf.baseUrl}/xmpp`, domain: 'ims.test', username: 'alice', password: 'alicepw' });
+  t.teardown(() => alice.stop());
+  const mark = alice.received.length;
+  await alice.send(xml('iq', { type: 'set', id: 'mwi2' }, xml('mwi', { xmlns: 'urn:epcscf:mmtel:0', account: 'sip:nobody@127.0.0.1:9' })));
+  const answer = await alice.next((s) => s.is('iq') && s.attrs['id'] === 'mwi2', 15_000, mark);
+  t.equal(answer.attrs['type'], 'error', 'no notifier answers: the subscription fails and the IQ says so');
 });
