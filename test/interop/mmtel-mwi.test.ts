@@ -11,6 +11,7 @@ import { RpcWsClient } from '../support/jsonrpc-client.js';
 import { allocatePort, releasePort } from '../support/peers/ports.js';
 import { startSippUas } from '../support/peers/sipp.js';
 import type { Daemon } from '../support/peers/process.js';
+import { JsSipUser, withDeadline } from '../support/wic/jssip-user.js';
 import { XmppJsUser, xml } from '../support/xmpp-clients.js';
 
 const NOTIFIER = fileURLToPath(new URL('../../examples/sipp/notifier-mwi.xml', import.meta.url));
@@ -91,4 +92,32 @@ t.test('TS 24.606 MWI over xmpp-ws: a message-summary subscription the network d
   await alice.send(xml('iq', { type: 'set', id: 'mwi2' }, xml('mwi', { xmlns: 'urn:epcscf:mmtel:0', account: 'sip:nobody@127.0.0.1:9' })));
   const answer = await alice.next((s) => s.is('iq') && s.attrs['id'] === 'mwi2', 15_000, mark);
   t.equal(answer.attrs['type'], 'error', 'no notifier answers: the subscription fails and the IQ says so');
+});
+
+interface JsSipSubscriber {
+  on(event: 'notify', listener: (final: boolean, request: unknown, body: string | undefined, contentType: string | undefined) => void): void;
+  subscribe(): void;
+  terminate(): void;
+}
+
+t.test('R-MMTEL-1/2 MWI over sip-ws: a JsSIP SUBSCRIBE message-summary and the NOTIFY pass through epcscf intact', async (t) => {
+  const { epcscf } = await setUp(t, []);
+  const alice = await JsSipUser.connect({ wsUrl: epcscf.wsUrl, user: 'alice', password: 'alicepw' });
+  t.teardown(() => alice.stop());
+  t.equal(await alice.register(), 200, 'alice (JsSIP) registered');
+  const { notifier, port } = await startNotifier(t);
+  const subscriber = (alice.ua as unknown as { subscribe(target: string, event: string, accept: string, options: object): JsSipSubscriber })
+    .subscribe(`sip:mwi@127.0.0.1:${port}`, 'message-summary', 'application/simple-message-summary', { expires: 600 });
+  const notified = new Promise<{ body: string | undefined; contentType: string | undefined }>((resolve) => {
+    subscriber.on('notify', (_final, _request, body, contentType) => resolve({ body, contentType }));
+  });
+  subscriber.subscribe();
+  const got = await withDeadline(notified, 10_000, 'JsSIP gets the NOTIFY');
+  t.match(got.contentType, /application\/simple-message-summary/, 'the body type is intact');
+  t.match(got.body, /Messages-Waiting: yes\r?\nMessage-Account: sip:alice@ims\.test\r?\nVoice-Message: 2\/8 \(0\/2\)/, 'the RFC 3842 body reaches JsSIP unchanged');
+  await notifierDone(t, notifier);
+  assertMw(t, epcscf);
+  const fromWic = epcscf.capture.requests('w2', 'in', 'SUBSCRIBE')[0];
+  t.equal(fromWic && getHeader(fromWic, 'Event'), 'message-summary', 'the WIC\'s own SUBSCRIBE');
+  subscriber.terminate();
 });
