@@ -24,6 +24,9 @@ export { TOKEN_REFUSAL_REASONS } from '../webauth/token-refusals.js';
 
 // host.ua: the virtual Gm UE (core/ua/api.ts) a non-SIP plugin drives.
 export type * from '../ua/api.js';
+// MWI (TS 24.606): RFC 3842 message-summary bodies as counts, the same in every plugin.
+export { parseMessageSummary } from '../ua/message-summary.js';
+export type { MessageCounts, MessageSummary } from '../ua/message-summary.js';
 
 // The canonical SIP model and codec (the same stable surface as `epcscf/sip`).
 export type {

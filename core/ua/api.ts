@@ -123,8 +123,8 @@ import type { UaDiversion } from './history-info.js';
 export interface CallEvents {
   /** A provisional response (180/183); `sdp` when it carried an answer (early media). */
   progress: [info: { status: number; reason: string; sdp?: string; diversion?: readonly UaDiversion[] }];
-  /** 2xx to our INVITE (outgoing) or ACK received (incoming): the call is up. */
-  answered: [info: { sdp?: string }];
+  /** 2xx to our INVITE (outgoing) or ACK received (incoming): the call is up. `connected`: outgoing only, who answered (TIP, TS 24.608). */
+  answered: [info: { sdp?: string; connected?: PartyIdentity }];
   /** The remote side renegotiated (re-INVITE / UPDATE); `direction` is its a= direction. */
   updated: [info: { sdp: string; direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive' }];
   /** The remote side asks us to transfer (REFER, RFC 3515) — call accept() or reject(). */

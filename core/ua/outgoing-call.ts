@@ -13,6 +13,7 @@ import type { CallEndCause, OutgoingCallOptions } from './api.js';
 import { CallSession, type CallHooks } from './call-session.js';
 import { Dialog } from './dialog.js';
 import { diversionsOf } from './history-info.js';
+import { connectedIdentity } from './party-identity.js';
 import { readMinSe, readSessionExpires } from './session-timer.js';
 import { buildInitialRequest, type UaContext } from './ua-context.js';
 import { invalidState } from './ua-errors.js';
@@ -128,7 +129,9 @@ export class OutgoingCall extends CallSession {
     this.callState = 'confirmed';
     // RFC 4028 §7.2: no Session-Expires in the 2xx means no session timer.
     this.timer.negotiated(readSessionExpires(response), true);
-    this.emit('answered', sdp.length > 0 ? { sdp } : {});
+    // TS 24.608 §4.5.2 (TIP/TIR): who answered travels with the answer.
+    const connected = connectedIdentity(response);
+    this.emit('answered', sdp.length > 0 ? { sdp, connected } : { connected });
   }
 
   #onExtra2xx(response: SipResponse, request: SipRequest): void {

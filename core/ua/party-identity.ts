@@ -3,7 +3,7 @@
  * else From; anonymous when the caller asked for privacy (RFC 3323 §4.2 id/header/user) or
  * the From is the RFC 3323 §4.1.1.3 anonymous URI.
  */
-import { formatUri, from, nameAddrList, privacy, type SipRequest } from '../sip/index.js';
+import { formatUri, from, nameAddrList, privacy, to, type SipRequest, type SipResponse } from '../sip/index.js';
 import type { PartyIdentity } from './api.js';
 
 export function callerIdentity(request: SipRequest): PartyIdentity {
@@ -22,6 +22,27 @@ export function callerIdentity(request: SipRequest): PartyIdentity {
     uri,
     ...(source.displayName !== undefined ? { displayName: source.displayName } : {}),
     ...(hidden || anonymousFrom ? { anonymous: true } : {}),
+  };
+}
+
+/**
+ * Who answered, as the network asserted it (TIP, TS 24.608 §4.5.2): the 2xx's P-Asserted-Identity
+ * (RFC 3325 §9.1), else To; anonymous when the callee asked for privacy (TIR, RFC 3323 §4.2).
+ */
+export function connectedIdentity(response: SipResponse): PartyIdentity {
+  let asserted;
+  try {
+    const pai = nameAddrList(response, 'P-Asserted-Identity');
+    asserted = pai.find((na) => na.uri.kind === 'sip') ?? pai[0];
+  } catch {
+    asserted = undefined;
+  }
+  const source = asserted ?? to(response);
+  const hidden = privacy(response).some((p) => p === 'id' || p === 'header' || p === 'user');
+  return {
+    uri: formatUri(source.uri),
+    ...(source.displayName !== undefined ? { displayName: source.displayName } : {}),
+    ...(hidden ? { anonymous: true } : {}),
   };
 }
 

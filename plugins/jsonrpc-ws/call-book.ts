@@ -5,7 +5,7 @@
  * transfer also reports its progress to the transferor (RFC 3515 §2.4.4: NOTIFY sipfrag).
  */
 import type { UaCall, UaTransferRequest } from '../../core/contract/index.js';
-import { endedParams, type Params, withOptionalSdp } from './notification-params.js';
+import { endedParams, partyParams, type Params, withOptionalSdp } from './notification-params.js';
 import { rpcError, UNKNOWN_CALL } from './rpc-errors.js';
 
 export type Notify = (method: string, params: Params) => void;
@@ -58,7 +58,9 @@ export class CallBook {
     });
     call.on('answered', (info) => {
       answered = true;
-      this.#notify('call.answered', withOptionalSdp({ callId }, info.sdp));
+      // TS 24.608 TIP/TIR: the connected identity, anonymous (never the hidden URI's name) when restricted.
+      const connected = info.connected !== undefined ? { connected: partyParams(info.connected) } : {};
+      this.#notify('call.answered', withOptionalSdp({ callId, ...connected }, info.sdp));
       tell(200, 'OK');
     });
     call.on('updated', (info) => {

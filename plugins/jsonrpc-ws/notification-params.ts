@@ -17,10 +17,15 @@ export function registrationParams(info: RegistrationInfo, impu: string | undefi
   };
 }
 
-/** RFC 3323: a caller who asked for privacy is shown as anonymous whatever URI the network left. */
+/**
+ * RFC 3323: a party who asked for privacy is shown as anonymous whatever URI the network left —
+ * the RFC 3323 §4.1.1.3 anonymous URI, never the hidden identity (OIR TS 24.607, TIR TS 24.608).
+ */
+export const ANONYMOUS_URI = 'sip:anonymous@anonymous.invalid';
+
 export function partyParams(party: PartyIdentity): Params {
   return {
-    uri: party.uri,
+    uri: party.anonymous === true ? ANONYMOUS_URI : party.uri,
     ...(party.displayName !== undefined && !party.anonymous ? { displayName: party.displayName } : {}),
     anonymous: party.anonymous === true,
   };

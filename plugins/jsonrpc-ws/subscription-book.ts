@@ -2,7 +2,7 @@
  * The subscriptions of one session (reg RFC 3680, message-summary RFC 3842): NOTIFY bodies and
  * terminations become subscription.notify notifications.
  */
-import type { UaSubscription } from '../../core/contract/index.js';
+import { parseMessageSummary, type UaSubscription } from '../../core/contract/index.js';
 import type { Notify } from './call-book.js';
 import { rpcError, UNKNOWN_SUBSCRIPTION } from './rpc-errors.js';
 
@@ -33,6 +33,7 @@ export class SubscriptionBook {
         subscriptionId, event: subscription.event, state: info.state,
         ...(info.contentType !== undefined ? { contentType: info.contentType } : {}),
         ...(info.body !== undefined ? { body: info.body } : {}),
+        ...messageSummaryParams(subscription.event, info.body),
       });
     });
     subscription.on('terminated', (info) => {
@@ -52,4 +53,19 @@ export class SubscriptionBook {
   clear(): void {
     this.#subscriptions.clear();
   }
+}
+
+/** TS 24.606 MWI: the RFC 3842 counts beside the raw body, so a client need not parse it. */
+export function messageSummaryParams(event: string, body: string | undefined): Record<string, unknown> {
+  if (event !== 'message-summary' || body === undefined) return {};
+  const summary = parseMessageSummary(body);
+  if (summary === undefined) return {};
+  return {
+    messageSummary: {
+      messagesWaiting: summary.messagesWaiting,
+      ...(summary.account !== undefined ? { account: summary.account } : {}),
+      new: summary.new, old: summary.old,
+      classes: summary.classes,
+    },
+  };
 }

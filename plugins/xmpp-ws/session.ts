@@ -14,6 +14,8 @@ import type { RegistrationInfo, UaIdentity, VirtualUe } from '../../core/contrac
 import { formatJid, parseJid, type Jid } from './address/jid.js';
 import { mappedPeer } from './address/peer-jid.js';
 import { JingleCalls } from './calls/jingle-calls.js';
+import { MMTEL_NS } from './calls/mmtel-identity.js';
+import { MwiBridge } from './mmtel/mwi.js';
 import type { ClientLink } from './client-link.js';
 import { ChatBridge } from './im/chat-bridge.js';
 import type { XmppWsOptions } from './options.js';
@@ -108,6 +110,8 @@ export class XmppWsSession implements ClientLink {
   #user: Jid | undefined;
   #fullJid = '';
   #ue: VirtualUe | undefined;
+  #mwi: MwiBridge | undefined;
+  #mwiUe: VirtualUe | undefined;
   #chat: ChatBridge | undefined;
   #calls: JingleCalls | undefined;
   #supportsJingleMessage = false;
@@ -463,8 +467,23 @@ export class XmppWsSession implements ClientLink {
         return this.send(iqResult(iq, from, this.#fullJid));
       case `get ${NS.discoInfo} query`: return this.send(iqResult(iq, from, this.#fullJid, discoInfo(payload.attrs.node)));
       case `get ${NS.roster} query`: return this.send(iqResult(iq, from, this.#fullJid, emptyRoster()));
+      case `set ${MMTEL_NS} mwi`: return void this.#mwiIq(iq, payload); // TS 24.606, mmtel/mwi.ts
       default: return this.send(stanzaError(iq, from, this.#fullJid, FEATURE_NOT_IMPLEMENTED));
     }
+  }
+
+  /** TS 24.606 MWI on the client's request: one message-summary subscription per session. */
+  async #mwiIq(iq: XmlElement, payload: XmlElement): Promise<void> {
+    const ue = this.#ue;
+    if (ue === undefined || ue.registration.state !== 'registered') return this.send(stanzaError(iq, iq.attrs.to, this.#fullJid, SERVICE_UNAVAILABLE));
+    if (this.#mwi === undefined || this.#mwiUe !== ue) {
+      this.#mwi = new MwiBridge({ domain: this.domain, fullJid: this.#fullJid, send: (element) => this.send(element) }, ue);
+      this.#mwiUe = ue;
+    }
+    await this.#mwi.subscribe(iq, payload).catch((error: unknown) => {
+      this.log.warn({ err: error }, 'xmpp-ws: message-summary subscription failed');
+      this.send(stanzaError(iq, iq.attrs.to, this.#fullJid, SERVICE_UNAVAILABLE));
+    });
   }
 
   // ---- XEP-0198 stream management ------------------------------------------------------------------

@@ -21,6 +21,7 @@ import { BAD_REQUEST, FEATURE_NOT_IMPLEMENTED, iqResult, stanzaError, type Stanz
 import { childOf, type XmlElement } from '../xml/element.js';
 import { NS } from '../xml/namespaces.js';
 import { jingleError, jingleIq, jingleMessage, proposedDescriptions, reasonOf, sessionInfo, sessionTerminate } from './jingle-elements.js';
+import { anonymousJid, asksForPrivacy, markRestricted } from './mmtel-identity.js';
 import { hasCandidates, withTrickledCandidates } from './trickle-buffer.js';
 import { sessionInfoDiverted } from './diverted-element.js';
 
@@ -162,7 +163,8 @@ export class JingleCalls {
     if (entry.ended || sdp === undefined) return;
     let call: UaCall;
     try {
-      call = await this.#ue.call(peer.uri, { sdp });
+      // TS 24.607 OIR on request: <privacy xmlns='urn:epcscf:mmtel:0'/> → Privacy: id.
+      call = await this.#ue.call(peer.uri, asksForPrivacy(jingle) ? { sdp, privacy: 'id' } : { sdp });
     } catch (error) {
       const status = error instanceof EpcError && 'status' in error && typeof error.status === 'number' ? error.status : 500;
       this.#link.log.info({ err: error }, 'xmpp-ws: INVITE not sent');
@@ -244,11 +246,13 @@ export class JingleCalls {
       call.reject(offer === undefined ? 488 : 486).catch((error: unknown) => this.#fault(error));
       return;
     }
-    const peer = (from.anonymous ? undefined : jidOfParty(from.uri, this.#link.domain)) ?? this.#link.domain;
+    // TS 24.607 OIR: a restricted caller is anonymous@<domain>, never the withheld identity.
+    const peer = from.anonymous === true ? anonymousJid(this.#link.domain) : jidOfParty(from.uri, this.#link.domain) ?? this.#link.domain;
     const sid = randomUUID();
     let initiate: XmlElement;
     try {
       initiate = sdpToJingle(offer, { role: 'initiator', action: 'session-initiate', sid, initiator: peer, responder: this.#link.fullJid }).jingle;
+      if (from.anonymous === true) initiate = markRestricted(initiate);
     } catch (error) {
       if (!(error instanceof JingleMappingError)) throw error;
       this.#link.log.info({ err: error }, 'xmpp-ws: incoming offer has no Jingle form, 488');
