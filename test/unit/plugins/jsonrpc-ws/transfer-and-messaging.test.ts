@@ -128,7 +128,11 @@ t.test('RFC 3842 / RFC 3680: subscription.subscribe, NOTIFY bodies as subscripti
   const mwi = 'Messages-Waiting: yes\r\nVoice-Message: 2/8 (0/2)\r\n';
   subscription?.emit('notify', { state: 'active', contentType: 'application/simple-message-summary', body: mwi });
   await settle();
-  t.same(rig.notifications('subscription.notify')[0]?.params, { subscriptionId, event: 'message-summary', state: 'active', contentType: 'application/simple-message-summary', body: mwi });
+  t.same(rig.notifications('subscription.notify')[0]?.params, {
+    subscriptionId, event: 'message-summary', state: 'active', contentType: 'application/simple-message-summary', body: mwi,
+    // RFC 3842 §5.2: "2/8 (0/2)" = 2 new, 8 old, of which 0 and 2 urgent.
+    messageSummary: { messagesWaiting: true, new: 2, old: 8, classes: { voice: { new: 2, old: 8, urgentNew: 0, urgentOld: 2 } } },
+  });
   await rig.ok('subscription.unsubscribe', { subscriptionId });
   t.ok(subscription?.unsubscribed);
   const gone = await rig.call('subscription.unsubscribe', { subscriptionId });
@@ -155,7 +159,10 @@ t.test('RFC 3842 §4.1: an unsolicited NOTIFY (MWI without subscription) is subs
   await rig.register();
   rig.ue.emit('unsolicitednotify', { event: 'message-summary', contentType: 'application/simple-message-summary', body: 'Messages-Waiting: no\r\n' });
   await settle();
-  t.same(rig.notifications('subscription.notify')[0]?.params, { subscriptionId: null, event: 'message-summary', state: 'active', contentType: 'application/simple-message-summary', body: 'Messages-Waiting: no\r\n' });
+  t.same(rig.notifications('subscription.notify')[0]?.params, {
+    subscriptionId: null, event: 'message-summary', state: 'active', contentType: 'application/simple-message-summary', body: 'Messages-Waiting: no\r\n',
+    messageSummary: { messagesWaiting: false, new: 0, old: 0, classes: {} },
+  });
   t.same(rig.violations, []);
 });
 
