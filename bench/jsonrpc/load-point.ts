@@ -9,40 +9,24 @@
  *             → call.ended on both sides.
  * The rate is operations completed inside the measured window divided by its length.
  */
-import { forEachLimited, runClosedLoop, type ClosedLoopResult } from '../lib/load-point.js';
+import { forEachLimited, runClosedLoop, type ClosedLoopResult, type PointFigures, type PointOptionsBase } from '../lib/load-point.js';
 import { LatencyRecorder, type LatencySummary } from '../lib/latency.js';
 import { RpcUser } from './rpc-user.js';
 
 export type JsonRpcScenario = 'register' | 'call';
 
-export interface JsonRpcPointOptions {
-  readonly url: string;
+export interface JsonRpcPointOptions extends PointOptionsBase {
   readonly scenario: JsonRpcScenario;
-  readonly concurrency: number;
-  readonly seconds: number;
-  readonly warmupSeconds: number;
-  /** Makes user names unique per point (`<prefix>u<index>`). */
-  readonly userPrefix: string;
-  readonly domain: string;
-  readonly password: string;
   readonly timeoutMs: number;
   /** Called when the measured window opens and when it closes (CPU is sampled there). */
   readonly onWindow?: (edge: 'open' | 'close') => void;
 }
 
-export interface JsonRpcPointResult {
+export interface JsonRpcPointResult extends PointFigures {
   readonly scenario: JsonRpcScenario;
   readonly concurrency: number;
-  readonly seconds: number;
-  readonly operations: number;
-  readonly errors: number;
-  readonly opsPerSecond: number;
-  /** JSON-RPC messages (WebSocket frames) on the generator's connections per operation, both directions, measured. */
-  readonly messagesPerOperation: number;
-  readonly latency: LatencySummary;
   /** register only: the session.register part of the operation (REGISTER → 401 → REGISTER → 200 on Mw). */
   readonly registerLatency?: LatencySummary;
-  readonly firstError?: string;
 }
 
 /** Connects `count` clients named `<prefix>u<i>`, registering each when asked; parallelism bounded. */

@@ -12,9 +12,9 @@ import { BenchUser } from './ws-sip-user.js';
 
 export type Scenario = 'register' | 'call';
 
-export interface LoadPointOptions {
+/** What every bench's load point is given (sip-ws, jsonrpc-ws, xmpp-ws). */
+export interface PointOptionsBase {
   readonly url: string;
-  readonly scenario: Scenario;
   readonly concurrency: number;
   readonly seconds: number;
   readonly warmupSeconds: number;
@@ -22,20 +22,28 @@ export interface LoadPointOptions {
   readonly userPrefix: string;
   readonly domain: string;
   readonly password: string;
-  readonly timeoutMs?: number;
 }
 
-export interface LoadPointResult {
-  readonly scenario: Scenario;
-  readonly concurrency: number;
+/** What every bench's load point measures. */
+export interface PointFigures {
   readonly seconds: number;
   readonly operations: number;
   readonly errors: number;
   readonly opsPerSecond: number;
-  /** SIP messages on the client's WebSocket(s) per operation (both directions). */
+  /** Messages (WebSocket frames) on the generator's connections per operation, both directions. */
   readonly messagesPerOperation: number;
   readonly latency: LatencySummary;
   readonly firstError?: string;
+}
+
+export interface LoadPointOptions extends PointOptionsBase {
+  readonly scenario: Scenario;
+  readonly timeoutMs?: number;
+}
+
+export interface LoadPointResult extends PointFigures {
+  readonly scenario: Scenario;
+  readonly concurrency: number;
 }
 
 /** WebSocket frames (SIP messages) on the generator's connections per operation, both directions. */

@@ -11,39 +11,22 @@
  *            session-initiate → session-accept from the callee → session-terminate, done when
  *            the callee has had its session-terminate (as the jsonrpc bench's call).
  */
-import { forEachLimited, runClosedLoop, type ClosedLoopResult } from '../lib/load-point.js';
-import type { LatencySummary } from '../lib/latency.js';
+import { forEachLimited, runClosedLoop, type ClosedLoopResult, type PointFigures, type PointOptionsBase } from '../lib/load-point.js';
 import { withTimeout, XmppUser } from './xmpp-user.js';
 
 export type XmppScenario = 'login' | 'message' | 'call';
 
-export interface XmppPointOptions {
-  readonly url: string;
+export interface XmppPointOptions extends PointOptionsBase {
   readonly scenario: XmppScenario;
-  readonly concurrency: number;
-  readonly seconds: number;
-  readonly warmupSeconds: number;
-  /** Makes user names unique per point (`<prefix>u<index>`). */
-  readonly userPrefix: string;
-  readonly domain: string;
-  readonly password: string;
   readonly timeoutMs: number;
   /** Called when the measured window opens and when it closes (CPU is sampled there). */
   readonly onWindow?: (edge: 'open' | 'close') => void;
 }
 
-export interface XmppPointResult {
+export interface XmppPointResult extends PointFigures {
   readonly protocol: 'xmpp-ws';
   readonly scenario: XmppScenario;
   readonly concurrency: number;
-  readonly seconds: number;
-  readonly operations: number;
-  readonly errors: number;
-  readonly opsPerSecond: number;
-  /** XMPP stanzas/frames (WebSocket messages) on the generator's sessions per operation, both directions, measured. */
-  readonly messagesPerOperation: number;
-  readonly latency: LatencySummary;
-  readonly firstError?: string;
 }
 
 /** Logs in `count` users named `<prefix>u<i>`; parallelism bounded. */

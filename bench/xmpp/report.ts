@@ -4,30 +4,23 @@
  * against the same epcscf process in the same run.
  */
 import type { IdleConnectionsResult } from '../lib/idle-memory.js';
-import type { LatencySummary } from '../lib/latency.js';
+import type { PointFigures } from '../lib/load-point.js';
 
 export type Protocol = 'xmpp-ws' | 'jsonrpc-ws' | 'sip-ws';
 
 /** What a row compares: a registration (xmpp login / jsonrpc register / sip-ws REGISTER), a message, a call. */
 export type OperationKind = 'registration' | 'message' | 'call';
 
-export interface MeasuredPoint {
+export interface MeasuredPoint extends PointFigures {
   readonly protocol: Protocol;
   readonly kind: OperationKind;
   /** The protocol's own name for the operation (login, register, message, call). */
   readonly scenario: string;
   readonly concurrency: number;
-  readonly seconds: number;
-  readonly operations: number;
-  readonly errors: number;
-  readonly opsPerSecond: number;
-  readonly messagesPerOperation: number;
-  readonly latency: LatencySummary;
   /** CPU cores used on average during the point (set-up included), by process group. */
   readonly cpuCores: Readonly<Record<string, number>>;
   /** epcscf CPU ms per operation inside the measured window; null where the point has no window hook (sip-ws). */
   readonly epcscfCpuMsPerOperation: number | null;
-  readonly firstError?: string;
 }
 
 export interface MemoryResult extends IdleConnectionsResult {

@@ -16,8 +16,7 @@ import { buildDist, flag, kamailioVersion, openFilesLimit, option, sleep, source
 import { RAISED_FLOOD } from '../lib/epcscf-config.js';
 import { KAMAILIO_SETTINGS, REPO_ROOT } from '../lib/epcscf-with-core.js';
 import { describeIdleMemory, measureIdleSessions } from '../lib/idle-memory.js';
-import type { LatencySummary } from '../lib/latency.js';
-import { runLoadPoint } from '../lib/load-point.js';
+import { runLoadPoint, type PointFigures } from '../lib/load-point.js';
 import { groupCpuSeconds, ownCpuSeconds } from '../lib/proc-stats.js';
 import { startThreePluginTarget, TARGET_PLUGINS, type TargetPorts, type ThreePluginTarget } from './epcscf-target.js';
 import { loginUsers, runXmppPoint, type XmppScenario } from './load-point.js';
@@ -40,15 +39,6 @@ const PASSWORD = 'secret'; // ims-core-standin.cfg: every user but alice has "se
 const TIMEOUT_MS = 5000;
 const PARALLEL_LOGINS = 100;
 
-interface PointFigures {
-  readonly seconds: number;
-  readonly operations: number;
-  readonly errors: number;
-  readonly opsPerSecond: number;
-  readonly messagesPerOperation: number;
-  readonly latency: LatencySummary;
-  readonly firstError?: string;
-}
 
 type WindowHook = (edge: 'open' | 'close') => void;
 
