@@ -6,11 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
-import { startEpcscf, startImsCore, type EpcscfUnderTest } from '../support/epcscf-harness.js';
-import { RpcWsClient } from '../support/jsonrpc-client.js';
+import { startImsCore, type EpcscfUnderTest } from '../support/epcscf-harness.js';
+import type { RpcWsClient } from '../support/jsonrpc-client.js';
+import { epcscfWithThreeClients } from '../support/mmtel-clients.js';
 import { allocatePort, releasePort } from '../support/peers/ports.js';
 import { SIPP_SCENARIOS, runSipp, startSippUas } from '../support/peers/sipp.js';
-import { JsSipUser } from '../support/wic/jssip-user.js';
+import type { JsSipUser } from '../support/wic/jssip-user.js';
 import { XmppJsUser, jingleIqFromSdp, type XmlNode } from '../support/xmpp-clients.js';
 
 const fixture = (file: string): string => fileURLToPath(new URL(`../fixtures/mmtel/${file}`, import.meta.url));
@@ -23,18 +24,7 @@ interface Rig { corePort: number; epcscf: EpcscfUnderTest; carol: JsSipUser; bob
 async function setUp(t: Test): Promise<Rig> {
   const core = await startImsCore();
   t.teardown(() => core.stop());
-  const epcscf = await startEpcscf({ nextHop: core.uri('udp'), extraPlugins: [{ name: 'xmpp-ws' }, { name: 'jsonrpc-ws' }] });
-  t.teardown(() => epcscf.close());
-  const carol = await JsSipUser.connect({ wsUrl: epcscf.wsUrl, user: 'carol', password: 'secret' });
-  t.teardown(() => carol.stop());
-  if (await carol.register() !== 200) throw new Error('carol (JsSIP) did not register');
-  const bob = await RpcWsClient.connect(`${epcscf.baseUrl}/jsonrpc`);
-  t.teardown(() => bob.close());
-  const registered = await bob.request('session.register', { impu: 'sip:bob@ims.test', password: 'secret' });
-  if (registered['state'] !== 'registered') throw new Error(`bob did not register: ${JSON.stringify(registered)}`);
-  const alice = await XmppJsUser.login({ service: `${epcscf.baseUrl}/xmpp`, domain: 'ims.test', username: 'alice', password: 'alicepw' });
-  t.teardown(() => alice.stop());
-  alice.xmpp.iqCallee.set(JINGLE, 'jingle', () => true);
+  const { epcscf, carol, bob, alice } = await epcscfWithThreeClients(t, core.uri('udp'));
   return { corePort: core.port, epcscf, carol, bob, alice };
 }
 

@@ -8,12 +8,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { getHeaders } from '../../core/sip/index.js';
-import { startEpcscf, startImsCore, type EpcscfUnderTest } from '../support/epcscf-harness.js';
-import { RpcWsClient } from '../support/jsonrpc-client.js';
+import { startImsCore, type EpcscfUnderTest } from '../support/epcscf-harness.js';
+import type { RpcWsClient } from '../support/jsonrpc-client.js';
+import { epcscfWithThreeClients } from '../support/mmtel-clients.js';
 import { allocatePort, releasePort } from '../support/peers/ports.js';
 import type { Daemon } from '../support/peers/process.js';
 import { SIPP_SCENARIOS, runSipp, startSippUas } from '../support/peers/sipp.js';
-import { JsSipUser } from '../support/wic/jssip-user.js';
+import type { JsSipUser } from '../support/wic/jssip-user.js';
 import { XmppJsUser, jingleIqFromSdp, xml, type XmlNode } from '../support/xmpp-clients.js';
 
 const UAS_CDIV = fileURLToPath(new URL('../fixtures/mmtel/uas-cdiv-181.xml', import.meta.url));
@@ -34,18 +35,7 @@ async function setUp(t: Test): Promise<Rig> {
   if (registered.code !== 0) { releasePort(port); throw new Error(`sipp could not register dave (${registered.code})\n${registered.stdout.slice(-2000)}`); }
   const uas = await startSippUas({ port, calls: 3, scenario: UAS_CDIV });
   t.teardown(async () => { await uas.stop(); releasePort(port); });
-  const epcscf = await startEpcscf({ nextHop: core.uri('udp'), extraPlugins: [{ name: 'xmpp-ws' }, { name: 'jsonrpc-ws' }] });
-  t.teardown(() => epcscf.close());
-  const carol = await JsSipUser.connect({ wsUrl: epcscf.wsUrl, user: 'carol', password: 'secret' });
-  t.teardown(() => carol.stop());
-  if (await carol.register() !== 200) throw new Error('carol (JsSIP) did not register');
-  const bob = await RpcWsClient.connect(`${epcscf.baseUrl}/jsonrpc`);
-  t.teardown(() => bob.close());
-  const bobRegistered = await bob.request('session.register', { impu: 'sip:bob@ims.test', password: 'secret' });
-  if (bobRegistered['state'] !== 'registered') throw new Error(`bob did not register: ${JSON.stringify(bobRegistered)}`);
-  const alice = await XmppJsUser.login({ service: `${epcscf.baseUrl}/xmpp`, domain: 'ims.test', username: 'alice', password: 'alicepw' });
-  t.teardown(() => alice.stop());
-  alice.xmpp.iqCallee.set(JINGLE, 'jingle', () => true);
+  const { epcscf, carol, bob, alice } = await epcscfWithThreeClients(t, core.uri('udp'));
   return { uas, epcscf, carol, bob, alice };
 }
 

@@ -15,7 +15,7 @@ import { runSipp, startSippUas } from '../support/peers/sipp.js';
 import { startGateway } from '../support/media-gateways.js';
 import { gatewayAnswer, readOffer } from '../support/webrtc/gateway-sdp.js';
 import { JsSipUser } from '../support/wic/jssip-user.js';
-import { XmppJsUser, jingleIqFromSdp, sdpFromJingleIq, xml, type XmlNode } from '../support/xmpp-clients.js';
+import { XmppJsUser, jingleIqFromSdp, sdpFromJingleIq, type XmlNode } from '../support/xmpp-clients.js';
 
 const sipp = (file: string): string => fileURLToPath(new URL(`../../examples/sipp/${file}`, import.meta.url));
 const UAC_PRIVACY = sipp('uac-privacy.xml');
