@@ -113,6 +113,10 @@ export class WebAuthGate {
     // A token toward an eP-CSCF without web authentication is only stripped (scenario 1 flows).
     if (!verifier.enabled && grants === undefined) return undefined;
     if (bearer.kind === 'malformed') return tokenRefusal('malformed');
+    // The token this flow already holds a grant for (a UA repeats it on every initial request):
+    // its signature, issuer, audience and origin were checked; only its lifetime can change.
+    const known = grants?.get(servingAor);
+    if (known !== undefined && known.tokenDigest === digestOf(bearer.token)) return this.#expired(known.grant) ? tokenRefusal('expired') : undefined;
     const outcome = await verifier.verify(bearer.token, { origin: flow.connection.origin });
     if (!outcome.ok) return outcome.refusal;
     this.#options.onAccepted?.();

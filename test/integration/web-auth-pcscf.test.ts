@@ -8,7 +8,7 @@ import t, { type Test } from 'tap';
 import { resolveConfig } from '../../core/config/index.js';
 import { getHeader, getHeaders, type SipRequest } from '../../core/sip/index.js';
 import { WebTokenVerifier } from '../../core/webauth/index.js';
-import { contact, register, setup } from '../support/pcscf-rig.js';
+import { contact, invite, register, setup } from '../support/pcscf-rig.js';
 import { TEST_AUDIENCE, TEST_ISSUER, makeKey, signToken, writeJwksFile, type TestKey } from '../support/web-tokens.js';
 
 const TNA = 'Digest username="alice@ims.test", realm="ims.test", uri="sip:ims.test", nonce="", response="", integrity-protected="auth-done"';
@@ -74,4 +74,27 @@ t.test('R-REG-4: with web authentication off (no issuers), a REGISTER with a Bea
   t.equal(refused.reason, 'Token issuer unknown');
   await new Promise((resolve) => setTimeout(resolve, 200));
   t.same(core.received, [], 'nothing on Mw');
+});
+
+t.test('R-REG-3: the token a flow registered with is not verified again on each initial request (a UA repeats it); another token is', async (t) => {
+  const { webTokens, key } = await verifier(t);
+  let verifications = 0;
+  const verify = webTokens.verify.bind(webTokens);
+  webTokens.verify = (...args: Parameters<WebTokenVerifier['verify']>) => { verifications++; return verify(...args); };
+  const { core, pcscf, wic } = await setup(t, { webTokens });
+  const token = await signToken({ key });
+  await pcscf.fromClient('conn-1', withToken(1, token));
+  const atCore = await core.request('REGISTER');
+  core.answer(atCore, 200, { headers: [['Contact', `${contact};expires=600`], ['Path', getHeader(atCore, 'Path') ?? ''], ['Service-Route', `<sip:orig@127.0.0.1:${core.port};lr>`]] });
+  await wic.response(200, 'REGISTER');
+  t.equal(verifications, 1, 'the REGISTER verified the token');
+  await pcscf.fromClient('conn-1', invite(undefined, [['Authorization', `Bearer ${token}`]]));
+  const first = await core.request('INVITE');
+  t.equal(getHeader(first, 'Authorization'), undefined, 'R-REG-5: the token is stripped');
+  t.equal(verifications, 1, 'the same token on an initial request: its digest matches the grant, no second signature check');
+  const other = await signToken({ key, claims: { exp: Math.floor(Date.now() / 1000) + 900 } });
+  const second = invite('<sip:alice@ims.test>;tag=a2', [['Authorization', `Bearer ${other}`]]);
+  await pcscf.fromClient('conn-1', { ...second, headers: second.headers.map((h) => (h.name === 'Call-ID' ? { name: 'Call-ID', value: 'call-b' } : h.name === 'Via' ? { name: 'Via', value: h.value.replace('inv-a', 'inv-b') } : h)) });
+  await core.request('INVITE');
+  t.equal(verifications, 2, 'a fresh token is verified');
 });
