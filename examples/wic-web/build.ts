@@ -6,9 +6,10 @@
 import { build } from 'esbuild';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../core/cli/package-root.js';
 
-const HERE = fileURLToPath(new URL('.', import.meta.url));
+// The sources, from the package root: a build (dist/) has no copy of src/ and public/.
+const HERE = join(packageRoot(), 'examples', 'wic-web');
 
 export async function buildWic(outDir: string): Promise<void> {
   await mkdir(outDir, { recursive: true });

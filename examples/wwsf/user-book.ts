@@ -6,11 +6,13 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../../core/cli/package-root.js';
 import { EpcError } from '../../core/errors.js';
 
 /** The users file shipped with the example: alice, bob, carol @ ims.test and guest1..5. */
-export const DEFAULT_WWSF_USERS_FILE = fileURLToPath(new URL('./users.json', import.meta.url));
+// From the package root, not this module: a build (dist/) has no JSON data beside the code.
+export const DEFAULT_WWSF_USERS_FILE = join(packageRoot(), 'examples', 'wwsf', 'users.json');
 
 export interface WwsfUser {
   readonly user: string;
