@@ -109,7 +109,7 @@ t.test('issue #13 WIC: errors in words — a wrong IMS password and a wrong web 
   await signIn(carol, 'wrong', 'sip-ws', 'digest');
   t.match(await loginError(carol), /^Registration refused: wrong user name or password \(SIP 40[13] .*\)\.$/, 'digest: the IMS refusal in words, with its SIP status');
   await signIn(carol, 'wrong', 'jsonrpc-ws', 'web');
-  t.match(await loginError(carol), /[a-z]{4,}/i, 'web: the WWSF\'s refusal in words');
+  t.match(await loginError(carol), /check the user name and password/, 'web: the WWSF\'s refusal in words, saying what to do');
   t.notMatch(await loginError(carol), /^Registration refused/, 'web: refused at the web login, before any registration');
 });
 

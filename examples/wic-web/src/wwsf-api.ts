@@ -49,6 +49,9 @@ export async function webLogin(user: string, password: string): Promise<WebLogin
   }
   const body = await response.json().catch(() => ({})) as Partial<WebLogin> & { error?: string };
   if (response.status === 404) throw new WicError('This server has no web login (/api/login): choose "IMS password" instead.');
+  // Say what to do next, not only what went wrong.
+  if (response.status === 401) throw new WicError(`${body.error ?? 'The web login was refused'}: check the user name and password (the demo users are listed below).`);
+  if (response.status === 429) throw new WicError(`${body.error ?? 'Too many login attempts'}: wait a minute, then try again.`);
   if (!response.ok) throw new WicError(body.error ?? `The web login failed (HTTP ${response.status}).`);
   if (typeof body.token !== 'string' || typeof body.impu !== 'string') throw new WicError('The web login answered without a token.');
   return { token: body.token, impi: body.impi ?? '', impu: body.impu, expiresAt: body.expiresAt ?? Date.now() + 300_000, ...(body.displayName !== undefined ? { displayName: body.displayName } : {}) };
