@@ -68,7 +68,8 @@ export function codecsOf(media: ParsedMedia): CodecDescription[] {
 
 function fingerprintOf(session: ParsedSdp, media: ParsedMedia): DtlsFingerprint | undefined {
   const fingerprint = media.fingerprint ?? session.fingerprint;
-  return fingerprint === undefined ? undefined : { algorithm: fingerprint.type.toLowerCase(), value: fingerprint.hash.toUpperCase() };
+  // sdp-transform turns a value that looks numeric into a number (`a=fingerprint:sha-256 7`): read both as text.
+  return fingerprint === undefined ? undefined : { algorithm: String(fingerprint.type).toLowerCase(), value: String(fingerprint.hash).toUpperCase() };
 }
 
 /**
@@ -76,7 +77,7 @@ function fingerprintOf(session: ParsedSdp, media: ParsedMedia): DtlsFingerprint 
  * (holdconn, garbage).
  */
 export function setupOf(session: ParsedSdp, media: ParsedMedia): DtlsSetup | undefined {
-  const setup = (media.setup ?? session.setup ?? 'active').toLowerCase();
+  const setup = String(media.setup ?? session.setup ?? 'active').toLowerCase(); // `a=setup:1` parses as a number
   return setup === 'active' || setup === 'passive' || setup === 'actpass' ? setup : undefined;
 }
 
