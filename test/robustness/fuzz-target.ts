@@ -19,6 +19,7 @@ import {
   DigestClient, authValues, createRequest, formatAuth, parseMessage, serializeMessage, type SipMessage, type SipResponse,
 } from '../../core/sip/index.js';
 import { RpcWsClient } from '../support/jsonrpc-client.js';
+import { XmppJsUser } from '../support/xmpp-clients.js';
 import { allocatePorts, releasePort } from '../support/peers/ports.js';
 
 export interface MwEntry {
@@ -48,7 +49,15 @@ export interface FuzzTarget {
   healthCheck(t: Test, after: string): Promise<void>;
 }
 
-export async function startFuzzTarget(t: Test): Promise<FuzzTarget> {
+export interface FuzzTargetOptions {
+  /**
+   * Also load xmpp-ws on /xmpp (its flood guard opened wide: the fuzz sends as fast as the
+   * server answers; the guard has its own test) and check an XMPP login in healthCheck.
+   */
+  readonly xmpp?: boolean;
+}
+
+export async function startFuzzTarget(t: Test, options: FuzzTargetOptions = {}): Promise<FuzzTarget> {
   const processFaults: string[] = [];
   const onRejection = (reason: unknown): void => { processFaults.push(`unhandledRejection: ${describe(reason)}`); };
   const onException = (error: unknown): void => { processFaults.push(`uncaughtException: ${describe(error)}`); };
@@ -74,6 +83,9 @@ export async function startFuzzTarget(t: Test): Promise<FuzzTarget> {
     w2: { listen: `127.0.0.1:${w2Port}` },
     mw: { listen: [`udp:127.0.0.1:${mwUdpPort}`, `tcp:127.0.0.1:${mwTcpPort}`] },
     media: { mode: 'off' },
+    ...(options.xmpp === true ? { plugins: [
+      { name: 'sip-ws' }, { name: 'jsonrpc-ws' }, { name: 'xmpp-ws', options: { floodRatePerSecond: 100_000, floodBurst: 100_000 } },
+    ] } : {}),
   }, { configDir: process.cwd(), env: {} });
   const runtime = await startRuntime(config, { logger, devCorePort: 0 });
   t.teardown(() => runtime.close());
@@ -102,6 +114,11 @@ export async function startFuzzTarget(t: Test): Promise<FuzzTarget> {
         await rpc.request('session.unregister');
       } finally {
         await rpc.close();
+      }
+      if (options.xmpp === true) {
+        const xmpp = await XmppJsUser.login({ service: `${wsBase}/xmpp`, domain: 'ims.test', username: 'alice', password: 'alicepw' });
+        t.ok(xmpp.jid.startsWith('alice@ims.test'), `after ${after}: a fresh XMPP client logs in (${xmpp.jid})`);
+        await xmpp.stop();
       }
       t.same(processFaults, [], `after ${after}: no unhandledRejection / uncaughtException`);
       t.same(target.pluginFaults(), {}, `after ${after}: no plugin hook threw (no session closed 1011)`);
