@@ -8,6 +8,8 @@
 // not a test result): `npm run coverage` runs the same suite with it and fails below the
 // thresholds in package.json "tap" (statements/branches/functions/lines: what the project holds).
 import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 // The whole tree (tests and benches included) must type-check under strict settings: a type
@@ -16,7 +18,13 @@ const typecheck = spawnSync('npx', ['tsc', '-p', 'tsconfig.test.json'], { encodi
 const typecheckFailed = typecheck.status !== 0;
 process.stdout.write(typecheckFailed ? `not ok - typecheck (tsc -p tsconfig.test.json)\n${typecheck.stdout}${typecheck.stderr}\n` : 'ok - typecheck (tsc -p tsconfig.test.json)\n');
 
-const args = ['tap', '-R', 'tap', '--disable-coverage', ...process.argv.slice(2)];
+// tap finds `.ts` test files in a folder only through its TypeScript plugin, which this project
+// replaces with the tsx loader (package.json "tap"): a folder argument is expanded here.
+const testFilesUnder = (dir) => readdirSync(dir, { recursive: true }).map(String)
+  .filter((name) => name.endsWith('.test.ts')).sort().map((name) => join(dir, name));
+const isDirectory = (arg) => { try { return statSync(arg).isDirectory(); } catch { return false; } };
+const extra = process.argv.slice(2).flatMap((arg) => (!arg.startsWith('-') && isDirectory(arg) ? testFilesUnder(arg) : [arg]));
+const args = ['tap', '-R', 'tap', '--disable-coverage', ...extra];
 const child = spawn('npx', args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FORCE_COLOR: '0' } });
 
 let passed = typecheckFailed ? 0 : 1;
