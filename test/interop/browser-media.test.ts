@@ -12,6 +12,8 @@ import { startGateway, type GatewayKind, type GatewayUnderTest } from '../suppor
 import { startBaresip, type BaresipPeer } from '../support/peers/baresip.js';
 import { allocatePort, releasePort } from '../support/peers/ports.js';
 import { startSippUas } from '../support/peers/sipp.js';
+import { audioTarget, RtpToneSource } from '../support/rtp-tone-source.js';
+import { plainSdp, ScriptedUas } from '../support/scripted-uas.js';
 import { startBrowserWic, type BrowserWic } from '../support/wic/browser-wic.js';
 import { withDeadline } from '../support/wic/jssip-user.js';
 
@@ -207,4 +209,39 @@ t.test('R-ALG-16 [media-gw]: hold and resume from the browser keep media consist
   await rig.browser.page.evaluate(() => (globalThis as unknown as WicWindow).wic.hangup());
   const status = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000).unref())]);
   t.equal(status?.code, 0, 'the UAS saw INVITE, hold, resume and BYE in order', { sippOutput: uas.output().slice(-1500) });
+});
+
+t.test('TS 24.610 HOLD [media-gw]: held by the IMS side, the browser shows it and still hears the music on hold the far end sends (sendonly)', async (t) => {
+  const rig = await setUp(t, 'media-gw');
+  const far = await ScriptedUas.start();
+  t.teardown(() => far.close());
+  const moh = await RtpToneSource.open();
+  t.teardown(() => moh.close());
+  const outcome = rig.browser.page.evaluate((target) => (globalThis as unknown as WicWindow).wic.call(target), far.uri('moh'));
+  const invite = await far.next('INVITE', 15_000);
+  const toTag = far.newTag();
+  const gatewayLeg = audioTarget(bodyText(invite.request));
+  const farSdp = (version: number, direction: string): string => plainSdp(version, moh.port).replace(/\r\n$/, `\r\na=${direction}\r\n`);
+  far.reply(invite, 200, { toTag, sdp: farSdp(1, 'sendrecv') });
+  moh.sendTo(gatewayLeg.host, gatewayLeg.port);
+  t.equal(await withDeadline(outcome, 15_000, 'browser call', rig.diagnostics), 'confirmed');
+  const before = await statsAfter(rig.browser, 1_500);
+  t.ok(before.packetsReceived > 30, `the far end's audio reaches the browser (${before.packetsReceived})`);
+
+  const hold = await far.request(invite.request, toTag, 'INVITE', { sdp: farSdp(2, 'sendonly') });
+  t.equal(hold.status, 200, 'the browser accepted the hold re-INVITE');
+  t.match(bodyText(hold), /a=recvonly/, 'RFC 3264 §8.4 / TS 24.610: the held browser answers recvonly');
+  t.ok(await rig.browser.page.evaluate(() => (globalThis as unknown as WicWindow).wic.events.includes('hold remote')), 'the browser shows the call held by the other side (JsSIP hold, originator remote)');
+  const heldStart = await statsAfter(rig.browser, 300);
+  const heldEnd = await statsAfter(rig.browser, 2_000);
+  t.ok(heldEnd.packetsReceived - heldStart.packetsReceived > 50, `music on hold from the holding side reaches the browser through media-gw (${heldEnd.packetsReceived - heldStart.packetsReceived} packets in 2 s)`);
+  t.ok(heldEnd.packetsSent - heldStart.packetsSent < 10, `the held browser does not send (${heldEnd.packetsSent - heldStart.packetsSent} packets in 2 s)`);
+
+  const resume = await far.request(invite.request, toTag, 'INVITE', { sdp: farSdp(3, 'sendrecv') });
+  t.match(bodyText(resume), /a=sendrecv/, 'resumed: the browser answers sendrecv');
+  const resumedStart = await statsAfter(rig.browser, 500);
+  const resumed = await statsAfter(rig.browser, 1_500);
+  t.ok(resumed.packetsSent - resumedStart.packetsSent > 30, `after the resume the browser sends again (${resumed.packetsSent - resumedStart.packetsSent})`);
+  t.ok(await rig.browser.page.evaluate(() => (globalThis as unknown as WicWindow).wic.events.includes('unhold remote')), 'the browser shows the call resumed');
+  t.equal((await far.request(invite.request, toTag, 'BYE')).status, 200, 'the far end hangs up');
 });
