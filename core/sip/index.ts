@@ -17,6 +17,7 @@ export {
   createRequest, createResponse, setHeader, addHeader, removeHeader, withBody, withUri, withHeaders, REASON_PHRASES,
 } from './model/edit.js';
 export type { RequestInit, ResponseInit, HeaderInput } from './model/edit.js';
+export { bodyParts, multipartBoundary, nonSdpParts, sdpOf, withSdp, type BodyPart } from './model/multipart.js';
 export { parseMessage } from './codec/parse.js';
 export type { ParseOptions } from './codec/parse.js';
 export { serializeMessage } from './codec/serialize.js';

@@ -121,8 +121,12 @@ export type { UaDiversion } from './history-info.js';
 import type { UaDiversion } from './history-info.js';
 
 export interface CallEvents {
-  /** A provisional response (180/183); `sdp` when it carried an answer (early media). */
-  progress: [info: { status: number; reason: string; sdp?: string; diversion?: readonly UaDiversion[] }];
+  /**
+   * A provisional response (180/183); `sdp` when it carried an answer (early media); `waiting`
+   * when it carried `Alert-Info: <urn:alert:service:call-waiting>` (TS 24.615, RFC 7462: the
+   * callee is busy in another call and is being told of this one).
+   */
+  progress: [info: { status: number; reason: string; sdp?: string; diversion?: readonly UaDiversion[]; waiting?: boolean }];
   /** 2xx to our INVITE (outgoing) or ACK received (incoming): the call is up. `connected`: outgoing only, who answered (TIP, TS 24.608). */
   answered: [info: { sdp?: string; connected?: PartyIdentity }];
   /** The remote side renegotiated (re-INVITE / UPDATE); `direction` is its a= direction. */
@@ -134,6 +138,14 @@ export interface CallEvents {
   /** INFO received (e.g. application/dtmf-relay). */
   info: [info: { contentType: string; body: string }];
   ended: [info: CallEndInfo];
+}
+
+/** A body part of an incoming INVITE beside the SDP (R-MMTEL-3: opaque, typed). */
+export interface UaAttachment {
+  /** The part's Content-Type as sent, e.g. 'application/vnd.3gpp.cw+xml'. */
+  readonly contentType: string;
+  /** The part's body, UTF-8 decoded. */
+  readonly body: string;
 }
 
 export interface UaTransferRequest {
@@ -166,6 +178,15 @@ export interface UaCall extends EventEmitter<CallEvents> {
    * replaces; that call is ended (BYE/CANCEL) once this one is answered. Added by core/ua.
    */
   readonly replaces?: string | undefined;
+  /**
+   * Incoming: the AS marked it as a waiting call (TS 24.615: an application/vnd.3gpp.cw+xml body
+   * part or Alert-Info <urn:alert:service:call-waiting>). Added by core/ua.
+   */
+  readonly waiting?: boolean;
+  /** Incoming: the INVITE's body parts other than the SDP (multipart/mixed, R-MMTEL-3). Added by core/ua. */
+  readonly attachments?: readonly UaAttachment[];
+  /** This side holds the call (hold() without resume() since, TS 24.610). Added by core/ua. */
+  readonly onHold?: boolean;
   /** Incoming: 180 (or 183 with SDP for early media, sent reliably when the caller supports 100rel). */
   ring(earlySdp?: string): Promise<void>;
   /** Incoming: 200 with the WIC's answer; resolves when sent ('answered' follows the ACK). */

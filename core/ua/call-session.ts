@@ -98,6 +98,11 @@ export abstract class CallSession extends EventEmitter<CallEvents> implements Ua
     throw invalidState(`cannot renegotiate a call in state ${this.callState}`);
   }
 
+  /** TS 24.610: this side asked for hold (and has not resumed since). */
+  get onHold(): boolean {
+    return this.wanted !== 'sendrecv';
+  }
+
   /** TS 24.610 §4.5.2.1 / RFC 3264 §8.4: sendonly (inactive if we were only receiving). */
   hold(): Promise<string> {
     const local = this.#requireLocalSdp();

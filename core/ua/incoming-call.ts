@@ -4,9 +4,10 @@
  * the session timer answer (RFC 4028 §9), waiting for the ACK (Timer H-like 64*T1 guard,
  * §13.3.1.4), reject, CANCEL (§9.2) and BYE.
  */
-import { bodyText, callId, cseq, generateTag, getHeader, getHeaders, optionTags, topVia, type SipRequest } from '../sip/index.js';
+import { bodyParts, bodyText, callId, cseq, generateTag, getHeader, getHeaders, optionTags, topVia, sdpOf, type SipRequest } from '../sip/index.js';
 import type { TimerHandle } from '../sip/clock.js';
-import type { PartyIdentity } from './api.js';
+import type { PartyIdentity, UaAttachment } from './api.js';
+import { attachmentsOf, isWaitingCall } from './communication-waiting.js';
 import { CallSession, reasonOf, type CallHooks } from './call-session.js';
 import { Dialog, type InDialogInit } from './dialog.js';
 import type { SessionExpires } from './session-timer.js';
@@ -27,6 +28,10 @@ export class IncomingCall extends CallSession {
   readonly #invite: SipRequest;
   readonly #caller100rel: boolean;
   readonly #callerRequires100rel: boolean;
+  /** TS 24.615 CW: the AS marked this call as waiting. */
+  readonly waiting: boolean;
+  /** R-MMTEL-3: the body parts beside the SDP. */
+  readonly attachments: readonly UaAttachment[];
   #rseq = Math.floor(Math.random() * 1000) + 1;
   #prack: PendingPrack | undefined;
   #ackTimer: TimerHandle | undefined;
@@ -39,8 +44,11 @@ export class IncomingCall extends CallSession {
     super(ctx, hooks, { callId: callId(invite), localTag, remote, state: 'ringing' });
     this.#invite = invite;
     this.dialog = Dialog.asUas(invite, localTag, ctx.local.secure);
-    const offer = bodyText(invite);
+    // RFC 5621: a multipart/mixed INVITE (e.g. SDP + 3GPP CW XML) offers its application/sdp part.
+    const offer = bodyParts(invite) !== undefined ? sdpOf(invite) ?? '' : bodyText(invite);
     this.remoteOffer = offer.length > 0 ? offer : undefined;
+    this.attachments = attachmentsOf(invite);
+    this.waiting = isWaitingCall(invite, this.attachments);
     this.remoteSdp = this.remoteOffer;
     this.#caller100rel = optionTags(invite, 'Supported').includes('100rel');
     this.#callerRequires100rel = optionTags(invite, 'Require').includes('100rel');

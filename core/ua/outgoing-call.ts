@@ -13,6 +13,7 @@ import type { CallEndCause, OutgoingCallOptions } from './api.js';
 import { CallSession, type CallHooks } from './call-session.js';
 import { Dialog } from './dialog.js';
 import { diversionsOf } from './history-info.js';
+import { alertsCallWaiting } from './communication-waiting.js';
 import { connectedIdentity } from './party-identity.js';
 import { readMinSe, readSessionExpires } from './session-timer.js';
 import { buildInitialRequest, type UaContext } from './ua-context.js';
@@ -88,7 +89,8 @@ export class OutgoingCall extends CallSession {
     if (sdp.length > 0) this.callState = 'early';
     else if (this.callState === 'calling') this.callState = 'ringing';
     const diversion = diversionsOf(response); // TS 24.604 §4.5.2.6.1: 181 + History-Info
-    this.emit('progress', { status: response.status, reason: response.reason, ...(sdp.length > 0 ? { sdp } : {}), ...(diversion.length > 0 ? { diversion } : {}) });
+    const waiting = alertsCallWaiting(response) ? { waiting: true } : {}; // TS 24.615 §4.5.5.3.1, RFC 7462
+    this.emit('progress', { status: response.status, reason: response.reason, ...(sdp.length > 0 ? { sdp } : {}), ...(diversion.length > 0 ? { diversion } : {}), ...waiting });
   }
 
   #onFinal(response: SipResponse, request: SipRequest): void {

@@ -53,7 +53,9 @@ export class CallBook {
     call.on('progress', (info) => {
       // TS 24.604 CDIV notification: the diversions of the History-Info, additive.
       const diversion = info.diversion !== undefined ? { diversion: info.diversion.map((d) => ({ ...d })) } : {};
-      this.#notify('call.progress', withOptionalSdp({ callId, sipStatus: info.status, reason: info.reason, ...diversion }, info.sdp));
+      // TS 24.615: a 180 with Alert-Info call-waiting: the callee is busy in another call.
+      const waiting = info.waiting === true ? { waiting: true } : {};
+      this.#notify('call.progress', withOptionalSdp({ callId, sipStatus: info.status, reason: info.reason, ...diversion, ...waiting }, info.sdp));
       tell(info.status, info.reason);
     });
     call.on('answered', (info) => {

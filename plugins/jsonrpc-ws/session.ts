@@ -21,6 +21,7 @@ import type { ResumeHolder, ResumeStore } from './resume-store.js';
 import type { RpcContext, UeStart } from './rpc-context.js';
 import { INVALID_REQUEST, NOT_REGISTERED, PARSE_ERROR, RATE_LIMITED, WRONG_STATE, errorMessage, rpcError } from './rpc-errors.js';
 import { messageSummaryParams, SubscriptionBook } from './subscription-book.js';
+import { waitingCallParams } from './waiting-calls.js';
 
 /** Builds the connection's UE: host.ua.create in production, a fake in unit tests. */
 export type VirtualUeFactory = (conn: W2Connection, options: PluginUeOptions) => VirtualUe;
@@ -348,7 +349,7 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
         return;
       }
       this.calls.track(call);
-      this.notify('call.incoming', withOptionalSdp({ callId: call.id, from: partyParams(from) }, call.remoteOffer));
+      this.notify('call.incoming', withOptionalSdp({ callId: call.id, from: partyParams(from), ...waitingCallParams(call) }, call.remoteOffer));
     });
     ue.on('message', (message) => this.notify('message.received', { from: partyParams(message.from), contentType: message.contentType, body: message.body }));
     ue.on('unsolicitednotify', (info) => this.notify('subscription.notify', { subscriptionId: null, event: info.event, state: 'active', contentType: info.contentType, body: info.body, ...messageSummaryParams(info.event, info.body) }));

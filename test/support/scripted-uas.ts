@@ -42,10 +42,11 @@ export class ScriptedUas {
     this.stack = stack;
   }
 
-  static async start(): Promise<ScriptedUas> {
+  /** `port`: a fixed UDP port (e.g. one a registrar already has as this user's contact); default any. */
+  static async start(port = 0): Promise<ScriptedUas> {
     let uas!: ScriptedUas; // assigned before any datagram can arrive (see TestUas.start)
     const stack = await SipStack.start({
-      listeners: ['udp:127.0.0.1:0'],
+      listeners: [`udp:127.0.0.1:${port}`],
       onRequest: (request, tx) => uas.#push({ request, tx }),
       onStrayAck: (ack) => uas.#push({ request: ack, tx: undefined }),
     });

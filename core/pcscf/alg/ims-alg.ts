@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import { EpcError } from '../../errors.js';
 import { analyseImsOffer, parseWicOffer, SdpError } from '../../sdp/index.js';
 import {
-  bodyText, callId, contentType, createResponse, cseq, from, tagOf, to, withBody,
+  bodyParts, callId, contentType, createResponse, cseq, from, sdpOf, tagOf, to, withSdp,
   type SipMessage, type SipRequest, type SipResponse,
 } from '../../sip/index.js';
 import type { MediaControl } from './media-control.js';
@@ -41,11 +41,16 @@ export interface ImsAlgOptions {
 
 const SDP = 'application/sdp';
 
-/** Does the message carry an SDP body (RFC 3264 offer or answer)? Multipart bodies are not looked into. */
+/**
+ * Does the message carry an SDP body (RFC 3264 offer or answer)? Either the whole body, or an
+ * application/sdp part of a multipart body (RFC 5621; e.g. SDP + 3GPP CW XML, TS 24.615 A.1):
+ * only that part is rewritten, every other byte crosses unchanged (R-MMTEL-1).
+ */
 export function carriesSdp(message: SipMessage): boolean {
   if (message.body.length === 0) return false;
   const type = contentType(message);
-  return type !== undefined && type.split(';')[0]?.trim().toLowerCase() === SDP;
+  if (type !== undefined && type.split(';')[0]?.trim().toLowerCase() === SDP) return true;
+  return bodyParts(message)?.some((part) => part.type === SDP) === true;
 }
 
 /**
@@ -101,7 +106,7 @@ export class ImsAlg {
   async request(request: SipRequest, side: MediaSide, leg: MediaLeg): Promise<SipRequest> {
     if (hasUnlabelledBody(request)) throw new SdpError('a message body without Content-Type (RFC 3261 §20.15)', 400, 399);
     if (!carriesSdp(request)) return request;
-    const sdp = bodyText(request);
+    const sdp = sdpOf(request) ?? '';
     const fromTag = tagOf(from(request)) ?? '';
     const toTag = tagOf(to(request)) ?? '';
     const answer = request.method === 'ACK' || request.method === 'PRACK';
@@ -111,7 +116,7 @@ export class ImsAlg {
     const rewritten = answer
       ? await this.#answer(entry, side, { callId: entry.ngCallId, fromTag: toTag, toTag: fromTag }, sdp)
       : await this.#offer(entry, side, { callId: entry.ngCallId, fromTag }, sdp, transactionOf(request));
-    return withBody(request, rewritten, SDP);
+    return withSdp(request, rewritten);
   }
 
   /** A response crossing from `side` to the request that came from the other side. */
@@ -124,12 +129,12 @@ export class ImsAlg {
     // The attempt's media is gone (released when its flow died, or by the audit): nothing to answer with.
     if (entry === undefined) throw new EpcError('EPC_ERR_MEDIA', 'the media of this call attempt was already released');
     entry.touchedAt = this.#now();
-    const sdp = bodyText(response);
+    const sdp = sdpOf(response) ?? '';
     const responderTag = tagOf(to(response)) ?? '';
     const rewritten = carriesSdp(request)
       ? await this.#answer(entry, side, { callId: entry.ngCallId, fromTag: tagOf(from(request)) ?? '', toTag: responderTag }, sdp)
       : await this.#offer(entry, side, { callId: entry.ngCallId, fromTag: responderTag }, sdp, transactionOf(request));
-    return withBody(response, rewritten, SDP);
+    return withSdp(response, rewritten);
   }
 
   /**

@@ -7,6 +7,7 @@ import { targetText, type OutgoingCallOptions } from '../../../core/contract/ind
 import type { MethodHandler } from '../dispatcher.js';
 import { NO_MEDIA_RESOURCES, rpcError, sipStatusOf } from '../rpc-errors.js';
 import { LIVE_STATES, UNANSWERED_INCOMING, callIn, checkedField, registeredUe, roomForAnotherCall } from './guards.js';
+import { holdOtherCalls } from '../waiting-calls.js';
 
 /** R-SDP-9 / R-AGW-2: the eIMS-AGW is ICE-lite; trickled candidates are not needed and never reach IMS. */
 export const ICE_ABSORBED_REASON = 'absorbed: the media gateway is ICE-lite and learns the browser address from its connectivity checks (R-SDP-9)';
@@ -35,6 +36,8 @@ const ring: MethodHandler = async (params, ctx) => {
 
 const answer: MethodHandler = async (params, ctx) => {
   const { call } = callIn(ctx, params['callId'], UNANSWERED_INCOMING, 'incoming');
+  // TS 24.615 CW: answering a waiting call holds the others first (TS 24.610 re-INVITE sendonly).
+  if (params['holdOthers'] === true) await holdOtherCalls(ctx, call.id);
   await call.answer(String(params['sdp']));
   return {};
 };

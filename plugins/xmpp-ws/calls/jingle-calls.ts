@@ -24,6 +24,7 @@ import { jingleError, jingleIq, jingleMessage, proposedDescriptions, reasonOf, s
 import { anonymousJid, asksForPrivacy, markRestricted } from './mmtel-identity.js';
 import { hasCandidates, withTrickledCandidates } from './trickle-buffer.js';
 import { sessionInfoDiverted } from './diverted-element.js';
+import { markWaiting, sessionInfoWaiting } from './waiting-element.js';
 
 interface JingleCall {
   readonly sid: string;
@@ -253,6 +254,7 @@ export class JingleCalls {
     try {
       initiate = sdpToJingle(offer, { role: 'initiator', action: 'session-initiate', sid, initiator: peer, responder: this.#link.fullJid }).jingle;
       if (from.anonymous === true) initiate = markRestricted(initiate);
+      if (call.waiting === true) initiate = markWaiting(initiate); // TS 24.615 CW
     } catch (error) {
       if (!(error instanceof JingleMappingError)) throw error;
       this.#link.log.info({ err: error }, 'xmpp-ws: incoming offer has no Jingle form, 488');
@@ -292,6 +294,11 @@ export class JingleCalls {
       // TS 24.604 §4.5.2.6.1 CDIV notification (181 / History-Info) → session-info <diverted/>.
       if (entry.direction !== 'outgoing' || diversion === undefined) return;
       this.#toClient(entry, sessionInfoDiverted(entry.sid, diversion));
+    });
+    call.on('progress', ({ waiting }) => {
+      // TS 24.615 §4.5.5.3.1: a 180 with Alert-Info call-waiting → session-info <waiting/>.
+      if (entry.direction !== 'outgoing' || waiting !== true) return;
+      this.#toClient(entry, sessionInfoWaiting(entry.sid));
     });
     call.on('answered', ({ sdp }) => {
       if (entry.direction !== 'outgoing') return;

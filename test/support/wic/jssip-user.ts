@@ -103,6 +103,14 @@ export class JsSipCall {
     this.session.answer({ mediaConstraints: { audio: false, video: false }, extraHeaders: [...extraHeaders] });
   }
 
+  /** TS 24.610 hold: JsSIP's re-INVITE with its offer sendonly; resolves once it succeeded. */
+  hold(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => {
+      if (!this.session.hold({}, () => resolve())) reject(new Error(`${this.#user.user}: JsSIP refused to hold (not confirmed, or already held)`));
+    });
+    return withDeadline(done, timeoutMs, `${this.#user.user}: hold re-INVITE accepted`, () => this.#user.capture.dump());
+  }
+
   /** Rejects an incoming call (or cancels an outgoing one) with `status`. */
   reject(status = 486): void {
     this.session.terminate({ status_code: status });
