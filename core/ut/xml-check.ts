@@ -7,7 +7,8 @@ import { SaxesParser } from 'saxes';
 
 /** Undefined when `xml` is one well-formed element (an XML declaration allowed), else the problem. */
 export function xmlProblem(xml: string): string | undefined {
-  const parser = new SaxesParser({ xmlns: true });
+  // XML 1.0 well-formedness only: an element body may use prefixes its document declares (RFC 4825 §8.2.1).
+  const parser = new SaxesParser();
   let problem: string | undefined;
   let roots = 0;
   let depth = 0;
