@@ -493,12 +493,16 @@ export class XmppWsSession implements ClientLink {
 
   /** TS 24.623 Ut: the registered user's simservs document through core/ut (mmtel/ut.ts). */
   async #utIq(iq: XmlElement, type: 'get' | 'set', payload: XmlElement): Promise<void> {
-    const utRequest = this.#deps.utRequest;
+    const deps = this.#deps;
+    const utRequest = deps.utRequest;
     const ue = this.#ue;
     if (utRequest === undefined || ue === undefined || ue.registration.state !== 'registered') {
       return this.send(stanzaError(iq, iq.attrs.to, this.#fullJid, { ...SERVICE_UNAVAILABLE, text: utRequest === undefined ? 'Ut is not configured' : 'register first' }));
     }
-    const link = { fullJid: this.#fullJid, parser: this.#parser, send: (element: XmlElement) => this.send(element), utRequest };
+    const link = {
+      fullJid: this.#fullJid, parser: this.#parser, send: (element: XmlElement) => this.send(element),
+      utRequest: (request: UtRequest) => utRequest.call(deps, request),
+    };
     await answerUtIq(link, iq, type, payload).catch((error: unknown) => {
       this.log.warn({ err: error }, 'xmpp-ws: Ut request failed');
       this.send(stanzaError(iq, iq.attrs.to, this.#fullJid, { condition: 'internal-server-error', type: 'cancel' }));
