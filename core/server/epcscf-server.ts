@@ -78,7 +78,9 @@ export async function createEpcscfServer(config: EpcscfConfig, options: EpcscfSe
     throw error;
   }
   // Ut (TS 24.623): the REST endpoint for sip-ws clients, beside the W2 upgrades.
-  if (ut !== undefined) await registerUtRoutes(w2.app, ut, { restPath: config.ut.restPath, passDigestToXcap: config.ut.passDigestToXcap });
+  if (ut !== undefined) await registerUtRoutes(w2.app, ut, {
+    restPath: config.ut.restPath, passDigestToXcap: config.ut.passDigestToXcap, allowedOrigins: config.w2.allowedOrigins,
+  });
   // fastify runs onClose hooks after the server stopped (and after our preClose closed sessions).
   w2.app.addHook('onClose', async () => plugins.closeAll());
   return {

@@ -7,9 +7,13 @@
  * reached; without one, `ut.passDigestToXcap` decides: the request goes on without any asserted
  * identity (the client's Digest Authorization with it) and the XCAP server's own challenge comes
  * back, or it is answered 401 Bearer. ETag, If-Match and If-None-Match pass through.
+ * Browsers (a WIC served by the WWSF) get CORS (Fetch standard): an Origin outside
+ * `w2.allowedOrigins` is refused 403 as a W2 upgrade would be (R-WS-4); an allowed one is echoed,
+ * with a preflight answer for the Authorization / If-Match headers.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EpcError } from '../errors.js';
+import { isOriginAllowed } from '../server/origin-policy.js';
 import { parseBearerCredentials } from '../webauth/bearer-authorization.js';
 import type { UtService } from './ut-service.js';
 import type { UtMethod, UtRequest } from './ut-types.js';
@@ -20,7 +24,17 @@ export interface UtRestOptions {
   readonly restPath: string;
   /** Without a Bearer token: forward (digest with the XCAP server itself) or answer 401. */
   readonly passDigestToXcap: boolean;
+  /** `w2.allowedOrigins`: the browser Origins allowed (empty: any). */
+  readonly allowedOrigins: readonly string[];
 }
+
+/** Fetch standard CORS: what a WIC page on another origin may send and read. */
+const CORS_PREFLIGHT = {
+  'access-control-allow-methods': 'GET, PUT, DELETE',
+  'access-control-allow-headers': 'Authorization, Content-Type, If-Match, If-None-Match',
+  'access-control-max-age': '600',
+};
+const CORS_EXPOSE = 'ETag, WWW-Authenticate';
 
 /** EpcError → the HTTP status a REST client reads (RFC 9110 §15). */
 const HTTP_STATUS: Readonly<Partial<Record<string, number>>> = {
@@ -48,6 +62,18 @@ export async function registerUtRoutes(app: FastifyInstance, service: UtService,
     // XCAP bodies are XML of several media types (RFC 4825 §15): taken as text, bounded.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: service.maxBodyBytes }, (_request, body, done) => done(null, body));
+    // Browsers: an Origin outside the agreement is refused before anything else (R-WS-4's rule).
+    scope.addHook('onRequest', async (request, reply) => {
+      const origin = headerOf(request, 'origin');
+      if (origin === undefined) return;
+      if (!isOriginAllowed(origin, options.allowedOrigins)) {
+        return reply.code(403).send({ error: 'Forbidden', message: 'this Origin is not allowed (w2.allowedOrigins)' });
+      }
+      reply.header('access-control-allow-origin', origin).header('vary', 'Origin').header('access-control-expose-headers', CORS_EXPOSE);
+      if (request.method === 'OPTIONS') return reply.code(204).headers(CORS_PREFLIGHT).send();
+      return undefined;
+    });
+    scope.options(`${prefix}/*`, async (_request, reply) => reply.code(204).headers(CORS_PREFLIGHT).send());
     scope.route({
       method: ['GET', 'PUT', 'DELETE'],
       url: `${prefix}/*`,

@@ -16,12 +16,12 @@ const identities: UtIdentities = {
     : { ok: false, refusal: tokenRefusal('expired') }),
 };
 
-async function app(t: Test, passDigestToXcap: boolean): Promise<{ xcap: XcapServer; inject: ReturnType<typeof Fastify>['inject'] }> {
+async function app(t: Test, passDigestToXcap: boolean, allowedOrigins: readonly string[] = []): Promise<{ xcap: XcapServer; inject: ReturnType<typeof Fastify>['inject'] }> {
   const xcap = await startXcapServer({ [ALICE]: simservsDocument() });
   t.teardown(() => xcap.close());
   const server = Fastify();
   t.teardown(() => server.close());
-  await registerUtRoutes(server, new UtService({ xcapRoot: new URL(xcap.root), timeoutMs: 2000, maxBodyBytes: 2048, identities }), { restPath: '/ut', passDigestToXcap });
+  await registerUtRoutes(server, new UtService({ xcapRoot: new URL(xcap.root), timeoutMs: 2000, maxBodyBytes: 2048, identities }), { restPath: '/ut', passDigestToXcap, allowedOrigins });
   return { xcap, inject: server.inject.bind(server) };
 }
 
@@ -68,4 +68,20 @@ t.test('ut.passDigestToXcap: true hands the XCAP server\'s digest challenge back
   t.equal(refused.statusCode, 401);
   t.equal(refused.headers['www-authenticate'], 'Bearer');
   t.equal(closed.xcap.requests.length, 0);
+});
+
+t.test('CORS for browser WICs: an allowed Origin is echoed with ETag exposed and a preflight; another Origin is 403 (R-WS-4)', async (t) => {
+  const { xcap, inject } = await app(t, true, ['https://wwsf.test']);
+  const preflight = await inject({ method: 'OPTIONS', url: `${DOC}/~~/simservs/communication-diversion`, headers: { origin: 'https://wwsf.test', 'access-control-request-method': 'PUT' } });
+  t.equal(preflight.statusCode, 204);
+  t.equal(preflight.headers['access-control-allow-origin'], 'https://wwsf.test');
+  t.match(preflight.headers['access-control-allow-headers'], /Authorization/);
+  t.match(preflight.headers['access-control-allow-methods'], /PUT/);
+  const got = await inject({ method: 'GET', url: DOC, headers: { origin: 'https://wwsf.test', authorization: 'Bearer alice-token' } });
+  t.equal(got.statusCode, 200);
+  t.equal(got.headers['access-control-allow-origin'], 'https://wwsf.test');
+  t.match(got.headers['access-control-expose-headers'], /ETag/);
+  const evil = await inject({ method: 'GET', url: DOC, headers: { origin: 'https://evil.test', authorization: 'Bearer alice-token' } });
+  t.equal(evil.statusCode, 403);
+  t.equal(xcap.requests.length, 1, 'the foreign Origin reached nothing');
 });
