@@ -159,6 +159,20 @@ export interface WebAuthConfig {
   readonly jwksTimeoutMs: number;
 }
 
+/** `ut`: service configuration over Ut (TS 24.623), proxied to an XCAP server; off without `xcapRoot`. */
+export interface UtConfig {
+  /** The XCAP root URI (RFC 4825 §6.1) of the operator's XCAP server / AS; undefined: Ut off. */
+  readonly xcapRoot?: URL;
+  /** Deadline of one request to the XCAP server (then EPC_ERR_UT_UNAVAILABLE, HTTP 502). */
+  readonly timeoutMs: number;
+  /** Largest XCAP body, either direction. */
+  readonly maxBodyBytes: number;
+  /** The W2 REST endpoint's path (the XCAP root sip-ws clients use). */
+  readonly restPath: string;
+  /** REST without a Bearer token: forward with the client's own Authorization (digest with the XCAP server), or answer 401. */
+  readonly passDigestToXcap: boolean;
+}
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface EpcscfConfig {
@@ -171,5 +185,6 @@ export interface EpcscfConfig {
   readonly admin: AdminConfig;
   readonly cluster: ClusterConfig;
   readonly webAuth: WebAuthConfig;
+  readonly ut: UtConfig;
   readonly log: { readonly level: LogLevel };
 }

@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { EpcError } from '../errors.js';
 import { parseUri } from '../sip/index.js';
 import type { PluginReference } from '../plugin/loader.js';
-import type { AdminConfig, ClusterConfig, EpcscfConfig, HostPort, LogLevel, MediaConfig, MediaGatewaySettings, MediaPortRange, MwListenPoint, NextHopProbeConfig, TlsFiles, W2Limits, WebAuthConfig, WebAuthIssuer } from './config-types.js';
+import type { AdminConfig, ClusterConfig, EpcscfConfig, HostPort, LogLevel, MediaConfig, MediaGatewaySettings, MediaPortRange, MwListenPoint, NextHopProbeConfig, TlsFiles, UtConfig, W2Limits, WebAuthConfig, WebAuthIssuer } from './config-types.js';
 import { applyEnvOverrides } from './env-overrides.js';
 import type { Environment } from './env-overrides.js';
 import { compileSchema, readRepositorySchema } from './json-schema.js';
@@ -175,6 +175,7 @@ function toTypedConfig(config: Record<string, unknown>, configDir: string): Epcs
     admin: adminConfig(config['admin'] as Record<string, unknown>),
     cluster: clusterConfig(config['cluster'] as Record<string, unknown>),
     webAuth: webAuthConfig(config['webAuth'] as Record<string, unknown>, configDir),
+    ut: utConfig(config['ut'] as Record<string, unknown>),
     log: { level: log['level'] as LogLevel },
   };
 }
@@ -225,6 +226,17 @@ function webAuthConfig(webAuth: Record<string, unknown>, configDir: string): Web
     jwksCooldownSeconds: webAuth['jwksCooldownSeconds'] as number,
     jwksMaxAgeSeconds: webAuth['jwksMaxAgeSeconds'] as number,
     jwksTimeoutMs: webAuth['jwksTimeoutMs'] as number,
+  };
+}
+
+function utConfig(ut: Record<string, unknown>): UtConfig {
+  const root = ut['xcapRoot'];
+  return {
+    ...(typeof root === 'string' ? { xcapRoot: new URL(root) } : {}),
+    timeoutMs: ut['timeoutMs'] as number,
+    maxBodyBytes: ut['maxBodyBytes'] as number,
+    restPath: ut['restPath'] as string,
+    passDigestToXcap: ut['passDigestToXcap'] as boolean,
   };
 }
 

@@ -7,6 +7,8 @@ import type { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { SipMessage } from '../sip/model/message.js';
 import type { VirtualUe, VirtualUeOptions } from '../ua/api.js';
+import type { UtRequest, UtResponse } from '../ut/ut-types.js';
+import type { WebTokenOutcome } from '../webauth/web-token-verifier.js';
 import type { SessionCloseReason, W2Connection, W2Session } from './session.js';
 
 /**
@@ -70,6 +72,27 @@ export interface W2UaFactory {
 export interface W2SipCore extends W2SipApi {
   sessionOpened(connection: W2Connection, session: W2Session): void;
   sessionClosed(connectionId: string, reason: SessionCloseReason): void | Promise<void>;
+  /** Ut (core/ut): the AORs registered (live bindings) on this connection's flow. Without it: no Ut. */
+  registeredIdentities?(connectionId: string): Promise<readonly string[]>;
+  /** Ut REST (core/ut): a web token checked as a REGISTER's would be (core/webauth). */
+  verifyWebToken?(token: string, origin: string | undefined): Promise<WebTokenOutcome>;
+}
+
+/**
+ * Service configuration over Ut (TS 24.623, core/ut) for a plugin's client: one XCAP operation
+ * on the simservs document of the identity registered on that connection's flow, proxied to
+ * the XCAP server with that identity asserted. Resolves with the XCAP answer whatever its status;
+ * rejects with EPC_ERR_UT_FORBIDDEN (not registered, another user's or another document),
+ * EPC_ERR_UT_BAD_REQUEST (path, node selector, header or XML body) or EPC_ERR_UT_UNAVAILABLE
+ * (no answer in time or in bounds), or EPC_ERR_PLUGIN_NOT_SESSION_OWNER.
+ */
+export interface W2UtApi {
+  request(connectionId: string, request: UtRequest): Promise<UtResponse>;
+}
+
+/** The core side of W2UtApi (not visible to plugins): checks identity, then proxies. */
+export interface W2UtCore {
+  forConnection(connectionId: string, request: UtRequest): Promise<UtResponse>;
 }
 
 /** Monitoring events (the mediasoup `observer` idea): never used to drive behaviour. */
@@ -126,4 +149,6 @@ export interface W2Host {
   readonly homeDomain?: string;
   /** Web authentication (config `webAuth`); absent where the host does not tell (tests, embedders): treat as off. */
   readonly webAuth?: W2WebAuthInfo;
+  /** Ut (config `ut.xcapRoot`); absent when service configuration is off. */
+  readonly ut?: W2UtApi;
 }

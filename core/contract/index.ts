@@ -7,7 +7,9 @@
 export { W2_CONTRACT_VERSION, defineW2Plugin } from './contract.js';
 export type { JsonSchema, W2Binding, W2Plugin, W2PluginInstance, W2PluginMeta } from './contract.js';
 export type { SessionCloseCause, SessionCloseReason, W2Connection, W2Frame, W2Session } from './session.js';
-export type { PluginUeOptions, W2Host, W2Observer, W2ObserverEvents, W2SipApi, W2UaFactory, W2WebAuthInfo } from './host.js';
+export type { PluginUeOptions, W2Host, W2Observer, W2ObserverEvents, W2SipApi, W2UaFactory, W2UtApi, W2WebAuthInfo } from './host.js';
+// Ut (TS 24.623): one XCAP operation on the client's own simservs document (host.ut).
+export type { UtMethod, UtRequest, UtResponse } from '../ut/ut-types.js';
 export { FloodGuard } from './flood-guard.js';
 export type { FloodLimits } from './flood-guard.js';
 

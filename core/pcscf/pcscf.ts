@@ -45,7 +45,7 @@ import { W2Flows, type W2Flow } from './w2-flows.js';
 import { NextHopHealth, probeRequest, sendProbe } from './next-hop-health.js';
 import { asTrustedNodeRegister, TrustedNodeDeregistrar } from './trusted-node.js';
 import { WebAuthGate } from './web-auth-gate.js';
-import { WebTokenVerifier, type TokenRefusal, type TokenRefusalCode } from '../webauth/index.js';
+import { WebTokenVerifier, type TokenRefusal, type TokenRefusalCode, type WebTokenOutcome } from '../webauth/index.js';
 
 export interface PcscfOptions {
   readonly config: EpcscfConfig;
@@ -121,6 +121,7 @@ export class Pcscf implements W2SipCore {
   readonly #pending: PendingTransactions;
   readonly #registrationCap: RegistrationLimits;
   readonly #webAuth: WebAuthGate;
+  readonly #webTokens: WebTokenVerifier;
   readonly #integrityProtected: string;
   readonly #deregistrar: TrustedNodeDeregistrar;
   /** Flow releases under way (BYEs, trusted-node de-registrations): close() lets them finish before Mw closes. */
@@ -155,6 +156,7 @@ export class Pcscf implements W2SipCore {
     }) : undefined;
     this.#media = new SessionMedia(alg, this.#ctx);
     this.#integrityProtected = config.webAuth.integrityProtected;
+    this.#webTokens = webTokens;
     this.#webAuth = new WebAuthGate({
       verifier: webTokens, now: () => this.#ctx.now(), onAccepted: () => this.observer.emit('webToken', 'accepted'),
       onGrantExpired: (flow, aor) => void this.#deregistrar.grantExpired(flow, aor).catch((error: unknown) => this.#ctx.log.error({ err: error }, 'de-registering an expired web-token registration failed')),
@@ -294,6 +296,18 @@ export class Pcscf implements W2SipCore {
 
   sessionOpened(connection: W2Connection, session: W2Session): void {
     this.#flows.open(connection, session);
+  }
+
+  /** Ut (TS 24.623, core/ut): the AORs with a live binding on this connection's flow. */
+  async registeredIdentities(connectionId: string): Promise<readonly string[]> {
+    const flow = this.#flows.byConnection(connectionId);
+    if (flow === undefined || !flow.alive) return [];
+    return [...new Set((await this.#ctx.registrations.byFlow(flow.key)).map((binding) => binding.aor))];
+  }
+
+  /** Ut REST (core/ut): a web token checked as for REGISTER (core/webauth), origin included. */
+  verifyWebToken(token: string, origin: string | undefined): Promise<WebTokenOutcome> {
+    return this.#webTokens.verify(token, { origin });
   }
 
   async sessionClosed(connectionId: string, _reason: SessionCloseReason): Promise<void> {

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { EpcError } from '../errors.js';
 import { W2_CONTRACT_VERSION } from '../contract/contract.js';
-import type { W2Host, W2Observer, W2SipApi, W2UaFactory, W2WebAuthInfo } from '../contract/host.js';
+import type { W2Host, W2Observer, W2SipApi, W2UaFactory, W2UtApi, W2UtCore, W2WebAuthInfo } from '../contract/host.js';
 import type { SipMessage } from '../sip/model/message.js';
 import { createVirtualUe } from '../ua/index.js';
 
@@ -22,6 +22,8 @@ export interface PluginHostInit {
   readonly homeDomain?: string;
   /** From config `webAuth` (host.webAuth). */
   readonly webAuth?: W2WebAuthInfo;
+  /** Ut (core/ut), when config `ut.xcapRoot` is set (host.ut). */
+  readonly ut?: W2UtCore;
 }
 
 export function createPluginHost(init: PluginHostInit): W2Host {
@@ -71,8 +73,14 @@ export function createPluginHost(init: PluginHostInit): W2Host {
       return createVirtualUe({ ...ueOptions, secure: conn.secure, transport: { send }, log });
     },
   };
+  const utCore = init.ut;
+  // Ut for this plugin's own sessions only (the same rule as host.sip).
+  const ut: W2UtApi | undefined = utCore === undefined ? undefined : {
+    request: (connectionId, request) => (owns(connectionId) ? utCore.forConnection(connectionId, request) : notOwner(connectionId)),
+  };
   return {
     contract: W2_CONTRACT_VERSION, log, sip, ua, observer: init.observer,
+    ...(ut !== undefined ? { ut } : {}),
     ...(init.homeDomain !== undefined ? { homeDomain: init.homeDomain } : {}),
     ...(init.webAuth !== undefined ? { webAuth: init.webAuth } : {}),
   };

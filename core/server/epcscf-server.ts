@@ -17,6 +17,7 @@ import type { LoadedPlugins } from '../plugin/loader.js';
 import { unattachedSipApi } from '../plugin/unattached-sip-api.js';
 import { openOriginWarning } from './open-origin-warning.js';
 import { createW2Server } from './w2-server.js';
+import { registerUtRoutes, UtService } from '../ut/index.js';
 import type { W2Server } from './w2-server.js';
 
 export interface EpcscfServerOptions {
@@ -45,6 +46,7 @@ export async function createEpcscfServer(config: EpcscfConfig, options: EpcscfSe
   const logger = options.logger ?? pino({ level: config.log.level, name: 'epcscf' });
   const observer: W2Observer = options.observer ?? new EventEmitter<W2ObserverEvents>();
   const tls = config.w2.tls ? await readTlsFiles(config.w2.tls) : undefined;
+  const ut = utServiceOf(config, options.sip);
   const plugins = await loadPlugins(config.plugins, {
     ...(options.builtins ? { builtins: options.builtins } : {}),
     ...(options.initTimeoutMs !== undefined ? { initTimeoutMs: options.initTimeoutMs } : {}),
@@ -56,6 +58,7 @@ export async function createEpcscfServer(config: EpcscfConfig, options: EpcscfSe
     maxFrameBytes: config.w2.maxFrameBytes,
     homeDomain: config.mw.domain,
     webAuth: { enabled: config.webAuth.issuers.length > 0 },
+    ...(ut !== undefined ? { ut } : {}),
   });
   let w2: W2Server;
   try {
@@ -74,6 +77,10 @@ export async function createEpcscfServer(config: EpcscfConfig, options: EpcscfSe
     await plugins.closeAll();
     throw error;
   }
+  // Ut (TS 24.623): the REST endpoint for sip-ws clients, beside the W2 upgrades.
+  if (ut !== undefined) await registerUtRoutes(w2.app, ut, {
+    restPath: config.ut.restPath, passDigestToXcap: config.ut.passDigestToXcap, allowedOrigins: config.w2.allowedOrigins,
+  });
   // fastify runs onClose hooks after the server stopped (and after our preClose closed sessions).
   w2.app.addHook('onClose', async () => plugins.closeAll());
   return {
@@ -90,6 +97,15 @@ export async function createEpcscfServer(config: EpcscfConfig, options: EpcscfSe
     },
     close: () => w2.close(),
   };
+}
+
+/** Ut is on when `ut.xcapRoot` is set and the SIP core can say who a client is. */
+function utServiceOf(config: EpcscfConfig, sip: W2SipCore | undefined): UtService | undefined {
+  const { xcapRoot, timeoutMs, maxBodyBytes } = config.ut;
+  if (xcapRoot === undefined || sip?.registeredIdentities === undefined || sip.verifyWebToken === undefined) return undefined;
+  const registeredIdentities = sip.registeredIdentities.bind(sip);
+  const verifyWebToken = sip.verifyWebToken.bind(sip);
+  return new UtService({ xcapRoot, timeoutMs, maxBodyBytes, identities: { registeredIdentities, verifyWebToken } });
 }
 
 async function readTlsFiles(files: { cert: string; key: string }): Promise<{ cert: Buffer; key: Buffer }> {

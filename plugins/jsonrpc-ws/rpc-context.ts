@@ -2,7 +2,7 @@
  * What a method handler sees of its session. The session (session.ts) implements it; handlers
  * (methods/*.ts) stay free of WebSocket and JSON-RPC framing.
  */
-import type { UaIdentity, VirtualUe } from '../../core/contract/index.js';
+import type { UaIdentity, UtRequest, UtResponse, VirtualUe } from '../../core/contract/index.js';
 import type { CallBook } from './call-book.js';
 import type { Params } from './notification-params.js';
 import type { JsonRpcWsOptions } from './options.js';
@@ -38,4 +38,6 @@ export interface RpcContext {
    */
   replaceToken(token: string): void;
   notify(method: string, params: Params): void;
+  /** Ut (TS 24.623): one XCAP operation on the registered user's simservs document (host.ut). */
+  utRequest(request: UtRequest): Promise<UtResponse>;
 }

@@ -26,6 +26,10 @@ export const UNKNOWN_SUBSCRIPTION = -32007;
 export const SIP_REJECTED = -32008;
 /** A web token the eP-CSCF refused (R-REG-4); data {sipStatus, reason} like SIP_REJECTED's sipStatus. */
 export const TOKEN_REFUSED = -32009;
+/** Ut (TS 24.623): refused before the XCAP server (not registered, not the user's own document). */
+export const UT_REFUSED = -32030;
+/** Ut off (ut.xcapRoot unset), or the XCAP server did not answer in time or in bounds. */
+export const UT_UNAVAILABLE = -32031;
 
 const MESSAGES: Readonly<Record<number, string>> = {
   [PARSE_ERROR]: 'Parse error',
@@ -42,6 +46,8 @@ const MESSAGES: Readonly<Record<number, string>> = {
   [UNKNOWN_SUBSCRIPTION]: 'Unknown subscription',
   [SIP_REJECTED]: 'Rejected by the network',
   [TOKEN_REFUSED]: 'Token refused',
+  [UT_REFUSED]: 'Ut request refused',
+  [UT_UNAVAILABLE]: 'Ut unavailable',
 };
 
 export type ErrorData = Readonly<Record<string, unknown>>;

@@ -10,7 +10,7 @@ import { createJSONRPCErrorResponse } from 'json-rpc-2.0';
 import type { W2Host } from '../../core/contract/index.js';
 import type { SessionCloseReason, W2Connection, W2Frame, W2Session } from '../../core/contract/index.js';
 import type { SipRequest, SipResponse } from '../../core/contract/index.js';
-import type { PluginUeOptions, VirtualUe } from '../../core/contract/index.js';
+import type { PluginUeOptions, UtRequest, UtResponse, VirtualUe } from '../../core/contract/index.js';
 import { FloodGuard } from '../../core/contract/index.js';
 import { CallBook } from './call-book.js';
 import type { JsonRpcDispatcher } from './dispatcher.js';
@@ -19,7 +19,7 @@ import { partyParams, registrationParams, withOptionalSdp, type Params } from '.
 import type { JsonRpcWsOptions } from './options.js';
 import type { ResumeHolder, ResumeStore } from './resume-store.js';
 import type { RpcContext, UeStart } from './rpc-context.js';
-import { INVALID_REQUEST, NOT_REGISTERED, PARSE_ERROR, RATE_LIMITED, WRONG_STATE, errorMessage, rpcError } from './rpc-errors.js';
+import { INVALID_REQUEST, NOT_REGISTERED, PARSE_ERROR, RATE_LIMITED, UT_UNAVAILABLE, WRONG_STATE, errorMessage, rpcError } from './rpc-errors.js';
 import { messageSummaryParams, SubscriptionBook } from './subscription-book.js';
 import { waitingCallParams } from './waiting-calls.js';
 
@@ -88,6 +88,12 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
 
   get ue(): VirtualUe | undefined {
     return this.#ue;
+  }
+
+  utRequest(request: UtRequest): Promise<UtResponse> {
+    const ut = this.#host.ut;
+    if (ut === undefined) return Promise.reject(rpcError(UT_UNAVAILABLE, { hint: 'service configuration over Ut is not configured on this eP-CSCF (ut.xcapRoot)' }));
+    return ut.request(this.#conn.id, request);
   }
 
   get impu(): string | undefined {

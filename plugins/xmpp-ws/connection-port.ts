@@ -5,7 +5,8 @@
  * connection instead of a closure per hook keeps an idle session small (bench/xmpp memory).
  */
 import type { Logger } from 'pino';
-import type { SipRequest, SipResponse, UaIdentity, VirtualUe, W2Connection, W2Frame, W2Host, W2Session } from '../../core/contract/index.js';
+import type { SipRequest, SipResponse, UaIdentity, UtRequest, UtResponse, VirtualUe, W2Connection, W2Frame, W2Host, W2Session } from '../../core/contract/index.js';
+import { EpcError } from '../../core/contract/index.js';
 import type { XmppWsOptions } from './options.js';
 import { XmppWsSession, type SessionFlows, type XmppWsDeps } from './session.js';
 import type { ResumableStreams } from './sm/resumable-streams.js';
@@ -45,6 +46,13 @@ export class ConnectionPort implements W2Session, SessionFlows, XmppWsDeps {
 
   createUe(identity: UaIdentity): VirtualUe {
     return this.#shared.host.ua.create(this.#conn, { identity });
+  }
+
+  /** Ut (TS 24.623) as this connection's registered user (host.ut checks the identity). */
+  utRequest(request: UtRequest): Promise<UtResponse> {
+    const ut = this.#shared.host.ut;
+    if (ut === undefined) return Promise.reject(new EpcError('EPC_ERR_UT_UNAVAILABLE', 'Ut is not configured on this eP-CSCF'));
+    return ut.request(this.#conn.id, request);
   }
 
   handOverTo(session: XmppWsSession): void {

@@ -10,12 +10,13 @@ import type { Logger } from 'pino';
 import { EpcError } from '../../core/contract/index.js';
 import { FloodGuard } from '../../core/contract/index.js';
 import type { SipRequest, SipResponse } from '../../core/contract/index.js';
-import type { RegistrationInfo, UaIdentity, VirtualUe } from '../../core/contract/index.js';
+import type { RegistrationInfo, UaIdentity, UtRequest, UtResponse, VirtualUe } from '../../core/contract/index.js';
 import { formatJid, parseJid, type Jid } from './address/jid.js';
 import { mappedPeer } from './address/peer-jid.js';
 import { JingleCalls } from './calls/jingle-calls.js';
 import { MMTEL_NS } from './calls/mmtel-identity.js';
 import { MwiBridge } from './mmtel/mwi.js';
+import { answerUtIq } from './mmtel/ut.js';
 import type { ClientLink } from './client-link.js';
 import { ChatBridge } from './im/chat-bridge.js';
 import type { XmppWsOptions } from './options.js';
@@ -80,6 +81,8 @@ export interface XmppWsDeps {
   readonly handOverTo?: (session: XmppWsSession) => void;
   /** SASL mechanisms offered, in preference order; default PLAIN only (OAUTHBEARER when the core takes web tokens). */
   readonly saslMechanisms?: readonly string[];
+  /** Ut (TS 24.623) for this connection's registered user (host.ut); absent: Ut IQs get service-unavailable. */
+  readonly utRequest?: (request: UtRequest) => Promise<UtResponse>;
 }
 
 /** The core keeps the flow a little longer than the plugin's grace, so the de-registration leaves first. */
@@ -468,6 +471,8 @@ export class XmppWsSession implements ClientLink {
       case `get ${NS.discoInfo} query`: return this.send(iqResult(iq, from, this.#fullJid, discoInfo(payload.attrs.node)));
       case `get ${NS.roster} query`: return this.send(iqResult(iq, from, this.#fullJid, emptyRoster()));
       case `set ${MMTEL_NS} mwi`: return void this.#mwiIq(iq, payload); // TS 24.606, mmtel/mwi.ts
+      case `get ${MMTEL_NS} ut`:
+      case `set ${MMTEL_NS} ut`: return void this.#utIq(iq, type, payload); // TS 24.623, mmtel/ut.ts
       default: return this.send(stanzaError(iq, from, this.#fullJid, FEATURE_NOT_IMPLEMENTED));
     }
   }
@@ -483,6 +488,24 @@ export class XmppWsSession implements ClientLink {
     await this.#mwi.subscribe(iq, payload).catch((error: unknown) => {
       this.log.warn({ err: error }, 'xmpp-ws: message-summary subscription failed');
       this.send(stanzaError(iq, iq.attrs.to, this.#fullJid, SERVICE_UNAVAILABLE));
+    });
+  }
+
+  /** TS 24.623 Ut: the registered user's simservs document through core/ut (mmtel/ut.ts). */
+  async #utIq(iq: XmlElement, type: 'get' | 'set', payload: XmlElement): Promise<void> {
+    const deps = this.#deps;
+    const utRequest = deps.utRequest;
+    const ue = this.#ue;
+    if (utRequest === undefined || ue === undefined || ue.registration.state !== 'registered') {
+      return this.send(stanzaError(iq, iq.attrs.to, this.#fullJid, { ...SERVICE_UNAVAILABLE, text: utRequest === undefined ? 'Ut is not configured' : 'register first' }));
+    }
+    const link = {
+      fullJid: this.#fullJid, parser: this.#parser, send: (element: XmlElement) => this.send(element),
+      utRequest: (request: UtRequest) => utRequest.call(deps, request),
+    };
+    await answerUtIq(link, iq, type, payload).catch((error: unknown) => {
+      this.log.warn({ err: error }, 'xmpp-ws: Ut request failed');
+      this.send(stanzaError(iq, iq.attrs.to, this.#fullJid, { condition: 'internal-server-error', type: 'cancel' }));
     });
   }
 

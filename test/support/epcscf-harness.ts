@@ -125,6 +125,8 @@ export interface StartEpcscfOptions {
   readonly w2MaxFrameBytes?: number;
   /** The `webAuth` section (web-token issuers, TS 24.371 scenarios 2/3); default: off. */
   readonly webAuth?: Record<string, unknown>;
+  /** The `ut` section (service configuration over Ut, TS 24.623: xcapRoot...); default: off. */
+  readonly ut?: Record<string, unknown>;
   /** The Mw port, when the test allocated it (e.g. to tell the core whom to trust); the test frees it. */
   readonly mwPort?: number;
 }
@@ -162,6 +164,7 @@ export async function startEpcscf(options: StartEpcscfOptions): Promise<EpcscfUn
     mw: { listen: [`${mwTransport}:127.0.0.1:${mwPort}`], nextHop: options.nextHop, domain, visitedNetworkId, nextHopProbe: options.nextHopProbe ?? { intervalSeconds: 0 } },
     media: { mode: 'off' },
     ...(options.webAuth ? { webAuth: options.webAuth } : {}),
+    ...(options.ut ? { ut: options.ut } : {}),
     log: { level: 'silent' },
   }, { configDir: REPO_ROOT, env: {}, source: 'epcscf-harness' });
 

@@ -4,7 +4,7 @@
  * (JsSIP), bob on jsonrpc-ws, alice on xmpp-ws (xmpp.js, answering every Jingle IQ).
  */
 import type { Test } from 'tap';
-import { startEpcscf, type EpcscfUnderTest } from './epcscf-harness.js';
+import { startEpcscf, type EpcscfUnderTest, type StartEpcscfOptions } from './epcscf-harness.js';
 import { RpcWsClient } from './jsonrpc-client.js';
 import { JsSipUser } from './wic/jssip-user.js';
 import { XmppJsUser } from './xmpp-clients.js';
@@ -18,8 +18,9 @@ export interface ThreeClients {
   readonly alice: XmppJsUser;
 }
 
-export async function epcscfWithThreeClients(t: Test, nextHop: string): Promise<ThreeClients> {
-  const epcscf = await startEpcscf({ nextHop, extraPlugins: [{ name: 'xmpp-ws' }, { name: 'jsonrpc-ws' }] });
+/** `extra`: more epcscf configuration (the `ut` or `webAuth` sections). */
+export async function epcscfWithThreeClients(t: Test, nextHop: string, extra: Pick<StartEpcscfOptions, 'ut' | 'webAuth'> = {}): Promise<ThreeClients> {
+  const epcscf = await startEpcscf({ nextHop, extraPlugins: [{ name: 'xmpp-ws' }, { name: 'jsonrpc-ws' }], ...extra });
   t.teardown(() => epcscf.close());
   const carol = await JsSipUser.connect({ wsUrl: epcscf.wsUrl, user: 'carol', password: 'secret' });
   t.teardown(() => carol.stop());

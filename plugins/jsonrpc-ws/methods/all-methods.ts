@@ -4,10 +4,12 @@ import { CALL_METHODS } from './call-methods.js';
 import { MESSAGING_METHODS } from './messaging-methods.js';
 import { SESSION_METHODS } from './session-methods.js';
 import { TRANSFER_METHODS } from './transfer-methods.js';
+import { UT_METHODS } from './ut-methods.js';
 
 export const ALL_METHODS: Readonly<Record<string, MethodHandler>> = {
   ...SESSION_METHODS,
   ...CALL_METHODS,
   ...TRANSFER_METHODS,
   ...MESSAGING_METHODS,
+  ...UT_METHODS,
 };
