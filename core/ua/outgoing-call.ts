@@ -12,6 +12,7 @@ import { createCancel } from '../sip/transaction/index.js';
 import type { CallEndCause, OutgoingCallOptions } from './api.js';
 import { CallSession, type CallHooks } from './call-session.js';
 import { Dialog } from './dialog.js';
+import { callCompletionOffer } from './call-completion.js';
 import { diversionsOf } from './history-info.js';
 import { connectedIdentity } from './party-identity.js';
 import { readMinSe, readSessionExpires } from './session-timer.js';
@@ -88,7 +89,11 @@ export class OutgoingCall extends CallSession {
     if (sdp.length > 0) this.callState = 'early';
     else if (this.callState === 'calling') this.callState = 'ringing';
     const diversion = diversionsOf(response); // TS 24.604 §4.5.2.6.1: 181 + History-Info
-    this.emit('progress', { status: response.status, reason: response.reason, ...(sdp.length > 0 ? { sdp } : {}), ...(diversion.length > 0 ? { diversion } : {}) });
+    const callCompletion = callCompletionOffer(response, this.#target); // TS 24.642 CCNR: a 180 may offer it
+    this.emit('progress', {
+      status: response.status, reason: response.reason, ...(sdp.length > 0 ? { sdp } : {}), ...(diversion.length > 0 ? { diversion } : {}),
+      ...(callCompletion !== undefined ? { callCompletion } : {}),
+    });
   }
 
   #onFinal(response: SipResponse, request: SipRequest): void {
@@ -102,7 +107,12 @@ export class OutgoingCall extends CallSession {
     const cause: CallEndCause = this.#cancelRequested && response.status === 487 ? 'local'
       : response.status === 408 ? 'failed' : 'rejected';
     const reasonHeader = getHeader(response, 'Reason');
-    this.finish({ cause, status: response.status, reason: response.reason, ...(reasonHeader !== undefined ? { reasonHeader } : {}) });
+    // TS 24.642 / RFC 6910 §4.4: a 486 (CCBS) or 480 (CCNR) may offer completion of calls.
+    const callCompletion = callCompletionOffer(response, this.#target);
+    this.finish({
+      cause, status: response.status, reason: response.reason, ...(reasonHeader !== undefined ? { reasonHeader } : {}),
+      ...(callCompletion !== undefined ? { callCompletion } : {}),
+    });
   }
 
   #onAnswered(response: SipResponse, request: SipRequest): void {

@@ -10,7 +10,7 @@ import {
   UaRejectedError,
   type CallEndInfo, type CallEvents, type CallState, type OutgoingCallOptions, type PartyIdentity, type RegistrationInfo,
   type SubscriptionEvents, type UaCall, type UaIncomingMessage, type UaSubscription, type UaTransferRequest, type VirtualUe,
-  type VirtualUeEvents, type VirtualUeOptions,
+  type VirtualUeEvents, type VirtualUeOptions, type UaCallCompletion, type UaCallCompletionOffer,
 } from '../../core/ua/index.js';
 
 export const OFFER = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendrecv\r\n';
@@ -96,6 +96,11 @@ export class FakeUaCall extends EventEmitter<CallEvents> implements UaCall {
   async reject(status?: number, reason?: string): Promise<void> {
     this.#record('reject', status, reason);
     this.end({ cause: 'rejected', status: status ?? 486 });
+  }
+
+  async deflect(target: string): Promise<void> {
+    this.#record('deflect', target);
+    this.end({ cause: 'rejected', status: 302, reason: `deflected to ${target}` });
   }
 
   async cancel(): Promise<void> {
@@ -253,6 +258,11 @@ export class FakeVirtualUe extends EventEmitter<VirtualUeEvents> implements Virt
     const subscription = new FakeSubscription(event, target);
     this.subscriptions.push(subscription);
     return subscription;
+  }
+
+  async requestCallCompletion(offer: UaCallCompletionOffer): Promise<UaCallCompletion> {
+    this.actions.push({ method: 'requestCallCompletion', args: [offer] });
+    throw new UaRejectedError(this.script.subscribeRejectStatus ?? 489, 'Bad Event', 'SUBSCRIBE call-completion');
   }
 
   receive(message: unknown): void {
