@@ -42,10 +42,11 @@ export class ScriptedUas {
     this.stack = stack;
   }
 
-  static async start(): Promise<ScriptedUas> {
+  /** `port`: a fixed UDP port (e.g. one a sipp REGISTER bound as the Contact); default any. */
+  static async start(port = 0): Promise<ScriptedUas> {
     let uas!: ScriptedUas; // assigned before any datagram can arrive (see TestUas.start)
     const stack = await SipStack.start({
-      listeners: ['udp:127.0.0.1:0'],
+      listeners: [`udp:127.0.0.1:${port}`],
       onRequest: (request, tx) => uas.#push({ request, tx }),
       onStrayAck: (ack) => uas.#push({ request: ack, tx: undefined }),
     });
@@ -94,7 +95,7 @@ export class ScriptedUas {
    * §12.2.1.1): route set = the INVITE's Record-Route in order, remote target = its Contact, our
    * own CSeq space. Resolves with the final response.
    */
-  request(invite: SipRequest, toTag: string, method: string, options: { sdp?: string; headers?: readonly [string, string][] } = {}): Promise<SipResponse> {
+  request(invite: SipRequest, toTag: string, method: string, options: { sdp?: string; headers?: readonly [string, string][]; body?: { contentType: string; text: string } } = {}): Promise<SipResponse> {
     const contact = contacts(invite)[0];
     const remoteTarget = contact && !('star' in contact && contact.star === true) ? (contact as NameAddr).uri : invite.uri;
     const routeSet = nameAddrList(invite, 'Record-Route');
@@ -110,8 +111,9 @@ export class ScriptedUas {
         ...routeSet.map((route): [string, string] => ['Route', formatNameAddr(route)]),
         ...(options.headers ?? []),
         ...(options.sdp !== undefined ? [['Content-Type', 'application/sdp'] as [string, string]] : []),
+        ...(options.body !== undefined ? [['Content-Type', options.body.contentType] as [string, string]] : []),
       ],
-      ...(options.sdp !== undefined ? { body: options.sdp } : {}),
+      ...(options.sdp !== undefined ? { body: options.sdp } : options.body !== undefined ? { body: options.body.text } : {}),
     });
     const seq = this.#cseq;
     return new Promise((resolve) => {
