@@ -6,7 +6,7 @@
  *   uas.reply(inv, 183, { toTag, sdp, headers: [['Require', '100rel'], ['RSeq', '1']] });
  */
 import {
-  callId, contacts, createRequest, createResponse, formatNameAddr, from, generateTag, getHeaders, nameAddrList, socketHost, to,
+  callId, contacts, createRequest, createResponse, formatNameAddr, from, generateCallId, generateTag, parseUri, getHeaders, nameAddrList, socketHost, to,
   type NameAddr, type SipRequest, type SipResponse,
 } from '../../core/sip/index.js';
 import { targetOf } from './sip-endpoints.js';
@@ -133,6 +133,30 @@ export class ScriptedUas {
           }
           resolve(response);
         },
+      });
+    });
+  }
+
+  /**
+   * An initial INVITE from this far end (a caller in the IMS) to `target`, sent through the
+   * proxy `nextHop` (e.g. Kamailio's URI); resolves with the provisional responses and the final
+   * one. A non-2xx final is ACKed by the transaction (RFC 3261 §17.1.1.3); a 2xx is not expected.
+   */
+  invite(target: string, nextHop: string, options: { sdp?: string; from?: string } = {}): Promise<{ provisional: SipResponse[]; final: SipResponse }> {
+    const request = createRequest({
+      method: 'INVITE', uri: parseUri(target),
+      headers: [
+        ['Via', this.stack.newVia('udp')], ['Max-Forwards', '70'],
+        ['From', `<${options.from ?? this.uri('caller')}>;tag=${generateTag()}`], ['To', `<${target}>`], ['Call-ID', generateCallId()],
+        ['CSeq', '1 INVITE'], ['Contact', this.contact], ['Content-Type', 'application/sdp'],
+      ],
+      body: options.sdp ?? plainSdp(1),
+    });
+    const provisional: SipResponse[] = [];
+    return new Promise((resolve) => {
+      this.stack.transactions.sendRequest(request, targetOf(parseUri(nextHop), 'udp'), {
+        onProvisional: (response) => { provisional.push(response); },
+        onFinal: (response) => resolve({ provisional, final: response }),
       });
     });
   }
