@@ -114,19 +114,25 @@ export interface CallEndInfo {
   readonly reason?: string;
   /** The Reason header (RFC 3326), e.g. 'SIP;cause=200;text="Call completed elsewhere"'. */
   readonly reasonHeader?: string;
+  /** TS 24.642 / RFC 6910: the failed call's response offered completion of calls (CCBS/CCNR). */
+  readonly callCompletion?: UaCallCompletionOffer;
 }
 
 /** TS 24.604 CDIV notification: see history-info.ts. */
 export type { UaDiversion } from './history-info.js';
 import type { UaDiversion } from './history-info.js';
+/** TS 24.642 CCBS/CCNR (RFC 6910): see call-completion.ts. */
+export type { CallCompletionMode, CallCompletionStatus, UaCallCompletionOffer } from './call-completion.js';
+import type { CallCompletionStatus, UaCallCompletionOffer } from './call-completion.js';
 
 export interface CallEvents {
   /**
    * A provisional response (180/183); `sdp` when it carried an answer (early media); `waiting`
    * when it carried `Alert-Info: <urn:alert:service:call-waiting>` (TS 24.615, RFC 7462: the
-   * callee is busy in another call and is being told of this one).
+   * callee is busy in another call and is being told of this one); `callCompletion` when it
+   * offers completion of calls (TS 24.642 CCNR).
    */
-  progress: [info: { status: number; reason: string; sdp?: string; diversion?: readonly UaDiversion[]; waiting?: boolean }];
+  progress: [info: { status: number; reason: string; sdp?: string; diversion?: readonly UaDiversion[]; waiting?: boolean; callCompletion?: UaCallCompletionOffer }];
   /** 2xx to our INVITE (outgoing) or ACK received (incoming): the call is up. `connected`: outgoing only, who answered (TIP, TS 24.608). */
   answered: [info: { sdp?: string; connected?: PartyIdentity }];
   /** The remote side renegotiated (re-INVITE / UPDATE); `direction` is its a= direction. */
@@ -193,6 +199,11 @@ export interface UaCall extends EventEmitter<CallEvents> {
   answer(sdp: string): Promise<void>;
   /** Incoming, before answer: a final error response (default 486 Busy Here). */
   reject(status?: number, reason?: string): Promise<void>;
+  /**
+   * Incoming, before answer: communication deflection (TS 24.604 CD, spec-digest §11): 302 Moved
+   * Temporarily whose only Contact is `target` (a SIP or tel URI); the network redirects the call.
+   */
+  deflect(target: string): Promise<void>;
   /** Outgoing, before answer: CANCEL (RFC 3261 §9). */
   cancel(): Promise<void>;
   /** Ends the call whatever its state: CANCEL, reject or BYE as the state needs. */
@@ -229,6 +240,30 @@ export interface UaSubscription extends EventEmitter<SubscriptionEvents> {
   unsubscribe(): Promise<void>;
 }
 
+export interface CallCompletionEvents {
+  /** A NOTIFY's cc-state (RFC 6910 §10): queued, ready… */
+  state: [status: CallCompletionStatus];
+  /** cc-state: ready — the callee is free: recall() now (TS 24.642 §4.5.4). */
+  ready: [status: CallCompletionStatus];
+  /** The subscription ended (NOTIFY terminated, refused refresh, cancel(), connection gone). */
+  terminated: [info: { status?: number; reason?: string }];
+}
+
+/** A completion-of-calls request the UE holds: the call-completion subscription to the CC monitor. */
+export interface UaCallCompletion extends EventEmitter<CallCompletionEvents> {
+  readonly id: string;
+  readonly offer: UaCallCompletionOffer;
+  /** The last cc-state the monitor reported ('requested' until the first NOTIFY). */
+  readonly state: string;
+  /**
+   * The CC call (RFC 6910 §7.4): INVITE to the NOTIFY's cc-URI, else the original target, with
+   * the offer's `m` URI parameter. Events report it like any call.
+   */
+  recall(options: OutgoingCallOptions): Promise<UaCall>;
+  /** Withdraws the request: SUBSCRIBE Expires 0 (RFC 6665 §4.1.2.3). */
+  cancel(): Promise<void>;
+}
+
 export interface VirtualUeEvents {
   registration: [info: RegistrationInfo];
   /** A terminating INVITE: the plugin tells its client, then rings/answers/rejects. */
@@ -259,6 +294,12 @@ export interface VirtualUe extends EventEmitter<VirtualUeEvents> {
   message(target: string, body: string, contentType?: string): Promise<{ status: number; reason: string }>;
   /** SUBSCRIBE; resolves once the 2xx arrived (rejects with EPC_ERR_UA_REJECTED carrying the status otherwise). */
   subscribe(event: string, target?: string, expires?: number): Promise<UaSubscription>;
+  /**
+   * Accepts a completion-of-calls offer (TS 24.642, RFC 6910 §7.2): SUBSCRIBE Event:
+   * call-completion to the offer's cc URI with its `m` URI parameter; resolves on the 2xx
+   * (rejects with EPC_ERR_UA_REJECTED carrying the status otherwise).
+   */
+  requestCallCompletion(offer: UaCallCompletionOffer): Promise<UaCallCompletion>;
   /** Feed it every SIP message the core sends this client (session onSipRequest / onSipResponse). */
   receive(message: SipRequest | SipResponse): void;
   /**

@@ -85,6 +85,7 @@ export abstract class CallSession extends EventEmitter<CallEvents> implements Ua
   ring(_earlySdp?: string): Promise<void> { return Promise.reject(invalidState('ring() applies to an incoming call')); }
   answer(_sdp: string): Promise<void> { return Promise.reject(invalidState('answer() applies to an incoming call')); }
   reject(_status?: number, _reason?: string): Promise<void> { return Promise.reject(invalidState('reject() applies to an incoming call')); }
+  deflect(_target: string): Promise<void> { return Promise.reject(invalidState('deflect() applies to an incoming call')); }
   cancel(): Promise<void> { return Promise.reject(invalidState('cancel() applies to an outgoing call')); }
   abstract hangup(): Promise<void>;
 

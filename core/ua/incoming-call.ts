@@ -9,6 +9,7 @@ import type { TimerHandle } from '../sip/clock.js';
 import type { PartyIdentity, UaAttachment } from './api.js';
 import { attachmentsOf, isWaitingCall } from './communication-waiting.js';
 import { CallSession, reasonOf, type CallHooks } from './call-session.js';
+import { targetText } from './client-input.js';
 import { Dialog, type InDialogInit } from './dialog.js';
 import type { SessionExpires } from './session-timer.js';
 import { respond, type UaContext } from './ua-context.js';
@@ -159,6 +160,18 @@ export class IncomingCall extends CallSession {
     if (reason !== undefined && /[\r\n\0]/.test(reason)) throw invalidArgument('reject reason must be one line without CR, LF or NUL');
     this.#respondInvite(status, reason);
     this.finish({ cause: 'rejected', status, ...(reason !== undefined ? { reason } : {}) });
+  }
+
+  /**
+   * Communication deflection by the served UE (TS 24.604 CD, spec-digest §11): 302 Moved
+   * Temporarily whose Contact is the deflect-to URI and nothing else of this UE's (RFC 3261
+   * §21.3.3: the Contact of a 3xx lists where to try instead). The network redirects the call.
+   */
+  override async deflect(target: string): Promise<void> {
+    if (this.callState !== 'ringing' && this.callState !== 'early') throw invalidState(`cannot deflect in state ${this.callState}`);
+    const uri = targetText(target, 'target');
+    this.#respondInvite(302, 'Moved Temporarily', { headers: [['Contact', `<${uri}>`]] });
+    this.finish({ cause: 'rejected', status: 302, reason: `deflected to ${uri}` });
   }
 
   /** RFC 3261 §9.2: 200 to the CANCEL, 487 to the INVITE if it is still pending. */

@@ -12,6 +12,7 @@ import { createCancel } from '../sip/transaction/index.js';
 import type { CallEndCause, OutgoingCallOptions } from './api.js';
 import { CallSession, type CallHooks } from './call-session.js';
 import { Dialog } from './dialog.js';
+import { callCompletionOffer } from './call-completion.js';
 import { diversionsOf } from './history-info.js';
 import { alertsCallWaiting } from './communication-waiting.js';
 import { connectedIdentity } from './party-identity.js';
@@ -90,7 +91,11 @@ export class OutgoingCall extends CallSession {
     else if (this.callState === 'calling') this.callState = 'ringing';
     const diversion = diversionsOf(response); // TS 24.604 §4.5.2.6.1: 181 + History-Info
     const waiting = alertsCallWaiting(response) ? { waiting: true } : {}; // TS 24.615 §4.5.5.3.1, RFC 7462
-    this.emit('progress', { status: response.status, reason: response.reason, ...(sdp.length > 0 ? { sdp } : {}), ...(diversion.length > 0 ? { diversion } : {}), ...waiting });
+    const callCompletion = callCompletionOffer(response, this.#target); // TS 24.642 CCNR: a 180 may offer it
+    this.emit('progress', {
+      status: response.status, reason: response.reason, ...(sdp.length > 0 ? { sdp } : {}), ...(diversion.length > 0 ? { diversion } : {}),
+      ...waiting, ...(callCompletion !== undefined ? { callCompletion } : {}),
+    });
   }
 
   #onFinal(response: SipResponse, request: SipRequest): void {
@@ -104,7 +109,12 @@ export class OutgoingCall extends CallSession {
     const cause: CallEndCause = this.#cancelRequested && response.status === 487 ? 'local'
       : response.status === 408 ? 'failed' : 'rejected';
     const reasonHeader = getHeader(response, 'Reason');
-    this.finish({ cause, status: response.status, reason: response.reason, ...(reasonHeader !== undefined ? { reasonHeader } : {}) });
+    // TS 24.642 / RFC 6910 §4.4: a 486 (CCBS) or 480 (CCNR) may offer completion of calls.
+    const callCompletion = callCompletionOffer(response, this.#target);
+    this.finish({
+      cause, status: response.status, reason: response.reason, ...(reasonHeader !== undefined ? { reasonHeader } : {}),
+      ...(callCompletion !== undefined ? { callCompletion } : {}),
+    });
   }
 
   #onAnswered(response: SipResponse, request: SipRequest): void {

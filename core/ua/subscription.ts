@@ -21,6 +21,7 @@ const ACCEPT_BY_EVENT: Readonly<Record<string, string>> = {
   'message-summary': 'application/simple-message-summary',
   presence: 'application/pidf+xml',
   conference: 'application/conference-info+xml',
+  'call-completion': 'application/call-completion', // RFC 6910 §5
 };
 
 let nextSubscription = 1;

@@ -13,8 +13,9 @@ import {
 import { systemClock, type Clock } from '../sip/clock.js';
 import { EpcError } from '../errors.js';
 import type {
-  OutgoingCallOptions, RegistrationInfo, UaCall, UaSubscription, VirtualUe, VirtualUeEvents, VirtualUeOptions,
+  OutgoingCallOptions, RegistrationInfo, UaCall, UaCallCompletion, UaCallCompletionOffer, UaSubscription, VirtualUe, VirtualUeEvents, VirtualUeOptions,
 } from './api.js';
+import { CallCompletionRequest } from './call-completion-request.js';
 import type { CallSession, CallHooks } from './call-session.js';
 import { ClientTransactions } from './client-transactions.js';
 import { IncomingCall } from './incoming-call.js';
@@ -155,6 +156,15 @@ export class VirtualUeImpl extends EventEmitter<VirtualUeEvents> implements Virt
     // TS 24.229 §5.1.1.3: the reg-event subscription asks for 600000 s.
     await subscription.start(to, expires ?? (event === 'reg' ? 600000 : 3600));
     return subscription;
+  }
+
+  requestCallCompletion(offer: UaCallCompletionOffer): Promise<UaCallCompletion> {
+    this.#usable();
+    // TS 24.642 / RFC 6910 §7.2: the request is a call-completion subscription to the monitor.
+    return CallCompletionRequest.start(offer, {
+      subscribe: (event, target) => this.subscribe(event, target),
+      call: (target, options) => this.call(target, options),
+    });
   }
 
   receive(message: SipRequest | SipResponse): void {

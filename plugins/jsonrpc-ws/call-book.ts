@@ -4,7 +4,8 @@
  * call.transferRequested, call.transferProgress, call.ended). A call placed to honour a
  * transfer also reports its progress to the transferor (RFC 3515 §2.4.4: NOTIFY sipfrag).
  */
-import type { UaCall, UaTransferRequest } from '../../core/contract/index.js';
+import type { UaCall, UaCallCompletionOffer, UaTransferRequest } from '../../core/contract/index.js';
+import { CallCompletionBook } from './call-completion-book.js';
 import { endedParams, partyParams, type Params, withOptionalSdp } from './notification-params.js';
 import { rpcError, UNKNOWN_CALL } from './rpc-errors.js';
 
@@ -20,10 +21,13 @@ export class CallBook {
   readonly #calls = new Map<string, TrackedCall>();
   readonly #notify: Notify;
   readonly #onFault: (error: unknown) => void;
+  /** TS 24.642 CCBS/CCNR: the offers these calls carried and the requests accepted. */
+  readonly completions: CallCompletionBook;
 
   constructor(notify: Notify, onFault: (error: unknown) => void) {
     this.#notify = notify;
     this.#onFault = onFault;
+    this.completions = new CallCompletionBook(notify);
   }
 
   get size(): number {
@@ -55,7 +59,10 @@ export class CallBook {
       const diversion = info.diversion !== undefined ? { diversion: info.diversion.map((d) => ({ ...d })) } : {};
       // TS 24.615: a 180 with Alert-Info call-waiting: the callee is busy in another call.
       const waiting = info.waiting === true ? { waiting: true } : {};
-      this.#notify('call.progress', withOptionalSdp({ callId, sipStatus: info.status, reason: info.reason, ...diversion, ...waiting }, info.sdp));
+      // TS 24.642 CCNR: a 180 may offer completion of calls (RFC 6910 §4.4).
+      if (info.callCompletion !== undefined) this.completions.offered(callId, info.callCompletion);
+      const completion = info.callCompletion !== undefined ? { callCompletion: callCompletionParams(info.callCompletion) } : {};
+      this.#notify('call.progress', withOptionalSdp({ callId, sipStatus: info.status, reason: info.reason, ...diversion, ...waiting, ...completion }, info.sdp));
       tell(info.status, info.reason);
     });
     call.on('answered', (info) => {
@@ -84,7 +91,10 @@ export class CallBook {
       this.#calls.delete(callId);
       // RFC 3515 §2.4.5: the transferor learns the final outcome of the new call.
       if (!answered) tell(info.status ?? 487, info.reason ?? 'Request Terminated');
-      this.#notify('call.ended', endedParams(callId, info));
+      // TS 24.642 CCBS/CCNR: the failed call offered completion of calls; callCompletion.request accepts.
+      if (info.callCompletion !== undefined) this.completions.offered(callId, info.callCompletion);
+      const completion = info.callCompletion !== undefined ? { callCompletion: callCompletionParams(info.callCompletion) } : {};
+      this.#notify('call.ended', { ...endedParams(callId, info), ...completion });
     });
     return tracked;
   }
@@ -92,5 +102,11 @@ export class CallBook {
   /** Forgets every call (the UE closed them; their 'ended' events may still come). */
   clear(): void {
     this.#calls.clear();
+    this.completions.clear();
   }
+}
+
+/** The offer as call.ended / call.progress carry it (schemas/jsonrpc/definitions CallCompletionOffer). */
+function callCompletionParams(offer: UaCallCompletionOffer): Params {
+  return { mode: offer.mode, uri: offer.uri };
 }

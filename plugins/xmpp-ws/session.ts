@@ -457,6 +457,10 @@ export class XmppWsSession implements ClientLink {
     // RFC 6120 §10.5.4 / RFC 7247 §5: nothing answers for a JID this gateway does not map.
     if (peer === undefined) return this.send(stanzaError(iq, to, this.#fullJid, SERVICE_UNAVAILABLE));
     if (payload.ns === NS.jingle && type === 'set') return this.#calls?.jingleIq(iq, payload, peer);
+    if (payload.ns === MMTEL_NS && payload.name === 'call-completion' && type === 'set') { // TS 24.642, calls/call-completion-bridge.ts
+      if (this.#calls === undefined) return this.send(stanzaError(iq, to, this.#fullJid, SERVICE_UNAVAILABLE));
+      return void this.#calls.callCompletionIq(iq, payload);
+    }
     if (payload.ns === NS.discoInfo && type === 'get') return this.send(iqResult(iq, to, this.#fullJid, discoInfo(payload.attrs.node)));
     return this.send(stanzaError(iq, to, this.#fullJid, FEATURE_NOT_IMPLEMENTED));
   }

@@ -10,7 +10,7 @@ import {
   UaRejectedError,
   type CallEndInfo, type CallEvents, type CallState, type OutgoingCallOptions, type PartyIdentity, type RegistrationInfo,
   type SubscriptionEvents, type UaCall, type UaIncomingMessage, type UaSubscription, type UaTransferRequest, type VirtualUe,
-  type VirtualUeEvents, type VirtualUeOptions,
+  type VirtualUeEvents, type VirtualUeOptions, type UaCallCompletion, type UaCallCompletionOffer, type CallCompletionEvents,
 } from '../../core/ua/index.js';
 
 export const OFFER = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendrecv\r\n';
@@ -98,6 +98,11 @@ export class FakeUaCall extends EventEmitter<CallEvents> implements UaCall {
     this.end({ cause: 'rejected', status: status ?? 486 });
   }
 
+  async deflect(target: string): Promise<void> {
+    this.#record('deflect', target);
+    this.end({ cause: 'rejected', status: 302, reason: `deflected to ${target}` });
+  }
+
   async cancel(): Promise<void> {
     this.#record('cancel');
   }
@@ -177,6 +182,30 @@ export class FakeSubscription extends EventEmitter<SubscriptionEvents> implement
   }
 }
 
+/** A completion-of-calls request (TS 24.642); the test emits 'ready' / 'terminated'. */
+export class FakeCallCompletion extends EventEmitter<CallCompletionEvents> implements UaCallCompletion {
+  readonly id = `cc-${nextSubscription++}`;
+  readonly offer: UaCallCompletionOffer;
+  state = 'requested';
+  cancelled = false;
+  readonly #recall: (options: OutgoingCallOptions) => Promise<UaCall>;
+
+  constructor(offer: UaCallCompletionOffer, recall: (options: OutgoingCallOptions) => Promise<UaCall>) {
+    super();
+    this.offer = offer;
+    this.#recall = recall;
+  }
+
+  recall(options: OutgoingCallOptions): Promise<UaCall> {
+    return this.#recall(options);
+  }
+
+  async cancel(): Promise<void> {
+    this.cancelled = true;
+    this.emit('terminated', { reason: 'unsubscribed' });
+  }
+}
+
 export class FakeVirtualUe extends EventEmitter<VirtualUeEvents> implements VirtualUe {
   readonly options: VirtualUeOptions;
   readonly script: FakeUeScript;
@@ -253,6 +282,17 @@ export class FakeVirtualUe extends EventEmitter<VirtualUeEvents> implements Virt
     const subscription = new FakeSubscription(event, target);
     this.subscriptions.push(subscription);
     return subscription;
+  }
+
+  readonly callCompletions: FakeCallCompletion[] = [];
+
+  async requestCallCompletion(offer: UaCallCompletionOffer): Promise<UaCallCompletion> {
+    this.actions.push({ method: 'requestCallCompletion', args: [offer] });
+    const status = this.script.subscribeRejectStatus;
+    if (status !== undefined) throw new UaRejectedError(status, 'Rejected', 'SUBSCRIBE call-completion');
+    const completion = new FakeCallCompletion(offer, (options) => this.call(offer.target, options));
+    this.callCompletions.push(completion);
+    return completion;
   }
 
   receive(message: unknown): void {

@@ -6,7 +6,7 @@
  *   uas.reply(inv, 183, { toTag, sdp, headers: [['Require', '100rel'], ['RSeq', '1']] });
  */
 import {
-  callId, contacts, createRequest, createResponse, formatNameAddr, from, generateTag, getHeaders, nameAddrList, socketHost, to,
+  callId, contacts, createRequest, createResponse, formatNameAddr, from, generateCallId, generateTag, parseUri, getHeaders, nameAddrList, socketHost, to,
   type NameAddr, type SipRequest, type SipResponse,
 } from '../../core/sip/index.js';
 import { targetOf } from './sip-endpoints.js';
@@ -95,7 +95,7 @@ export class ScriptedUas {
    * §12.2.1.1): route set = the INVITE's Record-Route in order, remote target = its Contact, our
    * own CSeq space. Resolves with the final response.
    */
-  request(invite: SipRequest, toTag: string, method: string, options: { sdp?: string; headers?: readonly [string, string][] } = {}): Promise<SipResponse> {
+  request(invite: SipRequest, toTag: string, method: string, options: { sdp?: string; headers?: readonly [string, string][]; body?: { contentType: string; text: string } } = {}): Promise<SipResponse> {
     const contact = contacts(invite)[0];
     const remoteTarget = contact && !('star' in contact && contact.star === true) ? (contact as NameAddr).uri : invite.uri;
     const routeSet = nameAddrList(invite, 'Record-Route');
@@ -111,8 +111,9 @@ export class ScriptedUas {
         ...routeSet.map((route): [string, string] => ['Route', formatNameAddr(route)]),
         ...(options.headers ?? []),
         ...(options.sdp !== undefined ? [['Content-Type', 'application/sdp'] as [string, string]] : []),
+        ...(options.body !== undefined ? [['Content-Type', options.body.contentType] as [string, string]] : []),
       ],
-      ...(options.sdp !== undefined ? { body: options.sdp } : {}),
+      ...(options.sdp !== undefined ? { body: options.sdp } : options.body !== undefined ? { body: options.body.text } : {}),
     });
     const seq = this.#cseq;
     return new Promise((resolve) => {
@@ -132,6 +133,30 @@ export class ScriptedUas {
           }
           resolve(response);
         },
+      });
+    });
+  }
+
+  /**
+   * An initial INVITE from this far end (a caller in the IMS) to `target`, sent through the
+   * proxy `nextHop` (e.g. Kamailio's URI); resolves with the provisional responses and the final
+   * one. A non-2xx final is ACKed by the transaction (RFC 3261 §17.1.1.3); a 2xx is not expected.
+   */
+  invite(target: string, nextHop: string, options: { sdp?: string; from?: string } = {}): Promise<{ provisional: SipResponse[]; final: SipResponse }> {
+    const request = createRequest({
+      method: 'INVITE', uri: parseUri(target),
+      headers: [
+        ['Via', this.stack.newVia('udp')], ['Max-Forwards', '70'],
+        ['From', `<${options.from ?? this.uri('caller')}>;tag=${generateTag()}`], ['To', `<${target}>`], ['Call-ID', generateCallId()],
+        ['CSeq', '1 INVITE'], ['Contact', this.contact], ['Content-Type', 'application/sdp'],
+      ],
+      body: options.sdp ?? plainSdp(1),
+    });
+    const provisional: SipResponse[] = [];
+    return new Promise((resolve) => {
+      this.stack.transactions.sendRequest(request, targetOf(parseUri(nextHop), 'udp'), {
+        onProvisional: (response) => { provisional.push(response); },
+        onFinal: (response) => resolve({ provisional, final: response }),
       });
     });
   }

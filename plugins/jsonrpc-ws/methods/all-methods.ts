@@ -1,6 +1,8 @@
 /** Every method of the wire API (schemas/jsonrpc/methods.json lists the same names; a test checks). */
 import type { MethodHandler } from '../dispatcher.js';
+import { CALL_COMPLETION_METHODS } from './call-completion-methods.js';
 import { CALL_METHODS } from './call-methods.js';
+import { DEFLECT_METHODS } from './deflect-method.js';
 import { MESSAGING_METHODS } from './messaging-methods.js';
 import { SESSION_METHODS } from './session-methods.js';
 import { TRANSFER_METHODS } from './transfer-methods.js';
@@ -12,4 +14,6 @@ export const ALL_METHODS: Readonly<Record<string, MethodHandler>> = {
   ...TRANSFER_METHODS,
   ...MESSAGING_METHODS,
   ...UT_METHODS,
+  ...DEFLECT_METHODS,
+  ...CALL_COMPLETION_METHODS,
 };

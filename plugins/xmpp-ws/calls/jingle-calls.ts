@@ -18,13 +18,14 @@ import { JingleMappingError } from '../jingle/mapping-error.js';
 import { sdpToJingle } from '../jingle/sdp-to-jingle.js';
 import type { XmppWsOptions } from '../options.js';
 import { BAD_REQUEST, FEATURE_NOT_IMPLEMENTED, iqResult, stanzaError, type StanzaErrorSpec } from '../stanza/stanza-builders.js';
-import { childOf, type XmlElement } from '../xml/element.js';
+import { childOf, xmlElement, type XmlElement } from '../xml/element.js';
 import { NS } from '../xml/namespaces.js';
 import { jingleError, jingleIq, jingleMessage, proposedDescriptions, reasonOf, sessionInfo, sessionTerminate } from './jingle-elements.js';
 import { anonymousJid, asksForPrivacy, markRestricted } from './mmtel-identity.js';
 import { hasCandidates, withTrickledCandidates } from './trickle-buffer.js';
 import { sessionInfoDiverted } from './diverted-element.js';
 import { markWaiting, sessionInfoWaiting } from './waiting-element.js';
+import { CallCompletionBridge, callCompletionOfferElement, deflectTarget, recalledSession, withChild } from './call-completion-bridge.js';
 
 interface JingleCall {
   readonly sid: string;
@@ -59,11 +60,19 @@ export class JingleCalls {
   readonly #calls = new Map<string, JingleCall>();
   /** XEP-0353 proposals the client made toward a SIP user, answered with <proceed/>. */
   readonly #proposals = new Set<string>();
+  /** TS 24.642 CCBS/CCNR offers and requests (call-completion-bridge.ts). */
+  readonly #completion: CallCompletionBridge;
 
   constructor(link: ClientLink, ue: VirtualUe, options: XmppWsOptions) {
     this.#link = link;
     this.#ue = ue;
     this.#options = options;
+    this.#completion = new CallCompletionBridge(link, ue);
+  }
+
+  /** The client's <call-completion xmlns='urn:epcscf:mmtel:0' sid/> IQ to a SIP user (TS 24.642). */
+  callCompletionIq(iq: XmlElement, payload: XmlElement): Promise<void> {
+    return this.#completion.iq(iq, payload);
   }
 
   get size(): number {
@@ -74,6 +83,7 @@ export class JingleCalls {
   close(): void {
     this.#calls.clear();
     this.#proposals.clear();
+    this.#completion.close();
   }
 
   // ---- from the client ----------------------------------------------------------------------------
@@ -165,7 +175,11 @@ export class JingleCalls {
     let call: UaCall;
     try {
       // TS 24.607 OIR on request: <privacy xmlns='urn:epcscf:mmtel:0'/> → Privacy: id.
-      call = await this.#ue.call(peer.uri, asksForPrivacy(jingle) ? { sdp, privacy: 'id' } : { sdp });
+      const options = asksForPrivacy(jingle) ? { sdp, privacy: 'id' as const } : { sdp };
+      // TS 24.642 / RFC 6910 §7.4: a session-initiate naming a failed session is its CC call (recall).
+      const recalled = recalledSession(jingle);
+      const completion = recalled !== undefined ? this.#completion.request(recalled) : undefined;
+      call = completion !== undefined ? await completion.recall(options) : await this.#ue.call(peer.uri, options);
     } catch (error) {
       const status = error instanceof EpcError && 'status' in error && typeof error.status === 'number' ? error.status : 500;
       this.#link.log.info({ err: error }, 'xmpp-ws: INVITE not sent');
@@ -230,6 +244,12 @@ export class JingleCalls {
     if (call === undefined) return;
     // §10.6: an incoming call ended before acceptance is a final response; otherwise CANCEL or BYE.
     if (entry.direction === 'incoming' && !entry.sdpSent) {
+      // TS 24.604 CD: <deflect to/> → 302 with the deflect-to Contact.
+      const deflectTo = deflectTarget(jingle);
+      if (deflectTo !== undefined) {
+        call.deflect(deflectTo).catch((error: unknown) => this.#fault(error));
+        return;
+      }
       const rejection = sipRejectionForJingleReason(reasonOf(jingle));
       call.reject(rejection.status, rejection.reasonPhrase).catch((error: unknown) => this.#fault(error));
       return;
@@ -295,10 +315,15 @@ export class JingleCalls {
       if (entry.direction !== 'outgoing' || diversion === undefined) return;
       this.#toClient(entry, sessionInfoDiverted(entry.sid, diversion));
     });
-    call.on('progress', ({ waiting }) => {
+    call.on('progress', ({ waiting, callCompletion }) => {
+      if (entry.direction !== 'outgoing') return;
       // TS 24.615 §4.5.5.3.1: a 180 with Alert-Info call-waiting → session-info <waiting/>.
-      if (entry.direction !== 'outgoing' || waiting !== true) return;
-      this.#toClient(entry, sessionInfoWaiting(entry.sid));
+      if (waiting === true) this.#toClient(entry, sessionInfoWaiting(entry.sid));
+      // TS 24.642 CCNR: a 180 offering completion of calls → session-info <call-completion mode='NR'/>.
+      if (callCompletion !== undefined) {
+        this.#completion.offered(entry.sid, entry.peer, callCompletion);
+        this.#toClient(entry, xmlElementInfo(entry.sid, callCompletionOfferElement(callCompletion)));
+      }
     });
     call.on('answered', ({ sdp }) => {
       if (entry.direction !== 'outgoing') return;
@@ -332,6 +357,13 @@ export class JingleCalls {
     const termination: JingleTermination = info.cause === 'remote'
       ? (entry.direction === 'incoming' && !entry.sdpSent ? { reason: 'cancel' } : { reason: 'success' })
       : jingleReasonForSipStatus(info.status ?? 500, info.reason);
+    if (entry.direction === 'outgoing' && info.callCompletion !== undefined) {
+      // TS 24.642 CCBS/CCNR: the failure offers completion of calls; the terminate says so.
+      this.#completion.offered(entry.sid, entry.peer, info.callCompletion);
+      this.#forget(entry);
+      this.#toClient(entry, withChild(sessionTerminate(entry.sid, termination), callCompletionOfferElement(info.callCompletion)));
+      return;
+    }
     this.#endToClient(entry, termination);
   }
 
@@ -395,4 +427,9 @@ export class JingleCalls {
   #fault(error: unknown): void {
     this.#link.log.info({ err: error }, 'xmpp-ws: a SIP step of a call failed');
   }
+}
+
+/** A session-info carrying one extension element. */
+function xmlElementInfo(sid: string, payload: XmlElement): XmlElement {
+  return xmlElement('jingle', NS.jingle, { action: 'session-info', sid }, [payload]);
 }

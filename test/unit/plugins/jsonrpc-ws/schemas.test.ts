@@ -101,6 +101,12 @@ t.test('schemas/jsonrpc: every notification the plugin emits validates, and ever
   rig.ue.deliverMessage({ from: { uri: 'sip:bob@ims.test' }, contentType: 'text/plain', body: 'hi' });
   await rig.ok('subscription.subscribe', { event: 'reg' });
   rig.ue.subscriptions[0]?.emit('notify', { state: 'active', contentType: 'application/reginfo+xml', body: '<reginfo/>' });
+  // TS 24.642 CCBS: a busy call's offer, accepted, then ready and over.
+  const busy = await rig.ok('call.invite', { to: 'sip:dave@ims.test', sdp: OFFER });
+  rig.ue.calls.get(String(busy.callId))?.end({ cause: 'rejected', status: 486, callCompletion: { uri: 'sip:cc@as.ims.test', mode: 'BS', target: 'sip:dave@ims.test' } });
+  await rig.ok('callCompletion.request', { callId: busy.callId });
+  rig.ue.callCompletions[0]?.emit('ready', { state: 'ready' });
+  await rig.ok('callCompletion.cancel', { callId: busy.callId });
   rig.ue.emit('registration', { state: 'failed', status: 403, reason: 'Forbidden' });
   await rig.frame(JSON.stringify({ jsonrpc: '2.0', method: 'call.hangup', params: { callId: 'gone' } }));
   await settle();
