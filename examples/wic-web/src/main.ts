@@ -1,8 +1,10 @@
 /**
  * The WIC (examples/wic-web): sign in (web token or IMS digest) over the chosen W2 protocol,
- * then call, answer, hold, transfer, send tones and messages. This file wires the login form
- * and the phone screen to one `W2Client`; the protocol lives in clients/.
+ * then call, answer, hold, transfer, send tones and messages, with several calls at once where
+ * the protocol allows (CW, consultation). This file wires the login form and the phone screen
+ * to one `W2Client`; the protocol lives in clients/, the calls in call-book.ts.
  */
+import { CallBook, type CallView } from './call-book.js';
 import { readCallQuality } from './call-quality.js';
 import { JsonRpcClient } from './clients/jsonrpc-client.js';
 import { JsSipClient } from './clients/jssip-client.js';
@@ -10,9 +12,9 @@ import { XmppClient } from './clients/xmpp-client.js';
 import { displayAddress, toUri } from './target.js';
 import { byId } from './ui/dom.js';
 import { MessagesView } from './ui/messages-view.js';
-import { PhoneView } from './ui/phone-view.js';
+import { PhoneView, type CallCapabilities } from './ui/phone-view.js';
 import { loadConfig, webLogin, type WicConfig } from './wwsf-api.js';
-import { WicError, type AuthMode, type CallState, type Identity, type Protocol, type W2Client, type W2Events } from './w2-client.js';
+import { isRestricted, WicError, type AuthMode, type CallId, type Identity, type Protocol, type W2Client, type W2Events } from './w2-client.js';
 
 const PROTOCOL_NAMES: Record<Protocol, string> = { 'sip-ws': 'SIP over WebSocket', 'jsonrpc-ws': 'JSON-RPC', 'xmpp-ws': 'XMPP / Jingle' };
 const PROTOCOL_HINTS: Record<Protocol, string> = {
@@ -33,18 +35,38 @@ const messages = new MessagesView();
 
 let config: WicConfig | undefined;
 let client: W2Client | undefined;
-let call: { state: CallState | 'idle'; peer: string; held: boolean; heldByPeer: boolean; muted: boolean; detail?: string } = idleCall();
+const calls = new CallBook();
+/** The connection the quality panel reads (the focused call's). */
 let pc: RTCPeerConnection | undefined;
 let qualityTimer: ReturnType<typeof setInterval> | undefined;
 let tokenTimer: ReturnType<typeof setTimeout> | undefined;
-let tones = '';
+/** One audio element per call: a held call's stays silent, the other one plays. */
+const audios = new Map<CallId, HTMLAudioElement>();
 
-function idleCall(): typeof call {
-  return { state: 'idle', peer: '', held: false, heldByPeer: false, muted: false };
+function capabilities(): CallCapabilities {
+  const unsupported = client?.unsupported ?? {};
+  return {
+    transfer: unsupported.transfer === undefined,
+    consultativeTransfer: unsupported.consultativeTransfer === undefined,
+    multipleCalls: unsupported.multipleCalls === undefined,
+    dtmf: unsupported.dtmf === undefined,
+  };
 }
 
 function render(): void {
-  phone.call(call.state, call.peer, call);
+  const focused = calls.focused();
+  phone.call(focused, calls.others(focused?.id), capabilities());
+  phone.incoming(focused?.state === 'incoming' ? focused : undefined);
+  phone.waiting(focused?.state === 'incoming' ? undefined : calls.waiting());
+  followQuality(focused);
+}
+
+/** Runs `change` on a call the adapter still knows, then redraws. */
+function update(callId: CallId, change: (call: CallView) => void): void {
+  const call = calls.get(callId);
+  if (call === undefined) return;
+  change(call);
+  render();
 }
 
 function showError(text: string): void {
@@ -67,38 +89,61 @@ const events: W2Events = {
   registration(state, detail) {
     phone.registration(state, detail ?? (state === 'registered' ? 'Ready to call and receive calls.' : ''));
   },
-  incoming(from) {
-    call = { ...idleCall(), state: 'incoming', peer: from };
-    phone.incoming(from);
+  incoming(callId, from, waiting) {
+    calls.add(callId, 'in', from, waiting || calls.all().some((c) => c.state !== 'ended'));
     render();
   },
-  callState(state, detail) {
+  outgoing(callId, to) {
+    calls.add(callId, 'out', { uri: to, restricted: isRestricted(to) });
+    render();
+  },
+  callState(callId, state, detail) {
     if (state === 'ended') {
-      phone.incoming(undefined);
-      stopQuality(true);
-      call = { ...idleCall(), state: 'ended', peer: call.peer, ...(detail !== undefined ? { detail } : {}) };
-      tones = '';
-      phone.dtmfSent('');
-    } else {
-      call = { ...call, state };
+      const ended = calls.end(callId, detail);
+      audios.get(callId)?.remove();
+      audios.delete(callId);
+      if (ended !== undefined) render();
+      return;
     }
+    update(callId, (call) => {
+      call.state = state;
+      if (state === 'established') call.establishedAt ??= Date.now();
+    });
+  },
+  connected(callId, party) {
+    update(callId, (call) => { call.connected = party; });
+  },
+  diverted(callId, diversions) {
+    update(callId, (call) => { call.diversions = diversions; });
+  },
+  transferred(previous, next, to) {
+    calls.replace(previous, next, { uri: to, restricted: isRestricted(to) });
     render();
   },
-  transferred(to) {
-    call = { ...idleCall(), state: 'calling', peer: to };
-    render();
+  remoteHold(callId, held) {
+    update(callId, (call) => { call.heldByPeer = held; });
   },
-  remoteHold(held) {
-    call = { ...call, heldByPeer: held };
-    render();
+  dtmfReceived(callId, tone) {
+    update(callId, (call) => { call.tonesReceived += tone; });
   },
-  peerConnection(connection) {
-    startQuality(connection);
+  peerConnection(callId, connection) {
+    const call = calls.get(callId);
+    if (call !== undefined) call.pc = connection;
     connection.addEventListener('track', (event) => {
-      const audio = byId<HTMLAudioElement>('remote-audio');
+      let audio = audios.get(callId);
+      if (audio === undefined) {
+        audio = document.createElement('audio');
+        audio.autoplay = true;
+        audios.set(callId, audio);
+        document.body.append(audio);
+      }
       audio.srcObject = event.streams[0] ?? new MediaStream([event.track]);
       void audio.play().catch(() => undefined);
     });
+    render();
+  },
+  messageSummary(summary) {
+    phone.messageSummary(summary);
   },
   message(from, text) {
     messages.add('in', from, text);
@@ -108,20 +153,25 @@ const events: W2Events = {
   error: showError,
 };
 
-function startQuality(connection: RTCPeerConnection): void {
-  stopQuality(false);
+/** The quality panel follows the focused call; the figures of the call that just ended stay on screen. */
+function followQuality(focused: CallView | undefined): void {
+  const connection = focused?.state === 'ended' ? undefined : focused?.pc;
+  if (connection === pc) return;
+  clearInterval(qualityTimer);
+  qualityTimer = undefined;
   pc = connection;
+  if (connection === undefined) return;
+  phone.quality(undefined);
   qualityTimer = setInterval(() => {
     readCallQuality(connection).then((q) => { if (pc === connection) phone.quality(q); }, () => undefined);
   }, QUALITY_POLL_MS);
 }
 
-/** `keepLast`: the figures of the call that just ended stay on screen. */
-function stopQuality(keepLast: boolean): void {
+function stopQuality(): void {
   clearInterval(qualityTimer);
   qualityTimer = undefined;
   pc = undefined;
-  if (!keepLast) phone.quality(undefined);
+  phone.quality(undefined);
 }
 
 function createClient(protocol: Protocol, url: string, identity: Identity): W2Client {
@@ -191,9 +241,10 @@ function showPhone(identity: Identity, protocol: Protocol, mode: AuthMode, expir
     ['via', PROTOCOL_NAMES[protocol]],
     ['auth', mode === 'web' ? `web token${expiresAt !== undefined ? ` until ${new Date(expiresAt).toLocaleTimeString()}` : ''}` : 'IMS digest'],
   ]);
-  call = idleCall();
+  calls.clear();
   render();
   phone.quality(undefined);
+  phone.messageSummary(undefined);
   messages.clear();
 }
 
@@ -201,8 +252,28 @@ function showLogin(): void {
   byId('login-view').hidden = false;
   byId('phone-view').hidden = true;
   byId('who').hidden = true;
-  phone.incoming(undefined);
-  stopQuality(false);
+  calls.clear();
+  for (const audio of audios.values()) audio.remove();
+  audios.clear();
+  render();
+  stopQuality();
+}
+
+async function holdCall(call: CallView, on: boolean): Promise<void> {
+  await requireClient().hold(call.id, on);
+  call.held = on;
+  render();
+}
+
+/** "Switch": the current call is held and the chosen one resumed (if we held it) and shown. */
+async function switchTo(callId: CallId): Promise<void> {
+  const target = calls.get(callId);
+  if (target === undefined) throw new WicError('That call is over.');
+  const current = calls.focused();
+  if (current !== undefined && current.id !== callId && current.state === 'established' && !current.held) await holdCall(current, true);
+  calls.focus(callId);
+  render();
+  if (target.held) await holdCall(target, false);
 }
 
 function requireClient(): W2Client {
@@ -248,42 +319,71 @@ function wire(): void {
 
   const dialTarget = byId<HTMLInputElement>('dial-target');
   const dial = (): void => act(async () => {
-    const target = dialTarget.value;
     const c = requireClient();
-    const peer = toUri(target, config?.domain ?? '');
-    call = { ...idleCall(), state: 'calling', peer };
-    render();
-    try {
-      await c.call(target);
-    } catch (error) {
-      call = { ...idleCall(), state: 'ended', peer, detail: 'not placed' };
-      render();
-      throw error;
-    }
+    const target = dialTarget.value;
+    toUri(target, config?.domain ?? ''); // a typo is refused before anything is held
+    // A second call while one is up (consultation, TS 24.629): the current one is held first.
+    const current = calls.focused();
+    if (current?.state === 'established' && !current.held) await holdCall(current, true);
+    phone.toggleAdding(false);
+    await c.call(target);
   });
   byId('dial').addEventListener('click', dial);
   dialTarget.addEventListener('keydown', (event) => { if (event.key === 'Enter') dial(); });
 
+  const focusedCall = (): CallView => {
+    const call = calls.focused();
+    if (call === undefined || call.state === 'ended') throw new WicError('There is no call.');
+    return call;
+  };
   byId('answer').addEventListener('click', () => act(async () => {
+    const call = focusedCall();
     phone.incoming(undefined);
-    await requireClient().answer();
+    await requireClient().answer(call.id);
   }));
   byId('reject').addEventListener('click', () => act(async () => {
+    const call = focusedCall();
     phone.incoming(undefined);
-    await requireClient().reject();
+    await requireClient().reject(call.id);
   }));
-  byId('hangup').addEventListener('click', () => act(() => requireClient().hangup()));
-  byId('hold').addEventListener('click', () => act(async () => {
-    const on = !call.held;
-    await requireClient().hold(on);
-    call = { ...call, held: on };
+  // TS 24.615 CW: the waiting call is answered with the current one held, or refused busy (486).
+  byId('answer-hold').addEventListener('click', () => act(async () => {
+    const waiting = calls.waiting();
+    if (waiting === undefined) throw new WicError('The waiting call has gone.');
+    phone.waiting(undefined);
+    const current = calls.focused();
+    if (current !== undefined && current.state === 'established' && !current.held) await holdCall(current, true);
+    calls.focus(waiting.id);
     render();
+    await requireClient().answer(waiting.id);
+  }));
+  byId('reject-busy').addEventListener('click', () => act(async () => {
+    const waiting = calls.waiting();
+    if (waiting === undefined) return;
+    phone.waiting(undefined);
+    await requireClient().reject(waiting.id, true);
+  }));
+  byId('call-list').addEventListener('click', (event) => {
+    const button = (event.target as HTMLElement).closest<HTMLButtonElement>('button[data-call-id]');
+    const target = button?.dataset['callId'];
+    if (target !== undefined) act(() => switchTo(target));
+  });
+  byId('hangup').addEventListener('click', () => act(() => requireClient().hangup(focusedCall().id)));
+  byId('hold').addEventListener('click', () => act(async () => {
+    const call = focusedCall();
+    await holdCall(call, !call.held);
   }));
   byId('mute').addEventListener('click', () => act(() => {
+    const call = focusedCall();
     const on = !call.muted;
-    for (const sender of pc?.getSenders() ?? []) if (sender.track?.kind === 'audio') sender.track.enabled = !on;
-    call = { ...call, muted: on };
+    for (const sender of call.pc?.getSenders() ?? []) if (sender.track?.kind === 'audio') sender.track.enabled = !on;
+    call.muted = on;
     render();
+  }));
+  byId('add-call').addEventListener('click', () => act(() => {
+    phone.toggleAdding(!phone.isAdding);
+    render();
+    if (phone.isAdding) dialTarget.focus();
   }));
   byId('transfer').addEventListener('click', () => act(() => {
     const c = requireClient();
@@ -295,17 +395,26 @@ function wire(): void {
   byId<HTMLFormElement>('transfer-form').addEventListener('submit', (event) => {
     event.preventDefault();
     act(async () => {
-      await requireClient().transfer(byId<HTMLInputElement>('transfer-target').value);
+      await requireClient().transfer(focusedCall().id, byId<HTMLInputElement>('transfer-target').value);
       byId('transfer-form').hidden = true;
     });
   });
+  // TS 24.629 consultative transfer: the focused call's party is connected to the other call's.
+  byId('transfer-consult').addEventListener('click', () => act(async () => {
+    const call = focusedCall();
+    const partner = calls.others(call.id).find((c) => c.state === 'established');
+    if (partner === undefined) throw new WicError('Consultative transfer needs a second call in progress.');
+    await requireClient().consultativeTransfer(call.id, partner.id);
+    byId('transfer-form').hidden = true;
+  }));
   for (const key of Array.from(byId('dialpad').querySelectorAll<HTMLButtonElement>('button[data-key]'))) {
     key.addEventListener('click', () => act(async () => {
       const digit = key.dataset['key'] ?? '';
-      if (call.state !== 'established') { dialTarget.value += digit; return; }
-      await requireClient().dtmf(digit);
-      tones += digit;
-      phone.dtmfSent(tones);
+      const call = calls.focused();
+      if (call?.state !== 'established' || phone.isAdding) { dialTarget.value += digit; return; }
+      await requireClient().dtmf(call.id, digit);
+      call.tonesSent += digit;
+      render();
     }));
   }
 
