@@ -42,6 +42,16 @@ let qualityTimer: ReturnType<typeof setInterval> | undefined;
 let tokenTimer: ReturnType<typeof setTimeout> | undefined;
 /** One audio element per call: a held call's stays silent, the other one plays. */
 const audios = new Map<CallId, HTMLAudioElement>();
+/** Connections an adapter announced before the call itself (JsSIP creates them in UA.call()). */
+const earlyConnections = new Map<CallId, RTCPeerConnection>();
+
+/** A new call on the book, with its connection if that came first. */
+function added(call: CallView): void {
+  const early = earlyConnections.get(call.id);
+  earlyConnections.delete(call.id);
+  if (early !== undefined) call.pc ??= early;
+  render();
+}
 
 function capabilities(): CallCapabilities {
   const unsupported = client?.unsupported ?? {};
@@ -90,18 +100,17 @@ const events: W2Events = {
     phone.registration(state, detail ?? (state === 'registered' ? 'Ready to call and receive calls.' : ''));
   },
   incoming(callId, from, waiting) {
-    calls.add(callId, 'in', from, waiting || calls.all().some((c) => c.state !== 'ended'));
-    render();
+    added(calls.add(callId, 'in', from, waiting || calls.all().some((c) => c.state !== 'ended')));
   },
   outgoing(callId, to) {
-    calls.add(callId, 'out', { uri: to, restricted: isRestricted(to) });
-    render();
+    added(calls.add(callId, 'out', { uri: to, restricted: isRestricted(to) }));
   },
   callState(callId, state, detail) {
     if (state === 'ended') {
       const ended = calls.end(callId, detail);
       audios.get(callId)?.remove();
       audios.delete(callId);
+      earlyConnections.delete(callId);
       if (ended !== undefined) render();
       return;
     }
@@ -117,8 +126,7 @@ const events: W2Events = {
     update(callId, (call) => { call.diversions = diversions; });
   },
   transferred(previous, next, to) {
-    calls.replace(previous, next, { uri: to, restricted: isRestricted(to) });
-    render();
+    added(calls.replace(previous, next, { uri: to, restricted: isRestricted(to) }));
   },
   remoteHold(callId, held) {
     update(callId, (call) => { call.heldByPeer = held; });
@@ -129,6 +137,7 @@ const events: W2Events = {
   peerConnection(callId, connection) {
     const call = calls.get(callId);
     if (call !== undefined) call.pc = connection;
+    else earlyConnections.set(callId, connection);
     connection.addEventListener('track', (event) => {
       let audio = audios.get(callId);
       if (audio === undefined) {
@@ -255,6 +264,7 @@ function showLogin(): void {
   calls.clear();
   for (const audio of audios.values()) audio.remove();
   audios.clear();
+  earlyConnections.clear();
   render();
   stopQuality();
 }
