@@ -23,6 +23,19 @@ export function partyName(party: Party): string {
   return party.displayName !== undefined && party.displayName !== '' ? party.displayName : displayAddress(party.uri);
 }
 
+/** The party's name, and below it the address when the name is a display name (TS 24.607 OIP shows both). */
+function showParty(element: HTMLElement, party: Party): void {
+  const name = document.createElement('span');
+  name.className = 'party-name';
+  name.textContent = partyName(party);
+  element.replaceChildren(name);
+  if (party.restricted || party.displayName === undefined || party.displayName === '') return;
+  const address = document.createElement('span');
+  address.className = 'party-address';
+  address.textContent = displayAddress(party.uri);
+  element.append(address);
+}
+
 function avatarOf(party: Party): string {
   return party.restricted ? '?' : initialOf(party.displayName ?? party.uri);
 }
@@ -141,7 +154,7 @@ export class PhoneView {
   incoming(call: CallView | undefined): void {
     byId('incoming-call').hidden = call === undefined;
     if (call === undefined) return;
-    byId('caller').textContent = partyName(call.peer);
+    showParty(byId('caller'), call.peer);
     byId('caller-avatar').textContent = avatarOf(call.peer);
   }
 
@@ -149,12 +162,12 @@ export class PhoneView {
   waiting(call: CallView | undefined): void {
     byId('waiting-call').hidden = call === undefined;
     if (call === undefined) return;
-    byId('waiting-caller').textContent = partyName(call.peer);
+    showParty(byId('waiting-caller'), call.peer);
     byId('waiting-avatar').textContent = avatarOf(call.peer);
   }
 
   private party(call: CallView): void {
-    byId('peer-name').textContent = partyName(call.peer);
+    showParty(byId('peer-name'), call.peer);
     byId('peer-avatar').textContent = avatarOf(call.peer);
     byId('peer-avatar').classList.toggle('restricted', call.peer.restricted);
     const note = byId('peer-note');
@@ -198,7 +211,7 @@ export class PhoneView {
       text.className = 'call-item-text';
       const name = document.createElement('div');
       name.className = 'call-item-name';
-      name.textContent = partyName(c.peer);
+      showParty(name, c.peer);
       const state = document.createElement('div');
       state.className = `call-item-state ${c.held || c.heldByPeer ? 'held' : ''}`;
       state.textContent = c.held ? 'on hold' : c.heldByPeer ? 'held by the other party' : c.state === 'established' ? 'in call' : c.state;
