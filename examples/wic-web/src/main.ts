@@ -4,6 +4,7 @@
  * the protocol allows (CW, consultation). This file wires the login form and the phone screen
  * to one `W2Client`; the protocol lives in clients/, the calls in call-book.ts.
  */
+import { wireCallControls } from './call-controls.js';
 import { CallBook, type CallView } from './call-book.js';
 import { readCallQuality } from './call-quality.js';
 import { JsonRpcClient } from './clients/jsonrpc-client.js';
@@ -269,23 +270,6 @@ function showLogin(): void {
   stopQuality();
 }
 
-async function holdCall(call: CallView, on: boolean): Promise<void> {
-  await requireClient().hold(call.id, on);
-  call.held = on;
-  render();
-}
-
-/** "Switch": the current call is held and the chosen one resumed (if we held it) and shown. */
-async function switchTo(callId: CallId): Promise<void> {
-  const target = calls.get(callId);
-  if (target === undefined) throw new WicError('That call is over.');
-  const current = calls.focused();
-  if (current !== undefined && current.id !== callId && current.state === 'established' && !current.held) await holdCall(current, true);
-  calls.focus(callId);
-  render();
-  if (target.held) await holdCall(target, false);
-}
-
 function requireClient(): W2Client {
   if (client === undefined) throw new WicError('You are not signed in.');
   return client;
@@ -327,106 +311,7 @@ function wire(): void {
   }));
   byId('error-dismiss').addEventListener('click', () => { byId('error-banner').hidden = true; });
 
-  const dialTarget = byId<HTMLInputElement>('dial-target');
-  const dial = (): void => act(async () => {
-    const c = requireClient();
-    const target = dialTarget.value;
-    toUri(target, config?.domain ?? ''); // a typo is refused before anything is held
-    // A second call while one is up (consultation, TS 24.629): the current one is held first.
-    const current = calls.focused();
-    if (current?.state === 'established' && !current.held) await holdCall(current, true);
-    phone.toggleAdding(false);
-    await c.call(target);
-  });
-  byId('dial').addEventListener('click', dial);
-  dialTarget.addEventListener('keydown', (event) => { if (event.key === 'Enter') dial(); });
-
-  const focusedCall = (): CallView => {
-    const call = calls.focused();
-    if (call === undefined || call.state === 'ended') throw new WicError('There is no call.');
-    return call;
-  };
-  byId('answer').addEventListener('click', () => act(async () => {
-    const call = focusedCall();
-    phone.incoming(undefined);
-    await requireClient().answer(call.id);
-  }));
-  byId('reject').addEventListener('click', () => act(async () => {
-    const call = focusedCall();
-    phone.incoming(undefined);
-    await requireClient().reject(call.id);
-  }));
-  // TS 24.615 CW: the waiting call is answered with the current one held, or refused busy (486).
-  byId('answer-hold').addEventListener('click', () => act(async () => {
-    const waiting = calls.waiting();
-    if (waiting === undefined) throw new WicError('The waiting call has gone.');
-    phone.waiting(undefined);
-    const current = calls.focused();
-    if (current !== undefined && current.state === 'established' && !current.held) await holdCall(current, true);
-    calls.focus(waiting.id);
-    render();
-    await requireClient().answer(waiting.id);
-  }));
-  byId('reject-busy').addEventListener('click', () => act(async () => {
-    const waiting = calls.waiting();
-    if (waiting === undefined) return;
-    phone.waiting(undefined);
-    await requireClient().reject(waiting.id, true);
-  }));
-  byId('call-list').addEventListener('click', (event) => {
-    const button = (event.target as HTMLElement).closest<HTMLButtonElement>('button[data-call-id]');
-    const target = button?.dataset['callId'];
-    if (target !== undefined) act(() => switchTo(target));
-  });
-  byId('hangup').addEventListener('click', () => act(() => requireClient().hangup(focusedCall().id)));
-  byId('hold').addEventListener('click', () => act(async () => {
-    const call = focusedCall();
-    await holdCall(call, !call.held);
-  }));
-  byId('mute').addEventListener('click', () => act(() => {
-    const call = focusedCall();
-    const on = !call.muted;
-    for (const sender of call.pc?.getSenders() ?? []) if (sender.track?.kind === 'audio') sender.track.enabled = !on;
-    call.muted = on;
-    render();
-  }));
-  byId('add-call').addEventListener('click', () => act(() => {
-    phone.toggleAdding(!phone.isAdding);
-    render();
-    if (phone.isAdding) dialTarget.focus();
-  }));
-  byId('transfer').addEventListener('click', () => act(() => {
-    const c = requireClient();
-    if (c.unsupported.transfer !== undefined) throw new WicError(c.unsupported.transfer);
-    const form = byId('transfer-form');
-    form.hidden = !form.hidden;
-    if (!form.hidden) byId<HTMLInputElement>('transfer-target').focus();
-  }));
-  byId<HTMLFormElement>('transfer-form').addEventListener('submit', (event) => {
-    event.preventDefault();
-    act(async () => {
-      await requireClient().transfer(focusedCall().id, byId<HTMLInputElement>('transfer-target').value);
-      byId('transfer-form').hidden = true;
-    });
-  });
-  // TS 24.629 consultative transfer: the focused call's party is connected to the other call's.
-  byId('transfer-consult').addEventListener('click', () => act(async () => {
-    const call = focusedCall();
-    const partner = calls.others(call.id).find((c) => c.state === 'established');
-    if (partner === undefined) throw new WicError('Consultative transfer needs a second call in progress.');
-    await requireClient().consultativeTransfer(call.id, partner.id);
-    byId('transfer-form').hidden = true;
-  }));
-  for (const key of Array.from(byId('dialpad').querySelectorAll<HTMLButtonElement>('button[data-key]'))) {
-    key.addEventListener('click', () => act(async () => {
-      const digit = key.dataset['key'] ?? '';
-      const call = calls.focused();
-      if (call?.state !== 'established' || phone.isAdding) { dialTarget.value += digit; return; }
-      await requireClient().dtmf(call.id, digit);
-      call.tonesSent += digit;
-      render();
-    }));
-  }
+  wireCallControls({ calls, phone, client: requireClient, act, render, domain: () => config?.domain ?? '' });
 
   byId<HTMLFormElement>('compose').addEventListener('submit', (event) => {
     event.preventDefault();
