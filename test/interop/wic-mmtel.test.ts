@@ -3,9 +3,10 @@
 // IMS core), through data-testids only. alice signs in over the protocol under test; bob and carol
 // are WIC pages over sip-ws (JsSIP shows the tones it receives). Per protocol: HOLD/RESUME (TS
 // 24.610, bob sees the hold), DTMF (SIP INFO, bob's page reads the tones), CW (TS 24.615: carol
-// rings as a waiting call, "Hold & answer" holds bob), switching calls, and a blind ECT (TS 24.629:
-// bob ends up in a call with carol). Then: a consultative ECT over sip-ws, and the controls xmpp-ws
-// lacks are hidden. Screenshots of each run land in test/artifacts/ (git-ignored).
+// rings as a waiting call, "Hold & answer" holds bob), switching calls, and an ECT (TS 24.629) that
+// leaves bob in a call with carol: blind over sip-ws, consultative over jsonrpc-ws (its blind one
+// is in wic-web.test.ts). Then: a consultative ECT over sip-ws, and the controls xmpp-ws lacks are
+// hidden. Screenshots of each run land in test/artifacts/ (git-ignored).
 import { mkdirSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { chromium, type Browser } from 'playwright-core';
@@ -59,7 +60,7 @@ async function aliceCallsBob(alice: WicUser, bob: WicUser): Promise<void> {
 }
 
 for (const protocol of ['sip-ws', 'jsonrpc-ws'] as const) {
-  t.test(`issue #14 WIC over ${protocol}: hold/resume seen by the far end, DTMF the far end receives, a waiting call answered with the first held, switching calls, blind transfer`, async (t) => {
+  t.test(`issue #14 WIC over ${protocol}: hold/resume seen by the far end, DTMF the far end receives, a waiting call answered with the first held, switching calls, ${protocol === 'sip-ws' ? 'blind' : 'consultative'} transfer`, async (t) => {
     const [alice, bob, carol] = await threeUsers(t, protocol);
     try {
       await aliceCallsBob(alice, bob);
@@ -96,6 +97,20 @@ for (const protocol of ['sip-ws', 'jsonrpc-ws'] as const) {
       t.match(await waitForCallState(carol, /held by the other side/), /held/, 'carol: held when alice switched to bob');
       t.equal(await waitForCallState(bob, /^established$/), 'established', 'bob: resumed by the switch');
       t.match(await alice.page.textContent('#peer-name'), /bob@ims\.test/, 'alice\'s screen shows bob again');
+
+      if (protocol === 'jsonrpc-ws') {
+        // ECT consultative (TS 24.629; call.transfer {replacesCallId}): bob is connected with carol, alice leaves.
+        // (The blind transfer from the JSON-RPC WIC is in wic-web.test.ts.)
+        await alice.page.click('[data-testid="transfer"]');
+        t.match(await waitForTestId(alice, 'transfer-consult', /Connect to carol@ims\.test/), /carol/, 'the transfer form offers to connect bob to carol');
+        await alice.page.click('[data-testid="transfer-consult"]');
+        t.match(await waitForTestId(bob, 'peer-name', /carol@ims\.test/), /carol/, 'bob is now with carol');
+        t.equal(await waitForCallState(bob, /^established$/), 'established', 'bob: established with carol');
+        t.match(await waitForTestId(carol, 'peer-name', /bob@ims\.test/), /bob/, 'carol is now with bob (Replaces)');
+        t.equal(await waitForCallState(carol, /^established$/), 'established', 'carol: established with bob');
+        t.match(await waitForCallState(alice, /ended/), /ended/, 'alice is out of both calls');
+        return;
+      }
 
       // alice ends the call with carol (from the list back to it), and bob's is the one on screen again.
       await switchTo(alice, 'carol@ims.test');
