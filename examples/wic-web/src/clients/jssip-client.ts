@@ -11,7 +11,8 @@ import type { EndEvent, RTCSession } from 'jssip/lib/RTCSession.js';
 import { describeSipStatus } from '../sip-status-words.js';
 import { toUri } from '../target.js';
 import type { IncomingRequest, IncomingResponse } from 'jssip/lib/SIPMessage.js';
-import { isRestricted, PC_CONFIG, WicError, type CallId, type Diversion, type Identity, type MessageSummary, type Party, type W2Client, type W2Events } from '../w2-client.js';
+import { historyInfoDiversions, parseMessageSummary } from '../sip-service-headers.js';
+import { isRestricted, PC_CONFIG, WicError, type CallId, type Identity, type Party, type W2Client, type W2Events } from '../w2-client.js';
 
 const MEDIA = { audio: true, video: false };
 
@@ -238,33 +239,6 @@ export class JsSipClient implements W2Client {
 
 function partyOf(uri: string, displayName?: string): Party {
   return { uri, restricted: isRestricted(uri), ...(displayName ? { displayName } : {}) };
-}
-
-/** RFC 7044 History-Info: the entries whose URI carries an RFC 4458 `cause` are the diversion targets (TS 24.604). */
-export function historyInfoDiversions(values: readonly string[]): Diversion[] {
-  const diversions: Diversion[] = [];
-  for (const entry of values.flatMap((v) => v.split(/,(?=\s*<)/))) {
-    const uri = /<([^>]+)>/.exec(entry)?.[1];
-    const cause = uri !== undefined ? /;cause=(\d{3})/.exec(uri)?.[1] : undefined;
-    if (uri === undefined || cause === undefined) continue;
-    const reason = /[?&]Reason=([^&>]+)/i.exec(uri)?.[1];
-    const text = reason !== undefined ? /text%3D%22([^%]+(?:%20[^%]+)*)%22/i.exec(reason)?.[1] : undefined;
-    diversions.push({ target: uri.replace(/[;?].*$/, ''), cause: Number(cause), ...(text !== undefined ? { reason: decodeURIComponent(text) } : {}) });
-  }
-  return diversions;
-}
-
-/** RFC 3842 §5.2 message-summary: `Messages-Waiting: yes`, `Voice-Message: 2/8 (0/2)`. */
-export function parseMessageSummary(body: string): MessageSummary | undefined {
-  const waiting = /^Messages-Waiting:\s*(yes|no)/im.exec(body)?.[1];
-  if (waiting === undefined) return undefined;
-  let newMessages = 0;
-  let oldMessages = 0;
-  for (const [, n, o] of body.matchAll(/^[a-z-]+-Message:\s*(\d+)\/(\d+)/gim)) {
-    newMessages += Number(n);
-    oldMessages += Number(o);
-  }
-  return { waiting: waiting.toLowerCase() === 'yes', newMessages, oldMessages };
 }
 
 function describeResponse(event: UnRegisteredEvent, withToken: boolean): string {
