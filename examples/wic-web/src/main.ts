@@ -1,8 +1,11 @@
 /**
  * The WIC (examples/wic-web): sign in (web token or IMS digest) over the chosen W2 protocol,
- * then call, answer, hold, transfer, send tones and messages. This file wires the login form
- * and the phone screen to one `W2Client`; the protocol lives in clients/.
+ * then call, answer, hold, transfer, send tones and messages, with several calls at once where
+ * the protocol allows (CW, consultation). This file wires the login form and the phone screen
+ * to one `W2Client`; the protocol lives in clients/, the calls in call-book.ts.
  */
+import { wireCallControls } from './call-controls.js';
+import { CallBook, type CallView } from './call-book.js';
 import { readCallQuality } from './call-quality.js';
 import { JsonRpcClient } from './clients/jsonrpc-client.js';
 import { JsSipClient } from './clients/jssip-client.js';
@@ -10,9 +13,9 @@ import { XmppClient } from './clients/xmpp-client.js';
 import { displayAddress, toUri } from './target.js';
 import { byId } from './ui/dom.js';
 import { MessagesView } from './ui/messages-view.js';
-import { PhoneView } from './ui/phone-view.js';
+import { PhoneView, type CallCapabilities } from './ui/phone-view.js';
 import { loadConfig, webLogin, type WicConfig } from './wwsf-api.js';
-import { WicError, type AuthMode, type CallState, type Identity, type Protocol, type W2Client, type W2Events } from './w2-client.js';
+import { isRestricted, WicError, type AuthMode, type CallId, type Identity, type Protocol, type W2Client, type W2Events } from './w2-client.js';
 
 const PROTOCOL_NAMES: Record<Protocol, string> = { 'sip-ws': 'SIP over WebSocket', 'jsonrpc-ws': 'JSON-RPC', 'xmpp-ws': 'XMPP / Jingle' };
 const PROTOCOL_HINTS: Record<Protocol, string> = {
@@ -33,18 +36,48 @@ const messages = new MessagesView();
 
 let config: WicConfig | undefined;
 let client: W2Client | undefined;
-let call: { state: CallState | 'idle'; peer: string; held: boolean; heldByPeer: boolean; muted: boolean; detail?: string } = idleCall();
+const calls = new CallBook();
+/** The connection the quality panel reads (the focused call's). */
 let pc: RTCPeerConnection | undefined;
 let qualityTimer: ReturnType<typeof setInterval> | undefined;
 let tokenTimer: ReturnType<typeof setTimeout> | undefined;
-let tones = '';
+/** One audio element per call: a held call's stays silent, the other one plays. */
+const audios = new Map<CallId, HTMLAudioElement>();
+/** Connections an adapter announced before the call itself (JsSIP creates them in UA.call()). */
+const earlyConnections = new Map<CallId, RTCPeerConnection>();
 
-function idleCall(): typeof call {
-  return { state: 'idle', peer: '', held: false, heldByPeer: false, muted: false };
+/** A new call on the book, with its connection if that came first. */
+function added(call: CallView): void {
+  const early = earlyConnections.get(call.id);
+  earlyConnections.delete(call.id);
+  if (early !== undefined) call.pc ??= early;
+  render();
+}
+
+function capabilities(): CallCapabilities {
+  const unsupported = client?.unsupported ?? {};
+  return {
+    transfer: unsupported.transfer === undefined,
+    consultativeTransfer: unsupported.consultativeTransfer === undefined,
+    multipleCalls: unsupported.multipleCalls === undefined,
+    dtmf: unsupported.dtmf === undefined,
+  };
 }
 
 function render(): void {
-  phone.call(call.state, call.peer, call);
+  const focused = calls.focused();
+  phone.call(focused, calls.others(focused?.id), capabilities());
+  phone.incoming(focused?.state === 'incoming' ? focused : undefined);
+  phone.waiting(focused?.state === 'incoming' ? undefined : calls.waiting());
+  followQuality(focused);
+}
+
+/** Runs `change` on a call the adapter still knows, then redraws. */
+function update(callId: CallId, change: (call: CallView) => void): void {
+  const call = calls.get(callId);
+  if (call === undefined) return;
+  change(call);
+  render();
 }
 
 function showError(text: string): void {
@@ -67,38 +100,60 @@ const events: W2Events = {
   registration(state, detail) {
     phone.registration(state, detail ?? (state === 'registered' ? 'Ready to call and receive calls.' : ''));
   },
-  incoming(from) {
-    call = { ...idleCall(), state: 'incoming', peer: from };
-    phone.incoming(from);
-    render();
+  incoming(callId, from, waiting) {
+    added(calls.add(callId, 'in', from, waiting || calls.all().some((c) => c.state !== 'ended')));
   },
-  callState(state, detail) {
+  outgoing(callId, to) {
+    added(calls.add(callId, 'out', { uri: to, restricted: isRestricted(to) }));
+  },
+  callState(callId, state, detail) {
     if (state === 'ended') {
-      phone.incoming(undefined);
-      stopQuality(true);
-      call = { ...idleCall(), state: 'ended', peer: call.peer, ...(detail !== undefined ? { detail } : {}) };
-      tones = '';
-      phone.dtmfSent('');
-    } else {
-      call = { ...call, state };
+      const ended = calls.end(callId, detail);
+      audios.get(callId)?.remove();
+      audios.delete(callId);
+      earlyConnections.delete(callId);
+      if (ended !== undefined) render();
+      return;
     }
-    render();
+    update(callId, (call) => {
+      call.state = state;
+      if (state === 'established') call.establishedAt ??= Date.now();
+    });
   },
-  transferred(to) {
-    call = { ...idleCall(), state: 'calling', peer: to };
-    render();
+  connected(callId, party) {
+    update(callId, (call) => { call.connected = party; });
   },
-  remoteHold(held) {
-    call = { ...call, heldByPeer: held };
-    render();
+  diverted(callId, diversions) {
+    update(callId, (call) => { call.diversions = diversions; });
   },
-  peerConnection(connection) {
-    startQuality(connection);
+  transferred(previous, next, to) {
+    added(calls.replace(previous, next, { uri: to, restricted: isRestricted(to) }));
+  },
+  remoteHold(callId, held) {
+    update(callId, (call) => { call.heldByPeer = held; });
+  },
+  dtmfReceived(callId, tone) {
+    update(callId, (call) => { call.tonesReceived += tone; });
+  },
+  peerConnection(callId, connection) {
+    const call = calls.get(callId);
+    if (call !== undefined) call.pc = connection;
+    else earlyConnections.set(callId, connection);
     connection.addEventListener('track', (event) => {
-      const audio = byId<HTMLAudioElement>('remote-audio');
+      let audio = audios.get(callId);
+      if (audio === undefined) {
+        audio = document.createElement('audio');
+        audio.autoplay = true;
+        audios.set(callId, audio);
+        document.body.append(audio);
+      }
       audio.srcObject = event.streams[0] ?? new MediaStream([event.track]);
       void audio.play().catch(() => undefined);
     });
+    render();
+  },
+  messageSummary(summary) {
+    phone.messageSummary(summary);
   },
   message(from, text) {
     messages.add('in', from, text);
@@ -108,20 +163,25 @@ const events: W2Events = {
   error: showError,
 };
 
-function startQuality(connection: RTCPeerConnection): void {
-  stopQuality(false);
+/** The quality panel follows the focused call; the figures of the call that just ended stay on screen. */
+function followQuality(focused: CallView | undefined): void {
+  const connection = focused?.state === 'ended' ? undefined : focused?.pc;
+  if (connection === pc) return;
+  clearInterval(qualityTimer);
+  qualityTimer = undefined;
   pc = connection;
+  if (connection === undefined) return;
+  phone.quality(undefined);
   qualityTimer = setInterval(() => {
     readCallQuality(connection).then((q) => { if (pc === connection) phone.quality(q); }, () => undefined);
   }, QUALITY_POLL_MS);
 }
 
-/** `keepLast`: the figures of the call that just ended stay on screen. */
-function stopQuality(keepLast: boolean): void {
+function stopQuality(): void {
   clearInterval(qualityTimer);
   qualityTimer = undefined;
   pc = undefined;
-  if (!keepLast) phone.quality(undefined);
+  phone.quality(undefined);
 }
 
 function createClient(protocol: Protocol, url: string, identity: Identity): W2Client {
@@ -191,9 +251,10 @@ function showPhone(identity: Identity, protocol: Protocol, mode: AuthMode, expir
     ['via', PROTOCOL_NAMES[protocol]],
     ['auth', mode === 'web' ? `web token${expiresAt !== undefined ? ` until ${new Date(expiresAt).toLocaleTimeString()}` : ''}` : 'IMS digest'],
   ]);
-  call = idleCall();
+  calls.clear();
   render();
   phone.quality(undefined);
+  phone.messageSummary(undefined);
   messages.clear();
 }
 
@@ -201,8 +262,12 @@ function showLogin(): void {
   byId('login-view').hidden = false;
   byId('phone-view').hidden = true;
   byId('who').hidden = true;
-  phone.incoming(undefined);
-  stopQuality(false);
+  calls.clear();
+  for (const audio of audios.values()) audio.remove();
+  audios.clear();
+  earlyConnections.clear();
+  render();
+  stopQuality();
 }
 
 function requireClient(): W2Client {
@@ -246,68 +311,7 @@ function wire(): void {
   }));
   byId('error-dismiss').addEventListener('click', () => { byId('error-banner').hidden = true; });
 
-  const dialTarget = byId<HTMLInputElement>('dial-target');
-  const dial = (): void => act(async () => {
-    const target = dialTarget.value;
-    const c = requireClient();
-    const peer = toUri(target, config?.domain ?? '');
-    call = { ...idleCall(), state: 'calling', peer };
-    render();
-    try {
-      await c.call(target);
-    } catch (error) {
-      call = { ...idleCall(), state: 'ended', peer, detail: 'not placed' };
-      render();
-      throw error;
-    }
-  });
-  byId('dial').addEventListener('click', dial);
-  dialTarget.addEventListener('keydown', (event) => { if (event.key === 'Enter') dial(); });
-
-  byId('answer').addEventListener('click', () => act(async () => {
-    phone.incoming(undefined);
-    await requireClient().answer();
-  }));
-  byId('reject').addEventListener('click', () => act(async () => {
-    phone.incoming(undefined);
-    await requireClient().reject();
-  }));
-  byId('hangup').addEventListener('click', () => act(() => requireClient().hangup()));
-  byId('hold').addEventListener('click', () => act(async () => {
-    const on = !call.held;
-    await requireClient().hold(on);
-    call = { ...call, held: on };
-    render();
-  }));
-  byId('mute').addEventListener('click', () => act(() => {
-    const on = !call.muted;
-    for (const sender of pc?.getSenders() ?? []) if (sender.track?.kind === 'audio') sender.track.enabled = !on;
-    call = { ...call, muted: on };
-    render();
-  }));
-  byId('transfer').addEventListener('click', () => act(() => {
-    const c = requireClient();
-    if (c.unsupported.transfer !== undefined) throw new WicError(c.unsupported.transfer);
-    const form = byId('transfer-form');
-    form.hidden = !form.hidden;
-    if (!form.hidden) byId<HTMLInputElement>('transfer-target').focus();
-  }));
-  byId<HTMLFormElement>('transfer-form').addEventListener('submit', (event) => {
-    event.preventDefault();
-    act(async () => {
-      await requireClient().transfer(byId<HTMLInputElement>('transfer-target').value);
-      byId('transfer-form').hidden = true;
-    });
-  });
-  for (const key of Array.from(byId('dialpad').querySelectorAll<HTMLButtonElement>('button[data-key]'))) {
-    key.addEventListener('click', () => act(async () => {
-      const digit = key.dataset['key'] ?? '';
-      if (call.state !== 'established') { dialTarget.value += digit; return; }
-      await requireClient().dtmf(digit);
-      tones += digit;
-      phone.dtmfSent(tones);
-    }));
-  }
+  wireCallControls({ calls, phone, client: requireClient, act, render, domain: () => config?.domain ?? '' });
 
   byId<HTMLFormElement>('compose').addEventListener('submit', (event) => {
     event.preventDefault();

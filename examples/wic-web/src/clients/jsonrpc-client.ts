@@ -5,24 +5,22 @@
  */
 import { describeSipStatus } from '../sip-status-words.js';
 import { toUri } from '../target.js';
-import { microphone, PC_CONFIG, WicError, type Identity, type W2Client, type W2Events } from '../w2-client.js';
+import { isRestricted, microphone, PC_CONFIG, WicError, type CallId, type Diversion, type Identity, type Party, type W2Client, type W2Events } from '../w2-client.js';
 import { JsonRpcSocket, RpcError } from './json-rpc-socket.js';
 
 interface RegistrationResult { state: string; sipStatus?: number; reason?: string }
 type Params = Record<string, unknown>;
 
+/** One call of this session: its browser media and, while it rings, the caller's offer. */
+interface RpcCall { pc: RTCPeerConnection | undefined; offer: string | undefined; endedHere?: string }
+
 export class JsonRpcClient implements W2Client {
   readonly protocol = 'jsonrpc-ws';
   readonly unsupported = {};
   private socket: JsonRpcSocket | undefined;
-  private callId: string | undefined;
-  private pc: RTCPeerConnection | undefined;
-  private incomingOffer: string | undefined;
+  /** Live calls by the plugin's callId (it allows maxCallsPerClient at once: CW, consultation). */
+  private readonly calls = new Map<CallId, RpcCall>();
   private closing = false;
-  /** The call a transfer takes us away from: its call.ended no longer concerns this screen. */
-  private leaving: string | undefined;
-  /** Set when the user declined here: call.ended then says so. */
-  private endedHere: string | undefined;
 
   constructor(private readonly url: string, private readonly identity: Identity, private readonly events: W2Events) {}
 
@@ -30,7 +28,7 @@ export class JsonRpcClient implements W2Client {
     this.events.registration('registering');
     this.socket = await JsonRpcSocket.open(this.url, (method, params) => this.onNotification(method, params), (code, reason) => {
       if (this.closing) return;
-      this.endCall('connection lost');
+      for (const callId of Array.from(this.calls.keys())) this.endCall(callId, 'connection lost');
       this.events.registration('offline', `The connection to the eP-CSCF closed (${code}${reason ? ` ${reason}` : ''}).`);
     });
     const credential = this.identity.token !== undefined ? { token: this.identity.token } : { password: this.identity.password ?? '' };
@@ -47,48 +45,68 @@ export class JsonRpcClient implements W2Client {
       throw new WicError(`Registration refused: ${result.sipStatus !== undefined ? describeSipStatus(result.sipStatus, result.reason, this.identity.token !== undefined ? 'register-token' : 'register') : result.reason ?? result.state}.`);
     }
     this.events.registration('registered');
+    // TS 24.606 MWI: counts arrive as subscription.notify; a core without a voicemail server refuses, which is fine.
+    void this.socket.request('subscription.subscribe', { event: 'message-summary' }).catch(() => undefined);
   }
 
   async call(target: string): Promise<void> {
     const to = toUri(target, this.identity.domain);
-    const pc = await this.newPeerConnection();
+    const pc = await newPeerConnection();
     await pc.setLocalDescription(await pc.createOffer());
-    this.events.callState('calling');
     // No trickle: media-gw is ICE-lite and learns our address from our checks (R-SDP-9).
-    const { callId } = await this.rpc().request<{ callId: string }>('call.invite', { to, sdp: pc.localDescription?.sdp ?? '' });
-    this.callId = callId;
+    const { callId } = await this.rpc().request<{ callId: string }>('call.invite', { to, sdp: pc.localDescription?.sdp ?? '' }).catch((error: unknown) => {
+      closePeerConnection(pc);
+      throw error;
+    });
+    this.calls.set(callId, { pc, offer: undefined });
+    this.events.outgoing(callId, to);
+    this.events.peerConnection(callId, pc);
+    this.events.callState(callId, 'calling');
   }
 
-  async answer(): Promise<void> {
-    const callId = this.requireCall();
-    const pc = await this.newPeerConnection();
-    await pc.setRemoteDescription({ type: 'offer', sdp: this.incomingOffer ?? '' });
+  async answer(callId: CallId): Promise<void> {
+    const call = this.requireCall(callId);
+    const pc = await newPeerConnection();
+    call.pc = pc;
+    this.events.peerConnection(callId, pc);
+    await pc.setRemoteDescription({ type: 'offer', sdp: call.offer ?? '' });
     await pc.setLocalDescription(await pc.createAnswer());
     await this.rpc().request('call.answer', { callId, sdp: pc.localDescription?.sdp ?? '' });
-    this.events.callState('established');
+    this.events.callState(callId, 'established');
   }
 
-  async reject(): Promise<void> {
-    this.endedHere = 'you declined';
-    await this.rpc().request('call.reject', { callId: this.requireCall(), status: 603 });
+  async reject(callId: CallId, busy = false): Promise<void> {
+    this.requireCall(callId).endedHere = busy ? 'you were busy' : 'you declined';
+    // TS 24.615: a waiting call refused is 486 Busy Here; a declined one 603.
+    await this.rpc().request('call.reject', { callId, status: busy ? 486 : 603 });
   }
 
-  async hangup(): Promise<void> {
-    if (this.callId === undefined) return;
-    await this.rpc().request('call.hangup', { callId: this.callId });
+  async hangup(callId: CallId): Promise<void> {
+    if (!this.calls.has(callId)) return;
+    await this.rpc().request('call.hangup', { callId });
   }
 
-  async hold(on: boolean): Promise<void> {
+  async hold(callId: CallId, on: boolean): Promise<void> {
     // TS 24.610: the UE sends the re-INVITE (sendonly / sendrecv); the browser's stream stays as it is.
-    await this.rpc().request(on ? 'call.hold' : 'call.resume', { callId: this.requireCall() });
+    this.requireCall(callId);
+    await this.rpc().request(on ? 'call.hold' : 'call.resume', { callId });
   }
 
-  async transfer(target: string): Promise<void> {
-    await this.rpc().request('call.transfer', { callId: this.requireCall(), target: toUri(target, this.identity.domain) });
+  async transfer(callId: CallId, target: string): Promise<void> {
+    this.requireCall(callId);
+    await this.rpc().request('call.transfer', { callId, target: toUri(target, this.identity.domain) });
   }
 
-  async dtmf(digits: string): Promise<void> {
-    await this.rpc().request('call.dtmf', { callId: this.requireCall(), digits });
+  async consultativeTransfer(callId: CallId, consultation: CallId): Promise<void> {
+    // TS 24.629 consultative ECT: REFER to callId's party with Replaces of the consultation dialog (RFC 3891).
+    this.requireCall(callId);
+    this.requireCall(consultation);
+    await this.rpc().request('call.transfer', { callId, replacesCallId: consultation });
+  }
+
+  async dtmf(callId: CallId, digits: string): Promise<void> {
+    this.requireCall(callId);
+    await this.rpc().request('call.dtmf', { callId, digits });
   }
 
   async sendMessage(to: string, text: string): Promise<void> {
@@ -102,7 +120,7 @@ export class JsonRpcClient implements W2Client {
 
   async close(): Promise<void> {
     this.closing = true;
-    this.pc?.close();
+    for (const call of this.calls.values()) if (call.pc !== undefined) closePeerConnection(call.pc);
     if (this.socket !== undefined) {
       await this.socket.request('session.unregister').catch(() => undefined);
       this.socket.close();
@@ -110,8 +128,8 @@ export class JsonRpcClient implements W2Client {
   }
 
   private onNotification(method: string, params: Params): void {
-    if (this.leaving !== undefined && params['callId'] === this.leaving) return;
-    const forThisCall = params['callId'] === this.callId;
+    const callId = typeof params['callId'] === 'string' ? params['callId'] : '';
+    const call = this.calls.get(callId);
     switch (method) {
       case 'session.registration': {
         const state = String(params['state']);
@@ -120,43 +138,54 @@ export class JsonRpcClient implements W2Client {
         return;
       }
       case 'call.incoming': {
-        if (this.callId !== undefined) return; // the plugin answers busy beyond maxCallsPerClient; one call here
-        this.callId = String(params['callId']);
-        this.incomingOffer = typeof params['sdp'] === 'string' ? params['sdp'] : undefined;
-        void this.rpc().request('call.ring', { callId: this.callId }).catch(() => undefined);
-        this.events.incoming(partyUri(params['from']));
+        // TS 24.615 CW: a call while another is up is a waiting call (the plugin may flag it itself).
+        const waiting = params['waiting'] === true || this.calls.size > 0;
+        this.calls.set(callId, { pc: undefined, offer: typeof params['sdp'] === 'string' ? params['sdp'] : undefined });
+        void this.rpc().request('call.ring', { callId }).catch(() => undefined);
+        this.events.incoming(callId, partyOf(params['from']), waiting);
         return;
       }
       case 'call.progress':
-        if (forThisCall) this.events.callState('ringing');
+        if (call === undefined) return;
+        this.events.callState(callId, 'ringing');
+        if (Array.isArray(params['diversion'])) this.events.diverted(callId, params['diversion'] as Diversion[]);
         return;
       case 'call.answered':
-        if (forThisCall && typeof params['sdp'] === 'string' && this.pc !== undefined && this.pc.signalingState === 'have-local-offer') {
-          void this.pc.setRemoteDescription({ type: 'answer', sdp: params['sdp'] })
-            .then(() => this.events.callState('established'), (error: unknown) => this.events.error(`The answer could not be applied: ${String(error)}`));
+        if (call === undefined) return;
+        if (params['connected'] !== undefined) this.events.connected(callId, partyOf(params['connected']));
+        if (typeof params['sdp'] === 'string' && call.pc !== undefined && call.pc.signalingState === 'have-local-offer') {
+          void call.pc.setRemoteDescription({ type: 'answer', sdp: params['sdp'] })
+            .then(() => this.events.callState(callId, 'established'), (error: unknown) => this.events.error(`The answer could not be applied: ${String(error)}`));
         }
         return;
       case 'call.updated':
-        if (forThisCall) this.events.remoteHold(params['held'] === true);
+        if (call !== undefined) this.events.remoteHold(callId, params['held'] === true);
         return;
       case 'call.transferRequested':
-        if (forThisCall) {
-          this.acceptTransfer(String(params['target'])).catch((error: unknown) => this.events.error(`The transfer could not be followed: ${error instanceof Error ? error.message : String(error)}`));
+        if (call !== undefined) {
+          this.acceptTransfer(callId, String(params['target'])).catch((error: unknown) => this.events.error(`The transfer could not be followed: ${error instanceof Error ? error.message : String(error)}`));
         }
         return;
       case 'call.transferProgress':
-        if (forThisCall && params['final'] === true) {
+        if (call !== undefined && params['final'] === true) {
           const status = Number(params['sipStatus']);
           if (status >= 300) this.events.error(`The transfer failed: ${describeSipStatus(status, typeof params['reason'] === 'string' ? params['reason'] : undefined, 'call')}.`);
           // RFC 5589 §6: the transfer succeeded: the transferor leaves the call.
-          else void this.hangup().catch(() => undefined);
+          else void this.hangup(callId).catch(() => undefined);
         }
         return;
       case 'call.ended':
-        if (forThisCall) this.endCall(this.endedHere ?? endedDetail(params));
+        if (call !== undefined) this.endCall(callId, call.endedHere ?? endedDetail(params));
         return;
+      case 'subscription.notify': {
+        const summary = params['messageSummary'] as { messagesWaiting?: boolean; new?: number; old?: number } | undefined;
+        if (params['event'] === 'message-summary' && summary !== undefined) {
+          this.events.messageSummary({ waiting: summary.messagesWaiting === true, newMessages: summary.new ?? 0, oldMessages: summary.old ?? 0 });
+        }
+        return;
+      }
       case 'message.received':
-        this.events.message(partyUri(params['from']), String(params['body']));
+        this.events.message(partyOf(params['from']).uri, String(params['body']));
         return;
       case 'session.error':
         this.events.error(`The eP-CSCF reported: ${String(params['message'])}`);
@@ -166,42 +195,32 @@ export class JsonRpcClient implements W2Client {
   }
 
   /** The far end transfers us (REFER): a new call with a fresh offer replaces this one. */
-  private async acceptTransfer(target: string): Promise<void> {
-    const transferred = this.requireCall();
-    this.leaving = transferred;
-    const old = this.pc;
-    const pc = await this.newPeerConnection();
+  private async acceptTransfer(transferred: CallId, target: string): Promise<void> {
+    const old = this.requireCall(transferred);
+    const pc = await newPeerConnection();
     await pc.setLocalDescription(await pc.createOffer());
     const { callId } = await this.rpc().request<{ callId: string }>('call.acceptTransfer', { callId: transferred, sdp: pc.localDescription?.sdp ?? '' });
-    this.callId = callId; // call.ended of the old call no longer concerns this screen
-    for (const sender of old?.getSenders() ?? []) sender.track?.stop();
-    old?.close();
-    this.events.transferred(target);
+    // The old call's call.ended no longer concerns this screen.
+    this.calls.delete(transferred);
+    if (old.pc !== undefined) closePeerConnection(old.pc);
+    this.calls.set(callId, { pc, offer: undefined });
+    this.events.transferred(transferred, callId, target);
+    this.events.peerConnection(callId, pc);
+    this.events.callState(callId, 'calling');
   }
 
-  private async newPeerConnection(): Promise<RTCPeerConnection> {
-    const stream = await microphone();
-    const pc = new RTCPeerConnection(PC_CONFIG);
-    for (const track of stream.getTracks()) pc.addTrack(track, stream);
-    this.pc = pc;
-    this.events.peerConnection(pc);
-    return pc;
+  private endCall(callId: CallId, detail: string): void {
+    const call = this.calls.get(callId);
+    if (call === undefined) return;
+    this.calls.delete(callId);
+    if (call.pc !== undefined) closePeerConnection(call.pc);
+    this.events.callState(callId, 'ended', detail);
   }
 
-  private endCall(detail: string): void {
-    if (this.callId === undefined && this.pc === undefined) return;
-    this.callId = undefined;
-    this.endedHere = undefined;
-    this.incomingOffer = undefined;
-    for (const sender of this.pc?.getSenders() ?? []) sender.track?.stop();
-    this.pc?.close();
-    this.pc = undefined;
-    this.events.callState('ended', detail);
-  }
-
-  private requireCall(): string {
-    if (this.callId === undefined) throw new WicError('There is no call.');
-    return this.callId;
+  private requireCall(callId: CallId): RpcCall {
+    const call = this.calls.get(callId);
+    if (call === undefined) throw new WicError('That call is over.');
+    return call;
   }
 
   private rpc(): JsonRpcSocket {
@@ -210,11 +229,23 @@ export class JsonRpcClient implements W2Client {
   }
 }
 
-/** A Party of schemas/jsonrpc ({uri, displayName?, anonymous}). */
-function partyUri(party: unknown): string {
-  const p = (typeof party === 'object' && party !== null ? party : {}) as { uri?: unknown; anonymous?: unknown };
-  if (p.anonymous === true) return 'anonymous';
-  return typeof p.uri === 'string' ? p.uri : 'unknown';
+async function newPeerConnection(): Promise<RTCPeerConnection> {
+  const stream = await microphone();
+  const pc = new RTCPeerConnection(PC_CONFIG);
+  for (const track of stream.getTracks()) pc.addTrack(track, stream);
+  return pc;
+}
+
+function closePeerConnection(pc: RTCPeerConnection): void {
+  for (const sender of pc.getSenders()) sender.track?.stop();
+  pc.close();
+}
+
+/** A Party of schemas/jsonrpc ({uri, displayName?, anonymous}); anonymous is shown as restricted (OIR/TIR). */
+function partyOf(party: unknown): Party {
+  const p = (typeof party === 'object' && party !== null ? party : {}) as { uri?: unknown; anonymous?: unknown; displayName?: unknown };
+  const uri = typeof p.uri === 'string' ? p.uri : 'unknown';
+  return { uri, restricted: p.anonymous === true || isRestricted(uri), ...(typeof p.displayName === 'string' ? { displayName: p.displayName } : {}) };
 }
 
 function endedDetail(params: Params): string {

@@ -10,7 +10,9 @@ import type { DTMF_TRANSPORT } from 'jssip/lib/Constants.js';
 import type { EndEvent, RTCSession } from 'jssip/lib/RTCSession.js';
 import { describeSipStatus } from '../sip-status-words.js';
 import { toUri } from '../target.js';
-import { PC_CONFIG, WicError, type Identity, type W2Client, type W2Events } from '../w2-client.js';
+import type { IncomingRequest, IncomingResponse } from 'jssip/lib/SIPMessage.js';
+import { historyInfoDiversions, parseMessageSummary } from '../sip-service-headers.js';
+import { isRestricted, PC_CONFIG, WicError, type CallId, type Identity, type Party, type W2Client, type W2Events } from '../w2-client.js';
 
 const MEDIA = { audio: true, video: false };
 
@@ -18,7 +20,12 @@ export class JsSipClient implements W2Client {
   readonly protocol = 'sip-ws';
   readonly unsupported = {};
   private ua: JsSIP.UA | undefined;
-  private session: RTCSession | undefined;
+  /** Every live call, by the id the UI knows it by (several at once: CW, consultation before ECT). */
+  private readonly sessions = new Map<CallId, RTCSession>();
+  private readonly ids = new WeakMap<RTCSession, CallId>();
+  /** Sessions that arrive to replace one of ours (RFC 3891 Replaces: the far end of a consultative transfer). */
+  private readonly replacing = new WeakMap<RTCSession, CallId>();
+  private nextId = 1;
   private token: string | undefined;
 
   constructor(private readonly url: string, private readonly identity: Identity, private readonly events: W2Events) {
@@ -40,6 +47,12 @@ export class JsSipClient implements W2Client {
     ua.on('newRTCSession', (event: RTCSessionEvent) => this.onSession(event));
     ua.on('newMessage', (event: IncomingMessageEvent | OutgoingMessageEvent) => {
       if (event.originator === 'remote') this.events.message(event.request.from.uri.toString(), event.request.body ?? '');
+    });
+    // TS 24.606 MWI: an unsolicited NOTIFY (Event: message-summary) from the voicemail server.
+    ua.on('sipEvent', (event: { request: IncomingRequest }) => {
+      if (!/message-summary/i.test(event.request.getHeader('Event') ?? '')) return;
+      const summary = parseMessageSummary(event.request.body ?? '');
+      if (summary !== undefined) this.events.messageSummary(summary);
     });
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -65,47 +78,48 @@ export class JsSipClient implements W2Client {
   }
 
   async call(target: string): Promise<void> {
-    const session = this.requireUa().call(toUri(target, this.identity.domain), { mediaConstraints: MEDIA, pcConfig: PC_CONFIG, extraHeaders: this.bearer() });
-    this.events.callState('calling');
-    this.track(session);
+    const to = toUri(target, this.identity.domain);
+    const session = this.requireUa().call(to, { mediaConstraints: MEDIA, pcConfig: PC_CONFIG, extraHeaders: this.bearer() });
+    const callId = this.track(session);
+    this.events.outgoing(callId, to);
+    this.events.callState(callId, 'calling');
   }
 
-  async answer(): Promise<void> {
-    this.requireSession().answer({ mediaConstraints: MEDIA, pcConfig: PC_CONFIG });
+  async answer(callId: CallId): Promise<void> {
+    this.requireSession(callId).answer({ mediaConstraints: MEDIA, pcConfig: PC_CONFIG });
   }
 
-  async reject(): Promise<void> {
-    this.requireSession().terminate({ status_code: 603, reason_phrase: 'Decline' });
+  async reject(callId: CallId, busy = false): Promise<void> {
+    // TS 24.615 §4.5.4: a waiting call the user refuses is rejected 486 Busy Here.
+    this.requireSession(callId).terminate(busy ? { status_code: 486, reason_phrase: 'Busy Here' } : { status_code: 603, reason_phrase: 'Decline' });
   }
 
-  async hangup(): Promise<void> {
-    const session = this.session;
+  async hangup(callId: CallId): Promise<void> {
+    const session = this.sessions.get(callId);
     if (session !== undefined && !session.isEnded()) session.terminate();
   }
 
-  hold(on: boolean): Promise<void> {
-    const session = this.requireSession();
+  hold(callId: CallId, on: boolean): Promise<void> {
+    const session = this.requireSession(callId);
     return new Promise((resolve, reject) => {
       const started = on ? session.hold({}, resolve) : session.unhold({}, resolve);
       if (!started) reject(new WicError(on ? 'The call cannot be put on hold right now.' : 'The call cannot be resumed right now.'));
     });
   }
 
-  async transfer(target: string): Promise<void> {
+  async transfer(callId: CallId, target: string): Promise<void> {
     // RFC 3515 REFER in the dialog (blind transfer, TS 24.629 ECT).
-    const session = this.requireSession();
-    session.refer(toUri(target, this.identity.domain), {
-      extraHeaders: this.bearer(),
-      eventHandlers: {
-        // RFC 5589 §6: the transfer succeeded (NOTIFY 200): the transferor leaves the call.
-        accepted: () => { if (!session.isEnded()) session.terminate(); },
-        failed: () => this.events.error('The transfer failed: the other side could not reach the new party.'),
-      },
-    });
+    this.refer(this.requireSession(callId), toUri(target, this.identity.domain));
   }
 
-  async dtmf(digits: string): Promise<void> {
-    this.requireSession().sendDTMF(digits, { transportType: 'INFO' as DTMF_TRANSPORT });
+  async consultativeTransfer(callId: CallId, consultation: CallId): Promise<void> {
+    // TS 24.629 §4.5.2.4: REFER to the held party, Refer-To the consulted party with Replaces (RFC 3891) of our dialog with them.
+    const other = this.requireSession(consultation);
+    this.refer(this.requireSession(callId), other.remote_identity.uri.toString(), other);
+  }
+
+  async dtmf(callId: CallId, digits: string): Promise<void> {
+    this.requireSession(callId).sendDTMF(digits, { transportType: 'INFO' as DTMF_TRANSPORT });
   }
 
   sendMessage(to: string, text: string): Promise<void> {
@@ -130,40 +144,81 @@ export class JsSipClient implements W2Client {
     });
   }
 
-  private onSession(event: RTCSessionEvent): void {
-    if (event.originator !== 'remote') return;
-    if (this.session !== undefined && !this.session.isEnded()) {
-      event.session.terminate({ status_code: 486, reason_phrase: 'Busy Here' });
-      return;
-    }
-    this.track(event.session);
-    this.events.incoming(event.request.from.uri.toString());
+  private refer(session: RTCSession, target: string, replaces?: RTCSession): void {
+    session.refer(target, {
+      extraHeaders: this.bearer(),
+      ...(replaces !== undefined ? { replaces } : {}),
+      eventHandlers: {
+        // RFC 5589 §6: the transfer succeeded (NOTIFY 200): the transferor leaves the call(s).
+        accepted: () => {
+          if (!session.isEnded()) session.terminate();
+          if (replaces !== undefined && !replaces.isEnded()) replaces.terminate();
+        },
+        failed: () => this.events.error('The transfer failed: the other side could not reach the new party.'),
+      },
+    });
   }
 
-  private track(session: RTCSession): void {
-    this.session = session;
-    const announce = (): void => { if (session.connection) this.events.peerConnection(session.connection); };
+  private onSession(event: RTCSessionEvent): void {
+    if (event.originator !== 'remote') return;
+    const session = event.session;
+    const replaced = this.replacing.get(session);
+    const callId = this.track(session);
+    if (replaced !== undefined) {
+      // RFC 3891: the transferee's INVITE with Replaces takes the consulted call's place, answered at once.
+      this.events.transferred(replaced, callId, session.remote_identity.uri.toString());
+      session.answer({ mediaConstraints: MEDIA, pcConfig: PC_CONFIG });
+      return;
+    }
+    const waiting = Array.from(this.sessions.values()).some((s) => s !== session && !s.isEnded());
+    this.events.incoming(callId, partyOf(session.remote_identity.uri.toString(), session.remote_identity.display_name), waiting);
+  }
+
+  private track(session: RTCSession): CallId {
+    const callId = `sip-${this.nextId++}`;
+    this.sessions.set(callId, session);
+    this.ids.set(session, callId);
+    const announce = (): void => { if (session.connection) this.events.peerConnection(callId, session.connection); };
     if (session.connection) announce();
     else session.on('peerconnection', announce);
-    session.on('progress', () => { if (session.direction === 'outgoing') this.events.callState('ringing'); });
-    session.on('confirmed', () => this.events.callState('established'));
-    session.on('hold', (e) => { if (e.originator === 'remote') this.events.remoteHold(true); });
-    session.on('unhold', (e) => { if (e.originator === 'remote') this.events.remoteHold(false); });
+    session.on('progress', (e: { response?: IncomingResponse }) => {
+      if (session.direction !== 'outgoing') return;
+      this.events.callState(callId, 'ringing');
+      const diversions = e.response !== undefined ? historyInfoDiversions(e.response.getHeaders('History-Info')) : [];
+      if (diversions.length > 0) this.events.diverted(callId, diversions);
+    });
+    session.on('accepted', (e: { response?: IncomingResponse }) => {
+      // TS 24.608 TIP: the connected identity is the 2xx's P-Asserted-Identity.
+      const pai = e.response?.getHeader('P-Asserted-Identity');
+      if (session.direction === 'outgoing' && pai) this.events.connected(callId, partyOf(pai.replace(/^.*<([^>]+)>.*$/, '$1')));
+    });
+    session.on('confirmed', () => this.events.callState(callId, 'established'));
+    session.on('hold', (e) => { if (e.originator === 'remote') this.events.remoteHold(callId, true); });
+    session.on('unhold', (e) => { if (e.originator === 'remote') this.events.remoteHold(callId, false); });
+    session.on('newDTMF', (e: { originator: string; dtmf: { tone: string } }) => {
+      if (e.originator === 'remote') this.events.dtmfReceived(callId, e.dtmf.tone);
+    });
     // RFC 3515 / TS 24.629: the far end transfers us; the new call replaces this one on screen.
     session.on('refer', (e) => {
       const to = e.request.getHeader('Refer-To').replace(/^.*<([^>]+)>.*$/, '$1').replace(/\?.*$/, '');
       e.accept((next: RTCSession) => {
-        this.track(next);
-        this.events.transferred(to);
+        const nextId = this.track(next);
+        this.events.transferred(callId, nextId, to);
+        this.events.callState(nextId, 'calling');
       }, { mediaConstraints: MEDIA, pcConfig: PC_CONFIG, extraHeaders: this.bearer() });
     });
+    // RFC 3891: an INVITE with Replaces for this dialog (we were consulted in a transfer).
+    session.on('replaces', (e) => {
+      e.accept((next: RTCSession) => { this.replacing.set(next, callId); });
+    });
     const end = (e: EndEvent): void => {
-      if (this.session !== session) return; // the call we were transferred away from
-      this.session = undefined;
-      this.events.callState('ended', describeEnd(e));
+      if (this.sessions.get(callId) !== session) return;
+      this.sessions.delete(callId);
+      this.events.callState(callId, 'ended', describeEnd(e));
     };
     session.on('ended', end);
     session.on('failed', end);
+    return callId;
   }
 
   private bearer(): string[] {
@@ -175,10 +230,15 @@ export class JsSipClient implements W2Client {
     return this.ua;
   }
 
-  private requireSession(): RTCSession {
-    if (this.session === undefined || this.session.isEnded()) throw new WicError('There is no call.');
-    return this.session;
+  private requireSession(callId: CallId): RTCSession {
+    const session = this.sessions.get(callId);
+    if (session === undefined || session.isEnded()) throw new WicError('That call is over.');
+    return session;
   }
+}
+
+function partyOf(uri: string, displayName?: string): Party {
+  return { uri, restricted: isRestricted(uri), ...(displayName ? { displayName } : {}) };
 }
 
 function describeResponse(event: UnRegisteredEvent, withToken: boolean): string {

@@ -9,7 +9,7 @@
 import * as Stanza from 'stanza';
 import type { MediaSession } from 'stanza/jingle/index.js';
 import { toJid } from '../target.js';
-import { microphone, WicError, type Identity, type W2Client, type W2Events } from '../w2-client.js';
+import { isRestricted, microphone, WicError, type CallId, type Identity, type Party, type W2Client, type W2Events } from '../w2-client.js';
 
 const JMI = 'urn:xmpp:jingle-message:0';
 
@@ -17,7 +17,11 @@ interface Proposal { readonly id: string; readonly from: string }
 
 export class XmppClient implements W2Client {
   readonly protocol = 'xmpp-ws';
-  readonly unsupported = { transfer: 'Transfer is not available over XMPP: the gateway maps no Jingle transfer.' };
+  readonly unsupported = {
+    transfer: 'Transfer is not available over XMPP: the gateway maps no Jingle transfer.',
+    consultativeTransfer: 'Transfer is not available over XMPP: the gateway maps no Jingle transfer.',
+    multipleCalls: 'One call at a time over XMPP: a second call gets busy.',
+  };
   private client: Stanza.Agent | undefined;
   private session: MediaSession | undefined;
   private proposal: Proposal | undefined;
@@ -50,16 +54,16 @@ export class XmppClient implements W2Client {
     client.on('chat', (message) => { if (message.body) this.events.message(String(message.from), message.body); });
     client.on('message:error', (message) => this.events.error(`The message to ${String(message.from)} was not delivered${message.error?.text ? `: ${message.error.text}` : ''}.`));
     client.on('jingle:incoming', (session) => this.onIncoming(session as MediaSession));
-    client.on('jingle:ringing', (session) => { if (session === this.session) this.events.callState('ringing'); });
-    client.on('jingle:accepted', (session) => { if (session === this.session) this.events.callState('established'); });
-    client.on('jingle:hold', (session) => { if (session === this.session) this.events.remoteHold(true); });
-    client.on('jingle:resumed', (session) => { if (session === this.session) this.events.remoteHold(false); });
+    client.on('jingle:ringing', (session) => { if (session === this.session) this.events.callState(session.sid, 'ringing'); });
+    client.on('jingle:accepted', (session) => { if (session === this.session) this.events.callState(session.sid, 'established'); });
+    client.on('jingle:hold', (session) => { if (session === this.session) this.events.remoteHold(session.sid, true); });
+    client.on('jingle:resumed', (session) => { if (session === this.session) this.events.remoteHold(session.sid, false); });
     client.on('jingle:terminated', (session, reason) => {
       if (session !== this.session) return;
       this.session = undefined;
       const here = this.endedHere;
       this.endedHere = undefined;
-      this.events.callState('ended', here ?? describeReason(reason?.condition, reason?.text, session.isInitiator));
+      this.events.callState(session.sid, 'ended', here ?? describeReason(reason?.condition, reason?.text, session.isInitiator));
     });
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -89,12 +93,13 @@ export class XmppClient implements W2Client {
     const stream = await microphone();
     const session = client.jingle.createMediaSession(peer, undefined, stream) as MediaSession;
     this.session = session;
-    this.events.peerConnection(session.pc);
-    this.events.callState('calling');
+    this.events.outgoing(session.sid, peer);
+    this.events.peerConnection(session.sid, session.pc);
+    this.events.callState(session.sid, 'calling');
     await session.start();
   }
 
-  async answer(): Promise<void> {
+  async answer(_callId: CallId): Promise<void> {
     if (this.session !== undefined && this.session.state === 'pending') {
       await this.acceptSession(this.session);
       return;
@@ -105,21 +110,21 @@ export class XmppClient implements W2Client {
     this.writeJmi('proceed', proposal);
   }
 
-  async reject(): Promise<void> {
-    if (this.session !== undefined) { this.endedHere = 'you declined'; this.session.end('decline'); return; }
+  async reject(_callId: CallId, busy = false): Promise<void> {
+    if (this.session !== undefined) { this.endedHere = busy ? 'you were busy' : 'you declined'; this.session.end(busy ? 'busy' : 'decline'); return; }
     const proposal = this.proposal;
     if (proposal === undefined) return;
     this.proposal = undefined;
     this.writeJmi('reject', proposal);
-    this.events.callState('ended', 'you declined');
+    this.events.callState(proposal.id, 'ended', 'you declined');
   }
 
-  async hangup(): Promise<void> {
+  async hangup(_callId: CallId): Promise<void> {
     this.endedHere = 'you hung up';
     this.session?.end('success');
   }
 
-  async hold(on: boolean): Promise<void> {
+  async hold(_callId: CallId, on: boolean): Promise<void> {
     const session = this.requireSession();
     if (on) { await session.hold(); return; }
     // XEP-0167 §7: stanza.js resumes with <active/>, which epcscf's gateway only acknowledges;
@@ -131,7 +136,11 @@ export class XmppClient implements W2Client {
     throw new WicError(this.unsupported.transfer);
   }
 
-  async dtmf(digits: string): Promise<void> {
+  async consultativeTransfer(): Promise<void> {
+    throw new WicError(this.unsupported.consultativeTransfer);
+  }
+
+  async dtmf(_callId: CallId, digits: string): Promise<void> {
     // XEP-0181: one session-info <dtmf/> per tone; the gateway sends SIP INFO (application/dtmf-relay).
     // stanza.js has no XEP-0181 element, so the IQ is written as XML.
     const session = this.requireSession();
@@ -171,7 +180,7 @@ export class XmppClient implements W2Client {
   private onIncoming(session: MediaSession): void {
     if (this.session !== undefined) { session.end('busy'); return; }
     this.session = session;
-    this.events.peerConnection(session.pc);
+    this.events.peerConnection(session.sid, session.pc);
     if (this.proceeded === session.sid) {
       // XEP-0353 §3.2: the user already answered the <propose/>.
       this.proceeded = undefined;
@@ -179,14 +188,14 @@ export class XmppClient implements W2Client {
       void this.acceptSession(session);
       return;
     }
-    this.events.incoming(String(session.peerID));
+    this.events.incoming(session.sid, partyOf(String(session.peerID)), false);
   }
 
   private async acceptSession(session: MediaSession): Promise<void> {
     const stream = await microphone();
     for (const track of stream.getTracks()) await session.addTrack(track, stream);
     await session.accept();
-    this.events.callState('established');
+    this.events.callState(session.sid, 'established');
   }
 
   /** XEP-0353: <propose/> rings, <retract/> stops ringing. */
@@ -200,10 +209,10 @@ export class XmppClient implements W2Client {
       const id = child.getAttribute('id') ?? '';
       if (child.localName === 'propose' && this.session === undefined && this.proposal === undefined) {
         this.proposal = { id, from };
-        this.events.incoming(from);
+        this.events.incoming(id, partyOf(from), false);
       } else if (child.localName === 'retract' && this.proposal?.id === id) {
         this.proposal = undefined;
-        this.events.callState('ended', 'the caller hung up');
+        this.events.callState(id, 'ended', 'the caller hung up');
       }
     }
   }
@@ -234,6 +243,10 @@ export class XmppClient implements W2Client {
     if (this.session === undefined) throw new WicError('There is no call.');
     return this.session;
   }
+}
+
+function partyOf(jid: string): Party {
+  return { uri: jid, restricted: isRestricted(jid) };
 }
 
 function describeReason(condition: string | undefined, text: string | undefined, initiator: boolean): string {
