@@ -108,6 +108,12 @@ export interface W2WebAuthInfo {
   readonly enabled: boolean;
 }
 
+/** MMTel settings a plugin's virtual UE needs (config `mmtel`, TS 24.173). */
+export interface W2MmtelInfo {
+  /** CONF (TS 24.605 §4.2.1): where an ad-hoc conference is created (INVITE to it). */
+  readonly conferenceFactoryUri: string;
+}
+
 /** Handed to `init`; one per plugin per load. */
 export interface W2Host {
   /** The contract version the core implements (W2_CONTRACT_VERSION). */
@@ -126,4 +132,6 @@ export interface W2Host {
   readonly homeDomain?: string;
   /** Web authentication (config `webAuth`); absent where the host does not tell (tests, embedders): treat as off. */
   readonly webAuth?: W2WebAuthInfo;
+  /** Config `mmtel`; absent where the host does not tell (tests, embedders): no conference factory. */
+  readonly mmtel?: W2MmtelInfo;
 }

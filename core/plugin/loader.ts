@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import { EpcError } from '../errors.js';
 import type { W2Plugin, W2PluginInstance } from '../contract/contract.js';
-import type { W2Host, W2Observer, W2SipApi, W2WebAuthInfo } from '../contract/host.js';
+import type { W2Host, W2MmtelInfo, W2Observer, W2SipApi, W2WebAuthInfo } from '../contract/host.js';
 import { createPluginHost } from './plugin-host.js';
 import { importPlugin } from './plugin-source.js';
 import type { BuiltinPluginRegistry, PluginOrigin } from './plugin-source.js';
@@ -76,6 +76,8 @@ export interface LoadPluginsOptions {
   readonly homeDomain?: string;
   /** Whether config `webAuth` has issuers, handed to plugins as `host.webAuth`. */
   readonly webAuth?: W2WebAuthInfo;
+  /** Config `mmtel`, handed to plugins as `host.mmtel`. */
+  readonly mmtel?: W2MmtelInfo;
 }
 
 export interface LoadedPlugins {
@@ -104,6 +106,7 @@ export async function loadPlugins(references: readonly PluginReference[], option
       name, log: options.log.child({ plugin: name }), sip: options.sip, observer: options.observer, sessions,
       ...(options.homeDomain !== undefined ? { homeDomain: options.homeDomain } : {}),
       ...(options.webAuth !== undefined ? { webAuth: options.webAuth } : {}),
+      ...(options.mmtel !== undefined ? { mmtel: options.mmtel } : {}),
     });
     const routes: W2Route[] = [];
     const loaded = { name, origin: imported.origin, plugin, options: pluginOptions, host, routes, instance: NOT_INITIALISED, sessions };

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { EpcError } from '../errors.js';
 import { W2_CONTRACT_VERSION } from '../contract/contract.js';
-import type { W2Host, W2Observer, W2SipApi, W2UaFactory, W2WebAuthInfo } from '../contract/host.js';
+import type { W2Host, W2Observer, W2SipApi, W2MmtelInfo, W2UaFactory, W2WebAuthInfo } from '../contract/host.js';
 import type { SipMessage } from '../sip/model/message.js';
 import { createVirtualUe } from '../ua/index.js';
 
@@ -22,6 +22,8 @@ export interface PluginHostInit {
   readonly homeDomain?: string;
   /** From config `webAuth` (host.webAuth). */
   readonly webAuth?: W2WebAuthInfo;
+  /** From config `mmtel` (host.mmtel). */
+  readonly mmtel?: W2MmtelInfo;
 }
 
 export function createPluginHost(init: PluginHostInit): W2Host {
@@ -75,5 +77,6 @@ export function createPluginHost(init: PluginHostInit): W2Host {
     contract: W2_CONTRACT_VERSION, log, sip, ua, observer: init.observer,
     ...(init.homeDomain !== undefined ? { homeDomain: init.homeDomain } : {}),
     ...(init.webAuth !== undefined ? { webAuth: init.webAuth } : {}),
+    ...(init.mmtel !== undefined ? { mmtel: init.mmtel } : {}),
   };
 }

@@ -56,6 +56,7 @@ export async function createEpcscfServer(config: EpcscfConfig, options: EpcscfSe
     maxFrameBytes: config.w2.maxFrameBytes,
     homeDomain: config.mw.domain,
     webAuth: { enabled: config.webAuth.issuers.length > 0 },
+    mmtel: config.mmtel,
   });
   let w2: W2Server;
   try {
