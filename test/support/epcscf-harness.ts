@@ -125,6 +125,8 @@ export interface StartEpcscfOptions {
   readonly w2MaxFrameBytes?: number;
   /** The `webAuth` section (web-token issuers, TS 24.371 scenarios 2/3); default: off. */
   readonly webAuth?: Record<string, unknown>;
+  /** The `mmtel` section (e.g. conferenceFactoryUri, TS 24.605); default: the config defaults. */
+  readonly mmtel?: Record<string, unknown>;
   /** The Mw port, when the test allocated it (e.g. to tell the core whom to trust); the test frees it. */
   readonly mwPort?: number;
 }
@@ -162,6 +164,7 @@ export async function startEpcscf(options: StartEpcscfOptions): Promise<EpcscfUn
     mw: { listen: [`${mwTransport}:127.0.0.1:${mwPort}`], nextHop: options.nextHop, domain, visitedNetworkId, nextHopProbe: options.nextHopProbe ?? { intervalSeconds: 0 } },
     media: { mode: 'off' },
     ...(options.webAuth ? { webAuth: options.webAuth } : {}),
+    ...(options.mmtel ? { mmtel: options.mmtel } : {}),
     log: { level: 'silent' },
   }, { configDir: REPO_ROOT, env: {}, source: 'epcscf-harness' });
 

@@ -4,7 +4,7 @@
  * (JsSIP), bob on jsonrpc-ws, alice on xmpp-ws (xmpp.js, answering every Jingle IQ).
  */
 import type { Test } from 'tap';
-import { startEpcscf, type EpcscfUnderTest } from './epcscf-harness.js';
+import { startEpcscf, type EpcscfUnderTest, type StartEpcscfOptions } from './epcscf-harness.js';
 import { RpcWsClient } from './jsonrpc-client.js';
 import { JsSipUser } from './wic/jssip-user.js';
 import { XmppJsUser } from './xmpp-clients.js';
@@ -18,8 +18,9 @@ export interface ThreeClients {
   readonly alice: XmppJsUser;
 }
 
-export async function epcscfWithThreeClients(t: Test, nextHop: string): Promise<ThreeClients> {
-  const epcscf = await startEpcscf({ nextHop, extraPlugins: [{ name: 'xmpp-ws' }, { name: 'jsonrpc-ws' }] });
+/** `more`: further epcscf options (e.g. `mmtel`), beside the three plugins. */
+export async function epcscfWithThreeClients(t: Test, nextHop: string, more: Omit<StartEpcscfOptions, 'nextHop' | 'extraPlugins'> = {}): Promise<ThreeClients> {
+  const epcscf = await startEpcscf({ ...more, nextHop, extraPlugins: [{ name: 'xmpp-ws' }, { name: 'jsonrpc-ws' }] });
   t.teardown(() => epcscf.close());
   const carol = await JsSipUser.connect({ wsUrl: epcscf.wsUrl, user: 'carol', password: 'secret' });
   t.teardown(() => carol.stop());
