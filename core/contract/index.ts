@@ -40,4 +40,5 @@ export {
 } from '../sip/index.js';
 // CONF (TS 24.605): RFC 4575 conference-info bodies as a participant list, the same in every plugin.
 export { CONFERENCE_INFO_TYPE, parseConferenceInfo } from '../ua/conference-info.js';
+export { derivedConferenceFactoryUri } from '../ua/conference-focus.js';
 export type { ConferenceInfo, ConferenceInfoState, ConferenceParticipant } from '../ua/conference-info.js';

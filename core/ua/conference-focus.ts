@@ -16,3 +16,8 @@ export function focusUri(response: SipResponse): string | undefined {
   if (contact === undefined || !('uri' in contact) || !hasParam(contact.params, 'isfocus')) return undefined;
   return formatUri(contact.uri);
 }
+
+/** TS 23.003 §13.10 as TS 24.605 §4.2.1 uses it when none is configured: `sip:mmtel@conf-factory.<home domain>`. */
+export function derivedConferenceFactoryUri(homeDomain: string): string {
+  return `sip:mmtel@conf-factory.${homeDomain}`;
+}

@@ -45,10 +45,9 @@ function assertClientSip(t: Test, rig: Rig, mark: number, conferenceUri: string,
   t.same(refers.map((r) => getHeader(r, 'Refer-To')), [`<${party};method=INVITE>`, `<${party};method=BYE>`],
     'RFC 4579 §5.5/§5.10: REFER with Refer-To <party;method=INVITE>, then <party;method=BYE>');
   t.same(refers.map((r) => requestUri(r)), [conferenceUri, conferenceUri], 'each REFER is addressed to the conference URI (the focus)');
-  const subscribe = got.find((r) => r.method === 'SUBSCRIBE');
-  t.equal(subscribe && getHeader(subscribe, 'Event'), 'conference', 'RFC 4575 §3: SUBSCRIBE Event: conference');
+  const subscribe = got.find((r) => r.method === 'SUBSCRIBE' && requestUri(r) === conferenceUri);
+  t.equal(subscribe && getHeader(subscribe, 'Event'), 'conference', 'RFC 4575 §3: SUBSCRIBE Event: conference to the conference URI');
   t.match(subscribe && getHeader(subscribe, 'Accept'), /application\/conference-info\+xml/, 'RFC 4575 §3.4: Accept application/conference-info+xml');
-  t.equal(subscribe && requestUri(subscribe), conferenceUri, 'the SUBSCRIBE goes to the conference URI');
 }
 
 interface JsSipSubscriber {
@@ -105,5 +104,34 @@ t.test('TS 24.605 CONF: create, add, remove and the participant list in every W2
     subscriber.terminate();
     call.hangup();
     await call.ended(10_000);
+  });
+
+  await t.test('jsonrpc-ws: conference.create, conference.add, conference.remove; conference.participants from the RFC 4575 NOTIFYs', async (t) => {
+    const { bob } = rig;
+    const mark = focus.received.length;
+    const created = await bob.request('conference.create', { sdp: CHROME_AUDIO_OFFER });
+    const callId = created['callId'];
+    t.equal(created['factoryUri'], focus.factoryUri, 'the INVITE went to the configured factory URI (mmtel.conferenceFactoryUri)');
+    await bob.notification('call.answered', (p) => p['callId'] === callId, 10_000);
+    const participants = (p: Record<string, unknown>): string[] => ((p['participants'] ?? []) as { uri: string }[]).map((u) => u.uri);
+    const first = await bob.notification('conference.participants', (p) => p['callId'] === callId && p['version'] !== undefined, 10_000);
+    t.match(first['conferenceUri'], /^sip:conf-\d+@127\.0\.0\.1:\d+$/, 'the conference URI is the isfocus Contact');
+    const conferenceUri = String(first['conferenceUri']);
+    t.same(first['participants'], [{ uri: 'sip:bob@ims.test', state: 'full', status: 'connected' }], 'RFC 4575: bob, the creator, is connected');
+
+    t.same(await bob.request('conference.add', { callId, party: 'sip:dave@ims.test' }), {}, 'the focus accepted the REFER (202)');
+    const progress = await bob.notification('call.transferProgress', (p) => p['callId'] === callId && p['final'] === true, 10_000);
+    t.equal(progress['sipStatus'], 200, 'the focus\'s NOTIFY sipfrag: 200 OK');
+    const added = await bob.notification('conference.participants', (p) => p['callId'] === callId && participants(p).includes('sip:dave@ims.test'), 10_000);
+    t.same(participants(added), ['sip:bob@ims.test', 'sip:dave@ims.test'], 'dave joined');
+    await bob.request('conference.remove', { callId, party: 'sip:dave@ims.test' });
+    const removed = await bob.notification('conference.participants', (p) => p['callId'] === callId && Number(p['version']) > Number(added['version']), 10_000);
+    t.same(participants(removed), ['sip:bob@ims.test'], 'dave left');
+
+    const wrong = await bob.request('conference.add', { callId, party: 'sip:x@ims.test?Route=%3Csip:evil%3E' }).then(() => undefined, (error: unknown) => error);
+    t.ok(wrong, 'a party with URI headers is refused before anything is sent (RFC 3261 §19.1.1)');
+    await bob.request('call.hangup', { callId });
+    await bob.notification('call.ended', (p) => p['callId'] === callId, 10_000);
+    assertClientSip(t, rig, mark, conferenceUri, 'sip:dave@ims.test');
   });
 });
