@@ -134,4 +134,40 @@ t.test('TS 24.605 CONF: create, add, remove and the participant list in every W2
     await bob.notification('call.ended', (p) => p['callId'] === callId, 10_000);
     assertClientSip(t, rig, mark, conferenceUri, 'sip:dave@ims.test');
   });
+
+  await t.test('xmpp-ws: session-initiate with <conference xmlns="urn:epcscf:mmtel:0"/>, <conference action="add|remove"/> IQs, headline <conference/> participant lists', async (t) => {
+    const { alice } = rig;
+    const mark = focus.received.length;
+    const sid = 'conf-xmpp-1';
+    const at = alice.received.length;
+    const isPush = (s: XmlNode): boolean => s.is('message') && s.attrs['type'] === 'headline' && s.getChild('conference', MMTEL) !== undefined;
+    const users = (s: XmlNode): string[] => (s.getChild('conference', MMTEL)?.getChildren('user') ?? []).map((u) => String(u.attrs['entity']));
+    const version = (s: XmlNode): number => Number(s.getChild('conference', MMTEL)?.attrs['version'] ?? 0);
+    await alice.send(jingleIqFromSdp(CHROME_AUDIO_OFFER, { to: 'conf-factory@ims.test', id: 'si-conf', sid, action: 'session-initiate', initiator: alice.jid })
+      .replace('</jingle>', `<conference xmlns='${MMTEL}'/></jingle>`));
+    await alice.next((s) => s.is('iq') && s.attrs['type'] === 'set' && s.getChild('jingle', JINGLE)?.attrs['action'] === 'session-accept', 10_000, at);
+    const first = await alice.next((s) => isPush(s) && version(s) > 0, 10_000, at);
+    const conferenceUri = String(first.getChild('conference', MMTEL)?.attrs['uri']);
+    t.match(conferenceUri, /^sip:conf-\d+@127\.0\.0\.1:\d+$/, '<conference uri/> is the isfocus Contact');
+    t.equal(first.attrs['from'], 'ims.test', 'pushed by the server');
+    t.same(first.getChild('conference', MMTEL)?.getChildren('user').map((u) => u.attrs), [{ entity: 'sip:alice@ims.test', state: 'full', status: 'connected' }], 'alice, the creator, is connected');
+
+    const change = async (id: string, action: string, party: string): Promise<XmlNode> => {
+      await alice.send(xml('iq', { type: 'set', id }, xml('conference', { xmlns: MMTEL, sid, action, party })));
+      return alice.next((s) => s.is('iq') && s.attrs['id'] === id, 10_000, at);
+    };
+    t.equal((await change('conf-add', 'add', 'sip:dave@ims.test')).attrs['type'], 'result', 'the IQ result follows the focus\'s 202');
+    const added = await alice.next((s) => isPush(s) && users(s).includes('sip:dave@ims.test'), 10_000, at);
+    t.same(users(added), ['sip:alice@ims.test', 'sip:dave@ims.test'], 'dave joined');
+    t.equal((await change('conf-remove', 'remove', 'sip:dave@ims.test')).attrs['type'], 'result');
+    const removed = await alice.next((s) => isPush(s) && version(s) > version(added), 10_000, at);
+    t.same(users(removed), ['sip:alice@ims.test'], 'dave left');
+    t.equal((await change('conf-bad', 'mute', 'sip:dave@ims.test')).attrs['type'], 'error', 'an unknown action is a bad-request');
+    t.equal((await change('conf-headers', 'add', 'sip:x@ims.test?Route=x')).attrs['type'], 'error', 'a party with URI headers is refused, nothing sent');
+
+    await alice.send(xml('iq', { type: 'set', to: 'conf-factory@ims.test', id: 'st-conf' },
+      xml('jingle', { xmlns: JINGLE, action: 'session-terminate', sid }, xml('reason', {}, xml('success')))));
+    await focus.waitFor('BYE', mark, 10_000);
+    assertClientSip(t, rig, mark, conferenceUri, 'sip:dave@ims.test');
+  });
 });

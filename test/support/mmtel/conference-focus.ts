@@ -47,6 +47,7 @@ export class ConferenceFocus {
   readonly #calls = new Map<string, FocusDialog & { conference: Conference }>();
   #cseq = 1;
   #next = 1;
+  #waiters: (() => void)[] = [];
 
   private constructor(stack: SipStack) {
     this.stack = stack;
@@ -78,12 +79,27 @@ export class ConferenceFocus {
     return [...(this.#conferences.get(uri)?.participants.keys() ?? [])];
   }
 
+  /** Resolves with the first `method` request received at index `from` or later. */
+  waitFor(method: string, from = 0, timeoutMs = 8000): Promise<SipRequest> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`focus: no ${method} within ${timeoutMs} ms`)), timeoutMs);
+      const check = (): void => {
+        const hit = this.received.slice(from).find((r) => r.method === method);
+        if (hit === undefined) { this.#waiters.push(check); return; }
+        clearTimeout(timer);
+        resolve(hit);
+      };
+      check();
+    });
+  }
+
   close(): Promise<void> {
     return this.stack.close();
   }
 
   #onRequest(request: SipRequest, tx: ServerTransaction): void {
     this.received.push(request);
+    for (const wake of this.#waiters.splice(0)) wake();
     try {
       switch (request.method) {
         case 'INVITE': return this.#onInvite(request, tx);
