@@ -143,6 +143,12 @@ export interface WebAuthIssuer {
   readonly expiryEndsRegistration: boolean;
 }
 
+/** `mmtel`: the MMTel services the virtual UE (jsonrpc-ws, xmpp-ws) performs (TS 24.173). */
+export interface MmtelConfig {
+  /** CONF (TS 24.605 §4.2.1): configured, or derived from mw.domain per TS 23.003 §13.10. */
+  readonly conferenceFactoryUri: string;
+}
+
 /** `webAuth`: web-token validation and trusted-node registration (R-REG-1..10, 25). */
 export interface WebAuthConfig {
   /** No issuers: web authentication is off (a REGISTER with a Bearer token gets 403). */
@@ -186,5 +192,6 @@ export interface EpcscfConfig {
   readonly cluster: ClusterConfig;
   readonly webAuth: WebAuthConfig;
   readonly ut: UtConfig;
+  readonly mmtel: MmtelConfig;
   readonly log: { readonly level: LogLevel };
 }

@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { EpcError } from '../errors.js';
 import { parseUri } from '../sip/index.js';
 import type { PluginReference } from '../plugin/loader.js';
-import type { AdminConfig, ClusterConfig, EpcscfConfig, HostPort, LogLevel, MediaConfig, MediaGatewaySettings, MediaPortRange, MwListenPoint, NextHopProbeConfig, TlsFiles, UtConfig, W2Limits, WebAuthConfig, WebAuthIssuer } from './config-types.js';
+import type { AdminConfig, ClusterConfig, EpcscfConfig, HostPort, LogLevel, MediaConfig, MediaGatewaySettings, MediaPortRange, MmtelConfig, MwListenPoint, NextHopProbeConfig, TlsFiles, UtConfig, W2Limits, WebAuthConfig, WebAuthIssuer } from './config-types.js';
 import { applyEnvOverrides } from './env-overrides.js';
 import type { Environment } from './env-overrides.js';
 import { compileSchema, readRepositorySchema } from './json-schema.js';
@@ -107,6 +107,14 @@ function semanticProblems(config: Record<string, unknown>): string[] {
   }
   problems.push(...mediaProblems(config['media'] as Record<string, unknown>));
   problems.push(...webAuthProblems(config['webAuth'] as { issuers: { issuer: string }[] }));
+  const factory = (config['mmtel'] as Record<string, unknown>)['conferenceFactoryUri'];
+  if (typeof factory === 'string') {
+    try {
+      if (parseUri(factory).kind !== 'sip') problems.push(`mmtel.conferenceFactoryUri: expected a sip: or sips: URI (got ${JSON.stringify(factory)})`);
+    } catch (error) {
+      problems.push(`mmtel.conferenceFactoryUri: not a valid SIP URI: ${(error as Error).message} (got ${JSON.stringify(factory)})`);
+    }
+  }
   return problems;
 }
 
@@ -176,6 +184,7 @@ function toTypedConfig(config: Record<string, unknown>, configDir: string): Epcs
     cluster: clusterConfig(config['cluster'] as Record<string, unknown>),
     webAuth: webAuthConfig(config['webAuth'] as Record<string, unknown>, configDir),
     ut: utConfig(config['ut'] as Record<string, unknown>),
+    mmtel: mmtelConfig(config['mmtel'] as Record<string, unknown>, mw['domain'] as string),
     log: { level: log['level'] as LogLevel },
   };
 }
@@ -193,6 +202,12 @@ function w2Limits(limits: Record<string, number>): W2Limits {
     maxPendingTransactionsPerConnection: limits['maxPendingTransactionsPerConnection'] as number,
     maxRegistrationsPerIp: limits['maxRegistrationsPerIp'] as number,
   };
+}
+
+/** TS 24.605 §4.2.1: a configured factory URI, else the TS 23.003 §13.10 one of the home domain. */
+function mmtelConfig(mmtel: Record<string, unknown>, domain: string): MmtelConfig {
+  const configured = mmtel['conferenceFactoryUri'];
+  return { conferenceFactoryUri: typeof configured === 'string' ? configured : `sip:mmtel@conf-factory.${domain}` };
 }
 
 function adminConfig(admin: Record<string, unknown>): AdminConfig {

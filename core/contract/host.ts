@@ -131,6 +131,12 @@ export interface W2WebAuthInfo {
   readonly enabled: boolean;
 }
 
+/** MMTel settings a plugin's virtual UE needs (config `mmtel`, TS 24.173). */
+export interface W2MmtelInfo {
+  /** CONF (TS 24.605 §4.2.1): where an ad-hoc conference is created (INVITE to it). */
+  readonly conferenceFactoryUri: string;
+}
+
 /** Handed to `init`; one per plugin per load. */
 export interface W2Host {
   /** The contract version the core implements (W2_CONTRACT_VERSION). */
@@ -151,4 +157,6 @@ export interface W2Host {
   readonly webAuth?: W2WebAuthInfo;
   /** Ut (config `ut.xcapRoot`); absent when service configuration is off. */
   readonly ut?: W2UtApi;
+  /** Config `mmtel`; absent where the host does not tell (tests, embedders): no conference factory. */
+  readonly mmtel?: W2MmtelInfo;
 }

@@ -7,7 +7,7 @@
 export { W2_CONTRACT_VERSION, defineW2Plugin } from './contract.js';
 export type { JsonSchema, W2Binding, W2Plugin, W2PluginInstance, W2PluginMeta } from './contract.js';
 export type { SessionCloseCause, SessionCloseReason, W2Connection, W2Frame, W2Session } from './session.js';
-export type { PluginUeOptions, W2Host, W2Observer, W2ObserverEvents, W2SipApi, W2UaFactory, W2UtApi, W2WebAuthInfo } from './host.js';
+export type { PluginUeOptions, W2Host, W2Observer, W2ObserverEvents, W2SipApi, W2MmtelInfo, W2UaFactory, W2UtApi, W2WebAuthInfo } from './host.js';
 // Ut (TS 24.623): one XCAP operation on the client's own simservs document (host.ut).
 export type { UtMethod, UtRequest, UtResponse } from '../ut/ut-types.js';
 export { FloodGuard } from './flood-guard.js';
@@ -40,3 +40,7 @@ export {
   tagOf, contentType, bodyText, parseUri, formatUri, getParam, parseNameAddr, formatNameAddr,
   generateTag, generateBranch, generateCallId, systemClock,
 } from '../sip/index.js';
+// CONF (TS 24.605): RFC 4575 conference-info bodies as a participant list, the same in every plugin.
+export { CONFERENCE_INFO_TYPE, parseConferenceInfo } from '../ua/conference-info.js';
+export { derivedConferenceFactoryUri } from '../ua/conference-focus.js';
+export type { ConferenceInfo, ConferenceInfoState, ConferenceParticipant } from '../ua/conference-info.js';

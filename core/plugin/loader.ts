@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import { EpcError } from '../errors.js';
 import type { W2Plugin, W2PluginInstance } from '../contract/contract.js';
-import type { W2Host, W2Observer, W2SipApi, W2UtCore, W2WebAuthInfo } from '../contract/host.js';
+import type { W2Host, W2MmtelInfo, W2Observer, W2SipApi, W2UtCore, W2WebAuthInfo } from '../contract/host.js';
 import { createPluginHost } from './plugin-host.js';
 import { importPlugin } from './plugin-source.js';
 import type { BuiltinPluginRegistry, PluginOrigin } from './plugin-source.js';
@@ -78,6 +78,8 @@ export interface LoadPluginsOptions {
   readonly webAuth?: W2WebAuthInfo;
   /** Ut (core/ut), handed to plugins as `host.ut` when config `ut.xcapRoot` is set. */
   readonly ut?: W2UtCore;
+  /** Config `mmtel`, handed to plugins as `host.mmtel`. */
+  readonly mmtel?: W2MmtelInfo;
 }
 
 export interface LoadedPlugins {
@@ -107,6 +109,7 @@ export async function loadPlugins(references: readonly PluginReference[], option
       ...(options.homeDomain !== undefined ? { homeDomain: options.homeDomain } : {}),
       ...(options.webAuth !== undefined ? { webAuth: options.webAuth } : {}),
       ...(options.ut !== undefined ? { ut: options.ut } : {}),
+      ...(options.mmtel !== undefined ? { mmtel: options.mmtel } : {}),
     });
     const routes: W2Route[] = [];
     const loaded = { name, origin: imported.origin, plugin, options: pluginOptions, host, routes, instance: NOT_INITIALISED, sessions };

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { EpcError } from '../errors.js';
 import { W2_CONTRACT_VERSION } from '../contract/contract.js';
-import type { W2Host, W2Observer, W2SipApi, W2UaFactory, W2UtApi, W2UtCore, W2WebAuthInfo } from '../contract/host.js';
+import type { W2Host, W2MmtelInfo, W2Observer, W2SipApi, W2UaFactory, W2UtApi, W2UtCore, W2WebAuthInfo } from '../contract/host.js';
 import type { SipMessage } from '../sip/model/message.js';
 import { createVirtualUe } from '../ua/index.js';
 
@@ -24,6 +24,8 @@ export interface PluginHostInit {
   readonly webAuth?: W2WebAuthInfo;
   /** Ut (core/ut), when config `ut.xcapRoot` is set (host.ut). */
   readonly ut?: W2UtCore;
+  /** From config `mmtel` (host.mmtel). */
+  readonly mmtel?: W2MmtelInfo;
 }
 
 export function createPluginHost(init: PluginHostInit): W2Host {
@@ -83,5 +85,6 @@ export function createPluginHost(init: PluginHostInit): W2Host {
     ...(ut !== undefined ? { ut } : {}),
     ...(init.homeDomain !== undefined ? { homeDomain: init.homeDomain } : {}),
     ...(init.webAuth !== undefined ? { webAuth: init.webAuth } : {}),
+    ...(init.mmtel !== undefined ? { mmtel: init.mmtel } : {}),
   };
 }

@@ -59,6 +59,7 @@ export async function createEpcscfServer(config: EpcscfConfig, options: EpcscfSe
     homeDomain: config.mw.domain,
     webAuth: { enabled: config.webAuth.issuers.length > 0 },
     ...(ut !== undefined ? { ut } : {}),
+    mmtel: config.mmtel,
   });
   let w2: W2Server;
   try {

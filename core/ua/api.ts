@@ -133,8 +133,11 @@ export interface CallEvents {
    * offers completion of calls (TS 24.642 CCNR).
    */
   progress: [info: { status: number; reason: string; sdp?: string; diversion?: readonly UaDiversion[]; waiting?: boolean; callCompletion?: UaCallCompletionOffer }];
-  /** 2xx to our INVITE (outgoing) or ACK received (incoming): the call is up. `connected`: outgoing only, who answered (TIP, TS 24.608). */
-  answered: [info: { sdp?: string; connected?: PartyIdentity }];
+  /**
+   * 2xx to our INVITE (outgoing) or ACK received (incoming): the call is up. `connected`: outgoing only, who answered (TIP, TS 24.608).
+   * `focus`: outgoing only, the conference URI when the 2xx Contact carries `isfocus` (RFC 4579 §5.3, TS 24.147 §5.3.1.3.2).
+   */
+  answered: [info: { sdp?: string; connected?: PartyIdentity; focus?: string }];
   /** The remote side renegotiated (re-INVITE / UPDATE); `direction` is its a= direction. */
   updated: [info: { sdp: string; direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive' }];
   /** The remote side asks us to transfer (REFER, RFC 3515) — call accept() or reject(). */
@@ -218,6 +221,12 @@ export interface UaCall extends EventEmitter<CallEvents> {
   dtmf(digits: string, durationMs?: number): Promise<void>;
   /** Blind (target URI) or attended (another UaCall: REFER with Replaces) transfer, RFC 3515/3891. */
   transfer(target: string | UaCall): Promise<void>;
+  /**
+   * CONF (TS 24.605 §4.5.2, RFC 4579 §5.5/§5.10): REFER inside this conference dialog (Request-URI =
+   * the focus) with `Refer-To: <party;method=INVITE>` to add a party or `method=BYE` to remove one.
+   * Resolves on the 2xx (202); the focus's NOTIFY sipfrag follows as 'transferprogress'.
+   */
+  referParty(party: string, method: 'INVITE' | 'BYE'): Promise<void>;
   /** A JSON-safe snapshot for admin views. */
   describe(): Record<string, unknown>;
 }

@@ -6,11 +6,11 @@
  */
 import { EventEmitter } from 'node:events';
 import {
-  bodyText, contentType, cseq, from, generateTag, tagOf, getHeader, getHeaders, optionTags, type SipRequest, type SipResponse,
+  bodyText, contentType, cseq, formatUri, from, generateTag, tagOf, getHeader, getHeaders, optionTags, type SipRequest, type SipResponse,
 } from '../sip/index.js';
 import type { CallEndInfo, CallEvents, CallState, PartyIdentity, UaCall } from './api.js';
 import { referToWithReplaces, TransferAgent } from './call-transfer.js';
-import { targetText } from './client-input.js';
+import { parseTarget, targetText } from './client-input.js';
 import type { Dialog, InDialogInit } from './dialog.js';
 import { answerDirection, bumpVersion, directionOf, mediaCount, withAnswerSetup, withDirection, type Direction } from './sdp-direction.js';
 import { readSessionExpires, SessionTimer, type SessionExpires } from './session-timer.js';
@@ -179,6 +179,18 @@ export abstract class CallSession extends EventEmitter<CallEvents> implements Ua
     }
     const response = await this.transferAgent.refer(referTo);
     if (response.status >= 300) throw new UaRejectedError(response.status, response.reason, 'REFER');
+  }
+
+  async referParty(party: string, method: 'INVITE' | 'BYE'): Promise<void> {
+    if (this.callState !== 'confirmed') throw invalidState(`cannot add or remove conference parties in state ${this.callState}`);
+    if (method !== 'INVITE' && method !== 'BYE') throw invalidArgument('a conference REFER carries method=INVITE or method=BYE');
+    // RFC 4579 §5.5 / §5.10: the method parameter tells the focus to invite or to release the party.
+    const uri = parseTarget(party, 'party');
+    const referTo = uri.kind === 'sip'
+      ? `<${formatUri({ ...uri, params: [...uri.params.filter((p) => p.name.toLowerCase() !== 'method'), { name: 'method', value: method }] })}>`
+      : `<${formatUri(uri)}>`; // a tel URI has no method parameter: the focus takes it as INVITE
+    const response = await this.transferAgent.refer(referTo);
+    if (response.status >= 300) throw new UaRejectedError(response.status, response.reason, 'REFER (conference)');
   }
 
   // ---- requests inside the dialog --------------------------------------------------------------

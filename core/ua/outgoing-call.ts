@@ -17,6 +17,7 @@ import { diversionsOf } from './history-info.js';
 import { alertsCallWaiting } from './communication-waiting.js';
 import { connectedIdentity } from './party-identity.js';
 import { readMinSe, readSessionExpires } from './session-timer.js';
+import { focusUri } from './conference-focus.js';
 import { buildInitialRequest, type UaContext } from './ua-context.js';
 import { invalidState } from './ua-errors.js';
 import { SUPPORTED_INVITE } from './ua-local.js';
@@ -143,7 +144,8 @@ export class OutgoingCall extends CallSession {
     this.timer.negotiated(readSessionExpires(response), true);
     // TS 24.608 §4.5.2 (TIP/TIR): who answered travels with the answer.
     const connected = connectedIdentity(response);
-    this.emit('answered', sdp.length > 0 ? { sdp, connected } : { connected });
+    const focus = focusUri(response);
+    this.emit('answered', { ...(sdp.length > 0 ? { sdp } : {}), connected, ...(focus !== undefined ? { focus } : {}) });
   }
 
   #onExtra2xx(response: SipResponse, request: SipRequest): void {

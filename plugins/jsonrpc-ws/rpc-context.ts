@@ -23,6 +23,8 @@ export interface RpcContext {
   readonly impu: string | undefined;
   /** The UE registers with a web token (scenario 2/3), not a password. */
   readonly usesToken: boolean;
+  /** CONF (TS 24.605 §4.2.1): config mmtel.conferenceFactoryUri (host.mmtel); absent: derived from the IMPU's domain. */
+  readonly conferenceFactoryUri: string | undefined;
   readonly calls: CallBook;
   readonly subscriptions: SubscriptionBook;
   readonly resume: ResumeStore;

@@ -71,6 +71,10 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
   /** Resolves the next time the UE hands a SIP message to the core (see #deregisterOnClose). */
   #sendWaiters: (() => void)[] = [];
 
+  get conferenceFactoryUri(): string | undefined {
+    return this.#host.mmtel?.conferenceFactoryUri;
+  }
+
   constructor(conn: W2Connection, host: W2Host, options: JsonRpcWsOptions, deps: JsonRpcWsDeps) {
     this.#conn = conn;
     this.#host = host;

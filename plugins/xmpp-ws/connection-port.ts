@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { SipRequest, SipResponse, UaIdentity, UtRequest, UtResponse, VirtualUe, W2Connection, W2Frame, W2Host, W2Session } from '../../core/contract/index.js';
-import { EpcError } from '../../core/contract/index.js';
+import { derivedConferenceFactoryUri, EpcError } from '../../core/contract/index.js';
 import type { XmppWsOptions } from './options.js';
 import { XmppWsSession, type SessionFlows, type XmppWsDeps } from './session.js';
 import type { ResumableStreams } from './sm/resumable-streams.js';
@@ -42,6 +42,7 @@ export class ConnectionPort implements W2Session, SessionFlows, XmppWsDeps {
   get parser(): FrameParser { return this.#shared.parser; }
   get saslMechanisms(): readonly string[] { return this.#shared.saslMechanisms; }
   get flows(): SessionFlows { return this; }
+  get conferenceFactoryUri(): string { return this.#shared.host.mmtel?.conferenceFactoryUri ?? derivedConferenceFactoryUri(this.#shared.options.domain); }
   now(): number { return Date.now(); }
 
   createUe(identity: UaIdentity): VirtualUe {

@@ -8,6 +8,7 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { EpcError } from '../../core/contract/index.js';
+import { derivedConferenceFactoryUri } from '../../core/contract/index.js';
 import { FloodGuard } from '../../core/contract/index.js';
 import type { SipRequest, SipResponse } from '../../core/contract/index.js';
 import type { RegistrationInfo, UaIdentity, UtRequest, UtResponse, VirtualUe } from '../../core/contract/index.js';
@@ -17,6 +18,7 @@ import { JingleCalls } from './calls/jingle-calls.js';
 import { MMTEL_NS } from './calls/mmtel-identity.js';
 import { MwiBridge } from './mmtel/mwi.js';
 import { answerUtIq } from './mmtel/ut.js';
+import { ConferenceBridge } from './mmtel/conference.js';
 import type { ClientLink } from './client-link.js';
 import { ChatBridge } from './im/chat-bridge.js';
 import type { XmppWsOptions } from './options.js';
@@ -67,6 +69,8 @@ export interface XmppWsDeps {
   readonly now: () => number;
   /** A guard cut the client off (counted in epcscf_w2_refused_total{reason="flood"}). */
   readonly reportFlood: () => void;
+  /** CONF (TS 24.605 §4.2.1): config mmtel.conferenceFactoryUri; absent: sip:mmtel@conf-factory.<domain>. */
+  readonly conferenceFactoryUri?: string;
   /** XEP-0198 resumption (absent: streams are counted but never resumable). */
   readonly flows?: SessionFlows;
   readonly streams?: ResumableStreams<XmppWsSession>;
@@ -114,6 +118,8 @@ export class XmppWsSession implements ClientLink {
   #fullJid = '';
   #ue: VirtualUe | undefined;
   #mwi: MwiBridge | undefined;
+  /** CONF (TS 24.605), mmtel/conference.ts. */
+  #conference: ConferenceBridge | undefined;
   #mwiUe: VirtualUe | undefined;
   #chat: ChatBridge | undefined;
   #calls: JingleCalls | undefined;
@@ -397,6 +403,8 @@ export class XmppWsSession implements ClientLink {
     this.#state = 'ready';
     this.#chat = new ChatBridge(this, ue);
     this.#calls = new JingleCalls(this, ue, this.#deps.options);
+    this.#conference = new ConferenceBridge({ domain: this.domain, fullJid: this.#fullJid, send: (element) => this.send(element) },
+      this.#deps.conferenceFactoryUri ?? derivedConferenceFactoryUri(this.domain), ue, this.#calls);
     ue.on('message', (message) => this.#chat?.fromSip(message));
     ue.on('incoming', (call, from) => this.#calls?.incoming(call, from));
     this.send(iqResult(element, undefined, this.#fullJid, xmlElement('bind', NS.bind, {}, [xmlElement('jid', NS.bind, {}, [], this.#fullJid)])));
@@ -477,6 +485,9 @@ export class XmppWsSession implements ClientLink {
       case `set ${MMTEL_NS} mwi`: return void this.#mwiIq(iq, payload); // TS 24.606, mmtel/mwi.ts
       case `get ${MMTEL_NS} ut`:
       case `set ${MMTEL_NS} ut`: return void this.#utIq(iq, type, payload); // TS 24.623, mmtel/ut.ts
+      case `set ${MMTEL_NS} conference`: // TS 24.605, mmtel/conference.ts
+        if (this.#conference === undefined) return this.send(stanzaError(iq, from, this.#fullJid, SERVICE_UNAVAILABLE));
+        return void this.#conference.iq(iq, payload);
       default: return this.send(stanzaError(iq, from, this.#fullJid, FEATURE_NOT_IMPLEMENTED));
     }
   }

@@ -127,6 +127,8 @@ export interface StartEpcscfOptions {
   readonly webAuth?: Record<string, unknown>;
   /** The `ut` section (service configuration over Ut, TS 24.623: xcapRoot...); default: off. */
   readonly ut?: Record<string, unknown>;
+  /** The `mmtel` section (e.g. conferenceFactoryUri, TS 24.605); default: the config defaults. */
+  readonly mmtel?: Record<string, unknown>;
   /** The Mw port, when the test allocated it (e.g. to tell the core whom to trust); the test frees it. */
   readonly mwPort?: number;
 }
@@ -165,6 +167,7 @@ export async function startEpcscf(options: StartEpcscfOptions): Promise<EpcscfUn
     media: { mode: 'off' },
     ...(options.webAuth ? { webAuth: options.webAuth } : {}),
     ...(options.ut ? { ut: options.ut } : {}),
+    ...(options.mmtel ? { mmtel: options.mmtel } : {}),
     log: { level: 'silent' },
   }, { configDir: REPO_ROOT, env: {}, source: 'epcscf-harness' });
 

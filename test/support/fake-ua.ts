@@ -135,6 +135,10 @@ export class FakeUaCall extends EventEmitter<CallEvents> implements UaCall {
     this.#record('transfer', typeof target === 'string' ? target : { call: target.id });
   }
 
+  async referParty(party: string, method: 'INVITE' | 'BYE'): Promise<void> {
+    this.#record('referParty', party, method);
+  }
+
   describe(): Record<string, unknown> {
     return { id: this.id, state: this.state };
   }

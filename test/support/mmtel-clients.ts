@@ -18,9 +18,9 @@ export interface ThreeClients {
   readonly alice: XmppJsUser;
 }
 
-/** `extra`: more epcscf configuration (the `ut` or `webAuth` sections). */
-export async function epcscfWithThreeClients(t: Test, nextHop: string, extra: Pick<StartEpcscfOptions, 'ut' | 'webAuth'> = {}): Promise<ThreeClients> {
-  const epcscf = await startEpcscf({ nextHop, extraPlugins: [{ name: 'xmpp-ws' }, { name: 'jsonrpc-ws' }], ...extra });
+/** `more`: further epcscf options (e.g. `mmtel`), beside the three plugins. */
+export async function epcscfWithThreeClients(t: Test, nextHop: string, more: Omit<StartEpcscfOptions, 'nextHop' | 'extraPlugins'> = {}): Promise<ThreeClients> {
+  const epcscf = await startEpcscf({ ...more, nextHop, extraPlugins: [{ name: 'xmpp-ws' }, { name: 'jsonrpc-ws' }] });
   t.teardown(() => epcscf.close());
   const carol = await JsSipUser.connect({ wsUrl: epcscf.wsUrl, user: 'carol', password: 'secret' });
   t.teardown(() => carol.stop());

@@ -3,6 +3,7 @@ import type { MethodHandler } from '../dispatcher.js';
 import { CALL_COMPLETION_METHODS } from './call-completion-methods.js';
 import { CALL_METHODS } from './call-methods.js';
 import { DEFLECT_METHODS } from './deflect-method.js';
+import { CONFERENCE_METHODS } from './conference-methods.js';
 import { MESSAGING_METHODS } from './messaging-methods.js';
 import { SESSION_METHODS } from './session-methods.js';
 import { TRANSFER_METHODS } from './transfer-methods.js';
@@ -16,4 +17,5 @@ export const ALL_METHODS: Readonly<Record<string, MethodHandler>> = {
   ...UT_METHODS,
   ...DEFLECT_METHODS,
   ...CALL_COMPLETION_METHODS,
+  ...CONFERENCE_METHODS,
 };

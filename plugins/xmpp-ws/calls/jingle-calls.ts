@@ -21,7 +21,7 @@ import { BAD_REQUEST, FEATURE_NOT_IMPLEMENTED, iqResult, stanzaError, type Stanz
 import { childOf, xmlElement, type XmlElement } from '../xml/element.js';
 import { NS } from '../xml/namespaces.js';
 import { jingleError, jingleIq, jingleMessage, proposedDescriptions, reasonOf, sessionInfo, sessionTerminate } from './jingle-elements.js';
-import { anonymousJid, asksForPrivacy, markRestricted } from './mmtel-identity.js';
+import { anonymousJid, asksForPrivacy, markRestricted, MMTEL_NS } from './mmtel-identity.js';
 import { hasCandidates, withTrickledCandidates } from './trickle-buffer.js';
 import { sessionInfoDiverted } from './diverted-element.js';
 import { markWaiting, sessionInfoWaiting } from './waiting-element.js';
@@ -53,6 +53,12 @@ const JINGLE_ACTIONS: ReadonlySet<string> = new Set([
 
 const ITEM_NOT_FOUND: StanzaErrorSpec = jingleError({ condition: 'item-not-found', type: 'cancel' }, 'unknown-session');
 
+/** CONF: where a conference session-initiate goes, and who follows its call. */
+export interface ConferenceHook {
+  readonly factoryUri: string;
+  created(sid: string, call: UaCall): void;
+}
+
 export class JingleCalls {
   readonly #link: ClientLink;
   readonly #ue: VirtualUe;
@@ -62,6 +68,12 @@ export class JingleCalls {
   readonly #proposals = new Set<string>();
   /** TS 24.642 CCBS/CCNR offers and requests (call-completion-bridge.ts). */
   readonly #completion: CallCompletionBridge;
+
+  /**
+   * CONF (TS 24.605, mmtel/conference.ts): a session-initiate whose <jingle/> carries
+   * <conference xmlns='urn:epcscf:mmtel:0'/> goes to this factory URI, and its call is handed over.
+   */
+  conference: ConferenceHook | undefined;
 
   constructor(link: ClientLink, ue: VirtualUe, options: XmppWsOptions) {
     this.#link = link;
@@ -77,6 +89,11 @@ export class JingleCalls {
 
   get size(): number {
     return this.#calls.size;
+  }
+
+  /** The SIP call of a Jingle session, once it has one. */
+  callOf(sid: string): UaCall | undefined {
+    return this.#calls.get(sid)?.call;
   }
 
   /** The stream ended: the core releases the SIP side (the UE is closed after this). */
@@ -173,13 +190,15 @@ export class JingleCalls {
     const sdp = await this.#sdpWithTrickle(entry, jingle, 'initiator');
     if (entry.ended || sdp === undefined) return;
     let call: UaCall;
+    const conference = childOf(jingle, 'conference', MMTEL_NS) !== undefined ? this.conference : undefined;
     try {
       // TS 24.607 OIR on request: <privacy xmlns='urn:epcscf:mmtel:0'/> → Privacy: id.
       const options = asksForPrivacy(jingle) ? { sdp, privacy: 'id' as const } : { sdp };
       // TS 24.642 / RFC 6910 §7.4: a session-initiate naming a failed session is its CC call (recall).
       const recalled = recalledSession(jingle);
       const completion = recalled !== undefined ? this.#completion.request(recalled) : undefined;
-      call = completion !== undefined ? await completion.recall(options) : await this.#ue.call(peer.uri, options);
+      // TS 24.605: a session-initiate marked <conference/> goes to the conference factory URI.
+      call = completion !== undefined ? await completion.recall(options) : await this.#ue.call(conference?.factoryUri ?? peer.uri, options);
     } catch (error) {
       const status = error instanceof EpcError && 'status' in error && typeof error.status === 'number' ? error.status : 500;
       this.#link.log.info({ err: error }, 'xmpp-ws: INVITE not sent');
@@ -188,6 +207,7 @@ export class JingleCalls {
     entry.call = call;
     if (entry.ended) { call.hangup().catch((error: unknown) => this.#fault(error)); return; }
     this.#wireCall(entry, call);
+    conference?.created(sid, call);
   }
 
   async #accept(entry: JingleCall, jingle: XmlElement, refuse: (spec: StanzaErrorSpec) => void, ack: () => void): Promise<void> {

@@ -107,6 +107,14 @@ t.test('schemas/jsonrpc: every notification the plugin emits validates, and ever
   await rig.ok('callCompletion.request', { callId: busy.callId });
   rig.ue.callCompletions[0]?.emit('ready', { state: 'ready' });
   await rig.ok('callCompletion.cancel', { callId: busy.callId });
+  // CONF (TS 24.605): the focus answers with isfocus, then the RFC 4575 NOTIFY lists the participants.
+  const conference = await rig.ok('conference.create', { sdp: OFFER });
+  rig.ue.calls.get(String(conference['callId']))?.emit('answered', { sdp: ANSWER, focus: 'sip:conf-1@focus.ims.test' });
+  await settle();
+  rig.ue.subscriptions.at(-1)?.emit('notify', {
+    state: 'active', contentType: 'application/conference-info+xml',
+    body: '<conference-info xmlns="urn:ietf:params:xml:ns:conference-info" entity="sip:conf-1@focus.ims.test" state="full" version="1"><users><user entity="sip:alice@ims.test"><endpoint><status>connected</status></endpoint></user></users></conference-info>',
+  });
   rig.ue.emit('registration', { state: 'failed', status: 403, reason: 'Forbidden' });
   await rig.frame(JSON.stringify({ jsonrpc: '2.0', method: 'call.hangup', params: { callId: 'gone' } }));
   await settle();
