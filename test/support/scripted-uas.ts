@@ -7,8 +7,9 @@
  */
 import {
   callId, contacts, createRequest, createResponse, formatNameAddr, from, generateTag, getHeaders, nameAddrList, socketHost, to,
-  type NameAddr, type SipRequest, type SipResponse,
+  getHeader, parseUri, tagOf, type NameAddr, type SipRequest, type SipResponse, type Uri,
 } from '../../core/sip/index.js';
+import type { SipTarget } from '../../core/sip/transport/types.js';
 import { targetOf } from './sip-endpoints.js';
 import { SipStack } from '../../core/sip/stack.js';
 import type { ServerTransaction } from '../../core/sip/transaction/index.js';
@@ -17,6 +18,14 @@ export interface Received {
   readonly request: SipRequest;
   /** Undefined for an ACK to a 2xx (no transaction). */
   readonly tx: ServerTransaction | undefined;
+}
+
+/** A dialog this far end started with invite(). */
+export interface UacDialog {
+  readonly response: SipResponse;
+  readonly request: SipRequest;
+  readonly fromTag: string;
+  readonly toTag: string;
 }
 
 export interface ReplyOptions {
@@ -42,10 +51,11 @@ export class ScriptedUas {
     this.stack = stack;
   }
 
-  static async start(): Promise<ScriptedUas> {
+  /** `port`: a fixed UDP port (e.g. one a sipp REGISTER bound at Kamailio first); default any. */
+  static async start(port = 0): Promise<ScriptedUas> {
     let uas!: ScriptedUas; // assigned before any datagram can arrive (see TestUas.start)
     const stack = await SipStack.start({
-      listeners: ['udp:127.0.0.1:0'],
+      listeners: [`udp:127.0.0.1:${port}`],
       onRequest: (request, tx) => uas.#push({ request, tx }),
       onStrayAck: (ack) => uas.#push({ request: ack, tx: undefined }),
     });
@@ -94,7 +104,7 @@ export class ScriptedUas {
    * §12.2.1.1): route set = the INVITE's Record-Route in order, remote target = its Contact, our
    * own CSeq space. Resolves with the final response.
    */
-  request(invite: SipRequest, toTag: string, method: string, options: { sdp?: string; headers?: readonly [string, string][] } = {}): Promise<SipResponse> {
+  request(invite: SipRequest, toTag: string, method: string, options: { sdp?: string; headers?: readonly [string, string][]; body?: { type: string; text: string } } = {}): Promise<SipResponse> {
     const contact = contacts(invite)[0];
     const remoteTarget = contact && !('star' in contact && contact.star === true) ? (contact as NameAddr).uri : invite.uri;
     const routeSet = nameAddrList(invite, 'Record-Route');
@@ -110,8 +120,9 @@ export class ScriptedUas {
         ...routeSet.map((route): [string, string] => ['Route', formatNameAddr(route)]),
         ...(options.headers ?? []),
         ...(options.sdp !== undefined ? [['Content-Type', 'application/sdp'] as [string, string]] : []),
+        ...(options.body !== undefined ? [['Content-Type', options.body.type] as [string, string]] : []),
       ],
-      ...(options.sdp !== undefined ? { body: options.sdp } : {}),
+      ...(options.sdp !== undefined ? { body: options.sdp } : options.body !== undefined ? { body: options.body.text } : {}),
     });
     const seq = this.#cseq;
     return new Promise((resolve) => {
@@ -133,6 +144,75 @@ export class ScriptedUas {
         },
       });
     });
+  }
+
+  /**
+   * An initial INVITE from this far end as `user`, to `target` through the proxy at `via` (RFC
+   * 3261 §8.1): resolves with the final response (a 2xx is ACKed along its route set, §12.1.2) and
+   * the dialog's identifiers, for a BYE by the test with `bye()`.
+   */
+  invite(target: string, via: string, options: { user?: string; sdp?: string; headers?: readonly [string, string][] } = {}): Promise<UacDialog> {
+    const user = options.user ?? 'far';
+    const { host, port } = this.stack.localVia('udp');
+    const fromTag = generateTag();
+    const id = `${generateTag()}@scripted-uas`;
+    this.#cseq += 1;
+    const request = createRequest({
+      method: 'INVITE', uri: parseUri(target),
+      headers: [
+        ['Via', this.stack.newVia('udp')], ['Max-Forwards', '70'],
+        ['From', `<sip:${user}@ims.test>;tag=${fromTag}`], ['To', `<${target}>`], ['Call-ID', id],
+        ['CSeq', `${this.#cseq} INVITE`], ['Contact', `<sip:${user}@${socketHost(host)}:${port}>`],
+        ...(options.headers ?? []),
+        ...(options.sdp !== undefined ? [['Content-Type', 'application/sdp'] as [string, string]] : []),
+      ],
+      ...(options.sdp !== undefined ? { body: options.sdp } : {}),
+    });
+    const seq = this.#cseq;
+    return new Promise((resolve) => {
+      this.stack.transactions.sendRequest(request, targetOf(parseUri(via), 'udp'), {
+        onFinal: (response) => {
+          const dialog: UacDialog = { response, request, fromTag, toTag: tagOf(to(response)) ?? '' };
+          if (response.status < 300) {
+            const { uri, routes, next } = this.#uacRoute(response);
+            const ack = createRequest({
+              method: 'ACK', uri,
+              headers: [
+                ['Via', this.stack.newVia('udp')], ['Max-Forwards', '70'], ['From', getHeader(request, 'From') ?? ''],
+                ['To', getHeader(response, 'To') ?? ''], ['Call-ID', id], ['CSeq', `${seq} ACK`],
+                ...routes.map((r): [string, string] => ['Route', r]),
+              ],
+            });
+            this.stack.sendAck(ack, next).catch(() => undefined);
+          }
+          resolve(dialog);
+        },
+      });
+    });
+  }
+
+  /** BYE on a dialog this far end set up with invite(); resolves with the final response. */
+  bye(dialog: UacDialog): Promise<SipResponse> {
+    const { uri, routes, next } = this.#uacRoute(dialog.response);
+    this.#cseq += 1;
+    const request = createRequest({
+      method: 'BYE', uri,
+      headers: [
+        ['Via', this.stack.newVia('udp')], ['Max-Forwards', '70'], ['From', getHeader(dialog.request, 'From') ?? ''],
+        ['To', getHeader(dialog.response, 'To') ?? ''], ['Call-ID', callId(dialog.request)], ['CSeq', `${this.#cseq} BYE`],
+        ...routes.map((r): [string, string] => ['Route', r]),
+      ],
+    });
+    return new Promise((resolve) => this.stack.transactions.sendRequest(request, next, { onFinal: resolve }));
+  }
+
+  /** RFC 3261 §12.1.2: the UAC's route set is the 2xx's Record-Route reversed; remote target its Contact. */
+  #uacRoute(response: SipResponse): { uri: Uri; routes: string[]; next: SipTarget } {
+    const contact = contacts(response)[0];
+    const uri = contact && !('star' in contact && contact.star === true) ? (contact as NameAddr).uri : parseUri('sip:invalid');
+    const routeSet = [...nameAddrList(response, 'Record-Route')].reverse(); // a copy: the parsed list may be shared
+    const first = routeSet[0];
+    return { uri, routes: routeSet.map((r) => formatNameAddr(r)), next: targetOf(first ? first.uri : uri, 'udp') };
   }
 
   newTag(): string {
