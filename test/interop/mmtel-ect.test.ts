@@ -11,9 +11,9 @@ import { epcscfWithThreeClients } from '../support/mmtel-clients.js';
 import { allocatePort, releasePort } from '../support/peers/ports.js';
 import { SIPP_SCENARIOS, runSipp } from '../support/peers/sipp.js';
 import { ScriptedUas } from '../support/scripted-uas.js';
-import { gatewayAnswer } from '../support/webrtc/gateway-sdp.js';
+import { gatewayAnswer, readOffer } from '../support/webrtc/gateway-sdp.js';
 import type { JsSipUser } from '../support/wic/jssip-user.js';
-import type { XmppJsUser } from '../support/xmpp-clients.js';
+import { jingleIqFromSdp, sdpFromJingleIq, xml, type XmppJsUser, type XmlNode } from '../support/xmpp-clients.js';
 
 const OFFER = readFileSync(new URL('../fixtures/sdp/chrome-audio-offer.sdp', import.meta.url), 'utf8');
 const SIPFRAG = 'message/sipfrag;version=2.0';
@@ -214,5 +214,154 @@ t.test('TS 24.629 ECT over jsonrpc-ws with Kamailio and a scripted far end', asy
     const gone = bob.notification('call.ended', (p) => p['callId'] === incoming['callId'], 10_000);
     t.equal((await far.bye(dialog)).status, 200, 'the new call is released');
     await gone;
+  });
+});
+
+// ---- xmpp-ws: XEP-0251 Jingle Session Transfer ---------------------------------------------------
+
+const JINGLE = 'urn:xmpp:jingle:1';
+const TRANSFER = 'urn:xmpp:jingle:transfer:0';
+const MMTEL = 'urn:epcscf:mmtel:0';
+
+const jingleOf = (s: XmlNode): XmlNode | undefined => s.is('iq') && s.attrs['type'] === 'set' ? s.getChild('jingle', JINGLE) : undefined;
+const action = (name: string, sid?: string) => (s: XmlNode): boolean => jingleOf(s)?.attrs['action'] === name && (sid === undefined || jingleOf(s)?.attrs['sid'] === sid);
+const progressOf = (s: XmlNode): XmlNode | undefined => jingleOf(s)?.getChild('transfer-progress', MMTEL);
+
+/** alice's session `sid` to `user`@ims.test, answered by the far end; resolves with the far dialog. */
+async function aliceCalls(alice: XmppJsUser, far: ScriptedUas, user: string, sid: string, extra = ''): Promise<FarDialog> {
+  const mark = alice.received.length;
+  await alice.send(jingleIqFromSdp(OFFER, { to: `${user}@ims.test`, id: `si-${sid}`, sid, action: 'session-initiate', initiator: alice.jid })
+    .replace('</jingle>', `${extra}</jingle>`));
+  const d = await answerNext(far, user);
+  await alice.next(action('session-accept', sid), 15_000, mark);
+  return d;
+}
+
+/** A session-info from alice on `sid` carrying `payload`; resolves with the IQ answer. */
+async function aliceInfo(alice: XmppJsUser, to: string, sid: string, payload: ReturnType<typeof xml>): Promise<XmlNode> {
+  const id = `info-${sid}-${alice.received.length}`;
+  const mark = alice.received.length;
+  await alice.send(xml('iq', { type: 'set', to, id }, xml('jingle', { xmlns: JINGLE, action: 'session-info', sid }, payload)));
+  return alice.next((s) => s.is('iq') && s.attrs['id'] === id, 10_000, mark);
+}
+
+t.test('TS 24.629 ECT over xmpp-ws (XEP-0251) with Kamailio and a scripted far end', async (t) => {
+  const { core, far, epcscf, alice } = await setUp(t);
+
+  await t.test('transferor, blind: session-info <transfer to=erin/> → REFER (Refer-To, Referred-By); sipfrag → <transfer-progress/>', async (t) => {
+    const d = await aliceCalls(alice, far, 'dave', 'x-blind');
+    const mark = alice.received.length;
+    const referring = far.next('REFER', 15_000);
+    t.equal((await aliceInfo(alice, 'dave@ims.test', 'x-blind', xml('transfer', { xmlns: TRANSFER, to: 'erin@ims.test' }))).attrs['type'], 'result', 'XEP-0251 §2: the transfer request is acknowledged');
+    const refer = await referring;
+    far.reply(refer, 202);
+    t.equal(getHeader(refer.request, 'Refer-To'), '<sip:erin@ims.test>', 'Refer-To = the <transfer to/> JID as a SIP URI');
+    t.equal(getHeader(refer.request, 'Referred-By'), '<sip:alice@ims.test>', 'Referred-By = the transferor');
+    t.equal(getHeader(mwOut(epcscf, 'REFER').at(-1)!, 'Refer-To'), '<sip:erin@ims.test>', 'the REFER crossed Mw');
+    await notifySipfrag(far, d, '180 Ringing', false);
+    const ringing = progressOf(await alice.next((s) => progressOf(s) !== undefined, 10_000, mark));
+    t.same(ringing?.attrs, { xmlns: MMTEL, status: '180', reason: 'Ringing', final: 'false' }, 'the sipfrag 180 reaches the client');
+    await notifySipfrag(far, d, '200 OK', true);
+    const ok = progressOf(await alice.next((s) => progressOf(s)?.attrs['status'] === '200', 10_000, mark));
+    t.equal(ok?.attrs['final'], 'true', 'the final 200 ends the report');
+    t.equal((await far.request(d.invite, d.toTag, 'BYE')).status, 200, 'the transferee releases the call');
+    await alice.next(action('session-terminate', 'x-blind'), 10_000, mark);
+  });
+
+  await t.test('transferor, consultative: <transfer to=erin sid=<the consultation session>/> → Refer-To erin?Replaces=<its dialog>', async (t) => {
+    const d = await aliceCalls(alice, far, 'dave', 'x-att-1');
+    const e = await aliceCalls(alice, far, 'erin', 'x-att-2');
+    const referring = far.next('REFER', 15_000);
+    const answer = await aliceInfo(alice, 'dave@ims.test', 'x-att-1', xml('transfer', { xmlns: TRANSFER, to: 'erin@ims.test', sid: 'x-att-2' }));
+    t.equal(answer.attrs['type'], 'result');
+    const refer = await referring;
+    far.reply(refer, 202);
+    const fromTag = /;tag=([^;>\s]+)/.exec(getHeader(e.invite, 'From') ?? '')?.[1];
+    t.equal(replacesOf(getHeader(refer.request, 'Refer-To') ?? ''), `${getHeader(e.invite, 'Call-ID')};to-tag=${e.toTag};from-tag=${fromTag}`,
+      'RFC 3891 §6.1: the sid of <transfer/> became the Replaces of that session\'s dialog');
+    const mark = alice.received.length;
+    await notifySipfrag(far, d, '200 OK', true);
+    t.equal(progressOf(await alice.next((s) => progressOf(s) !== undefined, 10_000, mark))?.attrs['final'], 'true');
+    await far.request(e.invite, e.toTag, 'BYE');
+    await far.request(d.invite, d.toTag, 'BYE');
+    await alice.next(action('session-terminate', 'x-att-1'), 10_000, mark);
+  });
+
+  await t.test('transferee: a REFER → session-info <transfer to from/>; the client\'s session-initiate with <transfer/> is the INVITE with Referred-By; NOTIFY 100 then 200', async (t) => {
+    const d = await aliceCalls(alice, far, 'dave', 'y-blind');
+    const mark = alice.received.length;
+    const referred = far.request(d.invite, d.toTag, 'REFER', { headers: [['Refer-To', '<sip:erin@ims.test>'], ['Referred-By', '<sip:dave@ims.test>']] });
+    const asked = (await alice.next((s) => jingleOf(s)?.getChild('transfer', TRANSFER) !== undefined, 10_000, mark)).getChild('jingle', JINGLE)?.getChild('transfer', TRANSFER);
+    t.same(asked?.attrs, { xmlns: TRANSFER, to: 'erin@ims.test', from: 'dave@ims.test' }, 'XEP-0251 §2: <transfer to=target from=transferor/>');
+    t.equal((await referred).status, 202, 'the client\'s IQ result accepts the REFER (202)');
+    const trying = await far.next('NOTIFY', 10_000);
+    far.reply(trying, 200);
+    t.equal(bodyText(trying.request), 'SIP/2.0 100 Trying\r\n');
+    await alice.send(jingleIqFromSdp(OFFER, { to: 'erin@ims.test', id: 'si-y-new', sid: 'y-new', action: 'session-initiate', initiator: alice.jid })
+      .replace('</jingle>', `<transfer xmlns="${TRANSFER}" from="dave@ims.test"/></jingle>`));
+    const invite = await far.next('INVITE', 15_000);
+    t.equal(getHeader(invite.request, 'Referred-By'), '<sip:dave@ims.test>', 'RFC 3892: the new INVITE carries Referred-By');
+    const toTag = far.newTag();
+    far.reply(invite, 200, { toTag, sdp: farAnswer() });
+    await far.next('ACK', 15_000);
+    await alice.next(action('session-accept', 'y-new'), 10_000, mark);
+    const done = await far.next('NOTIFY', 10_000);
+    far.reply(done, 200);
+    t.equal(bodyText(done.request), 'SIP/2.0 200 OK\r\n', 'the transferor learns the transfer succeeded');
+    await far.request(d.invite, d.toTag, 'BYE');
+    await far.request(invite.request, toTag, 'BYE');
+    await alice.next(action('session-terminate', 'y-new'), 10_000, mark);
+  });
+
+  await t.test('transferee, consultative: Refer-To ?Replaces → <transfer sid=…/>; the session-initiate naming that sid sends Replaces; a 486 is reported 486', async (t) => {
+    const d = await aliceCalls(alice, far, 'dave', 'y-att');
+    const mark = alice.received.length;
+    const referred = far.request(d.invite, d.toTag, 'REFER', {
+      headers: [['Refer-To', '<sip:erin@ims.test?Replaces=consult-2%40far%3Bto-tag%3De2%3Bfrom-tag%3Dd2>'], ['Referred-By', '<sip:dave@ims.test>']],
+    });
+    const asked = (await alice.next((s) => jingleOf(s)?.getChild('transfer', TRANSFER) !== undefined, 10_000, mark)).getChild('jingle', JINGLE)?.getChild('transfer', TRANSFER);
+    const token = String(asked?.attrs['sid']);
+    t.match(token, /\S+/, 'an attended transfer carries a sid standing for the replaced session');
+    t.notMatch(token, /consult-2/, 'the sid is opaque (the SIP dialog stays in the gateway)');
+    t.equal((await referred).status, 202);
+    far.reply(await far.next('NOTIFY', 10_000), 200);
+    await alice.send(jingleIqFromSdp(OFFER, { to: 'erin@ims.test', id: 'si-y-att2', sid: 'y-att2', action: 'session-initiate', initiator: alice.jid })
+      .replace('</jingle>', `<transfer xmlns="${TRANSFER}" from="dave@ims.test" sid="${token}" to="erin@ims.test"/></jingle>`));
+    const invite = await far.next('INVITE', 15_000);
+    t.equal(getHeader(invite.request, 'Replaces'), 'consult-2@far;to-tag=e2;from-tag=d2', 'RFC 3891: the INVITE replaces the transferor\'s dialog with the target');
+    far.reply(invite, 486, { toTag: far.newTag() });
+    const failed = await far.next('NOTIFY', 10_000);
+    far.reply(failed, 200);
+    t.equal(bodyText(failed.request), 'SIP/2.0 486 Busy Here\r\n', 'the failure is reported in the sipfrag');
+    await alice.next(action('session-terminate', 'y-att2'), 10_000, mark);
+    await far.request(d.invite, d.toTag, 'BYE');
+    await alice.next(action('session-terminate', 'y-att'), 10_000, mark);
+  });
+
+  await t.test('transfer target: an INVITE with Replaces → session-initiate with <transfer sid=<the replaced session>/>; accepting it ends that session as <transferred/>', async (t) => {
+    const d = await aliceCalls(alice, far, 'dave', 'z-old');
+    const aliceTag = /;tag=([^;>\s]+)/.exec(getHeader(d.invite, 'From') ?? '')?.[1] ?? '';
+    const mark = alice.received.length;
+    const newCall = far.invite('sip:alice@ims.test', `sip:127.0.0.1:${core.port}`, {
+      user: 'erin', sdp: farAnswer(), headers: [['Replaces', `${getHeader(d.invite, 'Call-ID')};to-tag=${aliceTag};from-tag=${d.toTag}`], ['Referred-By', '<sip:dave@ims.test>']],
+    });
+    const initiate = await alice.next(action('session-initiate'), 15_000, mark);
+    const jingle = initiate.getChild('jingle', JINGLE);
+    t.equal(jingle?.getChild('transfer', TRANSFER)?.attrs['sid'], 'z-old', 'XEP-0251 §3: <transfer sid/> names the session this call replaces');
+    const offer = sdpFromJingleIq(initiate, 'initiator');
+    const answer = gatewayAnswer({
+      address: { address: '127.0.0.1', port: 40500 }, ice: { ufrag: 'aliU', pwd: 'alicepasswordalicepasswo' },
+      fingerprint: { algorithm: 'sha-256', value: Array.from({ length: 32 }, (_, i) => (i + 32).toString(16).toUpperCase()).join(':') },
+      setup: 'active', mid: readOffer(offer).mid, ssrc: 4545,
+    });
+    const oldBye = answerBye(far);
+    await alice.send(jingleIqFromSdp(answer, { to: String(initiate.attrs['from']), id: 'acc-z', sid: String(jingle?.attrs['sid']), action: 'session-accept', initiator: String(jingle?.attrs['initiator']), responder: alice.jid }));
+    const dialog = await newCall;
+    t.equal(dialog.response.status, 200, 'the replacing INVITE is answered');
+    t.equal(getHeader(await oldBye, 'Call-ID'), getHeader(d.invite, 'Call-ID'), 'RFC 3891 §3: the replaced dialog ends with BYE');
+    const ended = await alice.next(action('session-terminate', 'z-old'), 10_000, mark);
+    t.ok(ended.getChild('jingle', JINGLE)?.getChild('reason', JINGLE)?.getChild('transferred', TRANSFER), 'the old session ends <success/><transferred/>');
+    t.equal((await far.bye(dialog)).status, 200);
+    await alice.next(action('session-terminate', String(jingle?.attrs['sid'])), 10_000, mark);
   });
 });
