@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import {
   bodyText, contentType, cseq, from, generateTag, tagOf, getHeader, getHeaders, optionTags, type SipRequest, type SipResponse,
 } from '../sip/index.js';
-import type { CallEndInfo, CallEvents, CallState, PartyIdentity, UaCall } from './api.js';
+import type { AnswerOptions, CallEndInfo, CallEvents, CallState, PartyIdentity, UaCall } from './api.js';
 import { referToWithReplaces, TransferAgent } from './call-transfer.js';
 import { targetText } from './client-input.js';
 import type { Dialog, InDialogInit } from './dialog.js';
@@ -83,7 +83,7 @@ export abstract class CallSession extends EventEmitter<CallEvents> implements Ua
   }
 
   ring(_earlySdp?: string): Promise<void> { return Promise.reject(invalidState('ring() applies to an incoming call')); }
-  answer(_sdp: string): Promise<void> { return Promise.reject(invalidState('answer() applies to an incoming call')); }
+  answer(_sdp: string, _options?: AnswerOptions): Promise<void> { return Promise.reject(invalidState('answer() applies to an incoming call')); }
   reject(_status?: number, _reason?: string): Promise<void> { return Promise.reject(invalidState('reject() applies to an incoming call')); }
   cancel(): Promise<void> { return Promise.reject(invalidState('cancel() applies to an outgoing call')); }
   abstract hangup(): Promise<void>;

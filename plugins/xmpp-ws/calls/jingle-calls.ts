@@ -263,7 +263,8 @@ export class JingleCalls {
     ack();
     const sdp = await this.#sdpWithTrickle(entry, jingle, 'responder');
     if (entry.ended || sdp === undefined) return;
-    await call.answer(sdp).catch((error: unknown) => this.#fault(error));
+    // TS 24.608 TIR: <privacy xmlns='urn:epcscf:mmtel:0'/> in the session-accept → Privacy: id in the 200.
+    await call.answer(sdp, asksForPrivacy(jingle) ? { privacy: 'id' } : {}).catch((error: unknown) => this.#fault(error));
   }
 
   async #info(entry: JingleCall, jingle: XmlElement, refuse: (spec: StanzaErrorSpec) => void, ack: () => void): Promise<void> {
@@ -381,12 +382,18 @@ export class JingleCalls {
       if (entry.direction !== 'outgoing' || diversion === undefined) return;
       this.#toClient(entry, sessionInfoDiverted(entry.sid, diversion));
     });
-    call.on('answered', ({ sdp }) => {
+    call.on('answered', ({ sdp, connected }) => {
       if (entry.direction !== 'outgoing') return;
       if (sdp === undefined) return this.#hangupBoth(entry, { reason: 'failed-application', text: 'answer without SDP' });
       try {
-        const accept = sdpToJingle(sdp, { role: 'responder', action: 'session-accept', sid: entry.sid, initiator: this.#link.fullJid, responder: entry.peer }).jingle;
-        this.#toClient(entry, accept);
+        // TS 24.608 TIP/TIR: the responder is the connected identity (the 200's P-Asserted-Identity);
+        // a restricted one is anonymous@<domain> with <restricted/>, never the withheld identity.
+        const restricted = connected?.anonymous === true;
+        const connectedJid = connected !== undefined ? jidOfParty(connected.uri, this.#link.domain) : undefined;
+        const inDomain = connectedJid !== undefined && mappedPeer(connectedJid, this.#link.domain) !== undefined;
+        const responder = restricted ? anonymousJid(this.#link.domain) : inDomain ? connectedJid : entry.peer;
+        const accept = sdpToJingle(sdp, { role: 'responder', action: 'session-accept', sid: entry.sid, initiator: this.#link.fullJid, responder }).jingle;
+        this.#toClient(entry, restricted ? markRestricted(accept) : accept);
       } catch (error) {
         if (!(error instanceof JingleMappingError)) throw error;
         this.#hangupBoth(entry, { reason: 'incompatible-parameters', text: 'answer SDP has no Jingle form' });
