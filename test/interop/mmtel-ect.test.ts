@@ -365,3 +365,104 @@ t.test('TS 24.629 ECT over xmpp-ws (XEP-0251) with Kamailio and a scripted far e
     await alice.next(action('session-terminate', String(jingle?.attrs['sid'])), 10_000, mark);
   });
 });
+
+// ---- sip-ws: JsSIP, everything ECT needs passes the P-CSCF intact (R-MMTEL-1/2) ------------------
+
+t.test('TS 24.629 ECT over sip-ws (JsSIP) with Kamailio: REFER, Referred-By, Refer-To ?Replaces, NOTIFY sipfrag and INVITE with Replaces pass intact', async (t) => {
+  const { core, far, epcscf, carol } = await setUp(t);
+  const w2 = (direction: 'in' | 'out', method: string): SipRequest | undefined => epcscf.capture.requests('w2', direction, method).at(-1);
+
+  await t.test('R-MMTEL-2 transferor, consultative: JsSIP\'s REFER with ?Replaces reaches the far end intact; its NOTIFY sipfrag reaches JsSIP', async (t) => {
+    const first = carol.call('sip:dave@ims.test');
+    const d = await answerNext(far, 'dave');
+    await first.confirmed(15_000);
+    const second = carol.call('sip:erin@ims.test');
+    const e = await answerNext(far, 'erin');
+    await second.confirmed(15_000);
+    const events: string[] = [];
+    const accepted = new Promise<void>((resolve) => {
+      first.session.refer('sip:erin@ims.test', {
+        replaces: second.session,
+        eventHandlers: { trying: () => events.push('trying'), accepted: () => { events.push('accepted'); resolve(); } },
+      } as never);
+    });
+    const refer = await far.next('REFER', 15_000);
+    far.reply(refer, 202);
+    const sent = w2('in', 'REFER');
+    t.equal(getHeader(refer.request, 'Refer-To'), sent && getHeader(sent, 'Refer-To'), 'R-MMTEL-1: Refer-To (with its Replaces) unchanged from JsSIP to the far end');
+    t.equal(getHeader(refer.request, 'Referred-By'), '<sip:carol@ims.test>', 'RFC 3892 Referred-By unchanged');
+    const fromTag = /;tag=([^;>\s]+)/.exec(getHeader(e.invite, 'From') ?? '')?.[1];
+    t.equal(replacesOf(getHeader(refer.request, 'Refer-To') ?? ''), `${getHeader(e.invite, 'Call-ID')};to-tag=${e.toTag};from-tag=${fromTag}`,
+      'the Replaces names the consultation dialog as the far end knows it');
+    await notifySipfrag(far, d, '100 Trying', false);
+    await notifySipfrag(far, d, '200 OK', true);
+    await withTimeout(accepted, 10_000, 'JsSIP reported the transfer accepted');
+    t.same(events, ['trying', 'accepted'], 'JsSIP read both sipfrag NOTIFYs');
+    const toCarol = w2('out', 'NOTIFY');
+    t.equal(toCarol && bodyText(toCarol), 'SIP/2.0 200 OK\r\n', 'the sipfrag body reached the WebSocket intact');
+    t.equal(toCarol && getHeader(toCarol, 'Content-Type'), SIPFRAG);
+    await far.request(e.invite, e.toTag, 'BYE');
+    await far.request(d.invite, d.toTag, 'BYE');
+    await first.ended(10_000);
+    await second.ended(10_000);
+  });
+
+  await t.test('transferee: the far end\'s REFER with ?Replaces reaches JsSIP; its 202, NOTIFY sipfrag and INVITE with Replaces reach the far end', async (t) => {
+    const call = carol.call('sip:dave@ims.test');
+    const d = await answerNext(far, 'dave');
+    await call.confirmed(15_000);
+    const events = call.session as unknown as NodeJS.EventEmitter;
+    events.once('refer', (refer: { accept: (cb: null, options: Record<string, unknown>) => void }) => refer.accept(null, { mediaConstraints: { audio: false, video: false } }));
+    const referred = far.request(d.invite, d.toTag, 'REFER', {
+      headers: [['Refer-To', '<sip:erin@ims.test?Replaces=consult-3%40far%3Bto-tag%3De3%3Bfrom-tag%3Dd3>'], ['Referred-By', '<sip:dave@ims.test>']],
+    });
+    t.equal((await referred).status, 202, 'JsSIP\'s 202 Accepted came back');
+    const toCarol = w2('out', 'REFER');
+    t.equal(toCarol && getHeader(toCarol, 'Refer-To'), '<sip:erin@ims.test?Replaces=consult-3%40far%3Bto-tag%3De3%3Bfrom-tag%3Dd3>', 'R-MMTEL-1: Refer-To unchanged on the WebSocket');
+    t.equal(toCarol && getHeader(toCarol, 'Referred-By'), '<sip:dave@ims.test>', 'Referred-By unchanged');
+    const invite = await far.next('INVITE', 15_000);
+    t.equal(getHeader(invite.request, 'Replaces'), 'consult-3@far;to-tag=e3;from-tag=d3', 'the INVITE with Replaces reaches the far end');
+    const toTag = far.newTag();
+    far.reply(invite, 200, { toTag, sdp: farAnswer() });
+    await far.next('ACK', 15_000);
+    const bodies: string[] = [];
+    while (!bodies.includes('SIP/2.0 200 OK')) {
+      const notify = await far.next('NOTIFY', 10_000);
+      far.reply(notify, 200);
+      t.equal(getHeader(notify.request, 'Content-Type'), SIPFRAG, 'a message/sipfrag NOTIFY');
+      bodies.push(bodyText(notify.request).trim());
+    }
+    t.same(bodies, ['SIP/2.0 100 Trying', 'SIP/2.0 200 OK'], 'JsSIP\'s NOTIFY sipfrag progress reached the transferor intact');
+    await far.request(d.invite, d.toTag, 'BYE');
+    await far.request(invite.request, toTag, 'BYE');
+    await call.ended(10_000);
+  });
+
+  await t.test('transfer target: an INVITE with Replaces reaches JsSIP intact, which answers it and ends the replaced dialog', async (t) => {
+    const call = carol.call('sip:dave@ims.test');
+    const d = await answerNext(far, 'dave');
+    await call.confirmed(15_000);
+    const carolTag = /;tag=([^;>\s]+)/.exec(getHeader(d.invite, 'From') ?? '')?.[1] ?? '';
+    const replaces = `${getHeader(d.invite, 'Call-ID')};to-tag=${carolTag};from-tag=${d.toTag}`;
+    // JsSIP hands an INVITE with Replaces to the replaced session ('replaces'), whose accept() takes it.
+    (call.session as unknown as NodeJS.EventEmitter).once('replaces', (r: { accept: () => void }) => r.accept());
+    const newCall = far.invite('sip:carol@ims.test', `sip:127.0.0.1:${core.port}`, { user: 'erin', sdp: farAnswer(), headers: [['Replaces', replaces], ['Referred-By', '<sip:dave@ims.test>']] });
+    const incoming = await carol.nextIncoming(15_000);
+    const toCarol = w2('out', 'INVITE');
+    t.equal(toCarol && getHeader(toCarol, 'Replaces'), replaces, 'R-MMTEL-1: Replaces reached JsSIP unchanged');
+    t.equal(toCarol && getHeader(toCarol, 'Referred-By'), '<sip:dave@ims.test>', 'and Referred-By');
+    const oldBye = answerBye(far);
+    incoming.answer();
+    const dialog = await newCall;
+    t.equal(dialog.response.status, 200, 'JsSIP answered the replacing INVITE');
+    t.equal(getHeader(await oldBye, 'Call-ID'), getHeader(d.invite, 'Call-ID'), 'RFC 3891 §3: JsSIP ended the replaced dialog');
+    t.equal((await far.bye(dialog)).status, 200);
+  });
+});
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms);
+    promise.then((v) => { clearTimeout(timer); resolve(v); }, (e: unknown) => { clearTimeout(timer); reject(e instanceof Error ? e : new Error(String(e))); });
+  });
+}
