@@ -83,8 +83,11 @@ function replacesOf(referTo: string): string | undefined {
 
 const mwOut = (epcscf: EpcscfUnderTest, method: string): SipRequest[] => epcscf.capture.requests('mw', 'out', method);
 
+// One Kamailio, far end and epcscf for the whole file (torn down when the file's tests are done).
+const rig = await setUp(t);
+
 t.test('TS 24.629 ECT over jsonrpc-ws with Kamailio and a scripted far end', async (t) => {
-  const { core, far, epcscf, bob } = await setUp(t);
+  const { core, far, epcscf, bob } = rig;
 
   await t.test('R-MMTEL-2 transferor, blind: call.transfer → REFER with Refer-To and Referred-By on Mw; NOTIFY sipfrag → call.transferProgress', async (t) => {
     const { callId } = await bob.request('call.invite', { to: 'sip:dave@ims.test', sdp: OFFER }) as { callId: string };
@@ -246,7 +249,7 @@ async function aliceInfo(alice: XmppJsUser, to: string, sid: string, payload: Re
 }
 
 t.test('TS 24.629 ECT over xmpp-ws (XEP-0251) with Kamailio and a scripted far end', async (t) => {
-  const { core, far, epcscf, alice } = await setUp(t);
+  const { core, far, epcscf, alice } = rig;
 
   await t.test('transferor, blind: session-info <transfer to=erin/> → REFER (Refer-To, Referred-By); sipfrag → <transfer-progress/>', async (t) => {
     const d = await aliceCalls(alice, far, 'dave', 'x-blind');
@@ -369,7 +372,7 @@ t.test('TS 24.629 ECT over xmpp-ws (XEP-0251) with Kamailio and a scripted far e
 // ---- sip-ws: JsSIP, everything ECT needs passes the P-CSCF intact (R-MMTEL-1/2) ------------------
 
 t.test('TS 24.629 ECT over sip-ws (JsSIP) with Kamailio: REFER, Referred-By, Refer-To ?Replaces, NOTIFY sipfrag and INVITE with Replaces pass intact', async (t) => {
-  const { core, far, epcscf, carol } = await setUp(t);
+  const { core, far, epcscf, carol } = rig;
   const w2 = (direction: 'in' | 'out', method: string): SipRequest | undefined => epcscf.capture.requests('w2', direction, method).at(-1);
 
   await t.test('R-MMTEL-2 transferor, consultative: JsSIP\'s REFER with ?Replaces reaches the far end intact; its NOTIFY sipfrag reaches JsSIP', async (t) => {
