@@ -39,6 +39,8 @@ export abstract class CallSession extends EventEmitter<CallEvents> implements Ua
   remoteOffer: string | undefined = undefined;
   /** RFC 3891: the handle of the call this one replaces (incoming INVITE with Replaces). */
   replaces: string | undefined = undefined;
+  /** An emergency call this UE placed (emergency.ts): never transferred (R-MMTEL-4). */
+  emergency = false;
   protected readonly ctx: UaContext;
   protected readonly hooks: CallHooks;
   protected callState: CallState;
@@ -161,6 +163,9 @@ export abstract class CallSession extends EventEmitter<CallEvents> implements Ua
 
   async transfer(target: string | UaCall): Promise<void> {
     if (this.callState !== 'confirmed') throw invalidState(`cannot transfer a call in state ${this.callState}`);
+    // R-MMTEL-4 / TS 24.629: a UE with an emergency call shall not transfer it (nor hand it over as the consultation).
+    const consultation = typeof target === 'string' ? undefined : this.hooks.lookup(target);
+    if (this.emergency || consultation?.emergency === true) throw invalidState('an emergency call is never transferred (R-MMTEL-4, TS 24.629)');
     let referTo: string;
     if (typeof target === 'string') {
       // Issue #11: a client's target is parsed; URI headers (?X=y) never reach the Refer-To.

@@ -13,6 +13,7 @@ import type { CallEndCause, OutgoingCallOptions } from './api.js';
 import { CallSession, type CallHooks } from './call-session.js';
 import { Dialog } from './dialog.js';
 import { diversionsOf } from './history-info.js';
+import { isEmergencyTarget } from './emergency.js';
 import { connectedIdentity } from './party-identity.js';
 import { readMinSe, readSessionExpires } from './session-timer.js';
 import { buildInitialRequest, type UaContext } from './ua-context.js';
@@ -33,6 +34,7 @@ export class OutgoingCall extends CallSession {
 
   constructor(ctx: UaContext, hooks: CallHooks, target: string, options: OutgoingCallOptions) {
     super(ctx, hooks, { callId: generateCallId(), localTag: generateTag(), remote: { uri: target }, state: 'calling' });
+    this.emergency = isEmergencyTarget(target);
     this.#target = target;
     this.#options = options;
     this.localSdp = options.sdp;
