@@ -213,44 +213,48 @@ t.test('TS 24.607 OIR on request over xmpp-ws: <privacy xmlns="urn:epcscf:mmtel:
 
 // TS 24.608 TIP/TIR over xmpp-ws: the connected identity is the session-accept's responder.
 
-/** alice (xmpp-ws) calls dave@ims.test, a sipp UAS registered at Kamailio that answers asserting erin with `privacy`. */
-async function xmppCallsPaiUas(t: Test, rig: XmppRig, privacy: string): Promise<XmlNode> {
+/** One Kamailio, media-gw and epcscf for the TIP/TIR tests below (torn down at the end of the file). */
+let tipRig: Promise<XmppRig> | undefined;
+const sharedXmppRig = (): Promise<XmppRig> => (tipRig ??= setUpXmpp(t));
+
+/** alice (xmpp-ws) calls `callee`@ims.test, a sipp UAS registered at Kamailio that answers asserting erin with `privacy`. */
+async function xmppCallsPaiUas(t: Test, rig: XmppRig, callee: string, privacy: string): Promise<XmlNode> {
   const port = await allocatePort();
-  const registered = await runSipp([`127.0.0.1:${rig.core.port}`, '-sf', SIPP_SCENARIOS.registerAuth, '-m', '1', '-s', 'dave', '-au', 'dave', '-ap', 'secret',
+  const registered = await runSipp([`127.0.0.1:${rig.core.port}`, '-sf', SIPP_SCENARIOS.registerAuth, '-m', '1', '-s', callee, '-au', callee, '-ap', 'secret',
     '-key', 'domain', 'ims.test', '-i', '127.0.0.1', '-p', String(port)], { timeoutMs: 10_000 });
-  if (registered.code !== 0) { releasePort(port); throw new Error(`sipp could not register dave (${registered.code})`); }
+  if (registered.code !== 0) { releasePort(port); throw new Error(`sipp could not register ${callee} (${registered.code})`); }
   const uas = await startSippUas({ port, calls: 1, scenario: UAS_PAI, extraArgs: ['-key', 'pai', 'erin@ims.test', '-key', 'privacy', privacy] });
   t.teardown(async () => { await uas.stop(); releasePort(port); });
   const offer = readFileSync(new URL('../fixtures/sdp/chrome-audio-offer.sdp', import.meta.url), 'utf8');
   const sid = `tip-${privacy}`;
   const mark = rig.alice.received.length;
-  await rig.alice.send(jingleIqFromSdp(offer, { to: 'dave@ims.test', id: `si-${sid}`, sid, action: 'session-initiate', initiator: rig.alice.jid }));
+  await rig.alice.send(jingleIqFromSdp(offer, { to: `${callee}@ims.test`, id: `si-${sid}`, sid, action: 'session-initiate', initiator: rig.alice.jid }));
   const accept = await rig.alice.next((s) => s.is('iq') && s.getChild('jingle', JINGLE)?.attrs['action'] === 'session-accept' && s.getChild('jingle', JINGLE)?.attrs['sid'] === sid, 15_000, mark);
-  await rig.alice.send(xml('iq', { type: 'set', to: 'dave@ims.test', id: `st-${sid}` }, xml('jingle', { xmlns: JINGLE, action: 'session-terminate', sid }, xml('reason', {}, xml('success')))));
+  await rig.alice.send(xml('iq', { type: 'set', to: `${callee}@ims.test`, id: `st-${sid}` }, xml('jingle', { xmlns: JINGLE, action: 'session-terminate', sid }, xml('reason', {}, xml('success')))));
   return accept;
 }
 
 t.test('TS 24.608 TIP over xmpp-ws: the session-accept\'s responder is the connected identity from the 200\'s P-Asserted-Identity', async (t) => {
-  const rig = await setUpXmpp(t);
-  const accept = await xmppCallsPaiUas(t, rig, 'none');
+  const rig = await sharedXmppRig();
+  const accept = await xmppCallsPaiUas(t, rig, 'dave', 'none');
   t.equal(accept.attrs['from'], 'dave@ims.test', 'the stanza still comes from the called JID (the session\'s peer)');
   t.equal(accept.getChild('jingle', JINGLE)?.attrs['responder'], 'erin@ims.test', 'responder = the asserted connected identity');
   t.equal(accept.getChild('jingle', JINGLE)?.getChild('restricted', MMTEL), undefined, 'no <restricted/> marker');
 });
 
 t.test('TS 24.608 TIR over xmpp-ws: a callee answering with Privacy: id is anonymous@ims.test with <restricted/>, never its identity', async (t) => {
-  const rig = await setUpXmpp(t);
-  const accept = await xmppCallsPaiUas(t, rig, 'id');
+  const rig = await sharedXmppRig();
+  const accept = await xmppCallsPaiUas(t, rig, 'frank', 'id');
   t.equal(accept.getChild('jingle', JINGLE)?.attrs['responder'], 'anonymous@ims.test', 'the documented anonymous JID');
   t.ok(accept.getChild('jingle', JINGLE)?.getChild('restricted', MMTEL), '<restricted xmlns="urn:epcscf:mmtel:0"/> marks the connected identity as withheld');
   t.notMatch(accept.toString(), /erin/, 'the restricted connected identity appears nowhere in the stanza');
 });
 
 t.test('TS 24.608 TIR by an xmpp-ws callee: <privacy xmlns="urn:epcscf:mmtel:0"/> in its session-accept → Privacy: id in the 200 on Mw', async (t) => {
-  const rig = await setUpXmpp(t);
+  const rig = await sharedXmppRig();
   await callXmppAlice(t, rig, 'none', `<privacy xmlns="${MMTEL}"/>`);
-  const ok = rig.epcscf.capture.entries.find((e) => e.side === 'mw' && e.direction === 'out' && e.message.kind === 'response' && e.message.status === 200
-    && (getHeader(e.message, 'CSeq') ?? '').endsWith('INVITE'))?.message;
+  const ok = rig.epcscf.capture.entries.filter((e) => e.side === 'mw' && e.direction === 'out' && e.message.kind === 'response' && e.message.status === 200
+    && (getHeader(e.message, 'CSeq') ?? '').endsWith('INVITE')).at(-1)?.message;
   t.equal(ok && getHeader(ok, 'Privacy'), 'id', 'RFC 3323 §4.2: the callee\'s Privacy: id reaches the IMS');
   t.same(ok && getHeaders(ok, 'P-Asserted-Identity').map((v) => v.replace(/\s/g, '')), ['<sip:alice@ims.test>'], 'with the connected identity asserted, for the network to withhold');
 });
