@@ -173,6 +173,11 @@ export interface UaTransferRequest {
   notify(status: number, reason: string): Promise<void>;
 }
 
+/** How an incoming call is answered (TS 24.608 TIR). */
+export interface AnswerOptions {
+  readonly privacy?: 'none' | 'id';
+}
+
 export interface UaCall extends EventEmitter<CallEvents> {
   /** Local handle (stable, not the SIP Call-ID). */
   readonly id: string;
@@ -198,8 +203,11 @@ export interface UaCall extends EventEmitter<CallEvents> {
   readonly onHold?: boolean;
   /** Incoming: 180 (or 183 with SDP for early media, sent reliably when the caller supports 100rel). */
   ring(earlySdp?: string): Promise<void>;
-  /** Incoming: 200 with the WIC's answer; resolves when sent ('answered' follows the ACK). */
-  answer(sdp: string): Promise<void>;
+  /**
+   * Incoming: 200 with the WIC's answer; resolves when sent ('answered' follows the ACK).
+   * `privacy: 'id'`: TS 24.608 TIR, the 200 carries `Privacy: id` (RFC 3323 §4.2).
+   */
+  answer(sdp: string, options?: AnswerOptions): Promise<void>;
   /** Incoming, before answer: a final error response (default 486 Busy Here). */
   reject(status?: number, reason?: string): Promise<void>;
   /**

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import {
   bodyText, contentType, cseq, formatUri, from, generateTag, tagOf, getHeader, getHeaders, optionTags, type SipRequest, type SipResponse,
 } from '../sip/index.js';
-import type { CallEndInfo, CallEvents, CallState, PartyIdentity, UaCall } from './api.js';
+import type { AnswerOptions, CallEndInfo, CallEvents, CallState, PartyIdentity, UaCall } from './api.js';
 import { referToWithReplaces, TransferAgent } from './call-transfer.js';
 import { parseTarget, targetText } from './client-input.js';
 import type { Dialog, InDialogInit } from './dialog.js';
@@ -39,6 +39,8 @@ export abstract class CallSession extends EventEmitter<CallEvents> implements Ua
   remoteOffer: string | undefined = undefined;
   /** RFC 3891: the handle of the call this one replaces (incoming INVITE with Replaces). */
   replaces: string | undefined = undefined;
+  /** An emergency call this UE placed (emergency.ts): never transferred (R-MMTEL-4). */
+  emergency = false;
   protected readonly ctx: UaContext;
   protected readonly hooks: CallHooks;
   protected callState: CallState;
@@ -83,7 +85,7 @@ export abstract class CallSession extends EventEmitter<CallEvents> implements Ua
   }
 
   ring(_earlySdp?: string): Promise<void> { return Promise.reject(invalidState('ring() applies to an incoming call')); }
-  answer(_sdp: string): Promise<void> { return Promise.reject(invalidState('answer() applies to an incoming call')); }
+  answer(_sdp: string, _options?: AnswerOptions): Promise<void> { return Promise.reject(invalidState('answer() applies to an incoming call')); }
   reject(_status?: number, _reason?: string): Promise<void> { return Promise.reject(invalidState('reject() applies to an incoming call')); }
   deflect(_target: string): Promise<void> { return Promise.reject(invalidState('deflect() applies to an incoming call')); }
   cancel(): Promise<void> { return Promise.reject(invalidState('cancel() applies to an outgoing call')); }
@@ -167,6 +169,9 @@ export abstract class CallSession extends EventEmitter<CallEvents> implements Ua
 
   async transfer(target: string | UaCall): Promise<void> {
     if (this.callState !== 'confirmed') throw invalidState(`cannot transfer a call in state ${this.callState}`);
+    // R-MMTEL-4 / TS 24.629: a UE with an emergency call shall not transfer it (nor hand it over as the consultation).
+    const consultation = typeof target === 'string' ? undefined : this.hooks.lookup(target);
+    if (this.emergency || consultation?.emergency === true) throw invalidState('an emergency call is never transferred (R-MMTEL-4, TS 24.629)');
     let referTo: string;
     if (typeof target === 'string') {
       // Issue #11: a client's target is parsed; URI headers (?X=y) never reach the Refer-To.

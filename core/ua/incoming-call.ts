@@ -6,7 +6,7 @@
  */
 import { bodyParts, bodyText, callId, cseq, generateTag, getHeader, getHeaders, optionTags, topVia, sdpOf, type SipRequest } from '../sip/index.js';
 import type { TimerHandle } from '../sip/clock.js';
-import type { PartyIdentity, UaAttachment } from './api.js';
+import type { AnswerOptions, PartyIdentity, UaAttachment } from './api.js';
 import { attachmentsOf, isWaitingCall } from './communication-waiting.js';
 import { CallSession, reasonOf, type CallHooks } from './call-session.js';
 import { targetText } from './client-input.js';
@@ -120,7 +120,7 @@ export class IncomingCall extends CallSession {
     prack.settle(true);
   }
 
-  override async answer(sdp: string): Promise<void> {
+  override async answer(sdp: string, options: AnswerOptions = {}): Promise<void> {
     if (this.callState !== 'ringing' && this.callState !== 'early') throw invalidState(`cannot answer in state ${this.callState}`);
     if (typeof sdp !== 'string' || sdp.length === 0) throw invalidArgument('answer() needs the SDP answer');
     // RFC 3262 §3: the 2xx waits for the PRACK of a pending reliable provisional.
@@ -128,6 +128,8 @@ export class IncomingCall extends CallSession {
     if (this.callState !== 'ringing' && this.callState !== 'early') return;
     const timer = this.answerTimerHeaders(this.#invite);
     const headers = [...this.#dialogHeaders(), ...timer.headers];
+    // TS 24.608 §4.5.2.4 TIR: the callee withholds its connected identity (RFC 3323 §4.2).
+    if (options.privacy === 'id') headers.push(['Privacy', 'id']);
     this.localSdp = sdp;
     this.callState = 'answering';
     this.#respondInvite(200, 'OK', { headers, body: sdp });

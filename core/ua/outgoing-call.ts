@@ -15,6 +15,7 @@ import { Dialog } from './dialog.js';
 import { callCompletionOffer } from './call-completion.js';
 import { diversionsOf } from './history-info.js';
 import { alertsCallWaiting } from './communication-waiting.js';
+import { isEmergencyTarget } from './emergency.js';
 import { connectedIdentity } from './party-identity.js';
 import { readMinSe, readSessionExpires } from './session-timer.js';
 import { focusUri } from './conference-focus.js';
@@ -36,6 +37,7 @@ export class OutgoingCall extends CallSession {
 
   constructor(ctx: UaContext, hooks: CallHooks, target: string, options: OutgoingCallOptions) {
     super(ctx, hooks, { callId: generateCallId(), localTag: generateTag(), remote: { uri: target }, state: 'calling' });
+    this.emergency = isEmergencyTarget(target);
     this.#target = target;
     this.#options = options;
     this.localSdp = options.sdp;

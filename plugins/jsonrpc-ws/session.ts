@@ -359,7 +359,9 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
         return;
       }
       this.calls.track(call);
-      this.notify('call.incoming', withOptionalSdp({ callId: call.id, from: partyParams(from), ...waitingCallParams(call) }, call.remoteOffer));
+      // TS 24.629 ECT / RFC 3891: the call this INVITE with Replaces takes over, additive.
+      const replaced = call.replaces !== undefined ? { replacesCallId: call.replaces } : {};
+      this.notify('call.incoming', withOptionalSdp({ callId: call.id, from: partyParams(from), ...waitingCallParams(call), ...replaced }, call.remoteOffer));
     });
     ue.on('message', (message) => this.notify('message.received', { from: partyParams(message.from), contentType: message.contentType, body: message.body }));
     ue.on('unsolicitednotify', (info) => this.notify('subscription.notify', { subscriptionId: null, event: info.event, state: 'active', contentType: info.contentType, body: info.body, ...messageSummaryParams(info.event, info.body) }));

@@ -42,14 +42,14 @@ t.test('TS 24.604 communication deflection: each W2 client deflects a ringing ca
   const { caller, coreUri, epcscf, carol, bob, alice } = await setUp(t);
 
   await t.test('sip-ws (JsSIP): its 302 with Contact passes intact (R-MMTEL-1)', async (t) => {
-    const outcome = caller.invite('sip:carol@ims.test', coreUri, CALLER);
+    const outcome = caller.offerCall('sip:carol@ims.test', coreUri, CALLER);
     const incoming = await carol.nextIncoming(15_000);
     incoming.session.terminate({ status_code: 302, reason_phrase: 'Moved Temporarily', extraHeaders: [`Contact: <${DEFLECT_TO}>`] });
     assertDeflected(t, (await outcome).final, 'JsSIP');
   });
 
   await t.test('jsonrpc-ws: call.deflect {callId, target} → 302; call.ended sipStatus 302', async (t) => {
-    const outcome = caller.invite('sip:bob@ims.test', coreUri, CALLER);
+    const outcome = caller.offerCall('sip:bob@ims.test', coreUri, CALLER);
     const incoming = await bob.notification('call.incoming', () => true, 15_000);
     const callId = incoming['callId'];
     t.same(await bob.request('call.deflect', { callId, target: DEFLECT_TO }), {}, 'call.deflect result');
@@ -61,7 +61,7 @@ t.test('TS 24.604 communication deflection: each W2 client deflects a ringing ca
 
   await t.test('xmpp-ws: session-terminate with <deflect xmlns=urn:epcscf:mmtel:0 to/> → 302', async (t) => {
     const mark = alice.received.length;
-    const outcome = caller.invite('sip:alice@ims.test', coreUri, CALLER);
+    const outcome = caller.offerCall('sip:alice@ims.test', coreUri, CALLER);
     const initiate = await alice.next((s: XmlNode) => s.is('iq') && s.getChild('jingle', JINGLE)?.attrs['action'] === 'session-initiate', 15_000, mark);
     const sid = initiate.getChild('jingle', JINGLE)?.attrs['sid'];
     await alice.send(xml('iq', { type: 'set', to: initiate.attrs['from'], id: 'st-deflect' },

@@ -11,11 +11,11 @@ import { getHeader, getHeaders } from '../../core/sip/index.js';
 import { startEpcscf, startImsCore, type EpcscfUnderTest, type ImsCoreStandIn } from '../support/epcscf-harness.js';
 import { RpcWsClient } from '../support/jsonrpc-client.js';
 import { allocatePort, releasePort } from '../support/peers/ports.js';
-import { runSipp, startSippUas } from '../support/peers/sipp.js';
+import { SIPP_SCENARIOS, runSipp, startSippUas } from '../support/peers/sipp.js';
 import { startGateway } from '../support/media-gateways.js';
 import { gatewayAnswer, readOffer } from '../support/webrtc/gateway-sdp.js';
 import { JsSipUser } from '../support/wic/jssip-user.js';
-import { XmppJsUser, jingleIqFromSdp, sdpFromJingleIq, type XmlNode } from '../support/xmpp-clients.js';
+import { XmppJsUser, jingleIqFromSdp, sdpFromJingleIq, xml, type XmlNode } from '../support/xmpp-clients.js';
 
 const sipp = (file: string): string => fileURLToPath(new URL(`../../examples/sipp/${file}`, import.meta.url));
 const UAC_PRIVACY = sipp('uac-privacy.xml');
@@ -143,7 +143,7 @@ async function setUpXmpp(t: Test): Promise<XmppRig> {
 const isInitiate = (s: XmlNode): boolean => s.is('iq') && s.attrs['type'] === 'set' && s.getChild('jingle', JINGLE)?.attrs['action'] === 'session-initiate';
 
 /** A sipp UAC (via Kamailio) calls alice asserting carol with `privacy`; alice accepts; returns the session-initiate. */
-async function callXmppAlice(t: Test, rig: XmppRig, privacy: string): Promise<XmlNode> {
+async function callXmppAlice(t: Test, rig: XmppRig, privacy: string, acceptExtra = ''): Promise<XmlNode> {
   const uacPort = await allocatePort();
   t.teardown(() => releasePort(uacPort));
   const run = runSipp([`127.0.0.1:${rig.core.port}`, '-sf', UAC_PRIVACY, '-s', 'alice', '-key', 'domain', 'ims.test',
@@ -159,7 +159,8 @@ async function callXmppAlice(t: Test, rig: XmppRig, privacy: string): Promise<Xm
   });
   // The client answers whoever rang it: for a restricted caller that is anonymous@ims.test.
   const mark = rig.alice.received.length;
-  await rig.alice.send(jingleIqFromSdp(answer, { to: String(initiate.attrs['from']), id: 'acc1', sid: String(jingle?.attrs['sid']), action: 'session-accept', initiator: String(jingle?.attrs['initiator']), responder: rig.alice.jid }));
+  await rig.alice.send(jingleIqFromSdp(answer, { to: String(initiate.attrs['from']), id: 'acc1', sid: String(jingle?.attrs['sid']), action: 'session-accept', initiator: String(jingle?.attrs['initiator']), responder: rig.alice.jid })
+    .replace('</jingle>', `${acceptExtra}</jingle>`));
   const ack = await rig.alice.next((s) => s.is('iq') && s.attrs['id'] === 'acc1', 5000, mark);
   t.equal(ack.attrs['type'], 'result', 'the session-accept to the caller\'s JID is acknowledged');
   const done = await run;
@@ -208,4 +209,52 @@ t.test('TS 24.607 OIR on request over xmpp-ws: <privacy xmlns="urn:epcscf:mmtel:
   await bob.request('call.reject', { callId: String(incoming['callId']), status: 486 });
   const terminate = await rig.alice.next((s) => s.is('iq') && s.getChild('jingle', JINGLE)?.attrs['action'] === 'session-terminate', 10_000, mark);
   t.ok(terminate, 'the rejected call ends with session-terminate');
+});
+
+// TS 24.608 TIP/TIR over xmpp-ws: the connected identity is the session-accept's responder.
+
+/** One Kamailio, media-gw and epcscf for the TIP/TIR tests below (torn down at the end of the file). */
+let tipRig: Promise<XmppRig> | undefined;
+const sharedXmppRig = (): Promise<XmppRig> => (tipRig ??= setUpXmpp(t));
+
+/** alice (xmpp-ws) calls `callee`@ims.test, a sipp UAS registered at Kamailio that answers asserting erin with `privacy`. */
+async function xmppCallsPaiUas(t: Test, rig: XmppRig, callee: string, privacy: string): Promise<XmlNode> {
+  const port = await allocatePort();
+  const registered = await runSipp([`127.0.0.1:${rig.core.port}`, '-sf', SIPP_SCENARIOS.registerAuth, '-m', '1', '-s', callee, '-au', callee, '-ap', 'secret',
+    '-key', 'domain', 'ims.test', '-i', '127.0.0.1', '-p', String(port)], { timeoutMs: 10_000 });
+  if (registered.code !== 0) { releasePort(port); throw new Error(`sipp could not register ${callee} (${registered.code})`); }
+  const uas = await startSippUas({ port, calls: 1, scenario: UAS_PAI, extraArgs: ['-key', 'pai', 'erin@ims.test', '-key', 'privacy', privacy] });
+  t.teardown(async () => { await uas.stop(); releasePort(port); });
+  const offer = readFileSync(new URL('../fixtures/sdp/chrome-audio-offer.sdp', import.meta.url), 'utf8');
+  const sid = `tip-${privacy}`;
+  const mark = rig.alice.received.length;
+  await rig.alice.send(jingleIqFromSdp(offer, { to: `${callee}@ims.test`, id: `si-${sid}`, sid, action: 'session-initiate', initiator: rig.alice.jid }));
+  const accept = await rig.alice.next((s) => s.is('iq') && s.getChild('jingle', JINGLE)?.attrs['action'] === 'session-accept' && s.getChild('jingle', JINGLE)?.attrs['sid'] === sid, 15_000, mark);
+  await rig.alice.send(xml('iq', { type: 'set', to: `${callee}@ims.test`, id: `st-${sid}` }, xml('jingle', { xmlns: JINGLE, action: 'session-terminate', sid }, xml('reason', {}, xml('success')))));
+  return accept;
+}
+
+t.test('TS 24.608 TIP over xmpp-ws: the session-accept\'s responder is the connected identity from the 200\'s P-Asserted-Identity', async (t) => {
+  const rig = await sharedXmppRig();
+  const accept = await xmppCallsPaiUas(t, rig, 'dave', 'none');
+  t.equal(accept.attrs['from'], 'dave@ims.test', 'the stanza still comes from the called JID (the session\'s peer)');
+  t.equal(accept.getChild('jingle', JINGLE)?.attrs['responder'], 'erin@ims.test', 'responder = the asserted connected identity');
+  t.equal(accept.getChild('jingle', JINGLE)?.getChild('restricted', MMTEL), undefined, 'no <restricted/> marker');
+});
+
+t.test('TS 24.608 TIR over xmpp-ws: a callee answering with Privacy: id is anonymous@ims.test with <restricted/>, never its identity', async (t) => {
+  const rig = await sharedXmppRig();
+  const accept = await xmppCallsPaiUas(t, rig, 'frank', 'id');
+  t.equal(accept.getChild('jingle', JINGLE)?.attrs['responder'], 'anonymous@ims.test', 'the documented anonymous JID');
+  t.ok(accept.getChild('jingle', JINGLE)?.getChild('restricted', MMTEL), '<restricted xmlns="urn:epcscf:mmtel:0"/> marks the connected identity as withheld');
+  t.notMatch(accept.toString(), /erin/, 'the restricted connected identity appears nowhere in the stanza');
+});
+
+t.test('TS 24.608 TIR by an xmpp-ws callee: <privacy xmlns="urn:epcscf:mmtel:0"/> in its session-accept → Privacy: id in the 200 on Mw', async (t) => {
+  const rig = await sharedXmppRig();
+  await callXmppAlice(t, rig, 'none', `<privacy xmlns="${MMTEL}"/>`);
+  const ok = rig.epcscf.capture.entries.filter((e) => e.side === 'mw' && e.direction === 'out' && e.message.kind === 'response' && e.message.status === 200
+    && (getHeader(e.message, 'CSeq') ?? '').endsWith('INVITE')).at(-1)?.message;
+  t.equal(ok && getHeader(ok, 'Privacy'), 'id', 'RFC 3323 §4.2: the callee\'s Privacy: id reaches the IMS');
+  t.same(ok && getHeaders(ok, 'P-Asserted-Identity').map((v) => v.replace(/\s/g, '')), ['<sip:alice@ims.test>'], 'with the connected identity asserted, for the network to withhold');
 });

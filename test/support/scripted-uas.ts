@@ -6,9 +6,10 @@
  *   uas.reply(inv, 183, { toTag, sdp, headers: [['Require', '100rel'], ['RSeq', '1']] });
  */
 import {
-  callId, contacts, createRequest, createResponse, formatNameAddr, from, generateCallId, generateTag, parseUri, getHeaders, nameAddrList, socketHost, to,
-  type NameAddr, type SipRequest, type SipResponse,
+  callId, contacts, createRequest, createResponse, formatNameAddr, from, generateCallId, generateTag, getHeader, getHeaders, nameAddrList, parseUri,
+  socketHost, tagOf, to, type NameAddr, type SipRequest, type SipResponse, type Uri,
 } from '../../core/sip/index.js';
+import type { SipTarget } from '../../core/sip/transport/types.js';
 import { targetOf } from './sip-endpoints.js';
 import { SipStack } from '../../core/sip/stack.js';
 import type { ServerTransaction } from '../../core/sip/transaction/index.js';
@@ -17,6 +18,14 @@ export interface Received {
   readonly request: SipRequest;
   /** Undefined for an ACK to a 2xx (no transaction). */
   readonly tx: ServerTransaction | undefined;
+}
+
+/** A dialog this far end started with invite(). */
+export interface UacDialog {
+  readonly response: SipResponse;
+  readonly request: SipRequest;
+  readonly fromTag: string;
+  readonly toTag: string;
 }
 
 export interface ReplyOptions {
@@ -138,11 +147,56 @@ export class ScriptedUas {
   }
 
   /**
+   * An initial INVITE from this far end as `user`, to `target` through the proxy at `via` (RFC
+   * 3261 §8.1): resolves with the final response (a 2xx is ACKed along its route set, §12.1.2) and
+   * the dialog's identifiers, for a BYE by the test with `bye()`.
+   */
+  invite(target: string, via: string, options: { user?: string; sdp?: string; headers?: readonly [string, string][] } = {}): Promise<UacDialog> {
+    const user = options.user ?? 'far';
+    const { host, port } = this.stack.localVia('udp');
+    const fromTag = generateTag();
+    const id = `${generateTag()}@scripted-uas`;
+    this.#cseq += 1;
+    const request = createRequest({
+      method: 'INVITE', uri: parseUri(target),
+      headers: [
+        ['Via', this.stack.newVia('udp')], ['Max-Forwards', '70'],
+        ['From', `<sip:${user}@ims.test>;tag=${fromTag}`], ['To', `<${target}>`], ['Call-ID', id],
+        ['CSeq', `${this.#cseq} INVITE`], ['Contact', `<sip:${user}@${socketHost(host)}:${port}>`],
+        ...(options.headers ?? []),
+        ...(options.sdp !== undefined ? [['Content-Type', 'application/sdp'] as [string, string]] : []),
+      ],
+      ...(options.sdp !== undefined ? { body: options.sdp } : {}),
+    });
+    const seq = this.#cseq;
+    return new Promise((resolve) => {
+      this.stack.transactions.sendRequest(request, targetOf(parseUri(via), 'udp'), {
+        onFinal: (response) => {
+          const dialog: UacDialog = { response, request, fromTag, toTag: tagOf(to(response)) ?? '' };
+          if (response.status < 300) {
+            const { uri, routes, next } = this.#uacRoute(response);
+            const ack = createRequest({
+              method: 'ACK', uri,
+              headers: [
+                ['Via', this.stack.newVia('udp')], ['Max-Forwards', '70'], ['From', getHeader(request, 'From') ?? ''],
+                ['To', getHeader(response, 'To') ?? ''], ['Call-ID', id], ['CSeq', `${seq} ACK`],
+                ...routes.map((r): [string, string] => ['Route', r]),
+              ],
+            });
+            this.stack.sendAck(ack, next).catch(() => undefined);
+          }
+          resolve(dialog);
+        },
+      });
+    });
+  }
+
+  /**
    * An initial INVITE from this far end (a caller in the IMS) to `target`, sent through the
    * proxy `nextHop` (e.g. Kamailio's URI); resolves with the provisional responses and the final
    * one. A non-2xx final is ACKed by the transaction (RFC 3261 §17.1.1.3); a 2xx is not expected.
    */
-  invite(target: string, nextHop: string, options: { sdp?: string; from?: string } = {}): Promise<{ provisional: SipResponse[]; final: SipResponse }> {
+  offerCall(target: string, nextHop: string, options: { sdp?: string; from?: string } = {}): Promise<{ provisional: SipResponse[]; final: SipResponse }> {
     const request = createRequest({
       method: 'INVITE', uri: parseUri(target),
       headers: [
@@ -159,6 +213,30 @@ export class ScriptedUas {
         onFinal: (response) => resolve({ provisional, final: response }),
       });
     });
+  }
+
+  /** BYE on a dialog this far end set up with invite(); resolves with the final response. */
+  bye(dialog: UacDialog): Promise<SipResponse> {
+    const { uri, routes, next } = this.#uacRoute(dialog.response);
+    this.#cseq += 1;
+    const request = createRequest({
+      method: 'BYE', uri,
+      headers: [
+        ['Via', this.stack.newVia('udp')], ['Max-Forwards', '70'], ['From', getHeader(dialog.request, 'From') ?? ''],
+        ['To', getHeader(dialog.response, 'To') ?? ''], ['Call-ID', callId(dialog.request)], ['CSeq', `${this.#cseq} BYE`],
+        ...routes.map((r): [string, string] => ['Route', r]),
+      ],
+    });
+    return new Promise((resolve) => this.stack.transactions.sendRequest(request, next, { onFinal: resolve }));
+  }
+
+  /** RFC 3261 §12.1.2: the UAC's route set is the 2xx's Record-Route reversed; remote target its Contact. */
+  #uacRoute(response: SipResponse): { uri: Uri; routes: string[]; next: SipTarget } {
+    const contact = contacts(response)[0];
+    const uri = contact && !('star' in contact && contact.star === true) ? (contact as NameAddr).uri : parseUri('sip:invalid');
+    const routeSet = [...nameAddrList(response, 'Record-Route')].reverse(); // a copy: the parsed list may be shared
+    const first = routeSet[0];
+    return { uri, routes: routeSet.map((r) => formatNameAddr(r)), next: targetOf(first ? first.uri : uri, 'udp') };
   }
 
   newTag(): string {

@@ -9,8 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EpcError } from '../../../core/contract/index.js';
-import type { CallEndInfo, PartyIdentity, UaCall, VirtualUe } from '../../../core/contract/index.js';
-import { jidOfParty, type MappedPeer } from '../address/peer-jid.js';
+import type { CallEndInfo, PartyIdentity, UaCall, UaTransferRequest, VirtualUe } from '../../../core/contract/index.js';
+import { jidOfParty, mappedPeer, type MappedPeer } from '../address/peer-jid.js';
 import type { ClientLink } from '../client-link.js';
 import { jingleReasonForSipStatus, sipRejectionForJingleReason, type JingleTermination } from '../interworking/jingle-reason-sip.js';
 import { jingleToSdp } from '../jingle/jingle-to-sdp.js';
@@ -26,6 +26,18 @@ import { hasCandidates, withTrickledCandidates } from './trickle-buffer.js';
 import { sessionInfoDiverted } from './diverted-element.js';
 import { markWaiting, sessionInfoWaiting } from './waiting-element.js';
 import { CallCompletionBridge, callCompletionOfferElement, deflectTarget, recalledSession, withChild } from './call-completion-bridge.js';
+import {
+  TRANSFER_NS, sessionInfoTransfer, sessionInfoTransferProgress, sessionTerminateTransferred, transferOf, withReplacedSession,
+} from './transfer-elements.js';
+
+/** A REFER the client accepted (XEP-0251 transferee), waiting for its session-initiate to the target. */
+interface PendingTransfer {
+  readonly request: UaTransferRequest;
+  /** The target's bare JID (the `to` of the session-initiate that honours it). */
+  readonly target: string;
+  /** The opaque sid handed to the client for an attended transfer (stands for the Replaces value). */
+  readonly token: string | undefined;
+}
 
 interface JingleCall {
   readonly sid: string;
@@ -42,6 +54,8 @@ interface JingleCall {
   ended: boolean;
   /** The client put the call on hold (its <hold/>); its <unhold/> or <active/> resumes it. */
   heldByClient: boolean;
+  /** TS 24.629: an INVITE with Replaces took this session over (ended with <transferred/>). */
+  replaced?: boolean;
 }
 
 /** XEP-0166 §7.2 (F-JNG-2): the defined actions. */
@@ -74,6 +88,8 @@ export class JingleCalls {
    * <conference xmlns='urn:epcscf:mmtel:0'/> goes to this factory URI, and its call is handed over.
    */
   conference: ConferenceHook | undefined;
+  /** XEP-0251 transferee: accepted REFERs waiting for the client's new session. */
+  readonly #transfers: PendingTransfer[] = [];
 
   constructor(link: ClientLink, ue: VirtualUe, options: XmppWsOptions) {
     this.#link = link;
@@ -101,6 +117,7 @@ export class JingleCalls {
     this.#calls.clear();
     this.#proposals.clear();
     this.#completion.close();
+    this.#transfers.length = 0;
   }
 
   // ---- from the client ----------------------------------------------------------------------------
@@ -191,9 +208,14 @@ export class JingleCalls {
     if (entry.ended || sdp === undefined) return;
     let call: UaCall;
     const conference = childOf(jingle, 'conference', MMTEL_NS) !== undefined ? this.conference : undefined;
+    // XEP-0251 transferee: a session-initiate with <transfer/> honours a REFER the client accepted.
+    const honoured = this.#takeTransfer(jingle, peer.bare);
+    const headers: Record<string, string> = {};
+    if (honoured?.request.referredBy !== undefined) headers['Referred-By'] = honoured.request.referredBy; // RFC 3892 §3
+    if (honoured?.request.replaces !== undefined) headers['Replaces'] = honoured.request.replaces; // RFC 3891 §3
     try {
       // TS 24.607 OIR on request: <privacy xmlns='urn:epcscf:mmtel:0'/> → Privacy: id.
-      const options = asksForPrivacy(jingle) ? { sdp, privacy: 'id' as const } : { sdp };
+      const options = { sdp, headers, ...(asksForPrivacy(jingle) ? { privacy: 'id' as const } : {}) };
       // TS 24.642 / RFC 6910 §7.4: a session-initiate naming a failed session is its CC call (recall).
       const recalled = recalledSession(jingle);
       const completion = recalled !== undefined ? this.#completion.request(recalled) : undefined;
@@ -202,12 +224,71 @@ export class JingleCalls {
     } catch (error) {
       const status = error instanceof EpcError && 'status' in error && typeof error.status === 'number' ? error.status : 500;
       this.#link.log.info({ err: error }, 'xmpp-ws: INVITE not sent');
+      honoured?.request.notify(status, 'Transfer Failed').catch(() => undefined);
       return this.#endToClient(entry, jingleReasonForSipStatus(status));
     }
     entry.call = call;
+    if (honoured !== undefined) this.#reportTo(honoured.request, call);
     if (entry.ended) { call.hangup().catch((error: unknown) => this.#fault(error)); return; }
     this.#wireCall(entry, call);
     conference?.created(sid, call);
+  }
+
+  /** The accepted REFER a session-initiate's <transfer/> names (same target; same sid if attended). */
+  #takeTransfer(jingle: XmlElement, target: string): PendingTransfer | undefined {
+    const transfer = transferOf(jingle);
+    if (transfer === undefined) return undefined;
+    const index = this.#transfers.findIndex((p) => p.target === target && (p.token === undefined || p.token === transfer.attrs.sid));
+    if (index < 0) return undefined;
+    return this.#transfers.splice(index, 1)[0];
+  }
+
+  /** RFC 3515 §2.4.4-2.4.5: the new call's progress, as NOTIFY sipfrag toward the transferor. */
+  #reportTo(request: UaTransferRequest, call: UaCall): void {
+    let answered = false;
+    const tell = (status: number, reason: string): void => { request.notify(status, reason).catch(() => undefined); };
+    call.on('progress', ({ status, reason }) => tell(status, reason));
+    call.on('answered', () => { answered = true; tell(200, 'OK'); });
+    call.on('ended', (info) => { if (!answered) tell(info.status ?? 487, info.reason ?? 'Request Terminated'); });
+  }
+
+  /** XEP-0251 transferor: session-info <transfer to [sid]/> → REFER (RFC 3515, RFC 3891 with sid). */
+  async #transfer(entry: JingleCall, transfer: XmlElement, refuse: (spec: StanzaErrorSpec) => void, ack: () => void): Promise<void> {
+    const call = entry.call;
+    const target = mappedPeer(transfer.attrs.to, this.#link.domain);
+    if (call === undefined || call.state !== 'confirmed') return refuse(jingleError({ condition: 'unexpected-request', type: 'wait' }, 'out-of-order'));
+    const consultation = transfer.attrs.sid !== undefined ? this.#calls.get(transfer.attrs.sid)?.call : undefined;
+    if (transfer.attrs.sid !== undefined && (consultation === undefined || consultation.state !== 'confirmed' || consultation === call)) {
+      return refuse({ condition: 'item-not-found', type: 'cancel', text: 'the sid of <transfer/> names no other established session' });
+    }
+    if (consultation === undefined && target === undefined) return refuse({ condition: 'bad-request', type: 'modify', text: '<transfer/> needs a to= user of this domain' });
+    ack(); // XEP-0251 §2: the transferee understood the request
+    try {
+      await call.transfer(consultation ?? target?.uri ?? '');
+    } catch (error) {
+      // A refused REFER (or none sent): the client learns it as a final progress report.
+      const status = error instanceof EpcError && 'status' in error && typeof error.status === 'number' ? error.status : 500;
+      this.#toClient(entry, sessionInfoTransferProgress(entry.sid, { status, reason: 'Transfer Refused', final: true }));
+      this.#fault(error);
+    }
+  }
+
+  /** XEP-0251 transferee: a REFER → session-info <transfer/>; the client's IQ result accepts it (202). */
+  async #referred(entry: JingleCall, request: UaTransferRequest): Promise<void> {
+    const target = jidOfParty(request.target, this.#link.domain);
+    if (target === undefined || mappedPeer(target, this.#link.domain) === undefined) {
+      await request.reject(603).catch((error: unknown) => this.#fault(error)); // no JID the client could call
+      return;
+    }
+    const token = request.replaces !== undefined ? randomUUID() : undefined;
+    const from = entry.peer;
+    const answer = await this.#link.request(jingleIq(entry.peer, this.#link.fullJid, sessionInfoTransfer(entry.sid, { to: target, from, ...(token !== undefined ? { sid: token } : {}) })));
+    if (answer?.attrs.type !== 'result') {
+      await request.reject(603).catch((error: unknown) => this.#fault(error)); // RFC 3515 §2.4.2: declined
+      return;
+    }
+    this.#transfers.push({ request, target, token });
+    await request.accept().catch((error: unknown) => this.#fault(error));
   }
 
   async #accept(entry: JingleCall, jingle: XmlElement, refuse: (spec: StanzaErrorSpec) => void, ack: () => void): Promise<void> {
@@ -217,7 +298,8 @@ export class JingleCalls {
     ack();
     const sdp = await this.#sdpWithTrickle(entry, jingle, 'responder');
     if (entry.ended || sdp === undefined) return;
-    await call.answer(sdp).catch((error: unknown) => this.#fault(error));
+    // TS 24.608 TIR: <privacy xmlns='urn:epcscf:mmtel:0'/> in the session-accept → Privacy: id in the 200.
+    await call.answer(sdp, asksForPrivacy(jingle) ? { privacy: 'id' } : {}).catch((error: unknown) => this.#fault(error));
   }
 
   async #info(entry: JingleCall, jingle: XmlElement, refuse: (spec: StanzaErrorSpec) => void, ack: () => void): Promise<void> {
@@ -246,6 +328,7 @@ export class JingleCalls {
         default: return; // mute, unmute: nothing to say in SIP
       }
     }
+    if (payload.ns === TRANSFER_NS && payload.name === 'transfer') return this.#transfer(entry, payload, refuse, ack);
     if (payload.ns === NS.jingleDtmf && payload.name === 'dtmf') {
       // XEP-0181: one <dtmf code=.../> → SIP INFO application/dtmf-relay.
       const code = payload.attrs.code ?? '';
@@ -295,6 +378,12 @@ export class JingleCalls {
       initiate = sdpToJingle(offer, { role: 'initiator', action: 'session-initiate', sid, initiator: peer, responder: this.#link.fullJid }).jingle;
       if (from.anonymous === true) initiate = markRestricted(initiate);
       if (call.waiting === true) initiate = markWaiting(initiate); // TS 24.615 CW
+      // TS 24.629 / RFC 3891: an INVITE with Replaces names the client's session it takes over (XEP-0251 §3).
+      const replaced = call.replaces !== undefined ? [...this.#calls.values()].find((c) => c.call?.id === call.replaces) : undefined;
+      if (replaced !== undefined) {
+        replaced.replaced = true;
+        initiate = withReplacedSession(initiate, replaced.sid, undefined);
+      }
     } catch (error) {
       if (!(error instanceof JingleMappingError)) throw error;
       this.#link.log.info({ err: error }, 'xmpp-ws: incoming offer has no Jingle form, 488');
@@ -345,12 +434,18 @@ export class JingleCalls {
         this.#toClient(entry, xmlElementInfo(entry.sid, callCompletionOfferElement(callCompletion)));
       }
     });
-    call.on('answered', ({ sdp }) => {
+    call.on('answered', ({ sdp, connected }) => {
       if (entry.direction !== 'outgoing') return;
       if (sdp === undefined) return this.#hangupBoth(entry, { reason: 'failed-application', text: 'answer without SDP' });
       try {
-        const accept = sdpToJingle(sdp, { role: 'responder', action: 'session-accept', sid: entry.sid, initiator: this.#link.fullJid, responder: entry.peer }).jingle;
-        this.#toClient(entry, accept);
+        // TS 24.608 TIP/TIR: the responder is the connected identity (the 200's P-Asserted-Identity);
+        // a restricted one is anonymous@<domain> with <restricted/>, never the withheld identity.
+        const restricted = connected?.anonymous === true;
+        const connectedJid = connected !== undefined ? jidOfParty(connected.uri, this.#link.domain) : undefined;
+        const inDomain = connectedJid !== undefined && mappedPeer(connectedJid, this.#link.domain) !== undefined;
+        const responder = restricted ? anonymousJid(this.#link.domain) : inDomain ? connectedJid : entry.peer;
+        const accept = sdpToJingle(sdp, { role: 'responder', action: 'session-accept', sid: entry.sid, initiator: this.#link.fullJid, responder }).jingle;
+        this.#toClient(entry, restricted ? markRestricted(accept) : accept);
       } catch (error) {
         if (!(error instanceof JingleMappingError)) throw error;
         this.#hangupBoth(entry, { reason: 'incompatible-parameters', text: 'answer SDP has no Jingle form' });
@@ -360,13 +455,21 @@ export class JingleCalls {
       // The SIP party (un)held us: its offer's direction (TS 24.610 §4.5.2.1).
       this.#toClient(entry, sessionInfo(entry.sid, direction === 'sendonly' || direction === 'inactive' ? 'hold' : 'unhold'));
     });
-    // RFC 3515 §2.4.2: a transfer the client cannot be asked about is declined, never left unanswered.
-    call.on('referred', (transfer) => { transfer.reject(603).catch((error: unknown) => this.#fault(error)); });
+    // TS 24.629 transferee: the REFER is put to the client as XEP-0251 <transfer/>.
+    call.on('referred', (transfer) => { void this.#referred(entry, transfer); });
+    // RFC 3515 §2.4.5: the NOTIFY sipfrag of the client's own transfer.
+    call.on('transferprogress', (info) => this.#toClient(entry, sessionInfoTransferProgress(entry.sid, info)));
     call.on('ended', (info) => this.#endedBySip(entry, info));
   }
 
   #endedBySip(entry: JingleCall, info: CallEndInfo): void {
     if (entry.ended) return;
+    if (entry.replaced === true && info.cause === 'local') {
+      // RFC 3891 §3: the UE ended the replaced dialog; the client's session ends as transferred.
+      this.#forget(entry);
+      this.#toClient(entry, sessionTerminateTransferred(entry.sid));
+      return;
+    }
     if (info.cause === 'local' || info.cause === 'connection') { this.#forget(entry); return; }
     if (entry.pendingInitiate !== undefined) {
       // XEP-0353 §3.3: the caller gave up before the client proceeded: retract the proposal.

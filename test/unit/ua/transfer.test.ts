@@ -113,3 +113,17 @@ t.test('RFC 3891 §3: an INVITE with Replaces for a confirmed call replaces it (
   ue.receive(reply(bye, 200));
   t.same(await oldEnded, { cause: 'local' });
 });
+
+t.test('R-MMTEL-4 / TS 24.629: an emergency call (112, 911, urn:service:sos) is never transferred, nor used as the consultation; no REFER leaves', async (t) => {
+  const { ue, transport } = await registeredUe(t);
+  const emergency = await confirmedCall(ue, transport, 'psap-tag', 'tel:112');
+  const other = await confirmedCall(ue, transport, 'bob-tag');
+  await t.rejects(emergency.transfer('sip:carol@ims.test'), { code: 'EPC_ERR_INVALID_STATE' }, 'blind transfer of the emergency call refused');
+  await t.rejects(other.transfer(emergency), { code: 'EPC_ERR_INVALID_STATE' }, 'the emergency call cannot be the replaced dialog');
+  t.equal(transport.requests('REFER').length, 0, 'no REFER was sent');
+  const sipNumber = await confirmedCall(ue, transport, 'psap2-tag', 'sip:911@ims.test;user=phone');
+  await t.rejects(sipNumber.transfer('sip:carol@ims.test'), { code: 'EPC_ERR_INVALID_STATE' }, '911 as a SIP user=phone URI too');
+  const { isEmergencyTarget } = await import('../../../core/ua/emergency.js');
+  t.ok(isEmergencyTarget('urn:service:sos.police'), 'RFC 5031 emergency URN');
+  t.notOk(isEmergencyTarget('tel:+4930112'), 'a number merely containing 112 is not one');
+});
