@@ -26,9 +26,10 @@ import { MediaLegAudit } from './media-audit.js';
 import { SessionMedia } from './session-media.js';
 import type { PcscfContext } from './context.js';
 import {
-  DIALOG_CREATING, forgetDialog, forgetFailedDialog, hopKey, noteRemoteCseq, recordOriginatingDialog, recordTerminatingDialog, releaseRequest,
+  DIALOG_CREATING, dtmfInfoRequest, forgetDialog, forgetFailedDialog, hopKey, noteRemoteCseq, recordOriginatingDialog, recordTerminatingDialog, releaseRequest,
   releaseRequestTowardWic, wicDialogOf, wicResponseDialog,
 } from './dialog-tracker.js';
+import { formatDtmfRelay } from '../dtmf/index.js';
 import { FlowTokenCodec } from './flow-token.js';
 import { Forwarder, popVia, type Side } from './forwarder.js';
 import { hasLooped, loopBranch } from './loop-detection.js';
@@ -764,6 +765,26 @@ export class Pcscf implements W2SipCore {
     await this.#media.release(leg, `media ${kind}`);
     const dialogs = (await this.#ctx.dialogs.byCallId(leg.callId)).filter((d) => d.flowKey === leg.flowKey && d.method === 'INVITE');
     await this.#releaseBothWays(dialogs, `SIP;cause=503;text="media ${kind}"`);
+  }
+
+  /**
+   * The media gateway consumed a DTMF digit the browser sent as RFC 4733 events that the IMS
+   * side did not negotiate (`media.dtmf` auto/info, issue #14): the P-CSCF sends it toward the
+   * IMS as SIP INFO application/dtmf-relay in the call's confirmed dialog (the next WIC-side
+   * CSeq). Resolves false when no confirmed dialog of the leg is known (nothing sent).
+   */
+  async onMediaDtmf(ngCallId: string, digit: string, durationMs: number): Promise<boolean> {
+    const leg = this.#media.alg?.legOf(ngCallId);
+    if (leg === undefined) return false;
+    const dialogs = (await this.#ctx.dialogs.byCallId(leg.callId))
+      .filter((d) => d.flowKey === leg.flowKey && d.method === 'INVITE' && d.state === 'confirmed' && d.remoteTarget !== '');
+    const dialog = dialogs[0];
+    if (dialog === undefined) return false;
+    const info = dtmfInfoRequest(dialog, formatDtmfRelay(digit, durationMs));
+    await this.#ctx.dialogs.put({ ...dialog, wicCseq: dialog.wicCseq + 1 });
+    this.#ctx.log.debug({ callId: leg.callId, digit }, 'DTMF from RFC 4733 sent toward IMS as INFO');
+    await this.#byeTowardIms(info);
+    return true;
   }
 
   /**
