@@ -24,6 +24,7 @@ import { jingleError, jingleIq, jingleMessage, proposedDescriptions, reasonOf, s
 import { anonymousJid, asksForPrivacy, markRestricted } from './mmtel-identity.js';
 import { hasCandidates, withTrickledCandidates } from './trickle-buffer.js';
 import { sessionInfoDiverted } from './diverted-element.js';
+import { sessionInfoDtmf } from './dtmf-element.js';
 
 interface JingleCall {
   readonly sid: string;
@@ -307,6 +308,11 @@ export class JingleCalls {
     call.on('updated', ({ direction }) => {
       // The SIP party (un)held us: its offer's direction (TS 24.610 §4.5.2.1).
       this.#toClient(entry, sessionInfo(entry.sid, direction === 'sendonly' || direction === 'inactive' ? 'hold' : 'unhold'));
+    });
+    // Issue #14: DTMF from the far end (INFO application/dtmf-relay) → XEP-0181 <dtmf/> session-info.
+    call.on('info', (info) => {
+      const dtmf = entry.ended ? undefined : sessionInfoDtmf(entry.sid, info);
+      if (dtmf !== undefined) this.#toClient(entry, dtmf);
     });
     // RFC 3515 §2.4.2: a transfer the client cannot be asked about is declined, never left unanswered.
     call.on('referred', (transfer) => { transfer.reject(603).catch((error: unknown) => this.#fault(error)); });
