@@ -27,6 +27,7 @@ interface JsSipSession {
 interface WicWindow {
   wic: {
     events: string[];
+    stats(): Promise<{ packetsReceived: number }>;
     session: JsSipSession;
     register(ws: string, uri: string, pw: string): Promise<number>;
     call(target: string): Promise<string>;
@@ -36,7 +37,7 @@ interface WicWindow {
 
 interface Rig { epcscf: EpcscfUnderTest; browser: BrowserWic; diagnostics(): string }
 
-async function setUp(t: Test): Promise<Rig> {
+async function setUp(t: Test, dtmf: 'auto' | 'rfc4733' = 'auto'): Promise<Rig> {
   const core = await startImsCore();
   t.teardown(() => core.stop());
   let epcscf: EpcscfUnderTest | undefined;
@@ -44,8 +45,8 @@ async function setUp(t: Test): Promise<Rig> {
   const gateway = createMediaGateway({
     webrtc: { host: '127.0.0.1', ports: { min: 39600, max: 39699 } },
     ims: { host: '127.0.0.1', ports: { min: 39700, max: 39799 } },
-  }, { dtmf: 'auto', onDtmf: (event) => void epcscf?.pcscf.onMediaDtmf(event.callId, event.digit, event.durationMs) });
-  epcscf = await startEpcscf({ nextHop: core.uri('udp'), media: new InProcessMediaControl(gateway, { owned: true }) });
+  }, { dtmf, onDtmf: (event) => void epcscf?.pcscf.onMediaDtmf(event.callId, event.digit, event.durationMs) });
+  epcscf = await startEpcscf({ nextHop: core.uri('udp'), media: new InProcessMediaControl(gateway, { owned: true }), mediaDtmf: dtmf });
   const started = epcscf;
   t.teardown(() => started.close());
   const browser = await startBrowserWic();
@@ -148,4 +149,31 @@ t.test('issue #14 DTMF', async (t) => {
     t.ok(events.includes('dtmf remote 7'), `JsSIP raised newDTMF 7 for the far end's INFO (${events.filter((e) => e.startsWith('dtmf')).join(', ')})`);
     await hangUpAndWait(t, rig, uas);
   });
+});
+
+t.test('issue #14 DTMF, media.dtmf rfc4733: an INFO dtmf-relay from IMS is answered by the P-CSCF and reaches the browser as RFC 4733 events', async (t) => {
+  const rig = await setUp(t, 'rfc4733');
+  const sipPort = await allocatePort();
+  const evPort = await allocatePort();
+  // The far end's media port is a silent socket: whatever RTP reaches the browser is our events.
+  const silent: Socket = createSocket('udp4');
+  await new Promise<void>((resolve) => silent.bind(evPort, '127.0.0.1', resolve));
+  const uas = await startSippUas({ port: sipPort, calls: 1, scenario: UAS_RFC4733, extraArgs: ['-set', 'evport', String(evPort)] });
+  t.teardown(async () => { silent.close(); await uas.stop(); releasePort(sipPort); releasePort(evPort); });
+  await call(rig, `sip:uas@127.0.0.1:${sipPort}`);
+  const stats = (): Promise<{ packetsReceived: number }> => rig.browser.page.evaluate(() => (globalThis as unknown as WicWindow).wic.stats());
+  const before = (await stats()).packetsReceived;
+
+  await rig.epcscf.capture.waitFor(isResponse('mw', 'out', 'INFO', 200), { what: 'our 200 to the far end\'s INFO', timeoutMs: 8_000 });
+  t.equal(rig.epcscf.capture.entries.filter(isRequest('w2', 'out', 'INFO')).length, 0, 'the INFO was not relayed to the browser');
+  const deadline = Date.now() + 4_000;
+  let received = before;
+  while (received - before < 8 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    received = (await stats()).packetsReceived;
+  }
+  t.ok(received - before >= 8, `Chromium received ${received - before} RTP packets after the INFO (one digit of 160 ms: 7 updates + 3 end packets), none before (${before})`);
+  const events = await rig.browser.page.evaluate(() => (globalThis as unknown as WicWindow).wic.events);
+  t.notOk(events.some((e) => e.startsWith('dtmf remote')), 'JsSIP saw no INFO of its own');
+  await hangUpAndWait(t, rig, uas);
 });
