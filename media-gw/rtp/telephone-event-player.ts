@@ -25,7 +25,8 @@ export interface EventFormat {
 export class TelephoneEventPlayer {
   readonly #target: EventTarget;
   #tail: Promise<void> = Promise.resolve();
-  #timers = new Set<NodeJS.Timeout>();
+  /** Pending pauses: stop() ends them at once (the play promise then resolves, sending nothing more). */
+  #pauses = new Map<NodeJS.Timeout, () => void>();
   #stopped = false;
 
   constructor(target: EventTarget) {
@@ -42,8 +43,11 @@ export class TelephoneEventPlayer {
 
   stop(): void {
     this.#stopped = true;
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
+    for (const [timer, resolve] of this.#pauses) {
+      clearTimeout(timer);
+      resolve();
+    }
+    this.#pauses.clear();
   }
 
   async #playPackets(packets: ReturnType<typeof telephoneEventPackets>, format: EventFormat): Promise<void> {
@@ -67,10 +71,10 @@ export class TelephoneEventPlayer {
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        this.#timers.delete(timer);
+        this.#pauses.delete(timer);
         resolve();
       }, ms);
-      this.#timers.add(timer);
+      this.#pauses.set(timer, resolve);
     });
   }
 }
