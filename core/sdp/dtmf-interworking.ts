@@ -27,3 +27,33 @@ export function interworkedTelephoneEvent(kind: string, wicOffered: readonly Cod
   if (matches.some((match) => isTelephoneEvent(match.offered) && match.offered.clockRate === rate)) return undefined;
   return wicOffered.find((codec) => isTelephoneEvent(codec) && codec.clockRate === rate);
 }
+
+/** RFC 3551 §6: dynamic payload types; 101 first, as IMS endpoints use it for telephone-event. */
+const DYNAMIC_PAYLOAD_TYPES = [101, ...Array.from({ length: 32 }, (_, i) => 96 + i)];
+
+/**
+ * Termination: the telephone-event the offer toward the WIC gains when the IMS offer has none at
+ * its first media codec's clock rate (so the browser can send DTMF, which the gateway then turns
+ * into INFO). Under a payload type the IMS offer leaves free; undefined otherwise.
+ */
+export function addedTelephoneEvent(kind: string, imsCodecs: readonly CodecDescription[]): CodecDescription | undefined {
+  if (kind !== 'audio') return undefined;
+  const main = imsCodecs.find((codec) => isMediaCodec(kind, codec));
+  if (main === undefined || imsCodecs.some((codec) => isTelephoneEvent(codec) && codec.clockRate === main.clockRate)) return undefined;
+  const used = new Set(imsCodecs.map((codec) => codec.payloadType));
+  const payloadType = DYNAMIC_PAYLOAD_TYPES.find((pt) => !used.has(pt));
+  return payloadType === undefined ? undefined : { payloadType, encoding: 'telephone-event', clockRate: main.clockRate, fmtp: '0-15' };
+}
+
+/**
+ * Termination, the way back: the telephone-event the WIC answered that IMS never offered (the one
+ * `addedTelephoneEvent` put in the offer), at the clock rate of the answered media codec.
+ */
+export function answeredInterworkedEvent(kind: string, matches: readonly MatchedCodec[], wicAnswered: readonly CodecDescription[]): CodecDescription | undefined {
+  if (kind !== 'audio') return undefined;
+  const main = matches.find((match) => isMediaCodec(kind, match.answered));
+  if (main === undefined) return undefined;
+  const rate = main.answered.clockRate;
+  if (matches.some((match) => isTelephoneEvent(match.answered) && match.answered.clockRate === rate)) return undefined;
+  return wicAnswered.find((codec) => isTelephoneEvent(codec) && codec.clockRate === rate);
+}
