@@ -62,6 +62,9 @@ export async function startRuntime(configured: EpcscfConfig, options: RuntimeOpt
     // R-AGW-4: a call whose media failed is released by the P-CSCF.
     const media = await mediaFromConfig(config.media, options.logger, (ngCallId, kind) => {
       void started?.onMediaEvent(ngCallId, kind).catch((error: unknown) => options.logger.error({ err: error }, 'media release failed'));
+    }, (ngCallId, digit, durationMs) => {
+      // media.dtmf: a browser digit the IMS side did not negotiate as telephone-event goes as INFO.
+      void started?.onMediaDtmf(ngCallId, digit, durationMs).catch((error: unknown) => options.logger.error({ err: error }, 'DTMF INFO failed'));
     });
     // The P-CSCF closes the media control with itself; until it exists, the stack does.
     const mediaGuard = media ? () => media.control.close() : undefined;

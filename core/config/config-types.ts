@@ -110,7 +110,12 @@ export interface MediaConfig {
   /** A leg acted on more recently than this is never an orphan. */
   readonly auditGraceSeconds: number;
   readonly gateway: MediaGatewaySettings;
+  /** DTMF interworking RFC 4733 ⇄ SIP INFO (media-gw/README.md "DTMF"). */
+  readonly dtmf: DtmfMode;
 }
+
+/** `media.dtmf`: how DTMF crosses between the browser's RFC 4733 events and SIP INFO toward IMS. */
+export type DtmfMode = 'auto' | 'rfc4733' | 'info';
 
 export interface AdminConfig {
   /** Bearer key of /admin/* and /metrics; undefined: the admin API and metrics are off. */

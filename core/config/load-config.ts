@@ -279,6 +279,7 @@ function mediaConfig(media: Record<string, unknown>): MediaConfig {
     auditIntervalSeconds: media['auditIntervalSeconds'] as number,
     auditGraceSeconds: media['auditGraceSeconds'] as number,
     gateway: media['gateway'] as MediaGatewaySettings,
+    dtmf: (media['dtmf'] ?? 'auto') as MediaConfig['dtmf'],
   };
 }
 

@@ -2,6 +2,7 @@ import {
   callId, cseq, contacts, createRequest, formatUri, from, getHeader, getHeaders, parseNameAddr, tagOf, to, vias,
   type ContactBinding, type SipRequest, type SipResponse,
 } from '../sip/index.js';
+import { DTMF_RELAY_CONTENT_TYPE } from '../dtmf/index.js';
 import { viaResponseTarget } from '../sip/transport/index.js';
 import type { SipTarget } from '../sip/transport/types.js';
 import { dialogId, type DialogRecord } from '../state/dialog-store.js';
@@ -105,6 +106,22 @@ export function releaseRequest(dialog: DialogRecord, reason = 'SIP;cause=480;tex
   ];
   for (const r of routes) headers.push(['Route', r]);
   return createRequest({ method: 'BYE', uri: dialog.remoteTarget, headers });
+}
+
+/**
+ * The SIP INFO the P-CSCF sends toward the IMS on the WIC's behalf when the browser sent a DTMF
+ * digit as RFC 4733 events the IMS side did not negotiate (`media.dtmf`, issue #14): the WIC's
+ * From/tag, the next CSeq, the stored route set, an application/dtmf-relay body. The caller
+ * stores the CSeq it used (`wicCseq`) and adds Via. Known limit: the WIC does not learn that CSeq,
+ * so a UAS that enforces RFC 3261 §12.2.2 ordering may refuse the WIC's next request with 500.
+ */
+export function dtmfInfoRequest(dialog: DialogRecord, body: string): SipRequest {
+  const headers: [string, string][] = [
+    ['Max-Forwards', '70'], ['From', dialog.wicNameAddr], ['To', dialog.remoteNameAddr], ['Call-ID', dialog.callId],
+    ['CSeq', `${dialog.wicCseq + 1} INFO`], ['Content-Type', DTMF_RELAY_CONTENT_TYPE],
+  ];
+  for (const r of dialog.routeSetTowardIms) headers.push(['Route', r]);
+  return createRequest({ method: 'INFO', uri: dialog.remoteTarget, headers, body });
 }
 
 /**

@@ -7,7 +7,7 @@ import { EpcError } from '../errors.js';
 import type { W2SipCore } from '../contract/host.js';
 import type { SessionCloseReason, W2Connection, W2Session } from '../contract/session.js';
 import {
-  callId, createResponse, formatUri, from, generateBranch, maxForwards, optionTags, parseUri, setHeader,
+  bodyText, callId, contentType, createResponse, formatUri, from, generateBranch, maxForwards, optionTags, parseUri, setHeader,
   tagOf, to, addHeader, getParam, vias, SipParseError, type SipMessage, type SipRequest, type SipResponse, type SipUri, type Via,
 } from '../sip/index.js';
 import { resolveNextHop, type DnsLookup } from '../sip/resolve/index.js';
@@ -26,9 +26,10 @@ import { MediaLegAudit } from './media-audit.js';
 import { SessionMedia } from './session-media.js';
 import type { PcscfContext } from './context.js';
 import {
-  DIALOG_CREATING, forgetDialog, forgetFailedDialog, hopKey, noteRemoteCseq, recordOriginatingDialog, recordTerminatingDialog, releaseRequest,
+  DIALOG_CREATING, dtmfInfoRequest, forgetDialog, forgetFailedDialog, hopKey, noteRemoteCseq, recordOriginatingDialog, recordTerminatingDialog, releaseRequest,
   releaseRequestTowardWic, wicDialogOf, wicResponseDialog,
 } from './dialog-tracker.js';
+import { DTMF_RELAY_CONTENT_TYPE, formatDtmfRelay, parseDtmfRelay } from '../dtmf/index.js';
 import { FlowTokenCodec } from './flow-token.js';
 import { Forwarder, popVia, type Side } from './forwarder.js';
 import { hasLooped, loopBranch } from './loop-detection.js';
@@ -116,6 +117,8 @@ export class Pcscf implements W2SipCore {
   readonly #dns: DnsLookup | undefined;
   readonly #mwAddresses: OwnAddress[];
   readonly #media: SessionMedia;
+  /** media.dtmf: RFC 4733 ⇄ INFO interworking (issue #14). */
+  readonly #dtmfMode: 'auto' | 'rfc4733' | 'info';
   readonly #mediaAudit: MediaLegAudit | undefined;
   readonly #calls: CallLimits;
   readonly #pending: PendingTransactions;
@@ -155,6 +158,7 @@ export class Pcscf implements W2SipCore {
       ...(options.mediaInterfaces ? { interfaces: options.mediaInterfaces } : {}),
     }) : undefined;
     this.#media = new SessionMedia(alg, this.#ctx);
+    this.#dtmfMode = config.media.dtmf ?? 'auto';
     this.#integrityProtected = config.webAuth.integrityProtected;
     this.#webTokens = webTokens;
     this.#webAuth = new WebAuthGate({
@@ -556,6 +560,7 @@ export class Pcscf implements W2SipCore {
     if (initial && DIALOG_CREATING.has(request.method)) out = this.#recordRoute(out, flow, 'toward-w2');
     const asReceived = popped.request;
     const leg: MediaLeg = { callId: callId(request), flowKey: flow.key, direction: initial ? 'terminating' : dialog?.direction ?? 'originating' };
+    if (!initial && request.method === 'INFO' && await this.#dtmfInfoAsRtp(request, leg, tx)) return;
     const withMedia = await this.#media.inRequest(out, 'ims', leg, tx);
     if (withMedia === undefined) return;
     this.#forwarder.forward({
@@ -778,6 +783,41 @@ export class Pcscf implements W2SipCore {
     await this.#media.release(leg, `media ${kind}`);
     const dialogs = (await this.#ctx.dialogs.byCallId(leg.callId)).filter((d) => d.flowKey === leg.flowKey && d.method === 'INVITE');
     await this.#releaseBothWays(dialogs, `SIP;cause=503;text="media ${kind}"`);
+  }
+
+  /**
+   * The media gateway consumed a DTMF digit the browser sent as RFC 4733 events that the IMS
+   * side did not negotiate (`media.dtmf` auto/info, issue #14): the P-CSCF sends it toward the
+   * IMS as SIP INFO application/dtmf-relay in the call's confirmed dialog (the next WIC-side
+   * CSeq). Resolves false when no confirmed dialog of the leg is known (nothing sent).
+   */
+  async onMediaDtmf(ngCallId: string, digit: string, durationMs: number): Promise<boolean> {
+    const leg = this.#media.alg?.legOf(ngCallId);
+    if (leg === undefined) return false;
+    const dialogs = (await this.#ctx.dialogs.byCallId(leg.callId))
+      .filter((d) => d.flowKey === leg.flowKey && d.method === 'INVITE' && d.state === 'confirmed' && d.remoteTarget !== '');
+    const dialog = dialogs[0];
+    if (dialog === undefined) return false;
+    const info = dtmfInfoRequest(dialog, formatDtmfRelay(digit, durationMs));
+    await this.#ctx.dialogs.put({ ...dialog, wicCseq: dialog.wicCseq + 1 });
+    this.#ctx.log.debug({ callId: leg.callId, digit }, 'DTMF from RFC 4733 sent toward IMS as INFO');
+    await this.#byeTowardIms(info);
+    return true;
+  }
+
+  /**
+   * `media.dtmf: rfc4733` (issue #14): an INFO application/dtmf-relay from the IMS is played to
+   * the browser as RFC 4733 events by the gateway and answered 200 here (not relayed). True when
+   * it was; false (relay the INFO as usual) in other modes, for other bodies, or when the WIC
+   * negotiated no telephone-event.
+   */
+  async #dtmfInfoAsRtp(request: SipRequest, leg: MediaLeg, tx: ServerTransaction): Promise<boolean> {
+    if (this.#dtmfMode !== 'rfc4733' || this.#media.alg === undefined) return false;
+    if ((contentType(request) ?? '').split(';')[0]?.trim().toLowerCase() !== DTMF_RELAY_CONTENT_TYPE) return false;
+    const dtmf = parseDtmfRelay(bodyText(request));
+    if (dtmf === undefined || !(await this.#media.alg.playDtmfTowardWic(leg, dtmf.digit, dtmf.durationMs))) return false;
+    tx.respond(createResponse(request, 200, 'OK'));
+    return true;
   }
 
   /**

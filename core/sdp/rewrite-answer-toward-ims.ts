@@ -6,6 +6,7 @@
  */
 import { analyseImsOffer } from './analyse-ims-offer.js';
 import { matchAnsweredCodecs, type CodecDescription } from './codec-policy.js';
+import { answeredInterworkedEvent } from './dtmf-interworking.js';
 import { AUDIO_PTIME, DEFAULT_AUDIO_MAXPTIME, linePlanFor } from './line-plan.js';
 import { answerQosPreconditions } from './preconditions.js';
 import { SdpError } from './sdp-error.js';
@@ -67,6 +68,14 @@ export function rewriteAnswerTowardIms(wicAnswer: string, imsOffer: string, plan
       wicPayloadType: wicCodec.payloadType,
       imsPayloadType: imsCodec.payloadType,
     }));
+    // DTMF interworking: the telephone-event we added to the offer stays between WIC and gateway.
+    const dtmf = plan.keepWicTelephoneEvent === true ? answeredInterworkedEvent(offered.media.type, matches, codecsOf(answered)) : undefined;
+    if (dtmf !== undefined) {
+      relayed.push({
+        encoding: dtmf.encoding, clockRate: dtmf.clockRate, fmtp: '0-15',
+        wicPayloadType: dtmf.payloadType, imsPayloadType: dtmf.payloadType, interworked: true,
+      });
+    }
     const linePlan = linePlanFor(plan, index);
     const direction = directionOf(answer, answered);
     const audio = offered.media.type === 'audio';

@@ -5,6 +5,7 @@
  * type numbers (RFC 3264 §6.1).
  */
 import { matchAnsweredCodecs, type CodecDescription } from './codec-policy.js';
+import { interworkedTelephoneEvent } from './dtmf-interworking.js';
 import { analyseWicOffer } from './parse-wic-offer.js';
 import { linePlanFor, preferredSetupFor } from './line-plan.js';
 import { SdpError } from './sdp-error.js';
@@ -63,6 +64,15 @@ export function rewriteAnswerTowardWic(imsAnswer: string, wicOffer: string, plan
       wicPayloadType: wic.payloadType,
       imsPayloadType: imsCodec.payloadType,
     }));
+    // DTMF interworking: the WIC keeps its telephone-event; the gateway turns it into SIP INFO.
+    const dtmf = plan.keepWicTelephoneEvent === true ? interworkedTelephoneEvent(offered.media.type, offered.codecs, matches) : undefined;
+    if (dtmf !== undefined) {
+      codecs.push({ ...dtmf, fmtp: '0-15' });
+      relayed.push({
+        encoding: dtmf.encoding, clockRate: dtmf.clockRate, fmtp: '0-15',
+        wicPayloadType: dtmf.payloadType, imsPayloadType: dtmf.payloadType, interworked: true,
+      });
+    }
     const written = directionOf(answer, answered);
     const direction = ims.onHold ? directionUnderHold(written) : written;
     const bandwidthKbps = bandwidthAsOf(answered);

@@ -6,10 +6,11 @@
  * (R-PRE-1).
  */
 import { analyseImsOffer } from './analyse-ims-offer.js';
+import { addedTelephoneEvent } from './dtmf-interworking.js';
 import { linePlanFor } from './line-plan.js';
 import { bandwidthAsOf } from './sdp-reading.js';
 import { rejectedSection, wicSection, wicSessionHeader, writeSdp } from './sdp-writing.js';
-import type { MediaPlan, SdpRewriteResult } from './types.js';
+import type { MediaLineSummary, MediaPlan, SdpRewriteResult } from './types.js';
 
 /** The profile browsers require for media (RFC 8827 §6.5, JSEP §5.1.2). */
 export const WIC_RTP_PROTO = 'UDP/TLS/RTP/SAVPF';
@@ -17,7 +18,18 @@ export const WIC_RTP_PROTO = 'UDP/TLS/RTP/SAVPF';
 export function rewriteOfferTowardWic(imsOffer: string, plan: MediaPlan): SdpRewriteResult {
   const analysis = analyseImsOffer(imsOffer);
   const session = wicSessionHeader(plan);
-  for (const { media, summary, codecs } of analysis.lines) {
+  const summaries: MediaLineSummary[] = [];
+  for (const { media, summary, codecs: imsCodecs } of analysis.lines) {
+    // DTMF interworking (`media.dtmf`): the browser gets a telephone-event IMS did not offer.
+    const dtmf = plan.keepWicTelephoneEvent === true && summary.accepted ? addedTelephoneEvent(media.type, imsCodecs) : undefined;
+    const codecs = dtmf === undefined ? imsCodecs : [...imsCodecs, dtmf];
+    summaries.push(dtmf === undefined ? summary : {
+      ...summary,
+      codecs: [...summary.codecs, {
+        encoding: dtmf.encoding, clockRate: dtmf.clockRate, fmtp: '0-15',
+        wicPayloadType: dtmf.payloadType, imsPayloadType: dtmf.payloadType, interworked: true,
+      }],
+    });
     const mid = summary.mid ?? String(summary.index);
     const rtp = media.type === 'audio' || media.type === 'video';
     if (!summary.accepted) {
@@ -44,5 +56,5 @@ export function rewriteOfferTowardWic(imsOffer: string, plan: MediaPlan): SdpRew
       }),
     );
   }
-  return { sdp: writeSdp(session), lines: analysis.lines.map((line) => line.summary) };
+  return { sdp: writeSdp(session), lines: summaries };
 }

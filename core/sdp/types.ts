@@ -76,6 +76,11 @@ export interface MediaPlan {
   readonly offerRtcpMuxToIms?: boolean;
   /** `a=msid` stream id announced toward the WIC so its track lands in a stream. Default `epcscf`. */
   readonly wicStreamId?: string;
+  /**
+   * Keep the WIC's telephone-event in the answer toward it when IMS did not accept one (DTMF
+   * interworking to SIP INFO, `media.dtmf` auto/info). Default false.
+   */
+  readonly keepWicTelephoneEvent?: boolean;
 }
 
 /** One codec relayed through the gateway without transcoding. */
@@ -88,6 +93,11 @@ export interface RelayedCodec {
   readonly wicPayloadType: number;
   /** Payload type the gateway uses when sending toward IMS (what IMS asked to receive). */
   readonly imsPayloadType: number;
+  /**
+   * A telephone-event format negotiated with the WIC only (core/sdp/dtmf-interworking.ts): the
+   * gateway turns its events into SIP INFO and never forwards them toward IMS.
+   */
+  readonly interworked?: boolean;
 }
 
 /** The WIC's side of one m-line, as its SDP declares it. */

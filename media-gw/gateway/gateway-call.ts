@@ -6,6 +6,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { MediaLineSummary } from '../../core/sdp/index.js';
+import type { DtmfMode } from '../../core/config/config-types.js';
 import type { RelayHandle } from '../relay/relay-handle.js';
 
 /** Which party an SDP came from: the browser (W3) or the IMS core (Mb). */
@@ -35,11 +36,14 @@ export class GatewayCall {
   readonly imsTargets = new Map<number, string>();
   /** True once an answer went through: the idle and consent clocks run from then on. */
   answered = false;
+  /** DTMF interworking of this call (`media.dtmf`, media-gw/README.md "DTMF"). */
+  readonly dtmfMode: DtmfMode;
 
-  constructor(callId: string, relay: RelayHandle, streamOfLine: ReadonlyMap<number, number>) {
+  constructor(callId: string, relay: RelayHandle, streamOfLine: ReadonlyMap<number, number>, dtmfMode: DtmfMode = 'auto') {
     this.callId = callId;
     this.relay = relay;
     this.streamOfLine = streamOfLine;
+    this.dtmfMode = dtmfMode;
   }
 
   /** RFC 3264 §8: every new SDP toward a side carries a higher o= version. */

@@ -3,9 +3,10 @@ import { RelayFactory, type RelayFactoryOptions } from '../relay/relay-factory.j
 import { RelayWorkerPool } from '../relay/relay-worker-pool.js';
 import type { LocalCertificate } from '../webrtc/certificate.js';
 import { advertisedAddressOf, DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_MAX_CALLS, type MediaGatewayConfig } from './config.js';
-import { MediaGateway, type CallEvent } from './media-gateway.js';
+import type { DtmfMode } from '../../core/config/config-types.js';
+import { MediaGateway, type CallEvent, type DtmfEvent } from './media-gateway.js';
 
-export { MediaGateway, offerSideOf, type CallEvent, type CallEventKind, type MediaGatewayOptions } from './media-gateway.js';
+export { MediaGateway, offerSideOf, type CallEvent, type CallEventKind, type DtmfEvent, type MediaGatewayOptions } from './media-gateway.js';
 export {
   advertisedAddressOf, parseMediaGatewayConfig, DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_MAX_CALLS,
   type MediaGatewayConfig, type MediaSideConfig,
@@ -13,6 +14,9 @@ export {
 
 export interface CreateMediaGatewayOptions {
   readonly onCallEvent?: (event: CallEvent) => void;
+  /** DTMF interworking (`media.dtmf`), default auto, and where converted digits go. */
+  readonly dtmf?: DtmfMode;
+  readonly onDtmf?: (event: DtmfEvent) => void;
   /** Default: one self-signed certificate per process (sharedCertificate). */
   readonly certificate?: LocalCertificate;
 }
@@ -35,5 +39,7 @@ export function createMediaGateway(config: MediaGatewayConfig, options: CreateMe
     addresses: { wic: advertisedAddressOf(config.webrtc), ims: advertisedAddressOf(config.ims) },
     idleTimeoutMs: (config.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS) * 1000,
     ...(options.onCallEvent ? { onCallEvent: options.onCallEvent } : {}),
+    ...(options.dtmf ? { dtmf: options.dtmf } : {}),
+    ...(options.onDtmf ? { onDtmf: options.onDtmf } : {}),
   });
 }

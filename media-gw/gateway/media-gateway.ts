@@ -10,6 +10,7 @@
  * the SDP to return, so RTP/AVP(F) means the input came from the WIC (toward IMS) and
  * UDP/TLS/RTP/SAVP(F) that it came from IMS; without it the input's own profile decides.
  */
+import type { DtmfMode } from '../../core/config/config-types.js';
 import { EpcError } from '../../core/errors.js';
 import {
   parseWicOffer, rewriteAnswerTowardIms, rewriteAnswerTowardWic, rewriteOfferTowardIms, rewriteOfferTowardWic, SdpError,
@@ -32,6 +33,13 @@ export interface CallEvent {
   readonly kind: CallEventKind;
 }
 
+/** A DTMF digit the browser sent as RFC 4733 events that the IMS side gets as SIP INFO (`media.dtmf`). */
+export interface DtmfEvent {
+  readonly callId: string;
+  readonly digit: string;
+  readonly durationMs: number;
+}
+
 export interface MediaGatewayOptions {
   /** RelayFactory (relays in this thread) or RelayWorkerPool (relays on worker threads). */
   readonly factory: RelayAllocator;
@@ -40,6 +48,10 @@ export interface MediaGatewayOptions {
   /** Idle-media timeout in ms for answered calls (0 = off). */
   readonly idleTimeoutMs?: number;
   readonly onCallEvent?: (event: CallEvent) => void;
+  /** DTMF interworking RFC 4733 ⇄ SIP INFO (media-gw/README.md "DTMF"). Default auto. */
+  readonly dtmf?: DtmfMode;
+  /** Digits the browser sent that the controller must send toward IMS as SIP INFO. */
+  readonly onDtmf?: (event: DtmfEvent) => void;
 }
 
 /** RFC 3264 §5: the profile of an SDP's first m-line. */
@@ -78,6 +90,8 @@ function withOfferSetup(sdp: string, setup: 'active' | 'passive' | 'actpass'): s
 
 export class MediaGateway implements MediaGatewayControl {
   onCallEvent: ((event: CallEvent) => void) | undefined;
+  onDtmf: ((event: DtmfEvent) => void) | undefined;
+  readonly #dtmf: DtmfMode;
   readonly #factory: RelayAllocator;
   readonly #addresses: PlanAddresses;
   readonly #idleTimeoutMs: number;
@@ -91,6 +105,8 @@ export class MediaGateway implements MediaGatewayControl {
     this.#addresses = options.addresses;
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 0;
     this.onCallEvent = options.onCallEvent;
+    this.onDtmf = options.onDtmf;
+    this.#dtmf = options.dtmf ?? 'auto';
   }
 
   /** Calls currently anchored. */
@@ -196,6 +212,20 @@ export class MediaGateway implements MediaGatewayControl {
     return { created: call.relay.createdAt, streams: rows };
   }
 
+  /**
+   * Plays one DTMF digit toward the browser of `callId` as RFC 4733 events (an INFO dtmf-relay
+   * from IMS converted, `media.dtmf: rfc4733`) on the first stream whose browser accepts
+   * telephone-event. Resolves false when none does; unknown call-id → EPC_ERR_MEDIA.
+   */
+  async sendDtmf(callId: string, digit: string, durationMs: number): Promise<boolean> {
+    const call = this.#calls.get(callId);
+    if (call === undefined) throw unknownCall();
+    for (const stream of new Set(call.streamOfLine.values())) {
+      if (await call.relay.sendDtmf(stream, digit, durationMs)) return true;
+    }
+    return false;
+  }
+
   /** Releases every call (gateway shutdown). Idempotent; later commands start afresh. */
   closeAll(): Promise<void> {
     this.#closing ??= (async () => {
@@ -223,11 +253,14 @@ export class MediaGateway implements MediaGatewayControl {
       streams.push({ rtcpMux: from === 'ims' && (line.ims?.rtcpMux ?? false) });
     }
     const relay = await this.#factory.allocate({ streams });
-    const call = new GatewayCall(callId, relay, streamOfLine);
+    const call = new GatewayCall(callId, relay, streamOfLine, this.#dtmf);
     relay.delegate = {
       onIdle: () => this.#emit(call, 'idle'),
       onConsentExpired: () => this.#emit(call, 'consent-expired'),
       onFailed: () => this.#emit(call, 'dtls-failed'),
+      onDtmf: (_stream, digit) => {
+        if (this.#calls.get(call.callId) === call) this.onDtmf?.({ callId: call.callId, ...digit });
+      },
     };
     this.#calls.set(callId, call);
     return call;

@@ -65,5 +65,7 @@ export function mediaPlanFor(request: PlanRequest): MediaPlan {
     sessionId: call.sessionId,
     sessionVersion: call.nextVersion(request.toward),
     lines,
+    // DTMF interworking: the browser keeps telephone-event; its events become SIP INFO.
+    keepWicTelephoneEvent: call.dtmfMode !== 'rfc4733',
   };
 }

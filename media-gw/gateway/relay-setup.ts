@@ -5,7 +5,9 @@
  * rate on each stream. Idempotent: applying the same SDP twice changes nothing (an unchanged IMS
  * address keeps what symmetric latching learned).
  */
+import type { DtmfMode } from '../../core/config/config-types.js';
 import type { MediaLineSummary, RelayedCodec } from '../../core/sdp/index.js';
+import type { EventFormat } from '../rtp/telephone-event-player.js';
 import type { GatewayCall } from './gateway-call.js';
 
 /** Formats timed with the audio clock that carry no media of their own (RFC 4733, RFC 3389). */
@@ -20,6 +22,19 @@ function payloadTypeMapOf(codecs: readonly RelayedCodec[]): Map<number, number> 
   const map = new Map<number, number>();
   for (const codec of codecs) if (codec.wicPayloadType !== codec.imsPayloadType) map.set(codec.wicPayloadType, codec.imsPayloadType);
   return map;
+}
+
+/**
+ * DTMF interworking (`media.dtmf`): the browser's telephone-event at the main clock rate is
+ * consumed by the relay (digits to SIP INFO) when IMS did not negotiate it (`interworked`) or the
+ * mode is `info`; it is also the format digits are played toward the browser in.
+ */
+function dtmfFormatsOf(codecs: readonly RelayedCodec[], clockRate: number | undefined, mode: DtmfMode): { dtmfFromWebRtc?: EventFormat; dtmfTowardWebRtc?: EventFormat } {
+  const event = codecs.find((codec) => codec.encoding.toLowerCase() === 'telephone-event' && codec.clockRate === clockRate);
+  if (event === undefined) return {};
+  const format: EventFormat = { payloadType: event.wicPayloadType, clockRate: event.clockRate };
+  const consumed = event.interworked === true || mode === 'info';
+  return { ...(consumed ? { dtmfFromWebRtc: format } : {}), dtmfTowardWebRtc: format };
 }
 
 /** Where the IMS side asked for media on one m-line, as a comparable key; 'hold' for c=0.0.0.0. */
@@ -55,6 +70,7 @@ export function applyLinesToRelay(call: GatewayCall, lines: readonly MediaLineSu
       payloadTypes: line.codecs.map((codec) => codec.wicPayloadType),
       ...(clockRate !== undefined ? { clockRate } : {}),
       payloadTypeMap: payloadTypeMapOf(line.codecs),
+      ...dtmfFormatsOf(line.codecs, clockRate, call.dtmfMode),
     });
     const key = imsTargetKey(line);
     const ims = line.ims;

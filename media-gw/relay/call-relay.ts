@@ -1,7 +1,9 @@
 import type { EpcError } from '../../core/errors.js';
 import type { ImsLeg } from '../rtp/ims-leg.js';
 import type { MediaCounters } from '../rtp/media-counters.js';
-import { rtpPayloadType } from '../rtp/rtp-header.js';
+import { TelephoneEventDetector, type DtmfDigit } from '../../core/dtmf/index.js';
+import { rtpHeaderLength, rtpPayloadType } from '../rtp/rtp-header.js';
+import { TelephoneEventPlayer, type EventFormat } from '../rtp/telephone-event-player.js';
 import { translateRtcp } from '../rtp/rtcp-translator.js';
 import { RtpStreamRewriter, type StreamRewriterOptions } from '../rtp/stream-rewriter.js';
 import type { WebRtcLeg } from '../webrtc/webrtc-leg.js';
@@ -36,6 +38,13 @@ export interface StreamCodecConfig {
   readonly clockRate?: number;
   /** Browser PT → IMS PT; the reverse map is derived. */
   readonly payloadTypeMap?: ReadonlyMap<number, number>;
+  /**
+   * DTMF interworking (`media.dtmf`): the browser's telephone-event format whose packets are
+   * consumed here and reported as digits (onDtmf), never forwarded toward IMS. Absent: relayed.
+   */
+  readonly dtmfFromWebRtc?: EventFormat;
+  /** The telephone-event format the browser accepts, for digits played toward it (sendDtmf). */
+  readonly dtmfTowardWebRtc?: EventFormat;
 }
 
 export interface CallRelayDelegate {
@@ -43,6 +52,8 @@ export interface CallRelayDelegate {
   onIdle?(): void;
   onFailed?(error: EpcError): void;
   onConsentExpired?(): void;
+  /** A DTMF digit the browser sent as RFC 4733 events on stream `stream` (dtmfFromWebRtc). */
+  onDtmf?(stream: number, digit: DtmfDigit): void;
 }
 
 class RelayStream {
@@ -53,6 +64,11 @@ class RelayStream {
   /** Stream mode (TS 23.334 / H.248): does each party take media? From its latest SDP direction. */
   wicReceives = true;
   imsReceives = true;
+  /** Browser telephone-event PT consumed here (-1: none) and its detector. */
+  dtmfPayloadType = -1;
+  detector: TelephoneEventDetector | undefined;
+  dtmfTowardWebRtc: EventFormat | undefined;
+  player: TelephoneEventPlayer | undefined;
 
   constructor(options: RelayStreamOptions) {
     this.ims = options.ims;
@@ -139,6 +155,12 @@ export class CallRelay implements RelayHandle {
     stream.towardIms.reconfigure({ ...clock, ...(config.payloadTypeMap ? { payloadTypeMap: config.payloadTypeMap } : {}) });
     const back = invertMap(config.payloadTypeMap);
     stream.towardWebRtc.reconfigure({ ...clock, ...(back ? { payloadTypeMap: back } : {}) });
+    const dtmf = config.dtmfFromWebRtc;
+    stream.dtmfPayloadType = dtmf === undefined ? -1 : dtmf.payloadType & 0x7f;
+    if (dtmf === undefined) stream.detector = undefined;
+    else if (stream.detector === undefined) stream.detector = new TelephoneEventDetector(dtmf.clockRate);
+    else stream.detector.clockRate = dtmf.clockRate;
+    stream.dtmfTowardWebRtc = config.dtmfTowardWebRtc;
     for (let pt = 0; pt < 128; pt++) if (this.#byPayloadType[pt] === index) this.#byPayloadType[pt] = -1;
     for (const pt of config.payloadTypes) this.#byPayloadType[pt & 0x7f] = index;
   }
@@ -153,6 +175,25 @@ export class CallRelay implements RelayHandle {
     if (stream === undefined) return;
     if (mode.wicReceives !== undefined) stream.wicReceives = mode.wicReceives;
     if (mode.imsReceives !== undefined) stream.imsReceives = mode.imsReceives;
+  }
+
+  /**
+   * Plays one DTMF digit toward the browser as RFC 4733 events on stream `index` (an INFO from
+   * IMS converted, `media.dtmf: rfc4733`). Resolves false when the browser accepts no
+   * telephone-event on that stream; throws RangeError for a character that is no DTMF digit.
+   */
+  async sendDtmf(index: number, digit: string, durationMs: number): Promise<boolean> {
+    const stream = this.#streams[index];
+    const format = stream?.dtmfTowardWebRtc;
+    if (stream === undefined || format === undefined || this.#closed !== undefined) return false;
+    stream.player ??= new TelephoneEventPlayer({
+      rewriter: stream.towardWebRtc,
+      send: (packet) => {
+        if (stream.wicReceives) this.webrtc.sendRtp(packet);
+      },
+    });
+    await stream.player.play(digit, durationMs, format);
+    return true;
   }
 
   /** The last inbound packet on any leg (the creation or arming time before the first). */
@@ -188,6 +229,7 @@ export class CallRelay implements RelayHandle {
     this.#closed ??= (async () => {
       this.#stopIdleTimer();
       this.delegate = undefined;
+      for (const stream of this.#streams) stream.player?.stop();
       await Promise.all([this.webrtc.close(), ...this.#streams.map((stream) => stream.ims.close())]);
     })();
     return this.#closed;
@@ -200,7 +242,19 @@ export class CallRelay implements RelayHandle {
       this.unroutable++;
       return;
     }
+    if (stream.dtmfPayloadType >= 0 && rtpPayloadType(packet) === stream.dtmfPayloadType) {
+      this.#dtmfFromWebRtc(stream, index, packet);
+      return;
+    }
     if (stream.imsReceives && stream.towardIms.rewrite(packet)) stream.ims.sendRtp(packet);
+  }
+
+  /** DTMF interworking: the browser's events become digits for the controller (never RTP toward IMS). */
+  #dtmfFromWebRtc(stream: RelayStream, index: number, packet: Buffer): void {
+    const headerLength = rtpHeaderLength(packet, packet.length);
+    if (headerLength < 0 || stream.detector === undefined) return;
+    const digits = stream.detector.push(packet.subarray(headerLength), packet.readUInt32BE(4));
+    for (const digit of digits) this.delegate?.onDtmf?.(index, digit);
   }
 
   #rtcpFromWebRtc(packet: Buffer): void {

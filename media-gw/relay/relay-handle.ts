@@ -39,6 +39,8 @@ export interface RelayHandle {
   configureStream(index: number, config: StreamCodecConfig): void;
   setStreamMode(index: number, mode: { readonly wicReceives?: boolean; readonly imsReceives?: boolean }): void;
   ssrcTowardWebRtc(index?: number): number | undefined;
+  /** Plays a DTMF digit toward the browser as RFC 4733 events; false when it accepts none. */
+  sendDtmf(index: number, digit: string, durationMs: number): Promise<boolean>;
   /** Counters per leg: the WebRTC leg first, then each IMS leg in m-line order. */
   readCounters(): Promise<readonly MediaCounters[]>;
   settled(): Promise<void>;

@@ -29,6 +29,7 @@ async function allocate(id: number, command: Extract<RelayCommand, { kind: 'allo
       onIdle: () => report({ kind: 'event', id, event: 'idle' }),
       onConsentExpired: () => report({ kind: 'event', id, event: 'consent-expired' }),
       onFailed: (error) => report({ kind: 'event', id, event: 'failed', code: error.code, message: error.message }),
+      onDtmf: (index, digit) => report({ kind: 'dtmf', id, index, digit: digit.digit, durationMs: digit.durationMs }),
     };
     report({
       kind: 'allocated', id,
@@ -83,6 +84,12 @@ function apply(command: RelayCommand): void {
       return;
     case 'counters':
       report({ kind: 'counters', request: command.request, counters: relay?.counters() ?? [] });
+      return;
+    case 'send-dtmf':
+      void (relay?.sendDtmf(command.index, command.digit, command.durationMs) ?? Promise.resolve(false)).then(
+        (ok) => report({ kind: 'done', request: command.request, ok }),
+        () => report({ kind: 'done', request: command.request, ok: false }),
+      );
       return;
     case 'sync':
       report({ kind: 'done', request: command.request });

@@ -32,6 +32,7 @@ export type RelayCommand =
   | { readonly kind: 'configure-stream'; readonly id: number; readonly index: number; readonly config: StreamCodecConfig }
   | { readonly kind: 'stream-mode'; readonly id: number; readonly index: number; readonly mode: { readonly wicReceives?: boolean; readonly imsReceives?: boolean } }
   | { readonly kind: 'counters'; readonly id: number; readonly request: number }
+  | { readonly kind: 'send-dtmf'; readonly id: number; readonly request: number; readonly index: number; readonly digit: string; readonly durationMs: number }
   | { readonly kind: 'sync'; readonly id: number; readonly request: number }
   | { readonly kind: 'close'; readonly id: number; readonly request: number };
 
@@ -40,5 +41,6 @@ export type RelayReport =
   | { readonly kind: 'allocate-failed'; readonly id: number; readonly code: string; readonly message: string }
   | { readonly kind: 'local-ice'; readonly id: number; readonly localIce: IceCredentials }
   | { readonly kind: 'counters'; readonly request: number; readonly counters: readonly MediaCounters[] }
-  | { readonly kind: 'done'; readonly request: number }
+  | { readonly kind: 'done'; readonly request: number; readonly ok?: boolean }
+  | { readonly kind: 'dtmf'; readonly id: number; readonly index: number; readonly digit: string; readonly durationMs: number }
   | { readonly kind: 'event'; readonly id: number; readonly event: 'connected' | 'idle' | 'consent-expired' | 'failed'; readonly code?: string; readonly message?: string };

@@ -121,6 +121,12 @@ export class WorkerRelay implements RelayHandle {
     return answer.kind === 'counters' ? answer.counters : [];
   }
 
+  async sendDtmf(index: number, digit: string, durationMs: number): Promise<boolean> {
+    if (this.#closed !== undefined) return false;
+    const answer = await this.#channel.request((request) => ({ kind: 'send-dtmf', id: this.id, request, index, digit, durationMs }));
+    return answer.kind === 'done' && answer.ok === true;
+  }
+
   async settled(): Promise<void> {
     if (this.#closed !== undefined) return;
     await this.#channel.request((request) => ({ kind: 'sync', id: this.id, request }));
@@ -139,6 +145,10 @@ export class WorkerRelay implements RelayHandle {
   onReport(report: RelayReport): void {
     if (report.kind === 'local-ice') {
       this.webrtc.ice.localCredentials = report.localIce;
+      return;
+    }
+    if (report.kind === 'dtmf') {
+      if (this.#closed === undefined) this.delegate?.onDtmf?.(report.index, { digit: report.digit, durationMs: report.durationMs });
       return;
     }
     if (report.kind !== 'event' || this.#closed !== undefined) return;

@@ -94,8 +94,28 @@ export class RtpStreamRewriter {
     return true;
   }
 
+  /**
+   * A sequence number for a packet of our own in this stream (RFC 4733 events toward the
+   * browser): the next one out; relayed packets after it move up by one, so none is reused.
+   */
+  reserveSequence(): number {
+    const seq = (this.#lastOutSeq + 1) & 0xffff;
+    if (this.#inputSsrc !== -1) this.#seqOffset = (this.#seqOffset + 1) & 0xffff;
+    this.#lastOutSeq = seq;
+    return seq;
+  }
+
+  /** The RTP timestamp for an event starting now: the last one out advanced by the wall clock. */
+  reserveTimestamp(): number {
+    const elapsed = this.#lastAt === 0 ? 0 : Math.max(1, Math.round((this.#now() - this.#lastAt) * this.#clockPerMs));
+    const timestamp = (this.#lastOutTimestamp + elapsed) >>> 0;
+    this.#lastOutTimestamp = timestamp;
+    this.#lastAt = this.#now();
+    return timestamp;
+  }
+
   #anchor(ssrc: number, seq: number, timestamp: number): void {
-    if (this.#inputSsrc === -1) {
+    if (this.#inputSsrc === -1 && this.#lastOutSeq === -1) {
       // The first source passes its numbering through (offset 0) apart from the SSRC.
       this.#seqOffset = 0;
       this.#timestampOffset = 0;

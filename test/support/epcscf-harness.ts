@@ -131,6 +131,8 @@ export interface StartEpcscfOptions {
   readonly mmtel?: Record<string, unknown>;
   /** The Mw port, when the test allocated it (e.g. to tell the core whom to trust); the test frees it. */
   readonly mwPort?: number;
+  /** media.dtmf (default auto): DTMF interworking RFC 4733 ⇄ INFO (issue #14). */
+  readonly mediaDtmf?: 'auto' | 'rfc4733' | 'info';
 }
 
 export interface EpcscfUnderTest {
@@ -164,7 +166,7 @@ export async function startEpcscf(options: StartEpcscfOptions): Promise<EpcscfUn
     w2: { listen: `127.0.0.1:${w2Port}`, pingIntervalSeconds: 0, ...(options.w2MaxFrameBytes !== undefined ? { maxFrameBytes: options.w2MaxFrameBytes } : {}) },
     plugins: [{ name: 'sip-ws', ...(options.sipWsOptions ? { options: options.sipWsOptions } : {}) }, ...(options.extraPlugins ?? [])],
     mw: { listen: [`${mwTransport}:127.0.0.1:${mwPort}`], nextHop: options.nextHop, domain, visitedNetworkId, nextHopProbe: options.nextHopProbe ?? { intervalSeconds: 0 } },
-    media: { mode: 'off' },
+    media: { mode: 'off', ...(options.mediaDtmf ? { dtmf: options.mediaDtmf } : {}) },
     ...(options.webAuth ? { webAuth: options.webAuth } : {}),
     ...(options.ut ? { ut: options.ut } : {}),
     ...(options.mmtel ? { mmtel: options.mmtel } : {}),

@@ -17,7 +17,10 @@ export interface ConfiguredMedia {
 /** A gateway event for the ALG (our in-process gateway raises them; over ng there are none). */
 export type MediaEventListener = (ngCallId: string, kind: 'idle' | 'consent-expired' | 'dtls-failed') => void;
 
-export async function mediaFromConfig(config: MediaConfig, log: Logger, onEvent?: MediaEventListener): Promise<ConfiguredMedia | undefined> {
+/** A DTMF digit the browser sent that must reach IMS as SIP INFO (`media.dtmf`, in-process gateway only). */
+export type MediaDtmfListener = (ngCallId: string, digit: string, durationMs: number) => void;
+
+export async function mediaFromConfig(config: MediaConfig, log: Logger, onEvent?: MediaEventListener, onDtmf?: MediaDtmfListener): Promise<ConfiguredMedia | undefined> {
   switch (config.mode) {
     case 'off':
       return undefined;
@@ -38,6 +41,8 @@ export async function mediaFromConfig(config: MediaConfig, log: Logger, onEvent?
           gatewayLog.warn({ ngCallId: event.callId, event: event.kind }, 'media event');
           onEvent?.(event.callId, event.kind);
         },
+        dtmf: config.dtmf,
+        onDtmf: (event) => onDtmf?.(event.callId, event.digit, event.durationMs),
       });
       const { webrtc, ims } = config.gateway;
       return {

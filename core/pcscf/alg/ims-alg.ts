@@ -209,6 +209,23 @@ export class ImsAlg {
   }
 
   /**
+   * Plays a DTMF digit toward the WIC of `leg` as RFC 4733 events (`media.dtmf: rfc4733`). False
+   * when the gateway cannot (over ng), the leg has no media, or the WIC negotiated no
+   * telephone-event; never throws.
+   */
+  async playDtmfTowardWic(leg: MediaLeg, digit: string, durationMs: number): Promise<boolean> {
+    const entry = this.#legs.get(leg);
+    const send = this.#options.control.sendDtmf?.bind(this.#options.control);
+    if (entry === undefined || send === undefined) return false;
+    try {
+      return await send(entry.ngCallId, digit, durationMs);
+    } catch (error) {
+      this.#options.log.debug({ err: error, callId: leg.callId }, 'DTMF toward the WIC: not played');
+      return false;
+    }
+  }
+
+  /**
    * The answer to a request whose SDP could not be relayed: 488/400 with a Warning naming the
    * reason (RFC 3261 §21.4.26, §20.43), or 503 when the gateway failed (spec: media-gw down → 503
    * to the caller, nothing half-allocated).

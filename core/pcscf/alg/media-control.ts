@@ -18,6 +18,17 @@ export interface MediaControl extends MediaGatewayControl {
   ping(): Promise<void>;
   /** Releases what this control holds (a socket); the gateway itself keeps running. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Plays a DTMF digit toward the browser of an ng call as RFC 4733 events (`media.dtmf:
+   * rfc4733`); false when the browser negotiated no telephone-event. Only our in-process
+   * gateway can (the ng protocol has no such command).
+   */
+  sendDtmf?(callId: string, digit: string, durationMs: number): Promise<boolean>;
+}
+
+/** A gateway that can play DTMF toward the browser (our MediaGateway). */
+interface DtmfPlayingGateway extends MediaGatewayControl {
+  sendDtmf(callId: string, digit: string, durationMs: number): Promise<boolean>;
 }
 
 /** Drives a gateway over the ng protocol. */
@@ -82,6 +93,12 @@ export class InProcessMediaControl implements MediaControl {
 
   query(request: NgQueryRequest): Promise<NgQueryResult> {
     return this.#call('query', () => this.#gateway.query(request));
+  }
+
+  async sendDtmf(callId: string, digit: string, durationMs: number): Promise<boolean> {
+    const gateway = this.#gateway;
+    if (!('sendDtmf' in gateway)) return false;
+    return this.#call('sendDtmf', () => (gateway as DtmfPlayingGateway).sendDtmf(callId, digit, durationMs));
   }
 
   async close(): Promise<void> {

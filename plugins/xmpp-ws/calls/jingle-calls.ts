@@ -24,6 +24,7 @@ import { jingleError, jingleIq, jingleMessage, proposedDescriptions, reasonOf, s
 import { anonymousJid, asksForPrivacy, markRestricted, MMTEL_NS } from './mmtel-identity.js';
 import { hasCandidates, withTrickledCandidates } from './trickle-buffer.js';
 import { sessionInfoDiverted } from './diverted-element.js';
+import { sessionInfoDtmf } from './dtmf-element.js';
 import { markWaiting, sessionInfoWaiting } from './waiting-element.js';
 import { CallCompletionBridge, callCompletionOfferElement, deflectTarget, recalledSession, withChild } from './call-completion-bridge.js';
 import {
@@ -454,6 +455,11 @@ export class JingleCalls {
     call.on('updated', ({ direction }) => {
       // The SIP party (un)held us: its offer's direction (TS 24.610 §4.5.2.1).
       this.#toClient(entry, sessionInfo(entry.sid, direction === 'sendonly' || direction === 'inactive' ? 'hold' : 'unhold'));
+    });
+    // Issue #14: DTMF from the far end (INFO application/dtmf-relay) → XEP-0181 <dtmf/> session-info.
+    call.on('info', (info) => {
+      const dtmf = entry.ended ? undefined : sessionInfoDtmf(entry.sid, info);
+      if (dtmf !== undefined) this.#toClient(entry, dtmf);
     });
     // TS 24.629 transferee: the REFER is put to the client as XEP-0251 <transfer/>.
     call.on('referred', (transfer) => { void this.#referred(entry, transfer); });

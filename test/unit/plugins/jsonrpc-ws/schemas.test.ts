@@ -96,6 +96,7 @@ t.test('schemas/jsonrpc: every notification the plugin emits validates, and ever
   call.emit('updated', { sdp: ANSWER, direction: 'inactive' });
   call.emit('referred', new FakeTransferRequest('sip:carol@ims.test'));
   call.emit('transferprogress', { status: 202, reason: 'Accepted', final: false });
+  call.emit('info', { contentType: 'application/dtmf-relay', body: 'Signal=5\r\nDuration=160\r\n' });
   call.end({ cause: 'remote', status: 200, reasonHeader: 'SIP;cause=200;text="Call completed elsewhere"' });
   rig.ue.incoming({ uri: 'sip:carol@ims.test' });
   rig.ue.deliverMessage({ from: { uri: 'sip:bob@ims.test' }, contentType: 'text/plain', body: 'hi' });

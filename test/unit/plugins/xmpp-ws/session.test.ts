@@ -159,3 +159,19 @@ t.test('a flood ends the stream with policy-violation and is reported', async (t
   t.equal(r.closed?.code, 1008);
   t.equal(r.floods, 1, 'counted once (epcscf_w2_refused_total{reason="flood"})');
 });
+
+t.test('issue #14 DTMF: an INFO application/dtmf-relay from the far end reaches the client as XEP-0181 <dtmf/> session-info; other INFO bodies do not', async (t) => {
+  const r = await loggedIn();
+  const ue = r.made[0]!;
+  const call = ue.incoming({ uri: 'sip:bob@ims.test' }, OFFER);
+  await tick();
+  const sid = /sid="([^"]+)"/.exec(r.frames.find((f) => f.includes('action="session-initiate"')) ?? '')?.[1];
+  t.ok(sid, 'the call reached the client');
+  r.frames.length = 0;
+  call.emit('info', { contentType: 'application/dtmf-relay', body: 'Signal=#\r\nDuration=160\r\n' });
+  call.emit('info', { contentType: 'application/xml', body: '<x/>' });
+  await tick();
+  t.equal(r.frames.length, 1, 'one session-info, for the DTMF INFO only');
+  t.match(r.frames[0], new RegExp(`action="session-info" sid="${sid}"`));
+  t.match(r.frames[0], /<dtmf xmlns="urn:xmpp:jingle:dtmf:0" code="#" duration="160"\/>/, 'XEP-0181 code and duration');
+});
