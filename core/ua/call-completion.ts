@@ -9,7 +9,7 @@
  * - the recall (CC call): an INVITE to the original callee, or the NOTIFY's cc-URI, carrying the
  *   `m` URI parameter of the offer (RFC 6910 §7.4), so the callee's monitor knows it is the CC call.
  */
-import { getHeaders, type SipMessage } from '../sip/index.js';
+import { getHeaders, splitList, type SipMessage } from '../sip/index.js';
 
 export type CallCompletionMode = 'BS' | 'NR' | 'NL';
 
@@ -31,26 +31,9 @@ export interface CallCompletionStatus {
 
 const MODES = new Set<string>(['BS', 'NR', 'NL']);
 
-/** Splits a header value list on the commas outside <...> and quotes. */
-function values(list: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const value of list) {
-    let depth = 0; let quoted = false; let start = 0;
-    for (let i = 0; i < value.length; i++) {
-      const c = value[i];
-      if (c === '"') quoted = !quoted;
-      else if (!quoted && c === '<') depth++;
-      else if (!quoted && c === '>') depth--;
-      else if (!quoted && depth === 0 && c === ',') { out.push(value.slice(start, i).trim()); start = i + 1; }
-    }
-    out.push(value.slice(start).trim());
-  }
-  return out.filter((v) => v.length > 0);
-}
-
 /** The RFC 6910 offer in `message`'s Call-Info, or undefined when it makes none. */
 export function callCompletionOffer(message: SipMessage, target: string): UaCallCompletionOffer | undefined {
-  for (const entry of values(getHeaders(message, 'Call-Info'))) {
+  for (const entry of getHeaders(message, 'Call-Info').flatMap(splitList).filter((v) => v.length > 0)) {
     const match = /^<([^>]+)>(.*)$/.exec(entry);
     if (match?.[1] === undefined) continue;
     const params = new Map<string, string>();

@@ -5,7 +5,7 @@
  * 480/503 not reachable, 487 deflection...) is a diversion to that target. The reason of the
  * diversion is the Reason header (RFC 3326) escaped into the diverting (previous) entry's URI.
  */
-import { getHeaders, type SipMessage } from '../sip/index.js';
+import { getHeaders, splitList, type SipMessage } from '../sip/index.js';
 
 export interface UaDiversion {
   /** The diverted-to URI, without its cause parameter or escaped headers. */
@@ -14,23 +14,6 @@ export interface UaDiversion {
   readonly cause: number;
   /** The `text` of the Reason escaped into the diverting entry, when there is one. */
   readonly reason?: string;
-}
-
-/** Splits a History-Info value list on the commas outside <...> and quotes. */
-function entries(values: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const value of values) {
-    let depth = 0; let quoted = false; let start = 0;
-    for (let i = 0; i < value.length; i++) {
-      const c = value[i];
-      if (c === '"') quoted = !quoted;
-      else if (!quoted && c === '<') depth++;
-      else if (!quoted && c === '>') depth--;
-      else if (!quoted && depth === 0 && c === ',') { out.push(value.slice(start, i).trim()); start = i + 1; }
-    }
-    out.push(value.slice(start).trim());
-  }
-  return out.filter((e) => e.length > 0);
 }
 
 function uriOf(entry: string): string {
@@ -52,7 +35,7 @@ function reasonTextOf(uri: string): string | undefined {
 
 /** The diversions a response's History-Info reports, in order; empty when there is none. */
 export function diversionsOf(message: SipMessage): UaDiversion[] {
-  const list = entries(getHeaders(message, 'History-Info'));
+  const list = getHeaders(message, 'History-Info').flatMap(splitList).filter((v) => v.length > 0);
   const diversions: UaDiversion[] = [];
   list.forEach((entry, i) => {
     const uri = uriOf(entry);
