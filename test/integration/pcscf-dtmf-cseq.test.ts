@@ -18,8 +18,10 @@ class OrderingFarEnd {
   #last = 0;
   constructor(readonly core: FakeImsCore) {}
 
-  async take(method: string): Promise<SipRequest> {
-    const request = await this.core.request(method);
+  /** The first of `methods` to arrive (arrival order: what §12.2.2 judges), checked. */
+  async take(...methods: string[]): Promise<SipRequest> {
+    const request = await this.core.next<SipRequest>((m) => m.kind === 'request' && methods.includes(m.method));
+    const method = request.method;
     this.seen.push(getHeader(request, 'CSeq') ?? '');
     if (method === 'ACK' || method === 'CANCEL') return request;
     const { seq } = cseq(request);
@@ -31,16 +33,17 @@ class OrderingFarEnd {
     return request;
   }
 
-  /** Takes the next `method` and answers it 200 unless it was refused 500 for its CSeq. */
-  async answer(method: string, init: Parameters<FakeImsCore['answer']>[2] = {}): Promise<SipRequest> {
-    const request = await this.take(method);
-    if (cseq(request).seq === this.#last) this.core.answer(request, 200, init);
+  /** Takes the next `method` and answers it 200 (with `init` for an INVITE) unless it was refused 500 for its CSeq. */
+  async answer(method: string | readonly string[], init: Parameters<FakeImsCore['answer']>[2] = {}): Promise<SipRequest> {
+    const request = await this.take(...(typeof method === 'string' ? [method] : method));
+    if (cseq(request).seq === this.#last) this.core.answer(request, 200, request.method === 'INVITE' ? init : {});
     return request;
   }
 }
 
 async function callUp(t: Test) {
-  const env = await registered(t, { media: new InProcessMediaControl(new FakeGateway()) });
+  const gateway = new FakeGateway();
+  const env = await registered(t, { media: new InProcessMediaControl(gateway) });
   const { core, pcscf, wic } = env;
   const farEnd = new OrderingFarEnd(core);
   const ngCallId = `call-a~o~${pcscf.flows()[0]?.flow ?? ''}`;
@@ -69,7 +72,7 @@ async function callUp(t: Test) {
     t.equal(await sent, true, `digit ${d} sent as INFO`);
     return info;
   };
-  return { ...env, farEnd, inDialog, digit };
+  return { ...env, gateway, ngCallId, farEnd, inDialog, digit };
 }
 
 const holdOffer = CHROME_AUDIO_OFFER.replace('a=sendrecv', 'a=sendonly');
@@ -136,4 +139,19 @@ t.test('RFC 3261 §12.2.2, §17.1.1.3: a digit sent while a re-INVITE waits for 
   await closing;
   t.equal(getHeader(released, 'CSeq'), '15 BYE', 'R-ORIG-9: the release BYE goes above the digit\'s INFO (14)');
   t.same(farEnd.seen, ['10 INVITE', '10 ACK', '11 INFO', '12 INVITE', '12 CANCEL', '12 ACK', '13 INVITE', '14 INFO', '13 ACK', '15 BYE'], 'what the far end saw');
+});
+
+t.test('RFC 3261 §12.2.2: a digit detected while the WIC\'s re-INVITE waits for the media gateway leaves after it, numbered above it', async (t) => {
+  const { pcscf, wic, gateway, ngCallId, farEnd, inDialog, digit } = await callUp(t);
+  await digit('1');
+  gateway.delayMs = 150; // the re-INVITE's offer is in the gateway when the digit comes
+  await pcscf.fromClient('conn-1', inDialog('INVITE', 11, holdOffer));
+  while (gateway.calls.length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+  const sent = pcscf.onMediaDtmf(ngCallId, '2', 120);
+  gateway.delayMs = 0;
+  for (let i = 0; i < 2; i++) await farEnd.answer(['INVITE', 'INFO'], answered);
+  const holdOk = await finalAtWic(wic, 'INVITE');
+  t.equal(await sent, true, 'digit 2 sent as INFO');
+  t.equal(holdOk.status, 200, 'the re-INVITE is accepted');
+  t.same(farEnd.seen, ['10 INVITE', '10 ACK', '11 INFO', '12 INVITE', '13 INFO'], 'the re-INVITE first, then the INFO above it');
 });
