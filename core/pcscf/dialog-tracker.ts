@@ -5,8 +5,9 @@ import {
 import { DTMF_RELAY_CONTENT_TYPE } from '../dtmf/index.js';
 import { viaResponseTarget } from '../sip/transport/index.js';
 import type { SipTarget } from '../sip/transport/types.js';
-import { dialogId, type DialogRecord } from '../state/dialog-store.js';
+import { dialogId, type CseqOffset, type DialogRecord } from '../state/dialog-store.js';
 import type { PcscfContext } from './context.js';
+import { ownRequestCseq } from './cseq-offset.js';
 import type { W2Flow } from './w2-flows.js';
 
 /** Methods whose 1xx/2xx create a dialog (RFC 3261 §12, RFC 6665 §4.1.2.4, RFC 3515). */
@@ -19,6 +20,11 @@ function remoteTargetOf(contactsOf: ReturnType<typeof contacts>): string | undef
 
 function withTarget(target: string | undefined): { wicTarget?: string } {
   return target === undefined ? {} : { wicTarget: target };
+}
+
+/** A dialog recorded again (another 1xx/2xx of its request) keeps its CSeq offset (cseq-offset.ts). */
+function keptOffset(previous: DialogRecord | undefined): { cseqOffset?: CseqOffset } {
+  return previous?.cseqOffset === undefined ? {} : { cseqOffset: previous.cseqOffset };
 }
 
 /**
@@ -46,7 +52,7 @@ export async function recordOriginatingDialog(request: SipRequest, response: Sip
     remoteTarget: remoteTargetOf(contacts(response)) ?? previous?.remoteTarget ?? '',
     routeSetTowardIms: routeSet, wicCseq: Math.max(cseq(request).seq, previous?.wicCseq ?? 0),
     remoteCseq: previous?.remoteCseq ?? 0, createdAt: previous?.createdAt ?? ctx.now(),
-    ...withTarget(remoteTargetOf(contacts(request))),
+    ...withTarget(remoteTargetOf(contacts(request))), ...keptOffset(previous),
   });
 }
 
@@ -72,7 +78,7 @@ export async function recordTerminatingDialog(request: SipRequest, response: Sip
     wicCseq: previous?.wicCseq ?? 0, createdAt: previous?.createdAt ?? ctx.now(),
     remoteCseq: Math.max(cseq(request).seq, previous?.remoteCseq ?? 0),
     ...(remoteTag !== undefined ? { remoteTag } : {}),
-    ...withTarget(remoteTargetOf(contacts(response))),
+    ...withTarget(remoteTargetOf(contacts(response))), ...keptOffset(previous),
   });
 }
 
@@ -102,7 +108,8 @@ export function releaseRequest(dialog: DialogRecord, reason = 'SIP;cause=480;tex
   const routes = dialog.routeSetTowardIms;
   const headers: [string, string][] = [
     ['Max-Forwards', '70'], ['From', dialog.wicNameAddr], ['To', dialog.remoteNameAddr], ['Call-ID', dialog.callId],
-    ['CSeq', `${dialog.wicCseq + 1} BYE`], ['Reason', reason],
+    // RFC 3261 §12.2.1.1: above the last number the far end saw from the WIC's side (cseq-offset.ts).
+    ['CSeq', `${ownRequestCseq(dialog).seq} BYE`], ['Reason', reason],
   ];
   for (const r of routes) headers.push(['Route', r]);
   return createRequest({ method: 'BYE', uri: dialog.remoteTarget, headers });
@@ -111,14 +118,14 @@ export function releaseRequest(dialog: DialogRecord, reason = 'SIP;cause=480;tex
 /**
  * The SIP INFO the P-CSCF sends toward the IMS on the WIC's behalf when the browser sent a DTMF
  * digit as RFC 4733 events the IMS side did not negotiate (`media.dtmf`, issue #14): the WIC's
- * From/tag, the next CSeq, the stored route set, an application/dtmf-relay body. The caller
- * stores the CSeq it used (`wicCseq`) and adds Via. Known limit: the WIC does not learn that CSeq,
- * so a UAS that enforces RFC 3261 §12.2.2 ordering may refuse the WIC's next request with 500.
+ * From/tag, CSeq `seq` (cseq-offset.ts `ownRequestCseq`: the caller stores the grown offset, so
+ * the WIC's later requests are renumbered above it), the stored route set, an
+ * application/dtmf-relay body. The caller adds Via.
  */
-export function dtmfInfoRequest(dialog: DialogRecord, body: string): SipRequest {
+export function dtmfInfoRequest(dialog: DialogRecord, body: string, seq: number): SipRequest {
   const headers: [string, string][] = [
     ['Max-Forwards', '70'], ['From', dialog.wicNameAddr], ['To', dialog.remoteNameAddr], ['Call-ID', dialog.callId],
-    ['CSeq', `${dialog.wicCseq + 1} INFO`], ['Content-Type', DTMF_RELAY_CONTENT_TYPE],
+    ['CSeq', `${seq} INFO`], ['Content-Type', DTMF_RELAY_CONTENT_TYPE],
   ];
   for (const r of dialog.routeSetTowardIms) headers.push(['Route', r]);
   return createRequest({ method: 'INFO', uri: dialog.remoteTarget, headers, body });

@@ -15,7 +15,7 @@ import { TransactionLayer, type ServerTransaction, type TimerValues } from '../s
 import { SipTransportLayer, hostForUri, viaResponseTarget } from '../sip/transport/index.js';
 import type { MwTransportProtocol, TransportStats } from '../sip/transport/transport.js';
 import type { SipSender, SipSource, SipTarget } from '../sip/transport/types.js';
-import { MemoryDialogStore, type DialogRecord, type DialogStore } from '../state/dialog-store.js';
+import { MemoryDialogStore, dialogId, type DialogRecord, type DialogStore } from '../state/dialog-store.js';
 import { MemoryRegistrationStore, type RegistrationStore } from '../state/registration-store.js';
 import { ImsAlg, mediaCallId, type MediaLeg } from './alg/ims-alg.js';
 import type { MediaControl } from './alg/media-control.js';
@@ -30,6 +30,7 @@ import {
   releaseRequestTowardWic, wicDialogOf, wicResponseDialog,
 } from './dialog-tracker.js';
 import { DTMF_RELAY_CONTENT_TYPE, formatDtmfRelay, parseDtmfRelay } from '../dtmf/index.js';
+import { DialogSequencer, ownRequestCseq, requestTowardIms, responseTowardWic, storeCseqOffset, strayResponseTowardWic } from './cseq-offset.js';
 import { FlowTokenCodec } from './flow-token.js';
 import { Forwarder, popVia, type Side } from './forwarder.js';
 import { hasLooped, loopBranch } from './loop-detection.js';
@@ -119,6 +120,8 @@ export class Pcscf implements W2SipCore {
   readonly #media: SessionMedia;
   /** media.dtmf: RFC 4733 ⇄ INFO interworking (issue #14). */
   readonly #dtmfMode: 'auto' | 'rfc4733' | 'info';
+  /** A dialog's WIC-side CSeq steps, one at a time (cseq-offset.ts). */
+  readonly #cseqSteps = new DialogSequencer();
   readonly #mediaAudit: MediaLegAudit | undefined;
   readonly #calls: CallLimits;
   readonly #pending: PendingTransactions;
@@ -491,6 +494,11 @@ export class Pcscf implements W2SipCore {
    * dialog, whatever Route the WIC wrote (issue 11 #2: a client never picks where we send).
    */
   async #w2MidDialog(request: SipRequest, tx: ServerTransaction, flow: W2Flow): Promise<void> {
+    // From dialog lookup to forwarding, after any own request of the P-CSCF in the dialog (cseq-offset.ts).
+    await this.#cseqSteps.run(dialogId(callId(request), tagOf(from(request)) ?? ''), () => this.#w2MidDialogInOrder(request, tx, flow));
+  }
+
+  async #w2MidDialogInOrder(request: SipRequest, tx: ServerTransaction, flow: W2Flow): Promise<void> {
     const dialog = await wicDialogOf(request, flow, this.#ctx);
     if (dialog === undefined) {
       this.#guardTrip('unknown-dialog');
@@ -504,13 +512,16 @@ export class Pcscf implements W2SipCore {
     const leg: MediaLeg = { callId: callId(request), flowKey: flow.key, direction: dialog.direction };
     const withMedia = await this.#media.inRequest(out, 'wic', leg, tx);
     if (withMedia === undefined) return;
+    // RFC 3261 §12.2.1.1: above the numbers of the P-CSCF's own requests in the dialog (cseq-offset.ts).
+    const renumbered = requestTowardIms(withMedia, dialog);
+    if (renumbered.cseqOffset !== undefined) await storeCseqOffset(this.#ctx.dialogs, dialog.id, renumbered.cseqOffset);
     this.#forwarder.forward({
-      serverTx: tx, toward: 'mw', request: withMedia, targets, viaParams: this.#flowViaParam(flow),
+      serverTx: tx, toward: 'mw', request: renumbered.request, targets, viaParams: this.#flowViaParam(flow),
       onResponse: async (response) => {
         if (request.method === 'BYE' && response.status < 300 && response.status >= 200) await forgetDialog(callId(request), tagOf(from(request)), this.#ctx);
-        return this.#media.inResponse(request, response, 'ims', leg);
+        return this.#media.inResponse(request, responseTowardWic(response, request), 'ims', leg);
       },
-      onNotRelayed: this.#endUnrelayed('mw', withMedia, leg, tagOf(from(request))),
+      onNotRelayed: this.#endUnrelayed('mw', renumbered.request, leg, tagOf(from(request))),
     });
   }
 
@@ -528,6 +539,7 @@ export class Pcscf implements W2SipCore {
     }
     let out = withRouteSet(stripUntrustedHeaders(popOwnRoutes(ack, this.#ctx.uris).request), dialog.routeSetTowardIms);
     out = await this.#media.inAck(out, 'wic', flow.key, tagOf(from(ack)));
+    out = requestTowardIms(out, dialog).request; // the CSeq its INVITE left with (cseq-offset.ts)
     const target = (await mwTargets(out, this.#routing(), dialogDestination(dialog)))[0];
     if (target === undefined) return;
     await this.#sendStateless(out, 'mw', target);
@@ -610,7 +622,11 @@ export class Pcscf implements W2SipCore {
     const ref = typeof token === 'string' ? this.#ctx.uris.flowOfToken(token) : undefined;
     const flow = ref ? this.#flows.byRef(ref) : undefined;
     if (flow === undefined) return;
-    await this.#sendStatelessResponse(popVia(response), 'w2', this.#flows.targetOf(flow));
+    // A response to a WIC's request: the WIC's own CSeq number again (cseq-offset.ts).
+    const wicTag = tagOf(from(response));
+    const dialog = wicTag === undefined ? undefined : await this.#ctx.dialogs.get(dialogId(callId(response), wicTag));
+    const out = dialog === undefined || dialog.flowKey !== flow.key ? response : strayResponseTowardWic(response, dialog);
+    await this.#sendStatelessResponse(popVia(out), 'w2', this.#flows.targetOf(flow));
   }
 
   /**
@@ -788,20 +804,32 @@ export class Pcscf implements W2SipCore {
   /**
    * The media gateway consumed a DTMF digit the browser sent as RFC 4733 events that the IMS
    * side did not negotiate (`media.dtmf` auto/info, issue #14): the P-CSCF sends it toward the
-   * IMS as SIP INFO application/dtmf-relay in the call's confirmed dialog (the next WIC-side
-   * CSeq). Resolves false when no confirmed dialog of the leg is known (nothing sent).
+   * IMS as SIP INFO application/dtmf-relay in the call's confirmed dialog, with the next WIC-side
+   * CSeq: the dialog's CSeq offset grows, so the WIC's later requests are renumbered above it
+   * (cseq-offset.ts, RFC 3261 §12.2.2). Resolves false when no confirmed dialog of the leg is
+   * known (nothing sent); else once the INFO has its final response (or gave up).
    */
   async onMediaDtmf(ngCallId: string, digit: string, durationMs: number): Promise<boolean> {
     const leg = this.#media.alg?.legOf(ngCallId);
     if (leg === undefined) return false;
     const dialogs = (await this.#ctx.dialogs.byCallId(leg.callId))
       .filter((d) => d.flowKey === leg.flowKey && d.method === 'INVITE' && d.state === 'confirmed' && d.remoteTarget !== '');
-    const dialog = dialogs[0];
-    if (dialog === undefined) return false;
-    const info = dtmfInfoRequest(dialog, formatDtmfRelay(digit, durationMs));
-    await this.#ctx.dialogs.put({ ...dialog, wicCseq: dialog.wicCseq + 1 });
-    this.#ctx.log.debug({ callId: leg.callId, digit }, 'DTMF from RFC 4733 sent toward IMS as INFO');
-    await this.#byeTowardIms(info);
+    const found = dialogs[0];
+    if (found === undefined) return false;
+    // In the dialog's CSeq order: after a WIC request being forwarded, before the next one.
+    const sent = await this.#cseqSteps.run(found.id, async () => {
+      const dialog = await this.#ctx.dialogs.get(found.id);
+      if (dialog === undefined || dialog.state !== 'confirmed') return undefined;
+      const own = ownRequestCseq(dialog);
+      const info = dtmfInfoRequest(dialog, formatDtmfRelay(digit, durationMs), own.seq);
+      await storeCseqOffset(this.#ctx.dialogs, dialog.id, own.cseqOffset);
+      const target = (await mwTargets(info, this.#routing(), info.uri.kind === 'sip' ? info.uri : undefined).catch(() => []))[0];
+      if (target === undefined) return undefined;
+      this.#ctx.log.debug({ callId: leg.callId, digit, cseq: own.seq }, 'DTMF from RFC 4733 sent toward IMS as INFO');
+      return { outcome: this.#byeToward('mw', info, target) }; // handed to the transaction layer: the next step may go
+    });
+    if (sent === undefined) return false;
+    await sent.outcome;
     return true;
   }
 

@@ -30,14 +30,27 @@ export interface DialogRecord {
    * the WIC in this dialog may be relayed to (issue 11 #2). Terminating dialogs only.
    */
   readonly imsHop?: string;
-  /** Highest CSeq number the WIC used in this dialog. */
+  /** Highest CSeq number the WIC used in this dialog (the WIC's own numbering). */
   readonly wicCseq: number;
+  /**
+   * The P-CSCF sent requests of its own in this dialog on the WIC's side (DTMF INFO): what to add
+   * to the WIC's CSeq numbers toward the IMS (core/pcscf/cseq-offset.ts). Absent: none.
+   */
+  readonly cseqOffset?: CseqOffset;
   /** Where a request to the WIC goes: its Contact URI (RFC 3261 §12.1). */
   readonly wicTarget?: string;
   /** Highest CSeq number the remote (IMS) party used in this dialog (0: none seen). */
   readonly remoteCseq?: number;
   readonly icid?: string;
   readonly createdAt: number;
+}
+
+/** A dialog's WIC-side CSeq offset (RFC 3261 §12.2.1.1; core/pcscf/cseq-offset.ts). */
+export interface CseqOffset {
+  /** Requests the P-CSCF sent itself on the WIC's side: added to each later WIC request's CSeq. */
+  readonly value: number;
+  /** The last INVITE that left with an offset: its ACK (and a PRACK's RAck) gets the same one. */
+  readonly invite?: { readonly wicSeq: number; readonly offset: number };
 }
 
 export interface DialogStore {

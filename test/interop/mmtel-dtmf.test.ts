@@ -8,7 +8,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { TelephoneEventDetector } from '../../core/dtmf/index.js';
 import { InProcessMediaControl } from '../../core/pcscf/alg/media-control.js';
-import { bodyText, contentType } from '../../core/sip/index.js';
+import { bodyText, callId, contentType, cseq, getHeader } from '../../core/sip/index.js';
 import { createMediaGateway } from '../../media-gw/gateway/index.js';
 import { isRequest, isResponse, startEpcscf, startImsCore, type CapturedSip, type EpcscfUnderTest } from '../support/epcscf-harness.js';
 import { allocatePort, releasePort } from '../support/peers/ports.js';
@@ -84,6 +84,23 @@ function infosTowardIms(epcscf: EpcscfUnderTest): string[] {
   return epcscf.capture.entries.filter(isRequest('mw', 'out', 'INFO')).map((e) => `${contentType(e.message) ?? ''} ${bodyText(e.message).replace(/\r\n/g, '|')}`);
 }
 
+/** The CSeq of the call's INVITE toward IMS (the call of the first INFO the P-CSCF sent). */
+function firstSeq(epcscf: EpcscfUnderTest): number | undefined {
+  const info = epcscf.capture.entries.find(isRequest('mw', 'out', 'INFO'));
+  const id = info === undefined ? undefined : callId(info.message);
+  const invite = epcscf.capture.entries.find((e) => isRequest('mw', 'out', 'INVITE')(e) && callId(e.message) === id);
+  return invite === undefined ? undefined : cseq(invite.message).seq;
+}
+
+/** `CSeq` of each request (not ACK/CANCEL, retransmissions once) toward IMS on the WIC's side of the first INFO's call. */
+function wicSideCseqsTowardIms(epcscf: EpcscfUnderTest): string[] {
+  const info = epcscf.capture.entries.find(isRequest('mw', 'out', 'INFO'));
+  const id = info === undefined ? undefined : callId(info.message);
+  const seen = epcscf.capture.entries.flatMap((e) => (e.side === 'mw' && e.direction === 'out' && e.message.kind === 'request'
+    && e.message.method !== 'ACK' && e.message.method !== 'CANCEL' && callId(e.message) === id ? [`${cseq(e.message).seq} ${e.message.method}`] : []));
+  return [...new Set(seen)];
+}
+
 async function hangUpAndWait(t: Test, rig: Rig, uas: { exited: Promise<{ code: number | null } | undefined>; output(): string }): Promise<void> {
   await rig.browser.page.evaluate(() => (globalThis as unknown as WicWindow).wic.hangup());
   const status = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000).unref())]);
@@ -113,6 +130,13 @@ t.test('issue #14 DTMF', async (t) => {
     t.match(infos[2], /^application\/dtmf-relay Signal=9\r?\|?Duration=120/, 'JsSIP\'s own INFO reached the far end with its body intact');
     await rig.epcscf.capture.waitFor(isResponse('w2', 'out', 'INFO', 200), { what: `200 to the browser's INFO; sipp: ${uas.output().slice(-3000)}` });
     await hangUpAndWait(t, rig, uas);
+    t.same(wicSideCseqsTowardIms(rig.epcscf), ['INVITE', 'INFO', 'INFO', 'INFO', 'BYE'].map((method, i) => `${(firstSeq(rig.epcscf) ?? 0) + i} ${method}`),
+      'RFC 3261 §12.2.2: toward IMS the WIC side of the dialog is one CSeq space (the P-CSCF\'s INFOs, then JsSIP\'s INFO and BYE renumbered above them)');
+    const browserInfo = rig.epcscf.capture.entries.find(isRequest('w2', 'in', 'INFO'));
+    const okToBrowser = rig.epcscf.capture.entries.find(isResponse('w2', 'out', 'INFO', 200));
+    t.equal(okToBrowser && getHeader(okToBrowser.message, 'CSeq'), browserInfo && getHeader(browserInfo.message, 'CSeq'), 'JsSIP sees its own CSeq in the 200 to its INFO');
+    const byeOk = [...rig.epcscf.capture.entries].reverse().find(isResponse('w2', 'out', 'BYE'));
+    t.equal(byeOk?.message.kind === 'response' ? byeOk.message.status : undefined, 200, 'JsSIP\'s BYE after the converted digits is accepted');
   });
 
   t.test('R-COD-3, media.dtmf auto: with telephone-event negotiated the digits arrive as RFC 4733 events in RTP, not INFO; INFO from IMS reaches JsSIP', async (t) => {
