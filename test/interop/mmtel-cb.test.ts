@@ -10,7 +10,7 @@ import { startImsCore, type EpcscfUnderTest } from '../support/epcscf-harness.js
 import type { RpcWsClient } from '../support/jsonrpc-client.js';
 import { epcscfWithThreeClients } from '../support/mmtel-clients.js';
 import { allocatePort, releasePort } from '../support/peers/ports.js';
-import { SIPP_SCENARIOS, runSipp, startSippUas } from '../support/peers/sipp.js';
+import { registerContactAtCore, startSippUas } from '../support/peers/sipp.js';
 import type { JsSipUser } from '../support/wic/jssip-user.js';
 import { XmppJsUser, jingleIqFromSdp, type XmlNode } from '../support/xmpp-clients.js';
 
@@ -42,9 +42,7 @@ for (const c of CASES) {
     // "dave" at Kamailio is the rejecting sipp UAS: sipp registers sip:dave@ims.test from the UAS's
     // port (digest), then the UAS binds it, so every client reaches it by an IMS identity (RFC 7247 for XMPP).
     const port = await allocatePort();
-    const registered = await runSipp([`127.0.0.1:${corePort}`, '-sf', SIPP_SCENARIOS.registerAuth, '-m', '1', '-s', 'dave', '-au', 'dave', '-ap', 'secret',
-      '-key', 'domain', 'ims.test', '-i', '127.0.0.1', '-p', String(port)], { timeoutMs: 10_000 });
-    if (registered.code !== 0) { releasePort(port); throw new Error(`sipp could not register dave (${registered.code})\n${registered.stdout.slice(-2000)}`); }
+    await registerContactAtCore(corePort, 'dave', port).catch((error: unknown) => { releasePort(port); throw error; });
     const uas = await startSippUas({ port, calls: 3, scenario: c.scenario });
     t.teardown(async () => { await uas.stop(); releasePort(port); });
     const target = 'sip:dave@ims.test';

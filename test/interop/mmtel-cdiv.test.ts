@@ -13,7 +13,7 @@ import type { RpcWsClient } from '../support/jsonrpc-client.js';
 import { epcscfWithThreeClients } from '../support/mmtel-clients.js';
 import { allocatePort, releasePort } from '../support/peers/ports.js';
 import type { Daemon } from '../support/peers/process.js';
-import { SIPP_SCENARIOS, runSipp, startSippUas } from '../support/peers/sipp.js';
+import { registerContactAtCore, startSippUas } from '../support/peers/sipp.js';
 import type { JsSipUser } from '../support/wic/jssip-user.js';
 import { XmppJsUser, jingleIqFromSdp, xml, type XmlNode } from '../support/xmpp-clients.js';
 
@@ -30,9 +30,7 @@ async function setUp(t: Test): Promise<Rig> {
   const core = await startImsCore();
   t.teardown(() => core.stop());
   const port = await allocatePort();
-  const registered = await runSipp([`127.0.0.1:${core.port}`, '-sf', SIPP_SCENARIOS.registerAuth, '-m', '1', '-s', 'dave', '-au', 'dave', '-ap', 'secret',
-    '-key', 'domain', 'ims.test', '-i', '127.0.0.1', '-p', String(port)], { timeoutMs: 10_000 });
-  if (registered.code !== 0) { releasePort(port); throw new Error(`sipp could not register dave (${registered.code})\n${registered.stdout.slice(-2000)}`); }
+  await registerContactAtCore(core.port, 'dave', port).catch((error: unknown) => { releasePort(port); throw error; });
   const uas = await startSippUas({ port, calls: 3, scenario: UAS_CDIV });
   t.teardown(async () => { await uas.stop(); releasePort(port); });
   const { epcscf, carol, bob, alice } = await epcscfWithThreeClients(t, core.uri('udp'));

@@ -15,7 +15,7 @@ import { startImsCore, type EpcscfUnderTest } from '../support/epcscf-harness.js
 import type { RpcWsClient } from '../support/jsonrpc-client.js';
 import { epcscfWithThreeClients } from '../support/mmtel-clients.js';
 import { allocatePort, releasePort } from '../support/peers/ports.js';
-import { SIPP_SCENARIOS, runSipp } from '../support/peers/sipp.js';
+import { registerContactAtCore } from '../support/peers/sipp.js';
 import { CALL_WAITING_ALERT_INFO, CW_CONTENT_TYPE_HEADER, CW_PART, CW_XML, cwMultipartBody } from '../support/mmtel-cw.js';
 import { ScriptedCaller, type OutgoingDialog } from '../support/scripted-caller.js';
 import { gatewayAnswer, readOffer } from '../support/webrtc/gateway-sdp.js';
@@ -42,9 +42,7 @@ async function setUp(t: Test): Promise<Rig> {
   // The AS is also erin at Kamailio (a callee for the caller-side test): sipp registers erin with
   // a contact on port P and exits; the AS then listens on P.
   const port = await allocatePort();
-  const registered = await runSipp([`127.0.0.1:${core.port}`, '-sf', SIPP_SCENARIOS.registerAuth, '-m', '1', '-s', 'erin', '-au', 'erin', '-ap', 'secret',
-    '-key', 'domain', 'ims.test', '-i', '127.0.0.1', '-p', String(port)], { timeoutMs: 10_000 });
-  if (registered.code !== 0) { releasePort(port); throw new Error(`sipp could not register erin (${registered.code})\n${registered.stdout.slice(-2000)}`); }
+  await registerContactAtCore(core.port, 'erin', port).catch((error: unknown) => { releasePort(port); throw error; });
   const as = await ScriptedCaller.start(core.uri('udp'), port);
   t.teardown(async () => { await as.close(); releasePort(port); });
   return { epcscf, as, carol, bob, alice };

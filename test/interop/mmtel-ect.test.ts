@@ -9,7 +9,7 @@ import { startImsCore, type EpcscfUnderTest, type ImsCoreStandIn } from '../supp
 import type { RpcWsClient } from '../support/jsonrpc-client.js';
 import { epcscfWithThreeClients } from '../support/mmtel-clients.js';
 import { allocatePort, releasePort } from '../support/peers/ports.js';
-import { SIPP_SCENARIOS, runSipp } from '../support/peers/sipp.js';
+import { registerContactAtCore } from '../support/peers/sipp.js';
 import { ScriptedUas } from '../support/scripted-uas.js';
 import { gatewayAnswer, readOffer } from '../support/webrtc/gateway-sdp.js';
 import type { JsSipUser } from '../support/wic/jssip-user.js';
@@ -35,9 +35,7 @@ async function setUp(t: Test): Promise<Rig> {
   t.teardown(() => core.stop());
   const port = await allocatePort();
   for (const user of ['dave', 'erin']) {
-    const registered = await runSipp([`127.0.0.1:${core.port}`, '-sf', SIPP_SCENARIOS.registerAuth, '-m', '1', '-s', user, '-au', user, '-ap', 'secret',
-      '-key', 'domain', 'ims.test', '-i', '127.0.0.1', '-p', String(port)], { timeoutMs: 10_000 });
-    if (registered.code !== 0) { releasePort(port); throw new Error(`sipp could not register ${user} (${registered.code})\n${registered.stdout.slice(-2000)}`); }
+    await registerContactAtCore(core.port, user, port).catch((error: unknown) => { releasePort(port); throw error; });
   }
   const far = await ScriptedUas.start(port);
   t.teardown(async () => { await far.close(); releasePort(port); });

@@ -11,7 +11,7 @@ import { getHeader, getHeaders } from '../../core/sip/index.js';
 import { startEpcscf, startImsCore, type EpcscfUnderTest, type ImsCoreStandIn } from '../support/epcscf-harness.js';
 import { RpcWsClient } from '../support/jsonrpc-client.js';
 import { allocatePort, releasePort } from '../support/peers/ports.js';
-import { SIPP_SCENARIOS, runSipp, startSippUas } from '../support/peers/sipp.js';
+import { registerContactAtCore, runSipp, startSippUas } from '../support/peers/sipp.js';
 import { startGateway } from '../support/media-gateways.js';
 import { gatewayAnswer, readOffer } from '../support/webrtc/gateway-sdp.js';
 import { JsSipUser } from '../support/wic/jssip-user.js';
@@ -220,9 +220,7 @@ const sharedXmppRig = (): Promise<XmppRig> => (tipRig ??= setUpXmpp(t));
 /** alice (xmpp-ws) calls `callee`@ims.test, a sipp UAS registered at Kamailio that answers asserting erin with `privacy`. */
 async function xmppCallsPaiUas(t: Test, rig: XmppRig, callee: string, privacy: string): Promise<XmlNode> {
   const port = await allocatePort();
-  const registered = await runSipp([`127.0.0.1:${rig.core.port}`, '-sf', SIPP_SCENARIOS.registerAuth, '-m', '1', '-s', callee, '-au', callee, '-ap', 'secret',
-    '-key', 'domain', 'ims.test', '-i', '127.0.0.1', '-p', String(port)], { timeoutMs: 10_000 });
-  if (registered.code !== 0) { releasePort(port); throw new Error(`sipp could not register ${callee} (${registered.code})`); }
+  await registerContactAtCore(rig.core.port, callee, port).catch((error: unknown) => { releasePort(port); throw error; });
   const uas = await startSippUas({ port, calls: 1, scenario: UAS_PAI, extraArgs: ['-key', 'pai', 'erin@ims.test', '-key', 'privacy', privacy] });
   t.teardown(async () => { await uas.stop(); releasePort(port); });
   const offer = readFileSync(new URL('../fixtures/sdp/chrome-audio-offer.sdp', import.meta.url), 'utf8');

@@ -73,6 +73,17 @@ export async function runSipp(args: readonly string[], options: SippRunOptions =
   }
 }
 
+/**
+ * Registers `user` at the IMS core listening on 127.0.0.1:`corePort` with sipp's digest REGISTER
+ * (examples/sipp/register-auth.xml), its Contact on 127.0.0.1:`contactPort`: a far end that then
+ * binds that port is reachable by the user's IMS identity. Throws with sipp's output if refused.
+ */
+export async function registerContactAtCore(corePort: number, user: string, contactPort: number, password = 'secret'): Promise<void> {
+  const registered = await runSipp([`127.0.0.1:${corePort}`, '-sf', SIPP_SCENARIOS.registerAuth, '-m', '1', '-s', user, '-au', user, '-ap', password,
+    '-key', 'domain', 'ims.test', '-i', '127.0.0.1', '-p', String(contactPort)], { timeoutMs: 10_000 });
+  if (registered.code !== 0) throw new Error(`sipp could not register ${user} (${registered.code})\n${registered.stdout.slice(-2000)}`);
+}
+
 export interface SippUasOptions {
   /** SIP port to listen on (127.0.0.1). */
   readonly port: number;
