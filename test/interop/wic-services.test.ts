@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { chromium, type Browser } from 'playwright-core';
 import { startWwsf, type Wwsf } from '../../examples/wwsf/index.js';
-import { getHeader, getHeaders } from '../../core/sip/index.js';
+import { formatUri, getHeader, getHeaders } from '../../core/sip/index.js';
 import { startEpcscf, startImsCore, type EpcscfUnderTest, type ImsCoreStandIn } from '../support/epcscf-harness.js';
 import { startGateway } from '../support/media-gateways.js';
 import { ConferenceFocus } from '../support/mmtel/conference-focus.js';
@@ -48,10 +48,13 @@ async function setUp(t: Test): Promise<Rig> {
   return { core, epcscf, xcap, focus, wwsf, browser };
 }
 
+/** The Kamailio IMS core stand-in's passwords: alice's own, everyone else's "secret". */
+const passwordOf = (name: string): string => (name === 'alice' ? 'alicepw' : 'secret');
+
 async function user(t: Test, rig: Rig, name: string): Promise<WicUser> {
   const u = await openWic(rig.browser, rig.wwsf.url, name);
   t.teardown(() => u.context.close());
-  t.match(await signIn(u, 'secret', 'jsonrpc-ws', 'digest'), /^registered/, `${name} registered over jsonrpc-ws`);
+  t.match(await signIn(u, passwordOf(name), 'jsonrpc-ws', 'digest'), /^registered/, `${name} registered over jsonrpc-ws`);
   return u;
 }
 
@@ -82,10 +85,11 @@ t.test('issue #14 WIC services over jsonrpc-ws: Settings over Ut (CFU, hide my n
       t.match(stored, /<communication-diversion[^>]*active="true"[^]*<forward-to><target>sip:carol@ims\.test<\/target>/, 'the XCAP server holds a CFU rule to sip:carol@ims.test');
       t.match(stored, /<default-behaviour>presentation-restricted<\/default-behaviour>/, 'and OIR restricted by default');
       t.match(stored, /<incoming-communication-barring active="false">/, 'barring untouched');
-      t.ok(rig.xcap.requests.every((r) => r.assertedIdentity === 'sip:alice@ims.test'), 'every Ut request was asserted as alice (TS 24.109)');
+      t.same(rig.xcap.requests.filter((r) => r.assertedIdentity !== r.xui).map((r) => `${r.method} ${r.path} ${r.assertedIdentity}`), [], 'every Ut request was asserted as the owner of the document it asked for (TS 24.109)');
+      t.ok(rig.xcap.requests.some((r) => r.method === 'PUT' && r.assertedIdentity === 'sip:alice@ims.test'), 'alice\'s writes were asserted as alice');
       // Read back by a fresh page: the card shows what the server holds.
       await alice.page.reload();
-      await signIn(alice, 'secret', 'jsonrpc-ws', 'digest');
+      await signIn(alice, 'alicepw', 'jsonrpc-ws', 'digest');
       await waitVisible(alice, 'settings');
       await alice.page.waitForFunction(() => (document.querySelector('[data-testid="cfu-target"]') as unknown as { value: string } | null)?.value === 'carol@ims.test', undefined, { timeout: 10_000 });
       t.equal(await alice.page.isChecked('[data-testid="cfu-enabled"]'), true, 'after a reload: CFU on');
@@ -104,7 +108,7 @@ t.test('issue #14 WIC services over jsonrpc-ws: Settings over Ut (CFU, hide my n
       const { final } = await outcome;
       t.equal(final.status, 302, 'the caller got 302 Moved Temporarily');
       t.same(getHeaders(final, 'Contact'), ['<sip:carol@ims.test>'], 'whose only Contact is the deflect-to URI');
-      t.match(await waitForCallState(alice, /^ended/), /forwarded to sip:carol@ims\.test/, 'alice: "ended · forwarded to carol"');
+      t.match(await waitForCallState(alice, /^ended/), /forwarded to carol/, 'alice: "ended · forwarded to carol"');
       t.equal(await alice.page.isVisible('[data-testid="incoming-call"]'), false, 'the alert is gone');
     });
 
@@ -114,7 +118,7 @@ t.test('issue #14 WIC services over jsonrpc-ws: Settings over Ut (CFU, hide my n
       await waitForCallState(alice, /^established$/);
       await alice.page.click('[data-testid="conference"]');
       const invite = await rig.focus.waitFor('INVITE', 0, 15_000);
-      t.match(invite.uri, /conf-factory/, 'the INVITE went to the conference factory');
+      t.match(formatUri(invite.uri), /conf-factory/, 'the INVITE went to the conference factory');
       await waitVisible(alice, 'conference-panel', 15_000);
       await alice.page.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid="participant"]')).some((p) => /bob/.test(p.getAttribute('data-uri') ?? '')), undefined, { timeout: 15_000 });
       const refer = rig.focus.received.find((r) => r.method === 'REFER');

@@ -4,7 +4,7 @@
  * `session.register {impu, token}`, digest mode with `{impu, password}`.
  */
 import { describeSipStatus } from '../sip-status-words.js';
-import { toUri } from '../target.js';
+import { displayAddress, toUri } from '../target.js';
 import { isRestricted, microphone, PC_CONFIG, UtUnavailable, WicError, type CallId, type ConferenceParticipant, type Diversion, type Identity, type Party, type UtAccess, type UtAnswer, type W2Client, type W2Events } from '../w2-client.js';
 import { JsonRpcSocket, RpcError } from './json-rpc-socket.js';
 
@@ -26,6 +26,8 @@ export class JsonRpcClient implements W2Client {
   private closing = false;
   /** TS 24.642: failed calls whose call.ended offered completion of calls, by their callId → the callee. */
   private readonly completionOffers = new Map<CallId, string>();
+  /** Calls to a conference focus: their REFERs add and remove parties, they are no transfer (TS 24.605). */
+  private readonly conferences = new Set<CallId>();
   /** Callees of outgoing calls, for the completion offer of their failure. */
   private readonly callees = new Map<CallId, string>();
   /** TS 24.623 over JSON-RPC: ut.get / ut.put, proxied by epcscf to the XCAP server for the registered IMPU. */
@@ -79,8 +81,9 @@ export class JsonRpcClient implements W2Client {
 
   async deflect(callId: CallId, target: string): Promise<void> {
     // TS 24.604 CD: the virtual UE answers the INVITE 302 with the deflect-to URI as its only Contact.
-    this.requireCall(callId).endedHere = `forwarded to ${target}`;
-    await this.rpc().request('call.deflect', { callId, target: toUri(target, this.identity.domain) });
+    const to = toUri(target, this.identity.domain);
+    this.requireCall(callId).endedHere = `forwarded to ${displayAddress(to)}`;
+    await this.rpc().request('call.deflect', { callId, target: to });
   }
 
   async requestCallCompletion(callId: CallId): Promise<void> {
@@ -108,6 +111,7 @@ export class JsonRpcClient implements W2Client {
     const callId = await this.placeCall(() => factory, async (sdp) => {
       const created = await this.rpc().request<{ callId: string; factoryUri: string }>('conference.create', { sdp });
       factory = created.factoryUri;
+      this.conferences.add(created.callId);
       return created;
     });
     return callId;
@@ -250,6 +254,12 @@ export class JsonRpcClient implements W2Client {
         }
         return;
       case 'call.transferProgress':
+        // RFC 4579 §5.5: the focus's NOTIFY about a party we added or removed; only a failure is news.
+        if (call !== undefined && this.conferences.has(callId)) {
+          const status = Number(params['sipStatus']);
+          if (params['final'] === true && status >= 300) this.events.error(`The conference could not reach that party: ${describeSipStatus(status, typeof params['reason'] === 'string' ? params['reason'] : undefined, 'call')}.`);
+          return;
+        }
         if (call !== undefined && params['final'] === true) {
           const status = Number(params['sipStatus']);
           if (status >= 300) this.events.error(`The transfer failed: ${describeSipStatus(status, typeof params['reason'] === 'string' ? params['reason'] : undefined, 'call')}.`);
@@ -318,6 +328,7 @@ export class JsonRpcClient implements W2Client {
     const call = this.calls.get(callId);
     if (call === undefined) return;
     this.calls.delete(callId);
+    this.conferences.delete(callId);
     if (call.pc !== undefined) closePeerConnection(call.pc);
     this.events.callState(callId, 'ended', detail);
   }
