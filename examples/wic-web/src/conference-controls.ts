@@ -60,16 +60,24 @@ export function wireConference(ctx: ConferenceContext): void {
     const c = client();
     if (c.createConference === undefined) throw new WicError('Conferences are not available with this protocol.');
     const parties = calls.all().filter((call) => call.state === 'established' && call.conference === undefined);
+    const heldHere: CallView[] = [];
     for (const party of parties) {
       if (party.held) continue;
       await c.hold(party.id, true);
       party.held = true;
+      heldHere.push(party);
     }
     render();
-    const callId = await c.createConference();
+    const callId = await c.createConference().catch(async (error: unknown) => {
+      // No conference after all: the calls we held for it come back.
+      for (const party of heldHere) if (calls.get(party.id) !== undefined) { await c.hold(party.id, false).catch(() => undefined); party.held = false; }
+      render();
+      throw error;
+    });
     const conference = calls.get(callId);
     if (conference === undefined) return;
     conference.conference ??= { participants: [] };
+    conference.peer = { ...conference.peer, displayName: 'Conference call' };
     merging.set(callId, parties);
     render();
     if (conference.state === 'established') await merge(ctx, conference);
