@@ -18,6 +18,27 @@ export interface ConferenceContext {
 
 /** The calls to merge into each conference, until its focus answers. */
 const merging = new Map<CallId, CallView[]>();
+/** The calls Merge put on hold for each conference (resumed if no conference comes of it). */
+const heldFor = new Map<CallId, CallView[]>();
+
+/** No conference after all: the calls held for it come back. */
+function resume(ctx: ConferenceContext, held: readonly CallView[]): void {
+  for (const party of held) {
+    if (ctx.calls.get(party.id) === undefined) continue;
+    ctx.client().hold(party.id, false).then(() => { party.held = false; ctx.render(); }, () => undefined);
+  }
+}
+
+/** A conference call ended before its focus answered (a network without one refuses the factory URI): said in words. */
+export function conferenceEnded(ctx: ConferenceContext, call: CallView, detail: string | undefined): void {
+  const pending = merging.has(call.id);
+  merging.delete(call.id);
+  const held = heldFor.get(call.id) ?? [];
+  heldFor.delete(call.id);
+  if (!pending || call.establishedAt !== undefined) return;
+  resume(ctx, held);
+  ctx.act(() => { throw new WicError(`Could not start the conference: ${detail ?? 'the network refused it'}.`); });
+}
 
 function conferenceCall(calls: CallBook): CallView {
   const call = calls.focused();
@@ -29,6 +50,7 @@ function conferenceCall(calls: CallBook): CallView {
 async function merge(ctx: ConferenceContext, conference: CallView): Promise<void> {
   const parties = merging.get(conference.id) ?? [];
   merging.delete(conference.id);
+  heldFor.delete(conference.id);
   for (const party of parties) {
     await ctx.client().conferenceAdd?.(conference.id, (party.connected ?? party.peer).uri);
     await ctx.client().hangup(party.id).catch(() => undefined);
@@ -68,17 +90,19 @@ export function wireConference(ctx: ConferenceContext): void {
       heldHere.push(party);
     }
     render();
-    const callId = await c.createConference().catch(async (error: unknown) => {
-      // No conference after all: the calls we held for it come back.
-      for (const party of heldHere) if (calls.get(party.id) !== undefined) { await c.hold(party.id, false).catch(() => undefined); party.held = false; }
-      render();
+    const callId = await c.createConference().catch((error: unknown) => {
+      resume(ctx, heldHere);
       throw error;
     });
     const conference = calls.get(callId);
-    if (conference === undefined) return;
+    if (conference === undefined) {
+      resume(ctx, heldHere);
+      throw new WicError('Could not start the conference: conferences are not available on this network.');
+    }
     conference.conference ??= { participants: [] };
     conference.peer = { ...conference.peer, displayName: 'Conference call' };
     merging.set(callId, parties);
+    heldFor.set(callId, heldHere);
     render();
     if (conference.state === 'established') await merge(ctx, conference);
   }));

@@ -6,7 +6,7 @@
  */
 import { CallBack } from './call-back.js';
 import { wireCallControls } from './call-controls.js';
-import { applyParticipants, conferenceEstablished, showConference, wireConference } from './conference-controls.js';
+import { applyParticipants, conferenceEnded, conferenceEstablished, showConference, wireConference } from './conference-controls.js';
 import { SettingsControls } from './settings-controls.js';
 import { CallBook, type CallView } from './call-book.js';
 import { readCallQuality } from './call-quality.js';
@@ -122,6 +122,7 @@ const events: W2Events = {
   callState(callId, state, detail) {
     if (state === 'ended') {
       const ended = calls.end(callId, detail);
+      if (ended?.conference !== undefined) conferenceEnded({ calls, client: requireClient, act, render }, ended, detail);
       audios.get(callId)?.remove();
       audios.delete(callId);
       earlyConnections.delete(callId);

@@ -11,9 +11,6 @@ import { JsonRpcSocket, RpcError } from './json-rpc-socket.js';
 /** plugins/jsonrpc-ws rpc-errors.ts: UT_UNAVAILABLE, the server has no XCAP root (ut.xcapRoot). */
 const UT_UNAVAILABLE = -32031;
 
-/** How long conference.create may take before the WIC says the network has no conferences. */
-const CONFERENCE_ANSWER_MS = 10_000;
-
 interface RegistrationResult { state: string; sipStatus?: number; reason?: string }
 type Params = Record<string, unknown>;
 
@@ -111,28 +108,12 @@ export class JsonRpcClient implements W2Client {
   async createConference(): Promise<CallId> {
     // TS 24.605 §4.5.2: INVITE to the conference factory URI; the focus's participants follow as conference.participants.
     let factory = 'conference';
-    let abandoned = false;
-    const placing = this.placeCall(() => factory, async (sdp) => {
+    return this.placeCall(() => factory, async (sdp) => {
       const created = await this.rpc().request<{ callId: string; factoryUri: string }>('conference.create', { sdp });
       factory = created.factoryUri;
       this.conferences.add(created.callId);
-      // Too late: the user was told there is no conference here; the call is not left behind.
-      if (abandoned) void this.rpc().request('call.hangup', { callId: created.callId }).catch(() => undefined);
       return created;
     });
-    // A network without a focus may leave the INVITE unanswered: the user hears so in time.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        abandoned = true;
-        reject(new WicError('Conferences are not available on this network (the conference server did not answer).'));
-      }, CONFERENCE_ANSWER_MS);
-    });
-    try {
-      return await Promise.race([placing, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   async conferenceAdd(callId: CallId, party: string): Promise<void> {
@@ -288,7 +269,7 @@ export class JsonRpcClient implements W2Client {
       case 'call.ended':
         // TS 24.605: a factory that refuses the INVITE (no focus on this network) is said so, not as a failed call.
         if (call !== undefined && this.conferences.has(callId) && params['cause'] !== 'local' && params['cause'] !== 'remote') {
-          this.endCall(callId, `conferences are not available on this network (${endedDetail(params)})`);
+          this.endCall(callId, `conferences are not available on this network${typeof params['sipStatus'] === 'number' ? ` (SIP ${params['sipStatus']})` : ''}`);
         }
         if (call !== undefined) this.endCall(callId, call.endedHere ?? endedDetail(params));
         // TS 24.642: the busy answer offered completion of calls (Call-Info purpose=call-completion).
