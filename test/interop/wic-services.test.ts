@@ -112,10 +112,11 @@ t.test('issue #14 WIC services over jsonrpc-ws: Settings over Ut (CFU, hide my n
       t.equal(await alice.page.isVisible('[data-testid="incoming-call"]'), false, 'the alert is gone');
     });
 
-    await t.test('TS 24.605 CONF: "Conference" merges the call with bob through the factory; the focus\'s list is shown; bob removed', async (t) => {
+    await t.test('TS 24.605 CONF: "Merge" merges the call with bob through the factory; the focus\'s list is shown; bob removed', async (t) => {
       await dial(alice, 'bob');
       await answerWhenRinging(bob);
       await waitForCallState(alice, /^established$/);
+      await alice.page.screenshot({ path: new URL('wic-services-merge.png', ARTIFACTS).pathname });
       await alice.page.click('[data-testid="conference"]');
       const invite = await rig.focus.waitFor('INVITE', 0, 15_000);
       t.match(formatUri(invite.uri), /conf-factory/, 'the INVITE went to the conference factory');
