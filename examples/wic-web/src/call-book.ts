@@ -4,7 +4,13 @@
  * held one); the focused call is the one the controls, keypad and quality panel act on. The last
  * call to end stays on screen ("ended · why") until another starts.
  */
-import type { CallId, CallState, Diversion, Party } from './w2-client.js';
+import type { CallId, CallState, ConferenceParticipant, Diversion, Party } from './w2-client.js';
+
+/** TS 24.605 CONF: a conference call's focus URI and its participants (RFC 4575), once reported. */
+export interface ConferenceView {
+  uri?: string;
+  participants: ConferenceParticipant[];
+}
 
 export interface CallView {
   readonly id: CallId;
@@ -27,6 +33,8 @@ export interface CallView {
   tonesReceived: string;
   /** Date.now() when it was established (the call timer). */
   establishedAt?: number;
+  /** A call to the conference focus (TS 24.605). */
+  conference?: ConferenceView;
 }
 
 export class CallBook {

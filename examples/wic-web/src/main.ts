@@ -4,7 +4,10 @@
  * the protocol allows (CW, consultation). This file wires the login form and the phone screen
  * to one `W2Client`; the protocol lives in clients/, the calls in call-book.ts.
  */
+import { CallBack } from './call-back.js';
 import { wireCallControls } from './call-controls.js';
+import { applyParticipants, conferenceEnded, conferenceEstablished, showConference, wireConference } from './conference-controls.js';
+import { SettingsControls } from './settings-controls.js';
 import { CallBook, type CallView } from './call-book.js';
 import { readCallQuality } from './call-quality.js';
 import { JsonRpcClient } from './clients/jsonrpc-client.js';
@@ -33,6 +36,10 @@ const QUALITY_POLL_MS = 500;
 
 const phone = new PhoneView();
 const messages = new MessagesView();
+const settings = new SettingsControls(() => config?.domain ?? '', act);
+const callBack = new CallBack(requireClient, act);
+/** The signed-in IMPU (the conference list shows it as "You"). */
+let self: string | undefined;
 
 let config: WicConfig | undefined;
 let client: W2Client | undefined;
@@ -69,6 +76,12 @@ function render(): void {
   phone.call(focused, calls.others(focused?.id), capabilities());
   phone.incoming(focused?.state === 'incoming' ? focused : undefined);
   phone.waiting(focused?.state === 'incoming' ? undefined : calls.waiting());
+  // Issue #14 services, each only where the protocol offers it (a control it lacks is hidden).
+  const ringing = focused?.state === 'incoming';
+  byId('deflect').hidden = !ringing || client?.deflect === undefined;
+  if (!ringing) byId('deflect-form').hidden = true;
+  byId('conference').hidden = client?.createConference === undefined || focused?.state !== 'established' || focused.conference !== undefined;
+  showConference(focused, self);
   followQuality(focused);
 }
 
@@ -109,6 +122,7 @@ const events: W2Events = {
   callState(callId, state, detail) {
     if (state === 'ended') {
       const ended = calls.end(callId, detail);
+      if (ended?.conference !== undefined) conferenceEnded({ calls, client: requireClient, act, render }, ended, detail);
       audios.get(callId)?.remove();
       audios.delete(callId);
       earlyConnections.delete(callId);
@@ -119,6 +133,7 @@ const events: W2Events = {
       call.state = state;
       if (state === 'established') call.establishedAt ??= Date.now();
     });
+    if (state === 'established') conferenceEstablished({ calls, client: requireClient, act, render }, callId);
   },
   connected(callId, party) {
     update(callId, (call) => { call.connected = party; });
@@ -159,6 +174,12 @@ const events: W2Events = {
     messages.add('in', from, text);
     const target = byId<HTMLInputElement>('message-target');
     if (target.value.trim() === '') target.value = displayAddress(from);
+  },
+  callCompletion(callId, state, target) {
+    callBack.update(callId, state, target);
+  },
+  conferenceParticipants(callId, conferenceUri, full, participants) {
+    update(callId, (call) => applyParticipants(call, conferenceUri, full, participants));
   },
   error: showError,
 };
@@ -237,6 +258,8 @@ async function signIn(): Promise<void> {
     throw error;
   }
   if (expiresAt !== undefined) scheduleTokenRefresh(user, password, expiresAt);
+  // TS 24.623: the Settings card, only where this network answers Ut.
+  void settings.load(next.ut);
 }
 
 function showPhone(identity: Identity, protocol: Protocol, mode: AuthMode, expiresAt: number | undefined): void {
@@ -244,6 +267,7 @@ function showPhone(identity: Identity, protocol: Protocol, mode: AuthMode, expir
   byId('phone-view').hidden = false;
   byId('who').hidden = false;
   byId('who-name').textContent = identity.displayName ?? displayAddress(identity.impu);
+  self = identity.impu;
   byId('who-protocol').textContent = PROTOCOL_NAMES[protocol];
   phone.registration('registering', `Signing in as ${identity.impu}…`);
   phone.facts([
@@ -263,6 +287,8 @@ function showLogin(): void {
   byId('phone-view').hidden = true;
   byId('who').hidden = true;
   calls.clear();
+  settings.hide();
+  callBack.hide();
   for (const audio of audios.values()) audio.remove();
   audios.clear();
   earlyConnections.clear();
@@ -312,6 +338,28 @@ function wire(): void {
   byId('error-dismiss').addEventListener('click', () => { byId('error-banner').hidden = true; });
 
   wireCallControls({ calls, phone, client: requireClient, act, render, domain: () => config?.domain ?? '' });
+  wireConference({ calls, client: requireClient, act, render });
+  // TS 24.604 CD: a ringing call sent elsewhere before answering (302 with the deflect-to Contact).
+  byId('deflect').addEventListener('click', () => {
+    const form = byId('deflect-form');
+    form.hidden = !form.hidden;
+    if (!form.hidden) byId<HTMLInputElement>('deflect-target').focus();
+  });
+  byId<HTMLFormElement>('deflect-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(async () => {
+      const c = requireClient();
+      const call = calls.focused();
+      const target = byId<HTMLInputElement>('deflect-target').value.trim();
+      if (call?.state !== 'incoming') throw new WicError('The call is no longer ringing.');
+      if (target === '') throw new WicError('Forward to whom? Type a name like carol or a number.');
+      if (c.deflect === undefined) throw new WicError('Forwarding a ringing call is not available with this protocol.');
+      toUri(target, config?.domain ?? '');
+      phone.incoming(undefined);
+      await c.deflect(call.id, target);
+      byId<HTMLInputElement>('deflect-target').value = '';
+    });
+  });
 
   byId<HTMLFormElement>('compose').addEventListener('submit', (event) => {
     event.preventDefault();

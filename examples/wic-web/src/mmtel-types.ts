@@ -23,3 +23,12 @@ export interface MessageSummary {
   readonly newMessages: number;
   readonly oldMessages: number;
 }
+
+/** TS 24.605 CONF: one participant of a conference (RFC 4575 <user>); `left` when the focus reported it deleted. */
+export interface ConferenceParticipant {
+  readonly uri: string;
+  readonly displayText?: string;
+  /** connected, dialing-out, alerting, on-hold, disconnected… */
+  readonly status?: string;
+  readonly left: boolean;
+}

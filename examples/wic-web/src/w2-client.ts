@@ -27,8 +27,28 @@ export type RegistrationState = 'registering' | 'registered' | 'offline' | 'fail
 export type CallState = 'calling' | 'ringing' | 'incoming' | 'established' | 'ended';
 export type CallId = string;
 
-export type { Diversion, MessageSummary, Party } from './mmtel-types.js';
-import type { Diversion, MessageSummary, Party } from './mmtel-types.js';
+export type { ConferenceParticipant, Diversion, MessageSummary, Party } from './mmtel-types.js';
+import type { ConferenceParticipant, Diversion, MessageSummary, Party } from './mmtel-types.js';
+
+/** TS 24.642 completion of calls, as the WIC follows it: offered with a busy failure, requested, ready (recall now), over. */
+export type CallCompletionState = 'offered' | 'requested' | 'ready' | 'ended';
+
+/** One answer of the user's XCAP server (TS 24.623 Ut): its status, ETag and body. */
+export interface UtAnswer {
+  readonly status: number;
+  readonly etag?: string;
+  readonly xml?: string;
+}
+
+/** Service configuration over Ut (TS 24.623) for the signed-in user: `node` is the RFC 4825 node selector (e.g. simservs/communication-diversion). */
+export interface UtAccess {
+  /** Rejects with `UtUnavailable` when this network has no Ut (no XCAP server behind epcscf). */
+  get(node?: string): Promise<UtAnswer>;
+  put(node: string, xml: string): Promise<UtAnswer>;
+}
+
+/** The network offers no service configuration (jsonrpc -32031, REST without an XCAP root). */
+export class UtUnavailable extends WicError {}
 
 export interface W2Events {
   registration(state: RegistrationState, detail?: string): void;
@@ -52,6 +72,10 @@ export interface W2Events {
   /** MWI (TS 24.606), where the protocol carries message-summary. */
   messageSummary(summary: MessageSummary): void;
   message(from: string, text: string): void;
+  /** TS 24.642 CCBS: `callId` (an ended call) may be completed; `target` is where the recall goes once ready. */
+  callCompletion?(callId: CallId, state: CallCompletionState, target?: string): void;
+  /** TS 24.605 CONF: the participants of a conference this client created (RFC 4575); `full` replaces the list, `partial` changes it. */
+  conferenceParticipants?(callId: CallId, conferenceUri: string, full: boolean, participants: readonly ConferenceParticipant[]): void;
   /** Something went wrong, in words a user understands. */
   error(text: string): void;
 }
@@ -82,6 +106,20 @@ export interface W2Client {
   consultativeTransfer(callId: CallId, consultation: CallId): Promise<void>;
   dtmf(callId: CallId, digits: string): Promise<void>;
   sendMessage(to: string, text: string): Promise<void>;
+  /** TS 24.604 CD: deflect a ringing incoming call to `target` (302 with that Contact); absent where the protocol cannot. */
+  deflect?(callId: CallId, target: string): Promise<void>;
+  /** TS 24.642: accept the completion-of-calls offer of the failed call `callId` ("call back when free"). */
+  requestCallCompletion?(callId: CallId): Promise<void>;
+  /** TS 24.642: place the recall once the callee is free (the new call is announced with `outgoing`). */
+  recall?(callId: CallId): Promise<void>;
+  cancelCallCompletion?(callId: CallId): Promise<void>;
+  /** TS 24.605 CONF: a call to the conference factory (announced with `outgoing`); resolves with its CallId. */
+  createConference?(): Promise<CallId>;
+  /** TS 24.605: invite `party` into the conference call `callId` (REFER to the focus), or remove them. */
+  conferenceAdd?(callId: CallId, party: string): Promise<void>;
+  conferenceRemove?(callId: CallId, party: string): Promise<void>;
+  /** TS 24.623 Ut: service settings, where this protocol reaches them. */
+  readonly ut?: UtAccess | undefined;
   /** Web mode: a fresh token from the WWSF before the old one expires (refreshes and new calls carry it). */
   updateToken?(token: string): Promise<void> | void;
   /** De-registers (where the protocol can) and closes the WebSocket. */

@@ -4,9 +4,12 @@
  * `session.register {impu, token}`, digest mode with `{impu, password}`.
  */
 import { describeSipStatus } from '../sip-status-words.js';
-import { toUri } from '../target.js';
-import { isRestricted, microphone, PC_CONFIG, WicError, type CallId, type Diversion, type Identity, type Party, type W2Client, type W2Events } from '../w2-client.js';
+import { displayAddress, toUri } from '../target.js';
+import { isRestricted, microphone, PC_CONFIG, UtUnavailable, WicError, type CallId, type ConferenceParticipant, type Diversion, type Identity, type Party, type UtAccess, type UtAnswer, type W2Client, type W2Events } from '../w2-client.js';
 import { JsonRpcSocket, RpcError } from './json-rpc-socket.js';
+
+/** plugins/jsonrpc-ws rpc-errors.ts: UT_UNAVAILABLE, the server has no XCAP root (ut.xcapRoot). */
+const UT_UNAVAILABLE = -32031;
 
 interface RegistrationResult { state: string; sipStatus?: number; reason?: string }
 type Params = Record<string, unknown>;
@@ -21,6 +24,17 @@ export class JsonRpcClient implements W2Client {
   /** Live calls by the plugin's callId (it allows maxCallsPerClient at once: CW, consultation). */
   private readonly calls = new Map<CallId, RpcCall>();
   private closing = false;
+  /** TS 24.642: failed calls whose call.ended offered completion of calls, by their callId → the callee. */
+  private readonly completionOffers = new Map<CallId, string>();
+  /** Calls to a conference focus: their REFERs add and remove parties, they are no transfer (TS 24.605). */
+  private readonly conferences = new Set<CallId>();
+  /** Callees of outgoing calls, for the completion offer of their failure. */
+  private readonly callees = new Map<CallId, string>();
+  /** TS 24.623 over JSON-RPC: ut.get / ut.put, proxied by epcscf to the XCAP server for the registered IMPU. */
+  readonly ut: UtAccess = {
+    get: (node) => this.utRequest('ut.get', node !== undefined ? { node } : {}),
+    put: (node, xml) => this.utRequest('ut.put', { node, xml }),
+  };
 
   constructor(private readonly url: string, private readonly identity: Identity, private readonly events: W2Events) {}
 
@@ -59,9 +73,81 @@ export class JsonRpcClient implements W2Client {
       throw error;
     });
     this.calls.set(callId, { pc, offer: undefined });
+    this.callees.set(callId, to);
     this.events.outgoing(callId, to);
     this.events.peerConnection(callId, pc);
     this.events.callState(callId, 'calling');
+  }
+
+  async deflect(callId: CallId, target: string): Promise<void> {
+    // TS 24.604 CD: the virtual UE answers the INVITE 302 with the deflect-to URI as its only Contact.
+    const to = toUri(target, this.identity.domain);
+    this.requireCall(callId).endedHere = `forwarded to ${displayAddress(to)}`;
+    await this.rpc().request('call.deflect', { callId, target: to });
+  }
+
+  async requestCallCompletion(callId: CallId): Promise<void> {
+    // TS 24.642 / RFC 6910 §7.2: epcscf SUBSCRIBEs to the CC monitor the busy answer named.
+    if (!this.completionOffers.has(callId)) throw new WicError('The network no longer offers a call back for that call.');
+    await this.rpc().request('callCompletion.request', { callId });
+    this.events.callCompletion?.(callId, 'requested', this.completionOffers.get(callId));
+  }
+
+  async recall(callId: CallId): Promise<void> {
+    // RFC 6910 §7.4: the CC call, an INVITE carrying the offer's m= parameter, reported like any call.
+    const to = this.completionOffers.get(callId) ?? 'the callee';
+    await this.placeCall(to, (sdp) => this.rpc().request<{ callId: string }>('callCompletion.recall', { callId, sdp }));
+    this.completionOffers.delete(callId);
+  }
+
+  async cancelCallCompletion(callId: CallId): Promise<void> {
+    this.completionOffers.delete(callId);
+    await this.rpc().request('callCompletion.cancel', { callId }).catch(() => undefined);
+  }
+
+  async createConference(): Promise<CallId> {
+    // TS 24.605 §4.5.2: INVITE to the conference factory URI; the focus's participants follow as conference.participants.
+    let factory = 'conference';
+    return this.placeCall(() => factory, async (sdp) => {
+      const created = await this.rpc().request<{ callId: string; factoryUri: string }>('conference.create', { sdp });
+      factory = created.factoryUri;
+      this.conferences.add(created.callId);
+      return created;
+    });
+  }
+
+  async conferenceAdd(callId: CallId, party: string): Promise<void> {
+    this.requireCall(callId);
+    await this.rpc().request('conference.add', { callId, party: toUri(party, this.identity.domain) });
+  }
+
+  async conferenceRemove(callId: CallId, party: string): Promise<void> {
+    this.requireCall(callId);
+    await this.rpc().request('conference.remove', { callId, party: toUri(party, this.identity.domain) });
+  }
+
+  /** An outgoing call whose INVITE some method places with our SDP offer (a recall, a conference). */
+  private async placeCall(to: string | (() => string), invite: (sdp: string) => Promise<{ callId: string }>): Promise<CallId> {
+    const pc = await newPeerConnection();
+    await pc.setLocalDescription(await pc.createOffer());
+    const { callId } = await invite(pc.localDescription?.sdp ?? '').catch((error: unknown) => {
+      closePeerConnection(pc);
+      throw error;
+    });
+    const target = typeof to === 'string' ? to : to();
+    this.calls.set(callId, { pc, offer: undefined });
+    this.callees.set(callId, target);
+    this.events.outgoing(callId, target);
+    this.events.peerConnection(callId, pc);
+    this.events.callState(callId, 'calling');
+    return callId;
+  }
+
+  private async utRequest(method: 'ut.get' | 'ut.put', params: Params): Promise<UtAnswer> {
+    return this.rpc().request<UtAnswer>(method, params).catch((error: unknown) => {
+      if (error instanceof RpcError && error.failure.code === UT_UNAVAILABLE) throw new UtUnavailable('Service settings are not available on this network.');
+      throw error;
+    });
   }
 
   async answer(callId: CallId): Promise<void> {
@@ -167,6 +253,12 @@ export class JsonRpcClient implements W2Client {
         }
         return;
       case 'call.transferProgress':
+        // RFC 4579 §5.5: the focus's NOTIFY about a party we added or removed; only a failure is news.
+        if (call !== undefined && this.conferences.has(callId)) {
+          const status = Number(params['sipStatus']);
+          if (params['final'] === true && status >= 300) this.events.error(`The conference could not reach that party: ${describeSipStatus(status, typeof params['reason'] === 'string' ? params['reason'] : undefined, 'call')}.`);
+          return;
+        }
         if (call !== undefined && params['final'] === true) {
           const status = Number(params['sipStatus']);
           if (status >= 300) this.events.error(`The transfer failed: ${describeSipStatus(status, typeof params['reason'] === 'string' ? params['reason'] : undefined, 'call')}.`);
@@ -175,8 +267,34 @@ export class JsonRpcClient implements W2Client {
         }
         return;
       case 'call.ended':
+        // TS 24.605: a factory that refuses the INVITE (no focus on this network) is said so, not as a failed call.
+        if (call !== undefined && this.conferences.has(callId) && params['cause'] !== 'local' && params['cause'] !== 'remote') {
+          this.endCall(callId, `conferences are not available on this network${typeof params['sipStatus'] === 'number' ? ` (SIP ${params['sipStatus']})` : ''}`);
+        }
         if (call !== undefined) this.endCall(callId, call.endedHere ?? endedDetail(params));
+        // TS 24.642: the busy answer offered completion of calls (Call-Info purpose=call-completion).
+        if (params['callCompletion'] !== undefined && this.callees.has(callId)) {
+          this.completionOffers.set(callId, this.callees.get(callId) ?? '');
+          this.events.callCompletion?.(callId, 'offered', this.callees.get(callId));
+        }
+        this.callees.delete(callId);
         return;
+      case 'callCompletion.ready':
+        if (this.completionOffers.has(callId)) this.events.callCompletion?.(callId, 'ready', typeof params['target'] === 'string' ? params['target'] : this.completionOffers.get(callId));
+        return;
+      case 'callCompletion.ended':
+        if (this.completionOffers.delete(callId)) this.events.callCompletion?.(callId, 'ended');
+        return;
+      case 'conference.participants': {
+        const list = Array.isArray(params['participants']) ? params['participants'] as Params[] : [];
+        const participants: ConferenceParticipant[] = list.map((p) => ({
+          uri: String(p['uri']), left: p['state'] === 'deleted',
+          ...(typeof p['displayText'] === 'string' ? { displayText: p['displayText'] } : {}),
+          ...(typeof p['status'] === 'string' ? { status: p['status'] } : {}),
+        }));
+        if (call !== undefined) this.events.conferenceParticipants?.(callId, String(params['conferenceUri']), params['state'] !== 'partial', participants);
+        return;
+      }
       case 'subscription.notify': {
         const summary = params['messageSummary'] as { messagesWaiting?: boolean; new?: number; old?: number } | undefined;
         if (params['event'] === 'message-summary' && summary !== undefined) {
@@ -213,6 +331,7 @@ export class JsonRpcClient implements W2Client {
     const call = this.calls.get(callId);
     if (call === undefined) return;
     this.calls.delete(callId);
+    this.conferences.delete(callId);
     if (call.pc !== undefined) closePeerConnection(call.pc);
     this.events.callState(callId, 'ended', detail);
   }

@@ -12,7 +12,8 @@ import { describeSipStatus } from '../sip-status-words.js';
 import { toUri } from '../target.js';
 import type { IncomingRequest, IncomingResponse } from 'jssip/lib/SIPMessage.js';
 import { historyInfoDiversions, parseMessageSummary } from '../sip-service-headers.js';
-import { isRestricted, PC_CONFIG, WicError, type CallId, type Identity, type Party, type W2Client, type W2Events } from '../w2-client.js';
+import { isRestricted, PC_CONFIG, WicError, type CallId, type Identity, type Party, type UtAccess, type W2Client, type W2Events } from '../w2-client.js';
+import { utOverRest } from './ut-rest.js';
 
 const MEDIA = { audio: true, video: false };
 
@@ -27,6 +28,14 @@ export class JsSipClient implements W2Client {
   private readonly replacing = new WeakMap<RTCSession, CallId>();
   private nextId = 1;
   private token: string | undefined;
+  private utAccess: UtAccess | undefined;
+
+  /** TS 24.623 over epcscf's Ut REST endpoint, with the web token (web login only: a digest WIC has no token to show). */
+  get ut(): UtAccess | undefined {
+    if (this.identity.token === undefined) return undefined;
+    this.utAccess ??= utOverRest(this.url, this.identity.impu, () => this.token);
+    return this.utAccess;
+  }
 
   constructor(private readonly url: string, private readonly identity: Identity, private readonly events: W2Events) {
     this.token = identity.token;
@@ -92,6 +101,12 @@ export class JsSipClient implements W2Client {
   async reject(callId: CallId, busy = false): Promise<void> {
     // TS 24.615 §4.5.4: a waiting call the user refuses is rejected 486 Busy Here.
     this.requireSession(callId).terminate(busy ? { status_code: 486, reason_phrase: 'Busy Here' } : { status_code: 603, reason_phrase: 'Decline' });
+  }
+
+  async deflect(callId: CallId, target: string): Promise<void> {
+    // TS 24.604 CD: the UE answers the ringing INVITE 302 Moved Temporarily, the deflect-to URI its only Contact.
+    const to = toUri(target, this.identity.domain);
+    this.requireSession(callId).terminate({ status_code: 302, reason_phrase: 'Moved Temporarily', extraHeaders: [`Contact: <${to}>`] });
   }
 
   async hangup(callId: CallId): Promise<void> {
