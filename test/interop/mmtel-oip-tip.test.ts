@@ -40,14 +40,14 @@ async function setUp(t: Test): Promise<Rig> {
 }
 
 /** A sipp UAC (via Kamailio) calls alice asserting carol, with `privacy`; alice answers; returns call.incoming. */
-async function callAlice(t: Test, rig: Rig, privacy: string): Promise<Record<string, unknown>> {
+async function callAlice(t: Test, rig: Rig, privacy: string, answer: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
   const uacPort = await allocatePort();
   t.teardown(() => releasePort(uacPort));
   const run = runSipp([`127.0.0.1:${rig.core.port}`, '-sf', UAC_PRIVACY, '-s', 'alice', '-key', 'domain', 'ims.test',
     '-key', 'pai', 'carol@ims.test', '-key', 'privacy', privacy,
     '-m', '1', '-i', '127.0.0.1', '-p', String(uacPort), '-d', '200'], { timeoutMs: 15_000 });
   const incoming = await rig.alice.notification('call.incoming', undefined, 10_000);
-  await rig.alice.request('call.answer', { callId: String(incoming['callId']), sdp: OFFER });
+  await rig.alice.request('call.answer', { callId: String(incoming['callId']), sdp: OFFER, ...answer });
   const done = await run;
   t.equal(done.code, 0, 'the sipp call completed', { sippOutput: done.stdout.slice(-1500) });
   return incoming;
@@ -92,6 +92,15 @@ t.test('TS 24.608 TIR: a callee answering with Privacy: id is shown anonymous, n
 });
 
 // ---- sip-ws -------------------------------------------------------------------------------------
+
+t.test('TS 24.608 TIR by a JSON-RPC callee: call.answer {privacy: "id"} → Privacy: id in the 200 on Mw, with the connected identity asserted', async (t) => {
+  const rig = await setUp(t);
+  await callAlice(t, rig, 'none', { privacy: 'id' });
+  const ok = rig.epcscf.capture.entries.find((e) => e.side === 'mw' && e.direction === 'out' && e.message.kind === 'response' && e.message.status === 200
+    && (getHeader(e.message, 'CSeq') ?? '').endsWith('INVITE'))?.message;
+  t.equal(ok && getHeader(ok, 'Privacy'), 'id', 'RFC 3323 §4.2: the callee\'s Privacy: id reaches the IMS');
+  t.same(ok && getHeaders(ok, 'P-Asserted-Identity').map((v) => v.replace(/\s/g, '')), ['<sip:alice@ims.test>'], 'R-TERM-3: with the connected identity asserted, for the network to withhold');
+});
 
 t.test('R-MMTEL-1 OIP/OIR and TIR over sip-ws: Privacy and P-Asserted-Identity pass to JsSIP intact; its Privacy: id answer reaches Mw with the asserted identity', async (t) => {
   const core = await startImsCore();

@@ -38,7 +38,8 @@ const answer: MethodHandler = async (params, ctx) => {
   const { call } = callIn(ctx, params['callId'], UNANSWERED_INCOMING, 'incoming');
   // TS 24.615 CW: answering a waiting call holds the others first (TS 24.610 re-INVITE sendonly).
   if (params['holdOthers'] === true) await holdOtherCalls(ctx, call.id);
-  await call.answer(String(params['sdp']));
+  // TS 24.608 TIR: the callee withholds its connected identity (Privacy: id in the 200).
+  await call.answer(String(params['sdp']), params['privacy'] === 'id' ? { privacy: 'id' } : {});
   return {};
 };
 
