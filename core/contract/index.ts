@@ -44,3 +44,6 @@ export {
 export { CONFERENCE_INFO_TYPE, parseConferenceInfo } from '../ua/conference-info.js';
 export { derivedConferenceFactoryUri } from '../ua/conference-focus.js';
 export type { ConferenceInfo, ConferenceInfoState, ConferenceParticipant } from '../ua/conference-info.js';
+// DTMF (issue #14): SIP INFO application/dtmf-relay bodies, the same in every plugin.
+export { DTMF_RELAY_CONTENT_TYPE, parseDtmfRelay, formatDtmfRelay } from '../dtmf/dtmf-relay.js';
+export type { DtmfDigit } from '../dtmf/dtmf-relay.js';

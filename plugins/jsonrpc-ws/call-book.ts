@@ -4,7 +4,7 @@
  * call.transferRequested, call.transferProgress, call.ended). A call placed to honour a
  * transfer also reports its progress to the transferor (RFC 3515 §2.4.4: NOTIFY sipfrag).
  */
-import { DTMF_RELAY_CONTENT_TYPE, parseDtmfRelay } from '../../core/dtmf/index.js';
+import { DTMF_RELAY_CONTENT_TYPE, parseDtmfRelay } from '../../core/contract/index.js';
 import type { UaCall, UaCallCompletionOffer, UaTransferRequest } from '../../core/contract/index.js';
 import { CallCompletionBook } from './call-completion-book.js';
 import { endedParams, partyParams, type Params, withOptionalSdp } from './notification-params.js';

@@ -6,7 +6,7 @@
  * other way as INFO). A client that does not understand it answers <unsupported-info/>
  * (XEP-0166 §7.2.14), which the gateway ignores. Other INFO bodies give nothing.
  */
-import { DTMF_RELAY_CONTENT_TYPE, parseDtmfRelay } from '../../../core/dtmf/index.js';
+import { DTMF_RELAY_CONTENT_TYPE, parseDtmfRelay } from '../../../core/contract/index.js';
 import { xmlElement, type XmlElement } from '../xml/element.js';
 import { NS } from '../xml/namespaces.js';
 
