@@ -9,41 +9,24 @@
 // hidden. Screenshots of each run land in test/artifacts/ (git-ignored).
 import { mkdirSync } from 'node:fs';
 import t, { type Test } from 'tap';
-import { chromium, type Browser } from 'playwright-core';
-import { CHROMIUM_ARGS } from '../support/wic/browser-wic.js';
-import { startQuickstart, type Quickstart } from '../support/wic/quickstart.js';
+import { quickstartStage } from '../support/wic/quickstart-stage.js';
 import { blindTransfer, otherCalls, pressKeys, switchTo, waitForTestId, waitForWaitingCall } from '../support/wic/wic-calls-page.js';
 import {
-  answerWhenRinging, callState, dial, errorBanner, openWic, signIn, waitForCallState, waitForRxPackets,
+  answerWhenRinging, callState, dial, signIn, waitForCallState, waitForRxPackets,
   type WicProtocol, type WicUser,
 } from '../support/wic/wic-web-page.js';
 
 const ARTIFACTS = new URL('../artifacts/', import.meta.url);
 mkdirSync(ARTIFACTS, { recursive: true });
 
-let quickstart: Quickstart;
-let browser: Browser;
-
-t.before(async () => {
-  quickstart = await startQuickstart();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: [...CHROMIUM_ARGS] });
-});
-t.teardown(async () => {
-  await browser?.close().catch(() => undefined);
-  await quickstart?.stop();
-});
-
-async function diagnostics(...users: WicUser[]): Promise<string> {
-  const banners = await Promise.all(users.map(async (u) => `${u.name}: call-state "${await callState(u).catch(() => '?')}", error "${await errorBanner(u).catch(() => '?')}"`));
-  return `${banners.join('\n')}\n${users.flatMap((u) => u.console).slice(-40).join('\n')}\n--- epcscf ---\n${quickstart.output().slice(-3000)}`;
-}
+const stage = quickstartStage(t);
 
 async function shot(user: WicUser, name: string): Promise<void> {
   await user.page.screenshot({ path: new URL(`wic-mmtel-${name}.png`, ARTIFACTS).pathname });
 }
 
 async function threeUsers(t: Test, aliceProtocol: WicProtocol): Promise<[WicUser, WicUser, WicUser]> {
-  const users = await Promise.all([openWic(browser, quickstart.url, 'alice'), openWic(browser, quickstart.url, 'bob'), openWic(browser, quickstart.url, 'carol')]);
+  const users = await Promise.all([stage.open('alice'), stage.open('bob'), stage.open('carol')]);
   t.teardown(async () => { for (const u of users) await u.context.close(); });
   const [alice, bob, carol] = users;
   const states = await Promise.all([signIn(alice, 'alicepw', aliceProtocol, 'digest'), signIn(bob, 'bobpw', 'sip-ws', 'digest'), signIn(carol, 'carolpw', 'sip-ws', 'digest')]);
@@ -134,7 +117,7 @@ for (const protocol of ['sip-ws', 'jsonrpc-ws'] as const) {
       t.match(await waitForCallState(bob, /ended/), /ended/, 'carol hung up');
     } catch (error) {
       for (const u of [alice, bob, carol]) await shot(u, `${protocol}-failed-${u.name}`).catch(() => undefined);
-      t.fail(`${String(error)}\n${await diagnostics(alice, bob, carol)}`);
+      t.fail(`${String(error)}\n${await stage.diagnostics(alice, bob, carol)}`);
     }
   });
 }
@@ -158,12 +141,12 @@ t.test('issue #14 WIC over sip-ws: consultative transfer — alice connects bob 
     t.match(await waitForCallState(alice, /ended/), /ended/, 'alice is out of both calls');
   } catch (error) {
     for (const u of [alice, bob, carol]) await shot(u, `consult-failed-${u.name}`).catch(() => undefined);
-    t.fail(`${String(error)}\n${await diagnostics(alice, bob, carol)}`);
+    t.fail(`${String(error)}\n${await stage.diagnostics(alice, bob, carol)}`);
   }
 });
 
 t.test('issue #14 WIC over xmpp-ws: the controls XMPP cannot carry today (transfer, a second call) are hidden, not faked; sip-ws offers them', async (t) => {
-  const [alice, bob] = await Promise.all([openWic(browser, quickstart.url, 'alice'), openWic(browser, quickstart.url, 'bob')]);
+  const [alice, bob] = await Promise.all([stage.open('alice'), stage.open('bob')]);
   t.teardown(async () => { await alice.context.close(); await bob.context.close(); });
   await Promise.all([signIn(alice, 'alicepw', 'xmpp-ws', 'digest'), signIn(bob, 'bobpw', 'sip-ws', 'digest')]);
   const hidden = (u: WicUser, testId: string): Promise<boolean> => u.page.$eval(`[data-testid="${testId}"]`, (e) => e.hasAttribute('hidden'));

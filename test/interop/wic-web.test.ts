@@ -7,11 +7,9 @@
 // hang up. Screenshots land in test/artifacts/ (git-ignored).
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import t from 'tap';
-import { chromium, type Browser } from 'playwright-core';
-import { CHROMIUM_ARGS } from '../support/wic/browser-wic.js';
-import { startQuickstart, type Quickstart } from '../support/wic/quickstart.js';
+import { quickstartStage } from '../support/wic/quickstart-stage.js';
 import {
-  answerWhenRinging, callState, dial, errorBanner, loginError, openWic, rxPackets, sendMessage, signIn, waitForCallState,
+  answerWhenRinging, dial, errorBanner, loginError, rxPackets, sendMessage, signIn, waitForCallState,
   waitForMessage, waitForRxPackets, waitForText, type WicAuthMode, type WicProtocol, type WicUser,
 } from '../support/wic/wic-web-page.js';
 
@@ -29,22 +27,7 @@ const COMBOS: readonly { protocol: WicProtocol; mode: WicAuthMode; target: strin
   { protocol: 'xmpp-ws', mode: 'web', target: 'sip:bob@ims.test' },
 ];
 
-let quickstart: Quickstart;
-let browser: Browser;
-
-t.before(async () => {
-  quickstart = await startQuickstart();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: [...CHROMIUM_ARGS] });
-});
-t.teardown(async () => {
-  await browser?.close().catch(() => undefined);
-  await quickstart?.stop();
-});
-
-async function diagnostics(...users: WicUser[]): Promise<string> {
-  const banners = await Promise.all(users.map(async (u) => `${u.name}: call-state "${await callState(u).catch(() => '?')}", error "${await errorBanner(u).catch(() => '?')}"`));
-  return `${banners.join('\n')}\n${users.flatMap((u) => u.console).slice(-40).join('\n')}\n--- epcscf ---\n${quickstart.output().slice(-3000)}`;
-}
+const stage = quickstartStage(t);
 
 async function shot(user: WicUser, name: string): Promise<void> {
   await user.page.screenshot({ path: new URL(`wic-${name}.png`, ARTIFACTS).pathname });
@@ -52,7 +35,7 @@ async function shot(user: WicUser, name: string): Promise<void> {
 
 for (const { protocol, mode, target } of COMBOS) {
   t.test(`issue #13 WIC, ${protocol} with ${mode === 'web' ? 'web login (token, scenario 2)' : 'IMS digest (scenario 1)'}: alice and bob register, call (audio both ways), hold/resume, message each way, hang up`, async (t) => {
-    const [alice, bob] = await Promise.all([openWic(browser, quickstart.url, 'alice'), openWic(browser, quickstart.url, 'bob')]);
+    const [alice, bob] = await Promise.all([stage.open('alice'), stage.open('bob')]);
     t.teardown(async () => { await alice.context.close(); await bob.context.close(); });
     const name = `${protocol}-${mode}`;
     /** The full set of screens once (the README's and a newcomer's); the call screen for every combination. */
@@ -98,13 +81,13 @@ for (const { protocol, mode, target } of COMBOS) {
     } catch (error) {
       await shot(alice, `${name}-failed-alice`).catch(() => undefined);
       await shot(bob, `${name}-failed-bob`).catch(() => undefined);
-      t.fail(`${String(error)}\n${await diagnostics(alice, bob)}`);
+      t.fail(`${String(error)}\n${await stage.diagnostics(alice, bob)}`);
     }
   });
 }
 
 t.test('issue #13 WIC: errors in words — a wrong IMS password and a wrong web password are refused with a sentence, not a code', async (t) => {
-  const carol = await openWic(browser, quickstart.url, 'carol');
+  const carol = await stage.open('carol');
   t.teardown(() => carol.context.close());
   await signIn(carol, 'wrong', 'sip-ws', 'digest');
   t.match(await loginError(carol), /^Registration refused: wrong user name or password \(SIP 40[13] .*\)\.$/, 'digest: the IMS refusal in words, with its SIP status');
@@ -114,14 +97,14 @@ t.test('issue #13 WIC: errors in words — a wrong IMS password and a wrong web 
 });
 
 t.test('issue #13 WIC, scenario 3: "guest" with web login registers with an IMPU from the WWSF\'s pool', async (t) => {
-  const guest = await openWic(browser, quickstart.url, 'guest');
+  const guest = await stage.open('guest');
   t.teardown(() => guest.context.close());
   t.match(await signIn(guest, 'any', 'sip-ws', 'web'), /^registered/, `guest: registered (${await loginError(guest)})`);
   t.match(await guest.page.textContent('#status-facts'), /IMPU sip:guest\d+@ims\.test/, 'the IMPU shown is a pooled guest identity');
 });
 
 t.test('issue #13 WIC, jsonrpc-ws: decline, DTMF, mute and blind transfer from the page (bob is transferred to carol, audio between them)', async (t) => {
-  const [alice, bob, carol] = await Promise.all([openWic(browser, quickstart.url, 'alice'), openWic(browser, quickstart.url, 'bob'), openWic(browser, quickstart.url, 'carol')]);
+  const [alice, bob, carol] = await Promise.all([stage.open('alice'), stage.open('bob'), stage.open('carol')]);
   t.teardown(async () => { for (const u of [alice, bob, carol]) await u.context.close(); });
   try {
     await Promise.all([signIn(alice, 'alicepw', 'jsonrpc-ws', 'digest'), signIn(bob, 'bobpw', 'jsonrpc-ws', 'digest'), signIn(carol, 'carolpw', 'jsonrpc-ws', 'digest')]);
@@ -156,6 +139,6 @@ t.test('issue #13 WIC, jsonrpc-ws: decline, DTMF, mute and blind transfer from t
   } catch (error) {
     await shot(alice, 'transfer-failed-alice').catch(() => undefined);
     await shot(bob, 'transfer-failed-bob').catch(() => undefined);
-    t.fail(`${String(error)}\n${await diagnostics(alice, bob, carol)}`);
+    t.fail(`${String(error)}\n${await stage.diagnostics(alice, bob, carol)}`);
   }
 });
