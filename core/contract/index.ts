@@ -37,7 +37,7 @@ export type {
 export {
   parseMessage, serializeMessage, SipParseError, buildMalformedReply, createRequest, createResponse,
   addHeader, setHeader, removeHeader, withBody, getHeader, getHeaders, hasHeader, cseq, callId, from, to,
-  tagOf, contentType, bodyText, parseUri, formatUri, getParam, parseNameAddr, formatNameAddr,
+  tagOf, contentType, mediaTypeOf, bodyText, parseUri, formatUri, getParam, parseNameAddr, formatNameAddr,
   generateTag, generateBranch, generateCallId, systemClock,
 } from '../sip/index.js';
 // CONF (TS 24.605): RFC 4575 conference-info bodies as a participant list, the same in every plugin.

@@ -841,7 +841,7 @@ export class Pcscf implements W2SipCore {
    */
   async #dtmfInfoAsRtp(request: SipRequest, leg: MediaLeg, tx: ServerTransaction): Promise<boolean> {
     if (this.#dtmfMode !== 'rfc4733' || this.#media.alg === undefined) return false;
-    if ((contentType(request) ?? '').split(';')[0]?.trim().toLowerCase() !== DTMF_RELAY_CONTENT_TYPE) return false;
+    if (contentType(request) !== DTMF_RELAY_CONTENT_TYPE) return false;
     const dtmf = parseDtmfRelay(bodyText(request));
     if (dtmf === undefined || !(await this.#media.alg.playDtmfTowardWic(leg, dtmf.digit, dtmf.durationMs))) return false;
     tx.respond(createResponse(request, 200, 'OK'));

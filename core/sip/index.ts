@@ -11,7 +11,7 @@ export type { Via, CSeq, Contact, ContactBinding, AuthValue, ChargingVector } fr
 export { canonicalHeaderName, headerKey } from './model/header-names.js';
 export {
   getHeader, getHeaders, hasHeader, vias, topVia, from, to, tagOf, callId, cseq, contacts, nameAddrList,
-  maxForwards, contentType, expires, authValues, optionTags, privacy, chargingVector, bodyText,
+  maxForwards, contentType, mediaTypeOf, expires, authValues, optionTags, privacy, chargingVector, bodyText,
 } from './model/access.js';
 export {
   createRequest, createResponse, setHeader, addHeader, removeHeader, withBody, withUri, withHeaders, REASON_PHRASES,

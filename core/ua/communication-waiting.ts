@@ -7,7 +7,7 @@
  *   tone (TS 24.615 §4.5.5.3.1);
  * - every body part that is not the SDP is kept as an opaque typed attachment for the client.
  */
-import { getHeaders, nonSdpParts, type SipMessage } from '../sip/index.js';
+import { getHeaders, mediaTypeOf, nonSdpParts, type SipMessage } from '../sip/index.js';
 import type { UaAttachment } from './api.js';
 
 /** TS 24.615 §4.4: the MIME type of the 3GPP CW indication. */
@@ -30,5 +30,5 @@ export function attachmentsOf(message: SipMessage): UaAttachment[] {
 /** TS 24.615: a terminating INVITE the AS marked as a waiting call (CW body part or Alert-Info). */
 export function isWaitingCall(invite: SipMessage, attachments: readonly UaAttachment[]): boolean {
   return alertsCallWaiting(invite)
-    || attachments.some((a) => a.contentType.split(';')[0]?.trim().toLowerCase() === CW_CONTENT_TYPE);
+    || attachments.some((a) => mediaTypeOf(a.contentType) === CW_CONTENT_TYPE);
 }

@@ -2,7 +2,7 @@ import type { EpcError } from '../../core/errors.js';
 import type { ImsLeg } from '../rtp/ims-leg.js';
 import type { MediaCounters } from '../rtp/media-counters.js';
 import { TelephoneEventDetector, type DtmfDigit } from '../../core/dtmf/index.js';
-import { rtpHeaderLength, rtpPayloadType } from '../rtp/rtp-header.js';
+import { rtpHeaderLength, rtpPayloadType, rtpTimestamp } from '../rtp/rtp-header.js';
 import { TelephoneEventPlayer, type EventFormat } from '../rtp/telephone-event-player.js';
 import { translateRtcp } from '../rtp/rtcp-translator.js';
 import { RtpStreamRewriter, type StreamRewriterOptions } from '../rtp/stream-rewriter.js';
@@ -253,7 +253,7 @@ export class CallRelay implements RelayHandle {
   #dtmfFromWebRtc(stream: RelayStream, index: number, packet: Buffer): void {
     const headerLength = rtpHeaderLength(packet, packet.length);
     if (headerLength < 0 || stream.detector === undefined) return;
-    const digits = stream.detector.push(packet.subarray(headerLength), packet.readUInt32BE(4));
+    const digits = stream.detector.push(packet.subarray(headerLength), rtpTimestamp(packet));
     for (const digit of digits) this.delegate?.onDtmf?.(index, digit);
   }
 

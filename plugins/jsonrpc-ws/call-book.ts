@@ -4,7 +4,7 @@
  * call.transferRequested, call.transferProgress, call.ended). A call placed to honour a
  * transfer also reports its progress to the transferor (RFC 3515 §2.4.4: NOTIFY sipfrag).
  */
-import { DTMF_RELAY_CONTENT_TYPE, parseDtmfRelay } from '../../core/contract/index.js';
+import { DTMF_RELAY_CONTENT_TYPE, mediaTypeOf, parseDtmfRelay } from '../../core/contract/index.js';
 import type { UaCall, UaCallCompletionOffer, UaTransferRequest } from '../../core/contract/index.js';
 import { CallCompletionBook } from './call-completion-book.js';
 import { endedParams, partyParams, type Params, withOptionalSdp } from './notification-params.js';
@@ -87,7 +87,7 @@ export class CallBook {
     });
     call.on('info', (info) => {
       // Issue #14: DTMF from the far end as INFO application/dtmf-relay becomes call.dtmfReceived.
-      if (info.contentType.split(';')[0]?.trim().toLowerCase() !== DTMF_RELAY_CONTENT_TYPE) return;
+      if (mediaTypeOf(info.contentType) !== DTMF_RELAY_CONTENT_TYPE) return;
       const dtmf = parseDtmfRelay(info.body);
       if (dtmf !== undefined) this.#notify('call.dtmfReceived', { callId, digit: dtmf.digit, durationMs: dtmf.durationMs });
     });

@@ -48,8 +48,7 @@ const SDP = 'application/sdp';
  */
 export function carriesSdp(message: SipMessage): boolean {
   if (message.body.length === 0) return false;
-  const type = contentType(message);
-  if (type !== undefined && type.split(';')[0]?.trim().toLowerCase() === SDP) return true;
+  if (contentType(message) === SDP) return true;
   return bodyParts(message)?.some((part) => part.type === SDP) === true;
 }
 

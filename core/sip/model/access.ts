@@ -111,9 +111,13 @@ export function maxForwards(msg: SipMessage): number | undefined {
 /** The media type, lower-cased, without parameters (`application/sdp`). */
 export function contentType(msg: SipMessage): string | undefined {
   const v = getHeader(msg, 'Content-Type');
-  if (v === undefined) return undefined;
-  const semi = v.indexOf(';');
-  return (semi >= 0 ? v.slice(0, semi) : v).trim().toLowerCase();
+  return v === undefined ? undefined : mediaTypeOf(v);
+}
+
+/** The media type of a Content-Type value, lower-cased, without parameters (RFC 3261 §20.15). */
+export function mediaTypeOf(contentTypeValue: string): string {
+  const semi = contentTypeValue.indexOf(';');
+  return (semi >= 0 ? contentTypeValue.slice(0, semi) : contentTypeValue).trim().toLowerCase();
 }
 
 /** The Expires header in seconds; overlarge values are capped at 2^32-1 (RFC 3261 §20.19). */

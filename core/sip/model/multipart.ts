@@ -4,7 +4,7 @@
  * are byte ranges of the original body, so a part can be replaced while every other byte —
  * other parts, delimiters, preamble, epilogue — stays exactly as it came (R-MMTEL-1).
  */
-import { getHeader } from './access.js';
+import { contentType, getHeader, mediaTypeOf } from './access.js';
 import { withBody } from './edit.js';
 import type { SipMessage } from './message.js';
 
@@ -81,7 +81,7 @@ export function bodyParts(message: SipMessage): BodyPart[] | undefined {
     const contentType = headers.find(([name]) => name.toLowerCase() === 'content-type')?.[1] ?? 'text/plain';
     const start = partStart + bodyOffset;
     parts.push({
-      type: (contentType.split(';')[0] ?? '').trim().toLowerCase(),
+      type: mediaTypeOf(contentType),
       contentType, headers, body: body.subarray(start, partEnd), start, end: partEnd,
     });
     at = next + 1;
@@ -91,8 +91,7 @@ export function bodyParts(message: SipMessage): BodyPart[] | undefined {
 /** The SDP of a message: its whole body (application/sdp) or the first SDP part of a multipart body. */
 export function sdpOf(message: SipMessage): string | undefined {
   if (message.body.length === 0) return undefined;
-  const type = (getHeader(message, 'Content-Type') ?? '').split(';')[0]?.trim().toLowerCase();
-  if (type === SDP) return Buffer.from(message.body).toString('utf8');
+  if (contentType(message) === SDP) return Buffer.from(message.body).toString('utf8');
   const part = bodyParts(message)?.find((p) => p.type === SDP);
   return part === undefined ? undefined : Buffer.from(part.body).toString('utf8');
 }

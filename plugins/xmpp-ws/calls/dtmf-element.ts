@@ -6,12 +6,12 @@
  * other way as INFO). A client that does not understand it answers <unsupported-info/>
  * (XEP-0166 §7.2.14), which the gateway ignores. Other INFO bodies give nothing.
  */
-import { DTMF_RELAY_CONTENT_TYPE, parseDtmfRelay } from '../../../core/contract/index.js';
+import { DTMF_RELAY_CONTENT_TYPE, mediaTypeOf, parseDtmfRelay } from '../../../core/contract/index.js';
 import { xmlElement, type XmlElement } from '../xml/element.js';
 import { NS } from '../xml/namespaces.js';
 
 export function sessionInfoDtmf(sid: string, info: { readonly contentType: string; readonly body: string }): XmlElement | undefined {
-  if (info.contentType.split(';')[0]?.trim().toLowerCase() !== DTMF_RELAY_CONTENT_TYPE) return undefined;
+  if (mediaTypeOf(info.contentType) !== DTMF_RELAY_CONTENT_TYPE) return undefined;
   const dtmf = parseDtmfRelay(info.body);
   if (dtmf === undefined) return undefined;
   return xmlElement('jingle', NS.jingle, { action: 'session-info', sid }, [
