@@ -72,6 +72,26 @@ export interface NextHopProbeConfig {
 export interface ClusterConfig {
   /** Flow-token HMAC key; undefined: random per start. Secret: never logged. */
   readonly flowSecret?: string;
+  /** This node's name in flow tokens, ICIDs and the directories (cluster-unique); default: the host name. */
+  readonly nodeId?: string;
+  /**
+   * The URI every node puts in Path and Record-Route (a DNS name or SRV target that reaches all
+   * nodes, RFC 3263); undefined: the node's own Mw address.
+   */
+  readonly mwUri?: string;
+  /** The shared state home (core/state); undefined: memory, one node. */
+  readonly redis?: RedisConfig;
+}
+
+/** cluster.redis: one Redis (url) or a Sentinel-monitored primary (sentinels + name). */
+export interface RedisConfig {
+  /** e.g. `redis://127.0.0.1:6379/0` (`rediss://` for TLS). Secret parts (password) are never logged. */
+  readonly url?: string;
+  readonly sentinels?: readonly { readonly host: string; readonly port: number }[];
+  /** The Sentinel master name (with `sentinels`). */
+  readonly name?: string;
+  /** Prefix of every key (several deployments on one Redis); default `epcscf:`. */
+  readonly keyPrefix: string;
 }
 
 export interface MediaPortRange {

@@ -25,6 +25,9 @@
  *   EPCSCF_MEDIA_NG_ADDRESS           media.ng.address          ip:port of our epcscf-media-gw or rtpengine
  *   EPCSCF_ADMIN_KEY                  admin.bearerKey           bearer key of /admin/* and /metrics
  *   EPCSCF_CLUSTER_FLOW_SECRET        cluster.flowSecret        flow-token HMAC key (>= 32 characters)
+ *   EPCSCF_CLUSTER_NODE_ID            cluster.nodeId            this node's cluster-unique name
+ *   EPCSCF_CLUSTER_MW_URI             cluster.mwUri             the Path/Record-Route URI of every node
+ *   EPCSCF_CLUSTER_REDIS_URL          cluster.redis.url         redis://host:port/db of the shared state
  *   EPCSCF_LOG_LEVEL                  log.level
  */
 
@@ -54,6 +57,9 @@ const OVERRIDES: ReadonlyArray<readonly [variable: string, path: readonly string
   ['EPCSCF_MEDIA_MODE', ['media', 'mode'], 'string'],
   ['EPCSCF_MEDIA_NG_ADDRESS', ['media', 'ng', 'address'], 'string'],
   ['EPCSCF_CLUSTER_FLOW_SECRET', ['cluster', 'flowSecret'], 'string'],
+  ['EPCSCF_CLUSTER_NODE_ID', ['cluster', 'nodeId'], 'string'],
+  ['EPCSCF_CLUSTER_MW_URI', ['cluster', 'mwUri'], 'string'],
+  ['EPCSCF_CLUSTER_REDIS_URL', ['cluster', 'redis', 'url'], 'string'],
   ['EPCSCF_LOG_LEVEL', ['log', 'level'], 'string'],
 ];
 

@@ -216,8 +216,24 @@ function adminConfig(admin: Record<string, unknown>): AdminConfig {
 }
 
 function clusterConfig(cluster: Record<string, unknown>): ClusterConfig {
-  const flowSecret = cluster['flowSecret'];
-  return typeof flowSecret === 'string' ? { flowSecret } : {};
+  const text = (key: string): string | undefined => (typeof cluster[key] === 'string' ? cluster[key] : undefined);
+  const flowSecret = text('flowSecret');
+  const nodeId = text('nodeId');
+  const mwUri = text('mwUri');
+  const redis = cluster['redis'] as { url?: string; sentinels?: { host: string; port: number }[]; name?: string; keyPrefix?: string } | undefined;
+  return {
+    ...(flowSecret !== undefined ? { flowSecret } : {}),
+    ...(nodeId !== undefined ? { nodeId } : {}),
+    ...(mwUri !== undefined ? { mwUri } : {}),
+    ...(redis !== undefined ? {
+      redis: {
+        keyPrefix: redis.keyPrefix ?? 'epcscf:',
+        ...(redis.url !== undefined ? { url: redis.url } : {}),
+        ...(redis.sentinels !== undefined ? { sentinels: redis.sentinels } : {}),
+        ...(redis.name !== undefined ? { name: redis.name } : {}),
+      },
+    } : {}),
+  };
 }
 
 function webAuthConfig(webAuth: Record<string, unknown>, configDir: string): WebAuthConfig {
