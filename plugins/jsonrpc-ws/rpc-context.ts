@@ -32,8 +32,8 @@ export interface RpcContext {
   openUe(start: UeStart): VirtualUe;
   /** Drops the UE (ue.close()) and voids this session's resume token. */
   closeUe(): void;
-  /** A resume token for the current registration; undefined when resume is off (grace 0). */
-  issueResumeToken(): string | undefined;
+  /** A resume token for the current registration (stored in host.state); undefined when resume is off (grace 0) or the store is unreachable. */
+  issueResumeToken(): Promise<string | undefined>;
   /**
    * R-REG-3: the UE's web token is replaced for later requests, and so is the one a resume
    * re-registers with. Throws (EPC_ERR_UA_*) when there is no token UE.

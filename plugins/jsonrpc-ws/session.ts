@@ -127,7 +127,7 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
     const ue = this.#ue;
     this.#ue = undefined;
     this.#ueStart = undefined;
-    if (this.#resumeToken !== undefined) this.resume.revoke(this.#resumeToken);
+    if (this.#resumeToken !== undefined) this.#revoke(this.#resumeToken);
     this.#resumeToken = undefined;
     this.subscriptions.clear();
     if (ue === undefined) return;
@@ -136,16 +136,31 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
     ue.close();
   }
 
-  issueResumeToken(): string | undefined {
-    if (this.options.resumeGraceSeconds === 0 || this.#ue === undefined || this.#ueStart === undefined) return undefined;
-    if (this.#resumeToken !== undefined) this.resume.revoke(this.#resumeToken);
+  async issueResumeToken(): Promise<string | undefined> {
+    const ue = this.#ue;
     const start = this.#ueStart;
-    this.#resumeToken = this.resume.issue({
-      identity: start.identity,
-      instanceId: this.#ue.instanceId,
-      ...(start.expires !== undefined ? { expires: start.expires } : {}),
-    }, this);
-    return this.#resumeToken;
+    if (this.options.resumeGraceSeconds === 0 || ue === undefined || start === undefined) return undefined;
+    if (this.#resumeToken !== undefined) this.#revoke(this.#resumeToken);
+    this.#resumeToken = undefined;
+    let token: string;
+    try {
+      token = await this.resume.issue({
+        identity: start.identity,
+        instanceId: ue.instanceId,
+        ...(start.expires !== undefined ? { expires: start.expires } : {}),
+      }, this);
+    } catch (error) {
+      // Shared state unreachable (EPC_ERR_STATE_UNAVAILABLE): registered, just not resumable.
+      this.#host.log.warn({ connectionId: this.#conn.id, err: error }, 'jsonrpc-ws: resume token not stored, registration not resumable');
+      return undefined;
+    }
+    if (this.#ue !== ue || this.#closed) {
+      // The UE or the connection went while the token was being stored: it resumes nothing.
+      this.#revoke(token);
+      return undefined;
+    }
+    this.#resumeToken = token;
+    return token;
   }
 
   replaceToken(token: string): void {
@@ -155,7 +170,8 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
     ue.updateToken(token);
     this.#ueStart = { ...start, identity: { ...start.identity, token } };
     if (this.#resumeToken !== undefined) {
-      this.resume.amend(this.#resumeToken, { identity: this.#ueStart.identity, instanceId: ue.instanceId, ...(start.expires !== undefined ? { expires: start.expires } : {}) });
+      this.resume.amend(this.#resumeToken, { identity: this.#ueStart.identity, instanceId: ue.instanceId, ...(start.expires !== undefined ? { expires: start.expires } : {}) })
+        .catch((error: unknown) => this.#host.log.warn({ connectionId: this.#conn.id, err: error }, 'jsonrpc-ws: the resume token keeps the previous web token'));
     }
   }
 
@@ -211,8 +227,10 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
       if (token !== undefined && this.options.resumeGraceSeconds > 0) {
         // The registration may be resumed on a new connection for the grace period; the core
         // has already dropped this flow, so the IMS reaches nobody until then (430, RFC 5626 §5.3).
-        this.resume.park(token, this.options.resumeGraceSeconds * 1000);
         this.#resumeToken = undefined;
+        await this.resume.park(token, this.options.resumeGraceSeconds * 1000).catch((error: unknown) => {
+          this.#host.log.warn({ connectionId: this.#conn.id, err: error }, 'jsonrpc-ws: resume token not parked, registration not resumable');
+        });
       } else if (!this.usesToken) {
         await this.#deregisterOnClose(ue);
       }
@@ -345,6 +363,11 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
     if (this.#closed) return;
     // A connection that is closing rejects; nothing is left to tell that client.
     this.#conn.send(JSON.stringify(payload)).catch(() => undefined);
+  }
+
+  /** Voids a token; the store is told in the background (an unreachable one lets it expire). */
+  #revoke(token: string): void {
+    this.resume.revoke(token).catch((error: unknown) => this.#host.log.debug({ connectionId: this.#conn.id, err: error }, 'jsonrpc-ws: resume token left to expire'));
   }
 
   // ---- the UE ------------------------------------------------------------------------------------

@@ -50,7 +50,8 @@ const register: MethodHandler = async (raw, ctx) => {
 
 const resume: MethodHandler = async (raw, ctx) => {
   refuseWhileRegistered(ctx);
-  const taken = ctx.resume.take(String(raw['resumeToken']));
+  // Issue #15: the token may have been issued by another node sharing host.state.
+  const taken = await ctx.resume.take(String(raw['resumeToken']));
   if (taken === undefined) {
     throw rpcError(RESUME_TOKEN_INVALID, { hint: 'the token is unknown, already used or its grace period ran out: call session.register with credentials' });
   }
@@ -129,7 +130,7 @@ async function registerWith(ctx: RpcContext, ue: VirtualUe): Promise<Record<stri
     }
     return result;
   }
-  const resumeToken = ctx.issueResumeToken();
+  const resumeToken = await ctx.issueResumeToken();
   if (resumeToken === undefined) return result;
   return { ...result, resumeToken, resumeGraceSeconds: ctx.options.resumeGraceSeconds };
 }
