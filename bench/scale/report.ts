@@ -18,7 +18,7 @@ export interface ScalePoint {
   readonly opsPerSecond: number;
   readonly latency: LatencySummary;
   readonly firstError?: string;
-  /** Cores used on average over the measured window: epcscf (all processes), Kamailio, generator, and the whole machine (anyone's work). */
+  /** Cores used on average over the measured window: epcscf (all processes), Kamailio, generator, the whole machine (anyone's work) and `other` (machine minus the three). */
   readonly cpuCores: Readonly<Record<string, number>>;
   /** Cores each epcscf process used (node 1, node 2...). */
   readonly epcscfCoresPerProcess: readonly number[];
@@ -104,7 +104,7 @@ function explain(base: ScalePoint, point: ScalePoint, ratio: number, target: num
   const parts = [
     `${point.scenario}: ${point.processes} processes / ${base.processes} = ${ratio.toFixed(2)}× (target ≥ ${target}× where the cores allow: ${reached ? 'reached' : 'not reached'}).`,
     `On ${machineCores} cores the generator (${us(base, GENERATOR)} µs/op) and Kamailio (${us(base, KAMAILIO)} µs/op) share the CPUs with epcscf (${e1} µs/op):`
-      + ` with ${base.processes} epcscf process${base.processes > 1 ? 'es' : ''} the machine already had ${busy1} of ${machineCores} cores busy (epcscf ${base.cpuCores[EPCSCF] ?? 0}),`
+      + ` with ${base.processes} epcscf process${base.processes > 1 ? 'es' : ''} the machine already had ${busy1} of ${machineCores} cores busy (epcscf ${base.cpuCores[EPCSCF] ?? 0}, work outside the bench ${base.cpuCores['other'] ?? 0}),`
       + ` and ${target}× the rate at these per-operation costs needs ~${coresNeeded} cores`
       + (coresNeeded > machineCores ? `, so ≥ ${target}× is not reachable on this machine.` : ` (within the ${machineCores} cores: a shortfall is contention or other work on the machine).`),
     `epcscf CPU per operation: ${e1} µs with ${base.processes}, ${e2} µs with ${point.processes} process${point.processes > 1 ? 'es' : ''} (${change >= 0 ? '+' : ''}${change} %):`
@@ -120,7 +120,7 @@ const pad = (value: string | number, width: number): string => String(value).pad
 
 export function formatTable(result: ScaleBenchResult): string {
   const lines: string[] = [];
-  lines.push('procs  scenario  conc   ops/s  errors  p50 ms  p99 ms | cores: epcscf (per process)  kamailio  generator  machine | CPU µs/op: epcscf  kamailio  generator  total');
+  lines.push('procs  scenario  conc   ops/s  errors  p50 ms  p99 ms | cores: epcscf (per process)  kamailio  generator  machine (other) | CPU µs/op: epcscf  kamailio  generator  total');
   for (const p of result.points) {
     const c = p.cpuCores;
     const u = p.cpuMicrosecondsPerOperation;
@@ -128,7 +128,7 @@ export function formatTable(result: ScaleBenchResult): string {
       pad(p.processes, 5), ` ${p.scenario.padEnd(8)}`, pad(p.concurrency, 5), pad(p.opsPerSecond, 7), pad(p.errors, 7),
       pad(p.latency.p50Ms.toFixed(2), 7), pad(p.latency.p99Ms.toFixed(2), 7), '|',
       pad(`${(c[EPCSCF] ?? 0).toFixed(2)} (${p.epcscfCoresPerProcess.map((v) => v.toFixed(2)).join(' + ')})`, 26),
-      pad((c[KAMAILIO] ?? 0).toFixed(2), 9), pad((c[GENERATOR] ?? 0).toFixed(2), 10), pad((c['machine'] ?? 0).toFixed(2), 8), '|',
+      pad((c[KAMAILIO] ?? 0).toFixed(2), 9), pad((c[GENERATOR] ?? 0).toFixed(2), 10), pad(`${(c['machine'] ?? 0).toFixed(2)} (${(c['other'] ?? 0).toFixed(2)})`, 15), '|',
       pad(u[EPCSCF] ?? 0, 17), pad(u[KAMAILIO] ?? 0, 9), pad(u[GENERATOR] ?? 0, 10), pad(u['total'] ?? 0, 6),
     ].join(' ') + (p.firstError !== undefined ? `  (first error: ${p.firstError})` : ''));
   }
