@@ -4,7 +4,7 @@
 // gateway, as the IMS-ALG of different epcscf nodes would place them). Loss, capacity (loss < 0.1 %,
 // p99 < 5 ms) and gateway CPU per relayed packet (all gateway processes summed) for 1 vs 2.
 //
-// Usage: npx tsx bench/scale/media.ts [--gateways 1,2] [--calls 100,200,300,400] [--seconds 10] [--warmup 2]
+// Usage: npx tsx bench/scale/media.ts [--gateways 1,2] [--calls 100,200,300,400,500] [--seconds 10] [--warmup 2]
 //            [--setup-parallel 8] [--ours-dist] [--wait-quiet] [--out FILE] [--no-write]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
@@ -22,7 +22,7 @@ import { MeasurementWindow, PCMU_PAYLOAD_LENGTH } from '../media/rtp-stream.js';
 import { compareRuns, formatMediaScaleTable, type MediaScaleBenchResult } from './media-report.js';
 
 const GATEWAY_COUNTS = (option('gateways') ?? '1,2').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
-const CALLS = (option('calls') ?? '100,200,300,400').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0).sort((a, b) => a - b);
+const CALLS = (option('calls') ?? '100,200,300,400,500').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0).sort((a, b) => a - b);
 const SECONDS = Number(option('seconds') ?? 10);
 const WARMUP_SECONDS = Number(option('warmup') ?? 2);
 const GRACE_MS = 500;

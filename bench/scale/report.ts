@@ -46,6 +46,14 @@ export interface ScaleComparison {
   readonly machineBusyCores: number;
   /** Cores the measured per-operation costs (all three groups) would need to reach `target` × the base rate. */
   readonly coresNeededForTarget: number;
+  /**
+   * The best ratio this machine allows at the base point's per-operation costs: each point's rate
+   * is at most min(processes × 1 core / epcscf µs, all cores / (epcscf + Kamailio + generator) µs)
+   * (one epcscf process is one thread); the ceiling is the quotient of the two bounds.
+   */
+  readonly ceilingRatioOnThisMachine: number;
+  /** Cores of work outside the bench (the larger of the two points): above 0.25 the ratio is not a scaling figure. */
+  readonly otherWorkCores: number;
   /** What the figures say, in words. */
   readonly note: string;
 }
@@ -63,6 +71,8 @@ export interface ScaleBenchResult {
 }
 
 export const SCALING_TARGET = 1.8;
+/** Other work on the machine (cores) above which a ratio says more about the scheduler than about epcscf. */
+const BUSY_MACHINE_CORES = 0.25;
 
 const round = (value: number, digits = 0): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
@@ -82,31 +92,40 @@ export function compare(points: readonly ScalePoint[], machineCores: number): Sc
     const e2 = point.cpuMicrosecondsPerOperation[EPCSCF] ?? 0;
     const perOpAll = base.cpuMicrosecondsPerOperation['total'] ?? 0;
     const coresNeeded = round((target * base.opsPerSecond * perOpAll) / 1e6, 1);
+    const bound = (processes: number): number => (e1 > 0 && perOpAll > 0 ? Math.min(processes / e1, machineCores / perOpAll) : 0);
+    const ceiling = bound(base.processes) > 0 ? round(bound(point.processes) / bound(base.processes), 2) : 0;
     out.push({
       scenario: point.scenario, concurrency: point.concurrency, baseProcesses: base.processes, processes: point.processes,
       baseOpsPerSecond: base.opsPerSecond, opsPerSecond: point.opsPerSecond, ratio, target,
       baseEpcscfMicrosecondsPerOperation: e1, epcscfMicrosecondsPerOperation: e2,
       baseMachineBusyCores: base.cpuCores['machine'] ?? 0, machineBusyCores: point.cpuCores['machine'] ?? 0,
-      coresNeededForTarget: coresNeeded,
-      note: explain(base, point, ratio, target, coresNeeded, machineCores),
+      coresNeededForTarget: coresNeeded, ceilingRatioOnThisMachine: ceiling,
+      otherWorkCores: Math.max(base.cpuCores['other'] ?? 0, point.cpuCores['other'] ?? 0),
+      note: explain(base, point, ratio, target, coresNeeded, ceiling, machineCores),
     });
   }
   return out;
 }
 
-function explain(base: ScalePoint, point: ScalePoint, ratio: number, target: number, coresNeeded: number, machineCores: number): string {
+function explain(base: ScalePoint, point: ScalePoint, ratio: number, target: number, coresNeeded: number, ceiling: number, machineCores: number): string {
   const us = (p: ScalePoint, label: string): number => p.cpuMicrosecondsPerOperation[label] ?? 0;
   const e1 = us(base, EPCSCF);
   const e2 = us(point, EPCSCF);
   const change = e1 > 0 ? round(((e2 - e1) / e1) * 100) : 0;
   const busy1 = base.cpuCores['machine'] ?? 0;
+  const otherWork = Math.max(base.cpuCores['other'] ?? 0, point.cpuCores['other'] ?? 0);
   const reached = ratio >= target;
   const parts = [
     `${point.scenario}: ${point.processes} processes / ${base.processes} = ${ratio.toFixed(2)}× (target ≥ ${target}× where the cores allow: ${reached ? 'reached' : 'not reached'}).`,
     `On ${machineCores} cores the generator (${us(base, GENERATOR)} µs/op) and Kamailio (${us(base, KAMAILIO)} µs/op) share the CPUs with epcscf (${e1} µs/op):`
       + ` with ${base.processes} epcscf process${base.processes > 1 ? 'es' : ''} the machine already had ${busy1} of ${machineCores} cores busy (epcscf ${base.cpuCores[EPCSCF] ?? 0}, work outside the bench ${base.cpuCores['other'] ?? 0}),`
       + ` and ${target}× the rate at these per-operation costs needs ~${coresNeeded} cores`
-      + (coresNeeded > machineCores ? `, so ≥ ${target}× is not reachable on this machine.` : ` (within the ${machineCores} cores: a shortfall is contention or other work on the machine).`),
+      + (coresNeeded > machineCores ? `, so ≥ ${target}× is not reachable on this machine` : ` (within the ${machineCores} cores)`)
+      + `; at these costs the best ratio ${machineCores} cores allow is ${ceiling}× (one epcscf process is one thread: at most one core each).`,
+    ...(otherWork > BUSY_MACHINE_CORES
+      ? [`The machine ran ~${otherWork} cores of other work during these points: the scheduler shares a contended CPU per runnable thread, so more epcscf processes also take a larger share`
+        + ' from that other work; this ratio is not a scaling figure (rerun with --wait-quiet on a quiet machine).']
+      : []),
     `epcscf CPU per operation: ${e1} µs with ${base.processes}, ${e2} µs with ${point.processes} process${point.processes > 1 ? 'es' : ''} (${change >= 0 ? '+' : ''}${change} %):`
       + (Math.abs(change) <= 15
         ? ' splitting the clients over processes costs no extra work per operation (no shared state, each node its own Path), so the rate is bounded by the CPU left on the machine;'
@@ -133,9 +152,9 @@ export function formatTable(result: ScaleBenchResult): string {
     ].join(' ') + (p.firstError !== undefined ? `  (first error: ${p.firstError})` : ''));
   }
   if (result.comparison.length > 0) {
-    lines.push('', 'scenario  conc  procs  ops/s            ratio  target  epcscf µs/op     machine busy cores  cores needed for target');
+    lines.push('', 'scenario  conc  procs  ops/s            ratio  target  ceiling here  epcscf µs/op     machine busy cores  cores needed for target');
     for (const c of result.comparison) {
-      lines.push(`${c.scenario.padEnd(8)} ${pad(c.concurrency, 5)}  ${c.baseProcesses}→${c.processes}   ${pad(`${c.baseOpsPerSecond}→${c.opsPerSecond}`, 15)} ${pad(c.ratio.toFixed(2), 6)} ${pad(c.target, 7)}  ${pad(`${c.baseEpcscfMicrosecondsPerOperation}→${c.epcscfMicrosecondsPerOperation}`, 14)}  ${pad(`${c.baseMachineBusyCores}→${c.machineBusyCores}`, 18)}  ${pad(c.coresNeededForTarget, 23)}`);
+      lines.push(`${c.scenario.padEnd(8)} ${pad(c.concurrency, 5)}  ${c.baseProcesses}→${c.processes}   ${pad(`${c.baseOpsPerSecond}→${c.opsPerSecond}`, 15)} ${pad(c.ratio.toFixed(2), 6)} ${pad(c.target, 7)} ${pad(c.ceilingRatioOnThisMachine.toFixed(2), 13)}  ${pad(`${c.baseEpcscfMicrosecondsPerOperation}→${c.epcscfMicrosecondsPerOperation}`, 14)}  ${pad(`${c.baseMachineBusyCores}→${c.machineBusyCores}`, 18)}  ${pad(c.coresNeededForTarget, 23)}`);
     }
     lines.push('');
     for (const c of result.comparison) lines.push(c.note, '');
