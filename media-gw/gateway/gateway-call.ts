@@ -5,8 +5,8 @@
  * applies again).
  */
 import { randomInt } from 'node:crypto';
-import type { MediaLineSummary } from '../../core/sdp/index.js';
-import type { DtmfMode } from '../../core/config/config-types.js';
+import type { MediaLineSummary } from '../sdp/index.js';
+import type { DtmfMode } from './config.js';
 import type { RelayHandle } from '../relay/relay-handle.js';
 
 /** Which party an SDP came from: the browser (W3) or the IMS core (Mb). */

@@ -1,7 +1,7 @@
 /**
  * Our eIMS-AGW behind the ng seam: a MediaGatewayControl that plays rtpengine's role for the
  * IMS-ALG (core/pcscf/alg/media-requests.ts). SDP in, SDP out for the ports it allocated: the
- * first offer of a call-id binds the sockets (RelayFactory.allocate), the core/sdp rules write
+ * first offer of a call-id binds the sockets (RelayFactory.allocate), the media-gw/sdp rules write
  * the SDP for the side it goes to, and what the rules read (MediaLineSummary) configures the
  * relay. Later offers from either party (re-INVITE/UPDATE: hold, resume, codec or address
  * change, ICE restart) reuse the same ports and relay.
@@ -10,13 +10,13 @@
  * the SDP to return, so RTP/AVP(F) means the input came from the WIC (toward IMS) and
  * UDP/TLS/RTP/SAVP(F) that it came from IMS; without it the input's own profile decides.
  */
-import type { DtmfMode } from '../../core/config/config-types.js';
+import type { DtmfMode } from './config.js';
 import { EpcError } from '../../core/errors.js';
 import {
   parseWicOffer, rewriteAnswerTowardIms, rewriteAnswerTowardWic, rewriteOfferTowardIms, rewriteOfferTowardWic, SdpError,
   type MediaLineSummary, type SdpRewriteResult,
-} from '../../core/sdp/index.js';
-import { analyseImsOffer } from '../../core/sdp/analyse-ims-offer.js';
+} from '../sdp/index.js';
+import { analyseImsOffer } from '../sdp/analyse-ims-offer.js';
 import type {
   MediaGatewayControl, NgAnswerRequest, NgDeleteRequest, NgOfferRequest, NgQueryRequest, NgQueryResult, NgSdpResult,
 } from '../ng/control.js';

@@ -15,7 +15,7 @@
  */
 import type { Logger } from 'pino';
 import { EpcError } from '../../errors.js';
-import { analyseImsOffer, parseWicOffer, SdpError } from '../../sdp/index.js';
+import { analyseImsOffer, parseWicOffer, SdpError } from '../../../media-gw/sdp/index.js';
 import {
   bodyParts, callId, contentType, createResponse, cseq, from, sdpOf, tagOf, to, withSdp,
   type SipMessage, type SipRequest, type SipResponse,
