@@ -5,7 +5,7 @@
  * applies again).
  */
 import { randomInt } from 'node:crypto';
-import type { MediaLineSummary } from '../sdp/index.js';
+import type { MediaLineSummary, ParsedSdp } from '../sdp/index.js';
 import type { DtmfMode } from './config.js';
 import type { RelayHandle } from '../relay/relay-handle.js';
 
@@ -16,7 +16,8 @@ export interface PendingOffer {
   readonly from: CallSide;
   /** The offerer's tag. */
   readonly fromTag: string;
-  readonly sdp: string;
+  /** The offer as parsed when it came: its answers are rewritten against it without parsing it again. */
+  readonly sdp: ParsedSdp;
   readonly lines: readonly MediaLineSummary[];
 }
 

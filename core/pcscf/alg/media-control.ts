@@ -13,6 +13,7 @@ import {
   type MediaGatewayControl, type NgAnswerRequest, type NgClientOptions, type NgDeleteRequest, type NgOfferRequest, type NgQueryRequest,
   type NgQueryResult, type NgSdpResult,
 } from '../../../media-gw/ng/index.js';
+import type { ParsedSdp } from '../../../media-gw/sdp/index.js';
 
 export interface MediaControl extends MediaGatewayControl {
   /** Is the gateway there? Rejects with EPC_ERR_MEDIA when not. */
@@ -41,6 +42,7 @@ export class NgMediaControl implements MediaControl {
   }
 
   ping(): Promise<void> { return this.#client.ping(); }
+  /** The text goes on the wire (a parse cannot cross a socket): the gateway parses it there. */
   offer(request: NgOfferRequest): Promise<NgSdpResult> { return this.#client.offer(request); }
   answer(request: NgAnswerRequest): Promise<NgSdpResult> { return this.#client.answer(request); }
   delete(request: NgDeleteRequest): Promise<void> { return this.#client.delete(request); }
@@ -80,8 +82,9 @@ export class InProcessMediaControl implements MediaControl {
     this.#assertOpen('ping');
   }
 
-  offer(request: NgOfferRequest): Promise<NgSdpResult> {
-    return this.#call('offer', () => this.#gateway.offer(request));
+  /** The ALG's parse of the offer goes along: the gateway does not parse it again. */
+  offer(request: NgOfferRequest, parsed?: ParsedSdp): Promise<NgSdpResult> {
+    return this.#call('offer', () => this.#gateway.offer(request, parsed));
   }
 
   answer(request: NgAnswerRequest): Promise<NgSdpResult> {
