@@ -29,6 +29,8 @@ export { TOKEN_REFUSAL_REASONS } from '../webauth/token-refusals.js';
 
 // host.ua: the virtual Gm UE (core/ua/api.ts) a non-SIP plugin drives.
 export type * from '../ua/api.js';
+// A registration a resuming client carries on across nodes (issue #15), checked when read back from host.state.
+export { readRegistrationSnapshot, type RegistrationSnapshot, type DigestRealmSnapshot } from '../ua/index.js';
 // MWI (TS 24.606): RFC 3842 message-summary bodies as counts, the same in every plugin.
 export { parseMessageSummary } from '../ua/message-summary.js';
 export type { MessageCounts, MessageSummary } from '../ua/message-summary.js';

@@ -230,6 +230,11 @@ export class FakeVirtualUe extends EventEmitter<VirtualUeEvents> implements Virt
     this.instanceId = options.instanceId ?? 'urn:uuid:00000000-0000-4000-8000-000000000001';
   }
 
+  /** No SIP behind it: nothing another node could carry on. */
+  registrationSnapshot(): undefined {
+    return undefined;
+  }
+
   /** Lets a held register() (script.holdRegister) complete. */
   releaseRegister(): void {
     this.#releaseRegister?.();
