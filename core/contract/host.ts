@@ -48,6 +48,16 @@ export interface W2SipApi {
   adoptFlow(previousConnectionId: string, connectionId: string): Promise<void>;
   /** Ends a kept flow now (the release the connection close would have done). */
   releaseFlow(connectionId: string): Promise<void>;
+  /**
+   * Issue #15, present only where the core shares flows between nodes: the open connection
+   * `connectionId` takes over the RFC 5626 flow through which the contact `contactUri` (matched
+   * on its user and host) is registered, whichever node made it and whether or not that node is
+   * still alive: the flow's token, in the registrar's Path and the dialogs' Record-Route, now
+   * reaches this connection. A virtual UE that adopted that registration (VirtualUeOptions.adopt)
+   * is then reachable with no REGISTER on Mw. Rejects with EPC_ERR_INVALID_STATE when no live
+   * binding has that contact. Absent (one node): the plugin registers again instead.
+   */
+  adoptRegisteredFlow?(connectionId: string, contactUri: string): Promise<void>;
 }
 
 /** A virtual UE's options as a plugin gives them: the connection supplies transport and Via. */

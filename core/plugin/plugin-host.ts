@@ -66,6 +66,12 @@ export function createPluginHost(init: PluginHostInit): W2Host {
       if (!kept.delete(connectionId)) return notOwner(connectionId);
       await core.releaseFlow(connectionId);
     },
+    // Issue #15: offered only when the core can re-point a registered flow (a cluster).
+    ...(core.adoptRegisteredFlow !== undefined ? {
+      adoptRegisteredFlow: (connectionId: string, contactUri: string): Promise<void> => (
+        sessions.has(connectionId) ? (core.adoptRegisteredFlow?.(connectionId, contactUri) ?? notOwner(connectionId)) : notOwner(connectionId)
+      ),
+    } : {}),
   };
   const ua: W2UaFactory = {
     create(conn, options) {

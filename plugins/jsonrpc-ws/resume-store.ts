@@ -13,12 +13,20 @@
  * open with the token), told to let go when a resume on this node takes its token.
  */
 import { randomBytes } from 'node:crypto';
-import { openUnderToken, sealUnderToken, stateKeyOf, type TtlStore, type UaIdentity } from '../../core/contract/index.js';
+import {
+  openUnderToken, readRegistrationSnapshot, sealUnderToken, stateKeyOf, type RegistrationSnapshot, type TtlStore, type UaIdentity,
+} from '../../core/contract/index.js';
 
 export interface ResumableRegistration {
   readonly identity: UaIdentity;
   readonly instanceId: string;
   readonly expires?: number;
+  /**
+   * The virtual UE's registration as it stands (Call-ID, CSeq, Contact, Service-Route, digest
+   * state; never the password): where the core can re-point the flow, a resume adopts it with
+   * no REGISTER on Mw (issue #15). Kept fresh on every refresh.
+   */
+  readonly snapshot?: RegistrationSnapshot;
 }
 
 /** The live session that holds a token; told to let go when a new connection takes over. */
@@ -47,6 +55,7 @@ interface StoredRegistration {
   readonly displayName?: string;
   readonly instanceId: string;
   readonly expires?: number;
+  readonly snapshot?: RegistrationSnapshot;
   /** `{"password":…}` or `{"token":…}`, sealed under the resume token. */
   readonly credential: string;
 }
@@ -123,6 +132,7 @@ function stored(token: string, registration: ResumableRegistration): string {
     ...(identity.displayName !== undefined ? { displayName: identity.displayName } : {}),
     instanceId: registration.instanceId,
     ...(registration.expires !== undefined ? { expires: registration.expires } : {}),
+    ...(registration.snapshot !== undefined ? { snapshot: registration.snapshot } : {}),
     credential: sealUnderToken(token, JSON.stringify(credential), sealContext(token)),
   };
   return JSON.stringify(value);
@@ -147,5 +157,20 @@ function opened(token: string, value: string): ResumableRegistration | undefined
     ...(typeof entry.impi === 'string' ? { impi: entry.impi } : {}),
     ...(typeof entry.displayName === 'string' ? { displayName: entry.displayName } : {}),
   };
-  return { identity, instanceId: entry.instanceId, ...(typeof entry.expires === 'number' ? { expires: entry.expires } : {}) };
+  const snapshot = snapshotOf(entry.snapshot);
+  return {
+    identity, instanceId: entry.instanceId,
+    ...(typeof entry.expires === 'number' ? { expires: entry.expires } : {}),
+    ...(snapshot !== undefined ? { snapshot } : {}),
+  };
+}
+
+/** A snapshot read back from the store is checked field by field; a bad one is dropped (the resume registers instead). */
+function snapshotOf(value: unknown): RegistrationSnapshot | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return readRegistrationSnapshot(value);
+  } catch {
+    return undefined;
+  }
 }

@@ -101,3 +101,61 @@ t.test('issue #15: an entry cannot be opened with another token (a wrong token c
   t.equal(answer.error?.code, -32002, 'the sealed credential does not open: no registration as alice');
   t.equal(b.host.received.length, 0, 'nothing sent toward the IMS');
 });
+
+/** Node B's core can point a registered flow at a new connection (what a cluster core offers). */
+function canAdoptFlows(node: ReturnType<typeof rigShared>, outcome: 'ok' | 'gone' = 'ok'): [string, string][] {
+  const adopted: [string, string][] = [];
+  Object.assign(node.host.sip, {
+    adoptRegisteredFlow: (connectionId: string, contactUri: string): Promise<void> => {
+      adopted.push([connectionId, contactUri]);
+      return outcome === 'ok' ? Promise.resolve() : Promise.reject(new Error('no live binding has that contact'));
+    },
+  });
+  return adopted;
+}
+
+t.test('issue #15: where the core re-points the registered flow, node B carries node A\'s registration on with no REGISTER (the UE adopts its snapshot)', async (t) => {
+  const { a, b } = twoNodes();
+  const adopted = canAdoptFlows(b);
+  const onA = new RpcRig({}, a);
+  const { resumeToken, instanceId } = await onA.register();
+  const snapshotOnA = onA.ue.registrationSnapshot();
+  await onA.session.onClose(DROP);
+  const onB = new RpcRig({}, b);
+  const result = await onB.ok('session.resume', { resumeToken });
+  t.equal(result['state'], 'registered');
+  t.equal(result['instanceId'], instanceId);
+  t.equal(b.host.received.length, 0, 'no REGISTER on Mw from node B');
+  t.same(onB.ue.actions, [], 'the UE did not register');
+  t.same(adopted, [[onB.conn.id, `sip:${snapshotOnA?.contactUser}@${snapshotOnA?.contactHost}`]], 'node B\'s connection took over the flow of that contact');
+  t.equal(onB.ue.options.adopt?.callId, snapshotOnA?.callId, 'the same registration (Call-ID, Contact, CSeq) carries on');
+  t.type(result['resumeToken'], 'string', 'and can be resumed again');
+  t.same(onB.violations, []);
+});
+
+t.test('issue #15: every refresh on node A moves the stored registration, so node B carries on from the latest CSeq', async (t) => {
+  const { a, b } = twoNodes();
+  canAdoptFlows(b);
+  const onA = new RpcRig({}, a);
+  const { resumeToken } = await onA.register();
+  await onA.ue.register(); // a refresh (R-REG-23): the CSeq moves on
+  await onA.session.onClose(DROP);
+  const onB = new RpcRig({}, b);
+  await onB.ok('session.resume', { resumeToken });
+  t.equal(onB.ue.options.adopt?.cseq, 2, 'the refreshed registration, not the first one');
+});
+
+t.test('issue #15: when the flow cannot be taken over (binding gone), node B registers again with the same +sip.instance', async (t) => {
+  const { a, b } = twoNodes();
+  const adopted = canAdoptFlows(b, 'gone');
+  const onA = new RpcRig({}, a);
+  const { resumeToken, instanceId } = await onA.register();
+  await onA.session.onClose(DROP);
+  const onB = new RpcRig({}, b);
+  const result = await onB.ok('session.resume', { resumeToken });
+  t.equal(adopted.length, 1);
+  t.equal(result['state'], 'registered');
+  t.equal(b.host.received.length, 1, 'a REGISTER instead');
+  t.equal(onB.ue.options.adopt, undefined);
+  t.equal(onB.ue.options.instanceId, instanceId);
+});
