@@ -1,8 +1,8 @@
 /**
  * The `host` one loaded plugin gets (contract 2): the SIP core bound to the plugin's own
  * sessions, the virtual-UE factory bound to one of its connections, and the plugin's namespace
- * of the shared TTL store (host.state). The Janus rule: a
- * plugin acts only through its callbacks object, and only for the sessions it was given.
+ * of the shared TTL store (host.state). The Janus rule: a plugin acts only through its
+ * callbacks object, and only for the sessions it was given.
  */
 import type { Logger } from 'pino';
 import { EpcError } from '../errors.js';
@@ -46,6 +46,7 @@ export function createPluginHost(init: PluginHostInit): W2Host {
     'EPC_ERR_PLUGIN_NOT_SESSION_OWNER',
     `plugin "${name}": connection ${connectionId} is not one of this plugin's open sessions`,
   ));
+  const adoptRegistered = core.adoptRegisteredFlow?.bind(core);
   const sip: W2SipApi = {
     fromClient(connectionId: string, message: SipMessage): Promise<void> {
       if (!owns(connectionId)) return notOwner(connectionId);
@@ -67,9 +68,9 @@ export function createPluginHost(init: PluginHostInit): W2Host {
       await core.releaseFlow(connectionId);
     },
     // Issue #15: offered only when the core can re-point a registered flow (a cluster).
-    ...(core.adoptRegisteredFlow !== undefined ? {
+    ...(adoptRegistered !== undefined ? {
       adoptRegisteredFlow: (connectionId: string, contactUri: string): Promise<void> => (
-        sessions.has(connectionId) ? (core.adoptRegisteredFlow?.(connectionId, contactUri) ?? notOwner(connectionId)) : notOwner(connectionId)
+        sessions.has(connectionId) ? adoptRegistered(connectionId, contactUri) : notOwner(connectionId)
       ),
     } : {}),
   };
