@@ -11,6 +11,9 @@ export type { PluginUeOptions, W2Host, W2Observer, W2ObserverEvents, W2SipApi, W
 // Ut (TS 24.623): one XCAP operation on the client's own simservs document (host.ut).
 export type { UtMethod, UtRequest, UtResponse } from '../ut/ut-types.js';
 export { FloodGuard } from './flood-guard.js';
+// host.state (issue #15): the plugin's TTL store, and the token-sealing of what a client's token guards.
+export type { TtlStore } from '../state/state-backend.js';
+export { openUnderToken, sealUnderToken, stateKeyOf } from './token-seal.js';
 export type { FloodLimits } from './flood-guard.js';
 
 // The error model (docs/style.md): coded faults; a SIP outcome of the virtual UE.
