@@ -81,6 +81,11 @@ export interface ClusterConfig {
   readonly mwUri?: string;
   /** The shared state home (core/state); undefined: memory, one node. */
   readonly redis?: RedisConfig;
+  /**
+   * How often a clustered node renews its NodeRecord (a node silent for 3 beats is dead and a
+   * survivor releases its calls). Default 5.
+   */
+  readonly heartbeatSeconds: number;
 }
 
 /** cluster.redis: one Redis (url) or a Sentinel-monitored primary (sentinels + name). */

@@ -221,7 +221,9 @@ function clusterConfig(cluster: Record<string, unknown>): ClusterConfig {
   const nodeId = text('nodeId');
   const mwUri = text('mwUri');
   const redis = cluster['redis'] as { url?: string; sentinels?: { host: string; port: number }[]; name?: string; keyPrefix?: string } | undefined;
+  const heartbeatSeconds = typeof cluster['heartbeatSeconds'] === 'number' ? cluster['heartbeatSeconds'] : 5;
   return {
+    heartbeatSeconds,
     ...(flowSecret !== undefined ? { flowSecret } : {}),
     ...(nodeId !== undefined ? { nodeId } : {}),
     ...(mwUri !== undefined ? { mwUri } : {}),

@@ -5,6 +5,7 @@
  * as a cluster; across processes the Redis backend is the shared home.
  */
 import { MemoryDialogStore } from './dialog-store.js';
+import { memoryTtlNamespaces } from './memory-ttl-store.js';
 import { MemoryRegistrationStore } from './registration-store.js';
 import type {
   FlowDirectory, MediaLegDirectory, MediaLegRecord, NodeDirectory, NodeRecord, StateBackend, StateHealth, TtlStore,
@@ -139,43 +140,6 @@ export class MemoryNodeDirectory implements NodeDirectory {
   }
 }
 
-/**
- * A minimal memory TtlStore. Placeholder until core/state/memory-ttl-store.ts (helper 3,
- * branch h15-host-state) is merged; then `namespace()` uses that one.
- */
-class PlaceholderTtlStore implements TtlStore {
-  readonly #values = new Map<string, Expiring<string>>();
-  readonly #now: Clock;
-
-  constructor(now: Clock) {
-    this.#now = now;
-  }
-
-  async get(key: string): Promise<string | undefined> {
-    const entry = this.#values.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt <= this.#now()) {
-      this.#values.delete(key);
-      return undefined;
-    }
-    return entry.value;
-  }
-
-  async set(key: string, value: string, ttlMs: number): Promise<void> {
-    this.#values.set(key, { value, expiresAt: this.#now() + ttlMs });
-  }
-
-  async take(key: string): Promise<string | undefined> {
-    const value = await this.get(key);
-    this.#values.delete(key);
-    return value;
-  }
-
-  async delete(key: string): Promise<void> {
-    this.#values.delete(key);
-  }
-}
-
 export interface MemoryStateBackendOptions {
   /** Epoch ms (tests use a fake clock). */
   readonly now?: Clock;
@@ -188,7 +152,7 @@ export class MemoryStateBackend implements StateBackend {
   readonly flows: MemoryFlowDirectory;
   readonly nodes: MemoryNodeDirectory;
   readonly mediaLegs = new MemoryMediaLegDirectory();
-  readonly #namespaces = new Map<string, TtlStore>();
+  readonly #namespaces: (name: string) => TtlStore;
   readonly #now: Clock;
 
   constructor(options: MemoryStateBackendOptions = {}) {
@@ -196,15 +160,13 @@ export class MemoryStateBackend implements StateBackend {
     this.registrations = new MemoryRegistrationStore({ now: this.#now });
     this.flows = new MemoryFlowDirectory(this.#now);
     this.nodes = new MemoryNodeDirectory(this.#now, () => new Set([...this.flows.holders(), ...this.mediaLegs.owners()]));
+    const now = this.#now;
+    this.#namespaces = memoryTtlNamespaces({ now });
   }
 
+  /** Helper 3's MemoryTtlStore (core/state/memory-ttl-store.ts), one per namespace. */
   namespace(name: string): TtlStore {
-    let store = this.#namespaces.get(name);
-    if (store === undefined) {
-      store = new PlaceholderTtlStore(this.#now);
-      this.#namespaces.set(name, store);
-    }
-    return store;
+    return this.#namespaces(name);
   }
 
   health(): StateHealth {
