@@ -17,8 +17,12 @@ import type { MwTransportProtocol, TransportStats } from '../sip/transport/trans
 import type { SipSender, SipSource, SipTarget } from '../sip/transport/types.js';
 import { MemoryDialogStore, dialogId, type DialogRecord, type DialogStore } from '../state/dialog-store.js';
 import { MemoryRegistrationStore, type RegistrationStore } from '../state/registration-store.js';
+import type { StateBackend } from '../state/state-backend.js';
+import type { ClusterMembership } from './cluster/cluster-membership.js';
+import { composeCluster, type PcscfCluster } from './cluster/pcscf-cluster.js';
 import { ImsAlg, mediaCallId, type MediaLeg } from './alg/ims-alg.js';
 import type { MediaControl } from './alg/media-control.js';
+import { recordedMediaControl } from './cluster/recorded-media-control.js';
 import type { MediaInterfaces } from './alg/media-requests.js';
 import { CallLimits, type CallRefusalReason } from './call-limits.js';
 import { chargingVectorValue, generateIcid } from './charging.js';
@@ -37,7 +41,7 @@ import { hasLooped, loopBranch } from './loop-detection.js';
 import { stripSecAgree, stripUntrustedHeaders } from './header-hygiene.js';
 import { isBearerAuthorization } from '../webauth/bearer-authorization.js';
 import { assertOriginatingIdentity, assertTerminatingIdentity, servingBinding } from './identity.js';
-import { OwnUris, aorOf, type OwnAddress } from './own-uris.js';
+import { OwnUris, aorOf, sharedMwAddress, type OwnAddress } from './own-uris.js';
 import { PendingTransactions } from './pending-transactions.js';
 import { onRegisterResponse, rewriteRegisterTowardIms } from './register.js';
 import { RegistrationLimits } from './registration-limits.js';
@@ -58,6 +62,17 @@ export interface PcscfOptions {
   readonly flowSecret?: string;
   readonly registrations?: RegistrationStore;
   readonly dialogs?: DialogStore;
+  /**
+   * The state home (core/state): registrations, dialogs and the cluster directories. Default: a
+   * private memory one (one node). `registrations`/`dialogs` above, when given, take precedence.
+   */
+  readonly state?: StateBackend;
+  /**
+   * Run as a node of a cluster over `state` (issue #15): claim flows in its flow directory,
+   * heartbeat, forward requests for flows other nodes hold, release dead nodes' calls. Default:
+   * when `state` is shared (Redis). Tests set it over a MemoryStateBackend shared in one process.
+   */
+  readonly clustered?: boolean;
   readonly timers?: Partial<TimerValues>;
   readonly dns?: DnsLookup;
   /**
@@ -132,6 +147,8 @@ export class Pcscf implements W2SipCore {
   readonly #deregistrar: TrustedNodeDeregistrar;
   /** Flow releases under way (BYEs, trusted-node de-registrations): close() lets them finish before Mw closes. */
   readonly #releases = new Set<Promise<void>>();
+  /** Issue #15: this node's cluster membership and routing; undefined for a single node. */
+  #cluster: PcscfCluster | undefined;
   #closed: Promise<void> | undefined;
 
   private constructor(transport: SipTransportLayer, options: PcscfOptions, webTokens: WebTokenVerifier) {
@@ -145,19 +162,22 @@ export class Pcscf implements W2SipCore {
     this.#mwAddresses = this.#transports.map((t) => ({ transport: t, ...transport.localVia(t) }));
     const tokens = new FlowTokenCodec(options.flowSecret);
     const w2Address: OwnAddress = { transport: config.w2.tls ? 'wss' : 'ws', host: hostForUri(config.w2.listen.host), port: config.w2.listen.port };
+    const clustered = options.state !== undefined && (options.clustered ?? options.state.kind !== 'memory');
+    const shared = config.cluster.mwUri === undefined ? undefined : sharedMwAddress(parseUri(config.cluster.mwUri));
     this.#ctx = {
       nodeId, domain: config.mw.domain, visitedNetworkId: config.mw.visitedNetworkId,
-      uris: new OwnUris(this.#mwAddresses, w2Address, tokens),
-      registrations: options.registrations ?? new MemoryRegistrationStore(),
-      dialogs: options.dialogs ?? new MemoryDialogStore(),
+      uris: new OwnUris(this.#mwAddresses, w2Address, tokens, { ...(shared ? { shared } : {}), peerW2Entries: clustered }),
+      registrations: options.registrations ?? options.state?.registrations ?? new MemoryRegistrationStore(),
+      dialogs: options.dialogs ?? options.state?.dialogs ?? new MemoryDialogStore(),
       log: log.child({ component: 'pcscf' }), now: Date.now,
     };
     this.#flows = new W2Flows(nodeId, (ref) => tokens.encode(ref));
     this.#calls = new CallLimits(config.w2.limits, this.#ctx.dialogs);
     this.#pending = new PendingTransactions(config.w2.limits.maxPendingTransactionsPerConnection);
     this.#registrationCap = new RegistrationLimits(config.w2.limits.maxRegistrationsPerIp, this.#ctx.registrations, (ip) => this.#flows.fromAddress(ip));
-    const alg = options.media ? new ImsAlg({
-      control: options.media, log: this.#ctx.log.child({ component: 'ims-alg' }), warnAgent: w2Address.host, now: () => this.#ctx.now(),
+    const mediaControl = options.media && clustered && options.state ? this.#recordLegs(options.media, options.state, config) : options.media;
+    const alg = mediaControl ? new ImsAlg({
+      control: mediaControl, log: this.#ctx.log.child({ component: 'ims-alg' }), warnAgent: w2Address.host, now: () => this.#ctx.now(),
       ...(options.mediaInterfaces ? { interfaces: options.mediaInterfaces } : {}),
     }) : undefined;
     this.#media = new SessionMedia(alg, this.#ctx);
@@ -233,6 +253,28 @@ export class Pcscf implements W2SipCore {
       onOrphan: (leg, ngCallId) => this.observer.emit('mediaLegOrphaned', { callId: leg.callId, ngCallId }),
     });
     this.#mediaAudit?.start(config.media.auditIntervalSeconds * 1000);
+    if (clustered && options.state) this.#cluster = this.#joinCluster(options.state, config, options.media);
+  }
+
+  /** Issue #15: this node in the cluster (hooks only; the logic is in cluster/). */
+  #joinCluster(state: StateBackend, config: EpcscfConfig, media: MediaControl | undefined): PcscfCluster {
+    const own = this.#ctx.uris.mwAddress(this.#transports[0] ?? 'udp');
+    return composeCluster({
+      state, nodeId: this.#ctx.nodeId, log: this.#ctx.log.child({ component: 'cluster' }),
+      mwContact: `sip:${own.host}:${own.port};transport=${own.transport}`, heartbeatMs: config.cluster.heartbeatSeconds * 1000,
+      uris: this.#ctx.uris, registrations: this.#ctx.registrations, forwarder: this.#forwarder, routing: () => this.#routing(),
+      sendStateless: (request, target) => this.#sendStateless(request, 'mw', target),
+      // What the dead node would have sent had its flow closed (R-ORIG-9), with the reason it did not.
+      releaseDialog: (dialog) => this.#byeTowardIms(releaseRequest(dialog, 'SIP;cause=480;text="P-CSCF node failed"')),
+      releaseMediaLeg: async (leg) => {
+        if (media === undefined || leg.gateway === 'in-process' || leg.gateway !== mediaGatewayName(config)) return; // died with its node
+        await media.delete({ callId: leg.ngCallId }).catch(() => undefined);
+      },
+    });
+  }
+
+  #recordLegs(media: MediaControl, state: StateBackend, config: EpcscfConfig): MediaControl {
+    return recordedMediaControl(media, state.mediaLegs, { nodeId: this.#ctx.nodeId, gateway: mediaGatewayName(config), log: this.#ctx.log });
   }
 
   static async start(options: PcscfOptions): Promise<Pcscf> {
@@ -251,6 +293,12 @@ export class Pcscf implements W2SipCore {
     }
     const pcscf = new Pcscf(transport, options, webTokens);
     pcscf.nextHops.start();
+    try {
+      await pcscf.#cluster?.membership.start();
+    } catch (error) {
+      await pcscf.close();
+      throw error;
+    }
     return pcscf;
   }
 
@@ -265,6 +313,11 @@ export class Pcscf implements W2SipCore {
       const stats = this.#transport.transport(transport)?.stats;
       return stats ? [{ transport, stats }] : [];
     });
+  }
+
+  /** Issue #15: this node's cluster membership (undefined for a single node). */
+  get clusterMembership(): ClusterMembership | undefined {
+    return this.#cluster?.membership;
   }
 
   get registrations(): RegistrationStore {
@@ -302,7 +355,8 @@ export class Pcscf implements W2SipCore {
   // ---- W2SipCore -------------------------------------------------------------------------------
 
   sessionOpened(connection: W2Connection, session: W2Session): void {
-    this.#flows.open(connection, session);
+    const flow = this.#flows.open(connection, session);
+    this.#cluster?.membership.flowOpened(flow.key);
   }
 
   /** Ut (TS 24.623, core/ut): the AORs with a live binding on this connection's flow. */
@@ -389,6 +443,7 @@ export class Pcscf implements W2SipCore {
       }));
       // Sessions that ended just before (the W2 server closes first) may still be de-registering.
       await Promise.allSettled([...this.#releases]);
+      await this.#cluster?.membership.close();
       this.nextHops.close();
       this.#mw.close();
       this.#w2.close();
@@ -560,6 +615,8 @@ export class Pcscf implements W2SipCore {
       return;
     }
     const flow = await this.#terminatingFlow(popped.request, popped.flow);
+    // Issue #15: another node of the cluster may hold the flow.
+    if (flow === undefined && this.#cluster !== undefined && await this.#cluster.routing.forwardRequest(popped, tx)) return;
     if (flow === undefined || flow.session.onSipRequest === undefined) {
       // R-TERM-1 / R-OB-4: the flow is gone: 430 for an outbound flow (`;ob` in its Path), else 480.
       const outbound = popped.outbound;
@@ -606,7 +663,10 @@ export class Pcscf implements W2SipCore {
   async #ackFromMw(ack: SipRequest): Promise<void> {
     const popped = popOwnRoutes(ack, this.#ctx.uris);
     const flow = popped.flow ? this.#flows.byRef(popped.flow) : await this.#terminatingFlow(popped.request, undefined);
-    if (flow === undefined) return;
+    if (flow === undefined) {
+      await this.#cluster?.routing.forwardAck(popped); // issue #15: another node may hold the flow
+      return;
+    }
     const out = await this.#media.inAck(popped.request, 'ims', flow.key, tagOf(to(ack)));
     await this.#sendStateless(out, 'w2', this.#flows.targetOf(flow));
   }
@@ -777,6 +837,7 @@ export class Pcscf implements W2SipCore {
     this.#forwarder.cancelFrom(flow.connection.id);
     // The flow owns its media legs: all go with it, early, confirmed or still being set up.
     const sends: Promise<void>[] = [this.#media.releaseFlow(flow.key, 'W2 connection closed')];
+    if (this.#cluster !== undefined) sends.push(this.#cluster.membership.flowClosed(flow.key));
     const dialogs = await this.#ctx.dialogs.byFlow(flow.key);
     for (const dialog of dialogs) {
       await this.#ctx.dialogs.remove(dialog.id);
@@ -962,6 +1023,11 @@ export class Pcscf implements W2SipCore {
       tx.respond(createResponse(tx.request, 500, 'Server Internal Error'));
     });
   }
+}
+
+/** Which gateway carries this node's media legs, as the cluster's media-leg directory names it. */
+function mediaGatewayName(config: EpcscfConfig): string {
+  return config.media.mode === 'ng' && config.media.ng ? `ng:${config.media.ng.address.host}:${config.media.ng.address.port}` : 'in-process';
 }
 
 function safeCallId(request: SipRequest): string | undefined {
