@@ -51,6 +51,7 @@ import { W2Flows, type W2Flow } from './w2-flows.js';
 import { NextHopHealth, probeRequest, sendProbe } from './next-hop-health.js';
 import { asTrustedNodeRegister, TrustedNodeDeregistrar } from './trusted-node.js';
 import { WebAuthGate } from './web-auth-gate.js';
+import { answeredStateUnavailable } from './state-unavailable.js';
 import { WebTokenVerifier, type TokenRefusal, type TokenRefusalCode, type WebTokenOutcome } from '../webauth/index.js';
 
 export interface PcscfOptions {
@@ -1019,6 +1020,7 @@ export class Pcscf implements W2SipCore {
         tx.respond(createResponse(tx.request, typeof error.status === 'number' ? error.status : 400, error.reason));
         return;
       }
+      if (answeredStateUnavailable(tx, error, this.#ctx.log)) return;
       this.#ctx.log.error({ err: error, callId: safeCallId(tx.request) }, 'P-CSCF procedure failed');
       tx.respond(createResponse(tx.request, 500, 'Server Internal Error'));
     });
