@@ -155,7 +155,7 @@ export class Pcscf implements W2SipCore {
   private constructor(transport: SipTransportLayer, options: PcscfOptions, webTokens: WebTokenVerifier) {
     const { config } = options;
     const log = options.logger ?? pino({ level: config.log.level, name: 'epcscf' });
-    const nodeId = options.nodeId ?? hostname().replace(/[^A-Za-z0-9-]/g, '') ?? 'epcscf';
+    const nodeId = options.nodeId ?? config.cluster.nodeId ?? hostname().replace(/[^A-Za-z0-9-]/g, '') ?? 'epcscf';
     this.#transport = transport;
     this.#transports = transport.protocols;
     this.#dns = options.dns;
