@@ -6,53 +6,49 @@ import type { EpcscfConfig } from '../config/config-types.js';
 import { EpcError } from '../errors.js';
 import type { W2SipCore } from '../contract/host.js';
 import type { SessionCloseReason, W2Connection, W2Session } from '../contract/session.js';
-import {
-  bodyText, callId, contentType, createResponse, formatUri, from, generateBranch, maxForwards, optionTags, parseUri, setHeader,
-  tagOf, to, addHeader, getParam, vias, SipParseError, type SipMessage, type SipRequest, type SipResponse, type SipUri, type Via,
-} from '../sip/index.js';
+import { createResponse, formatUri, generateBranch, parseUri, SipParseError, type SipMessage, type SipUri } from '../sip/index.js';
 import { resolveNextHop, type DnsLookup } from '../sip/resolve/index.js';
 import { TransactionLayer, type ServerTransaction, type TimerValues } from '../sip/transaction/index.js';
-import { SipTransportLayer, hostForUri, viaResponseTarget } from '../sip/transport/index.js';
+import { SipTransportLayer, hostForUri } from '../sip/transport/index.js';
 import type { MwTransportProtocol, TransportStats } from '../sip/transport/transport.js';
-import type { SipSender, SipSource, SipTarget } from '../sip/transport/types.js';
-import { MemoryDialogStore, dialogId, type DialogRecord, type DialogStore } from '../state/dialog-store.js';
+import type { SipSender, SipTarget } from '../sip/transport/types.js';
+import { MemoryDialogStore, type DialogRecord, type DialogStore } from '../state/dialog-store.js';
 import { MemoryRegistrationStore, type RegistrationStore } from '../state/registration-store.js';
 import type { StateBackend } from '../state/state-backend.js';
 import type { ClusterMembership } from './cluster/cluster-membership.js';
 import { composeCluster, type PcscfCluster } from './cluster/pcscf-cluster.js';
-import { ImsAlg, mediaCallId, type MediaLeg } from './alg/ims-alg.js';
-import type { MediaControl } from './alg/media-control.js';
 import { recordedMediaControl } from './cluster/recorded-media-control.js';
+import { ImsAlg, mediaCallId } from './alg/ims-alg.js';
+import type { MediaControl } from './alg/media-control.js';
 import type { MediaInterfaces } from './alg/media-requests.js';
-import { CallLimits, type CallRefusalReason } from './call-limits.js';
-import { chargingVectorValue, generateIcid } from './charging.js';
-import { MediaLegAudit } from './media-audit.js';
-import { SessionMedia } from './session-media.js';
+import { CallLimits } from './call-limits.js';
 import type { PcscfContext } from './context.js';
-import {
-  DIALOG_CREATING, dtmfInfoRequest, forgetDialog, forgetFailedDialog, hopKey, noteRemoteCseq, recordOriginatingDialog, recordTerminatingDialog, releaseRequest,
-  releaseRequestTowardWic, wicDialogOf, wicResponseDialog,
-} from './dialog-tracker.js';
-import { DTMF_RELAY_CONTENT_TYPE, formatDtmfRelay, parseDtmfRelay } from '../dtmf/index.js';
-import { DialogSequencer, ownRequestCseq, requestTowardIms, responseTowardWic, storeCseqOffset, strayResponseTowardWic } from './cseq-offset.js';
+import { DialogSequencer } from './cseq-offset.js';
+import { releaseRequest } from './dialog-tracker.js';
+import { dtmfTowardIms } from './dtmf-interworking.js';
 import { FlowTokenCodec } from './flow-token.js';
-import { Forwarder, popVia, type Side } from './forwarder.js';
-import { hasLooped, loopBranch } from './loop-detection.js';
-import { stripSecAgree, stripUntrustedHeaders } from './header-hygiene.js';
-import { isBearerAuthorization } from '../webauth/bearer-authorization.js';
-import { assertOriginatingIdentity, assertTerminatingIdentity, servingBinding } from './identity.js';
-import { OwnUris, aorOf, sharedMwAddress, type OwnAddress } from './own-uris.js';
-import { PendingTransactions } from './pending-transactions.js';
-import { onRegisterResponse, rewriteRegisterTowardIms } from './register.js';
-import { RegistrationLimits } from './registration-limits.js';
-import { mwTargets, popOwnRoutes, withRouteSet } from './routing.js';
-import { endUnrelayedAnswer } from './unrelayed-answer.js';
-import { W2Flows, type W2Flow } from './w2-flows.js';
+import { Forwarder, type Side } from './forwarder.js';
+import { ackFromIms, requestFromIms, strayResponseFromIms } from './from-ims.js';
+import { ackFromWic, requestFromWic, strayResponseFromWic } from './from-wic.js';
+import { loopBranch } from './loop-detection.js';
+import { MediaLegAudit } from './media-audit.js';
 import { NextHopHealth, probeRequest, sendProbe } from './next-hop-health.js';
-import { asTrustedNodeRegister, TrustedNodeDeregistrar } from './trusted-node.js';
+import { OwnUris, sharedMwAddress, type OwnAddress } from './own-uris.js';
+import type { PcscfEvents } from './pcscf-events.js';
+import { PendingTransactions } from './pending-transactions.js';
+import { RegistrationLimits } from './registration-limits.js';
+import { byeTowardIms, releaseOnMediaEvent, releaseW2Flow, sendOwnRequest, terminateByOperator } from './release.js';
+import type { PcscfRelay } from './relay.js';
+import { guardTrip, safeCallId, sendStateless } from './relay-steps.js';
+import { mwTargets, type MwRouting } from './routing.js';
+import { SessionMedia } from './session-media.js';
+import { TrustedNodeDeregistrar } from './trusted-node.js';
+import { W2Flows } from './w2-flows.js';
 import { WebAuthGate } from './web-auth-gate.js';
+import { WebTokenVerifier, type WebTokenOutcome } from '../webauth/index.js';
 import { answeredStateUnavailable } from './state-unavailable.js';
-import { WebTokenVerifier, type TokenRefusal, type TokenRefusalCode, type WebTokenOutcome } from '../webauth/index.js';
+
+export type { PcscfEvents, RelayGuard } from './pcscf-events.js';
 
 export interface PcscfOptions {
   readonly config: EpcscfConfig;
@@ -69,9 +65,9 @@ export interface PcscfOptions {
    */
   readonly state?: StateBackend;
   /**
-   * Run as a node of a cluster over `state` (issue #15): claim flows in its flow directory,
-   * heartbeat, forward requests for flows other nodes hold, release dead nodes' calls. Default:
-   * when `state` is shared (Redis). Tests set it over a MemoryStateBackend shared in one process.
+   * Run as a node of a cluster over `state` (issue #15, cluster/): claim flows in its flow
+   * directory, heartbeat, forward requests for flows other nodes hold, release dead nodes' calls.
+   * Default: when `state` is shared (Redis). Tests set it over a MemoryStateBackend shared in one process.
    */
   readonly clustered?: boolean;
   readonly timers?: Partial<TimerValues>;
@@ -87,37 +83,14 @@ export interface PcscfOptions {
   readonly webTokens?: WebTokenVerifier;
 }
 
-/** Monitoring only (never drives behaviour): every SIP message on each side. */
-export interface PcscfEvents {
-  mw: [event: { direction: 'in' | 'out'; message: SipMessage; peer: string }];
-  w2: [event: { direction: 'in' | 'out'; connectionId: string; message: SipMessage }];
-  /** Every SIP response on either side, status only (metrics). */
-  response: [side: 'mw' | 'w2', direction: 'in' | 'out', status: number];
-  /** A routing guard refused or dropped a message (issue 11 #2, #9; metrics). */
-  guard: [guard: RelayGuard];
-  /** The media-leg audit released a leg nothing owned (metrics: epcscf_media_legs_orphaned_total). */
-  mediaLegOrphaned: [event: { callId: string; ngCallId: string }];
-  /** A request refused by a w2.limits cap (issue 11): calls, open transactions, registrations per IP. */
-  refused: [reason: CallRefusalReason | 'pending_transactions' | 'registrations_per_ip', connectionId: string];
-  /** A web token was validated (R-REG-4): accepted, or the refusal's code (metrics; the token is never in it). */
-  webToken: [outcome: TokenRefusalCode | 'accepted'];
-  /** epcscf de-registered trusted-node bindings on Mw itself (R-REG-25): the flow ended or its token expired. */
-  trustedNodeDeregistration: [cause: 'flow-ended' | 'token-expired', aor: string];
-}
-
-/**
- * The routing guards (issue 11): `unknown-dialog` a WIC's mid-dialog request for no dialog of its
- * flow (481, R-ORIG-10); `stray-ack` a WIC's ACK for no dialog of its flow (dropped); `stray-response`
- * a WIC's response no transaction or dialog claims (dropped); `unprocessable-response` a response
- * the P-CSCF could not process (502 to the client, RFC 3261 §16.7).
- */
-export type RelayGuard = 'unknown-dialog' | 'stray-ack' | 'stray-response' | 'unprocessable-response';
-
 /**
  * The eP-CSCF: a stateful proxy between W2 flows (one per WebSocket session) and Mw, applying
  * the TS 24.229 P-CSCF procedures once for every plugin (docs/architecture.md). Requests from a
- * WIC get the registration (§5.2.2), originating (§5.2.6.3) or mid-dialog treatment; requests
- * from the IMS are routed to the flow their Path/Record-Route token names (§5.2.6.4, RFC 5626).
+ * WIC get the registration (§5.2.2), originating (§5.2.6.3) or mid-dialog treatment
+ * (from-wic.ts); requests from the IMS are routed to the flow their Path/Record-Route token
+ * names (§5.2.6.4, RFC 5626; from-ims.ts); sessions end in release.ts. This class wires them:
+ * transports, transaction layers, the forwarder and the gates, handed to the procedures as one
+ * `PcscfRelay` (relay.ts).
  */
 export class Pcscf implements W2SipCore {
   readonly observer = new EventEmitter<PcscfEvents>();
@@ -127,29 +100,20 @@ export class Pcscf implements W2SipCore {
   readonly #mw: TransactionLayer;
   readonly #w2: TransactionLayer;
   readonly #flows: W2Flows;
-  readonly #forwarder: Forwarder;
   readonly #ctx: PcscfContext;
   readonly #nextHop: SipUri | undefined;
   readonly #transports: MwTransportProtocol[];
   readonly #dns: DnsLookup | undefined;
   readonly #mwAddresses: OwnAddress[];
   readonly #media: SessionMedia;
-  /** media.dtmf: RFC 4733 ⇄ INFO interworking (issue #14). */
-  readonly #dtmfMode: 'auto' | 'rfc4733' | 'info';
-  /** A dialog's WIC-side CSeq steps, one at a time (cseq-offset.ts). */
-  readonly #cseqSteps = new DialogSequencer();
   readonly #mediaAudit: MediaLegAudit | undefined;
-  readonly #calls: CallLimits;
-  readonly #pending: PendingTransactions;
-  readonly #registrationCap: RegistrationLimits;
-  readonly #webAuth: WebAuthGate;
   readonly #webTokens: WebTokenVerifier;
-  readonly #integrityProtected: string;
-  readonly #deregistrar: TrustedNodeDeregistrar;
+  /** What the procedures act through (relay.ts). */
+  readonly #relay: PcscfRelay;
   /** Flow releases under way (BYEs, trusted-node de-registrations): close() lets them finish before Mw closes. */
   readonly #releases = new Set<Promise<void>>();
   /** Issue #15: this node's cluster membership and routing; undefined for a single node. */
-  #cluster: PcscfCluster | undefined;
+  readonly #cluster: PcscfCluster | undefined;
   #closed: Promise<void> | undefined;
 
   private constructor(transport: SipTransportLayer, options: PcscfOptions, webTokens: WebTokenVerifier) {
@@ -163,41 +127,43 @@ export class Pcscf implements W2SipCore {
     this.#mwAddresses = this.#transports.map((t) => ({ transport: t, ...transport.localVia(t) }));
     const tokens = new FlowTokenCodec(options.flowSecret);
     const w2Address: OwnAddress = { transport: config.w2.tls ? 'wss' : 'ws', host: hostForUri(config.w2.listen.host), port: config.w2.listen.port };
-    const clustered = options.state !== undefined && (options.clustered ?? options.state.kind !== 'memory');
+    const state = options.state;
+    const clustered = state !== undefined && (options.clustered ?? state.kind !== 'memory');
     const shared = config.cluster.mwUri === undefined ? undefined : sharedMwAddress(parseUri(config.cluster.mwUri));
     this.#ctx = {
       nodeId, domain: config.mw.domain, visitedNetworkId: config.mw.visitedNetworkId,
       uris: new OwnUris(this.#mwAddresses, w2Address, tokens, { ...(shared ? { shared } : {}), peerW2Entries: clustered }),
-      registrations: options.registrations ?? options.state?.registrations ?? new MemoryRegistrationStore(),
-      dialogs: options.dialogs ?? options.state?.dialogs ?? new MemoryDialogStore(),
+      registrations: options.registrations ?? state?.registrations ?? new MemoryRegistrationStore(),
+      dialogs: options.dialogs ?? state?.dialogs ?? new MemoryDialogStore(),
       log: log.child({ component: 'pcscf' }), now: Date.now,
     };
     this.#flows = new W2Flows(nodeId, (ref) => tokens.encode(ref));
-    this.#calls = new CallLimits(config.w2.limits, this.#ctx.dialogs);
-    this.#pending = new PendingTransactions(config.w2.limits.maxPendingTransactionsPerConnection);
-    this.#registrationCap = new RegistrationLimits(config.w2.limits.maxRegistrationsPerIp, this.#ctx.registrations, (ip) => this.#flows.fromAddress(ip));
-    const mediaControl = options.media && clustered && options.state ? this.#recordLegs(options.media, options.state, config) : options.media;
+    // Issue #15: in a cluster the media-leg directory records who owns each leg.
+    const mediaControl = options.media && clustered && state ? recordedMediaControl(options.media, state.mediaLegs, { nodeId, gateway: mediaGatewayName(config), log: this.#ctx.log }) : options.media;
     const alg = mediaControl ? new ImsAlg({
       control: mediaControl, log: this.#ctx.log.child({ component: 'ims-alg' }), warnAgent: w2Address.host, now: () => this.#ctx.now(),
       ...(options.mediaInterfaces ? { interfaces: options.mediaInterfaces } : {}),
     }) : undefined;
     this.#media = new SessionMedia(alg, this.#ctx);
-    this.#dtmfMode = config.media.dtmf ?? 'auto';
-    this.#integrityProtected = config.webAuth.integrityProtected;
     this.#webTokens = webTokens;
-    this.#webAuth = new WebAuthGate({
+    const routing: MwRouting = {
+      transports: this.#transports, homeDomain: this.#ctx.domain,
+      ...(this.#nextHop ? { nextHop: this.#nextHop } : {}), ...(this.#dns ? { dns: this.#dns } : {}),
+    };
+    const webAuth = new WebAuthGate({
       verifier: webTokens, now: () => this.#ctx.now(), onAccepted: () => this.observer.emit('webToken', 'accepted'),
-      onGrantExpired: (flow, aor) => void this.#deregistrar.grantExpired(flow, aor).catch((error: unknown) => this.#ctx.log.error({ err: error }, 'de-registering an expired web-token registration failed')),
+      onGrantExpired: (flow, aor) => void deregistrar.grantExpired(flow, aor).catch((error: unknown) => this.#ctx.log.error({ err: error }, 'de-registering an expired web-token registration failed')),
     });
-    this.#deregistrar = new TrustedNodeDeregistrar({
-      ctx: this.#ctx, integrityProtected: this.#integrityProtected, mwTransport: this.#transports[0] ?? 'udp',
+    const deregistrar = new TrustedNodeDeregistrar({
+      ctx: this.#ctx, integrityProtected: config.webAuth.integrityProtected, mwTransport: this.#transports[0] ?? 'udp',
       onSent: (cause, aor) => this.observer.emit('trustedNodeDeregistration', cause, aor),
       // Sent like a released session's BYE: toward the entry point, resolved on any outcome.
-      send: (request) => mwTargets(request, this.#routing()).then(
-        (targets) => (targets[0] === undefined ? undefined : this.#byeToward('mw', request, targets[0])),
+      send: (request) => mwTargets(request, routing).then(
+        (targets) => (targets[0] === undefined ? undefined : sendOwnRequest(this.#relay, 'mw', request, targets[0])),
         () => undefined,
       ),
     });
+    const pending = new PendingTransactions(config.w2.limits.maxPendingTransactionsPerConnection);
     const mwSender: SipSender = {
       send: (message, target) => {
         this.#tapMw('out', message, target.transport, target.host, target.port);
@@ -226,56 +192,66 @@ export class Pcscf implements W2SipCore {
     this.#mw = new TransactionLayer({
       sender: mwSender, timers,
       onClientOutcome: (request, target, outcome) => this.nextHops.observe(request, target, outcome),
-      onRequest: (req, tx, source) => this.#guard(tx, () => this.#fromMw(req, tx, source)),
-      onStrayAck: (ack) => void this.#ackFromMw(ack).catch((e: unknown) => this.#ctx.log.warn({ err: e }, 'ACK from Mw not forwarded')),
-      onStrayResponse: (response) => void this.#strayFromMw(response).catch((e: unknown) => this.#ctx.log.debug({ err: e }, 'stray Mw response dropped')),
+      onRequest: (req, tx, source) => this.#guard(tx, () => requestFromIms(this.#relay, req, tx, source)),
+      onStrayAck: (ack) => void ackFromIms(this.#relay, ack).catch((e: unknown) => this.#ctx.log.warn({ err: e }, 'ACK from Mw not forwarded')),
+      onStrayResponse: (response) => void strayResponseFromIms(this.#relay, response).catch((e: unknown) => this.#ctx.log.debug({ err: e }, 'stray Mw response dropped')),
       onDiscarded: (inbound, reason) => this.#ctx.log.debug({ reason, peer: inbound.source.remoteAddress }, 'Mw message discarded'),
     });
     this.#w2 = new TransactionLayer({
       sender: w2Sender, timers, tryingDelay: 0,
-      onRequest: (req, tx, source) => this.#guard(tx, () => this.#fromW2(req, tx, source)),
-      onStrayAck: (ack, source) => void this.#ackFromW2(ack, source).catch((e: unknown) => this.#ctx.log.warn({ err: e }, 'ACK from W2 not forwarded')),
-      onStrayResponse: (response, source) => void this.#strayFromW2(response, source).catch((e: unknown) => this.#ctx.log.debug({ err: e }, 'stray W2 response dropped')),
-      onServerTransactionEnded: (tx) => this.#pending.ended(tx),
+      onRequest: (req, tx, source) => this.#guard(tx, () => requestFromWic(this.#relay, req, tx, source)),
+      onStrayAck: (ack, source) => void ackFromWic(this.#relay, ack, source).catch((e: unknown) => this.#ctx.log.warn({ err: e }, 'ACK from W2 not forwarded')),
+      onStrayResponse: (response, source) => void strayResponseFromWic(this.#relay, response, source).catch((e: unknown) => this.#ctx.log.debug({ err: e }, 'stray W2 response dropped')),
+      onServerTransactionEnded: (tx) => pending.ended(tx),
     });
-    this.#forwarder = new Forwarder({
+    const forwarder = new Forwarder({
       layers: { mw: this.#mw, w2: this.#w2 }, via: (side, target, branch) => this.#via(side, target, branch), log: this.#ctx.log,
       branch: loopBranch,
       warnAgent: (side) => (side === 'w2' ? w2Address.host : this.#mwAddresses[0]?.host ?? w2Address.host),
-      onUnprocessable: () => this.#guardTrip('unprocessable-response'),
+      onUnprocessable: () => guardTrip(this.#relay, 'unprocessable-response'),
     });
+    this.#cluster = clustered && state ? this.#joinCluster(state, config, options.media, forwarder, routing) : undefined;
+    this.#relay = {
+      ...(this.#cluster ? { cluster: this.#cluster } : {}),
+      ctx: this.#ctx, mw: this.#mw, w2: this.#w2, forwarder, flows: this.#flows, media: this.#media, nextHops: this.nextHops,
+      cseqSteps: new DialogSequencer(),
+      admission: {
+        pending, webAuth, deregistrar, integrityProtected: config.webAuth.integrityProtected,
+        calls: new CallLimits(config.w2.limits, this.#ctx.dialogs),
+        registrations: new RegistrationLimits(config.w2.limits.maxRegistrationsPerIp, this.#ctx.registrations, (ip) => this.#flows.fromAddress(ip)),
+      },
+      dtmfMode: config.media.dtmf ?? 'auto',
+      observer: this.observer, mwAddresses: this.#mwAddresses, mwTransport: this.#transports[0] ?? 'udp', routing,
+      via: (side, target, branch) => this.#via(side, target, branch),
+      send: (message, side, target) => this.#send(message, side, target),
+    };
     transport.onMessage((inbound) => {
       this.#tapMw('in', inbound.message, inbound.source.transport, inbound.source.remoteAddress, inbound.source.remotePort);
       this.#mw.receive(inbound);
     });
     this.#mediaAudit = alg === undefined ? undefined : new MediaLegAudit({
-      alg, dialogs: this.#ctx.dialogs, pendingCallIds: () => this.#forwarder.pendingCallIds(),
+      alg, dialogs: this.#ctx.dialogs, pendingCallIds: () => forwarder.pendingCallIds(),
       graceMs: config.media.auditGraceSeconds * 1000, now: () => this.#ctx.now(), log: this.#ctx.log.child({ component: 'media-audit' }),
       onOrphan: (leg, ngCallId) => this.observer.emit('mediaLegOrphaned', { callId: leg.callId, ngCallId }),
     });
     this.#mediaAudit?.start(config.media.auditIntervalSeconds * 1000);
-    if (clustered && options.state) this.#cluster = this.#joinCluster(options.state, config, options.media);
   }
 
-  /** Issue #15: this node in the cluster (hooks only; the logic is in cluster/). */
-  #joinCluster(state: StateBackend, config: EpcscfConfig, media: MediaControl | undefined): PcscfCluster {
+  /** Issue #15: this node in the cluster (the logic is in cluster/). */
+  #joinCluster(state: StateBackend, config: EpcscfConfig, media: MediaControl | undefined, forwarder: Forwarder, routing: MwRouting): PcscfCluster {
     const own = this.#ctx.uris.mwAddress(this.#transports[0] ?? 'udp');
     return composeCluster({
       state, nodeId: this.#ctx.nodeId, log: this.#ctx.log.child({ component: 'cluster' }),
       mwContact: `sip:${own.host}:${own.port};transport=${own.transport}`, heartbeatMs: config.cluster.heartbeatSeconds * 1000,
-      uris: this.#ctx.uris, registrations: this.#ctx.registrations, forwarder: this.#forwarder, routing: () => this.#routing(),
-      sendStateless: (request, target) => this.#sendStateless(request, 'mw', target),
+      uris: this.#ctx.uris, registrations: this.#ctx.registrations, forwarder, routing: () => routing,
+      sendStateless: (request, target) => sendStateless(this.#relay, request, 'mw', target),
       // What the dead node would have sent had its flow closed (R-ORIG-9), with the reason it did not.
-      releaseDialog: (dialog) => this.#byeTowardIms(releaseRequest(dialog, 'SIP;cause=480;text="P-CSCF node failed"')),
+      releaseDialog: (dialog) => byeTowardIms(this.#relay, releaseRequest(dialog, 'SIP;cause=480;text="P-CSCF node failed"')),
       releaseMediaLeg: async (leg) => {
         if (media === undefined || leg.gateway === 'in-process' || leg.gateway !== mediaGatewayName(config)) return; // died with its node
         await media.delete({ callId: leg.ngCallId }).catch(() => undefined);
       },
     });
-  }
-
-  #recordLegs(media: MediaControl, state: StateBackend, config: EpcscfConfig): MediaControl {
-    return recordedMediaControl(media, state.mediaLegs, { nodeId: this.#ctx.nodeId, gateway: mediaGatewayName(config), log: this.#ctx.log });
   }
 
   static async start(options: PcscfOptions): Promise<Pcscf> {
@@ -384,7 +360,7 @@ export class Pcscf implements W2SipCore {
       return;
     }
     const flow = this.#flows.close(connectionId);
-    if (flow) await this.#tracked(this.#releaseFlow(flow));
+    if (flow) await this.#tracked(releaseW2Flow(this.#relay, flow));
   }
 
   #tracked(release: Promise<void>): Promise<void> {
@@ -423,7 +399,7 @@ export class Pcscf implements W2SipCore {
     // Only a kept flow whose connection is gone: a live connection is released by its close.
     if (flow === undefined || flow.keep === undefined || flow.connection.id !== connectionId) return;
     this.#flows.close(connectionId);
-    await this.#tracked(this.#releaseFlow(flow));
+    await this.#tracked(releaseW2Flow(this.#relay, flow));
   }
 
   async fromClient(connectionId: string, message: SipMessage): Promise<void> {
@@ -440,7 +416,7 @@ export class Pcscf implements W2SipCore {
       this.#mediaAudit?.stop();
       await Promise.all(this.#flows.all().map((f) => {
         this.#flows.close(f.connection.id);
-        return this.#releaseFlow(f);
+        return releaseW2Flow(this.#relay, f);
       }));
       // Sessions that ended just before (the W2 server closes first) may still be de-registering.
       await Promise.allSettled([...this.#releases]);
@@ -454,351 +430,28 @@ export class Pcscf implements W2SipCore {
     return this.#closed;
   }
 
-  // ---- requests from the WIC (W2 side) --------------------------------------------------------------
-
-  async #fromW2(request: SipRequest, tx: ServerTransaction, source: SipSource): Promise<void> {
-    // Issue 11: counted from here until the transaction terminates, whatever becomes of it.
-    const overCap = this.#pending.opened(tx);
-    const flow = this.#flows.byConnection(source.connectionId ?? '');
-    if (flow === undefined) return; // the session ended while the request was queued
-    if (overCap !== undefined) return this.#refuse(tx, overCap, 'pending_transactions', flow);
-    if (this.#refuseEarly(request, tx)) return;
-    if (request.method === 'CANCEL') return this.#cancel(this.#w2, request, tx);
-    if (request.method === 'REGISTER') return this.#register(request, tx, flow);
-    if (tagOf(to(request)) !== undefined) return this.#w2MidDialog(request, tx, flow);
-    return this.#originating(request, tx, flow);
-  }
-
-  async #register(request: SipRequest, tx: ServerTransaction, flow: W2Flow): Promise<void> {
-    const refused = await this.#registrationCap.admit(request, flow);
-    if (refused !== undefined) return this.#refuse(tx, refused, 'registrations_per_ip', flow);
-    // TS 24.371 scenarios 2/3: a web token makes this a trusted-node registration (R-REG-4, R-REG-9).
-    const decision = await this.#webAuth.register(request, flow);
-    if (decision.kind === 'refused') return this.#refuseToken(tx, decision.refusal);
-    let out = rewriteRegisterTowardIms(request, flow, this.#ctx, this.#transports[0] ?? 'udp');
-    if (decision.kind === 'trusted') out = asTrustedNodeRegister(out, decision.grant.impi, this.#ctx, this.#integrityProtected);
-    const targets = await this.#mwTargets(out, tx);
-    if (targets === undefined) return;
-    this.#forwarder.forward({
-      serverTx: tx, toward: 'mw', request: out, targets, failureStatus: 504, viaParams: this.#flowViaParam(flow),
-      onResponse: async (response) => {
-        if (decision.kind !== 'trusted') return onRegisterResponse(request, response, flow, this.#ctx);
-        const relayed = await onRegisterResponse(request, response, flow, this.#ctx, { impi: decision.grant.impi });
-        const aor = aorOf(to(request).uri);
-        if (response.status === 200) {
-          const remaining = (await this.#ctx.registrations.byFlow(flow.key)).some((b) => b.aor === aor);
-          this.#webAuth.registered(flow, aor, decision, remaining);
-        }
-        // The WIC has no IMS password to answer a challenge with: the core refused to trust us.
-        if (response.status === 401 || response.status === 407) {
-          const headers = relayed.headers.filter((h) => !/^(www|proxy)-authenticate$/i.test(h.name));
-          return { ...relayed, headers, status: 403, reason: 'Forbidden - trusted-node registration refused by the IMS core' };
-        }
-        return relayed;
-      },
-    });
-  }
-
-  /** A web token refused (R-REG-4): 403 with the table's reason (503 + Retry-After when keys are unavailable), nothing on Mw. */
-  #refuseToken(tx: ServerTransaction, refusal: TokenRefusal): void {
-    this.#ctx.log.debug({ reason: refusal.code, callId: safeCallId(tx.request) }, 'web token refused');
-    this.observer.emit('webToken', refusal.code);
-    const headers: [string, string][] = refusal.retryAfterSeconds === undefined ? [] : [['Retry-After', String(refusal.retryAfterSeconds)]];
-    tx.respond(createResponse(tx.request, refusal.status, refusal.reason, { headers }));
-  }
-
-  async #originating(request: SipRequest, tx: ServerTransaction, flow: W2Flow): Promise<void> {
-    const bindings = await this.#ctx.registrations.byFlow(flow.key);
-    const binding = servingBinding(bindings, aorOf(from(request).uri));
-    if (binding === undefined) {
-      tx.respond(createResponse(request, 403, 'Forbidden - not registered')); // R-ORIG-1
-      return;
-    }
-    // R-REG-3: a web-authenticated flow's initial requests are checked against its token.
-    if (flow.webAuth !== undefined || request.headers.some(isBearerAuthorization)) {
-      const tokenRefused = await this.#webAuth.initialRequest(request, flow, binding.aor);
-      if (tokenRefused !== undefined) return this.#refuseToken(tx, tokenRefused);
-    }
-    // Issue 11 #4: the call caps, before the IMS-ALG takes any media port.
-    const refused = request.method === 'INVITE' ? await this.#calls.admit(request, tx, flow.key, flow.connection.remote.address) : undefined;
-    if (refused !== undefined) return this.#refuse(tx, refused.response, refused.reason, flow);
-    const popped = popOwnRoutes(request, this.#ctx.uris).request;
-    let out = assertOriginatingIdentity(stripSecAgree(stripUntrustedHeaders(popped)), binding);
-    // R-ORIG-4 (variant 2): the Route set is the stored Service-Route, whatever the WIC preloaded.
-    out = withRouteSet(out, binding.serviceRoute);
-    if (DIALOG_CREATING.has(request.method)) out = this.#recordRoute(out, flow, 'toward-mw');
-    out = setHeader(out, 'P-Charging-Vector', chargingVectorValue(generateIcid(this.#ctx.nodeId), this.#ctx.origIoi));
-    const targets = await this.#mwTargets(out, tx);
-    if (targets === undefined) return;
-    const leg: MediaLeg = { callId: callId(request), flowKey: flow.key, direction: 'originating' };
-    const withMedia = await this.#media.inRequest(out, 'wic', leg, tx);
-    if (withMedia === undefined) return;
-    this.#forwarder.forward({
-      serverTx: tx, toward: 'mw', request: withMedia, targets, viaParams: this.#flowViaParam(flow),
-      onResponse: async (response) => {
-        await recordOriginatingDialog(request, response, flow, this.#ctx);
-        if (response.status >= 300 && DIALOG_CREATING.has(request.method)) await forgetFailedDialog(callId(request), tagOf(from(request)), this.#ctx);
-        return this.#media.inResponse(request, response, 'ims', leg);
-      },
-      onNotRelayed: this.#endUnrelayed('mw', withMedia, leg, tagOf(from(request))),
-    });
+  /**
+   * The media gateway says a call's media is gone (R-AGW-4): the session is released both ways
+   * (release.ts). Unknown gateway call ids (already released) are ignored.
+   */
+  onMediaEvent(ngCallId: string, kind: string): Promise<void> {
+    return releaseOnMediaEvent(this.#relay, ngCallId, kind);
   }
 
   /**
-   * R-ORIG-10: a request with a To tag belongs to a dialog the P-CSCF recorded on this flow, or it
-   * gets 481 and nothing goes on Mw. It then follows the route set the IMS recorded for that
-   * dialog, whatever Route the WIC wrote (issue 11 #2: a client never picks where we send).
+   * A DTMF digit the gateway consumed as RFC 4733 goes toward the IMS as SIP INFO (issue #14,
+   * dtmf-interworking.ts). Resolves false when no confirmed dialog of the leg is known.
    */
-  async #w2MidDialog(request: SipRequest, tx: ServerTransaction, flow: W2Flow): Promise<void> {
-    // From dialog lookup to forwarding, after any own request of the P-CSCF in the dialog (cseq-offset.ts).
-    await this.#cseqSteps.run(dialogId(callId(request), tagOf(from(request)) ?? ''), () => this.#w2MidDialogInOrder(request, tx, flow));
-  }
-
-  async #w2MidDialogInOrder(request: SipRequest, tx: ServerTransaction, flow: W2Flow): Promise<void> {
-    const dialog = await wicDialogOf(request, flow, this.#ctx);
-    if (dialog === undefined) {
-      this.#guardTrip('unknown-dialog');
-      tx.respond(createResponse(request, 481, 'Call/Transaction Does Not Exist'));
-      return;
-    }
-    const popped = popOwnRoutes(request, this.#ctx.uris).request;
-    const out = withRouteSet(stripSecAgree(stripUntrustedHeaders(popped)), dialog.routeSetTowardIms);
-    const targets = await this.#mwTargets(out, tx, dialog);
-    if (targets === undefined) return;
-    const leg: MediaLeg = { callId: callId(request), flowKey: flow.key, direction: dialog.direction };
-    const withMedia = await this.#media.inRequest(out, 'wic', leg, tx);
-    if (withMedia === undefined) return;
-    // RFC 3261 §12.2.1.1: above the numbers of the P-CSCF's own requests in the dialog (cseq-offset.ts).
-    const renumbered = requestTowardIms(withMedia, dialog);
-    if (renumbered.cseqOffset !== undefined) await storeCseqOffset(this.#ctx.dialogs, dialog.id, renumbered.cseqOffset);
-    this.#forwarder.forward({
-      serverTx: tx, toward: 'mw', request: renumbered.request, targets, viaParams: this.#flowViaParam(flow),
-      onResponse: async (response) => {
-        if (request.method === 'BYE' && response.status < 300 && response.status >= 200) await forgetDialog(callId(request), tagOf(from(request)), this.#ctx);
-        return this.#media.inResponse(request, responseTowardWic(response, request), 'ims', leg);
-      },
-      onNotRelayed: this.#endUnrelayed('mw', renumbered.request, leg, tagOf(from(request))),
-    });
+  onMediaDtmf(ngCallId: string, digit: string, durationMs: number): Promise<boolean> {
+    return dtmfTowardIms(this.#relay, ngCallId, digit, durationMs);
   }
 
   /**
-   * The ACK for a 2xx (its own transaction, RFC 3261 §17.1.1.3): only in an INVITE dialog of this
-   * flow, along that dialog's route set (§12.2.1.1). Any other ACK is for nothing we know and is
-   * discarded (§16: a proxy has no transaction to give it to), and counted.
+   * An operator ends a call (admin API): media freed, BYE both ways with `Reason: Q.850;cause=16`
+   * (release.ts). False for an unknown dialog; an early dialog is refused (EPC_ERR_INVALID_STATE).
    */
-  async #ackFromW2(ack: SipRequest, source: SipSource): Promise<void> {
-    const flow = this.#flows.byConnection(source.connectionId ?? '');
-    const dialog = flow === undefined ? undefined : await wicDialogOf(ack, flow, this.#ctx);
-    if (flow === undefined || dialog === undefined || dialog.method !== 'INVITE') {
-      this.#guardTrip('stray-ack');
-      return;
-    }
-    let out = withRouteSet(stripUntrustedHeaders(popOwnRoutes(ack, this.#ctx.uris).request), dialog.routeSetTowardIms);
-    out = await this.#media.inAck(out, 'wic', flow.key, tagOf(from(ack)));
-    out = requestTowardIms(out, dialog).request; // the CSeq its INVITE left with (cseq-offset.ts)
-    const target = (await mwTargets(out, this.#routing(), dialogDestination(dialog)))[0];
-    if (target === undefined) return;
-    await this.#sendStateless(out, 'mw', target);
-  }
-
-  // ---- requests from the IMS (Mw side) ---------------------------------------------------------------
-
-  async #fromMw(request: SipRequest, tx: ServerTransaction, _source: SipSource): Promise<void> {
-    if (this.#refuseEarly(request, tx)) return;
-    if (hasLooped(request, this.#ownMwBranches(request))) {
-      tx.respond(createResponse(request, 482, 'Loop Detected')); // RFC 3261 §16.3 step 4
-      return;
-    }
-    if (request.method === 'CANCEL') return this.#cancel(this.#mw, request, tx);
-    const popped = popOwnRoutes(request, this.#ctx.uris);
-    if (popped.tampered) {
-      tx.respond(createResponse(request, 403, 'Forbidden - invalid flow token')); // RFC 5626 §5.3
-      return;
-    }
-    const flow = await this.#terminatingFlow(popped.request, popped.flow);
-    // Issue #15: another node of the cluster may hold the flow.
-    if (flow === undefined && this.#cluster !== undefined && await this.#cluster.routing.forwardRequest(popped, tx)) return;
-    if (flow === undefined || flow.session.onSipRequest === undefined) {
-      // R-TERM-1 / R-OB-4: the flow is gone: 430 for an outbound flow (`;ob` in its Path), else 480.
-      const outbound = popped.outbound;
-      tx.respond(createResponse(request, outbound ? 430 : 480, outbound ? 'Flow Failed' : 'Temporarily Unavailable'));
-      return;
-    }
-    const initial = tagOf(to(request)) === undefined;
-    const dialog = initial ? undefined : await noteRemoteCseq(popped.request, this.#ctx);
-    let out = popped.request;
-    if (initial && DIALOG_CREATING.has(request.method)) out = this.#recordRoute(out, flow, 'toward-w2');
-    const asReceived = popped.request;
-    const leg: MediaLeg = { callId: callId(request), flowKey: flow.key, direction: initial ? 'terminating' : dialog?.direction ?? 'originating' };
-    if (!initial && request.method === 'INFO' && await this.#dtmfInfoAsRtp(request, leg, tx)) return;
-    const withMedia = await this.#media.inRequest(out, 'ims', leg, tx);
-    if (withMedia === undefined) return;
-    this.#forwarder.forward({
-      serverTx: tx, toward: 'w2', request: withMedia, targets: [this.#flows.targetOf(flow)], failureStatus: 480,
-      onResponse: async (response) => {
-        let res = response;
-        if (res.status > 100 && res.status < 300) {
-          const bindings = await this.#ctx.registrations.byFlow(flow.key);
-          res = assertTerminatingIdentity(res, request, servingBinding(bindings, aorOf(to(request).uri)));
-        }
-        if (initial) await recordTerminatingDialog(asReceived, res, flow, this.#ctx);
-        if (request.method === 'BYE' && res.status >= 200 && res.status < 300) await forgetDialog(callId(request), tagOf(to(request)), this.#ctx);
-        if (initial && res.status >= 300) await forgetFailedDialog(callId(request), tagOf(to(res)), this.#ctx);
-        return this.#media.inResponse(request, res, 'wic', leg);
-      },
-      onNotRelayed: this.#endUnrelayed('w2', withMedia, leg, undefined),
-    });
-  }
-
-  async #terminatingFlow(request: SipRequest, ref: ReturnType<typeof popOwnRoutes>['flow']): Promise<W2Flow | undefined> {
-    if (ref !== undefined) return this.#flows.byRef(ref);
-    // No token in Route: a registrar without Path support targets the registered contact.
-    const bindings = await this.#ctx.registrations.byContactUri(formatUri(request.uri));
-    for (const b of bindings) {
-      const flow = this.#flows.byKey(b.flowKey);
-      if (flow) return flow;
-    }
-    return undefined;
-  }
-
-  async #ackFromMw(ack: SipRequest): Promise<void> {
-    const popped = popOwnRoutes(ack, this.#ctx.uris);
-    const flow = popped.flow ? this.#flows.byRef(popped.flow) : await this.#terminatingFlow(popped.request, undefined);
-    if (flow === undefined) {
-      await this.#cluster?.routing.forwardAck(popped); // issue #15: another node may hold the flow
-      return;
-    }
-    const out = await this.#media.inAck(popped.request, 'ims', flow.key, tagOf(to(ack)));
-    await this.#sendStateless(out, 'w2', this.#flows.targetOf(flow));
-  }
-
-  /**
-   * A response no transaction claims (e.g. a 2xx retransmitted after ours ended): routed by Via
-   * (RFC 3261 §16.7 / §18.2.2). Ours is on top and names the flow; the WIC's is next.
-   */
-  async #strayFromMw(response: SipResponse): Promise<void> {
-    const top = vias(response)[0];
-    if (top === undefined || !this.#isOwnMwVia(top)) return;
-    const token = getParam(top.params, 'ftok');
-    const ref = typeof token === 'string' ? this.#ctx.uris.flowOfToken(token) : undefined;
-    const flow = ref ? this.#flows.byRef(ref) : undefined;
-    if (flow === undefined) return;
-    // A response to a WIC's request: the WIC's own CSeq number again (cseq-offset.ts).
-    const wicTag = tagOf(from(response));
-    const dialog = wicTag === undefined ? undefined : await this.#ctx.dialogs.get(dialogId(callId(response), wicTag));
-    const out = dialog === undefined || dialog.flowKey !== flow.key ? response : strayResponseTowardWic(response, dialog);
-    await this.#sendStatelessResponse(popVia(out), 'w2', this.#flows.targetOf(flow));
-  }
-
-  /**
-   * A WIC's response no transaction claims (e.g. its 2xx retransmitted after ours ended, RFC 3261
-   * §16.7): relayed only under our W2 Via, for a dialog of that flow, to the IMS hop that sent the
-   * dialog's request. A next Via naming anything else is a client choosing where we send (issue
-   * 11 #2): dropped and counted.
-   */
-  async #strayFromW2(response: SipResponse, source: SipSource): Promise<void> {
-    const flow = this.#flows.byConnection(source.connectionId ?? '');
-    const [top, next] = vias(response);
-    const w2 = this.#ctx.uris.w2;
-    const ours = top !== undefined && top.host === w2.host && top.port === w2.port;
-    const dialog = flow === undefined || !ours || next === undefined ? undefined : await wicResponseDialog(response, flow, this.#ctx);
-    const target = dialog === undefined || next === undefined ? undefined : viaResponseTarget(next);
-    if (target === undefined || hopKey(target) !== dialog?.imsHop) {
-      this.#guardTrip('stray-response');
-      return;
-    }
-    await this.#sendStatelessResponse(popVia(response), 'mw', target);
-  }
-
-  async #sendStatelessResponse(response: SipResponse, side: Side, target: SipTarget): Promise<void> {
-    if (side === 'mw') {
-      this.#tapMw('out', response, target.transport, target.host, target.port);
-      await this.#transport.send(response, target);
-    } else {
-      this.#tapW2('out', response, target.connectionId ?? '');
-      await this.#flows.send(response, target);
-    }
-  }
-
-  #isOwnMwVia(via: Via): boolean {
-    return this.#mwAddresses.some((a) => a.host === via.host && a.port === (via.port ?? 5060));
-  }
-
-  #ownMwBranches(request: SipRequest): string[] {
-    return vias(request).filter((v) => this.#isOwnMwVia(v)).map((v) => v.branch ?? '');
-  }
-
-  /** Our Mw Via names the flow, so a stray response finds its way back (`;ftok=`). */
-  #flowViaParam(flow: W2Flow): string {
-    return `;ftok=${flow.token}`;
-  }
-
-  // ---- shared ------------------------------------------------------------------------------------------
-
-  /** RFC 3261 §16.3 request validation shared by both sides. Returns true when it answered. */
-  #refuseEarly(request: SipRequest, tx: ServerTransaction): boolean {
-    if (request.uri.kind === 'absolute') {
-      tx.respond(createResponse(request, 416, 'Unsupported URI Scheme')); // RFC 3261 §16.3 step 2
-      return true;
-    }
-    if (request.method !== 'ACK' && maxForwards(request) === 0) {
-      tx.respond(createResponse(request, 483, 'Too Many Hops')); // RFC 3261 §16.3 step 3
-      return true;
-    }
-    // RFC 3261 §16.3 step 6; sec-agree is dropped rather than refused (R-REG-15, R-ORIG-6).
-    const unsupported = optionTags(request, 'Proxy-Require').filter((t) => t !== 'sec-agree');
-    if (unsupported.length > 0) {
-      tx.respond(createResponse(request, 420, 'Bad Extension', { headers: [['Unsupported', unsupported.join(', ')]] }));
-      return true;
-    }
-    return false;
-  }
-
-  #cancel(layer: TransactionLayer, cancel: SipRequest, tx: ServerTransaction): void {
-    const invite = layer.findInviteServerTransaction(cancel);
-    if (invite === undefined) {
-      tx.respond(createResponse(cancel, 481, 'Call/Transaction Does Not Exist'));
-      return;
-    }
-    // RFC 3261 §16.10: answer the CANCEL ourselves, then cancel the branch we forwarded.
-    tx.respond(createResponse(cancel, 200, 'OK'));
-    this.#forwarder.cancel(invite);
-  }
-
-  /**
-   * R-SIPWS-12 double Record-Route: the entry facing the next hop goes on top, so both
-   * directions of the dialog find us (Mw entry plain, W2 entry with the flow token).
-   */
-  #recordRoute(request: SipRequest, flow: W2Flow, direction: 'toward-mw' | 'toward-w2'): SipRequest {
-    const mw = this.#ctx.uris.mwRecordRoute(this.#transports[0] ?? 'udp');
-    const w2 = this.#ctx.uris.w2RecordRoute(flow.token);
-    return addHeader(request, 'Record-Route', direction === 'toward-mw' ? `${mw}, ${w2}` : `${w2}, ${mw}`, { first: true });
-  }
-
-  #routing() {
-    return {
-      transports: this.#transports, homeDomain: this.#ctx.domain,
-      ...(this.#nextHop ? { nextHop: this.#nextHop } : {}), ...(this.#dns ? { dns: this.#dns } : {}),
-    };
-  }
-
-  /** Next-hop targets on Mw, or undefined after answering 503 when nothing resolves (RFC 3263 §4.3). */
-  async #mwTargets(request: SipRequest, tx: ServerTransaction, dialog?: DialogRecord): Promise<SipTarget[] | undefined> {
-    try {
-      const targets = await mwTargets(request, this.#routing(), dialog === undefined ? undefined : dialogDestination(dialog));
-      const usable = this.nextHops.usable(targets);
-      if (usable.length > 0) return usable;
-      if (targets.length > 0) {
-        // Issue 11 #10: the next hop is known dead: say so now rather than after Timer B/F (32 s).
-        const retryAfter = String(this.nextHops.retryAfterSeconds);
-        tx.respond(createResponse(tx.request, 503, 'Service Unavailable - IMS core not responding', { headers: [['Retry-After', retryAfter]] }));
-        return undefined;
-      }
-    } catch (error) {
-      this.#ctx.log.warn({ err: error }, 'next hop not resolvable');
-    }
-    tx.respond(createResponse(tx.request, 503, 'Service Unavailable - no route to the IMS core'));
-    return undefined;
+  terminateDialog(dialogId: string, why = 'terminated by operator'): Promise<boolean> {
+    return terminateByOperator(this.#relay, dialogId, why);
   }
 
   #via(side: Side, target: SipTarget, branch: string): string {
@@ -810,193 +463,15 @@ export class Pcscf implements W2SipCore {
     return `SIP/2.0/${target.transport.toUpperCase()} ${a.host}:${a.port};branch=${branch};rport`;
   }
 
-  /** An ACK for a 2xx or a released-session BYE: no transaction state on our side. */
-  async #sendStateless(request: SipRequest, side: Side, target: SipTarget): Promise<void> {
-    const mf = maxForwards(request);
-    const out = addHeader(setHeader(request, 'Max-Forwards', String(mf === undefined ? 70 : Math.max(0, mf - 1))), 'Via', this.#via(side, target, generateBranch()), { first: true });
+  /** A message put on the wire as it is (stateless ACK, BYE, relayed stray response), through the tap. */
+  async #send(message: SipMessage, side: Side, target: SipTarget): Promise<void> {
     if (side === 'mw') {
-      this.#tapMw('out', out, target.transport, target.host, target.port);
-      await this.#transport.send(out, target);
+      this.#tapMw('out', message, target.transport, target.host, target.port);
+      await this.#transport.send(message, target);
     } else {
-      this.#tapW2('out', out, target.connectionId ?? '');
-      await this.#flows.send(out, target);
+      this.#tapW2('out', message, target.connectionId ?? '');
+      await this.#flows.send(message, target);
     }
-  }
-
-  /**
-   * The W2 connection is gone (R-ORIG-9, R-REG-25): its bindings die (terminating requests now
-   * get 430/480), pending INVITEs it originated are cancelled, and confirmed dialogs are
-   * released with a BYE toward the IMS.
-   */
-  async #releaseFlow(flow: W2Flow): Promise<void> {
-    this.#webAuth.flowReleased(flow);
-    const released = await this.#ctx.registrations.removeFlow(flow.key);
-    // R-REG-25: epcscf registered these as a trusted node, so epcscf de-registers them.
-    const deregistrations = this.#deregistrar.deregister(flow, released, 'flow-ended');
-    this.#calls.releaseFlow(flow.key);
-    this.#pending.releaseConnection(flow.connection.id);
-    this.#forwarder.cancelFrom(flow.connection.id);
-    // The flow owns its media legs: all go with it, early, confirmed or still being set up.
-    const sends: Promise<void>[] = [this.#media.releaseFlow(flow.key, 'W2 connection closed')];
-    if (this.#cluster !== undefined) sends.push(this.#cluster.membership.flowClosed(flow.key));
-    const dialogs = await this.#ctx.dialogs.byFlow(flow.key);
-    for (const dialog of dialogs) {
-      await this.#ctx.dialogs.remove(dialog.id);
-      if (dialog.state !== 'confirmed' || dialog.method !== 'INVITE' || dialog.remoteTarget === '') continue;
-      sends.push(this.#byeTowardIms(releaseRequest(dialog)));
-    }
-    await Promise.all([...sends, deregistrations]);
-  }
-
-  /**
-   * The media gateway says a call's media is gone (R-AGW-4: consent freshness failed, DTLS
-   * failed, or no media for the idle timeout): the session is released both ways — BYE toward
-   * the IMS and toward the WIC, each with a Reason — and its media freed. `ngCallId` is the
-   * gateway's call id; unknown ids (already released) are ignored.
-   */
-  async onMediaEvent(ngCallId: string, kind: string): Promise<void> {
-    const leg = this.#media.alg?.legOf(ngCallId);
-    if (leg === undefined) return;
-    this.#ctx.log.warn({ callId: leg.callId, event: kind }, 'media failed: releasing the session (R-AGW-4)');
-    await this.#media.release(leg, `media ${kind}`);
-    const dialogs = (await this.#ctx.dialogs.byCallId(leg.callId)).filter((d) => d.flowKey === leg.flowKey && d.method === 'INVITE');
-    await this.#releaseBothWays(dialogs, `SIP;cause=503;text="media ${kind}"`);
-  }
-
-  /**
-   * The media gateway consumed a DTMF digit the browser sent as RFC 4733 events that the IMS
-   * side did not negotiate (`media.dtmf` auto/info, issue #14): the P-CSCF sends it toward the
-   * IMS as SIP INFO application/dtmf-relay in the call's confirmed dialog, with the next WIC-side
-   * CSeq: the dialog's CSeq offset grows, so the WIC's later requests are renumbered above it
-   * (cseq-offset.ts, RFC 3261 §12.2.2). Resolves false when no confirmed dialog of the leg is
-   * known (nothing sent); else once the INFO has its final response (or gave up).
-   */
-  async onMediaDtmf(ngCallId: string, digit: string, durationMs: number): Promise<boolean> {
-    const leg = this.#media.alg?.legOf(ngCallId);
-    if (leg === undefined) return false;
-    const dialogs = (await this.#ctx.dialogs.byCallId(leg.callId))
-      .filter((d) => d.flowKey === leg.flowKey && d.method === 'INVITE' && d.state === 'confirmed' && d.remoteTarget !== '');
-    const found = dialogs[0];
-    if (found === undefined) return false;
-    // In the dialog's CSeq order: after a WIC request being forwarded, before the next one.
-    const sent = await this.#cseqSteps.run(found.id, async () => {
-      const dialog = await this.#ctx.dialogs.get(found.id);
-      if (dialog === undefined || dialog.state !== 'confirmed') return undefined;
-      const own = ownRequestCseq(dialog);
-      const info = dtmfInfoRequest(dialog, formatDtmfRelay(digit, durationMs), own.seq);
-      await storeCseqOffset(this.#ctx.dialogs, dialog.id, own.cseqOffset);
-      const target = (await mwTargets(info, this.#routing(), info.uri.kind === 'sip' ? info.uri : undefined).catch(() => []))[0];
-      if (target === undefined) return undefined;
-      this.#ctx.log.debug({ callId: leg.callId, digit, cseq: own.seq }, 'DTMF from RFC 4733 sent toward IMS as INFO');
-      return { outcome: this.#byeToward('mw', info, target) }; // handed to the transaction layer: the next step may go
-    });
-    if (sent === undefined) return false;
-    await sent.outcome;
-    return true;
-  }
-
-  /**
-   * `media.dtmf: rfc4733` (issue #14): an INFO application/dtmf-relay from the IMS is played to
-   * the browser as RFC 4733 events by the gateway and answered 200 here (not relayed). True when
-   * it was; false (relay the INFO as usual) in other modes, for other bodies, or when the WIC
-   * negotiated no telephone-event.
-   */
-  async #dtmfInfoAsRtp(request: SipRequest, leg: MediaLeg, tx: ServerTransaction): Promise<boolean> {
-    if (this.#dtmfMode !== 'rfc4733' || this.#media.alg === undefined) return false;
-    if (contentType(request) !== DTMF_RELAY_CONTENT_TYPE) return false;
-    const dtmf = parseDtmfRelay(bodyText(request));
-    if (dtmf === undefined || !(await this.#media.alg.playDtmfTowardWic(leg, dtmf.digit, dtmf.durationMs))) return false;
-    tx.respond(createResponse(request, 200, 'OK'));
-    return true;
-  }
-
-  /**
-   * An operator ends a call (admin API): the dialog's media is freed and BYE goes toward the
-   * IMS and toward the WIC with `Reason: Q.850;cause=16` (normal clearing, RFC 3326) and the
-   * given text. Resolves false for an unknown dialog; an early dialog is refused (its INVITE
-   * transaction is still the client's to cancel).
-   */
-  async terminateDialog(dialogId: string, why = 'terminated by operator'): Promise<boolean> {
-    const dialog = await this.#ctx.dialogs.get(dialogId);
-    if (dialog === undefined) return false;
-    if (dialog.state !== 'confirmed') throw new EpcError('EPC_ERR_INVALID_STATE', `dialog ${dialogId} is not confirmed yet`);
-    this.#ctx.log.info({ callId: dialog.callId, why }, 'releasing a session on request');
-    await this.#media.release({ callId: dialog.callId, flowKey: dialog.flowKey, direction: dialog.direction }, why);
-    // The text goes inside a quoted-string (RFC 3261 §25.1): no quote, backslash or control
-    // character (a CR LF from the admin API's ?reason= would start a header of its own).
-    await this.#releaseBothWays([dialog], `Q.850;cause=16;text="${why.replace(/["\\\x00-\x1f\x7f]/g, '')}"`);
-    return true;
-  }
-
-  /** Forgets the dialogs and sends BYE (with `reason`) toward the IMS and the WIC for confirmed ones. */
-  async #releaseBothWays(dialogs: readonly DialogRecord[], reason: string): Promise<void> {
-    const sends: Promise<void>[] = [];
-    for (const dialog of dialogs) {
-      await this.#ctx.dialogs.remove(dialog.id);
-      if (dialog.state !== 'confirmed') continue;
-      if (dialog.remoteTarget !== '') sends.push(this.#byeTowardIms(releaseRequest(dialog, reason)));
-      const flow = this.#flows.byKey(dialog.flowKey);
-      const towardWic = releaseRequestTowardWic(dialog, reason);
-      if (flow !== undefined && towardWic !== undefined) sends.push(this.#byeToward('w2', towardWic, this.#flows.targetOf(flow)));
-    }
-    await Promise.all(sends);
-  }
-
-  #byeTowardIms(bye: SipRequest): Promise<void> {
-    // releaseRequest: the Request-URI is the dialog's remote target, which the IMS gave.
-    return mwTargets(bye, this.#routing(), bye.uri.kind === 'sip' ? bye.uri : undefined).then(
-      (targets) => (targets[0] === undefined ? undefined : this.#byeToward('mw', bye, targets[0])),
-      () => undefined,
-    );
-  }
-
-  /** Sends a request of our own (a released session's BYE, a trusted-node de-registration) and resolves on its outcome, whatever it is. */
-  #byeToward(side: Side, bye: SipRequest, target: SipTarget): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const request = addHeader(bye, 'Via', this.#via(side, target, generateBranch()), { first: true });
-      try {
-        (side === 'mw' ? this.#mw : this.#w2).sendRequest(request, target, { onFinal: () => resolve(), onTimeout: () => resolve(), onTransportError: () => resolve() });
-      } catch {
-        resolve();
-      }
-      // Do not hold shutdown for long on a silent peer.
-      setTimeout(resolve, 2_000).unref();
-    });
-  }
-
-  /** A w2.limits cap refused the request: answered here, counted, nothing on Mw. */
-  #refuse(tx: ServerTransaction, response: SipResponse, reason: PcscfEvents['refused'][0], flow: W2Flow): void {
-    this.observer.emit('refused', reason, flow.connection.id);
-    tx.respond(response);
-  }
-
-  #guardTrip(guard: RelayGuard): void {
-    this.#ctx.log.debug({ guard }, 'routing guard: refused or dropped');
-    if (this.observer.listenerCount('guard') > 0) this.observer.emit('guard', guard);
-  }
-
-  /**
-   * `onNotRelayed` of a forwarding toward `side` (RFC 3261 §16.7, issue 11 #9): a 2xx to an INVITE
-   * that will not reach the client is acknowledged and its session ended with BYE (each fork's
-   * once); when the whole attempt failed (`refusedNow`, the client got 502) an initial INVITE's
-   * media and dialog are released too.
-   */
-  #endUnrelayed(side: Side, forwarded: SipRequest, leg: MediaLeg, wicTagOfRequest: string | undefined) {
-    const ended = new Set<string>();
-    const initial = tagOf(to(forwarded)) === undefined;
-    return async (response: SipResponse, target: SipTarget, refusedNow: boolean): Promise<void> => {
-      if (refusedNow && initial) {
-        await this.#media.release(leg, `unprocessable ${response.status}`);
-        await forgetDialog(callId(forwarded), side === 'mw' ? wicTagOfRequest : tagOf(to(response)), this.#ctx);
-      }
-      if (forwarded.method !== 'INVITE' || response.status >= 300) return;
-      const { ack, bye } = endUnrelayedAnswer(forwarded, response, this.#ctx.uris, side === 'mw', 'SIP;cause=502;text="unprocessable response"');
-      await this.#sendStateless(ack, side, target);
-      const fork = tagOf(to(response)) ?? '';
-      if (!initial || ended.has(fork)) return; // a re-INVITE's dialog lives on; each fork is ended once
-      ended.add(fork);
-      await this.#byeToward(side, bye, target);
-    };
   }
 
   /**
@@ -1030,23 +505,4 @@ export class Pcscf implements W2SipCore {
 /** Which gateway carries this node's media legs, as the cluster's media-leg directory names it. */
 function mediaGatewayName(config: EpcscfConfig): string {
   return config.media.mode === 'ng' && config.media.ng ? `ng:${config.media.ng.address.host}:${config.media.ng.address.port}` : 'in-process';
-}
-
-function safeCallId(request: SipRequest): string | undefined {
-  try {
-    return callId(request);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Where a dialog's requests go when its route set is empty and no entry point is set: the remote target the IMS gave. */
-function dialogDestination(dialog: DialogRecord): SipUri | undefined {
-  if (dialog.remoteTarget === '') return undefined;
-  try {
-    const uri = parseUri(dialog.remoteTarget);
-    return uri.kind === 'sip' ? uri : undefined;
-  } catch {
-    return undefined;
-  }
 }
