@@ -12,7 +12,10 @@ export const CLUSTER_HOP_PARAM = 'cluster-hop';
 
 /** True when a popped own Route entry was written by another node of the cluster for this hop. */
 export function isClusterHop(na: NameAddr): boolean {
-  return na.uri.kind === 'sip' && getParam(na.uri.params, CLUSTER_HOP_PARAM) !== undefined;
+  if (na.uri.kind !== 'sip') return false;
+  // Runs on every Route entry a node pops, clustered or not: no lower-casing unless the length matches.
+  for (const p of na.uri.params) if (p.name.length === CLUSTER_HOP_PARAM.length && p.name.toLowerCase() === CLUSTER_HOP_PARAM) return true;
+  return false;
 }
 
 /**
