@@ -5,6 +5,7 @@
  * names the primary); configurations it cannot work with are refused with EPC_ERR_CONFIG_INVALID.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -113,6 +114,22 @@ t.test('a backend started before its Redis starts unavailable and becomes availa
   t.teardown(async () => { await late.stop(); rmSync(dir, { recursive: true, force: true }); });
   await until('the client connects to the late Redis', () => state.health().ok);
   t.same(await state.dialogs.all(), []);
+});
+
+t.test('a Redis that accepts connections but never answers: operations reject at once, nothing waits in a queue', async (t) => {
+  const sockets = new Set<Socket>();
+  const silent = createServer((socket) => { sockets.add(socket); socket.on('error', () => undefined); });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => { for (const socket of sockets) socket.destroy(); silent.close(); });
+  const { port } = silent.address() as { port: number };
+  const state = await RedisStateBackend.connect(redisConfig({ url: `redis://127.0.0.1:${port}`, keyPrefix: 'silent:' }), { healthPingIntervalMs: 0, waitMs: 200 });
+  t.teardown(() => state.close());
+  t.match(state.health(), { ok: false, detail: /^Redis unreachable \((connect|connecting)\)/ });
+  const outcomes = await Promise.all(someOperations(state).map(rejection));
+  for (const outcome of outcomes) {
+    t.equal(outcome.code, 'EPC_ERR_STATE_UNAVAILABLE');
+    t.ok(outcome.ms < 100, `rejected at once (${outcome.ms} ms)`);
+  }
 });
 
 t.test('cluster.redis.sentinels + name: the client asks the Sentinel for the primary and uses it', async (t) => {
