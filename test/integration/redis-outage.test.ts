@@ -81,6 +81,8 @@ t.test('Redis down: /ready 503 naming the state, REGISTER 503 with Retry-After a
   t.equal(refusal?.reason, 'Service Unavailable - registration and session state temporarily unreachable', 'the reason phrase says why');
   t.equal(refusal ? getHeader(refusal, 'Retry-After') : undefined, '5', 'RFC 3261 §21.5.4: Retry-After says when to try again');
   t.equal(mwRegisters.length, before.mw, 'nothing went to the IMS core on Mw');
+  const failed = await alice.call('sip:bob@ims.test').ended();
+  t.match(failed, { event: 'failed', status: 503 }, 'an INVITE, which needs the registration store too, gets the same 503');
   t.equal((await ready()).status, 503, 'epcscf is alive and still answers /ready');
 
   await redis.restart();
