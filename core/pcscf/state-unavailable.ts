@@ -4,11 +4,14 @@
  * with Retry-After, a temporary condition of this server (RFC 3261 §21.5.4, §20.33), instead of a
  * 500 or silence; the client retries, here or on another node, and the next request works as soon
  * as the backend is back. A REGISTER that would add a binding reads the store before anything
- * goes to Mw (registration-limits.ts), so it is refused without reaching the IMS.
+ * goes to Mw (registration-limits.ts), so it is refused without reaching the IMS. A response
+ * from Mw that cannot be stored (a de-registration's 200, an INVITE's 2xx) is not relayed: the
+ * client gets this 503 instead of 502 (forwarder.ts, RFC 3261 §16.7) and the forwarder ends
+ * what the far side set up.
  */
 import type { Logger } from 'pino';
 import { EpcError } from '../errors.js';
-import { createResponse, type SipRequest, type SipResponse } from '../sip/index.js';
+import { createResponse, generateTag, type SipRequest, type SipResponse } from '../sip/index.js';
 import type { ServerTransaction } from '../sip/transaction/index.js';
 
 /** Seconds the client is asked to wait: a Redis restart or Sentinel failover takes a few. */
@@ -18,10 +21,10 @@ export function isStateUnavailable(error: unknown): error is EpcError {
   return error instanceof EpcError && error.code === 'EPC_ERR_STATE_UNAVAILABLE';
 }
 
-/** 503 for `request`, the cause in the reason phrase (never the store's address or error text). */
+/** 503 for `request`, the cause in the reason phrase (never the store's address or error text); a To tag of ours (RFC 3261 §8.2.6.2). */
 export function stateUnavailableResponse(request: SipRequest): SipResponse {
   return createResponse(request, 503, 'Service Unavailable - registration and session state temporarily unreachable', {
-    headers: [['Retry-After', String(STATE_UNAVAILABLE_RETRY_AFTER_SECONDS)]],
+    toTag: generateTag(), headers: [['Retry-After', String(STATE_UNAVAILABLE_RETRY_AFTER_SECONDS)]],
   });
 }
 

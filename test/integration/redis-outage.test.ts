@@ -3,8 +3,8 @@
  * with 503; recovers when Redis returns": epcscf (the `npm start` runtime with its dev IMS core)
  * keeps its registrations in a real redis-server (cluster.redis). A sip-ws client (JsSIP)
  * registers and its binding is in Redis with its expiry as TTL; Redis is killed → /ready is 503
- * naming the state check, a REGISTER gets 503 with Retry-After and nothing reaches Mw, epcscf
- * lives on; Redis comes back (empty) → /ready is 200 again by itself and the client registers.
+ * naming the state check, a de-registration gets 503 for the 200 it could not store, a REGISTER
+ * gets 503 with Retry-After and nothing reaches Mw, epcscf lives on; Redis comes back (empty) → /ready is 200 again by itself and the client registers.
  */
 import t from 'tap';
 import { pino } from 'pino';
@@ -61,6 +61,16 @@ t.test('Redis down: /ready 503 naming the state, REGISTER 503 with Retry-After a
   t.match(down.body.checks['state'], { ok: false, detail: /^redis: Redis unreachable/ });
   t.match(down.body.error, { code: 'EPC_ERR_NOT_READY', message: /not ready: .*state \(redis: Redis unreachable/ }, 'the readiness error names the state check');
 
+  // A de-registration needs the store only for the registrar's 200 (to drop the binding): it
+  // reaches the core, and the client gets 503 instead of a 200 its P-CSCF could not act on.
+  const beforeDeregister = { mw: mwRegisters.length, frames: alice.capture.frames.length };
+  alice.ua.unregister();
+  const deregistered = (await alice.capture.waitFor((f) => f.direction === 'received' && f.message?.kind === 'response'
+    && f.message.status >= 200 && f.message.status !== 401 && cseq(f.message).method === 'REGISTER', { from: beforeDeregister.frames, timeoutMs: 5_000 })).message as SipResponse;
+  t.equal(deregistered.status, 503, 'a de-registration whose 200 cannot be stored: 503 (not 502), RFC 3261 §16.7');
+  t.equal(getHeader(deregistered, 'Retry-After'), '5');
+  t.ok(mwRegisters.length > beforeDeregister.mw, 'the de-registration itself went to the core (digest challenge and answer)');
+
   const before = { mw: mwRegisters.length, frames: alice.capture.frames.length };
   const started = Date.now();
   t.equal(await alice.register(), 503, 'a REGISTER while Redis is down is refused with 503');
@@ -71,6 +81,8 @@ t.test('Redis down: /ready 503 naming the state, REGISTER 503 with Retry-After a
   t.equal(refusal?.reason, 'Service Unavailable - registration and session state temporarily unreachable', 'the reason phrase says why');
   t.equal(refusal ? getHeader(refusal, 'Retry-After') : undefined, '5', 'RFC 3261 §21.5.4: Retry-After says when to try again');
   t.equal(mwRegisters.length, before.mw, 'nothing went to the IMS core on Mw');
+  const failed = await alice.call('sip:bob@ims.test').ended();
+  t.match(failed, { event: 'failed', status: 503 }, 'an INVITE, which needs the registration store too, gets the same 503');
   t.equal((await ready()).status, 503, 'epcscf is alive and still answers /ready');
 
   await redis.restart();

@@ -2,7 +2,9 @@
  * Issue #15: one StateBackend contract, two implementations that behave alike. The same suite
  * (test/support/state-conformance.ts) runs against the Redis backend on a real redis-server
  * (standalone, and a one-node Redis Cluster that refuses any command or script whose keys span
- * hash slots: the key layout is Redis Cluster safe) and against the memory backend.
+ * hash slots: the key layout is Redis Cluster safe). The memory backend (core/state/
+ * memory-state-backend.ts) runs the very same suite beside these:
+ *   t.test('the memory backend keeps the StateBackend contract', (t) => stateBackendConformance(t, 'memory', async () => new MemoryStateBackend()));
  */
 import t from 'tap';
 import { resolveConfig } from '../../core/config/index.js';

@@ -34,6 +34,8 @@ export function ioredisOptions(config: RedisConfig, commandTimeoutMs: number): L
     enableOfflineQueue: false, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false,
     commandTimeout: commandTimeoutMs, connectTimeout: CONNECT_TIMEOUT_MS, retryStrategy,
     connectionName: 'epcscf',
+    // After a Sentinel failover the old primary answers READONLY until the connection moves.
+    reconnectOnError: (error: Error) => error.message.startsWith('READONLY'),
   };
   if (config.sentinels !== undefined) {
     if (config.name === undefined) throw new EpcError('EPC_ERR_CONFIG_INVALID', 'cluster.redis.sentinels needs cluster.redis.name (the Sentinel master name)');

@@ -56,7 +56,8 @@ export class RedisStateBackend implements StateBackend {
   static async connect(config: RedisConfig, options: RedisStateBackendOptions & { readonly waitMs?: number } = {}): Promise<RedisStateBackend> {
     const backend = new RedisStateBackend(config, options);
     if (!(await backend.#link.connected(options.waitMs ?? 2_000))) {
-      options.logger?.warn({ detail: (backend.health() as { detail?: string }).detail }, 'Redis state backend not reachable yet: /ready stays false and requests that need shared state get 503 until it is');
+      const health = backend.health();
+      options.logger?.warn({ detail: health.ok ? undefined : health.detail }, 'Redis state backend not reachable yet: /ready stays false and requests that need shared state get 503 until it is');
     }
     return backend;
   }
