@@ -20,6 +20,8 @@ export interface BenchEpcscfConfig {
   readonly plugins: readonly BenchPlugin[];
   /** Mw transport toward the IMS core stand-in (default udp). */
   readonly mwTransport?: 'udp' | 'tcp';
+  /** cluster.nodeId: several processes on one host would otherwise all take the host name. */
+  readonly nodeId?: string;
 }
 
 export function benchEpcscfConfigYaml(config: BenchEpcscfConfig): string {
@@ -49,6 +51,7 @@ export function benchEpcscfConfigYaml(config: BenchEpcscfConfig): string {
     '  mode: off',
     'log:',
     '  level: warn',
+    ...(config.nodeId !== undefined ? ['cluster:', `  nodeId: ${config.nodeId}`] : []),
     '',
   ].join('\n');
 }

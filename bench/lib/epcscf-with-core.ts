@@ -3,7 +3,8 @@
  * epcscf-process.mjs) with mw.nextHop → Kamailio as the IMS core stand-in
  * (examples/kamailio/ims-core-standin.cfg with the bench's Kamailio settings), both on loopback
  * ports of their own, in a temporary directory, stopped by PID. The sip-ws and jsonrpc benches
- * differ only in the epcscf config and the node flags.
+ * differ only in the epcscf config and the node flags; bench/scale starts one core and several
+ * epcscf processes toward it with the two halves (startImsCore, startEpcscfProcess).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,30 +76,59 @@ export interface EpcscfWithCore {
   stop(): Promise<void>;
 }
 
+/** The IMS core stand-in alone (tuned ims-core-standin.cfg copied into `dir`), on `corePort`. */
+export function startImsCore(corePort: number, dir: string): Promise<KamailioPeer> {
+  return startKamailio({
+    config: tunedCopy(KAMAILIO_CONFIGS.imsCore, dir), defines: { SIP_PORT: corePort },
+    sharedMemoryMb: KAMAILIO_SETTINGS.sharedMemoryMb, privateMemoryMb: KAMAILIO_SETTINGS.privateMemoryMb,
+  });
+}
+
+export interface EpcscfProcessOptions {
+  /** epcscf's W2 port (its readiness probe). */
+  readonly w2Port: number;
+  /** The epcscf.yaml to run with. */
+  readonly configYaml: string;
+  /** Where the config file is written (`<dir>/<configName>`). */
+  readonly dir: string;
+  /** File name of the config in `dir` (default epcscf.yaml; several processes need one each). */
+  readonly configName?: string;
+  /** Write a V8 CPU profile of epcscf (node --cpu-prof) into this directory. */
+  readonly cpuProfileDir?: string;
+  /** node --expose-gc: the launcher's SIGUSR2 memory hook needs it. */
+  readonly exposeGc?: boolean;
+}
+
+/** One epcscf process (compiled dist/, through bench/sip-ws/epcscf-process.mjs), ready once it logs so and its W2 port accepts. */
+export function startEpcscfProcess(options: EpcscfProcessOptions): Promise<Daemon> {
+  const config = join(options.dir, options.configName ?? 'epcscf.yaml');
+  writeFileSync(config, options.configYaml);
+  const gc = options.exposeGc === true ? ['--expose-gc'] : [];
+  const profile = options.cpuProfileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
+  // BENCH_EPCSCF_NODE_FLAGS="--perf-basic-prof" and the like, for diagnosis (never in a measured run).
+  const extraFlags = (process.env['BENCH_EPCSCF_NODE_FLAGS'] ?? '').split(' ').filter((f) => f.length > 0);
+  const env = { ...process.env };
+  delete env['EPCSCF_FROM_SOURCE']; // run the compiled build
+  return startDaemon({
+    name: 'epcscf',
+    command: process.execPath,
+    args: [...gc, ...profile, ...extraFlags, join(REPO_ROOT, 'bench/sip-ws/epcscf-process.mjs'), '--config', config],
+    cwd: REPO_ROOT, env,
+    ready: [{ kind: 'log', pattern: /epcscf is ready/ }, { kind: 'probe', probe: () => tcpAccepts(options.w2Port) }],
+    readyTimeoutMs: 20_000,
+  });
+}
+
 export async function startEpcscfWithCore(options: EpcscfWithCoreOptions): Promise<EpcscfWithCore> {
   const dir = mkdtempSync(join(tmpdir(), options.tmpPrefix));
   let core: KamailioPeer | undefined;
   let epcscf: Daemon | undefined;
   try {
-    core = await startKamailio({
-      config: tunedCopy(KAMAILIO_CONFIGS.imsCore, dir), defines: { SIP_PORT: options.corePort },
-      sharedMemoryMb: KAMAILIO_SETTINGS.sharedMemoryMb, privateMemoryMb: KAMAILIO_SETTINGS.privateMemoryMb,
-    });
-    const config = join(dir, 'epcscf.yaml');
-    writeFileSync(config, options.configYaml);
-    const gc = options.exposeGc === true ? ['--expose-gc'] : [];
-    const profile = options.cpuProfileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
-    // BENCH_EPCSCF_NODE_FLAGS="--perf-basic-prof" and the like, for diagnosis (never in a measured run).
-    const extraFlags = (process.env['BENCH_EPCSCF_NODE_FLAGS'] ?? '').split(' ').filter((f) => f.length > 0);
-    const env = { ...process.env };
-    delete env['EPCSCF_FROM_SOURCE']; // run the compiled build
-    epcscf = await startDaemon({
-      name: 'epcscf',
-      command: process.execPath,
-      args: [...gc, ...profile, ...extraFlags, join(REPO_ROOT, 'bench/sip-ws/epcscf-process.mjs'), '--config', config],
-      cwd: REPO_ROOT, env,
-      ready: [{ kind: 'log', pattern: /epcscf is ready/ }, { kind: 'probe', probe: () => tcpAccepts(options.w2Port) }],
-      readyTimeoutMs: 20_000,
+    core = await startImsCore(options.corePort, dir);
+    epcscf = await startEpcscfProcess({
+      w2Port: options.w2Port, configYaml: options.configYaml, dir,
+      ...(options.exposeGc !== undefined ? { exposeGc: options.exposeGc } : {}),
+      ...(options.cpuProfileDir !== undefined ? { cpuProfileDir: options.cpuProfileDir } : {}),
     });
   } catch (error) {
     await epcscf?.stop();

@@ -39,6 +39,19 @@ export interface PointFigures {
 export interface LoadPointOptions extends PointOptionsBase {
   readonly scenario: Scenario;
   readonly timeoutMs?: number;
+  /**
+   * Several W2 URLs (several epcscf processes, bench/scale): user i connects to urls[i % length],
+   * so clients split evenly and, with two URLs, a caller (even index) and its callee (odd) sit on
+   * different nodes. Unset: every user connects to `url`.
+   */
+  readonly urls?: readonly string[];
+  /** Called when the measured window opens and when it closes (CPU samples taken exactly over it). */
+  readonly onWindow?: WindowHooks;
+}
+
+export interface WindowHooks {
+  readonly start: () => void;
+  readonly end: () => void;
 }
 
 export interface LoadPointResult extends PointFigures {
@@ -65,13 +78,14 @@ export async function forEachLimited<T>(items: readonly T[], limit: number, work
 }
 
 /** Connects and registers `count` users named `<prefix>u<i>`; parallelism bounded. */
-export async function registerUsers(options: Pick<LoadPointOptions, 'url' | 'domain' | 'password' | 'userPrefix' | 'timeoutMs'>,
+export async function registerUsers(options: Pick<LoadPointOptions, 'url' | 'urls' | 'domain' | 'password' | 'userPrefix' | 'timeoutMs'>,
   count: number, parallel = 100): Promise<BenchUser[]> {
   const users: BenchUser[] = new Array<BenchUser>(count);
+  const urls = options.urls !== undefined && options.urls.length > 0 ? options.urls : [options.url];
   try {
     await forEachLimited(Array.from({ length: count }, (_, i) => i), parallel, async (i) => {
       const user = await BenchUser.connect({
-        url: options.url, user: `${options.userPrefix}u${i}`, password: options.password, domain: options.domain,
+        url: urls[i % urls.length] as string, user: `${options.userPrefix}u${i}`, password: options.password, domain: options.domain,
         ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       });
       users[i] = user;
@@ -79,7 +93,7 @@ export async function registerUsers(options: Pick<LoadPointOptions, 'url' | 'dom
     });
   } catch (error) {
     for (const user of users) user?.close();
-    throw new Error(`registering ${count} users at ${options.url}: ${(error as Error).message}`);
+    throw new Error(`registering ${count} users at ${urls.join(', ')}: ${(error as Error).message}`);
   }
   return users;
 }
@@ -92,6 +106,8 @@ export interface ClosedLoopOptions {
   readonly operation: (index: number, inWindow: (at: bigint) => boolean) => Promise<void>;
   /** False once client `index` cannot go on (its connection died): it stops after a failure. */
   readonly connected: (index: number) => boolean;
+  /** Called when the measured window opens and closes. */
+  readonly onWindow?: WindowHooks;
 }
 
 export interface ClosedLoopResult {
@@ -114,6 +130,20 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
   const measureFrom = startedAt + BigInt(Math.round(options.warmupSeconds * 1e9));
   const deadline = measureFrom + BigInt(Math.round(options.seconds * 1e9));
   const inWindow = (at: bigint): boolean => at >= measureFrom && at <= deadline;
+  // The window hooks fire once each, in order; a loop that ends first (every client failed)
+  // still closes the window.
+  let windowState: 'before' | 'open' | 'closed' = 'before';
+  const openWindow = (): void => {
+    if (windowState === 'before') { windowState = 'open'; options.onWindow?.start(); }
+  };
+  const closeWindow = (): void => {
+    openWindow();
+    if (windowState === 'open') { windowState = 'closed'; options.onWindow?.end(); }
+  };
+  const windowTimers = options.onWindow === undefined ? [] : [
+    setTimeout(openWindow, options.warmupSeconds * 1000),
+    setTimeout(closeWindow, (options.warmupSeconds + options.seconds) * 1000),
+  ];
   const client = async (index: number): Promise<void> => {
     for (let now = process.hrtime.bigint(); now < deadline; now = process.hrtime.bigint()) {
       const start = now;
@@ -131,6 +161,8 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, (_, i) => client(i)));
+  for (const timer of windowTimers) clearTimeout(timer);
+  if (options.onWindow !== undefined) closeWindow();
   return { latency: recorder.summary(), completed, errors, ...(firstError !== undefined ? { firstError } : {}) };
 }
 
@@ -144,6 +176,7 @@ export async function runLoadPoint(options: LoadPointOptions): Promise<LoadPoint
       concurrency, seconds: options.seconds, warmupSeconds: options.warmupSeconds,
       operation: (index) => (scenario === 'register' ? userOf(index).register() : userOf(index).call((users[2 * index + 1] as BenchUser).aor)),
       connected: (index) => userOf(index).connected,
+      ...(options.onWindow !== undefined ? { onWindow: options.onWindow } : {}),
     });
   } finally {
     for (const user of users) user?.close();

@@ -70,7 +70,7 @@ async function measureStep(relayPid: number, calls: readonly FloorCall[], window
   try {
     await sleep(WARMUP_SECONDS * 1000);
     const m = await measureWindow({
-      streams: calls.flatMap((call) => call.streams), window, relayPid, seconds: SECONDS, graceMs: GRACE_MS,
+      streams: calls.flatMap((call) => call.streams), window, relayPids: [relayPid], seconds: SECONDS, graceMs: GRACE_MS,
     });
     const perPacket = (cpu: number): number => (m.relayed > 0 ? round((cpu * 1e6) / m.relayed, 2) : 0);
     return {

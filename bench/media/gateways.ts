@@ -102,18 +102,21 @@ export interface OurGatewayOptions extends GatewayStartOptions {
   readonly cpuProfileDir?: string;
   /** media.gateway.relayWorkers: relay worker threads (0: relays in the gateway's own thread). */
   readonly relayWorkers?: number;
+  /** The gateway's media ports, WebRTC side the lower half, IMS side the upper (default GATEWAY_PORTS; several gateways get a slice each). */
+  readonly ports?: { readonly min: number; readonly max: number };
 }
 
 export async function startOurGateway(options: OurGatewayOptions): Promise<GatewayUnderTest> {
   const command = options.command ?? OURS_DEFAULT_COMMAND;
   const fromSource = options.fromSource ?? true;
   const dir = mkdtempSync(join(tmpdir(), 'epcscf-bench-media-'));
-  const middle = Math.floor((GATEWAY_PORTS.min + GATEWAY_PORTS.max) / 2);
+  const ports = options.ports ?? GATEWAY_PORTS;
+  const middle = Math.floor((ports.min + ports.max) / 2);
   const config = {
     media: {
       gateway: {
-        webrtc: { host: '127.0.0.1', ports: { min: GATEWAY_PORTS.min, max: middle } },
-        ims: { host: '127.0.0.1', ports: { min: middle + 1, max: GATEWAY_PORTS.max } },
+        webrtc: { host: '127.0.0.1', ports: { min: ports.min, max: middle } },
+        ims: { host: '127.0.0.1', ports: { min: middle + 1, max: ports.max } },
         maxCalls: options.maxCalls,
         ...(options.relayWorkers !== undefined ? { relayWorkers: options.relayWorkers } : {}),
       },

@@ -1,8 +1,8 @@
 /**
- * One load step against one gateway: bring the number of live calls up to the step's count
+ * One load step against one gateway (or several processes of it, calls spread round-robin): bring the number of live calls up to the step's count
  * (calls from earlier steps keep running), pace all their streams from one timer, let them
  * settle, then measure a steady window: loss and one-way latency per relayed packet (both
- * directions), the gateway process's CPU time from /proc (utime + stime of every thread), and
+ * directions), the gateway processes' CPU time from /proc (utime + stime of every thread), and
  * this generator's own CPU.
  */
 import { forEachLimited } from '../lib/load-point.js';
@@ -39,6 +39,8 @@ export interface StepResult {
   readonly reordered: number;
   /** Gateway CPU over the window, in % of one core. */
   readonly gatewayCpuPercent: number;
+  /** The same per gateway process (one entry with one gateway). */
+  readonly gatewayCpuPercentEach: readonly number[];
   readonly gatewayCpuPercentPerCall: number;
   readonly gatewayMicrosecondsPerPacket: number;
   /**
@@ -64,9 +66,15 @@ export interface StepResult {
   readonly meetsTarget: boolean;
 }
 
-export interface LoadStepContext {
+/** One gateway process under test and the ng client that drives it. */
+export interface GatewayLeg {
   readonly gateway: GatewayUnderTest;
   readonly control: MediaControl;
+}
+
+export interface LoadStepContext {
+  /** Call i is set up on gateways[i mod length] (bench/scale/media.ts spreads calls over 2 processes). */
+  readonly gateways: readonly GatewayLeg[];
   readonly certificate: LocalCertificate;
   readonly webrtcPorts: PortRange;
   readonly imsPorts: PortRange;
@@ -89,15 +97,17 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const CONSENT_INTERVAL_MS = 5_000;
 
 export async function runLoadStep(context: LoadStepContext, calls: number, nextIndex: () => number): Promise<StepResult> {
-  const { gateway } = context;
+  const legs = context.gateways;
+  if (legs.length === 0) throw new Error('runLoadStep: no gateway');
   const toAdd = Math.max(0, calls - context.calls.length);
   let setupFailures = 0;
   let firstSetupError: string | undefined;
   const setupStarted = process.hrtime.bigint();
   await forEachLimited(Array.from({ length: toAdd }, () => nextIndex()), context.setupParallel, async (index) => {
     try {
+      const leg = legs[index % legs.length] as GatewayLeg;
       context.calls.push(await LoadCall.setUp({
-        index, runId: context.runId, control: context.control, interfaces: gateway.interfaces,
+        index, runId: context.runId, control: leg.control, interfaces: leg.gateway.interfaces,
         certificate: context.certificate, webrtcPorts: context.webrtcPorts, imsPorts: context.imsPorts,
         window: context.window, connectTimeoutMs: 10_000,
       }));
@@ -127,7 +137,7 @@ export async function runLoadStep(context: LoadStepContext, calls: number, nextI
     const skippedBefore = pacer.skipped;
     const udpBefore = readUdpCounters();
     const measured = await measureWindow({
-      streams, window: context.window, relayPid: gateway.pid, seconds: context.seconds, graceMs: context.graceMs,
+      streams, window: context.window, relayPids: legs.map((leg) => leg.gateway.pid), seconds: context.seconds, graceMs: context.graceMs,
     });
     const udp = udpCountersDelta(udpBefore, readUdpCounters());
     let uplink = 0;
@@ -143,6 +153,7 @@ export async function runLoadStep(context: LoadStepContext, calls: number, nextI
       relayedPerSecond: Math.round(relayed / windowSeconds),
       lossPercent: round(lossPercent, 4), latency, reordered: measured.reordered,
       gatewayCpuPercent: round(cpuPercent, 1),
+      gatewayCpuPercentEach: measured.relayCpuEach.map((cpu) => round(((cpu.user + cpu.system) / windowSeconds) * 100, 1)),
       gatewayCpuPercentPerCall: live.length > 0 ? round(cpuPercent / live.length, 3) : 0,
       gatewayMicrosecondsPerPacket: relayed > 0 ? round((gatewayCpu * 1e6) / relayed, 2) : 0,
       gatewayUserMicrosecondsPerPacket: relayed > 0 ? round((relayCpu.user * 1e6) / relayed, 2) : 0,

@@ -1,7 +1,7 @@
 /**
  * The measured window of one media load step (bench/media/load-step.ts, bench/media/floor.ts):
  * open every stream's window, let it run, close it, wait the grace time for packets in flight,
- * and read loss, one-way latency, the relay process's CPU (user and kernel, /proc) and this
+ * and read loss, one-way latency, the relay processes' CPU (user and kernel, /proc) and this
  * generator's own CPU and event-loop delay over it. The caller paces the streams meanwhile.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -11,8 +11,8 @@ import { LatencySamples, PACKET_INTERVAL_MS, type LatencySummary, type Measureme
 export interface WindowOptions {
   readonly streams: readonly RtpStream[];
   readonly window: MeasurementWindow;
-  /** The relay's process group: its CPU time is read from /proc. */
-  readonly relayPid: number;
+  /** The relays' process groups (one per gateway process): their CPU time is read from /proc and summed. */
+  readonly relayPids: readonly number[];
   readonly seconds: number;
   readonly graceMs: number;
 }
@@ -25,8 +25,10 @@ export interface WindowMeasurement {
   readonly reordered: number;
   readonly lossPercent: number;
   readonly latency: LatencySummary;
-  /** The relay's CPU seconds over the window. */
+  /** The relays' CPU seconds over the window, summed. */
   readonly relayCpu: CpuSplit;
+  /** The same per relay process, in the order of `relayPids`. */
+  readonly relayCpuEach: readonly CpuSplit[];
   readonly generatorCpuSeconds: number;
   readonly generatorLoopDelayP99Ms: number;
   readonly generatorLoopDelayMaxMs: number;
@@ -38,7 +40,7 @@ export async function measureWindow(options: WindowOptions): Promise<WindowMeasu
   const { streams, window } = options;
   window.samples = new LatencySamples(Math.ceil(streams.length * (options.seconds * 1000 / PACKET_INTERVAL_MS) * 1.05));
   for (const stream of streams) stream.openWindow();
-  const cpuBefore = groupCpuSplit(options.relayPid);
+  const cpuBefore = options.relayPids.map((pid) => groupCpuSplit(pid));
   const generatorBefore = ownCpuSeconds();
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   loopDelay.enable();
@@ -47,10 +49,11 @@ export async function measureWindow(options: WindowOptions): Promise<WindowMeasu
   for (const stream of streams) stream.closeWindow();
   loopDelay.disable();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const cpuAfter = groupCpuSplit(options.relayPid);
+  const cpuAfter = options.relayPids.map((pid) => groupCpuSplit(pid));
   const generatorCpuSeconds = ownCpuSeconds() - generatorBefore;
   // Packets of the window still in flight are counted when they land within the grace time.
   await sleep(options.graceMs);
+  const relayCpuEach = cpuAfter.map((after, i) => ({ user: after.user - (cpuBefore[i]?.user ?? 0), system: after.system - (cpuBefore[i]?.system ?? 0) }));
   let sent = 0;
   let relayed = 0;
   let reordered = 0;
@@ -63,7 +66,8 @@ export async function measureWindow(options: WindowOptions): Promise<WindowMeasu
     seconds, sent, relayed, reordered,
     lossPercent: sent > 0 ? ((sent - relayed) / sent) * 100 : 100,
     latency: window.samples.summary(),
-    relayCpu: { user: cpuAfter.user - cpuBefore.user, system: cpuAfter.system - cpuBefore.system },
+    relayCpu: relayCpuEach.reduce((sum, each) => ({ user: sum.user + each.user, system: sum.system + each.system }), { user: 0, system: 0 }),
+    relayCpuEach,
     generatorCpuSeconds,
     generatorLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
     generatorLoopDelayMaxMs: loopDelay.max / 1e6,

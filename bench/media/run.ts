@@ -76,7 +76,7 @@ async function benchGateway(name: GatewayName, ngPort: number): Promise<GatewayR
     control = new NgMediaControl({ address: '127.0.0.1', port: ngPort, timeoutMs: 2000, retries: 2 });
     await control.ping();
     const context = {
-      gateway, control, certificate: await sharedCertificate(),
+      gateways: [{ gateway, control }], certificate: await sharedCertificate(),
       webrtcPorts: new PortRange(WEBRTC_CLIENT_PORTS.min, WEBRTC_CLIENT_PORTS.max),
       imsPorts: new PortRange(IMS_ENDPOINT_PORTS.min, IMS_ENDPOINT_PORTS.max),
       window: new MeasurementWindow(), runId: `${process.pid.toString(36)}${Date.now().toString(36)}`, calls,

@@ -20,6 +20,8 @@ import type { W2Connection, W2Session } from './session.js';
  *   1: openSession(conn, host) and close() on the plugin object; init() returned nothing.
  *   2: init(host, options) returns the per-load instance { openSession(conn), close?() };
  *      host.sip acts only for the plugin's own sessions; host.ua creates virtual UEs.
+ * Additions a contract-2 plugin may ignore keep the number (host.homeDomain, host.ut,
+ * host.mmtel, host.state): a plugin written before them runs unchanged.
  */
 export const W2_CONTRACT_VERSION = 2;
 

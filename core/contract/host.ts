@@ -6,6 +6,7 @@
 import type { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { SipMessage } from '../sip/model/message.js';
+import type { TtlStore } from '../state/state-backend.js';
 import type { VirtualUe, VirtualUeOptions } from '../ua/api.js';
 import type { UtRequest, UtResponse } from '../ut/ut-types.js';
 import type { WebTokenOutcome } from '../webauth/web-token-verifier.js';
@@ -47,6 +48,16 @@ export interface W2SipApi {
   adoptFlow(previousConnectionId: string, connectionId: string): Promise<void>;
   /** Ends a kept flow now (the release the connection close would have done). */
   releaseFlow(connectionId: string): Promise<void>;
+  /**
+   * Issue #15, present only where the core shares flows between nodes: the open connection
+   * `connectionId` takes over the RFC 5626 flow through which the contact `contactUri` (matched
+   * on its user and host) is registered, whichever node made it and whether or not that node is
+   * still alive: the flow's token, in the registrar's Path and the dialogs' Record-Route, now
+   * reaches this connection. A virtual UE that adopted that registration (VirtualUeOptions.adopt)
+   * is then reachable with no REGISTER on Mw. Rejects with EPC_ERR_INVALID_STATE when no live
+   * binding has that contact. Absent (one node): the plugin registers again instead.
+   */
+  adoptRegisteredFlow?(connectionId: string, contactUri: string): Promise<void>;
 }
 
 /** A virtual UE's options as a plugin gives them: the connection supplies transport and Via. */
@@ -159,4 +170,15 @@ export interface W2Host {
   readonly ut?: W2UtApi;
   /** Config `mmtel`; absent where the host does not tell (tests, embedders): no conference factory. */
   readonly mmtel?: W2MmtelInfo;
+  /**
+   * The plugin's own key/value store with a TTL per key (issue #15): namespaced by the plugin's
+   * name, so a plugin never sees another's keys. On one node it is memory; in a cluster it is the
+   * shared state (Redis), so what one node stores another can take (resume tokens, XEP-0198
+   * stream records). Values are strings (the plugin's JSON). Every call is asynchronous and may
+   * reject with EPC_ERR_STATE_UNAVAILABLE while the shared state cannot be reached. Never store
+   * a password or a client's token in clear: key entries by `stateKeyOf(token)` and seal secrets
+   * with `sealUnderToken` (core/contract/token-seal.ts). Live objects (sockets, timers) stay in
+   * the plugin's memory.
+   */
+  readonly state: TtlStore;
 }

@@ -11,6 +11,9 @@ export type { PluginUeOptions, W2Host, W2Observer, W2ObserverEvents, W2SipApi, W
 // Ut (TS 24.623): one XCAP operation on the client's own simservs document (host.ut).
 export type { UtMethod, UtRequest, UtResponse } from '../ut/ut-types.js';
 export { FloodGuard } from './flood-guard.js';
+// host.state (issue #15): the plugin's TTL store, and the token-sealing of what a client's token guards.
+export type { TtlStore } from '../state/state-backend.js';
+export { openUnderToken, sealUnderToken, stateKeyOf } from './token-seal.js';
 export type { FloodLimits } from './flood-guard.js';
 
 // The error model (docs/style.md): coded faults; a SIP outcome of the virtual UE.
@@ -26,6 +29,8 @@ export { TOKEN_REFUSAL_REASONS } from '../webauth/token-refusals.js';
 
 // host.ua: the virtual Gm UE (core/ua/api.ts) a non-SIP plugin drives.
 export type * from '../ua/api.js';
+// A registration a resuming client carries on across nodes (issue #15), checked when read back from host.state.
+export { readRegistrationSnapshot, type RegistrationSnapshot, type DigestRealmSnapshot } from '../ua/index.js';
 // MWI (TS 24.606): RFC 3842 message-summary bodies as counts, the same in every plugin.
 export { parseMessageSummary } from '../ua/message-summary.js';
 export type { MessageCounts, MessageSummary } from '../ua/message-summary.js';

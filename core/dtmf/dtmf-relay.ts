@@ -5,7 +5,18 @@
  * Signal is one DTMF digit (0-9, *, #, A-D; some senders write 10/11 for * and #), Duration in
  * milliseconds.
  */
-import { digitOfEvent, eventOfDigit } from './telephone-event.js';
+
+/**
+ * RFC 4733 §3.2 Table 7: the DTMF digits are events 0-15 in this order, so "10"/"11" are * and #.
+ * media-gw/dtmf/telephone-event.ts holds the same table for RTP; signalling keeps its own
+ * sixteen characters rather than import the media wing (structure-next §2).
+ */
+const DTMF_DIGITS = '0123456789*#ABCD';
+
+/** Is `value` one DTMF digit (A-D in either case)? */
+function isDtmfDigit(value: string): boolean {
+  return value.length === 1 && DTMF_DIGITS.includes(value.toUpperCase());
+}
 
 export const DTMF_RELAY_CONTENT_TYPE = 'application/dtmf-relay';
 
@@ -39,7 +50,7 @@ export function parseDtmfRelay(body: string): DtmfDigit | undefined {
     const value = line.slice(eq + 1).trim();
     if (name === 'signal') {
       // "10"/"11" for * and # (RFC 4733 event codes, as some gateways write them).
-      digit = /^1[01]$/.test(value) ? digitOfEvent(Number(value)) : (eventOfDigit(value) !== undefined ? value.toUpperCase() : undefined);
+      digit = /^1[01]$/.test(value) ? DTMF_DIGITS[Number(value)] : (isDtmfDigit(value) ? value.toUpperCase() : undefined);
     } else if (name === 'duration' && /^\d{1,6}$/.test(value)) {
       durationMs = Number(value);
     }
@@ -49,6 +60,6 @@ export function parseDtmfRelay(body: string): DtmfDigit | undefined {
 
 /** Writes a dtmf-relay body for one digit; throws RangeError for a character that is no DTMF digit. */
 export function formatDtmfRelay(digit: string, durationMs = DEFAULT_DTMF_DURATION_MS): string {
-  if (eventOfDigit(digit) === undefined) throw new RangeError(`not a DTMF digit: ${JSON.stringify(digit)}`);
+  if (!isDtmfDigit(digit)) throw new RangeError(`not a DTMF digit: ${JSON.stringify(digit)}`);
   return `Signal=${digit.toUpperCase()}\r\nDuration=${clampDuration(durationMs)}\r\n`;
 }

@@ -1,4 +1,5 @@
-/** DTMF in its two forms: RFC 4733 telephone-events in RTP and SIP INFO application/dtmf-relay. */
-export * from './telephone-event.js';
-export * from './telephone-event-stream.js';
+/**
+ * DTMF in signalling: the SIP INFO application/dtmf-relay body. The RTP form (RFC 4733
+ * telephone-events) is the media gateway's: media-gw/dtmf.
+ */
 export * from './dtmf-relay.js';

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { EpcError } from '../errors.js';
 import type { W2Plugin, W2PluginInstance } from '../contract/contract.js';
 import type { W2Host, W2MmtelInfo, W2Observer, W2SipApi, W2UtCore, W2WebAuthInfo } from '../contract/host.js';
+import type { TtlStore } from '../state/state-backend.js';
 import { createPluginHost } from './plugin-host.js';
 import { importPlugin } from './plugin-source.js';
 import type { BuiltinPluginRegistry, PluginOrigin } from './plugin-source.js';
@@ -80,6 +81,8 @@ export interface LoadPluginsOptions {
   readonly ut?: W2UtCore;
   /** Config `mmtel`, handed to plugins as `host.mmtel`. */
   readonly mmtel?: W2MmtelInfo;
+  /** host.state of each plugin: the TTL store of its name (StateBackend.namespace); default one memory store per plugin. */
+  readonly stateNamespace?: (name: string) => TtlStore;
 }
 
 export interface LoadedPlugins {
@@ -110,6 +113,7 @@ export async function loadPlugins(references: readonly PluginReference[], option
       ...(options.webAuth !== undefined ? { webAuth: options.webAuth } : {}),
       ...(options.ut !== undefined ? { ut: options.ut } : {}),
       ...(options.mmtel !== undefined ? { mmtel: options.mmtel } : {}),
+      ...(options.stateNamespace !== undefined ? { stateNamespace: options.stateNamespace } : {}),
     });
     const routes: W2Route[] = [];
     const loaded = { name, origin: imported.origin, plugin, options: pluginOptions, host, routes, instance: NOT_INITIALISED, sessions };

@@ -1,13 +1,16 @@
 /**
  * The `host` one loaded plugin gets (contract 2): the SIP core bound to the plugin's own
- * sessions, and the virtual-UE factory bound to one of its connections. The Janus rule: a
- * plugin acts only through its callbacks object, and only for the sessions it was given.
+ * sessions, the virtual-UE factory bound to one of its connections, and the plugin's namespace
+ * of the shared TTL store (host.state). The Janus rule: a plugin acts only through its
+ * callbacks object, and only for the sessions it was given.
  */
 import type { Logger } from 'pino';
 import { EpcError } from '../errors.js';
 import { W2_CONTRACT_VERSION } from '../contract/contract.js';
 import type { W2Host, W2MmtelInfo, W2Observer, W2SipApi, W2UaFactory, W2UtApi, W2UtCore, W2WebAuthInfo } from '../contract/host.js';
 import type { SipMessage } from '../sip/model/message.js';
+import { MemoryTtlStore } from '../state/memory-ttl-store.js';
+import type { TtlStore } from '../state/state-backend.js';
 import { createVirtualUe } from '../ua/index.js';
 
 export interface PluginHostInit {
@@ -26,6 +29,11 @@ export interface PluginHostInit {
   readonly ut?: W2UtCore;
   /** From config `mmtel` (host.mmtel). */
   readonly mmtel?: W2MmtelInfo;
+  /**
+   * Where host.state comes from: the TTL store of a namespace (StateBackend.namespace), called
+   * once with the plugin's name. Default: a memory store of this host alone.
+   */
+  readonly stateNamespace?: (name: string) => TtlStore;
 }
 
 export function createPluginHost(init: PluginHostInit): W2Host {
@@ -38,6 +46,7 @@ export function createPluginHost(init: PluginHostInit): W2Host {
     'EPC_ERR_PLUGIN_NOT_SESSION_OWNER',
     `plugin "${name}": connection ${connectionId} is not one of this plugin's open sessions`,
   ));
+  const adoptRegistered = core.adoptRegisteredFlow?.bind(core);
   const sip: W2SipApi = {
     fromClient(connectionId: string, message: SipMessage): Promise<void> {
       if (!owns(connectionId)) return notOwner(connectionId);
@@ -58,6 +67,12 @@ export function createPluginHost(init: PluginHostInit): W2Host {
       if (!kept.delete(connectionId)) return notOwner(connectionId);
       await core.releaseFlow(connectionId);
     },
+    // Issue #15: offered only when the core can re-point a registered flow (a cluster).
+    ...(adoptRegistered !== undefined ? {
+      adoptRegisteredFlow: (connectionId: string, contactUri: string): Promise<void> => (
+        sessions.has(connectionId) ? adoptRegistered(connectionId, contactUri) : notOwner(connectionId)
+      ),
+    } : {}),
   };
   const ua: W2UaFactory = {
     create(conn, options) {
@@ -80,8 +95,10 @@ export function createPluginHost(init: PluginHostInit): W2Host {
   const ut: W2UtApi | undefined = utCore === undefined ? undefined : {
     request: (connectionId, request) => (owns(connectionId) ? utCore.forConnection(connectionId, request) : notOwner(connectionId)),
   };
+  // Issue #15: the plugin's namespace is its name, so it never sees another plugin's keys.
+  const state = init.stateNamespace?.(name) ?? new MemoryTtlStore();
   return {
-    contract: W2_CONTRACT_VERSION, log, sip, ua, observer: init.observer,
+    contract: W2_CONTRACT_VERSION, log, sip, ua, observer: init.observer, state,
     ...(ut !== undefined ? { ut } : {}),
     ...(init.homeDomain !== undefined ? { homeDomain: init.homeDomain } : {}),
     ...(init.webAuth !== undefined ? { webAuth: init.webAuth } : {}),

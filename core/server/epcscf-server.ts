@@ -12,6 +12,7 @@ import { EpcError } from '../errors.js';
 import type { EpcscfConfig } from '../config/config-types.js';
 import type { BuiltinPluginRegistry } from '../plugin/plugin-source.js';
 import type { W2Observer, W2ObserverEvents, W2SipCore } from '../contract/host.js';
+import type { TtlStore } from '../state/state-backend.js';
 import { loadPlugins } from '../plugin/loader.js';
 import type { LoadedPlugins } from '../plugin/loader.js';
 import { unattachedSipApi } from '../plugin/unattached-sip-api.js';
@@ -30,6 +31,11 @@ export interface EpcscfServerOptions {
   readonly observer?: W2Observer;
   readonly initTimeoutMs?: number;
   readonly shutdownGraceMs?: number;
+  /**
+   * The plugins' host.state: the TTL store of a namespace (the plugin's name), e.g.
+   * `name => stateBackend.namespace(name)`. Default: memory, one store per plugin of this server.
+   */
+  readonly stateNamespace?: (name: string) => TtlStore;
 }
 
 export interface EpcscfServer {
@@ -60,6 +66,7 @@ export async function createEpcscfServer(config: EpcscfConfig, options: EpcscfSe
     webAuth: { enabled: config.webAuth.issuers.length > 0 },
     ...(ut !== undefined ? { ut } : {}),
     mmtel: config.mmtel,
+    ...(options.stateNamespace !== undefined ? { stateNamespace: options.stateNamespace } : {}),
   });
   let w2: W2Server;
   try {

@@ -13,6 +13,7 @@
  * an event that carries the SIP status (R-JR-3), except where a method's doc says it resolves
  * with the final response.
  */
+import type { RegistrationSnapshot } from './registration-snapshot.js';
 import type { EventEmitter } from 'node:events';
 import type { SipMessage, SipRequest, SipResponse } from '../sip/model/message.js';
 
@@ -60,6 +61,13 @@ export interface VirtualUeOptions {
   readonly userAgent?: string;
   /** RFC 4028 session timer requested on INVITE, seconds; default 1800, 0 = none. */
   readonly sessionExpires?: number;
+  /**
+   * Carry on a registration this client already has (issue #15: it resumed on another node): the
+   * UE starts registered with the snapshot's Call-ID, Contact, instance, CSeq, Service-Route and
+   * digest state, sends no REGISTER now and refreshes when the snapshot says (R-REG-23). Its
+   * instanceId/regId win over the options'.
+   */
+  readonly adopt?: RegistrationSnapshot;
 }
 
 export type RegistrationState = 'unregistered' | 'registering' | 'registered' | 'unregistering' | 'failed';
@@ -299,6 +307,8 @@ export interface VirtualUe extends EventEmitter<VirtualUeEvents> {
   register(): Promise<RegistrationInfo>;
   /** REGISTER Expires: 0 (R-REG-24); resolves once the registrar answered. */
   unregister(): Promise<RegistrationInfo>;
+  /** What another node needs to carry the registration on (`adopt`), while registered; else undefined. */
+  registrationSnapshot(): RegistrationSnapshot | undefined;
   /**
    * Replaces the web token (identity.token) for every later request: refreshes, calls, messages
    * (R-REG-3). Nothing is sent now. Throws EPC_ERR_UA_INVALID_ARGUMENT when the UE was made with

@@ -12,6 +12,7 @@ import {
 } from '../sip/index.js';
 import type { Clock, TimerHandle } from '../sip/clock.js';
 import { createAckForNonSuccess } from '../sip/transaction/index.js';
+import type { DigestRealmSnapshot } from './registration-snapshot.js';
 import { TRANSACTION_TIMEOUT_MS } from './ua-timers.js';
 
 export interface ClientHandler {
@@ -56,6 +57,16 @@ export class ClientTransactions {
 
   get size(): number {
     return this.#pending.size;
+  }
+
+  /** The digest client's remembered challenges (registration-snapshot.ts); empty without a password. */
+  digestSnapshot(): DigestRealmSnapshot[] {
+    return this.#digest?.snapshot() ?? [];
+  }
+
+  /** Takes over another node's remembered challenges for this UE (registration-snapshot.ts). */
+  restoreDigest(realms: readonly DigestRealmSnapshot[]): void {
+    this.#digest?.restore(realms);
   }
 
   /** True when challenges are answered (the UE has a digest password). */

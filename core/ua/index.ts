@@ -9,6 +9,7 @@ import { VirtualUeImpl } from './virtual-ue.js';
 
 export type * from './api.js';
 export { UaRejectedError } from './ua-errors.js';
+export { readRegistrationSnapshot, type RegistrationSnapshot, type DigestRealmSnapshot } from './registration-snapshot.js';
 export { checkBearerToken, checkBodyType, checkDisplayName, checkPrivateIdentity, parseTarget, targetText } from './client-input.js';
 
 /** One virtual UE bound to one W2 connection (`options.transport` = host.sip.fromClient for it). */

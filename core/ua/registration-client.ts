@@ -15,6 +15,7 @@ import { ownCopies } from '../sip/own-copy.js';
 import type { RegistrationInfo } from './api.js';
 import { buildInitialRequest, type UaContext } from './ua-context.js';
 import { SUPPORTED_REGISTER } from './ua-local.js';
+import type { RegistrationSnapshot } from './registration-snapshot.js';
 import { refreshDelaySeconds } from './ua-timers.js';
 
 /** Answers that say "the core did not answer", not "you may not register" (RFC 3261 §21.4.9, §21.5). */
@@ -24,8 +25,8 @@ export class RegistrationClient extends EventEmitter<{ change: [info: Registrati
   readonly #ctx: UaContext;
   readonly #registrar: string;
   readonly #requestedExpires: number;
-  readonly #callId = generateCallId();
-  readonly #fromTag = generateTag();
+  readonly #callId: string;
+  readonly #fromTag: string;
   #cseq = 0;
   #info: RegistrationInfo = { state: 'unregistered' };
   #serviceRoute: string[] = [];
@@ -37,12 +38,51 @@ export class RegistrationClient extends EventEmitter<{ change: [info: Registrati
   #expiresAt = 0;
   /** Refreshes that failed in a row (RFC 5626 §4.5 back-off). */
   #failedRefreshes = 0;
+  /** When the scheduled refresh is due (clock ms; 0: none scheduled). */
+  #refreshAt = 0;
 
-  constructor(ctx: UaContext, registrar: string, requestedExpires: number) {
+  /** `adopted`: carry on a registration another node made (registration-snapshot.ts) instead of starting one. */
+  constructor(ctx: UaContext, registrar: string, requestedExpires: number, adopted?: RegistrationSnapshot) {
     super();
     this.#ctx = ctx;
     this.#registrar = registrar;
     this.#requestedExpires = requestedExpires;
+    this.#callId = adopted?.callId ?? generateCallId();
+    this.#fromTag = adopted?.fromTag ?? generateTag();
+    if (adopted !== undefined) this.#adopt(adopted);
+  }
+
+  /**
+   * What another node needs to carry this registration on (issue #15), while registered: the
+   * same Call-ID, tag and Contact, the CSeq reached, the binding's times and Service-Route.
+   */
+  snapshot(): RegistrationSnapshot | undefined {
+    if (this.#info.state !== 'registered' || this.#info.expires === undefined) return undefined;
+    const local = this.#ctx.local;
+    return {
+      version: 1, callId: this.#callId, fromTag: this.#fromTag, cseq: this.#cseq,
+      contactUser: local.contactUser, contactHost: local.contactHost, instanceId: local.instanceId, regId: local.regId,
+      expires: this.#info.expires, expiresAt: this.#expiresAt, refreshAt: this.#refreshAt, minExpires: this.#minExpires,
+      serviceRoute: [...this.#serviceRoute], associatedUris: [...(this.#info.associatedUris ?? [])],
+      digest: this.#ctx.transactions.digestSnapshot(),
+    };
+  }
+
+  /**
+   * RFC 3261 §10.2.4 from the registrar's point of view nothing changed: the binding stands until
+   * `expiresAt`; the refresh is due at `refreshAt` (R-REG-23), at once when that has passed.
+   */
+  #adopt(snapshot: RegistrationSnapshot): void {
+    this.#cseq = snapshot.cseq;
+    this.#minExpires = snapshot.minExpires;
+    this.#expiresAt = snapshot.expiresAt;
+    this.#serviceRoute = [...snapshot.serviceRoute];
+    this.#ctx.transactions.restoreDigest(snapshot.digest);
+    this.#info = {
+      state: 'registered', expires: snapshot.expires,
+      ...(snapshot.associatedUris.length > 0 ? { associatedUris: [...snapshot.associatedUris] } : {}),
+    };
+    this.#refreshIn(Math.max(0, snapshot.refreshAt - this.#ctx.clock.now()));
   }
 
   get info(): RegistrationInfo {
@@ -146,11 +186,7 @@ export class RegistrationClient extends EventEmitter<{ change: [info: Registrati
     let delay = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : backoff;
     // Before expiry, retry early enough to refresh in time (but not in a tight loop).
     if (remaining > 2) delay = Math.max(1, Math.min(delay, remaining / 2));
-    this.#stopRefresh();
-    this.#refresh = this.#ctx.clock.setTimeout(() => {
-      this.#refresh = undefined;
-      void this.register();
-    }, delay * 1000);
+    this.#refreshIn(delay * 1000);
     if (remaining > 0) return this.#set({ ...this.#info, state: 'registered', status: response.status, reason: response.reason });
     this.#serviceRoute = [];
     return this.#set({ state: 'failed', status: response.status, reason: `${response.reason} (retrying in ${Math.round(delay)} s)` });
@@ -170,16 +206,23 @@ export class RegistrationClient extends EventEmitter<{ change: [info: Registrati
   }
 
   #scheduleRefresh(expires: number): void {
+    this.#refreshIn(refreshDelaySeconds(expires) * 1000);
+  }
+
+  #refreshIn(ms: number): void {
     this.#stopRefresh();
+    this.#refreshAt = this.#ctx.clock.now() + ms;
     this.#refresh = this.#ctx.clock.setTimeout(() => {
       this.#refresh = undefined;
+      this.#refreshAt = 0;
       void this.register();
-    }, refreshDelaySeconds(expires) * 1000);
+    }, ms);
   }
 
   #stopRefresh(): void {
     if (this.#refresh !== undefined) this.#ctx.clock.clearTimeout(this.#refresh);
     this.#refresh = undefined;
+    this.#refreshAt = 0;
   }
 
   #set(info: RegistrationInfo): RegistrationInfo {

@@ -26,6 +26,8 @@ export interface LocalUeInit {
   readonly secure: boolean;
   readonly instanceId?: string;
   readonly regId?: number;
+  /** The Contact URI's user and host of a registration another node made (registration-snapshot.ts). */
+  readonly contact?: { readonly user: string; readonly host: string };
 }
 
 export class LocalUe {
@@ -34,11 +36,13 @@ export class LocalUe {
   readonly regId: number;
   /** RFC 7118 §5.2: the Via sent-by of a WebSocket client is a random `.invalid` name. */
   readonly viaHost = `${token(6)}.invalid`;
-  readonly #contactUser = token(4);
-  readonly #contactHost = `${token(6)}.invalid`;
+  readonly contactUser: string;
+  readonly contactHost: string;
 
   constructor(init: LocalUeInit) {
     this.secure = init.secure;
+    this.contactUser = init.contact?.user ?? token(4);
+    this.contactHost = init.contact?.host ?? `${token(6)}.invalid`;
     this.instanceId = init.instanceId ?? `urn:uuid:${randomUUID()}`;
     this.regId = init.regId ?? 1;
   }
@@ -53,7 +57,7 @@ export class LocalUe {
    * says the flow must be reused for requests toward this contact.
    */
   get contactUri(): string {
-    return `sip:${this.#contactUser}@${this.#contactHost};transport=ws;ob`;
+    return `sip:${this.contactUser}@${this.contactHost};transport=ws;ob`;
   }
 
   /** Contact of dialog-creating requests and their answers. */

@@ -22,6 +22,7 @@ import { IncomingCall } from './incoming-call.js';
 import { OutgoingCall } from './outgoing-call.js';
 import { callerIdentity } from './party-identity.js';
 import { RegistrationClient } from './registration-client.js';
+import type { RegistrationSnapshot } from './registration-snapshot.js';
 import { readMinSe, readSessionExpires } from './session-timer.js';
 import { Subscription } from './subscription.js';
 import { buildInitialRequest, respond, type DialogOwner, type UaContext } from './ua-context.js';
@@ -63,10 +64,12 @@ export class VirtualUeImpl extends EventEmitter<VirtualUeEvents> implements Virt
     const impi = options.identity.impi !== undefined
       ? checkPrivateIdentity(options.identity.impi, 'identity.impi')
       : checkPrivateIdentity(defaultImpi(options.identity.impu), 'identity.impu (its user@host is the default impi)');
+    const adopted = options.adopt;
     const local = new LocalUe({
       secure: options.secure,
       ...(options.instanceId !== undefined ? { instanceId: options.instanceId } : {}),
       ...(options.regId !== undefined ? { regId: options.regId } : {}),
+      ...(adopted !== undefined ? { instanceId: adopted.instanceId, regId: adopted.regId, contact: { user: adopted.contactUser, host: adopted.contactHost } } : {}),
     });
     const log = options.log ?? pino({ level: 'silent' });
     const clock = options.clock ?? systemClock;
@@ -90,7 +93,7 @@ export class VirtualUeImpl extends EventEmitter<VirtualUeEvents> implements Virt
     };
     const registrar = options.registrar ?? (impuUri.kind === 'sip' ? `sip:${impuUri.host}` : undefined);
     if (registrar === undefined) throw invalidArgument('a tel: IMPU needs options.registrar');
-    this.#registration = new RegistrationClient(this.#ctx, registrar, options.expires ?? 600000);
+    this.#registration = new RegistrationClient(this.#ctx, registrar, options.expires ?? 600000, adopted);
     this.#registration.on('change', (info) => this.emit('registration', info));
     this.#hooks = {
       ended: (call) => this.#calls.delete(call.id),
@@ -104,6 +107,10 @@ export class VirtualUeImpl extends EventEmitter<VirtualUeEvents> implements Virt
 
   get registration(): RegistrationInfo {
     return this.#registration.info;
+  }
+
+  registrationSnapshot(): RegistrationSnapshot | undefined {
+    return this.#registration.snapshot();
   }
 
   get calls(): ReadonlyMap<string, UaCall> {

@@ -32,6 +32,13 @@ export interface MediaGatewayConfig {
   readonly relayWorkers?: number;
 }
 
+/**
+ * `media.dtmf`: how DTMF crosses between the browser's RFC 4733 events and SIP INFO toward IMS
+ * (README "DTMF"). The gateway's own copy of core/config's DtmfMode (media-gw imports nothing
+ * from core but the error table); the compiler checks the two agree where core hands it over.
+ */
+export type DtmfMode = 'auto' | 'rfc4733' | 'info';
+
 export const DEFAULT_MAX_CALLS = 1000;
 export const DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
 

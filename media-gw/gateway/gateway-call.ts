@@ -5,8 +5,8 @@
  * applies again).
  */
 import { randomInt } from 'node:crypto';
-import type { MediaLineSummary } from '../../core/sdp/index.js';
-import type { DtmfMode } from '../../core/config/config-types.js';
+import type { MediaLineSummary, ParsedSdp } from '../sdp/index.js';
+import type { DtmfMode } from './config.js';
 import type { RelayHandle } from '../relay/relay-handle.js';
 
 /** Which party an SDP came from: the browser (W3) or the IMS core (Mb). */
@@ -16,7 +16,8 @@ export interface PendingOffer {
   readonly from: CallSide;
   /** The offerer's tag. */
   readonly fromTag: string;
-  readonly sdp: string;
+  /** The offer as parsed when it came: its answers are rewritten against it without parsing it again. */
+  readonly sdp: ParsedSdp;
   readonly lines: readonly MediaLineSummary[];
 }
 

@@ -2,14 +2,13 @@
 import { RelayFactory, type RelayFactoryOptions } from '../relay/relay-factory.js';
 import { RelayWorkerPool } from '../relay/relay-worker-pool.js';
 import type { LocalCertificate } from '../webrtc/certificate.js';
-import { advertisedAddressOf, DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_MAX_CALLS, type MediaGatewayConfig } from './config.js';
-import type { DtmfMode } from '../../core/config/config-types.js';
+import { advertisedAddressOf, DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_MAX_CALLS, type DtmfMode, type MediaGatewayConfig } from './config.js';
 import { MediaGateway, type CallEvent, type DtmfEvent } from './media-gateway.js';
 
 export { MediaGateway, offerSideOf, type CallEvent, type CallEventKind, type DtmfEvent, type MediaGatewayOptions } from './media-gateway.js';
 export {
   advertisedAddressOf, parseMediaGatewayConfig, DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_MAX_CALLS,
-  type MediaGatewayConfig, type MediaSideConfig,
+  type DtmfMode, type MediaGatewayConfig, type MediaSideConfig,
 } from './config.js';
 
 export interface CreateMediaGatewayOptions {

@@ -1,7 +1,7 @@
 /**
  * Our eIMS-AGW behind the ng seam: a MediaGatewayControl that plays rtpengine's role for the
  * IMS-ALG (core/pcscf/alg/media-requests.ts). SDP in, SDP out for the ports it allocated: the
- * first offer of a call-id binds the sockets (RelayFactory.allocate), the core/sdp rules write
+ * first offer of a call-id binds the sockets (RelayFactory.allocate), the media-gw/sdp rules write
  * the SDP for the side it goes to, and what the rules read (MediaLineSummary) configures the
  * relay. Later offers from either party (re-INVITE/UPDATE: hold, resume, codec or address
  * change, ICE restart) reuse the same ports and relay.
@@ -9,14 +9,16 @@
  * Which side an SDP comes from follows rtpengine's `transport-protocol`: it names the profile of
  * the SDP to return, so RTP/AVP(F) means the input came from the WIC (toward IMS) and
  * UDP/TLS/RTP/SAVP(F) that it came from IMS; without it the input's own profile decides.
+ *
+ * An offer is parsed once here (structure-next §2), or not at all when the in-process ALG hands
+ * over its own parse: the first-offer check, the rewrite and every answer to it read that parse.
  */
-import type { DtmfMode } from '../../core/config/config-types.js';
+import type { DtmfMode } from './config.js';
 import { EpcError } from '../../core/errors.js';
 import {
-  parseWicOffer, rewriteAnswerTowardIms, rewriteAnswerTowardWic, rewriteOfferTowardIms, rewriteOfferTowardWic, SdpError,
-  type MediaLineSummary, type SdpRewriteResult,
-} from '../../core/sdp/index.js';
-import { analyseImsOffer } from '../../core/sdp/analyse-ims-offer.js';
+  analyseImsOffer, parseSdp, parseWicOffer, rewriteAnswerTowardIms, rewriteAnswerTowardWic, rewriteOfferTowardIms, rewriteOfferTowardWic,
+  SdpError, type MediaLineSummary, type ParsedSdp, type SdpRewriteResult,
+} from '../sdp/index.js';
 import type {
   MediaGatewayControl, NgAnswerRequest, NgDeleteRequest, NgOfferRequest, NgQueryRequest, NgQueryResult, NgSdpResult,
 } from '../ng/control.js';
@@ -114,21 +116,22 @@ export class MediaGateway implements MediaGatewayControl {
     return this.#calls.size;
   }
 
-  offer(request: NgOfferRequest): Promise<NgSdpResult> {
+  offer(request: NgOfferRequest, parsed?: ParsedSdp): Promise<NgSdpResult> {
     return this.#serial(request.callId, 'offer', async () => {
       const from = offerSideOf(request);
+      const offerSdp = parsed ?? parseSdp(request.sdp);
       const existing = this.#calls.get(request.callId);
-      const call = existing ?? await this.#newCall(request.callId, from, request.sdp);
+      const call = existing ?? await this.#newCall(request.callId, from, offerSdp);
       try {
         const toward: CallSide = from === 'wic' ? 'ims' : 'wic';
         const plan = await this.#plan(call, toward, request.mediaAddress, call.wicSetup ?? 'passive');
         let result: SdpRewriteResult;
         let sdp: string;
         if (from === 'wic') {
-          result = rewriteOfferTowardIms(request.sdp, plan);
+          result = rewriteOfferTowardIms(offerSdp, plan);
           sdp = result.sdp;
         } else {
-          result = rewriteOfferTowardWic(request.sdp, plan);
+          result = rewriteOfferTowardWic(offerSdp, plan);
           // The ALG asks for `DTLS: passive` so the browser is always the DTLS client (real-peers
           // media finding 3); a live association keeps its roles.
           sdp = withOfferSetup(result.sdp, call.wicSetup ?? (request.dtls === 'passive' || request.dtls === 'active' ? request.dtls : 'actpass'));
@@ -138,7 +141,7 @@ export class MediaGateway implements MediaGatewayControl {
         // A worker relay applies the commands on its thread: wait, so the next SDP sees their effect.
         await call.relay.settled();
         call.setTag(from, request.fromTag);
-        call.offer = { from, fromTag: request.fromTag, sdp: request.sdp, lines: result.lines };
+        call.offer = { from, fromTag: request.fromTag, sdp: offerSdp, lines: result.lines };
         return { sdp };
       } catch (error) {
         if (existing === undefined) await this.#release(call);
@@ -240,7 +243,7 @@ export class MediaGateway implements MediaGatewayControl {
   }
 
   /** Validates the first offer, then binds the call's sockets: a 488 leaves nothing allocated. */
-  async #newCall(callId: string, from: CallSide, sdp: string): Promise<GatewayCall> {
+  async #newCall(callId: string, from: CallSide, sdp: ParsedSdp): Promise<GatewayCall> {
     const lines: readonly MediaLineSummary[] = from === 'wic'
       ? parseWicOffer(sdp)
       : analyseImsOffer(sdp).lines.map((line) => line.summary);

@@ -1,9 +1,9 @@
 /**
- * The MediaPlan the core/sdp rules write SDP from: the ports, ICE-lite credentials, certificate
+ * The MediaPlan the media-gw/sdp rules write SDP from: the ports, ICE-lite credentials, certificate
  * fingerprint and SSRCs of the sockets the gateway allocated for a call. The same plan (one
  * version higher) serves every later offer/answer, so a re-INVITE lands on the same ports.
  */
-import type { MediaLinePlan, MediaPlan } from '../../core/sdp/index.js';
+import type { MediaLinePlan, MediaPlan } from '../sdp/index.js';
 import type { DtlsFingerprint } from '../webrtc/certificate.js';
 import type { CallSide, GatewayCall } from './gateway-call.js';
 

@@ -1,12 +1,12 @@
 /**
- * Applies what the core/sdp rules read from an SDP (MediaLineSummary per m-line) to a call's
+ * Applies what the media-gw/sdp rules read from an SDP (MediaLineSummary per m-line) to a call's
  * relay: the WIC's DTLS role, fingerprint and ICE credentials on the WebRTC leg; the IMS far end
  * (RTP/RTCP address, rtcp-mux, old-style hold) on each IMS leg; the payload type map and clock
  * rate on each stream. Idempotent: applying the same SDP twice changes nothing (an unchanged IMS
  * address keeps what symmetric latching learned).
  */
-import type { DtmfMode } from '../../core/config/config-types.js';
-import type { MediaLineSummary, RelayedCodec } from '../../core/sdp/index.js';
+import type { DtmfMode } from './config.js';
+import type { MediaLineSummary, RelayedCodec } from '../sdp/index.js';
 import type { EventFormat } from '../rtp/telephone-event-player.js';
 import type { GatewayCall } from './gateway-call.js';
 

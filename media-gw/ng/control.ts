@@ -5,6 +5,8 @@
  * transport lines (addresses, ports, ICE, DTLS fingerprint/setup, rtcp-mux) for the leg the SDP
  * goes to, and keeps per-call state keyed by call-id and tags.
  */
+import type { ParsedSdp } from '../sdp/index.js';
+
 export type IceMode = 'remove' | 'force' | 'default';
 export type DtlsMode = 'off' | 'passive' | 'active';
 export type RtcpMuxFlag = 'offer' | 'demux' | 'accept' | 'require';
@@ -83,7 +85,12 @@ export interface NgQueryResult {
  * whose message becomes rtpengine's `error-reason`.
  */
 export interface MediaGatewayControl {
-  offer(request: NgOfferRequest): Promise<NgSdpResult>;
+  /**
+   * `parsed`: the offer's `sdp` as the caller already read it (media-gw/sdp `parseSdp`), handed
+   * over in-process so the offer is parsed once (structure-next §2); it never goes on the wire,
+   * and a gateway without it parses `sdp` itself.
+   */
+  offer(request: NgOfferRequest, parsed?: ParsedSdp): Promise<NgSdpResult>;
   answer(request: NgAnswerRequest): Promise<NgSdpResult>;
   delete(request: NgDeleteRequest): Promise<void>;
   query(request: NgQueryRequest): Promise<NgQueryResult>;

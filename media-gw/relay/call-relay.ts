@@ -1,7 +1,7 @@
 import type { EpcError } from '../../core/errors.js';
 import type { ImsLeg } from '../rtp/ims-leg.js';
 import type { MediaCounters } from '../rtp/media-counters.js';
-import { TelephoneEventDetector, type DtmfDigit } from '../../core/dtmf/index.js';
+import { TelephoneEventDetector, type DtmfDigit } from '../dtmf/index.js';
 import { rtpHeaderLength, rtpPayloadType, rtpTimestamp } from '../rtp/rtp-header.js';
 import { TelephoneEventPlayer, type EventFormat } from '../rtp/telephone-event-player.js';
 import { translateRtcp } from '../rtp/rtcp-translator.js';

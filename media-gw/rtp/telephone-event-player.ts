@@ -5,7 +5,7 @@
  * reserves their numbers), are paced one per 20 ms (RFC 4733 §2.5.1.2), and digits queue one
  * after the other. stop() drops what is still queued.
  */
-import { telephoneEventPackets } from '../../core/dtmf/index.js';
+import { telephoneEventPackets } from '../dtmf/index.js';
 import type { RtpStreamRewriter } from './stream-rewriter.js';
 
 const INTERVAL_MS = 20;

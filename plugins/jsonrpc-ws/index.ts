@@ -10,7 +10,6 @@
  */
 import { W2_CONTRACT_VERSION, defineW2Plugin } from '../../core/contract/index.js';
 import type { W2Plugin } from '../../core/contract/index.js';
-import { systemClock, type Clock } from '../../core/contract/index.js';
 import { JsonRpcDispatcher } from './dispatcher.js';
 import { ALL_METHODS } from './methods/all-methods.js';
 import { DEFAULT_JSONRPC_WS_OPTIONS, JSONRPC_WS_OPTIONS_SCHEMA, type JsonRpcWsOptions } from './options.js';
@@ -33,8 +32,6 @@ export const JSONRPC_PATH = '/jsonrpc';
 export interface JsonRpcWsPluginSetup {
   /** The UE factory; default host.ua.create (core/ua bound to the connection). */
   readonly createUe?: VirtualUeFactory;
-  /** Clock of the resume grace timers; default the system clock. */
-  readonly clock?: Clock;
 }
 
 /** A plugin instance; the default export uses the real core/ua. Tests inject a fake UE here. */
@@ -50,12 +47,13 @@ export function createJsonRpcWsPlugin(setup: JsonRpcWsPluginSetup = {}): W2Plugi
     bindings: [{ path: JSONRPC_PATH, subprotocols: [JSONRPC_SUBPROTOCOL], maxFrameBytes: 1_048_576 }],
     optionsSchema: JSONRPC_WS_OPTIONS_SCHEMA,
     // One instance per load: two servers in one process (tests, embedders) keep their own
-    // options and resume tokens.
+    // options, and their own resume tokens unless they share host.state.
     init(host, options) {
       const loaded: JsonRpcWsOptions = { ...DEFAULT_JSONRPC_WS_OPTIONS, ...options };
       const deps: JsonRpcWsDeps = {
         createUe: setup.createUe ?? ((conn, ueOptions) => host.ua.create(conn, ueOptions)),
-        resume: new ResumeStore(setup.clock ?? systemClock),
+        // Issue #15: resume tokens live in host.state, so another node sharing it can take them.
+        resume: new ResumeStore(host.state),
         dispatcher: new JsonRpcDispatcher(ALL_METHODS, apiSchemaValidator(), host.log),
       };
       return { openSession: (conn) => new JsonRpcWsSession(conn, host, loaded, deps) };

@@ -10,14 +10,14 @@ import { createJSONRPCErrorResponse } from 'json-rpc-2.0';
 import type { W2Host } from '../../core/contract/index.js';
 import type { SessionCloseReason, W2Connection, W2Frame, W2Session } from '../../core/contract/index.js';
 import type { SipRequest, SipResponse } from '../../core/contract/index.js';
-import type { PluginUeOptions, UtRequest, UtResponse, VirtualUe } from '../../core/contract/index.js';
+import type { PluginUeOptions, RegistrationSnapshot, UtRequest, UtResponse, VirtualUe } from '../../core/contract/index.js';
 import { FloodGuard } from '../../core/contract/index.js';
 import { CallBook } from './call-book.js';
 import type { JsonRpcDispatcher } from './dispatcher.js';
 import { classifyEntry, idKey, parseFrame, type RpcCall } from './envelope.js';
 import { partyParams, registrationParams, withOptionalSdp, type Params } from './notification-params.js';
 import type { JsonRpcWsOptions } from './options.js';
-import type { ResumeHolder, ResumeStore } from './resume-store.js';
+import type { ResumableRegistration, ResumeHolder, ResumeStore } from './resume-store.js';
 import type { RpcContext, UeStart } from './rpc-context.js';
 import { INVALID_REQUEST, NOT_REGISTERED, PARSE_ERROR, RATE_LIMITED, UT_UNAVAILABLE, WRONG_STATE, errorMessage, rpcError } from './rpc-errors.js';
 import { messageSummaryParams, SubscriptionBook } from './subscription-book.js';
@@ -116,6 +116,7 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
       onSent: () => this.#wakeSendWaiters(),
       ...(start.instanceId !== undefined ? { instanceId: start.instanceId } : {}),
       ...(start.expires !== undefined ? { expires: start.expires } : {}),
+      ...(start.adopt !== undefined ? { adopt: start.adopt } : {}),
     });
     this.#ue = ue;
     this.#ueStart = start;
@@ -127,7 +128,7 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
     const ue = this.#ue;
     this.#ue = undefined;
     this.#ueStart = undefined;
-    if (this.#resumeToken !== undefined) this.resume.revoke(this.#resumeToken);
+    if (this.#resumeToken !== undefined) this.#revoke(this.#resumeToken);
     this.#resumeToken = undefined;
     this.subscriptions.clear();
     if (ue === undefined) return;
@@ -136,16 +137,27 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
     ue.close();
   }
 
-  issueResumeToken(): string | undefined {
-    if (this.options.resumeGraceSeconds === 0 || this.#ue === undefined || this.#ueStart === undefined) return undefined;
-    if (this.#resumeToken !== undefined) this.resume.revoke(this.#resumeToken);
+  async issueResumeToken(): Promise<string | undefined> {
+    const ue = this.#ue;
     const start = this.#ueStart;
-    this.#resumeToken = this.resume.issue({
-      identity: start.identity,
-      instanceId: this.#ue.instanceId,
-      ...(start.expires !== undefined ? { expires: start.expires } : {}),
-    }, this);
-    return this.#resumeToken;
+    if (this.options.resumeGraceSeconds === 0 || ue === undefined || start === undefined) return undefined;
+    if (this.#resumeToken !== undefined) this.#revoke(this.#resumeToken);
+    this.#resumeToken = undefined;
+    let token: string;
+    try {
+      token = await this.resume.issue(this.#resumable(ue, start), this);
+    } catch (error) {
+      // Shared state unreachable (EPC_ERR_STATE_UNAVAILABLE): registered, just not resumable.
+      this.#host.log.warn({ connectionId: this.#conn.id, err: error }, 'jsonrpc-ws: resume token not stored, registration not resumable');
+      return undefined;
+    }
+    if (this.#ue !== ue || this.#closed) {
+      // The UE or the connection went while the token was being stored: it resumes nothing.
+      this.#revoke(token);
+      return undefined;
+    }
+    this.#resumeToken = token;
+    return token;
   }
 
   replaceToken(token: string): void {
@@ -154,9 +166,37 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
     if (ue === undefined || start === undefined) throw rpcError(NOT_REGISTERED, { state: 'unregistered', hint: 'call session.register with a token first' });
     ue.updateToken(token);
     this.#ueStart = { ...start, identity: { ...start.identity, token } };
-    if (this.#resumeToken !== undefined) {
-      this.resume.amend(this.#resumeToken, { identity: this.#ueStart.identity, instanceId: ue.instanceId, ...(start.expires !== undefined ? { expires: start.expires } : {}) });
-    }
+    this.#amendResume();
+  }
+
+  /** What a resume needs of this UE's registration, as it stands now. */
+  #resumable(ue: VirtualUe, start: UeStart): ResumableRegistration {
+    const snapshot = ue.registrationSnapshot();
+    return {
+      identity: start.identity,
+      instanceId: ue.instanceId,
+      ...(start.expires !== undefined ? { expires: start.expires } : {}),
+      ...(snapshot !== undefined ? { snapshot } : {}),
+    };
+  }
+
+  /** The credential or the registration changed (new web token, a refresh): the resume token follows. */
+  #amendResume(): void {
+    const token = this.#resumeToken;
+    const ue = this.#ue;
+    const start = this.#ueStart;
+    if (token === undefined || ue === undefined || start === undefined) return;
+    this.resume.amend(token, this.#resumable(ue, start))
+      .catch((error: unknown) => this.#host.log.warn({ connectionId: this.#conn.id, err: error }, 'jsonrpc-ws: the resume token keeps the previous registration state'));
+  }
+
+  adoptRegisteredFlow(snapshot: RegistrationSnapshot): Promise<boolean> {
+    const adopt = this.#host.sip.adoptRegisteredFlow;
+    if (adopt === undefined) return Promise.resolve(false);
+    return adopt.call(this.#host.sip, this.#conn.id, `sip:${snapshot.contactUser}@${snapshot.contactHost}`).then(() => true, (error: unknown) => {
+      this.#host.log.info({ connectionId: this.#conn.id, err: error }, 'jsonrpc-ws: the registered flow could not be taken over, registering again');
+      return false;
+    });
   }
 
   notify(method: string, params: Params): void {
@@ -211,8 +251,10 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
       if (token !== undefined && this.options.resumeGraceSeconds > 0) {
         // The registration may be resumed on a new connection for the grace period; the core
         // has already dropped this flow, so the IMS reaches nobody until then (430, RFC 5626 §5.3).
-        this.resume.park(token, this.options.resumeGraceSeconds * 1000);
         this.#resumeToken = undefined;
+        await this.resume.park(token, this.options.resumeGraceSeconds * 1000).catch((error: unknown) => {
+          this.#host.log.warn({ connectionId: this.#conn.id, err: error }, 'jsonrpc-ws: resume token not parked, registration not resumable');
+        });
       } else if (!this.usesToken) {
         await this.#deregisterOnClose(ue);
       }
@@ -347,10 +389,19 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
     this.#conn.send(JSON.stringify(payload)).catch(() => undefined);
   }
 
+  /** Voids a token; the store is told in the background (an unreachable one lets it expire). */
+  #revoke(token: string): void {
+    this.resume.revoke(token).catch((error: unknown) => this.#host.log.debug({ connectionId: this.#conn.id, err: error }, 'jsonrpc-ws: resume token left to expire'));
+  }
+
   // ---- the UE ------------------------------------------------------------------------------------
 
   #wireUe(ue: VirtualUe): void {
-    ue.on('registration', (info) => this.notify('session.registration', registrationParams(info, this.impu)));
+    ue.on('registration', (info) => {
+      // Issue #15: every refresh moves the CSeq and the digest nonce count; a resume elsewhere carries on from there.
+      if (info.state === 'registered') this.#amendResume();
+      this.notify('session.registration', registrationParams(info, this.impu));
+    });
     ue.on('incoming', (call, from) => {
       if (this.calls.size >= this.options.maxCallsPerClient) {
         // The bound is this client's: the caller hears busy (RFC 3261 §21.4.24 486 Busy Here).

@@ -55,8 +55,9 @@ export const xmppWsPlugin: W2Plugin<Partial<XmppWsOptions>> = defineW2Plugin<Par
         throw new EpcError('EPC_ERR_PLUGIN_OPTIONS_INVALID', `xmpp-ws: seeOtherUri must be a ws:// or wss:// URI, not ${options.seeOtherUri}`);
       }
     }
-    // XEP-0198: the resumable streams of this load (ids live in memory only).
-    const streams = new ResumableStreams<XmppWsSession>();
+    // XEP-0198: the resumable streams of this load; a detached stream's record goes to
+    // host.state, so a node sharing it can resume the stream (issue #15).
+    const streams = new ResumableStreams<XmppWsSession>(host.state);
     // RFC 7628: OAUTHBEARER (the WWSF's web token, TS 24.371 scenarios 2/3) beside PLAIN, only
     // when the core validates web tokens (config webAuth has issuers).
     const saslMechanisms = host.webAuth?.enabled === true ? WEB_AUTH_SASL_MECHANISMS : SASL_MECHANISMS;

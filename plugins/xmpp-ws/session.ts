@@ -31,7 +31,7 @@ import { FrameParser } from './xml/frame-parser.js';
 import { closeFrame, openFrame, streamErrorFrames } from './xml/framing.js';
 import { NS } from './xml/namespaces.js';
 import { checkClientOpen } from './xml/open-header.js';
-import type { ResumableStreams } from './sm/resumable-streams.js';
+import type { ResumableStreams, StreamRecord } from './sm/resumable-streams.js';
 import { isStanza, parseH, StreamManagement } from './sm/stream-management.js';
 import { serializeElement } from './xml/serialize.js';
 import type { StreamErrorCondition } from './xml/stream-error.js';
@@ -91,6 +91,8 @@ export interface XmppWsDeps {
 
 /** The core keeps the flow a little longer than the plugin's grace, so the de-registration leaves first. */
 const KEEP_MARGIN_MS = 5_000;
+/** Unacknowledged stanzas a detached stream's record carries for a resumption on another node (the newest ones). */
+const RECORD_MAX_QUEUE_BYTES = 128 * 1024;
 
 /** RFC 6455 §7.4.1. */
 const CLOSE_NORMAL = 1000;
@@ -182,9 +184,19 @@ export class XmppWsSession implements ClientLink {
    * token when this stream registered; a new token registers anew, R-REG-4).
    */
   credentialMatches(login: SaslLogin | undefined): boolean {
-    if (login === undefined || this.#secretDigest === undefined) return false;
-    if (login.mechanism === 'OAUTHBEARER' && (login.expiresAtMs === undefined || login.expiresAtMs <= this.#deps.now())) return false;
-    return timingSafeEqual(this.#secretDigest, sha256(loginSecret(login)));
+    if (login === undefined || this.#tokenExpired(login)) return false;
+    return this.matchesSecret(sha256(loginSecret(login)));
+  }
+
+  /** ResumableStream: this stream's login had the secret of `secretDigest`. */
+  matchesSecret(secretDigest: Buffer): boolean {
+    const own = this.#secretDigest;
+    return own !== undefined && own.length === secretDigest.length && timingSafeEqual(own, secretDigest);
+  }
+
+  /** A web token past its exp resumes nothing (a new token registers anew, R-REG-4). */
+  #tokenExpired(login: SaslLogin): boolean {
+    return login.mechanism === 'OAUTHBEARER' && (login.expiresAtMs === undefined || login.expiresAtMs <= this.#deps.now());
   }
 
   request(iq: XmlElement): Promise<XmlElement | undefined> {
@@ -246,7 +258,9 @@ export class XmppWsSession implements ClientLink {
     const wasOpen = this.#state !== 'closed';
     this.#state = 'closed';
     clearTimeout(this.#graceTimer);
-    if (this.#smId !== undefined) this.#deps.streams?.revoke(this.#smId);
+    if (this.#smId !== undefined) {
+      this.#deps.streams?.revoke(this.#smId).catch((error: unknown) => this.log.debug({ err: error }, 'xmpp-ws: stream record left to expire'));
+    }
     this.#smId = undefined;
     for (const [id, pending] of this.#pendingIqs) { clearTimeout(pending.timer); pending.resolve(undefined); this.#pendingIqs.delete(id); }
     this.#calls?.close();
@@ -401,13 +415,18 @@ export class XmppWsSession implements ClientLink {
     }
     this.#fullJid = formatJid(full);
     this.#state = 'ready';
+    this.#startServices(ue);
+    this.send(iqResult(element, undefined, this.#fullJid, xmlElement('bind', NS.bind, {}, [xmlElement('jid', NS.bind, {}, [], this.#fullJid)])));
+  }
+
+  /** Chat, calls and conferences of the bound stream, over its UE. */
+  #startServices(ue: VirtualUe): void {
     this.#chat = new ChatBridge(this, ue);
     this.#calls = new JingleCalls(this, ue, this.#deps.options);
     this.#conference = new ConferenceBridge({ domain: this.domain, fullJid: this.#fullJid, send: (element) => this.send(element) },
       this.#deps.conferenceFactoryUri ?? derivedConferenceFactoryUri(this.domain), ue, this.#calls);
     ue.on('message', (message) => this.#chat?.fromSip(message));
     ue.on('incoming', (call, from) => this.#calls?.incoming(call, from));
-    this.send(iqResult(element, undefined, this.#fullJid, xmlElement('bind', NS.bind, {}, [xmlElement('jid', NS.bind, {}, [], this.#fullJid)])));
   }
 
   // ---- stanzas ------------------------------------------------------------------------------------
@@ -562,18 +581,28 @@ export class XmppWsSession implements ClientLink {
     return this.#state === 'ready' && this.#smId !== undefined && this.#deps.flows !== undefined && this.#ue?.registration.state === 'registered';
   }
 
-  /** The WebSocket dropped: the UE, its registration and its calls stay (the core keeps the flow). */
-  #detach(): void {
+  /**
+   * The WebSocket dropped: the UE, its registration and its calls stay (the core keeps the flow),
+   * and the stream's record goes to host.state, so the client may resume here or on another node.
+   */
+  async #detach(): Promise<void> {
     const smId = this.#smId;
     const flows = this.#deps.flows;
-    if (smId === undefined || flows === undefined) return;
+    const sm = this.#sm;
+    if (smId === undefined || flows === undefined || sm === undefined) return;
     const graceMs = this.#deps.options.resumeGraceSeconds * 1000;
     this.#state = 'detached';
     flows.keep(this.#conn.id, graceMs + KEEP_MARGIN_MS);
-    this.#deps.streams?.detach(smId);
     this.#graceTimer = setTimeout(() => void this.#expire(), graceMs);
     this.#graceTimer.unref();
     this.log.info({ graceMs }, 'xmpp-ws: WebSocket dropped, stream resumable (XEP-0198)');
+    const record: StreamRecord = {
+      bareJid: this.bareJid, fullJid: this.#fullJid, secretDigest: this.#secretDigest?.toString('base64') ?? '',
+      instanceId: this.#ue?.instanceId ?? '', supportsJingleMessage: this.#supportsJingleMessage, sm: sm.snapshot(RECORD_MAX_QUEUE_BYTES),
+    };
+    await this.#deps.streams?.detach(smId, record, graceMs).catch((error: unknown) => {
+      this.log.warn({ err: error }, 'xmpp-ws: stream record not stored, resumable on this node only');
+    });
   }
 
   /** The grace ran out: de-register and end the calls as a closed stream does. */
@@ -583,22 +612,66 @@ export class XmppWsSession implements ClientLink {
     await this.#end();
   }
 
-  /** On the new connection (authenticated, not bound): take over the detached stream `previd`. */
+  /**
+   * On the new connection (authenticated, not bound): take over the detached stream `previd`,
+   * the live one when it detached on this node, else from the record another node stored.
+   */
   async #onResume(element: XmlElement): Promise<void> {
     const previd = element.attrs.previd;
     const h = parseH(element.attrs.h);
-    const previous = previd === undefined || h === undefined ? undefined : this.#deps.streams?.take(previd, this.bareJid);
+    const streams = this.#deps.streams;
+    const login = this.#login;
+    const digest = this.#secretDigest;
     // XEP-0198 §5: an unknown, expired or foreign id fails with item-not-found; the client may bind.
-    if (previous === undefined || previd === undefined || h === undefined || !previous.credentialMatches(this.#login)) {
-      if (previous !== undefined && previd !== undefined) this.#deps.streams?.detach(previd);
+    if (previd === undefined || h === undefined || streams === undefined || login === undefined || digest === undefined || this.#tokenExpired(login)) {
       return this.send(smFailed('item-not-found'));
     }
+    this.#state = 'authenticating'; // nothing else is taken until <resumed/> or <failed/> (XEP-0198 §5)
+    const resumption = await streams.take(previd, this.bareJid, digest).catch((error: unknown) => {
+      this.log.warn({ err: error }, 'xmpp-ws: stream records unreachable, resumption refused');
+      return undefined;
+    });
+    if ((this.#state as StreamState) === 'closed') return;
+    if (resumption === undefined) {
+      this.#state = 'bind';
+      return this.send(smFailed('item-not-found'));
+    }
+    if (resumption.kind === 'remote') return this.#resumeFromRecord(previd, h, resumption.record);
     this.#state = 'closed'; // this session only carried the authentication; the resumed one takes the connection
-    const resumed = await previous.resumeOn(this.#conn, this.#deps, previd, h);
+    const resumed = await resumption.stream.resumeOn(this.#conn, this.#deps, previd, h);
     if (!resumed) {
       this.#state = 'bind';
       this.send(smFailed('item-not-found'));
     }
+  }
+
+  /**
+   * Issue #15: the stream detached on another node. Its live object (UE, calls, queue of what
+   * arrived after the drop) stays there; this node resumes what the record carries: the bound
+   * JID, the XEP-0198 counters and the stanzas unacknowledged at the drop, over this
+   * connection's registration (SASL registered it here; the old node ends its own at its grace).
+   */
+  async #resumeFromRecord(previd: string, h: number, record: StreamRecord): Promise<void> {
+    if (this.#ue === undefined && (await this.#registerUe()) !== undefined) {
+      if ((this.#state as StreamState) === 'closed') return;
+      this.#state = 'bind';
+      return this.send(smFailed('item-not-found'));
+    }
+    const ue = this.#ue;
+    const streams = this.#deps.streams;
+    if (ue === undefined || streams === undefined || (this.#state as StreamState) === 'closed') return;
+    this.#fullJid = record.fullJid;
+    this.#supportsJingleMessage = record.supportsJingleMessage;
+    this.#presenceSent = true; // the client announced itself before the drop
+    const sm = new StreamManagement(this.#deps.options.smMaxQueue, record.sm);
+    this.#sm = sm;
+    this.#smId = streams.issue(this, previd); // XEP-0198 §5: the id keeps naming the stream
+    this.#state = 'ready';
+    this.#startServices(ue);
+    if (!sm.acknowledge(h)) return this.#streamError('undefined-condition', 'h acknowledges more than was sent');
+    this.#sendText(serializeElement(xmlElement('resumed', NS.sm, { previd, h: String(sm.inbound) })));
+    for (const text of sm.pending()) this.#sendText(text);
+    this.log.info({ resent: sm.unacknowledged, lost: sm.lost, previousInstanceId: record.instanceId, instanceId: ue.instanceId }, 'xmpp-ws: stream resumed from another node (XEP-0198)');
   }
 
   /** Called on the detached stream by the new connection's session. */

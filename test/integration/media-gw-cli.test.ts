@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sdpTransform from 'sdp-transform';
-import { NgClient } from '../../core/pcscf/alg/ng-client.js';
+import { NgClient } from '../../media-gw/ng/ng-client.js';
 import { answerFromIms, offerFromWic } from '../../core/pcscf/alg/media-requests.js';
 import { allocatePort, releasePort } from '../support/peers/ports.js';
 import { runCommand, startDaemon } from '../support/peers/process.js';

@@ -6,7 +6,7 @@
 import t, { type Test } from 'tap';
 import { createSocket, type Socket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
-import { TelephoneEventDetector } from '../../core/dtmf/index.js';
+import { TelephoneEventDetector } from '../../media-gw/dtmf/index.js';
 import { InProcessMediaControl } from '../../core/pcscf/alg/media-control.js';
 import { bodyText, callId, contentType, cseq, getHeader } from '../../core/sip/index.js';
 import { createMediaGateway } from '../../media-gw/gateway/index.js';

@@ -7,7 +7,7 @@
 import t from 'tap';
 import { createSocket, type Socket } from 'node:dgram';
 import sdpTransform from 'sdp-transform';
-import { NgClient } from '../../core/pcscf/alg/ng-client.js';
+import { NgClient } from '../../media-gw/ng/ng-client.js';
 import { EpcError } from '../../core/errors.js';
 import { allocatePorts, releasePort } from '../support/peers/ports.js';
 import { ngPingAnswered, startRtpengine, type RtpenginePeer } from '../support/peers/rtpengine.js';

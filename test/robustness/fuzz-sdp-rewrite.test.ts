@@ -1,4 +1,4 @@
-// Issue #15 "Bad input at scale": the IMS-ALG SDP rewrite (core/sdp, shared by the IMS-ALG and
+// Issue #15 "Bad input at scale": the IMS-ALG SDP rewrite (media-gw/sdp, shared by the IMS-ALG and
 // media-gw) under a property-based fuzzer, with a fixed seed (fuzz-budget.ts; `npm run fuzz --
 // --minutes N` runs it longer with a fresh seed). Inputs are real offers and answers
 // (test/fixtures/sdp: Chrome, Firefox, Safari, JsSIP, FreeSWITCH, a VoLTE UE) mutated line by line:
@@ -6,7 +6,7 @@
 // (CR/LF and NUL inside values, 10 kB attributes, unknown protos), or plain random text.
 // Properties:
 //   - each rule returns, or throws SdpError (status 400/488 with a reason: the one error model,
-//     core/sdp/sdp-error.ts); never a TypeError, RangeError or any other fault;
+//     media-gw/sdp/sdp-error.ts); never a TypeError, RangeError or any other fault;
 //   - whatever it writes is well-formed SDP text: CRLF lines of `<letter>=<printable>` only, so a
 //     hostile value can never inject a line (RFC 8866 §5);
 //   - toward IMS: every accepted m-line carries the gateway's IMS port and a plain RTP profile, and
@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import {
   analyseImsOffer, parseWicOffer, rewriteAnswerTowardIms, rewriteAnswerTowardWic, rewriteOfferTowardIms, rewriteOfferTowardWic, SdpError,
   type MediaPlan, type SdpRewriteResult,
-} from '../../core/sdp/index.js';
+} from '../../media-gw/sdp/index.js';
 import { FUZZ_SEED, fuzzParameters, fuzzTimeoutSeconds } from './fuzz-budget.js';
 import { plan, sdpLines, WEBRTC_ONLY_ATTRIBUTES } from '../unit/sdp/sdp-plan.js';
 

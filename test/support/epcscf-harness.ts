@@ -17,6 +17,7 @@ import { Pcscf } from '../../core/pcscf/index.js';
 import type { MediaControl } from '../../core/pcscf/alg/media-control.js';
 import { createEpcscfServer, type EpcscfServer } from '../../core/server/epcscf-server.js';
 import { cseq, formatUri, type SipMessage, type SipRequest, type SipResponse } from '../../core/sip/index.js';
+import type { TtlStore } from '../../core/state/state-backend.js';
 import { KAMAILIO_CONFIGS, startKamailio, type KamailioPeer } from './peers/kamailio.js';
 import { allocatePort, releasePort } from './peers/ports.js';
 
@@ -133,6 +134,8 @@ export interface StartEpcscfOptions {
   readonly mwPort?: number;
   /** media.dtmf (default auto): DTMF interworking RFC 4733 ⇄ INFO (issue #14). */
   readonly mediaDtmf?: 'auto' | 'rfc4733' | 'info';
+  /** The plugins' host.state source (issue #15); two nodes given the same one share resume tokens. Default: memory per server. */
+  readonly stateNamespace?: (name: string) => TtlStore;
 }
 
 export interface EpcscfUnderTest {
@@ -189,7 +192,10 @@ export async function startEpcscf(options: StartEpcscfOptions): Promise<EpcscfUn
     const observer = pcscf.observer as unknown as NodeJS.EventEmitter;
     observer.on('mw', (e: MwObserved) => capture.record({ side: 'mw', direction: e.direction, message: e.message, peer: e.peer, at: Date.now() }));
     observer.on('w2', (e: W2Observed) => capture.record({ side: 'w2', direction: e.direction, message: e.message, connectionId: e.connectionId, at: Date.now() }));
-    server = await createEpcscfServer(config, { sip: pcscf, logger, shutdownGraceMs: 500, builtins: BUILTIN_PLUGINS });
+    server = await createEpcscfServer(config, {
+      sip: pcscf, logger, shutdownGraceMs: 500, builtins: BUILTIN_PLUGINS,
+      ...(options.stateNamespace !== undefined ? { stateNamespace: options.stateNamespace } : {}),
+    });
     await server.listen();
   } catch (error) {
     await server?.close().catch(() => undefined);

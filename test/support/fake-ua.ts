@@ -11,6 +11,7 @@ import {
   type CallEndInfo, type CallEvents, type CallState, type OutgoingCallOptions, type PartyIdentity, type RegistrationInfo,
   type SubscriptionEvents, type UaCall, type UaIncomingMessage, type UaSubscription, type UaTransferRequest, type VirtualUe,
   type VirtualUeEvents, type VirtualUeOptions, type UaCallCompletion, type UaCallCompletionOffer, type CallCompletionEvents,
+  type RegistrationSnapshot,
 } from '../../core/ua/index.js';
 
 export const OFFER = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendrecv\r\n';
@@ -223,11 +224,33 @@ export class FakeVirtualUe extends EventEmitter<VirtualUeEvents> implements Virt
   #releaseRegister: (() => void) | undefined;
   #token: string | undefined;
 
+  /** REGISTERs this UE (or the one whose snapshot it adopted) sent: the snapshot's CSeq. */
+  #registers = 0;
+
   constructor(options: VirtualUeOptions, script: FakeUeScript = {}) {
     super();
     this.options = options;
     this.script = script;
-    this.instanceId = options.instanceId ?? 'urn:uuid:00000000-0000-4000-8000-000000000001';
+    const adopted = options.adopt;
+    this.instanceId = adopted?.instanceId ?? options.instanceId ?? 'urn:uuid:00000000-0000-4000-8000-000000000001';
+    if (adopted !== undefined) {
+      // Issue #15: carried on from another node's snapshot, registered with no REGISTER.
+      this.#registers = adopted.cseq;
+      this.registration = { state: 'registered', expires: adopted.expires, associatedUris: [...adopted.associatedUris] };
+    }
+  }
+
+  /** A snapshot shaped like core/ua's (it passes readRegistrationSnapshot), while registered. */
+  registrationSnapshot(): RegistrationSnapshot | undefined {
+    if (this.registration.state !== 'registered') return undefined;
+    const expires = this.registration.expires ?? 600;
+    const now = Date.now();
+    return {
+      version: 1, callId: `fake-${this.instanceId.slice(-12)}`, fromTag: 'fake', cseq: this.#registers,
+      contactUser: this.instanceId.slice(-12), contactHost: 'fake.invalid', instanceId: this.instanceId, regId: 1,
+      expires, expiresAt: now + expires * 1000, refreshAt: now + expires * 500, minExpires: 0,
+      serviceRoute: ['<sip:orig@scscf.ims.test;lr>'], associatedUris: [...(this.registration.associatedUris ?? [])], digest: [],
+    };
   }
 
   /** Lets a held register() (script.holdRegister) complete. */
@@ -237,6 +260,7 @@ export class FakeVirtualUe extends EventEmitter<VirtualUeEvents> implements Virt
 
   async register(): Promise<RegistrationInfo> {
     this.actions.push({ method: 'register', args: [] });
+    this.#registers += 1;
     this.registration = { state: 'registering' };
     await this.options.transport.send(this.#register(this.options.expires ?? 600000));
     if (this.script.holdRegister) await new Promise<void>((resolve) => { this.#releaseRegister = resolve; });

@@ -70,7 +70,7 @@ export function candidateView(candidate: NonNullable<MediaDescription['candidate
 
 /**
  * What the IMS-ALG reads from one m-line, with session-level inheritance applied
- * (core/sdp/sdp-reading.ts): media, proto, formats, rtpmap, fmtp (as a set), ICE credentials
+ * (media-gw/sdp/sdp-reading.ts): media, proto, formats, rtpmap, fmtp (as a set), ICE credentials
  * and candidates, fingerprint + setup, mid, rtcp-mux, direction, SSRCs.
  */
 export function mediaView(session: SessionDescription, media: MediaDescription) {

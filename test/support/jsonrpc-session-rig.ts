@@ -8,6 +8,8 @@ import { pino } from 'pino';
 import { EpcError } from '../../core/errors.js';
 import { W2_CONTRACT_VERSION } from '../../core/contract/contract.js';
 import type { W2Host, W2ObserverEvents } from '../../core/contract/host.js';
+import { MemoryTtlStore } from '../../core/state/memory-ttl-store.js';
+import type { TtlStore } from '../../core/state/state-backend.js';
 import type { W2Connection, W2Frame } from '../../core/contract/session.js';
 import type { SipMessage } from '../../core/sip/index.js';
 import { ALL_METHODS, DEFAULT_JSONRPC_WS_OPTIONS, JsonRpcDispatcher, JsonRpcWsSession, ResumeStore, type JsonRpcWsOptions } from '../../plugins/jsonrpc-ws/index.js';
@@ -52,10 +54,11 @@ export class FakeConnection implements W2Connection {
   }
 }
 
-export function fakeHost(): W2Host & { received: [string, SipMessage][] } {
+export function fakeHost(state: TtlStore = new MemoryTtlStore()): W2Host & { received: [string, SipMessage][] } {
   const received: [string, SipMessage][] = [];
   return {
     contract: W2_CONTRACT_VERSION,
+    state,
     log: pino({ level: 'silent' }),
     observer: new EventEmitter<W2ObserverEvents>(),
     received,
@@ -74,6 +77,8 @@ let nextConnection = 1;
 /** What the plugin's init builds once per server: shared by the sessions of one rig family. */
 export interface RigShared {
   readonly host: ReturnType<typeof fakeHost>;
+  /** host.state of the plugin (on the fake clock): what another node sharing it would see. */
+  readonly state: MemoryTtlStore;
   readonly resume: ResumeStore;
   readonly clock: FakeClock;
   readonly dispatcher: JsonRpcDispatcher;
@@ -81,11 +86,11 @@ export interface RigShared {
   now: number;
 }
 
-export function rigShared(script: FakeUeScript = {}): RigShared {
-  const host = fakeHost();
-  const clock = new FakeClock(1_000_000);
+export function rigShared(script: FakeUeScript = {}, state?: MemoryTtlStore, clock = new FakeClock(1_000_000)): RigShared {
+  const store = state ?? new MemoryTtlStore(clock);
+  const host = fakeHost(store);
   return {
-    host, clock, resume: new ResumeStore(clock), factory: fakeUeFactory(script), now: 0,
+    host, clock, state: store, resume: new ResumeStore(host.state), factory: fakeUeFactory(script), now: 0,
     dispatcher: new JsonRpcDispatcher(ALL_METHODS, apiSchemaValidator(), host.log),
   };
 }

@@ -15,7 +15,7 @@
  */
 import type { Logger } from 'pino';
 import { EpcError } from '../../errors.js';
-import { analyseImsOffer, parseWicOffer, SdpError } from '../../sdp/index.js';
+import { analyseImsOffer, parseSdp, parseWicOffer, SdpError } from '../../../media-gw/sdp/index.js';
 import {
   bodyParts, callId, contentType, createResponse, cseq, from, sdpOf, tagOf, to, withSdp,
   type SipMessage, type SipRequest, type SipResponse,
@@ -249,13 +249,15 @@ export class ImsAlg {
     const { control, interfaces } = this.#options;
     // Policy first (spec-digest §6.4, no transcoding): an offer nothing of which can be relayed
     // is refused with 488 before the gateway allocates anything, whichever gateway it is.
-    if (side === 'wic') parseWicOffer(sdp);
-    else analyseImsOffer(sdp);
+    // Parsed once (structure-next §2): an in-process gateway rewrites from this parse.
+    const parsed = parseSdp(sdp);
+    if (side === 'wic') parseWicOffer(parsed);
+    else analyseImsOffer(parsed);
     const request = side === 'wic' ? offerFromWic(tags, sdp, interfaces) : offerFromIms(tags, sdp, interfaces);
     // From here the gateway may hold state even if the command fails (an ng reply lost).
     entry.inGateway = true;
     entry.outstandingOffer = transaction;
-    const result = await control.offer(request);
+    const result = await control.offer(request, parsed);
     entry.offered = request;
     return result.sdp;
   }

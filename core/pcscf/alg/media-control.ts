@@ -1,17 +1,19 @@
 /**
  * The seam between the IMS-ALG and a media gateway. The ALG asks for the same five things
  * whoever relays the media; two implementations answer:
- *  - `NgMediaControl`: the rtpengine "ng" protocol over UDP (ng-client.ts), toward our media-gw
+ *  - `NgMediaControl`: the rtpengine "ng" protocol over UDP (media-gw/ng/ng-client.ts), toward our media-gw
  *    running as its own process or toward a real rtpengine;
  *  - `InProcessMediaControl`: direct calls into a MediaGatewayControl in this process (the
  *    default deployment), with no UDP and no encoding.
  * Both fail the same way, with EpcError('EPC_ERR_MEDIA'), so the ALG cannot tell them apart.
  */
 import { EpcError } from '../../errors.js';
-import type {
-  MediaGatewayControl, NgAnswerRequest, NgDeleteRequest, NgOfferRequest, NgQueryRequest, NgQueryResult, NgSdpResult,
-} from '../../../media-gw/ng/control.js';
-import { NgClient, type NgClientOptions } from './ng-client.js';
+import {
+  NgClient,
+  type MediaGatewayControl, type NgAnswerRequest, type NgClientOptions, type NgDeleteRequest, type NgOfferRequest, type NgQueryRequest,
+  type NgQueryResult, type NgSdpResult,
+} from '../../../media-gw/ng/index.js';
+import type { ParsedSdp } from '../../../media-gw/sdp/index.js';
 
 export interface MediaControl extends MediaGatewayControl {
   /** Is the gateway there? Rejects with EPC_ERR_MEDIA when not. */
@@ -40,6 +42,7 @@ export class NgMediaControl implements MediaControl {
   }
 
   ping(): Promise<void> { return this.#client.ping(); }
+  /** The text goes on the wire (a parse cannot cross a socket): the gateway parses it there. */
   offer(request: NgOfferRequest): Promise<NgSdpResult> { return this.#client.offer(request); }
   answer(request: NgAnswerRequest): Promise<NgSdpResult> { return this.#client.answer(request); }
   delete(request: NgDeleteRequest): Promise<void> { return this.#client.delete(request); }
@@ -79,8 +82,9 @@ export class InProcessMediaControl implements MediaControl {
     this.#assertOpen('ping');
   }
 
-  offer(request: NgOfferRequest): Promise<NgSdpResult> {
-    return this.#call('offer', () => this.#gateway.offer(request));
+  /** The ALG's parse of the offer goes along: the gateway does not parse it again. */
+  offer(request: NgOfferRequest, parsed?: ParsedSdp): Promise<NgSdpResult> {
+    return this.#call('offer', () => this.#gateway.offer(request, parsed));
   }
 
   answer(request: NgAnswerRequest): Promise<NgSdpResult> {

@@ -6,7 +6,7 @@
  * the last offer/answer pair the gateway completed (RFC 3264 §8: a rejected re-offer leaves the
  * previous session description in force).
  */
-import type { NgAnswerRequest, NgOfferRequest } from '../../../media-gw/ng/control.js';
+import type { NgAnswerRequest, NgOfferRequest } from '../../../media-gw/ng/index.js';
 
 /** One WIC's view of one call: the unit of media state in the gateway. */
 export interface MediaLeg {

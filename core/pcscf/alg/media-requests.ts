@@ -8,7 +8,7 @@
  *    starts the handshake (real-peers media finding 3), rtcp-mux required (RFC 8829 §5.1.1);
  *  - toward IMS: plain RTP/AVP, no ICE, no DTLS, RTCP on its own port (R-ALG-4).
  */
-import type { NgAnswerRequest, NgMediaOptions, NgOfferRequest } from '../../../media-gw/ng/control.js';
+import type { NgAnswerRequest, NgMediaOptions, NgOfferRequest } from '../../../media-gw/ng/index.js';
 
 /** The SDP profile a WIC gets (RFC 8827 §6.5). */
 export const WIC_PROFILE = 'UDP/TLS/RTP/SAVPF';

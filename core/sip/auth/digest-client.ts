@@ -104,6 +104,22 @@ export class DigestClient {
     else this.#realms.delete(realm);
   }
 
+  /**
+   * What is remembered per realm (the last challenge and its nonce count), for a UE that another
+   * node carries on (core/ua registration-snapshot.ts). The credentials are not part of it.
+   */
+  snapshot(): { realm: string; scheme: string; params: Record<string, string>; nc: number }[] {
+    return [...this.#realms].filter(([, state]) => !state.awaitingVerdict)
+      .map(([realm, state]) => ({ realm, scheme: state.challenge.scheme, params: { ...state.challenge.params }, nc: state.nc }));
+  }
+
+  /** Takes over remembered challenges (`snapshot()` of another client with the same credentials). */
+  restore(realms: readonly { readonly realm: string; readonly scheme: string; readonly params: Readonly<Record<string, string>>; readonly nc: number }[]): void {
+    for (const entry of realms) {
+      this.#realms.set(entry.realm, { challenge: ownChallenge({ scheme: entry.scheme, params: { ...entry.params } }), nc: entry.nc, awaitingVerdict: false });
+    }
+  }
+
   /** Realms with a remembered challenge. */
   get realms(): string[] {
     return [...this.#realms.keys()];

@@ -50,7 +50,8 @@ const register: MethodHandler = async (raw, ctx) => {
 
 const resume: MethodHandler = async (raw, ctx) => {
   refuseWhileRegistered(ctx);
-  const taken = ctx.resume.take(String(raw['resumeToken']));
+  // Issue #15: the token may have been issued by another node sharing host.state.
+  const taken = await ctx.resume.take(String(raw['resumeToken']));
   if (taken === undefined) {
     throw rpcError(RESUME_TOKEN_INVALID, { hint: 'the token is unknown, already used or its grace period ran out: call session.register with credentials' });
   }
@@ -63,6 +64,13 @@ const resume: MethodHandler = async (raw, ctx) => {
     instanceId: registration.instanceId,
     ...(registration.expires !== undefined ? { expires: registration.expires } : {}),
   };
+  // Issue #15: where the core can point the registered flow at this connection, the UE carries
+  // the registration on with no REGISTER on Mw; else it registers again with the same instance.
+  const snapshot = registration.snapshot;
+  if (snapshot !== undefined && snapshot.expiresAt > Date.now() && await ctx.adoptRegisteredFlow(snapshot)) {
+    const ue = ctx.openUe({ ...start, adopt: snapshot });
+    return registeredResult(ctx, ue, ue.registration);
+  }
   return registerWith(ctx, ctx.openUe(start));
 };
 
@@ -117,19 +125,23 @@ async function registerWith(ctx: RpcContext, ue: VirtualUe): Promise<Record<stri
     ctx.closeUe();
     throw error;
   }
-  const result = { ...registrationParams(info, ctx.impu), instanceId: ue.instanceId };
-  if (info.state !== 'registered') {
-    const refusedToken = ctx.usesToken && isTokenRefusal(info);
-    ctx.closeUe();
-    if (refusedToken) {
-      throw rpcError(TOKEN_REFUSED, {
-        sipStatus: info.status, reason: info.reason ?? '',
-        hint: info.status === 503 ? 'the issuer\'s keys are unreachable: try again later' : 'get a new token from the WWSF (log in again) and call session.register with it',
-      });
-    }
-    return result;
+  if (info.state === 'registered') return registeredResult(ctx, ue, info);
+  const result = { ...registrationParams(info, ctx.impu), instanceId: ue.instanceId }; // before closeUe forgets the IMPU
+  const refusedToken = ctx.usesToken && isTokenRefusal(info);
+  ctx.closeUe();
+  if (refusedToken) {
+    throw rpcError(TOKEN_REFUSED, {
+      sipStatus: info.status, reason: info.reason ?? '',
+      hint: info.status === 503 ? 'the issuer\'s keys are unreachable: try again later' : 'get a new token from the WWSF (log in again) and call session.register with it',
+    });
   }
-  const resumeToken = ctx.issueResumeToken();
+  return result;
+}
+
+/** A registered UE's result, with a fresh resume token when resume is on. */
+async function registeredResult(ctx: RpcContext, ue: VirtualUe, info: RegistrationInfo): Promise<Record<string, unknown>> {
+  const result = { ...registrationParams(info, ctx.impu), instanceId: ue.instanceId };
+  const resumeToken = await ctx.issueResumeToken();
   if (resumeToken === undefined) return result;
   return { ...result, resumeToken, resumeGraceSeconds: ctx.options.resumeGraceSeconds };
 }

@@ -20,6 +20,17 @@ export function parseH(value: string | undefined): number | undefined {
   return h < H_MODULO ? h : undefined;
 }
 
+/**
+ * The counters and unacknowledged stanzas of a detached stream, as another node resumes it
+ * (issue #15, resumable-streams.ts). `missing`: unacknowledged stanzas left out (size bound).
+ */
+export interface SmSnapshot {
+  readonly inbound: number;
+  readonly outbound: number;
+  readonly unacked: readonly { readonly h: number; readonly text: string }[];
+  readonly missing: number;
+}
+
 export class StreamManagement {
   /** Stanzas received from the client (what our `<a h/>` reports). */
   inbound = 0;
@@ -27,9 +38,32 @@ export class StreamManagement {
   #outbound = 0;
   readonly #unacked: { readonly h: number; readonly text: string }[] = [];
   readonly #maxQueue: number;
+  /** Unacknowledged stanzas older than #unacked that a resumption elsewhere could not bring (see SmSnapshot). */
+  #missing = 0;
+  /** Stanzas the client never got and nobody can resend (counted once, at the resumption). */
+  lost = 0;
 
-  constructor(maxQueue: number) {
+  constructor(maxQueue: number, snapshot?: SmSnapshot) {
     this.#maxQueue = maxQueue;
+    if (snapshot !== undefined) {
+      this.inbound = snapshot.inbound % H_MODULO;
+      this.#outbound = snapshot.outbound % H_MODULO;
+      this.#unacked.push(...snapshot.unacked);
+      this.#missing = snapshot.missing;
+    }
+  }
+
+  /** The state another node needs to resume: the newest unacknowledged stanzas within `maxBytes`. */
+  snapshot(maxBytes: number): SmSnapshot {
+    let bytes = 0;
+    let first = this.#unacked.length;
+    while (first > 0) {
+      const size = Buffer.byteLength((this.#unacked[first - 1] as { text: string }).text);
+      if (bytes + size > maxBytes) break;
+      bytes += size;
+      first -= 1;
+    }
+    return { inbound: this.inbound, outbound: this.#outbound, unacked: this.#unacked.slice(first), missing: this.#missing + first };
   }
 
   get unacknowledged(): number {
@@ -50,8 +84,14 @@ export class StreamManagement {
   /** The client handled everything up to `h`: drop it. False when h acknowledges more than was sent (XEP-0198 §4: undefined-condition). */
   acknowledge(h: number): boolean {
     const inFlight = (this.#outbound - h + H_MODULO) % H_MODULO;
-    if (inFlight > this.#unacked.length) return false;
-    this.#unacked.splice(0, this.#unacked.length - inFlight);
+    if (inFlight > this.#unacked.length + this.#missing) return false;
+    // The client still waits for `missing` stanzas a resumption elsewhere could not bring: they
+    // are lost, and counted as never sent, so our h and the client's agree from here on.
+    const lost = Math.max(0, inFlight - this.#unacked.length);
+    this.lost += lost;
+    this.#outbound = (this.#outbound - lost + H_MODULO) % H_MODULO;
+    this.#missing = 0;
+    this.#unacked.splice(0, Math.max(0, this.#unacked.length - inFlight));
     return true;
   }
 

@@ -8,7 +8,7 @@ import sdpTransform from 'sdp-transform';
 import { EpcError } from '../../../core/errors.js';
 import { InProcessMediaControl, NgMediaControl, type MediaControl } from '../../../core/pcscf/alg/media-control.js';
 import { answerFromIms, answerFromWic, offerFromIms, offerFromWic } from '../../../core/pcscf/alg/media-requests.js';
-import { SdpError } from '../../../core/sdp/index.js';
+import { SdpError } from '../../../media-gw/sdp/index.js';
 import { createMediaGateway, parseMediaGatewayConfig, type CallEvent, type MediaGateway } from '../../../media-gw/gateway/index.js';
 import { NgServer } from '../../../media-gw/ng/ng-server.js';
 import { sharedCertificate } from '../../../media-gw/webrtc/certificate.js';

@@ -1,7 +1,7 @@
 // Issue #14: RFC 4733 events played toward the browser share the relayed stream's SSRC and
 // sequence numbering (no number used twice, relayed packets move up), one timestamp per event.
 import t from 'tap';
-import { parseTelephoneEvent } from '../../../core/dtmf/index.js';
+import { parseTelephoneEvent } from '../../../media-gw/dtmf/index.js';
 import { RtpStreamRewriter } from '../../../media-gw/rtp/stream-rewriter.js';
 import { TelephoneEventPlayer } from '../../../media-gw/rtp/telephone-event-player.js';
 

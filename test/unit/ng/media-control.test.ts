@@ -1,5 +1,5 @@
 import t from 'tap';
-import { SdpError } from '../../../core/sdp/index.js';
+import { SdpError } from '../../../media-gw/sdp/index.js';
 import { EpcError } from '../../../core/errors.js';
 import { createMediaControl, InProcessMediaControl, NgMediaControl, type MediaControl } from '../../../core/pcscf/alg/media-control.js';
 import type { NgQueryResult } from '../../../media-gw/ng/control.js';

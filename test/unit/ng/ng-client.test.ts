@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { NgClient } from '../../../core/pcscf/alg/ng-client.js';
+import { NgClient } from '../../../media-gw/ng/ng-client.js';
 import { formatNgFrame, parseNgFrame } from '../../../media-gw/ng/protocol.js';
 import { ReplyCache } from '../../../media-gw/ng/reply-cache.js';
 

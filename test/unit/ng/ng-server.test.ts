@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { createSocket, type Socket } from 'node:dgram';
 import { EpcError } from '../../../core/errors.js';
 import type { NgQueryResult } from '../../../media-gw/ng/control.js';
-import { NgClient } from '../../../core/pcscf/alg/ng-client.js';
+import { NgClient } from '../../../media-gw/ng/ng-client.js';
 import { handleNgDatagram, NgServer } from '../../../media-gw/ng/ng-server.js';
 import { encodeNgRequest, formatNgFrame, parseNgFrame } from '../../../media-gw/ng/protocol.js';
 import { ReplyCache } from '../../../media-gw/ng/reply-cache.js';

@@ -42,3 +42,18 @@ t.test('issue 12: a kept connection id still sends after its session closed; ado
   t.ok(calls.includes('release c1'));
   await t.rejects(host.sip.fromClient('c1', OPTIONS), { code: 'EPC_ERR_PLUGIN_NOT_SESSION_OWNER' }, 'released: the old id is no longer the plugin\'s');
 });
+
+t.test('issue #15: host.sip.adoptRegisteredFlow is offered only when the core can re-point flows, and only for the plugin\'s own open sessions', async (t) => {
+  const { host } = rig();
+  t.equal(host.sip.adoptRegisteredFlow, undefined, 'a one-node core: absent, the plugin registers again');
+  const adopted: string[] = [];
+  const sessions = new Set<string>(['c1']);
+  const clustered = createPluginHost({
+    name: 'p', log: pino({ level: 'silent' }), observer: new EventEmitter<W2ObserverEvents>(), sessions,
+    sip: { ...unattachedSipApi, adoptRegisteredFlow: async (id, contact) => { adopted.push(`${id} ${contact}`); } },
+  });
+  await clustered.sip.adoptRegisteredFlow?.('c1', 'sip:u1@h.invalid');
+  t.same(adopted, ['c1 sip:u1@h.invalid']);
+  await t.rejects(clustered.sip.adoptRegisteredFlow?.('other', 'sip:u1@h.invalid') ?? Promise.resolve(), { code: 'EPC_ERR_PLUGIN_NOT_SESSION_OWNER' });
+  t.equal(adopted.length, 1, 'another plugin\'s or a closed connection takes nothing over');
+});

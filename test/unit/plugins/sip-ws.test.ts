@@ -14,6 +14,7 @@ import {
 import sipWs, { DEFAULT_SIP_WS_OPTIONS, FLOOD_CLOSE_CODE, SipWsSession } from '../../../plugins/sip-ws/index.js';
 import { W2_CONTRACT_VERSION } from '../../../core/contract/contract.js';
 import { unattachedSipApi } from '../../../core/plugin/unattached-sip-api.js';
+import { MemoryTtlStore } from '../../../core/state/memory-ttl-store.js';
 
 interface FakeConnection extends W2Connection {
   readonly sent: W2Frame[];
@@ -40,7 +41,7 @@ function fakeConnection(id = 'c1'): FakeConnection {
 function fakeHost(fromClient: (id: string, m: SipMessage) => Promise<void> = () => Promise.resolve()): W2Host & { received: [string, SipMessage][] } {
   const received: [string, SipMessage][] = [];
   return {
-    contract: W2_CONTRACT_VERSION,
+    contract: W2_CONTRACT_VERSION, state: new MemoryTtlStore(),
     log: pino({ level: 'silent' }),
     observer: new EventEmitter<W2ObserverEvents>(),
     received,

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { rewriteAnswerTowardWic, SdpError } from '../../../core/sdp/index.js';
+import { rewriteAnswerTowardWic, SdpError } from '../../../media-gw/sdp/index.js';
 import { fixture, GW_FINGERPRINT, linePlan, plan, sdp, sdpLines, sectionLines, thrown } from './sdp-plan.js';
 
 /** What sipp's UAS answers (static PCMU, no rtpmap), with the address-less a=rtcp form rtpengine writes. */

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { matchAnsweredCodecs, sameCodec, selectRelayableCodecs, type CodecDescription } from '../../../core/sdp/index.js';
+import { matchAnsweredCodecs, sameCodec, selectRelayableCodecs, type CodecDescription } from '../../../media-gw/sdp/index.js';
 
 const codec = (payloadType: number, encoding: string, clockRate: number, extra: Partial<CodecDescription> = {}): CodecDescription => ({ payloadType, encoding, clockRate, ...extra });
 

@@ -2,7 +2,7 @@
 // (at the chosen codec's clock rate) when IMS did not accept one, marked `interworked` for the
 // gateway; with IMS accepting telephone-event, or keepWicTelephoneEvent off, nothing is added.
 import t from 'tap';
-import { rewriteAnswerTowardIms, rewriteAnswerTowardWic, rewriteOfferTowardWic } from '../../../core/sdp/index.js';
+import { rewriteAnswerTowardIms, rewriteAnswerTowardWic, rewriteOfferTowardWic } from '../../../media-gw/sdp/index.js';
 import { fixture, plan, sdp, sectionLines } from './sdp-plan.js';
 
 const PCMU_ONLY = sdp('v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 6000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', 'm=video 0 RTP/AVP 96');

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { rewriteOfferTowardIms, rewriteOfferTowardWic } from '../../../core/sdp/index.js';
+import { rewriteOfferTowardIms, rewriteOfferTowardWic } from '../../../media-gw/sdp/index.js';
 import { fixture, plan, sdp, sdpLines, sectionLines } from './sdp-plan.js';
 
 const IMS_OFFER = sdp('v=0', 'o=ims 7 7 IN IP4 192.0.2.10', 's=-', 'c=IN IP4 192.0.2.10', 't=0 0', 'm=audio 40000 RTP/AVP 8 0 101', 'a=rtpmap:101 telephone-event/8000', 'a=sendrecv');

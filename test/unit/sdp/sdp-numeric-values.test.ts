@@ -3,7 +3,7 @@
 // `a=setup:1` reached string methods as numbers and threw TypeError. A fingerprint or setup value
 // is text (RFC 8122 §5, RFC 4145 §4): the rules read it as such and refuse what they cannot use.
 import t from 'tap';
-import { rewriteAnswerTowardIms, rewriteOfferTowardIms, SdpError } from '../../../core/sdp/index.js';
+import { rewriteAnswerTowardIms, rewriteOfferTowardIms, SdpError } from '../../../media-gw/sdp/index.js';
 import { fixture, plan, thrown } from './sdp-plan.js';
 
 const withLine = (sdp: string, pattern: RegExp, replacement: string): string => sdp.replace(pattern, replacement);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { EpcError } from '../../../core/errors.js';
-import { parseWicOffer, rewriteOfferTowardIms, SdpError } from '../../../core/sdp/index.js';
+import { parseWicOffer, rewriteOfferTowardIms, SdpError } from '../../../media-gw/sdp/index.js';
 import { fixture, linePlan, plan, sdpLines, sectionLines, thrown, WEBRTC_ONLY_ATTRIBUTES } from './sdp-plan.js';
 
 const BROWSER_OFFERS = [

@@ -1,7 +1,7 @@
 /** Shared plan and fixture helpers for the IMS-ALG SDP rule tests (not a test file itself). */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { MediaLinePlan, MediaPlan } from '../../../core/sdp/index.js';
+import type { MediaLinePlan, MediaPlan } from '../../../media-gw/sdp/index.js';
 
 const fixtureDir = fileURLToPath(new URL('../../fixtures/sdp/', import.meta.url));
 

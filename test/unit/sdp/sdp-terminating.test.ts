@@ -1,6 +1,6 @@
 import t from 'tap';
-import { rewriteAnswerTowardIms, rewriteOfferTowardWic, SdpError } from '../../../core/sdp/index.js';
-import { answerQosPreconditions } from '../../../core/sdp/preconditions.js';
+import { rewriteAnswerTowardIms, rewriteOfferTowardWic, SdpError } from '../../../media-gw/sdp/index.js';
+import { answerQosPreconditions } from '../../../media-gw/sdp/preconditions.js';
 import { fixture, GW_FINGERPRINT, plan, sdp, sdpLines, sectionLines, thrown } from './sdp-plan.js';
 
 /** What Chromium answers to the gateway's G722 offer (shape of a real createAnswer: setup:active, own ICE, rtcp-mux). */

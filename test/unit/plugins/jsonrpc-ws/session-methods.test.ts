@@ -128,7 +128,7 @@ t.test('issue #5 resume: after the grace period the token is void (-32002)', asy
   const late = await new RpcRig({}, shared).call('session.resume', { resumeToken });
   t.equal(late.error?.code, -32002);
   t.match(late.error?.data?.['hint'], /session\.register/);
-  t.equal(shared.resume.size, 0, 'nothing kept');
+  t.equal(shared.state.size, 0, 'nothing kept in host.state');
 });
 
 t.test('issue #5 resume: a registration that lapsed before the drop leaves no resume token behind', async (t) => {

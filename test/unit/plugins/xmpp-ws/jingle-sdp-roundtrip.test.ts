@@ -13,8 +13,8 @@ import { defaultCandidateOf } from '../../../../plugins/xmpp-ws/jingle/candidate
 import { childOf, childrenOf } from '../../../../plugins/xmpp-ws/xml/element.js';
 import { NS } from '../../../../plugins/xmpp-ws/xml/namespaces.js';
 import { serializeElement } from '../../../../plugins/xmpp-ws/xml/serialize.js';
-import type { MediaDirection } from '../../../../core/sdp/types.js';
-import { parseWicOffer, SdpError } from '../../../../core/sdp/index.js';
+import type { MediaDirection } from '../../../../media-gw/sdp/types.js';
+import { parseWicOffer, SdpError } from '../../../../media-gw/sdp/index.js';
 import { fixtureText, mediaView, parseSdpText, xml } from '../../../support/jingle-fixtures.js';
 
 const AUDIO_VIDEO_SDPS = [

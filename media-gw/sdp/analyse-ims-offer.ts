@@ -12,9 +12,10 @@ import {
   imsTransportOf,
   isPlainRtpProto,
   isRtpKind,
-  parseSdp,
+  sessionOf,
   type ParsedMedia,
   type ParsedSdp,
+  type SdpBody,
 } from './sdp-reading.js';
 import type { MediaLineSummary } from './types.js';
 
@@ -43,8 +44,8 @@ export function wicMidFor(index: number): string {
   return String(index);
 }
 
-export function analyseImsOffer(offer: string): ImsOfferAnalysis {
-  const session = parseSdp(offer);
+export function analyseImsOffer(offer: SdpBody): ImsOfferAnalysis {
+  const session = sessionOf(offer);
   const lines = session.media.map((media, index): ImsOfferLine => {
     const codecs = isRtpKind(media.type) ? selectRelayableCodecs(media.type, codecsOf(media)) : [];
     const reason = rejectionOf(media, codecs);

@@ -6,7 +6,7 @@
  */
 import { analyseWicOffer } from './parse-wic-offer.js';
 import { AUDIO_PTIME, DEFAULT_AUDIO_MAXPTIME, linePlanFor, preferredSetupFor } from './line-plan.js';
-import { isRtpKind } from './sdp-reading.js';
+import { isRtpKind, type SdpBody } from './sdp-reading.js';
 import { defaultBandwidthKbps, imsSection, imsSessionHeader, rejectedSection, writeSdp } from './sdp-writing.js';
 import type { MediaPlan, SdpRewriteResult } from './types.js';
 
@@ -15,7 +15,7 @@ export function imsProtoFor(kind: string, wicProto: string): string {
   return isRtpKind(kind) && wicProto.toUpperCase().includes('RTP/') ? 'RTP/AVP' : wicProto;
 }
 
-export function rewriteOfferTowardIms(offer: string, plan: MediaPlan): SdpRewriteResult {
+export function rewriteOfferTowardIms(offer: SdpBody, plan: MediaPlan): SdpRewriteResult {
   const analysis = analyseWicOffer(offer, preferredSetupFor(plan));
   const session = imsSessionHeader(plan);
   for (const line of analysis.lines) {

@@ -13,13 +13,13 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
-import { EpcError } from '../../errors.js';
+import { EpcError } from '../../core/errors.js';
 import type {
   NgAnswerRequest, NgDeleteRequest, NgOfferRequest, NgQueryRequest, NgQueryResult, NgSdpResult,
-} from '../../../media-gw/ng/control.js';
+} from './control.js';
 import {
   decodeNgReply, encodeNgRequest, formatNgFrame, parseNgFrame, type NgCommandName, type NgReplyOf, type NgRequest,
-} from '../../../media-gw/ng/protocol.js';
+} from './protocol.js';
 
 export interface NgClientOptions {
   /** The gateway's ng address (IPv4 or IPv6 literal). */

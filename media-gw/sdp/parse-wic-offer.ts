@@ -13,11 +13,12 @@ import {
   isRtpKind,
   isSecureRtpProto,
   midOf,
-  parseSdp,
+  sessionOf,
   setupOf,
   wicTransportOf,
   type ParsedMedia,
   type ParsedSdp,
+  type SdpBody,
 } from './sdp-reading.js';
 import type { MediaLineSummary, RelayedCodec } from './types.js';
 
@@ -71,8 +72,8 @@ function answerSetupFor(offered: string | undefined, preferred: 'active' | 'pass
 }
 
 /** @internal shared by the rewrites that need the WIC offer again. */
-export function analyseWicOffer(offer: string, preferredSetup: (index: number) => 'active' | 'passive'): WicOfferAnalysis {
-  const session = parseSdp(offer);
+export function analyseWicOffer(offer: SdpBody, preferredSetup: (index: number) => 'active' | 'passive'): WicOfferAnalysis {
+  const session = sessionOf(offer);
   const lines = session.media.map((media, index): WicOfferLine => {
     const codecs = isRtpKind(media.type) ? selectRelayableCodecs(media.type, codecsOf(media)) : [];
     const reason = rejectionOf(session, media, codecs);
@@ -112,7 +113,7 @@ export interface ParseWicOfferOptions {
  * fingerprint, setup, candidates and SSRCs, and the DTLS role the gateway will take. Throws
  * `SdpError` (488) when no m-line can be relayed, 400 when the body is not SDP.
  */
-export function parseWicOffer(offer: string, options: ParseWicOfferOptions = {}): MediaLineSummary[] {
+export function parseWicOffer(offer: SdpBody, options: ParseWicOfferOptions = {}): MediaLineSummary[] {
   const preferred = options.preferredSetup ?? 'passive';
   return analyseWicOffer(offer, () => preferred).lines.map((line) => line.summary);
 }

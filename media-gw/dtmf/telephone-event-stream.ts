@@ -5,8 +5,14 @@
  * The detector reports each event once, at its first end packet, and takes a new timestamp
  * while the previous event never ended as the previous event's end (§2.5.2.2: end packets lost).
  */
-import type { DtmfDigit } from './dtmf-relay.js';
 import { digitOfEvent, eventOfDigit, parseTelephoneEvent, TELEPHONE_EVENT_PAYLOAD_LENGTH, writeTelephoneEvent } from './telephone-event.js';
+
+/** A digit the detector read: what the gateway reports for the controller to send as SIP INFO. */
+export interface DtmfDigit {
+  /** One of 0-9 * # A-D (upper case). */
+  readonly digit: string;
+  readonly durationMs: number;
+}
 
 /** RFC 4733 §2.5.1.4: the final packet is sent three times. */
 export const END_PACKET_REPEATS = 3;

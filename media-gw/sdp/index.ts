@@ -1,11 +1,13 @@
 /**
- * The IMS-ALG SDP rewrite rules (spec-digest §6.3/§8): pure functions from SDP text and a media
- * plan to SDP text and a per-m-line summary. Shared by the IMS-ALG (core/pcscf/alg, which decides
- * what a call may carry) and our media-gw (which, like rtpengine behind the ng protocol, writes
- * the SDP for the ports it allocated). Faults a client or peer can cause throw `SdpError`
+ * The IMS-ALG SDP rewrite rules (spec-digest §6.3/§8): pure functions from SDP (text, or parsed
+ * once by `parseSdp`) and a media plan to SDP text and a per-m-line summary. Applied by our
+ * media-gw (which, like rtpengine behind the ng protocol, writes the SDP for the ports it
+ * allocated); the IMS-ALG (core/pcscf/alg, which decides what a call may carry) reads offers with
+ * them before the gateway allocates anything. Faults a client or peer can cause throw `SdpError`
  * (status 488 or 400, Warning code); a plan missing an entry for an accepted m-line throws
  * `EpcError('EPC_ERR_INVALID_STATE')`.
  */
+export { parseSdp, type ParsedSdp, type SdpBody } from './sdp-reading.js';
 export { parseWicOffer, type ParseWicOfferOptions } from './parse-wic-offer.js';
 export { analyseImsOffer } from './analyse-ims-offer.js';
 export { rewriteOfferTowardIms } from './rewrite-offer-toward-ims.js';

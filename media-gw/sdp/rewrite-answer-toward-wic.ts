@@ -16,14 +16,15 @@ import {
   directionUnderHold,
   imsTransportOf,
   isPlainRtpProto,
-  parseSdp,
+  sessionOf,
+  type SdpBody,
 } from './sdp-reading.js';
 import { rejectedSection, wicSection, wicSessionHeader, writeSdp } from './sdp-writing.js';
 import type { MediaLineSummary, MediaPlan, RelayedCodec, SdpRewriteResult } from './types.js';
 
-export function rewriteAnswerTowardWic(imsAnswer: string, wicOffer: string, plan: MediaPlan): SdpRewriteResult {
+export function rewriteAnswerTowardWic(imsAnswer: SdpBody, wicOffer: SdpBody, plan: MediaPlan): SdpRewriteResult {
   const offer = analyseWicOffer(wicOffer, preferredSetupFor(plan));
-  const answer = parseSdp(imsAnswer);
+  const answer = sessionOf(imsAnswer);
   // RFC 3264 §6: the answer has exactly as many m-lines as the offer, in the same order.
   if (answer.media.length !== offer.lines.length) {
     throw new SdpError(`the IMS answer has ${answer.media.length} m-lines, the offer had ${offer.lines.length}`, 488, 399);

@@ -15,17 +15,18 @@ import {
   codecsOf,
   directionOf,
   dtlsRoleOf,
-  parseSdp,
+  sessionOf,
   setupOf,
   unparsedAttributesOf,
   wicTransportOf,
+  type SdpBody,
 } from './sdp-reading.js';
 import { defaultBandwidthKbps, imsSection, imsSessionHeader, rejectedSection, writeSdp } from './sdp-writing.js';
 import type { MediaLineSummary, MediaPlan, RelayedCodec, SdpRewriteResult } from './types.js';
 
-export function rewriteAnswerTowardIms(wicAnswer: string, imsOffer: string, plan: MediaPlan): SdpRewriteResult {
+export function rewriteAnswerTowardIms(wicAnswer: SdpBody, imsOffer: SdpBody, plan: MediaPlan): SdpRewriteResult {
   const offer = analyseImsOffer(imsOffer);
-  const answer = parseSdp(wicAnswer);
+  const answer = sessionOf(wicAnswer);
   // RFC 3264 §6: the answer has exactly as many m-lines as the offer, in the same order.
   if (answer.media.length !== offer.lines.length) {
     throw new SdpError(`the WIC answer has ${answer.media.length} m-lines, the offer had ${offer.lines.length}`, 488, 399);

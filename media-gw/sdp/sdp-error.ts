@@ -1,4 +1,4 @@
-import { EpcError } from '../errors.js';
+import { EpcError } from '../../core/errors.js';
 
 /**
  * An SDP the IMS-ALG cannot relay. `status` is what the P-CSCF answers to the request that

@@ -8,14 +8,14 @@
 import { analyseImsOffer } from './analyse-ims-offer.js';
 import { addedTelephoneEvent } from './dtmf-interworking.js';
 import { linePlanFor } from './line-plan.js';
-import { bandwidthAsOf } from './sdp-reading.js';
+import { bandwidthAsOf, type SdpBody } from './sdp-reading.js';
 import { rejectedSection, wicSection, wicSessionHeader, writeSdp } from './sdp-writing.js';
 import type { MediaLineSummary, MediaPlan, SdpRewriteResult } from './types.js';
 
 /** The profile browsers require for media (RFC 8827 §6.5, JSEP §5.1.2). */
 export const WIC_RTP_PROTO = 'UDP/TLS/RTP/SAVPF';
 
-export function rewriteOfferTowardWic(imsOffer: string, plan: MediaPlan): SdpRewriteResult {
+export function rewriteOfferTowardWic(imsOffer: SdpBody, plan: MediaPlan): SdpRewriteResult {
   const analysis = analyseImsOffer(imsOffer);
   const session = wicSessionHeader(plan);
   const summaries: MediaLineSummary[] = [];

@@ -3,7 +3,7 @@
 import t from 'tap';
 import {
   digitOfEvent, eventOfDigit, parseTelephoneEvent, TelephoneEventDetector, telephoneEventPackets, writeTelephoneEvent,
-} from '../../../core/dtmf/index.js';
+} from '../../../media-gw/dtmf/index.js';
 
 t.test('RFC 4733 §2.3: an event block is event, E|R|volume, 16-bit duration', async (t) => {
   // Digit 5, end bit, volume 10, duration 800 (100 ms at 8000 Hz).

@@ -1,4 +1,4 @@
-import { EpcError } from '../errors.js';
+import { EpcError } from '../../core/errors.js';
 import type { MediaLinePlan, MediaPlan } from './types.js';
 
 /** The plan entry of an m-line the ALG accepts; a missing one is a controller bug, not a client fault. */

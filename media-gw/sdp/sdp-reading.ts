@@ -9,15 +9,34 @@ import { staticPayloadType, type CodecDescription } from './codec-policy.js';
 import { SdpError } from './sdp-error.js';
 import type { DtlsFingerprint, DtlsSetup, IceCandidate, ImsTransport, MediaDirection, WicTransport } from './types.js';
 
-export type ParsedSdp = SessionDescription;
+declare const readByParseSdp: unique symbol;
+
+/** An SDP body as `parseSdp` read it (checked: it is SDP, with at least one m-line). The rules only read it. */
+export type ParsedSdp = SessionDescription & { readonly [readByParseSdp]: true };
 export type ParsedMedia = MediaDescription;
 
-/** Parses an SDP body; 400 when it is not SDP, 488 when it has no m-line to relay. */
+/**
+ * What the rules take: the SDP text, or the same body parsed already. An offer is parsed once on
+ * its way through the IMS-ALG and an in-process gateway (structure-next §2): the ALG's policy
+ * check parses it, the gateway rewrites from that parse and answers against it.
+ */
+export type SdpBody = string | ParsedSdp;
+
+/**
+ * Parses an SDP body; 400 when it is not SDP, 488 when it has no m-line to relay. Every parse of
+ * the rules goes through the one `sdpTransform.parse` call here (test/unit/media-gw/sdp-parsed-once
+ * counts them).
+ */
 export function parseSdp(text: string): ParsedSdp {
   if (!/^v=0\r?$/m.test(text) || !/^o=/m.test(text)) throw new SdpError('body is not an SDP session description', 400, 399);
   const session = sdpTransform.parse(text);
   if (session.media.length === 0) throw new SdpError('SDP has no media line', 488, 304);
-  return session;
+  return session as ParsedSdp;
+}
+
+/** The parsed form of a body: parsed now when it came as text. */
+export function sessionOf(body: SdpBody): ParsedSdp {
+  return typeof body === 'string' ? parseSdp(body) : body;
 }
 
 /** sdp-transform turns numeric-looking tokens into numbers (`a=mid:0` -> 0); we want text. */

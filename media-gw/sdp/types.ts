@@ -94,7 +94,7 @@ export interface RelayedCodec {
   /** Payload type the gateway uses when sending toward IMS (what IMS asked to receive). */
   readonly imsPayloadType: number;
   /**
-   * A telephone-event format negotiated with the WIC only (core/sdp/dtmf-interworking.ts): the
+   * A telephone-event format negotiated with the WIC only (dtmf-interworking.ts): the
    * gateway turns its events into SIP INFO and never forwards them toward IMS.
    */
   readonly interworked?: boolean;
