@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   EPC_ERR_XMPP_STREAM: 'XMPP stream error (RFC 6120 §4.9): the stream must be closed',
   EPC_ERR_XMPP_JID_INVALID: 'not a valid JID (RFC 7622) or not mappable to a SIP/tel URI (RFC 7247 §5)',
   EPC_ERR_JINGLE_MAPPING: 'Jingle description cannot be mapped to or from SDP',
+  EPC_ERR_STATE_UNAVAILABLE: 'the shared state store (Redis) cannot be reached or did not answer in time',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

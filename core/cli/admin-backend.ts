@@ -1,7 +1,7 @@
 /**
  * The admin API's view of a running epcscf (core/admin AdminBackend): registrations and calls
- * from the P-CSCF's stores, plugin sessions from the W2 server, readiness from Mw, the W2 server
- * and the media gateway. Ids in URLs are short digests of the store ids (which hold Call-IDs,
+ * from the P-CSCF's stores, plugin sessions from the W2 server, readiness from Mw, the W2 server,
+ * the shared state and the media gateway. Ids in URLs are short digests of the store ids (which hold Call-IDs,
  * tags and URIs, too long and too odd for a path segment).
  */
 import { createHash } from 'node:crypto';
@@ -11,6 +11,7 @@ import type { MediaControl } from '../pcscf/alg/media-control.js';
 import type { Pcscf } from '../pcscf/index.js';
 import type { W2Server, W2SessionInfo } from '../server/w2-server.js';
 import type { DialogRecord } from '../state/dialog-store.js';
+import type { StateBackend } from '../state/state-backend.js';
 import type { RegistrationBinding } from '../state/registration-store.js';
 
 /** 128 bits of SHA-256, base64url: stable, URL-safe, 22 characters. */
@@ -24,6 +25,8 @@ export interface AdminBackendParts {
   readonly media?: MediaControl;
   /** How long the media gateway may take to answer the readiness ping. */
   readonly mediaPingTimeoutMs?: number;
+  /** The shared state home (issue #15); absent: the P-CSCF's own memory stores. */
+  readonly state?: Pick<StateBackend, 'kind' | 'health'>;
 }
 
 const uriOf = (nameAddr: string): string => /<([^>]*)>/.exec(nameAddr)?.[1] ?? nameAddr.split(';')[0]?.trim() ?? nameAddr;
@@ -128,9 +131,17 @@ async function readiness(parts: AdminBackendParts): Promise<AdminReadiness> {
     mw: parts.pcscf.mwAddresses.length > 0 ? { ok: true, detail: parts.pcscf.mwAddresses.map((a) => `${a.transport}:${a.host}:${a.port}`).join(', ') } : { ok: false, detail: 'no Mw transport bound' },
     mwNextHop: nextHopCheck(parts.pcscf),
     w2: parts.w2.stats().accepting ? { ok: true } : { ok: false, detail: 'shutting down: not accepting WebSocket upgrades' },
+    state: stateCheck(parts.state),
   };
   if (parts.media) checks['mediaGateway'] = await pingMedia(parts.media, parts.mediaPingTimeoutMs ?? 1_000);
   return { ready: Object.values(checks).every((c) => c.ok), checks };
+}
+
+/** Issue #15: not ready while the shared state (Redis) cannot be reached: requests that need it get 503. */
+function stateCheck(state: AdminBackendParts['state']): { ok: boolean; detail?: string } {
+  if (state === undefined) return { ok: true, detail: 'memory' };
+  const health = state.health();
+  return health.ok ? { ok: true, detail: state.kind } : { ok: false, detail: `${state.kind}: ${health.detail}` };
 }
 
 /** Issue 11 #10: not ready while an Mw next hop is down (requests toward it get 503). */

@@ -15,6 +15,7 @@ import type { EpcscfConfig } from '../config/config-types.js';
 import type { MediaControl } from '../pcscf/alg/media-control.js';
 import type { Pcscf, PcscfEvents } from '../pcscf/index.js';
 import type { EpcscfServer } from '../server/epcscf-server.js';
+import type { StateBackend } from '../state/state-backend.js';
 import { createAdminBackend } from './admin-backend.js';
 import { registerNextHopMetrics } from '../admin/next-hop-metrics.js';
 import { registerMwTransportMetrics } from '../admin/mw-transport-metrics.js';
@@ -27,7 +28,7 @@ export interface AdminWiring {
 }
 
 export async function attachAdmin(
-  server: EpcscfServer, pcscf: Pcscf, config: EpcscfConfig, options: { log: Logger; media?: MediaControl },
+  server: EpcscfServer, pcscf: Pcscf, config: EpcscfConfig, options: { log: Logger; media?: MediaControl; state?: StateBackend },
 ): Promise<AdminWiring> {
   const metrics = createEpcscfMetrics();
   const root = packageRoot();
@@ -36,7 +37,7 @@ export async function attachAdmin(
   const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
   await registerAdminApi(server.w2.app, {
     bearerKey: config.admin.bearerKey,
-    backend: createAdminBackend({ pcscf, w2: server.w2, ...(options.media ? { media: options.media } : {}) }),
+    backend: createAdminBackend({ pcscf, w2: server.w2, ...(options.media ? { media: options.media } : {}), ...(options.state ? { state: options.state } : {}) }),
     metrics, version,
     ...(openrpcDocument ? { openrpcDocument } : {}),
   });

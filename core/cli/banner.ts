@@ -1,4 +1,5 @@
 /** What `epcscf` prints once it is up: the URLs to use (the issue: "printing the URLs to use"). */
+import type { RedisConfig } from '../config/config-types.js';
 import type { EpcscfRuntime } from './runtime.js';
 
 export function readyBanner(runtime: EpcscfRuntime): string {
@@ -21,6 +22,7 @@ export function readyBanner(runtime: EpcscfRuntime): string {
     lines.push(`  IMS core: ${config.mw.nextHop ?? ''} (domain ${config.mw.domain})`);
   }
   lines.push(`  Media: ${media}`);
+  lines.push(`  State: ${stateLine(config.cluster.redis)}`);
   const http = `${server.w2.secure ? 'https' : 'http'}://${host}:${w2.port}`;
   lines.push(`  Health: ${http}/health  ${http}/ready   API docs: ${http}/docs   JSON-RPC API: ${http}/openrpc.json`);
   lines.push(config.admin.bearerKey !== undefined
@@ -28,4 +30,18 @@ export function readyBanner(runtime: EpcscfRuntime): string {
     : '  Admin API and /metrics: off (set admin.bearerKey or EPCSCF_ADMIN_KEY)');
   lines.push('', '  Ctrl-C stops it.');
   return lines.join('\n');
+}
+
+/** Where the shared state lives; never the password of a Redis URL. */
+export function stateLine(redis: RedisConfig | undefined): string {
+  if (redis === undefined) return 'in memory (one node; set cluster.redis to share it between nodes)';
+  if (redis.sentinels !== undefined) {
+    return `Redis primary "${redis.name ?? ''}" via Sentinel ${redis.sentinels.map((s) => `${s.host}:${s.port}`).join(', ')} (key prefix ${redis.keyPrefix})`;
+  }
+  let where = 'Redis';
+  try {
+    const url = new URL(redis.url ?? '');
+    where = `${url.protocol === 'rediss:' ? 'Redis (TLS)' : 'Redis'} at ${url.host}${url.pathname.length > 1 ? ` db ${url.pathname.slice(1)}` : ''}`;
+  } catch { /* the schema checked the scheme; anything else stays unnamed */ }
+  return `${where} (key prefix ${redis.keyPrefix})`;
 }

@@ -1,7 +1,7 @@
 /**
  * Everything `epcscf` runs in one process, started in dependency order and stopped in reverse:
- *   dev IMS core (when mw.nextHop is unset) → media gateway control → P-CSCF (Mw) → W2 server
- *   (plugins) → admin API and metrics on the same server → listen.
+ *   dev IMS core (when mw.nextHop is unset) → shared state (cluster.redis) → media gateway
+ *   control → P-CSCF (Mw) → W2 server (plugins) → admin API and metrics on the same server → listen.
  * Shutdown (the issue: "stops accepting, de-registers what it registered, closes sockets"):
  * the W2 server closes first (no new upgrades; sessions get 1001, and the P-CSCF releases what
  * each session owned), then the P-CSCF closes Mw, then the dev core.
@@ -18,6 +18,8 @@ import { attachAdmin } from './admin-wiring.js';
 import { BUILTIN_PLUGINS } from './builtin-plugins.js';
 import type { BuiltinPluginRegistry } from './builtin-plugins.js';
 import { packageRoot } from './package-root.js';
+import { stateFromConfig } from './state-from-config.js';
+import type { StateBackend } from '../state/state-backend.js';
 
 export interface RuntimeOptions {
   readonly logger: Logger;
@@ -33,6 +35,8 @@ export interface EpcscfRuntime {
   readonly pcscf: Pcscf;
   readonly server: EpcscfServer;
   readonly devCore: DevImsCore | undefined;
+  /** The shared state home (cluster.redis); undefined: the P-CSCF's memory stores. */
+  readonly state: StateBackend | undefined;
   /** Where media goes ('off' when SDP crosses untouched). */
   readonly media: string;
   /** The bound W2 address. */
@@ -58,6 +62,9 @@ export async function startRuntime(configured: EpcscfConfig, options: RuntimeOpt
       stack.push(() => started.close());
       config = { ...configured, mw: { ...configured.mw, nextHop: devCore.uri } };
     }
+    // Closed after the P-CSCF (the stack unwinds in reverse): releasing flows still writes to it.
+    const state = await stateFromConfig(config, options.logger);
+    if (state) stack.push(() => state.close());
     let started: Pcscf | undefined;
     // R-AGW-4: a call whose media failed is released by the P-CSCF.
     const media = await mediaFromConfig(config.media, options.logger, (ngCallId, kind) => {
@@ -78,6 +85,8 @@ export async function startRuntime(configured: EpcscfConfig, options: RuntimeOpt
       ...(flowSecret !== undefined ? { flowSecret } : {}),
       ...(media ? { media: media.control } : {}),
       ...(config.media.interfaces ? { mediaInterfaces: config.media.interfaces } : {}),
+      // Issue #15: a shared (Redis) backend makes this node a cluster member (pcscf/cluster/).
+      ...(state ? { state } : {}),
     });
     started = pcscf;
     // R-REG-9: the dev core registers epcscf's web-authenticated users without a challenge,
@@ -87,11 +96,11 @@ export async function startRuntime(configured: EpcscfConfig, options: RuntimeOpt
     stack.push(() => pcscf.close());
     const server = await createEpcscfServer(config, { sip: pcscf, logger: options.logger, builtins: options.builtins ?? BUILTIN_PLUGINS });
     stack.push(() => server.close());
-    const admin = await attachAdmin(server, pcscf, config, { log: options.logger, ...(media ? { media: media.control } : {}) });
+    const admin = await attachAdmin(server, pcscf, config, { log: options.logger, ...(media ? { media: media.control } : {}), ...(state ? { state } : {}) });
     stack.push(async () => admin.detach());
     const w2 = await server.listen();
     let closing: Promise<void> | undefined;
-    return { config, pcscf, server, devCore, media: media?.description ?? 'off', w2, close: () => (closing ??= unwind()) };
+    return { config, pcscf, server, devCore, state, media: media?.description ?? 'off', w2, close: () => (closing ??= unwind()) };
   } catch (error) {
     await unwind();
     throw error;

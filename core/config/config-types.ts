@@ -81,6 +81,11 @@ export interface ClusterConfig {
   readonly mwUri?: string;
   /** The shared state home (core/state); undefined: memory, one node. */
   readonly redis?: RedisConfig;
+  /**
+   * How often a clustered node renews its NodeRecord (a node silent for 3 beats is dead and a
+   * survivor releases its calls). Default 5.
+   */
+  readonly heartbeatSeconds: number;
 }
 
 /** cluster.redis: one Redis (url) or a Sentinel-monitored primary (sentinels + name). */
@@ -92,6 +97,10 @@ export interface RedisConfig {
   readonly name?: string;
   /** Prefix of every key (several deployments on one Redis); default `epcscf:`. */
   readonly keyPrefix: string;
+  /** A Redis command that takes longer fails (EPC_ERR_STATE_UNAVAILABLE, 503 to the client); default 1000. */
+  readonly commandTimeoutMs: number;
+  /** A dialog or media-leg record lives this long after its last change (a safety net); default 24 h. */
+  readonly dialogTtlMs: number;
 }
 
 export interface MediaPortRange {

@@ -220,14 +220,20 @@ function clusterConfig(cluster: Record<string, unknown>): ClusterConfig {
   const flowSecret = text('flowSecret');
   const nodeId = text('nodeId');
   const mwUri = text('mwUri');
-  const redis = cluster['redis'] as { url?: string; sentinels?: { host: string; port: number }[]; name?: string; keyPrefix?: string } | undefined;
+  const redis = cluster['redis'] as {
+    url?: string; sentinels?: { host: string; port: number }[]; name?: string; keyPrefix?: string; commandTimeoutSeconds?: number; dialogTtlSeconds?: number;
+  } | undefined;
+  const heartbeatSeconds = typeof cluster['heartbeatSeconds'] === 'number' ? cluster['heartbeatSeconds'] : 5;
   return {
+    heartbeatSeconds,
     ...(flowSecret !== undefined ? { flowSecret } : {}),
     ...(nodeId !== undefined ? { nodeId } : {}),
     ...(mwUri !== undefined ? { mwUri } : {}),
     ...(redis !== undefined ? {
       redis: {
         keyPrefix: redis.keyPrefix ?? 'epcscf:',
+        commandTimeoutMs: Math.round((redis.commandTimeoutSeconds ?? 1) * 1000),
+        dialogTtlMs: Math.round((redis.dialogTtlSeconds ?? 86_400) * 1000),
         ...(redis.url !== undefined ? { url: redis.url } : {}),
         ...(redis.sentinels !== undefined ? { sentinels: redis.sentinels } : {}),
         ...(redis.name !== undefined ? { name: redis.name } : {}),

@@ -7,6 +7,7 @@ import {
   createCancel, TransactionState, type ClientTransaction, type ServerTransaction, type TransactionLayer,
 } from '../sip/transaction/index.js';
 import type { SipTarget } from '../sip/transport/types.js';
+import { isStateUnavailable, stateUnavailableResponse } from './state-unavailable.js';
 
 export type Side = 'mw' | 'w2';
 
@@ -240,7 +241,10 @@ export class Forwarder {
     this.#options.log.warn({ err: error, status: response.status, method: forwarding.request.method }, 'response the P-CSCF cannot process: not relayed (RFC 3261 §16.7)');
     if (response.status < 200) return;
     const refusedNow = context.answered === 'no';
-    if (refusedNow) {
+    if (refusedNow && isStateUnavailable(error)) {
+      context.answered = 'refused';
+      forwarding.serverTx.respond(stateUnavailableResponse(forwarding.serverTx.request)); // issue #15: shared state down, retry soon
+    } else if (refusedNow) {
       context.answered = 'refused';
       const clientSide: Side = forwarding.toward === 'mw' ? 'w2' : 'mw';
       const why = `unprocessable ${response.status} from the next hop: ${error instanceof Error ? error.message : String(error)}`;

@@ -34,6 +34,8 @@ export async function requestFromIms(relay: PcscfRelay, request: SipRequest, tx:
     return;
   }
   const flow = await terminatingFlow(relay, popped.request, popped.flow);
+  // Issue #15: another node of the cluster may hold the flow (cluster/cluster-routing.ts).
+  if (flow === undefined && relay.cluster !== undefined && await relay.cluster.routing.forwardRequest(popped, tx)) return;
   if (flow === undefined || flow.session.onSipRequest === undefined) {
     // R-TERM-1 / R-OB-4: the flow is gone: 430 for an outbound flow (`;ob` in its Path), else 480.
     const outbound = popped.outbound;
@@ -81,7 +83,10 @@ async function terminatingFlow(relay: PcscfRelay, request: SipRequest, ref: Retu
 export async function ackFromIms(relay: PcscfRelay, ack: SipRequest): Promise<void> {
   const popped = popOwnRoutes(ack, relay.ctx.uris);
   const flow = popped.flow ? relay.flows.byRef(popped.flow) : await terminatingFlow(relay, popped.request, undefined);
-  if (flow === undefined) return;
+  if (flow === undefined) {
+    await relay.cluster?.routing.forwardAck(popped); // issue #15: another node may hold the flow
+    return;
+  }
   const out = await relay.media.inAck(popped.request, 'ims', flow.key, tagOf(to(ack)));
   await sendStateless(relay, out, 'w2', relay.flows.targetOf(flow));
 }

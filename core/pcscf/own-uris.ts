@@ -10,6 +10,37 @@ export interface OwnAddress {
 }
 
 /**
+ * `cluster.mwUri` (issue #15): the address every node of a cluster writes in Path and in its Mw
+ * Record-Route (a DNS name or SRV target reaching all nodes, RFC 3263), as written: no port
+ * when it names none (SRV).
+ */
+export interface SharedMwAddress {
+  readonly scheme: 'sip' | 'sips';
+  readonly host: string;
+  readonly port?: number;
+  readonly transport?: string;
+}
+
+/** How the URIs of a clustered node differ from a single node's. */
+export interface ClusterUriOptions {
+  /** cluster.mwUri: written in Path and the Mw Record-Route instead of our own Mw address, and accepted as ours. */
+  readonly shared?: SharedMwAddress;
+  /**
+   * Another node's W2 Record-Route entry (`;transport=ws`, a flow token that verifies with the
+   * cluster's flowSecret) is ours too: its token names the flow, the node that holds it is found
+   * in the flow directory.
+   */
+  readonly peerW2Entries?: boolean;
+}
+
+/** The shared address of `cluster.mwUri`, or undefined when it is not a SIP URI. */
+export function sharedMwAddress(uri: Uri): SharedMwAddress | undefined {
+  if (uri.kind !== 'sip') return undefined;
+  const transport = getParam(uri.params, 'transport');
+  return { scheme: uri.scheme, host: uri.host, ...(uri.port !== undefined ? { port: uri.port } : {}), ...(typeof transport === 'string' ? { transport: transport.toLowerCase() } : {}) };
+}
+
+/**
  * The URIs the P-CSCF writes about itself and recognises in Route headers: Path (R-REG-11,
  * RFC 3327), the double Record-Route (R-SIPWS-12, RFC 7118 §8.2), and our Via sent-by.
  * Flow tokens ride in the user part (RFC 5626 §5.2) of Path and of the W2-side Record-Route.
@@ -18,11 +49,15 @@ export class OwnUris {
   readonly #mw: readonly OwnAddress[];
   readonly #w2: OwnAddress;
   readonly #tokens: FlowTokenCodec;
+  readonly #shared: SharedMwAddress | undefined;
+  readonly #peerW2Entries: boolean;
 
-  constructor(mw: readonly OwnAddress[], w2: OwnAddress, tokens: FlowTokenCodec) {
+  constructor(mw: readonly OwnAddress[], w2: OwnAddress, tokens: FlowTokenCodec, cluster: ClusterUriOptions = {}) {
     this.#mw = mw;
     this.#w2 = w2;
     this.#tokens = tokens;
+    this.#shared = cluster.shared;
+    this.#peerW2Entries = cluster.peerW2Entries ?? false;
   }
 
   get w2(): OwnAddress {
@@ -35,6 +70,8 @@ export class OwnUris {
 
   /** `<sip:TOKEN@mw-host:port;lr[;ob]>` (RFC 5626 §5.1: `ob` only for an outbound registration). */
   path(token: string, outbound: boolean, transport = 'udp'): string {
+    // Issue #15: in a cluster, the shared address; the node holding the flow is found by its token.
+    if (this.#shared !== undefined) return `<${sharedText(this.#shared, token)};lr${outbound ? ';ob' : ''}>`;
     const a = this.mwAddress(transport);
     return `<sip:${token}@${a.host}:${a.port}${transportParam(a.transport)};lr${outbound ? ';ob' : ''}>`;
   }
@@ -46,6 +83,7 @@ export class OwnUris {
 
   /** Our Mw-side Record-Route entry (no flow data: R-ORIG-3). */
   mwRecordRoute(transport = 'udp'): string {
+    if (this.#shared !== undefined) return `<${sharedText(this.#shared, undefined)};lr>`;
     const a = this.mwAddress(transport);
     return `<sip:${a.host}:${a.port}${transportParam(a.transport)};lr>`;
   }
@@ -60,7 +98,17 @@ export class OwnUris {
     if (uri.kind !== 'sip') return false;
     const port = uri.port;
     const all = [...this.#mw, this.#w2];
-    return all.some((a) => sameHost(a.host, uri.host) && (port === undefined ? defaultPortMatches(a) : port === a.port));
+    if (all.some((a) => sameHost(a.host, uri.host) && (port === undefined ? defaultPortMatches(a) : port === a.port))) return true;
+    if (this.#shared !== undefined && sameHost(this.#shared.host, uri.host) && port === this.#shared.port) return true;
+    return this.#peerW2Entries && this.#isPeerW2Entry(uri);
+  }
+
+  /** Another cluster node's W2 Record-Route entry: `;transport=ws|wss` and a flow token of ours in the user part. */
+  #isPeerW2Entry(uri: SipUri): boolean {
+    if (uri.user === undefined) return false;
+    const transport = getParam(uri.params, 'transport');
+    if (typeof transport !== 'string' || !/^wss?$/i.test(transport)) return false;
+    return this.#tokens.decode(uri.user) !== undefined;
   }
 
   /** The flow a URI's user part names, when it is a valid token of ours. */
@@ -73,6 +121,10 @@ export class OwnUris {
   flowOfToken(token: string): FlowRef | undefined {
     return this.#tokens.decode(token);
   }
+}
+
+function sharedText(a: SharedMwAddress, user: string | undefined): string {
+  return `${a.scheme}:${user === undefined ? '' : `${user}@`}${a.host}${a.port === undefined ? '' : `:${a.port}`}${a.transport === undefined ? '' : `;transport=${a.transport}`}`;
 }
 
 function transportParam(transport: string): string {

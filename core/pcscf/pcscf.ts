@@ -14,12 +14,17 @@ import type { MwTransportProtocol, TransportStats } from '../sip/transport/trans
 import type { SipSender, SipTarget } from '../sip/transport/types.js';
 import { MemoryDialogStore, type DialogRecord, type DialogStore } from '../state/dialog-store.js';
 import { MemoryRegistrationStore, type RegistrationStore } from '../state/registration-store.js';
+import type { StateBackend } from '../state/state-backend.js';
+import type { ClusterMembership } from './cluster/cluster-membership.js';
+import { composeCluster, type PcscfCluster } from './cluster/pcscf-cluster.js';
+import { recordedMediaControl } from './cluster/recorded-media-control.js';
 import { ImsAlg, mediaCallId } from './alg/ims-alg.js';
 import type { MediaControl } from './alg/media-control.js';
 import type { MediaInterfaces } from './alg/media-requests.js';
 import { CallLimits } from './call-limits.js';
 import type { PcscfContext } from './context.js';
 import { DialogSequencer } from './cseq-offset.js';
+import { releaseRequest } from './dialog-tracker.js';
 import { dtmfTowardIms } from './dtmf-interworking.js';
 import { FlowTokenCodec } from './flow-token.js';
 import { Forwarder, type Side } from './forwarder.js';
@@ -28,19 +33,20 @@ import { ackFromWic, requestFromWic, strayResponseFromWic } from './from-wic.js'
 import { loopBranch } from './loop-detection.js';
 import { MediaLegAudit } from './media-audit.js';
 import { NextHopHealth, probeRequest, sendProbe } from './next-hop-health.js';
-import { OwnUris, type OwnAddress } from './own-uris.js';
+import { OwnUris, sharedMwAddress, type OwnAddress } from './own-uris.js';
 import type { PcscfEvents } from './pcscf-events.js';
 import { PendingTransactions } from './pending-transactions.js';
 import { RegistrationLimits } from './registration-limits.js';
-import { releaseOnMediaEvent, releaseW2Flow, sendOwnRequest, terminateByOperator } from './release.js';
+import { byeTowardIms, releaseOnMediaEvent, releaseW2Flow, sendOwnRequest, terminateByOperator } from './release.js';
 import type { PcscfRelay } from './relay.js';
-import { guardTrip, safeCallId } from './relay-steps.js';
-import { mwTargets } from './routing.js';
+import { guardTrip, safeCallId, sendStateless } from './relay-steps.js';
+import { mwTargets, type MwRouting } from './routing.js';
 import { SessionMedia } from './session-media.js';
 import { TrustedNodeDeregistrar } from './trusted-node.js';
 import { W2Flows } from './w2-flows.js';
 import { WebAuthGate } from './web-auth-gate.js';
 import { WebTokenVerifier, type WebTokenOutcome } from '../webauth/index.js';
+import { answeredStateUnavailable } from './state-unavailable.js';
 
 export type { PcscfEvents, RelayGuard } from './pcscf-events.js';
 
@@ -53,6 +59,17 @@ export interface PcscfOptions {
   readonly flowSecret?: string;
   readonly registrations?: RegistrationStore;
   readonly dialogs?: DialogStore;
+  /**
+   * The state home (core/state): registrations, dialogs and the cluster directories. Default: a
+   * private memory one (one node). `registrations`/`dialogs` above, when given, take precedence.
+   */
+  readonly state?: StateBackend;
+  /**
+   * Run as a node of a cluster over `state` (issue #15, cluster/): claim flows in its flow
+   * directory, heartbeat, forward requests for flows other nodes hold, release dead nodes' calls.
+   * Default: when `state` is shared (Redis). Tests set it over a MemoryStateBackend shared in one process.
+   */
+  readonly clustered?: boolean;
   readonly timers?: Partial<TimerValues>;
   readonly dns?: DnsLookup;
   /**
@@ -95,12 +112,14 @@ export class Pcscf implements W2SipCore {
   readonly #relay: PcscfRelay;
   /** Flow releases under way (BYEs, trusted-node de-registrations): close() lets them finish before Mw closes. */
   readonly #releases = new Set<Promise<void>>();
+  /** Issue #15: this node's cluster membership and routing; undefined for a single node. */
+  readonly #cluster: PcscfCluster | undefined;
   #closed: Promise<void> | undefined;
 
   private constructor(transport: SipTransportLayer, options: PcscfOptions, webTokens: WebTokenVerifier) {
     const { config } = options;
     const log = options.logger ?? pino({ level: config.log.level, name: 'epcscf' });
-    const nodeId = options.nodeId ?? hostname().replace(/[^A-Za-z0-9-]/g, '') ?? 'epcscf';
+    const nodeId = options.nodeId ?? config.cluster.nodeId ?? hostname().replace(/[^A-Za-z0-9-]/g, '') ?? 'epcscf';
     this.#transport = transport;
     this.#transports = transport.protocols;
     this.#dns = options.dns;
@@ -108,21 +127,26 @@ export class Pcscf implements W2SipCore {
     this.#mwAddresses = this.#transports.map((t) => ({ transport: t, ...transport.localVia(t) }));
     const tokens = new FlowTokenCodec(options.flowSecret);
     const w2Address: OwnAddress = { transport: config.w2.tls ? 'wss' : 'ws', host: hostForUri(config.w2.listen.host), port: config.w2.listen.port };
+    const state = options.state;
+    const clustered = state !== undefined && (options.clustered ?? state.kind !== 'memory');
+    const shared = config.cluster.mwUri === undefined ? undefined : sharedMwAddress(parseUri(config.cluster.mwUri));
     this.#ctx = {
       nodeId, domain: config.mw.domain, visitedNetworkId: config.mw.visitedNetworkId,
-      uris: new OwnUris(this.#mwAddresses, w2Address, tokens),
-      registrations: options.registrations ?? new MemoryRegistrationStore(),
-      dialogs: options.dialogs ?? new MemoryDialogStore(),
+      uris: new OwnUris(this.#mwAddresses, w2Address, tokens, { ...(shared ? { shared } : {}), peerW2Entries: clustered }),
+      registrations: options.registrations ?? state?.registrations ?? new MemoryRegistrationStore(),
+      dialogs: options.dialogs ?? state?.dialogs ?? new MemoryDialogStore(),
       log: log.child({ component: 'pcscf' }), now: Date.now,
     };
     this.#flows = new W2Flows(nodeId, (ref) => tokens.encode(ref));
-    const alg = options.media ? new ImsAlg({
-      control: options.media, log: this.#ctx.log.child({ component: 'ims-alg' }), warnAgent: w2Address.host, now: () => this.#ctx.now(),
+    // Issue #15: in a cluster the media-leg directory records who owns each leg.
+    const mediaControl = options.media && clustered && state ? recordedMediaControl(options.media, state.mediaLegs, { nodeId, gateway: mediaGatewayName(config), log: this.#ctx.log }) : options.media;
+    const alg = mediaControl ? new ImsAlg({
+      control: mediaControl, log: this.#ctx.log.child({ component: 'ims-alg' }), warnAgent: w2Address.host, now: () => this.#ctx.now(),
       ...(options.mediaInterfaces ? { interfaces: options.mediaInterfaces } : {}),
     }) : undefined;
     this.#media = new SessionMedia(alg, this.#ctx);
     this.#webTokens = webTokens;
-    const routing = {
+    const routing: MwRouting = {
       transports: this.#transports, homeDomain: this.#ctx.domain,
       ...(this.#nextHop ? { nextHop: this.#nextHop } : {}), ...(this.#dns ? { dns: this.#dns } : {}),
     };
@@ -186,7 +210,9 @@ export class Pcscf implements W2SipCore {
       warnAgent: (side) => (side === 'w2' ? w2Address.host : this.#mwAddresses[0]?.host ?? w2Address.host),
       onUnprocessable: () => guardTrip(this.#relay, 'unprocessable-response'),
     });
+    this.#cluster = clustered && state ? this.#joinCluster(state, config, options.media, forwarder, routing) : undefined;
     this.#relay = {
+      ...(this.#cluster ? { cluster: this.#cluster } : {}),
       ctx: this.#ctx, mw: this.#mw, w2: this.#w2, forwarder, flows: this.#flows, media: this.#media, nextHops: this.nextHops,
       cseqSteps: new DialogSequencer(),
       admission: {
@@ -211,6 +237,23 @@ export class Pcscf implements W2SipCore {
     this.#mediaAudit?.start(config.media.auditIntervalSeconds * 1000);
   }
 
+  /** Issue #15: this node in the cluster (the logic is in cluster/). */
+  #joinCluster(state: StateBackend, config: EpcscfConfig, media: MediaControl | undefined, forwarder: Forwarder, routing: MwRouting): PcscfCluster {
+    const own = this.#ctx.uris.mwAddress(this.#transports[0] ?? 'udp');
+    return composeCluster({
+      state, nodeId: this.#ctx.nodeId, log: this.#ctx.log.child({ component: 'cluster' }),
+      mwContact: `sip:${own.host}:${own.port};transport=${own.transport}`, heartbeatMs: config.cluster.heartbeatSeconds * 1000,
+      uris: this.#ctx.uris, registrations: this.#ctx.registrations, forwarder, routing: () => routing,
+      sendStateless: (request, target) => sendStateless(this.#relay, request, 'mw', target),
+      // What the dead node would have sent had its flow closed (R-ORIG-9), with the reason it did not.
+      releaseDialog: (dialog) => byeTowardIms(this.#relay, releaseRequest(dialog, 'SIP;cause=480;text="P-CSCF node failed"')),
+      releaseMediaLeg: async (leg) => {
+        if (media === undefined || leg.gateway === 'in-process' || leg.gateway !== mediaGatewayName(config)) return; // died with its node
+        await media.delete({ callId: leg.ngCallId }).catch(() => undefined);
+      },
+    });
+  }
+
   static async start(options: PcscfOptions): Promise<Pcscf> {
     const { config } = options;
     const tls = config.mw.tls ? { cert: await readFile(config.mw.tls.cert), key: await readFile(config.mw.tls.key) } : undefined;
@@ -227,6 +270,12 @@ export class Pcscf implements W2SipCore {
     }
     const pcscf = new Pcscf(transport, options, webTokens);
     pcscf.nextHops.start();
+    try {
+      await pcscf.#cluster?.membership.start();
+    } catch (error) {
+      await pcscf.close();
+      throw error;
+    }
     return pcscf;
   }
 
@@ -241,6 +290,11 @@ export class Pcscf implements W2SipCore {
       const stats = this.#transport.transport(transport)?.stats;
       return stats ? [{ transport, stats }] : [];
     });
+  }
+
+  /** Issue #15: this node's cluster membership (undefined for a single node). */
+  get clusterMembership(): ClusterMembership | undefined {
+    return this.#cluster?.membership;
   }
 
   get registrations(): RegistrationStore {
@@ -278,7 +332,8 @@ export class Pcscf implements W2SipCore {
   // ---- W2SipCore -------------------------------------------------------------------------------
 
   sessionOpened(connection: W2Connection, session: W2Session): void {
-    this.#flows.open(connection, session);
+    const flow = this.#flows.open(connection, session);
+    this.#cluster?.membership.flowOpened(flow.key);
   }
 
   /** Ut (TS 24.623, core/ut): the AORs with a live binding on this connection's flow. */
@@ -365,6 +420,7 @@ export class Pcscf implements W2SipCore {
       }));
       // Sessions that ended just before (the W2 server closes first) may still be de-registering.
       await Promise.allSettled([...this.#releases]);
+      await this.#cluster?.membership.close();
       this.nextHops.close();
       this.#mw.close();
       this.#w2.close();
@@ -439,8 +495,14 @@ export class Pcscf implements W2SipCore {
         tx.respond(createResponse(tx.request, typeof error.status === 'number' ? error.status : 400, error.reason));
         return;
       }
+      if (answeredStateUnavailable(tx, error, this.#ctx.log)) return;
       this.#ctx.log.error({ err: error, callId: safeCallId(tx.request) }, 'P-CSCF procedure failed');
       tx.respond(createResponse(tx.request, 500, 'Server Internal Error'));
     });
   }
+}
+
+/** Which gateway carries this node's media legs, as the cluster's media-leg directory names it. */
+function mediaGatewayName(config: EpcscfConfig): string {
+  return config.media.mode === 'ng' && config.media.ng ? `ng:${config.media.ng.address.host}:${config.media.ng.address.port}` : 'in-process';
 }

@@ -4,6 +4,7 @@ import type { TransactionLayer } from '../sip/transaction/index.js';
 import type { MwTransportProtocol } from '../sip/transport/transport.js';
 import type { SipTarget } from '../sip/transport/types.js';
 import type { CallLimits } from './call-limits.js';
+import type { PcscfCluster } from './cluster/pcscf-cluster.js';
 import type { PcscfContext } from './context.js';
 import type { DialogSequencer } from './cseq-offset.js';
 import type { Forwarder, Side } from './forwarder.js';
@@ -54,6 +55,8 @@ export interface PcscfRelay {
   via(side: Side, target: SipTarget, branch: string): string;
   /** Puts a message on the wire toward `side` as it is (no transaction, no Via added), through the monitoring tap. */
   send(message: SipMessage, side: Side, target: SipTarget): Promise<void>;
+  /** Issue #15: this node's cluster membership and routing (cluster/); absent for a single node. */
+  readonly cluster?: PcscfCluster;
 }
 
 /** The per-client limits and the web-token gate a WIC's requests pass (issue 11, R-REG-3/4/25). */

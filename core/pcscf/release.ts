@@ -27,6 +27,7 @@ export async function releaseW2Flow(relay: PcscfRelay, flow: W2Flow): Promise<vo
   relay.forwarder.cancelFrom(flow.connection.id);
   // The flow owns its media legs: all go with it, early, confirmed or still being set up.
   const sends: Promise<void>[] = [relay.media.releaseFlow(flow.key, 'W2 connection closed')];
+  if (relay.cluster !== undefined) sends.push(relay.cluster.membership.flowClosed(flow.key)); // issue #15: the directory entry goes
   const dialogs = await ctx.dialogs.byFlow(flow.key);
   for (const dialog of dialogs) {
     await ctx.dialogs.remove(dialog.id);
@@ -83,7 +84,7 @@ async function releaseBothWays(relay: PcscfRelay, dialogs: readonly DialogRecord
   await Promise.all(sends);
 }
 
-function byeTowardIms(relay: PcscfRelay, bye: SipRequest): Promise<void> {
+export function byeTowardIms(relay: PcscfRelay, bye: SipRequest): Promise<void> {
   // releaseRequest: the Request-URI is the dialog's remote target, which the IMS gave.
   return mwTargets(bye, relay.routing, bye.uri.kind === 'sip' ? bye.uri : undefined).then(
     (targets) => (targets[0] === undefined ? undefined : sendOwnRequest(relay, 'mw', bye, targets[0])),

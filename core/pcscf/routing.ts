@@ -4,6 +4,7 @@ import {
 import { resolveNextHop, type DnsLookup } from '../sip/resolve/index.js';
 import type { MwTransportProtocol } from '../sip/transport/transport.js';
 import type { SipTarget } from '../sip/transport/types.js';
+import { isClusterHop } from './cluster/cluster-hop.js';
 import type { FlowRef } from './flow-token.js';
 import { popRoute } from './forwarder.js';
 import { hasOb, type OwnUris } from './own-uris.js';
@@ -16,6 +17,8 @@ export interface PoppedRoutes {
   readonly tampered: boolean;
   /** A popped entry carried `;ob` (the flow is an outbound flow: dead → 430). */
   readonly outbound: boolean;
+  /** Another cluster node forwarded this request here (cluster-hop.ts): it is never forwarded again. */
+  readonly clusterHop: boolean;
 }
 
 /** RFC 3261 §16.4: remove the Route entries that name us (Path, double Record-Route), reading their flow tokens. */
@@ -24,6 +27,7 @@ export function popOwnRoutes(request: SipRequest, uris: OwnUris): PoppedRoutes {
   let flow: FlowRef | undefined;
   let tampered = false;
   let outbound = false;
+  let clusterHop = false;
   for (;;) {
     const first = getHeaders(out, 'Route')[0];
     if (first === undefined) break;
@@ -39,8 +43,9 @@ export function popOwnRoutes(request: SipRequest, uris: OwnUris): PoppedRoutes {
     if (ref === 'tampered') tampered = true;
     else if (ref !== undefined) flow = ref;
     if (hasOb(na)) outbound = true;
+    if (isClusterHop(na)) clusterHop = true;
   }
-  return { request: out, tampered, outbound, ...(flow ? { flow } : {}) };
+  return { request: out, tampered, outbound, clusterHop, ...(flow ? { flow } : {}) };
 }
 
 export interface MwRouting {

@@ -1,0 +1,30 @@
+/**
+ * Issue #15: one StateBackend contract, two implementations that behave alike. The same suite
+ * (test/support/state-conformance.ts) runs against the Redis backend on a real redis-server
+ * (standalone, and a one-node Redis Cluster that refuses any command or script whose keys span
+ * hash slots: the key layout is Redis Cluster safe). The memory backend (core/state/
+ * memory-state-backend.ts) runs the very same suite beside these:
+ *   t.test('the memory backend keeps the StateBackend contract', (t) => stateBackendConformance(t, 'memory', async () => new MemoryStateBackend()));
+ */
+import t from 'tap';
+import { resolveConfig } from '../../core/config/index.js';
+import type { RedisConfig } from '../../core/config/config-types.js';
+import { RedisStateBackend } from '../../core/state/redis/index.js';
+import { startRedis } from '../support/peers/redis.js';
+import { stateBackendConformance } from '../support/state-conformance.js';
+
+/** cluster.redis as the config loader makes it (defaults filled), on `url` with its own key prefix. */
+export function redisConfig(url: string, keyPrefix: string): RedisConfig {
+  const config = resolveConfig({ cluster: { redis: { url, keyPrefix } } }, { configDir: process.cwd(), env: {} });
+  if (config.cluster.redis === undefined) throw new Error('cluster.redis missing from the resolved config');
+  return config.cluster.redis;
+}
+
+for (const cluster of [false, true]) {
+  t.test(`the Redis backend (${cluster ? 'one-node Redis Cluster' : 'standalone redis-server'}) keeps the StateBackend contract`, async (t) => {
+    const redis = await startRedis({ cluster });
+    t.teardown(() => redis.stop());
+    let run = 0;
+    await stateBackendConformance(t, 'redis', () => RedisStateBackend.connect(redisConfig(redis.url, `conformance${++run}:`), { healthPingIntervalMs: 0 }));
+  });
+}
