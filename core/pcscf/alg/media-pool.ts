@@ -130,12 +130,12 @@ export class MediaPool implements MediaControl {
     throw new EpcError('EPC_ERR_MEDIA', `no media gateway up for ${request.callId}`);
   }
 
-  answer(request: NgAnswerRequest): Promise<NgSdpResult> {
+  async answer(request: NgAnswerRequest): Promise<NgSdpResult> {
     const slot = this.#stickyOf(request.callId, 'answer');
     return this.#send(slot, 'answer', () => slot.member.control.answer(request));
   }
 
-  query(request: NgQueryRequest): Promise<NgQueryResult> {
+  async query(request: NgQueryRequest): Promise<NgQueryResult> {
     const slot = this.#stickyOf(request.callId, 'query');
     return this.#send(slot, 'query', () => slot.member.control.query(request));
   }
