@@ -33,6 +33,18 @@ export interface MediaControl extends MediaGatewayControl {
   gatewayOf?(ngCallId: string): string | undefined;
   /** A pool frees a call on the named gateway (a dead node's leg, found in the MediaLegDirectory). */
   deleteOn?(gateway: string, request: NgDeleteRequest): Promise<void>;
+  /** A pool's gateways, up or out, with their load (/ready, /metrics). */
+  gateways?(): readonly MediaGatewayState[];
+}
+
+/** One gateway of a pool as /ready and /metrics see it. */
+export interface MediaGatewayState {
+  /** `ng:host:port`. */
+  readonly name: string;
+  readonly weight: number;
+  readonly up: boolean;
+  /** Live ng calls this node placed on it. */
+  readonly calls: number;
 }
 
 /** A gateway that can play DTMF toward the browser (our MediaGateway). */

@@ -20,7 +20,7 @@ import {
   type NgAnswerRequest, type NgDeleteRequest, type NgOfferRequest, type NgQueryRequest, type NgQueryResult, type NgSdpResult,
 } from '../../../media-gw/ng/index.js';
 import type { ParsedSdp } from '../../../media-gw/sdp/index.js';
-import type { MediaControl } from './media-control.js';
+import type { MediaControl, MediaGatewayState } from './media-control.js';
 
 /** A gateway's name in the pool and the MediaLegDirectory: `ng:host:port`. */
 export function ngGatewayName(host: string, port: number): string {
@@ -49,15 +49,6 @@ export interface MediaPoolOptions {
   /** A gateway went down with these calls on it: release each session (R-AGW-4). */
   readonly onGatewayDown?: (gateway: string, ngCallIds: readonly string[]) => void;
   readonly onGatewayUp?: (gateway: string) => void;
-}
-
-/** One gateway as the admin API and /ready see it. */
-export interface MediaGatewayState {
-  readonly name: string;
-  readonly weight: number;
-  readonly up: boolean;
-  /** Live ng calls this node placed on it. */
-  readonly calls: number;
 }
 
 interface Slot {

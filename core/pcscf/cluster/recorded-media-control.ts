@@ -38,6 +38,7 @@ export function recordedMediaControl(
   };
   if (inner.gatewayOf !== undefined) control.gatewayOf = inner.gatewayOf.bind(inner);
   if (inner.deleteOn !== undefined) control.deleteOn = inner.deleteOn.bind(inner);
+  if (inner.gateways !== undefined) control.gateways = inner.gateways.bind(inner);
   if (inner.sendDtmf !== undefined) {
     const sendDtmf = inner.sendDtmf.bind(inner);
     control.sendDtmf = (callId, digit, durationMs) => sendDtmf(callId, digit, durationMs);

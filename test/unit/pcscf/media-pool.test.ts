@@ -3,6 +3,8 @@
 // stops answering is taken out with its calls handed over for release (R-AGW-4), and rejoins.
 import t from 'tap';
 import pino from 'pino';
+import { Registry } from 'prom-client';
+import { registerMediaPoolMetrics } from '../../../core/admin/media-pool-metrics.js';
 import { InProcessMediaControl, type MediaControl } from '../../../core/pcscf/alg/media-control.js';
 import { MediaPool, type MediaPoolHealth } from '../../../core/pcscf/alg/media-pool.js';
 import { recordedMediaControl } from '../../../core/pcscf/cluster/recorded-media-control.js';
@@ -172,4 +174,18 @@ t.test('issue #15: in a cluster the MediaLegDirectory names the gateway of each 
   // The survivor's release: deleteOn the named gateway.
   await recorded.deleteOn?.('ng:127.0.0.1:2221', { callId: second[0] ?? '' });
   t.ok(gateways[1]?.commands().includes(`delete ${second[0]}`), 'deleted on the gateway the directory names');
+});
+
+t.test('issue #15: epcscf_media_gateway_up and epcscf_media_gateway_calls per gateway on /metrics', async (t) => {
+  const { control, gateways } = pool([1, 1]);
+  const registry = new Registry();
+  registerMediaPoolMetrics(registry, control);
+  for (const id of ['c1', 'c2', 'c3']) await control.offer(offer(id));
+  (gateways[1] as FakeNgGateway).alive = false;
+  for (let i = 0; i < 3; i++) await control.checkHealth();
+  const text = await registry.metrics();
+  t.match(text, /^epcscf_media_gateway_up\{gateway="ng:127\.0\.0\.1:2220"\} 1$/m);
+  t.match(text, /^epcscf_media_gateway_up\{gateway="ng:127\.0\.0\.1:2221"\} 0$/m, 'the silent gateway is out');
+  t.match(text, /^epcscf_media_gateway_calls\{gateway="ng:127\.0\.0\.1:2220"\} 2$/m);
+  t.match(text, /^epcscf_media_gateway_calls\{gateway="ng:127\.0\.0\.1:2221"\} 0$/m, 'its calls were handed over for release');
 });
