@@ -6,7 +6,7 @@
  * a single node pays nothing (one directory write per call, never per message).
  */
 import type { Logger } from 'pino';
-import type { NgAnswerRequest, NgDeleteRequest, NgOfferRequest, NgQueryRequest, NgQueryResult, NgSdpResult } from '../../../media-gw/ng/control.js';
+import type { NgAnswerRequest, NgDeleteRequest, NgOfferRequest, NgQueryRequest, NgQueryResult, NgSdpResult } from '../../../media-gw/ng/index.js';
 import type { MediaLegDirectory } from '../../state/state-backend.js';
 import type { MediaControl } from '../alg/media-control.js';
 
