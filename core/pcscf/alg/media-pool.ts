@@ -111,6 +111,8 @@ export class MediaPool implements MediaControl {
       const chosen = slot;
       try {
         const result = await this.#send(chosen, 'offer', () => chosen.member.control.offer(request, parsed));
+        // Taken out while the offer was on its way: what it allocated goes when it rejoins; try the next.
+        if (!chosen.up) { chosen.lost.add(request.callId); continue; }
         chosen.calls.add(request.callId);
         this.#sticky.set(request.callId, chosen);
         return result;

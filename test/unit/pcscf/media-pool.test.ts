@@ -153,8 +153,9 @@ t.test('issue #15: a new call whose offer gets no reply is placed on the next ga
 
 t.test('issue #15: the health timer pings every gateway every intervalMs; close stops it', async (t) => {
   const { control, gateways } = pool([1, 1], { health: { intervalMs: 20, downAfterFailures: 3, upAfterSuccesses: 2 } });
-  await new Promise((resolve) => setTimeout(resolve, 130));
-  t.ok(gateways.every((g) => g.pings >= 3), `pinged (${gateways.map((g) => g.pings).join(', ')})`);
+  const deadline = Date.now() + 5_000; // a loaded machine may delay timers: wait for the pings, not a fixed time
+  while (!gateways.every((g) => g.pings >= 3) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  t.ok(gateways.every((g) => g.pings >= 3), `pinged again and again (${gateways.map((g) => g.pings).join(', ')})`);
   await control.close();
   const pings = gateways.map((g) => g.pings);
   await new Promise((resolve) => setTimeout(resolve, 60));
@@ -188,4 +189,17 @@ t.test('issue #15: epcscf_media_gateway_up and epcscf_media_gateway_calls per ga
   t.match(text, /^epcscf_media_gateway_up\{gateway="ng:127\.0\.0\.1:2221"\} 0$/m, 'the silent gateway is out');
   t.match(text, /^epcscf_media_gateway_calls\{gateway="ng:127\.0\.0\.1:2220"\} 2$/m);
   t.match(text, /^epcscf_media_gateway_calls\{gateway="ng:127\.0\.0\.1:2221"\} 0$/m, 'its calls were handed over for release');
+});
+
+t.test('issue #15: a gateway taken out while a new call\'s offer is on its way does not keep the call: it goes to the next one', async (t) => {
+  const { control, gateways } = pool([1, 1]);
+  const [first, second] = gateways as [FakeNgGateway, FakeNgGateway];
+  first.gateway.delayMs = 50;
+  const offered = control.offer(offer('slow')); // turn 0: the first gateway
+  first.alive = false; // its pings stop while the offer is in flight (the offer itself was sent before)
+  for (let i = 0; i < 3; i++) await control.checkHealth();
+  await offered;
+  t.equal(control.gatewayOf('slow'), 'ng:127.0.0.1:2221', 'placed on the gateway still in the pool');
+  t.same(second.commands(), ['offer slow']);
+  t.same(control.gateways().map((g) => g.calls), [0, 1]);
 });
