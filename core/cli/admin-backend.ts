@@ -157,7 +157,9 @@ async function pingMedia(media: MediaControl, timeoutMs: number): Promise<{ ok: 
     await Promise.race([media.ping(), new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new EpcError('EPC_ERR_MEDIA', `no answer to ping within ${timeoutMs} ms`)), timeoutMs);
     })]);
-    return { ok: true };
+    // Issue #15: a pool is ready while one gateway is up; the detail names those out of it.
+    const out = media.gateways?.().filter((g) => !g.up).map((g) => g.name) ?? [];
+    return out.length === 0 ? { ok: true } : { ok: true, detail: `out of the pool: ${out.join(', ')}` };
   } catch (error) {
     return { ok: false, detail: (error as Error).message };
   } finally {

@@ -19,6 +19,7 @@ import type { StateBackend } from '../state/state-backend.js';
 import { createAdminBackend } from './admin-backend.js';
 import { registerNextHopMetrics } from '../admin/next-hop-metrics.js';
 import { registerMwTransportMetrics } from '../admin/mw-transport-metrics.js';
+import { registerMediaPoolMetrics } from '../admin/media-pool-metrics.js';
 import { packageRoot } from './package-root.js';
 
 export interface AdminWiring {
@@ -43,6 +44,9 @@ export async function attachAdmin(
   });
   registerNextHopMetrics(metrics.registry, pcscf.nextHops);
   registerMwTransportMetrics(metrics.registry, pcscf);
+  // Issue #15: a pool of ng media gateways reports each gateway.
+  const pool = options.media?.gateways?.bind(options.media);
+  if (pool !== undefined) registerMediaPoolMetrics(metrics.registry, { gateways: pool });
   const unobserve = observeW2Sessions(server.observer, metrics);
   const onResponse = (...[side, direction, status]: PcscfEvents['response']): void => metrics.sipResponse(side, direction, status);
   pcscf.observer.on('response', onResponse);

@@ -131,7 +131,7 @@ export interface MediaGatewaySettings {
 export interface MediaConfig {
   /** in-process: our media-gw here; ng: a gateway over the ng protocol; off: SDP untouched. */
   readonly mode: 'in-process' | 'ng' | 'off';
-  readonly ng?: { readonly address: HostPort; readonly timeoutMs: number; readonly retries: number };
+  readonly ng?: NgMediaConfig;
   /** rtpengine `direction` interface names, for a multi-homed gateway. */
   readonly interfaces?: { readonly wic: string; readonly ims: string };
   /** How often the media-leg audit releases legs no dialog or pending transaction owns; 0 disables. */
@@ -141,6 +141,24 @@ export interface MediaConfig {
   readonly gateway: MediaGatewaySettings;
   /** DTMF interworking RFC 4733 ⇄ SIP INFO (media-gw/README.md "DTMF"). */
   readonly dtmf: DtmfMode;
+}
+
+/** `media.ng`: one gateway, or a pool of them (core/pcscf/alg/media-pool.ts). */
+export interface NgMediaConfig {
+  /** The first gateway (the only one without `pool`). */
+  readonly address: HostPort;
+  /** Every gateway: `address` and `pool` entries, each once; one entry: no pool. */
+  readonly gateways: readonly NgGatewayConfig[];
+  readonly timeoutMs: number;
+  readonly retries: number;
+  /** Health checks of a pool. */
+  readonly health: { readonly intervalSeconds: number; readonly downAfterFailures: number; readonly upAfterSuccesses: number };
+}
+
+export interface NgGatewayConfig {
+  readonly address: HostPort;
+  /** Share of new calls relative to the other gateways. */
+  readonly weight: number;
 }
 
 /** `media.dtmf`: how DTMF crosses between the browser's RFC 4733 events and SIP INFO toward IMS. */

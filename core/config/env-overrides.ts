@@ -23,6 +23,7 @@
  *   EPCSCF_MW_VISITED_NETWORK_ID      mw.visitedNetworkId
  *   EPCSCF_MEDIA_MODE                 media.mode                in-process, ng or off
  *   EPCSCF_MEDIA_NG_ADDRESS           media.ng.address          ip:port of our epcscf-media-gw or rtpengine
+ *   EPCSCF_MEDIA_NG_POOL              media.ng.pool             ip:port,ip:port,... gateways as one pool
  *   EPCSCF_ADMIN_KEY                  admin.bearerKey           bearer key of /admin/* and /metrics
  *   EPCSCF_CLUSTER_FLOW_SECRET        cluster.flowSecret        flow-token HMAC key (>= 32 characters)
  *   EPCSCF_CLUSTER_NODE_ID            cluster.nodeId            this node's cluster-unique name
@@ -56,6 +57,7 @@ const OVERRIDES: ReadonlyArray<readonly [variable: string, path: readonly string
   ['EPCSCF_MW_VISITED_NETWORK_ID', ['mw', 'visitedNetworkId'], 'string'],
   ['EPCSCF_MEDIA_MODE', ['media', 'mode'], 'string'],
   ['EPCSCF_MEDIA_NG_ADDRESS', ['media', 'ng', 'address'], 'string'],
+  ['EPCSCF_MEDIA_NG_POOL', ['media', 'ng', 'pool'], 'list'],
   ['EPCSCF_CLUSTER_FLOW_SECRET', ['cluster', 'flowSecret'], 'string'],
   ['EPCSCF_CLUSTER_NODE_ID', ['cluster', 'nodeId'], 'string'],
   ['EPCSCF_CLUSTER_MW_URI', ['cluster', 'mwUri'], 'string'],

@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { EpcError } from '../errors.js';
 import { parseUri } from '../sip/index.js';
 import type { PluginReference } from '../plugin/loader.js';
-import type { AdminConfig, ClusterConfig, EpcscfConfig, HostPort, LogLevel, MediaConfig, MediaGatewaySettings, MediaPortRange, MmtelConfig, MwListenPoint, NextHopProbeConfig, TlsFiles, UtConfig, W2Limits, WebAuthConfig, WebAuthIssuer } from './config-types.js';
+import type { AdminConfig, ClusterConfig, EpcscfConfig, HostPort, LogLevel, MediaConfig, MediaGatewaySettings, MediaPortRange, MmtelConfig, NgGatewayConfig, NgMediaConfig, MwListenPoint, NextHopProbeConfig, TlsFiles, UtConfig, W2Limits, WebAuthConfig, WebAuthIssuer } from './config-types.js';
 import { applyEnvOverrides } from './env-overrides.js';
 import type { Environment } from './env-overrides.js';
 import { compileSchema, readRepositorySchema } from './json-schema.js';
@@ -122,9 +122,12 @@ function mediaProblems(media: Record<string, unknown>): string[] {
   const problems: string[] = [];
   if (media['mode'] === 'ng' && media['ng'] === undefined) problems.push('media.ng: is required when media.mode is ng (the gateway\'s ng address)');
   const ng = media['ng'] as Record<string, unknown> | undefined;
-  if (ng !== undefined && parseHostPort(ng['address'] as string) === undefined) {
+  if (ng !== undefined && ng['address'] !== undefined && parseHostPort(ng['address'] as string) === undefined) {
     problems.push(`media.ng.address: expected ip:port with a port in 1..65535 (got ${JSON.stringify(ng['address'])})`);
   }
+  ngPoolEntries(ng).forEach((entry, index) => {
+    if (parseHostPort(entry.address) === undefined) problems.push(`media.ng.pool[${index}]: expected ip:port with a port in 1..65535 (got ${JSON.stringify(entry.address)})`);
+  });
   const gateway = media['gateway'] as { webrtc: { ports: MediaPortRange }; ims: { ports: MediaPortRange } };
   for (const side of ['webrtc', 'ims'] as const) {
     const { min, max } = gateway[side].ports;
@@ -291,11 +294,7 @@ function mediaConfig(media: Record<string, unknown>): MediaConfig {
   return {
     mode: media['mode'] as MediaConfig['mode'],
     ...(ng ? {
-      ng: {
-        address: parseHostPort(ng['address'] as string) as HostPort,
-        timeoutMs: ng['timeoutMs'] as number,
-        retries: ng['retries'] as number,
-      },
+      ng: ngMediaConfig(ng),
     } : {}),
     ...(interfaces ? { interfaces } : {}),
     auditIntervalSeconds: media['auditIntervalSeconds'] as number,
@@ -303,6 +302,27 @@ function mediaConfig(media: Record<string, unknown>): MediaConfig {
     gateway: media['gateway'] as MediaGatewaySettings,
     dtmf: (media['dtmf'] ?? 'auto') as MediaConfig['dtmf'],
   };
+}
+
+/** `media.ng.pool` entries as objects (an entry may be a bare `ip:port`). */
+function ngPoolEntries(ng: Record<string, unknown> | undefined): { address: string; weight: number }[] {
+  const pool = ng?.['pool'];
+  if (!Array.isArray(pool)) return [];
+  return pool.map((entry: unknown) => (typeof entry === 'string'
+    ? { address: entry, weight: 1 }
+    : { address: (entry as Record<string, unknown>)['address'] as string, weight: ((entry as Record<string, unknown>)['weight'] as number | undefined) ?? 1 }));
+}
+
+/** `address` and the `pool` entries, each gateway once (the first mention wins). */
+function ngMediaConfig(ng: Record<string, unknown>): NgMediaConfig {
+  const named = [...(typeof ng['address'] === 'string' ? [{ address: ng['address'], weight: 1 }] : []), ...ngPoolEntries(ng)];
+  const gateways: NgGatewayConfig[] = [];
+  for (const entry of named) {
+    const address = parseHostPort(entry.address) as HostPort;
+    if (!gateways.some((g) => g.address.host === address.host && g.address.port === address.port)) gateways.push({ address, weight: entry.weight });
+  }
+  const health = ng['health'] as NgMediaConfig['health'];
+  return { address: (gateways[0] as NgGatewayConfig).address, gateways, timeoutMs: ng['timeoutMs'] as number, retries: ng['retries'] as number, health };
 }
 
 function tlsFiles(value: unknown, configDir: string): TlsFiles | undefined {

@@ -248,7 +248,10 @@ export class Pcscf implements W2SipCore {
       // What the dead node would have sent had its flow closed (R-ORIG-9), with the reason it did not.
       releaseDialog: (dialog) => byeTowardIms(this.#relay, releaseRequest(dialog, 'SIP;cause=480;text="P-CSCF node failed"')),
       releaseMediaLeg: async (leg) => {
-        if (media === undefined || leg.gateway === 'in-process' || leg.gateway !== mediaGatewayName(config)) return; // died with its node
+        if (media === undefined || leg.gateway === 'in-process') return; // died with its node
+        // A pool (media-pool.ts) frees it on the gateway the directory names.
+        if (media.deleteOn !== undefined) { await media.deleteOn(leg.gateway, { callId: leg.ngCallId }).catch(() => undefined); return; }
+        if (leg.gateway !== mediaGatewayName(config)) return;
         await media.delete({ callId: leg.ngCallId }).catch(() => undefined);
       },
     });

@@ -8,5 +8,5 @@ export type {
   DtlsMode, IceMode, MediaGatewayControl, NgAnswerRequest, NgDeleteRequest, NgMediaOptions, NgOfferRequest,
   NgQueryRequest, NgQueryResult, NgSdpResult, RtcpMuxFlag,
 } from './control.js';
-export { NgClient, type NgClientOptions } from './ng-client.js';
+export { NgClient, NgNoReplyError, type NgClientOptions } from './ng-client.js';
 export { NgServer, type NgServerOptions } from './ng-server.js';

@@ -31,6 +31,16 @@ export interface NgClientOptions {
   readonly retries?: number;
 }
 
+/**
+ * No reply came after the last retransmission: the gateway is gone or unreachable (as opposed to
+ * an `error` reply, which proves it is alive). A pool of gateways takes this one out (media-pool).
+ */
+export class NgNoReplyError extends EpcError {
+  constructor(message: string) {
+    super('EPC_ERR_MEDIA', message);
+  }
+}
+
 interface Pending {
   readonly resolve: (dict: Parameters<typeof decodeNgReply>[1]) => void;
   readonly reject: (error: Error) => void;
@@ -59,9 +69,12 @@ export class NgClient {
     this.#retries = options.retries ?? 2;
   }
 
-  /** Resolves when the gateway answers `pong`. */
-  async ping(): Promise<void> {
-    await this.#request({ command: 'ping' });
+  /**
+   * Resolves when the gateway answers `pong`. A health check passes `retries: 0`: one
+   * unanswered ping is one failure, counted by the caller.
+   */
+  async ping(options: { readonly retries?: number } = {}): Promise<void> {
+    await this.#request({ command: 'ping' }, options.retries);
   }
 
   offer(request: NgOfferRequest): Promise<NgSdpResult> {
@@ -122,7 +135,7 @@ export class NgClient {
     pending.resolve(frame.dict);
   }
 
-  async #request<C extends NgCommandName>(request: NgRequest & { readonly command: C }): Promise<NgReplyOf[C]> {
+  async #request<C extends NgCommandName>(request: NgRequest & { readonly command: C }, retries = this.#retries): Promise<NgReplyOf[C]> {
     if (this.#closed) throw new EpcError('EPC_ERR_MEDIA', 'ng client closed');
     const socket = this.#ensureSocket();
     const cookie = this.#nextCookie();
@@ -137,9 +150,9 @@ export class NgClient {
         socket.send(datagram, this.#port, this.#address);
         timer = setTimeout(() => {
           if (!this.#pending.has(cookie)) return;
-          if (attempts <= this.#retries) { send(); return; }
+          if (attempts <= retries) { send(); return; }
           this.#pending.delete(cookie);
-          reject(new EpcError('EPC_ERR_MEDIA',
+          reject(new NgNoReplyError(
             `ng ${request.command} to ${target}: no reply after ${attempts} attempts (${this.#timeoutMs} ms each)`));
         }, this.#timeoutMs);
       };

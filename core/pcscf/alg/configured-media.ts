@@ -4,9 +4,10 @@
  * none (`off`: SDP crosses untouched).
  */
 import type { Logger } from 'pino';
-import type { MediaConfig } from '../../config/config-types.js';
+import type { MediaConfig, NgMediaConfig } from '../../config/config-types.js';
 import { EpcError } from '../../errors.js';
 import { InProcessMediaControl, NgMediaControl, type MediaControl } from './media-control.js';
+import { MediaPool, ngGatewayName } from './media-pool.js';
 
 export interface ConfiguredMedia {
   readonly control: MediaControl;
@@ -15,7 +16,7 @@ export interface ConfiguredMedia {
 }
 
 /** A gateway event for the ALG (our in-process gateway raises them; over ng there are none). */
-export type MediaEventListener = (ngCallId: string, kind: 'idle' | 'consent-expired' | 'dtls-failed') => void;
+export type MediaEventListener = (ngCallId: string, kind: 'idle' | 'consent-expired' | 'dtls-failed' | 'gateway-down') => void;
 
 /** A DTMF digit the browser sent that must reach IMS as SIP INFO (`media.dtmf`, in-process gateway only). */
 export type MediaDtmfListener = (ngCallId: string, digit: string, durationMs: number) => void;
@@ -27,6 +28,7 @@ export async function mediaFromConfig(config: MediaConfig, log: Logger, onEvent?
     case 'ng': {
       const ng = config.ng;
       if (ng === undefined) throw new EpcError('EPC_ERR_CONFIG_INVALID', 'media.ng: is required when media.mode is ng'); // the config check already refuses this
+      if (ng.gateways.length > 1) return mediaPoolFromConfig(ng, log, onEvent);
       return {
         control: new NgMediaControl({ address: ng.address.host, port: ng.address.port, timeoutMs: ng.timeoutMs, retries: ng.retries }),
         description: `ng udp:${ng.address.host}:${ng.address.port}`,
@@ -51,4 +53,21 @@ export async function mediaFromConfig(config: MediaConfig, log: Logger, onEvent?
       };
     }
   }
+}
+
+/**
+ * Several ng gateways as one pool (issue #15): a dead gateway's calls are released like any call
+ * whose media failed (R-AGW-4: BYE toward both sides), through the same media-event path.
+ */
+function mediaPoolFromConfig(ng: NgMediaConfig, log: Logger, onEvent: MediaEventListener | undefined): ConfiguredMedia {
+  const members = ng.gateways.map((gateway) => ({
+    name: ngGatewayName(gateway.address.host, gateway.address.port), weight: gateway.weight,
+    control: new NgMediaControl({ address: gateway.address.host, port: gateway.address.port, timeoutMs: ng.timeoutMs, retries: ng.retries, pingRetries: 0 }),
+  }));
+  const pool = new MediaPool({
+    members, log: log.child({ component: 'media-pool' }),
+    health: { intervalMs: ng.health.intervalSeconds * 1000, downAfterFailures: ng.health.downAfterFailures, upAfterSuccesses: ng.health.upAfterSuccesses },
+    onGatewayDown: (_gateway, ngCallIds) => { for (const ngCallId of ngCallIds) onEvent?.(ngCallId, 'gateway-down'); },
+  });
+  return { control: pool, description: `ng pool ${members.map((m) => `udp:${m.name.slice(3)}${m.weight === 1 ? '' : ` (weight ${m.weight})`}`).join(', ')}` };
 }

@@ -26,6 +26,25 @@ export interface MediaControl extends MediaGatewayControl {
    * gateway can (the ng protocol has no such command).
    */
   sendDtmf?(callId: string, digit: string, durationMs: number): Promise<boolean>;
+  /**
+   * A pool of gateways (media-pool.ts) says which one carries an ng call (`ng:host:port`), for
+   * the cluster's MediaLegDirectory; undefined: the call is unknown (or this is no pool).
+   */
+  gatewayOf?(ngCallId: string): string | undefined;
+  /** A pool frees a call on the named gateway (a dead node's leg, found in the MediaLegDirectory). */
+  deleteOn?(gateway: string, request: NgDeleteRequest): Promise<void>;
+  /** A pool's gateways, up or out, with their load (/ready, /metrics). */
+  gateways?(): readonly MediaGatewayState[];
+}
+
+/** One gateway of a pool as /ready and /metrics see it. */
+export interface MediaGatewayState {
+  /** `ng:host:port`. */
+  readonly name: string;
+  readonly weight: number;
+  readonly up: boolean;
+  /** Live ng calls this node placed on it. */
+  readonly calls: number;
 }
 
 /** A gateway that can play DTMF toward the browser (our MediaGateway). */
@@ -36,12 +55,15 @@ interface DtmfPlayingGateway extends MediaGatewayControl {
 /** Drives a gateway over the ng protocol. */
 export class NgMediaControl implements MediaControl {
   readonly #client: NgClient;
+  readonly #pingRetries: number | undefined;
 
-  constructor(options: NgClientOptions) {
+  /** `pingRetries`: retransmissions of a ping (a pool's health check uses 0); default: `retries`. */
+  constructor(options: NgClientOptions & { readonly pingRetries?: number }) {
     this.#client = new NgClient(options);
+    this.#pingRetries = options.pingRetries;
   }
 
-  ping(): Promise<void> { return this.#client.ping(); }
+  ping(): Promise<void> { return this.#client.ping(this.#pingRetries === undefined ? {} : { retries: this.#pingRetries }); }
   /** The text goes on the wire (a parse cannot cross a socket): the gateway parses it there. */
   offer(request: NgOfferRequest): Promise<NgSdpResult> { return this.#client.offer(request); }
   answer(request: NgAnswerRequest): Promise<NgSdpResult> { return this.#client.answer(request); }

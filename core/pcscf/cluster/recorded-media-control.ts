@@ -6,7 +6,7 @@
  * a single node pays nothing (one directory write per call, never per message).
  */
 import type { Logger } from 'pino';
-import type { NgAnswerRequest, NgDeleteRequest, NgOfferRequest, NgQueryRequest, NgQueryResult, NgSdpResult } from '../../../media-gw/ng/control.js';
+import type { NgAnswerRequest, NgDeleteRequest, NgOfferRequest, NgQueryRequest, NgQueryResult, NgSdpResult } from '../../../media-gw/ng/index.js';
 import type { MediaLegDirectory } from '../../state/state-backend.js';
 import type { MediaControl } from '../alg/media-control.js';
 
@@ -23,7 +23,9 @@ export function recordedMediaControl(
       const result = await inner.offer(request);
       if (!recorded.has(request.callId)) {
         recorded.add(request.callId);
-        await legs.put({ ngCallId: request.callId, nodeId: owner.nodeId, gateway: owner.gateway, createdAt: now() }).catch(warn(request.callId));
+        // A pool of gateways (media-pool.ts) names the one that took the call.
+        const gateway = inner.gatewayOf?.(request.callId) ?? owner.gateway;
+        await legs.put({ ngCallId: request.callId, nodeId: owner.nodeId, gateway, createdAt: now() }).catch(warn(request.callId));
       }
       return result;
     },
@@ -34,6 +36,9 @@ export function recordedMediaControl(
     },
     query: (request: NgQueryRequest): Promise<NgQueryResult> => inner.query(request),
   };
+  if (inner.gatewayOf !== undefined) control.gatewayOf = inner.gatewayOf.bind(inner);
+  if (inner.deleteOn !== undefined) control.deleteOn = inner.deleteOn.bind(inner);
+  if (inner.gateways !== undefined) control.gateways = inner.gateways.bind(inner);
   if (inner.sendDtmf !== undefined) {
     const sendDtmf = inner.sendDtmf.bind(inner);
     control.sendDtmf = (callId, digit, durationMs) => sendDtmf(callId, digit, durationMs);

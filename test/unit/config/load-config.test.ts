@@ -197,7 +197,10 @@ t.test('media keys (issue #4): defaults, the ng gateway address, port ranges che
   t.equal(defaults.gateway.relayWorkers, 0, 'relays run in the main thread unless told otherwise');
 
   const ng = resolveConfig({ media: { mode: 'ng', ng: { address: '127.0.0.1:2223' }, interfaces: { wic: 'pub', ims: 'priv' } } }, noEnv).media;
-  t.same(ng.ng, { address: { host: '127.0.0.1', port: 2223 }, timeoutMs: 1000, retries: 2 });
+  t.same(ng.ng, {
+    address: { host: '127.0.0.1', port: 2223 }, gateways: [{ address: { host: '127.0.0.1', port: 2223 }, weight: 1 }], timeoutMs: 1000, retries: 2,
+    health: { intervalSeconds: 1, downAfterFailures: 3, upAfterSuccesses: 2 },
+  }, 'the single-address form: a pool of one');
   t.same(ng.interfaces, { wic: 'pub', ims: 'priv' });
 
   const fromEnv = resolveConfig(null, { configDir: '/', env: { EPCSCF_MEDIA_MODE: 'ng', EPCSCF_MEDIA_NG_ADDRESS: '127.0.0.1:22222' } }).media;
