@@ -21,6 +21,7 @@ import { ImsAlg, mediaCallId, type MediaLeg } from './alg/ims-alg.js';
 import type { MediaControl } from './alg/media-control.js';
 import type { MediaInterfaces } from './alg/media-requests.js';
 import { CallLimits, type CallRefusalReason } from './call-limits.js';
+import { RequestRates, type RequestRateRefusalReason } from './request-rates.js';
 import { chargingVectorValue, generateIcid } from './charging.js';
 import { MediaLegAudit } from './media-audit.js';
 import { SessionMedia } from './session-media.js';
@@ -82,7 +83,7 @@ export interface PcscfEvents {
   /** The media-leg audit released a leg nothing owned (metrics: epcscf_media_legs_orphaned_total). */
   mediaLegOrphaned: [event: { callId: string; ngCallId: string }];
   /** A request refused by a w2.limits cap (issue 11): calls, open transactions, registrations per IP. */
-  refused: [reason: CallRefusalReason | 'pending_transactions' | 'registrations_per_ip', connectionId: string];
+  refused: [reason: CallRefusalReason | RequestRateRefusalReason | 'pending_transactions' | 'registrations_per_ip' | 'mw_overload', connectionId: string];
   /** A web token was validated (R-REG-4): accepted, or the refusal's code (metrics; the token is never in it). */
   webToken: [outcome: TokenRefusalCode | 'accepted'];
   /** epcscf de-registered trusted-node bindings on Mw itself (R-REG-25): the flow ended or its token expired. */
@@ -126,6 +127,8 @@ export class Pcscf implements W2SipCore {
   readonly #calls: CallLimits;
   readonly #pending: PendingTransactions;
   readonly #registrationCap: RegistrationLimits;
+  /** Issue 15: REGISTERs and initial INVITEs per second, per client and per source IP. */
+  readonly #rates: RequestRates;
   readonly #webAuth: WebAuthGate;
   readonly #webTokens: WebTokenVerifier;
   readonly #integrityProtected: string;
@@ -155,6 +158,10 @@ export class Pcscf implements W2SipCore {
     this.#flows = new W2Flows(nodeId, (ref) => tokens.encode(ref));
     this.#calls = new CallLimits(config.w2.limits, this.#ctx.dialogs);
     this.#pending = new PendingTransactions(config.w2.limits.maxPendingTransactionsPerConnection);
+    this.#rates = new RequestRates({
+      registrationsPerClient: config.w2.limits.registrationRatePerClient, registrationsPerIp: config.w2.limits.registrationRatePerIp,
+      callsPerClient: config.w2.limits.callRatePerClient, callsPerIp: config.w2.limits.callRatePerIp,
+    });
     this.#registrationCap = new RegistrationLimits(config.w2.limits.maxRegistrationsPerIp, this.#ctx.registrations, (ip) => this.#flows.fromAddress(ip));
     const alg = options.media ? new ImsAlg({
       control: options.media, log: this.#ctx.log.child({ component: 'ims-alg' }), warnAgent: w2Address.host, now: () => this.#ctx.now(),
@@ -408,8 +415,12 @@ export class Pcscf implements W2SipCore {
     if (overCap !== undefined) return this.#refuse(tx, overCap, 'pending_transactions', flow);
     if (this.#refuseEarly(request, tx)) return;
     if (request.method === 'CANCEL') return this.#cancel(this.#w2, request, tx);
+    const initial = tagOf(to(request)) === undefined;
+    // Issue 15: the rates of what costs the core most (REGISTER, initial INVITE), before anything else.
+    const tooFast = initial || request.method === 'REGISTER' ? this.#rates.admit(request, flow.key, flow.connection.remote.address) : undefined;
+    if (tooFast !== undefined) return this.#refuse(tx, tooFast.response, tooFast.reason, flow);
     if (request.method === 'REGISTER') return this.#register(request, tx, flow);
-    if (tagOf(to(request)) !== undefined) return this.#w2MidDialog(request, tx, flow);
+    if (!initial) return this.#w2MidDialog(request, tx, flow);
     return this.#originating(request, tx, flow);
   }
 
