@@ -22,6 +22,7 @@ import type { MediaControl } from './alg/media-control.js';
 import type { MediaInterfaces } from './alg/media-requests.js';
 import { CallLimits, type CallRefusalReason } from './call-limits.js';
 import { RequestRates, type RequestRateRefusalReason } from './request-rates.js';
+import { MwAdmission } from './mw-admission.js';
 import { chargingVectorValue, generateIcid } from './charging.js';
 import { MediaLegAudit } from './media-audit.js';
 import { SessionMedia } from './session-media.js';
@@ -108,6 +109,8 @@ export class Pcscf implements W2SipCore {
   readonly observer = new EventEmitter<PcscfEvents>();
   /** Issue 11 #10: which Mw next hops answer (503 at once toward a dead one; /ready, metrics). */
   readonly nextHops: NextHopHealth;
+  /** Issue 15: requests toward Mw without an answer yet, bounded per node (a queue, then 503). */
+  readonly mwAdmission: MwAdmission;
   readonly #transport: SipTransportLayer;
   readonly #mw: TransactionLayer;
   readonly #w2: TransactionLayer;
@@ -158,6 +161,7 @@ export class Pcscf implements W2SipCore {
     this.#flows = new W2Flows(nodeId, (ref) => tokens.encode(ref));
     this.#calls = new CallLimits(config.w2.limits, this.#ctx.dialogs);
     this.#pending = new PendingTransactions(config.w2.limits.maxPendingTransactionsPerConnection);
+    this.mwAdmission = new MwAdmission(config.mw.overload);
     this.#rates = new RequestRates({
       registrationsPerClient: config.w2.limits.registrationRatePerClient, registrationsPerIp: config.w2.limits.registrationRatePerIp,
       callsPerClient: config.w2.limits.callRatePerClient, callsPerIp: config.w2.limits.callRatePerIp,
@@ -229,6 +233,10 @@ export class Pcscf implements W2SipCore {
       branch: loopBranch,
       warnAgent: (side) => (side === 'w2' ? w2Address.host : this.#mwAddresses[0]?.host ?? w2Address.host),
       onUnprocessable: () => this.#guardTrip('unprocessable-response'),
+      // Issue 15: the per-node bound toward Mw, and RFC 3263 failover when a target stays silent.
+      mwAdmission: this.mwAdmission, noAnswerMs: config.mw.failover.noAnswerMs,
+      onOverloaded: (serverTx) => this.observer.emit('refused', 'mw_overload', serverTx.source.connectionId ?? ''),
+      onNoAnswer: (request, target) => this.nextHops.observe(request, target, 'timeout'),
     });
     transport.onMessage((inbound) => {
       this.#tapMw('in', inbound.message, inbound.source.transport, inbound.source.remoteAddress, inbound.source.remotePort);
@@ -397,6 +405,7 @@ export class Pcscf implements W2SipCore {
       // Sessions that ended just before (the W2 server closes first) may still be de-registering.
       await Promise.allSettled([...this.#releases]);
       this.nextHops.close();
+      this.mwAdmission.close();
       this.#mw.close();
       this.#w2.close();
       await this.#media.close();
