@@ -13,6 +13,7 @@ import { validateSessionShape } from '../plugin/validate-plugin.js';
 import type { FirstFrameDeadline, FirstFrameTarget } from './first-frame-deadline.js';
 import type { KeepaliveMonitor, KeepaliveTarget } from './keepalive.js';
 import { WebSocketW2Connection } from './w2-connection.js';
+import type { ReadThrottle } from './read-throttle.js';
 
 /** What every session of one server shares (one object per server, not per connection). */
 export interface SessionRunnerEnvironment {
@@ -26,6 +27,8 @@ export interface SessionRunnerEnvironment {
    * whose socket is paused behind its backlog is never read again).
    */
   readonly closeTimeoutMs: number;
+  /** Issue 15: bytes/s per connection and frames/s per source IP; over budget, the socket is not read for a while. */
+  readonly readThrottle?: ReadThrottle;
   /** A guard cut this session off (counted in /metrics). */
   readonly onRefused?: (runner: W2SessionRunner, reason: W2RefusalReason) => void;
   readonly onFault: (runner: W2SessionRunner, hook: string, error: unknown) => void;
@@ -76,6 +79,11 @@ function dropIfNotClosed(socket: WebSocket): void {
 const PAUSE_AT = 64;
 const RESUME_AT = 16;
 
+/** The read-throttle pause ended (a shared function, no closure per pause). */
+function endThrottle(runner: W2SessionRunner): void {
+  runner.throttleEnded();
+}
+
 /** What happens on the wire when the session ends for a local reason. */
 type WireAction = 'close' | 'terminate' | 'none';
 
@@ -102,6 +110,10 @@ export class W2SessionRunner implements KeepaliveTarget, FirstFrameTarget {
   #pending = 0;
   /** The client sent its first message (the first-frame deadline no longer applies). */
   #spoke = false;
+  /** Not read because the plugin is behind (PAUSE_AT) ... */
+  #backpressured = false;
+  /** ... or because the client is over its read budget (read-throttle.ts). */
+  #throttled = false;
 
   constructor(init: SessionRunnerInit) {
     this.env = init.env;
@@ -192,6 +204,12 @@ export class W2SessionRunner implements KeepaliveTarget, FirstFrameTarget {
     void this.#end(reason, 'none');
   }
 
+  /** The read-throttle pause is over: read again unless the plugin is still behind. */
+  throttleEnded(): void {
+    this.#throttled = false;
+    if (this.#closeReason === undefined && !this.#backpressured) this.#socket.resume();
+  }
+
   /** One WebSocket message from the peer. */
   receive(data: RawData, isBinary: boolean): void {
     this.env.keepalive.seen(this);
@@ -207,8 +225,19 @@ export class W2SessionRunner implements KeepaliveTarget, FirstFrameTarget {
       return;
     }
     const frame: W2Frame = isBinary ? bytes : bytes.toString('utf8');
+    const throttle = this.env.readThrottle?.charge(this.connection.id, this.connection.remote.address, bytes.length);
+    if (throttle !== undefined && !this.#throttled) {
+      // Issue 15: over its read budget; this message is handled, the next ones wait in TCP.
+      this.#throttled = true;
+      this.#socket.pause();
+      this.env.onRefused?.(this, throttle.reason);
+      setTimeout(endThrottle, throttle.pauseMs, this).unref();
+    }
     // Backpressure: a client faster than its plugin is slowed down by TCP, not buffered here.
-    if (++this.#pending === PAUSE_AT) this.#socket.pause();
+    if (++this.#pending === PAUSE_AT) {
+      this.#backpressured = true;
+      this.#socket.pause();
+    }
     if (this.#draining) (this.#queue ??= []).push(frame);
     else this.#chain = this.#drain(frame);
   }
@@ -220,7 +249,10 @@ export class W2SessionRunner implements KeepaliveTarget, FirstFrameTarget {
     let frame: W2Frame | undefined = first;
     while (frame !== undefined) {
       await this.#deliver(frame);
-      if (--this.#pending === RESUME_AT && this.#closeReason === undefined) this.#socket.resume();
+      if (--this.#pending === RESUME_AT && this.#backpressured) {
+        this.#backpressured = false;
+        if (this.#closeReason === undefined && !this.#throttled) this.#socket.resume();
+      }
       frame = this.#queue?.shift();
     }
     this.#draining = false;
