@@ -128,7 +128,7 @@ export class Forwarder {
     if (this.#cancelledBeforeForwarding.has(forwarding.serverTx)) {
       // RFC 3261 §16.10: cancelled before any branch existed: no branch is started; the
       // attempt ends with 487 through the same relay (and response hook) as any final.
-      this.#relay(context, createResponse(forwarding.serverTx.request, 487, 'Request Terminated'));
+      this.#relay(context, createResponse(forwarding.serverTx.request, 487, 'Request Terminated'), true);
       return;
     }
     const connectionId = forwarding.serverTx.source?.connectionId;
@@ -147,7 +147,7 @@ export class Forwarder {
       this.#options.onOverloaded?.(forwarding.serverTx);
       this.#relay(context, createResponse(forwarding.serverTx.request, 503, 'Service Unavailable - too many requests toward the IMS core', {
         headers: [['Retry-After', String(admission.retryAfterSeconds)]],
-      }));
+      }), true);
     });
   }
 
@@ -168,7 +168,7 @@ export class Forwarder {
     if (context.ticket?.queued === true) {
       // Still waiting for a slot toward Mw: nothing was sent, so nothing to cancel there.
       context.ticket.release();
-      this.#relay(context, createResponse(inviteTx.request, 487, 'Request Terminated'));
+      this.#relay(context, createResponse(inviteTx.request, 487, 'Request Terminated'), true);
       return true;
     }
     context.cancelRequested = true;
@@ -188,7 +188,7 @@ export class Forwarder {
     const { forwarding } = context;
     const target = forwarding.targets[context.target];
     if (target === undefined) {
-      this.#relay(context, createResponse(forwarding.serverTx.request, forwarding.failureStatus ?? 503, undefined, {}));
+      this.#relay(context, createResponse(forwarding.serverTx.request, forwarding.failureStatus ?? 503, undefined, {}), true);
       return;
     }
     const branch = this.#options.branch ? this.#options.branch(forwarding.serverTx.request) : generateBranch();
@@ -221,7 +221,7 @@ export class Forwarder {
       this.#armNoAnswer(context, request, target);
     } catch (error) {
       this.#options.log.error({ err: error }, 'could not start the client transaction');
-      this.#relay(context, createResponse(forwarding.serverTx.request, 500, 'Server Internal Error'));
+      this.#relay(context, createResponse(forwarding.serverTx.request, 500, 'Server Internal Error'), true);
     }
   }
 
@@ -290,7 +290,8 @@ export class Forwarder {
     }
   }
 
-  #relay(context: Context, response: SipResponse): void {
+  /** `ours`: a response this proxy made from the client's request (no Via of ours to remove). */
+  #relay(context: Context, response: SipResponse, ours = false): void {
     const { forwarding } = context;
     const isFinal = response.status >= 200;
     // After a final non-2xx nothing else is relayed; 2xx may repeat (RFC 6026 forked 2xx).
@@ -305,7 +306,7 @@ export class Forwarder {
       if (forwarding.serverTx.request.method !== 'INVITE' || response.status >= 300) this.#contexts.delete(forwarding.serverTx);
       else setTimeout(() => this.#contexts.delete(forwarding.serverTx), 32_000).unref();
     }
-    const stripped = popVia(response);
+    const stripped = ours ? response : popVia(response);
     const target = forwarding.targets[context.target];
     context.chain = context.chain.then(async () => {
       if (context.answered === 'refused') {

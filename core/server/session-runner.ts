@@ -79,11 +79,6 @@ function dropIfNotClosed(socket: WebSocket): void {
 const PAUSE_AT = 64;
 const RESUME_AT = 16;
 
-/** The read-throttle pause ended (a shared function, no closure per pause). */
-function endThrottle(runner: W2SessionRunner): void {
-  runner.throttleEnded();
-}
-
 /** What happens on the wire when the session ends for a local reason. */
 type WireAction = 'close' | 'terminate' | 'none';
 
@@ -112,7 +107,7 @@ export class W2SessionRunner implements KeepaliveTarget, FirstFrameTarget {
   #spoke = false;
   /** Not read because the plugin is behind (PAUSE_AT) ... */
   #backpressured = false;
-  /** ... or because the client is over its read budget (read-throttle.ts). */
+  /** Messages wait for the read budget (read-throttle.ts); counted once per episode. */
   #throttled = false;
 
   constructor(init: SessionRunnerInit) {
@@ -204,12 +199,6 @@ export class W2SessionRunner implements KeepaliveTarget, FirstFrameTarget {
     void this.#end(reason, 'none');
   }
 
-  /** The read-throttle pause is over: read again unless the plugin is still behind. */
-  throttleEnded(): void {
-    this.#throttled = false;
-    if (this.#closeReason === undefined && !this.#backpressured) this.#socket.resume();
-  }
-
   /** One WebSocket message from the peer. */
   receive(data: RawData, isBinary: boolean): void {
     this.env.keepalive.seen(this);
@@ -225,14 +214,6 @@ export class W2SessionRunner implements KeepaliveTarget, FirstFrameTarget {
       return;
     }
     const frame: W2Frame = isBinary ? bytes : bytes.toString('utf8');
-    const throttle = this.env.readThrottle?.charge(this.connection.id, this.connection.remote.address, bytes.length);
-    if (throttle !== undefined && !this.#throttled) {
-      // Issue 15: over its read budget; this message is handled, the next ones wait in TCP.
-      this.#throttled = true;
-      this.#socket.pause();
-      this.env.onRefused?.(this, throttle.reason);
-      setTimeout(endThrottle, throttle.pauseMs, this).unref();
-    }
     // Backpressure: a client faster than its plugin is slowed down by TCP, not buffered here.
     if (++this.#pending === PAUSE_AT) {
       this.#backpressured = true;
@@ -248,14 +229,41 @@ export class W2SessionRunner implements KeepaliveTarget, FirstFrameTarget {
     await this.#opened;
     let frame: W2Frame | undefined = first;
     while (frame !== undefined) {
+      const wait = this.#overBudget(frame);
+      if (wait !== undefined) await wait;
       await this.#deliver(frame);
       if (--this.#pending === RESUME_AT && this.#backpressured) {
         this.#backpressured = false;
-        if (this.#closeReason === undefined && !this.#throttled) this.#socket.resume();
+        if (this.#closeReason === undefined) this.#socket.resume();
       }
       frame = this.#queue?.shift();
     }
     this.#draining = false;
+  }
+
+  /**
+   * Issue 15 read budgets (read-throttle.ts), charged as each message is delivered: over budget,
+   * the socket stops being read and the message waits until its tokens are there; messages
+   * already read wait behind it. Undefined (no await) when within budget.
+   */
+  #overBudget(frame: W2Frame): Promise<void> | undefined {
+    const throttle = this.env.readThrottle;
+    if (throttle === undefined || this.#closeReason !== undefined) return undefined;
+    const bytes = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+    const over = throttle.charge(this.connection.id, this.connection.remote.address, bytes);
+    if (over === undefined) {
+      this.#throttled = false;
+      return undefined;
+    }
+    if (!this.#throttled) {
+      // Counted once per episode: from the first wait until a message goes without one.
+      this.#throttled = true;
+      this.env.onRefused?.(this, over.reason);
+    }
+    this.#socket.pause();
+    return new Promise<void>((resolve) => setTimeout(resolve, over.pauseMs)).then(() => {
+      if (this.#closeReason === undefined && !this.#backpressured) this.#socket.resume();
+    });
   }
 
   async #deliver(frame: W2Frame): Promise<void> {
