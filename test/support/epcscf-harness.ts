@@ -15,6 +15,7 @@ import { BUILTIN_PLUGINS } from '../../core/cli/builtin-plugins.js';
 import { resolveConfig } from '../../core/config/index.js';
 import { Pcscf } from '../../core/pcscf/index.js';
 import type { MediaControl } from '../../core/pcscf/alg/media-control.js';
+import type { DnsLookup } from '../../core/sip/resolve/index.js';
 import { createEpcscfServer, type EpcscfServer } from '../../core/server/epcscf-server.js';
 import { cseq, formatUri, type SipMessage, type SipRequest, type SipResponse } from '../../core/sip/index.js';
 import { KAMAILIO_CONFIGS, startKamailio, type KamailioPeer } from './peers/kamailio.js';
@@ -133,6 +134,10 @@ export interface StartEpcscfOptions {
   readonly mwPort?: number;
   /** media.dtmf (default auto): DTMF interworking RFC 4733 ⇄ INFO (issue #14). */
   readonly mediaDtmf?: 'auto' | 'rfc4733' | 'info';
+  /** mw.failover (issue 15: RFC 3263 failover on silence); default: the config default. */
+  readonly mwFailover?: Record<string, unknown>;
+  /** The DNS the P-CSCF resolves mw.nextHop with (RFC 3263 NAPTR/SRV/A); default: the system's. */
+  readonly dns?: DnsLookup;
 }
 
 export interface EpcscfUnderTest {
@@ -165,7 +170,7 @@ export async function startEpcscf(options: StartEpcscfOptions): Promise<EpcscfUn
   const config = resolveConfig({
     w2: { listen: `127.0.0.1:${w2Port}`, pingIntervalSeconds: 0, ...(options.w2MaxFrameBytes !== undefined ? { maxFrameBytes: options.w2MaxFrameBytes } : {}) },
     plugins: [{ name: 'sip-ws', ...(options.sipWsOptions ? { options: options.sipWsOptions } : {}) }, ...(options.extraPlugins ?? [])],
-    mw: { listen: [`${mwTransport}:127.0.0.1:${mwPort}`], nextHop: options.nextHop, domain, visitedNetworkId, nextHopProbe: options.nextHopProbe ?? { intervalSeconds: 0 } },
+    mw: { listen: [`${mwTransport}:127.0.0.1:${mwPort}`], nextHop: options.nextHop, domain, visitedNetworkId, nextHopProbe: options.nextHopProbe ?? { intervalSeconds: 0 }, ...(options.mwFailover ? { failover: options.mwFailover } : {}) },
     media: { mode: 'off', ...(options.mediaDtmf ? { dtmf: options.mediaDtmf } : {}) },
     ...(options.webAuth ? { webAuth: options.webAuth } : {}),
     ...(options.ut ? { ut: options.ut } : {}),
@@ -185,6 +190,7 @@ export async function startEpcscf(options: StartEpcscfOptions): Promise<EpcscfUn
       config, logger,
       ...(options.flowSecret !== undefined ? { flowSecret: options.flowSecret } : {}),
       ...(options.media ? { media: options.media } : {}),
+      ...(options.dns ? { dns: options.dns } : {}),
     });
     const observer = pcscf.observer as unknown as NodeJS.EventEmitter;
     observer.on('mw', (e: MwObserved) => capture.record({ side: 'mw', direction: e.direction, message: e.message, peer: e.peer, at: Date.now() }));
