@@ -134,6 +134,8 @@ export interface StartEpcscfOptions {
   readonly mwPort?: number;
   /** media.dtmf (default auto): DTMF interworking RFC 4733 ⇄ INFO (issue #14). */
   readonly mediaDtmf?: 'auto' | 'rfc4733' | 'info';
+  /** w2.limits (issue 11/15 caps and rates); default: the config defaults. */
+  readonly w2Limits?: Record<string, unknown>;
   /** mw.failover (issue 15: RFC 3263 failover on silence); default: the config default. */
   readonly mwFailover?: Record<string, unknown>;
   /** The DNS the P-CSCF resolves mw.nextHop with (RFC 3263 NAPTR/SRV/A); default: the system's. */
@@ -168,7 +170,10 @@ export async function startEpcscf(options: StartEpcscfOptions): Promise<EpcscfUn
   const mwPort = options.mwPort ?? await allocatePort();
   const logger = options.logger ?? testLogger();
   const config = resolveConfig({
-    w2: { listen: `127.0.0.1:${w2Port}`, pingIntervalSeconds: 0, ...(options.w2MaxFrameBytes !== undefined ? { maxFrameBytes: options.w2MaxFrameBytes } : {}) },
+    w2: {
+      listen: `127.0.0.1:${w2Port}`, pingIntervalSeconds: 0, ...(options.w2MaxFrameBytes !== undefined ? { maxFrameBytes: options.w2MaxFrameBytes } : {}),
+      ...(options.w2Limits ? { limits: options.w2Limits } : {}),
+    },
     plugins: [{ name: 'sip-ws', ...(options.sipWsOptions ? { options: options.sipWsOptions } : {}) }, ...(options.extraPlugins ?? [])],
     mw: { listen: [`${mwTransport}:127.0.0.1:${mwPort}`], nextHop: options.nextHop, domain, visitedNetworkId, nextHopProbe: options.nextHopProbe ?? { intervalSeconds: 0 }, ...(options.mwFailover ? { failover: options.mwFailover } : {}) },
     media: { mode: 'off', ...(options.mediaDtmf ? { dtmf: options.mediaDtmf } : {}) },
