@@ -37,9 +37,10 @@ export class WsSipConnection {
   }
 
   /** Opens ws(s)://... with the "sip" subprotocol; rejects if the server does not echo it. */
-  static open(url: string, timeoutMs = 10_000): Promise<WsSipConnection> {
+  static open(url: string, timeoutMs = 10_000, localAddress?: string): Promise<WsSipConnection> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, 'sip', { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+      // `localAddress`: the source IP (e.g. 127.0.0.2, another loopback address: another client host).
+      const socket = new WebSocket(url, 'sip', { perMessageDeflate: false, handshakeTimeout: timeoutMs, ...(localAddress !== undefined ? { localAddress } : {}) });
       const fail = (error: Error): void => { socket.removeAllListeners(); socket.terminate(); reject(error); };
       socket.once('error', fail);
       socket.once('open', () => {
@@ -58,6 +59,17 @@ export class WsSipConnection {
   /** Final responses that match no pending request (a retransmitted 2xx to INVITE). */
   set onStrayResponse(handler: (response: WireMessage) => void) {
     this.#onStrayResponse = handler;
+  }
+
+  /** Bytes queued in the socket, not yet written (a flooder keeps it filled). */
+  get bufferedAmount(): number {
+    return this.#socket.bufferedAmount;
+  }
+
+  /** Resolves when the WebSocket has closed (by either side), with the close code. */
+  closed(): Promise<number> {
+    if (this.#socket.readyState === WebSocket.CLOSED) return Promise.resolve(1006);
+    return new Promise((resolve) => this.#socket.once('close', (code: number) => resolve(code)));
   }
 
   get open(): boolean {

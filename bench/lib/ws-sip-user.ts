@@ -21,6 +21,8 @@ export interface BenchUserOptions {
   /** Seconds asked for in REGISTER (default 3600: idle connections must stay registered). */
   readonly expires?: number;
   readonly timeoutMs?: number;
+  /** The client's source IP (another loopback address stands for another host). */
+  readonly localAddress?: string;
 }
 
 export class SipOutcomeError extends Error {
@@ -70,7 +72,7 @@ export class BenchUser {
   }
 
   static async connect(options: BenchUserOptions): Promise<BenchUser> {
-    return new BenchUser(await WsSipConnection.open(options.url, options.timeoutMs), options);
+    return new BenchUser(await WsSipConnection.open(options.url, options.timeoutMs, options.localAddress), options);
   }
 
   get connected(): boolean {
@@ -137,6 +139,31 @@ export class BenchUser {
     } finally {
       this.#acks.delete(callId);
     }
+  }
+
+  /** One MESSAGE (RFC 3428) to `toAor` and its final response; resolves with the status. */
+  async message(toAor: string, body: string): Promise<number> {
+    const viaBranch = branch();
+    const response = await this.#conn.request(this.messageText(toAor, body, viaBranch), viaBranch, this.#options.timeoutMs);
+    return response.status;
+  }
+
+  /** The text of a MESSAGE with top Via branch `viaBranch` (a flooder sends them without waiting). */
+  messageText(toAor: string, body: string, viaBranch = branch()): string {
+    return composeMessage(`MESSAGE ${toAor} SIP/2.0`, [
+      `Via: SIP/2.0/WS ${this.#host};branch=${viaBranch}`,
+      'Max-Forwards: 70',
+      `From: <${this.aor}>;tag=${token()}`,
+      `To: <${toAor}>`,
+      `Call-ID: ${token(10)}@${this.#host}`,
+      'CSeq: 1 MESSAGE',
+      'Content-Type: text/plain',
+    ], body);
+  }
+
+  /** The underlying connection (a flooder writes to it directly). */
+  get connection(): WsSipConnection {
+    return this.#conn;
   }
 
   close(): void {

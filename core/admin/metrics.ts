@@ -86,7 +86,7 @@ class PrometheusEpcscfMetrics implements EpcscfMetrics {
     this.#mediaLegsOrphaned = new Counter({ name: 'epcscf_media_legs_orphaned_total', help: 'Media legs the audit released because no dialog or pending transaction owned them', registers });
     const refused = new Counter({
       name: 'epcscf_w2_refused_total',
-      help: 'Clients refused or cut off by a guard, by reason (connections, connections_per_ip, upgrade_timeout, first_frame_timeout, flood, calls_per_client, calls_per_ip, pending_transactions, registrations_per_ip)',
+      help: `Clients refused, throttled or cut off by a guard, by reason (${W2_REFUSAL_REASONS.join(', ')})`,
       labelNames: ['reason'], registers,
     });
     // Every reason exists from the start at 0, so increase() sees the first refusal.

@@ -38,6 +38,24 @@ export interface W2Limits {
   readonly maxPendingTransactionsPerConnection: number;
   /** Registration bindings held by all W2 connections of one source IP (refreshes always pass). */
   readonly maxRegistrationsPerIp: number;
+  /** Issue 15 overload control: REGISTERs per second per W2 connection ... */
+  readonly registrationRatePerClient: RateLimitConfig;
+  /** ... and per source IP. */
+  readonly registrationRatePerIp: RateLimitConfig;
+  /** Initial INVITEs per second per W2 connection ... */
+  readonly callRatePerClient: RateLimitConfig;
+  /** ... and per source IP. */
+  readonly callRatePerIp: RateLimitConfig;
+  /** WebSocket message bytes per second per connection (beyond: the socket is not read for a while). */
+  readonly bytesPerConnection: RateLimitConfig;
+  /** WebSocket messages per second per source IP (beyond: the sending socket is not read for a while). */
+  readonly framesPerIp: RateLimitConfig;
+}
+
+/** A token bucket: `burst` at once, `ratePerSecond` on average. */
+export interface RateLimitConfig {
+  readonly ratePerSecond: number;
+  readonly burst: number;
 }
 
 export interface W2Config {
@@ -58,6 +76,24 @@ export interface MwConfig {
   readonly visitedNetworkId: string;
   readonly tls?: TlsFiles;
   readonly nextHopProbe: NextHopProbeConfig;
+  readonly overload: MwOverloadConfig;
+  readonly failover: MwFailoverConfig;
+}
+
+/** mw.overload: the per-node bound on requests toward the IMS core (issue 15). */
+export interface MwOverloadConfig {
+  /** Forwarded requests still without any response. */
+  readonly maxOutstanding: number;
+  /** Requests waiting for a slot; 0: none wait. */
+  readonly maxQueued: number;
+  readonly maxQueueWaitMs: number;
+  readonly retryAfterSeconds: number;
+}
+
+/** mw.failover: RFC 3263 §4.3 failover to the next target when one stays silent. */
+export interface MwFailoverConfig {
+  /** 0: only on timeout, transport error, 503, 408. */
+  readonly noAnswerMs: number;
 }
 
 /** mw.nextHopProbe: when an Mw next hop counts as down (issue 11 #10). */

@@ -17,6 +17,14 @@
  *   EPCSCF_W2_MAX_CALLS_PER_IP                     w2.limits.maxCallsPerIp                        integer
  *   EPCSCF_W2_MAX_PENDING_TRANSACTIONS_PER_CONNECTION  w2.limits.maxPendingTransactionsPerConnection  integer
  *   EPCSCF_W2_MAX_REGISTRATIONS_PER_IP             w2.limits.maxRegistrationsPerIp                integer
+ *   EPCSCF_W2_REGISTRATIONS_PER_SECOND_PER_CLIENT  w2.limits.registrationRatePerClient.ratePerSecond  number
+ *   EPCSCF_W2_REGISTRATIONS_PER_SECOND_PER_IP      w2.limits.registrationRatePerIp.ratePerSecond  number
+ *   EPCSCF_W2_CALLS_PER_SECOND_PER_CLIENT          w2.limits.callRatePerClient.ratePerSecond      number
+ *   EPCSCF_W2_CALLS_PER_SECOND_PER_IP              w2.limits.callRatePerIp.ratePerSecond          number
+ *   EPCSCF_W2_BYTES_PER_SECOND_PER_CONNECTION      w2.limits.bytesPerConnection.ratePerSecond     number
+ *   EPCSCF_W2_FRAMES_PER_SECOND_PER_IP             w2.limits.framesPerIp.ratePerSecond            number
+ *   EPCSCF_MW_MAX_OUTSTANDING                      mw.overload.maxOutstanding                     integer
+ *   EPCSCF_MW_FAILOVER_NO_ANSWER_SECONDS           mw.failover.noAnswerSeconds                    number
  *   EPCSCF_MW_LISTEN                  mw.listen                 comma-separated, e.g. udp:0.0.0.0:5060,tcp:0.0.0.0:5060
  *   EPCSCF_MW_NEXTHOP                 mw.nextHop                SIP URI; empty = the embedded dev IMS core
  *   EPCSCF_MW_DOMAIN                  mw.domain
@@ -51,6 +59,14 @@ const OVERRIDES: ReadonlyArray<readonly [variable: string, path: readonly string
   ['EPCSCF_W2_MAX_CALLS_PER_IP', ['w2', 'limits', 'maxCallsPerIp'], 'number'],
   ['EPCSCF_W2_MAX_PENDING_TRANSACTIONS_PER_CONNECTION', ['w2', 'limits', 'maxPendingTransactionsPerConnection'], 'number'],
   ['EPCSCF_W2_MAX_REGISTRATIONS_PER_IP', ['w2', 'limits', 'maxRegistrationsPerIp'], 'number'],
+  ['EPCSCF_W2_REGISTRATIONS_PER_SECOND_PER_CLIENT', ['w2', 'limits', 'registrationRatePerClient', 'ratePerSecond'], 'number'],
+  ['EPCSCF_W2_REGISTRATIONS_PER_SECOND_PER_IP', ['w2', 'limits', 'registrationRatePerIp', 'ratePerSecond'], 'number'],
+  ['EPCSCF_W2_CALLS_PER_SECOND_PER_CLIENT', ['w2', 'limits', 'callRatePerClient', 'ratePerSecond'], 'number'],
+  ['EPCSCF_W2_CALLS_PER_SECOND_PER_IP', ['w2', 'limits', 'callRatePerIp', 'ratePerSecond'], 'number'],
+  ['EPCSCF_W2_BYTES_PER_SECOND_PER_CONNECTION', ['w2', 'limits', 'bytesPerConnection', 'ratePerSecond'], 'number'],
+  ['EPCSCF_W2_FRAMES_PER_SECOND_PER_IP', ['w2', 'limits', 'framesPerIp', 'ratePerSecond'], 'number'],
+  ['EPCSCF_MW_MAX_OUTSTANDING', ['mw', 'overload', 'maxOutstanding'], 'number'],
+  ['EPCSCF_MW_FAILOVER_NO_ANSWER_SECONDS', ['mw', 'failover', 'noAnswerSeconds'], 'number'],
   ['EPCSCF_MW_LISTEN', ['mw', 'listen'], 'list'],
   ['EPCSCF_MW_NEXTHOP', ['mw', 'nextHop'], 'optional-string'],
   ['EPCSCF_MW_DOMAIN', ['mw', 'domain'], 'string'],

@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { EpcError } from '../errors.js';
 import { parseUri } from '../sip/index.js';
 import type { PluginReference } from '../plugin/loader.js';
-import type { AdminConfig, ClusterConfig, EpcscfConfig, HostPort, LogLevel, MediaConfig, MediaGatewaySettings, MediaPortRange, MmtelConfig, NgGatewayConfig, NgMediaConfig, MwListenPoint, NextHopProbeConfig, TlsFiles, UtConfig, W2Limits, WebAuthConfig, WebAuthIssuer } from './config-types.js';
+import type { AdminConfig, ClusterConfig, EpcscfConfig, HostPort, LogLevel, MediaConfig, MediaGatewaySettings, MediaPortRange, MmtelConfig, MwListenPoint, MwOverloadConfig, NextHopProbeConfig, NgGatewayConfig, NgMediaConfig, RateLimitConfig, TlsFiles, UtConfig, W2Limits, WebAuthConfig, WebAuthIssuer } from './config-types.js';
 import { applyEnvOverrides } from './env-overrides.js';
 import type { Environment } from './env-overrides.js';
 import { compileSchema, readRepositorySchema } from './json-schema.js';
@@ -170,7 +170,7 @@ function toTypedConfig(config: Record<string, unknown>, configDir: string): Epcs
       ...(w2Tls ? { tls: w2Tls } : {}),
       maxFrameBytes: w2['maxFrameBytes'] as number,
       pingIntervalMs: Math.round((w2['pingIntervalSeconds'] as number) * 1000),
-      limits: w2Limits(w2['limits'] as Record<string, number>),
+      limits: w2Limits(w2['limits'] as Record<string, unknown>),
     },
     plugins: config['plugins'] as PluginReference[],
     mw: {
@@ -181,6 +181,8 @@ function toTypedConfig(config: Record<string, unknown>, configDir: string): Epcs
       visitedNetworkId: mw['visitedNetworkId'] as string,
       ...(mwTls ? { tls: mwTls } : {}),
       nextHopProbe: nextHopProbe(mw['nextHopProbe'] as Record<string, unknown>),
+      overload: mwOverload(mw['overload'] as Record<string, number>),
+      failover: { noAnswerMs: Math.round(((mw['failover'] as Record<string, number>)['noAnswerSeconds'] as number) * 1000) },
     },
     media: mediaConfig(config['media'] as Record<string, unknown>),
     admin: adminConfig(config['admin'] as Record<string, unknown>),
@@ -192,8 +194,8 @@ function toTypedConfig(config: Record<string, unknown>, configDir: string): Epcs
   };
 }
 
-function w2Limits(limits: Record<string, number>): W2Limits {
-  const ms = (seconds: number | undefined): number => Math.round((seconds ?? 0) * 1000);
+function w2Limits(limits: Record<string, unknown>): W2Limits {
+  const ms = (seconds: unknown): number => Math.round(((seconds as number | undefined) ?? 0) * 1000);
   return {
     maxConnections: limits['maxConnections'] as number,
     maxConnectionsPerIp: limits['maxConnectionsPerIp'] as number,
@@ -204,6 +206,21 @@ function w2Limits(limits: Record<string, number>): W2Limits {
     maxCallsPerIp: limits['maxCallsPerIp'] as number,
     maxPendingTransactionsPerConnection: limits['maxPendingTransactionsPerConnection'] as number,
     maxRegistrationsPerIp: limits['maxRegistrationsPerIp'] as number,
+    registrationRatePerClient: limits['registrationRatePerClient'] as RateLimitConfig,
+    registrationRatePerIp: limits['registrationRatePerIp'] as RateLimitConfig,
+    callRatePerClient: limits['callRatePerClient'] as RateLimitConfig,
+    callRatePerIp: limits['callRatePerIp'] as RateLimitConfig,
+    bytesPerConnection: limits['bytesPerConnection'] as RateLimitConfig,
+    framesPerIp: limits['framesPerIp'] as RateLimitConfig,
+  };
+}
+
+function mwOverload(overload: Record<string, number>): MwOverloadConfig {
+  return {
+    maxOutstanding: overload['maxOutstanding'] as number,
+    maxQueued: overload['maxQueued'] as number,
+    maxQueueWaitMs: Math.round((overload['maxQueueWaitSeconds'] as number) * 1000),
+    retryAfterSeconds: overload['retryAfterSeconds'] as number,
   };
 }
 

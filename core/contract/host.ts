@@ -114,11 +114,16 @@ export interface W2UtCore {
  */
 export type W2RefusalReason =
   | 'connections' | 'connections_per_ip' | 'upgrade_timeout' | 'first_frame_timeout' | 'flood'
-  | 'calls_per_client' | 'calls_per_ip' | 'pending_transactions' | 'registrations_per_ip';
+  | 'calls_per_client' | 'calls_per_ip' | 'pending_transactions' | 'registrations_per_ip'
+  // Issue 15 overload control: request rates, throttled sockets, the per-node bound toward Mw.
+  | 'registration_rate_per_client' | 'registration_rate_per_ip' | 'call_rate_per_client' | 'call_rate_per_ip'
+  | 'bytes_rate' | 'frames_per_ip' | 'mw_overload';
 
 export const W2_REFUSAL_REASONS: readonly W2RefusalReason[] = [
   'connections', 'connections_per_ip', 'upgrade_timeout', 'first_frame_timeout', 'flood', 'calls_per_client', 'calls_per_ip',
   'pending_transactions', 'registrations_per_ip',
+  'registration_rate_per_client', 'registration_rate_per_ip', 'call_rate_per_client', 'call_rate_per_ip',
+  'bytes_rate', 'frames_per_ip', 'mw_overload',
 ];
 
 export interface W2ObserverEvents {

@@ -8,6 +8,7 @@ import {
 } from '../sip/transaction/index.js';
 import type { SipTarget } from '../sip/transport/types.js';
 import { isStateUnavailable, stateUnavailableResponse } from './state-unavailable.js';
+import type { AdmissionTicket, MwAdmission } from './mw-admission.js';
 
 export type Side = 'mw' | 'w2';
 
@@ -50,6 +51,12 @@ interface Context {
   chain: Promise<void>;
   /** The client has a final response (set in `chain` order): a 502 of ours, or a relayed one. */
   answered: 'no' | 'relayed' | 'refused';
+  /** The slot of the per-node bound toward Mw (mw-admission.ts), until the first response. */
+  ticket: AdmissionTicket | undefined;
+  /** Attempts started (the current one's number): callbacks of an abandoned attempt see another. */
+  attempts: number;
+  /** The no-answer failover deadline of the current attempt. */
+  noAnswerTimer: NodeJS.Timeout | undefined;
 }
 
 export interface ForwarderOptions {
@@ -62,6 +69,19 @@ export interface ForwarderOptions {
   readonly warnAgent: (side: Side) => string;
   /** A response the forwarder would not relay (a procedure could not process it): counted. */
   readonly onUnprocessable?: () => void;
+  /**
+   * Issue 15: the per-node bound on requests toward Mw. A request beyond it waits in its queue
+   * or is answered 503 with Retry-After (`onOverloaded` is told, for the metrics).
+   */
+  readonly mwAdmission?: MwAdmission;
+  readonly onOverloaded?: (serverTx: ServerTransaction) => void;
+  /**
+   * RFC 3263 §4.3 failover on silence: a target that answered nothing within this many ms is
+   * given up for the request when another target is left (0: never; only timeout, transport
+   * error, 503, 408). `onNoAnswer` is told (next-hop health counts it as a failure).
+   */
+  readonly noAnswerMs?: number;
+  readonly onNoAnswer?: (request: SipRequest, target: SipTarget) => void;
   readonly log: Logger;
 }
 
@@ -77,6 +97,8 @@ export class Forwarder {
   readonly #invitesByConnection = new Map<string, Set<ServerTransaction>>();
   /** INVITEs a CANCEL reached before they were forwarded (their procedure was still running). */
   readonly #cancelledBeforeForwarding = new WeakSet<ServerTransaction>();
+  /** INVITEs sent to a given-up target and cancelled there once (its later 1xx change nothing). */
+  readonly #lateCancelled = new WeakSet<SipRequest>();
 
   constructor(options: ForwarderOptions) {
     this.#options = options;
@@ -99,12 +121,15 @@ export class Forwarder {
   }
 
   forward(forwarding: Forwarding): void {
-    const context: Context = { forwarding, target: 0, client: undefined, provisional: false, cancelRequested: false, finalRelayed: false, chain: Promise.resolve(), answered: 'no' };
+    const context: Context = {
+      forwarding, target: 0, client: undefined, provisional: false, cancelRequested: false, finalRelayed: false, chain: Promise.resolve(), answered: 'no',
+      ticket: undefined, attempts: 0, noAnswerTimer: undefined,
+    };
     this.#contexts.set(forwarding.serverTx, context);
     if (this.#cancelledBeforeForwarding.has(forwarding.serverTx)) {
       // RFC 3261 §16.10: cancelled before any branch existed: no branch is started; the
       // attempt ends with 487 through the same relay (and response hook) as any final.
-      this.#relay(context, createResponse(forwarding.serverTx.request, 487, 'Request Terminated'));
+      this.#relay(context, createResponse(forwarding.serverTx.request, 487, 'Request Terminated'), true);
       return;
     }
     const connectionId = forwarding.serverTx.source?.connectionId;
@@ -113,7 +138,18 @@ export class Forwarder {
       if (set === undefined) this.#invitesByConnection.set(connectionId, (set = new Set()));
       set.add(forwarding.serverTx);
     }
-    this.#attempt(context);
+    const admission = forwarding.toward === 'mw' ? this.#options.mwAdmission : undefined;
+    if (admission === undefined) {
+      this.#attempt(context);
+      return;
+    }
+    context.ticket = admission.admit(() => this.#attempt(context), () => {
+      // RFC 3261 §21.5.4 + §20.33: this server is overloaded for now; nothing went to Mw.
+      this.#options.onOverloaded?.(forwarding.serverTx);
+      this.#relay(context, createResponse(forwarding.serverTx.request, 503, 'Service Unavailable - too many requests toward the IMS core', {
+        headers: [['Retry-After', String(admission.retryAfterSeconds)]],
+      }), true);
+    });
   }
 
   /**
@@ -130,6 +166,12 @@ export class Forwarder {
       return true;
     }
     if (context.finalRelayed) return false;
+    if (context.ticket?.queued === true) {
+      // Still waiting for a slot toward Mw: nothing was sent, so nothing to cancel there.
+      context.ticket.release();
+      this.#relay(context, createResponse(inviteTx.request, 487, 'Request Terminated'), true);
+      return true;
+    }
     context.cancelRequested = true;
     if (context.provisional) this.#sendCancel(context);
     return true;
@@ -147,20 +189,26 @@ export class Forwarder {
     const { forwarding } = context;
     const target = forwarding.targets[context.target];
     if (target === undefined) {
-      this.#relay(context, createResponse(forwarding.serverTx.request, forwarding.failureStatus ?? 503, undefined, {}));
+      this.#relay(context, createResponse(forwarding.serverTx.request, forwarding.failureStatus ?? 503, undefined, {}), true);
       return;
     }
     const branch = this.#options.branch ? this.#options.branch(forwarding.serverTx.request) : generateBranch();
     const request = prepare(forwarding.request, this.#options.via(forwarding.toward, target, branch) + (forwarding.viaParams ?? ''));
+    const attempt = ++context.attempts;
+    const current = (): boolean => attempt === context.attempts;
     try {
       context.client = this.#options.layers[forwarding.toward].sendRequest(request, target, {
         onProvisional: (response) => {
+          if (!current()) return this.#lateProvisional(context, request, target);
+          this.#answeredSomething(context);
           context.provisional = true;
           if (context.cancelRequested) this.#sendCancel(context);
           // RFC 3261 §16.7 step 5: a 100 is hop-by-hop; never forwarded.
           if (response.status > 100) this.#relay(context, response);
         },
         onFinal: (response) => {
+          if (!current()) return this.#lateFinal(context, response, target);
+          this.#answeredSomething(context);
           const failover = (response.status === 503 || response.status === 408) && !context.provisional && !context.cancelRequested;
           if (failover && context.target + 1 < forwarding.targets.length) {
             this.#options.log.info({ target, status: response.status }, 'next hop failed; trying the next target (RFC 3263 §4.3)');
@@ -171,10 +219,55 @@ export class Forwarder {
           this.#relay(context, response);
         },
       });
+      this.#armNoAnswer(context, request, target);
     } catch (error) {
       this.#options.log.error({ err: error }, 'could not start the client transaction');
-      this.#relay(context, createResponse(forwarding.serverTx.request, 500, 'Server Internal Error'));
+      this.#relay(context, createResponse(forwarding.serverTx.request, 500, 'Server Internal Error'), true);
     }
+  }
+
+  /**
+   * RFC 3263 §4.3: when another target is left, a silent one is given up after `noAnswerMs`
+   * rather than after the 32 s of Timer B/F; its client transaction runs on unheard (a late
+   * answer is ended: #lateProvisional, #lateFinal).
+   */
+  #armNoAnswer(context: Context, request: SipRequest, target: SipTarget): void {
+    const noAnswerMs = this.#options.noAnswerMs ?? 0;
+    if (noAnswerMs <= 0 || context.target + 1 >= context.forwarding.targets.length) return;
+    const attempt = context.attempts;
+    context.noAnswerTimer = setTimeout(() => {
+      context.noAnswerTimer = undefined;
+      if (attempt !== context.attempts || context.finalRelayed || context.cancelRequested) return;
+      this.#options.log.info({ target, noAnswerMs }, 'next hop silent; trying the next target (RFC 3263 §4.3)');
+      this.#options.onNoAnswer?.(request, target);
+      context.target++;
+      this.#attempt(context);
+    }, noAnswerMs);
+    context.noAnswerTimer.unref();
+  }
+
+  /** The current attempt heard from its next hop: no failover on silence, and the Mw slot is free. */
+  #answeredSomething(context: Context): void {
+    if (context.noAnswerTimer !== undefined) clearTimeout(context.noAnswerTimer);
+    context.noAnswerTimer = undefined;
+    context.ticket?.release();
+  }
+
+  /** A given-up target answered after all: an INVITE there is cancelled (RFC 3261 §9.1, after a 1xx). */
+  #lateProvisional(context: Context, request: SipRequest, target: SipTarget): void {
+    if (request.method !== 'INVITE' || this.#lateCancelled.has(request)) return;
+    this.#lateCancelled.add(request);
+    try {
+      this.#options.layers[context.forwarding.toward].sendRequest(createCancel(request), target, { onFinal: () => undefined });
+    } catch (error) {
+      this.#options.log.warn({ err: error }, 'could not cancel the INVITE of a given-up target');
+    }
+  }
+
+  /** A given-up target's 2xx is never relayed: the procedure acknowledges and ends it (RFC 3261 §16.7). */
+  #lateFinal(context: Context, response: SipResponse, target: SipTarget): void {
+    if (response.status >= 300 || response.status < 200) return;
+    void this.#notRelayed(context.forwarding, popVia(response), target, false);
   }
 
   #forgetInvite(serverTx: ServerTransaction): void {
@@ -198,19 +291,23 @@ export class Forwarder {
     }
   }
 
-  #relay(context: Context, response: SipResponse): void {
+  /** `ours`: a response this proxy made from the client's request (no Via of ours to remove). */
+  #relay(context: Context, response: SipResponse, ours = false): void {
     const { forwarding } = context;
     const isFinal = response.status >= 200;
     // After a final non-2xx nothing else is relayed; 2xx may repeat (RFC 6026 forked 2xx).
     if (context.finalRelayed && (!isFinal || response.status >= 300)) return;
     if (isFinal) {
       context.finalRelayed = true;
+      context.ticket?.release();
+      if (context.noAnswerTimer !== undefined) clearTimeout(context.noAnswerTimer);
+      context.noAnswerTimer = undefined;
       this.#forgetInvite(forwarding.serverTx);
       // Keep the context while 2xx retransmissions may still arrive for an INVITE (RFC 6026 §7.1).
       if (forwarding.serverTx.request.method !== 'INVITE' || response.status >= 300) this.#contexts.delete(forwarding.serverTx);
       else setTimeout(() => this.#contexts.delete(forwarding.serverTx), 32_000).unref();
     }
-    const stripped = popVia(response);
+    const stripped = ours ? response : popVia(response);
     const target = forwarding.targets[context.target];
     context.chain = context.chain.then(async () => {
       if (context.answered === 'refused') {

@@ -35,8 +35,12 @@ export async function requestFromWic(relay: PcscfRelay, request: SipRequest, tx:
   if (overCap !== undefined) return refuse(relay, tx, overCap, 'pending_transactions', flow);
   if (refuseEarly(request, tx)) return;
   if (request.method === 'CANCEL') return cancelForwarded(relay, relay.w2, request, tx);
+  const initial = tagOf(to(request)) === undefined;
+  // Issue 15: the rates of what costs the core most (REGISTER, initial INVITE), before anything else.
+  const tooFast = initial || request.method === 'REGISTER' ? relay.admission.rates.admit(request, flow.key, flow.connection.remote.address) : undefined;
+  if (tooFast !== undefined) return refuse(relay, tx, tooFast.response, tooFast.reason, flow);
   if (request.method === 'REGISTER') return register(relay, request, tx, flow);
-  if (tagOf(to(request)) !== undefined) return midDialogFromWic(relay, request, tx, flow);
+  if (!initial) return midDialogFromWic(relay, request, tx, flow);
   return originating(relay, request, tx, flow);
 }
 

@@ -1,6 +1,7 @@
 import type { SipMessage } from '../sip/index.js';
 import type { TokenRefusalCode } from '../webauth/index.js';
 import type { CallRefusalReason } from './call-limits.js';
+import type { RequestRateRefusalReason } from './request-rates.js';
 
 /** Monitoring only (never drives behaviour): every SIP message on each side. */
 export interface PcscfEvents {
@@ -21,7 +22,7 @@ export interface PcscfEvents {
 }
 
 /** Which w2.limits cap refused a request (issue 11). */
-export type RefusalReason = CallRefusalReason | 'pending_transactions' | 'registrations_per_ip';
+export type RefusalReason = CallRefusalReason | RequestRateRefusalReason | 'pending_transactions' | 'registrations_per_ip' | 'mw_overload';
 
 /**
  * The routing guards (issue 11): `unknown-dialog` a WIC's mid-dialog request for no dialog of its

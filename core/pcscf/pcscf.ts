@@ -37,6 +37,8 @@ import { OwnUris, sharedMwAddress, type OwnAddress } from './own-uris.js';
 import type { PcscfEvents } from './pcscf-events.js';
 import { PendingTransactions } from './pending-transactions.js';
 import { RegistrationLimits } from './registration-limits.js';
+import { RequestRates } from './request-rates.js';
+import { MwAdmission } from './mw-admission.js';
 import { byeTowardIms, releaseOnMediaEvent, releaseW2Flow, sendOwnRequest, terminateByOperator } from './release.js';
 import type { PcscfRelay } from './relay.js';
 import { guardTrip, safeCallId, sendStateless } from './relay-steps.js';
@@ -96,6 +98,8 @@ export class Pcscf implements W2SipCore {
   readonly observer = new EventEmitter<PcscfEvents>();
   /** Issue 11 #10: which Mw next hops answer (503 at once toward a dead one; /ready, metrics). */
   readonly nextHops: NextHopHealth;
+  /** Issue 15: requests toward Mw without an answer yet, bounded per node (a queue, then 503). */
+  readonly mwAdmission: MwAdmission;
   readonly #transport: SipTransportLayer;
   readonly #mw: TransactionLayer;
   readonly #w2: TransactionLayer;
@@ -204,11 +208,16 @@ export class Pcscf implements W2SipCore {
       onStrayResponse: (response, source) => void strayResponseFromWic(this.#relay, response, source).catch((e: unknown) => this.#ctx.log.debug({ err: e }, 'stray W2 response dropped')),
       onServerTransactionEnded: (tx) => pending.ended(tx),
     });
+    this.mwAdmission = new MwAdmission(config.mw.overload);
     const forwarder = new Forwarder({
       layers: { mw: this.#mw, w2: this.#w2 }, via: (side, target, branch) => this.#via(side, target, branch), log: this.#ctx.log,
       branch: loopBranch,
       warnAgent: (side) => (side === 'w2' ? w2Address.host : this.#mwAddresses[0]?.host ?? w2Address.host),
       onUnprocessable: () => guardTrip(this.#relay, 'unprocessable-response'),
+      // Issue 15: the per-node bound toward Mw, and RFC 3263 failover when a target stays silent.
+      mwAdmission: this.mwAdmission, noAnswerMs: config.mw.failover.noAnswerMs,
+      onOverloaded: (serverTx) => this.observer.emit('refused', 'mw_overload', serverTx.source.connectionId ?? ''),
+      onNoAnswer: (request, target) => this.nextHops.observe(request, target, 'timeout'),
     });
     this.#cluster = clustered && state ? this.#joinCluster(state, config, options.media, forwarder, routing) : undefined;
     this.#relay = {
@@ -219,6 +228,10 @@ export class Pcscf implements W2SipCore {
         pending, webAuth, deregistrar, integrityProtected: config.webAuth.integrityProtected,
         calls: new CallLimits(config.w2.limits, this.#ctx.dialogs),
         registrations: new RegistrationLimits(config.w2.limits.maxRegistrationsPerIp, this.#ctx.registrations, (ip) => this.#flows.fromAddress(ip)),
+        rates: new RequestRates({
+          registrationsPerClient: config.w2.limits.registrationRatePerClient, registrationsPerIp: config.w2.limits.registrationRatePerIp,
+          callsPerClient: config.w2.limits.callRatePerClient, callsPerIp: config.w2.limits.callRatePerIp,
+        }),
       },
       dtmfMode: config.media.dtmf ?? 'auto',
       observer: this.observer, mwAddresses: this.#mwAddresses, mwTransport: this.#transports[0] ?? 'udp', routing,
@@ -425,6 +438,7 @@ export class Pcscf implements W2SipCore {
       await Promise.allSettled([...this.#releases]);
       await this.#cluster?.membership.close();
       this.nextHops.close();
+      this.mwAdmission.close();
       this.#mw.close();
       this.#w2.close();
       await this.#media.close();

@@ -12,6 +12,7 @@ import type { NextHopHealth } from './next-hop-health.js';
 import type { OwnAddress } from './own-uris.js';
 import type { PcscfEvents } from './pcscf-events.js';
 import type { PendingTransactions } from './pending-transactions.js';
+import type { RequestRates } from './request-rates.js';
 import type { RegistrationLimits } from './registration-limits.js';
 import type { MwRouting } from './routing.js';
 import type { SessionMedia } from './session-media.js';
@@ -64,6 +65,8 @@ export interface W2Admission {
   readonly pending: PendingTransactions;
   readonly calls: CallLimits;
   readonly registrations: RegistrationLimits;
+  /** Issue 15: REGISTERs and initial INVITEs per second, per client and per source IP. */
+  readonly rates: RequestRates;
   readonly webAuth: WebAuthGate;
   readonly deregistrar: TrustedNodeDeregistrar;
   /** The Authorization `integrity-protected` value of a trusted-node REGISTER (webAuth.integrityProtected). */

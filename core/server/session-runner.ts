@@ -13,6 +13,7 @@ import { validateSessionShape } from '../plugin/validate-plugin.js';
 import type { FirstFrameDeadline, FirstFrameTarget } from './first-frame-deadline.js';
 import type { KeepaliveMonitor, KeepaliveTarget } from './keepalive.js';
 import { WebSocketW2Connection } from './w2-connection.js';
+import type { ReadThrottle } from './read-throttle.js';
 
 /** What every session of one server shares (one object per server, not per connection). */
 export interface SessionRunnerEnvironment {
@@ -26,6 +27,8 @@ export interface SessionRunnerEnvironment {
    * whose socket is paused behind its backlog is never read again).
    */
   readonly closeTimeoutMs: number;
+  /** Issue 15: bytes/s per connection and frames/s per source IP; over budget, the socket is not read for a while. */
+  readonly readThrottle?: ReadThrottle;
   /** A guard cut this session off (counted in /metrics). */
   readonly onRefused?: (runner: W2SessionRunner, reason: W2RefusalReason) => void;
   readonly onFault: (runner: W2SessionRunner, hook: string, error: unknown) => void;
@@ -102,6 +105,10 @@ export class W2SessionRunner implements KeepaliveTarget, FirstFrameTarget {
   #pending = 0;
   /** The client sent its first message (the first-frame deadline no longer applies). */
   #spoke = false;
+  /** Not read because the plugin is behind (PAUSE_AT) ... */
+  #backpressured = false;
+  /** Messages wait for the read budget (read-throttle.ts); counted once per episode. */
+  #throttled = false;
 
   constructor(init: SessionRunnerInit) {
     this.env = init.env;
@@ -208,7 +215,10 @@ export class W2SessionRunner implements KeepaliveTarget, FirstFrameTarget {
     }
     const frame: W2Frame = isBinary ? bytes : bytes.toString('utf8');
     // Backpressure: a client faster than its plugin is slowed down by TCP, not buffered here.
-    if (++this.#pending === PAUSE_AT) this.#socket.pause();
+    if (++this.#pending === PAUSE_AT) {
+      this.#backpressured = true;
+      this.#socket.pause();
+    }
     if (this.#draining) (this.#queue ??= []).push(frame);
     else this.#chain = this.#drain(frame);
   }
@@ -219,11 +229,41 @@ export class W2SessionRunner implements KeepaliveTarget, FirstFrameTarget {
     await this.#opened;
     let frame: W2Frame | undefined = first;
     while (frame !== undefined) {
+      const wait = this.#overBudget(frame);
+      if (wait !== undefined) await wait;
       await this.#deliver(frame);
-      if (--this.#pending === RESUME_AT && this.#closeReason === undefined) this.#socket.resume();
+      if (--this.#pending === RESUME_AT && this.#backpressured) {
+        this.#backpressured = false;
+        if (this.#closeReason === undefined) this.#socket.resume();
+      }
       frame = this.#queue?.shift();
     }
     this.#draining = false;
+  }
+
+  /**
+   * Issue 15 read budgets (read-throttle.ts), charged as each message is delivered: over budget,
+   * the socket stops being read and the message waits until its tokens are there; messages
+   * already read wait behind it. Undefined (no await) when within budget.
+   */
+  #overBudget(frame: W2Frame): Promise<void> | undefined {
+    const throttle = this.env.readThrottle;
+    if (throttle === undefined || this.#closeReason !== undefined) return undefined;
+    const bytes = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+    const over = throttle.charge(this.connection.id, this.connection.remote.address, bytes);
+    if (over === undefined) {
+      this.#throttled = false;
+      return undefined;
+    }
+    if (!this.#throttled) {
+      // Counted once per episode: from the first wait until a message goes without one.
+      this.#throttled = true;
+      this.env.onRefused?.(this, over.reason);
+    }
+    this.#socket.pause();
+    return new Promise<void>((resolve) => setTimeout(resolve, over.pauseMs)).then(() => {
+      if (this.#closeReason === undefined && !this.#backpressured) this.#socket.resume();
+    });
   }
 
   async #deliver(frame: W2Frame): Promise<void> {

@@ -32,6 +32,7 @@ import { FirstFrameDeadline } from './first-frame-deadline.js';
 import { KeepaliveMonitor } from './keepalive.js';
 import { W2SessionRunner } from './session-runner.js';
 import type { SessionRunnerEnvironment } from './session-runner.js';
+import { ReadThrottle } from './read-throttle.js';
 import { ownCopy } from '../sip/own-copy.js';
 import type { RouteChoice } from './subprotocol.js';
 import { decideUpgrade, refuseUpgrade, routesByPath } from './upgrade-gate.js';
@@ -56,7 +57,9 @@ export interface W2ServerOptions {
   readonly limits?: W2ServerLimits;
 }
 
-export type W2ServerLimits = Pick<W2Limits, 'maxConnections' | 'maxConnectionsPerIp' | 'upgradeTimeoutMs' | 'firstFrameTimeoutMs' | 'closeTimeoutMs'>;
+export type W2ServerLimits = Pick<W2Limits, 'maxConnections' | 'maxConnectionsPerIp' | 'upgradeTimeoutMs' | 'firstFrameTimeoutMs' | 'closeTimeoutMs'>
+  // Issue 15: read budgets (bytes/s per connection, frames/s per IP); without them sockets are read freely.
+  & Partial<Pick<W2Limits, 'bytesPerConnection' | 'framesPerIp'>>;
 
 /** The schema's defaults (schemas/config.schema.json, w2.limits), for embedders that pass none. */
 export const DEFAULT_W2_SERVER_LIMITS: W2ServerLimits = {
@@ -118,6 +121,9 @@ export async function createW2Server(options: W2ServerOptions): Promise<W2Server
     observer.emit('refused', { reason, remoteAddress, ...(connectionId !== undefined ? { connectionId } : {}) });
   };
   const guard = new ConnectionGuard(limits, refused);
+  const readThrottle = limits.bytesPerConnection !== undefined && limits.framesPerIp !== undefined
+    ? new ReadThrottle({ bytesPerConnection: limits.bytesPerConnection, framesPerIp: limits.framesPerIp }, options.maxFrameBytes)
+    : undefined;
   const byPath = routesByPath(options.routes);
   let closing = false;
 
@@ -191,6 +197,7 @@ export async function createW2Server(options: W2ServerOptions): Promise<W2Server
   const onRefused = (runner: W2SessionRunner, reason: W2RefusalReason): void => refused(reason, runner.connection.remote.address, runner.connection.id);
   const env: SessionRunnerEnvironment = {
     keepalive, firstFrame, closeWaitMs: options.closeWaitMs ?? 5_000, closeTimeoutMs: limits.closeTimeoutMs, onFault, onOpened, onEnded, onRefused,
+    ...(readThrottle ? { readThrottle } : {}),
   };
   const startSession = (socket: WebSocket, request: IncomingMessage, choice: RouteChoice): void => {
     if (closing) {

@@ -340,7 +340,7 @@ export class XmppWsSession implements ClientLink {
     if (refused !== undefined) {
       if ((this.#state as StreamState) === 'closed') return;
       this.#state = 'sasl';
-      return login.mechanism === 'OAUTHBEARER' ? this.#tokenRefused(refused) : this.#saslFailure('not-authorized');
+      return login.mechanism === 'OAUTHBEARER' ? this.#tokenRefused(refused) : this.#plainRefused(refused);
     }
     this.#user = user;
     this.#state = 'restart';
@@ -383,6 +383,17 @@ export class XmppWsSession implements ClientLink {
     const tokenWords = (info.reason ?? '').startsWith('Token ');
     const temporary = !tokenWords && (status === 408 || status >= 500);
     this.#saslFailure(temporary ? 'temporary-auth-failure' : 'not-authorized', info.reason);
+  }
+
+  /**
+   * PLAIN: wrong credentials are not-authorized (nothing more said); a network that could not
+   * serve the REGISTER now (408/5xx, e.g. the P-CSCF's overload 503 "too many registrations...",
+   * issue 15) is temporary-auth-failure (RFC 6120 §6.5.10) with the reason phrase in <text/>.
+   */
+  #plainRefused(info: RegistrationInfo): void {
+    const status = info.status ?? 0;
+    if (status === 408 || status >= 500) return this.#saslFailure('temporary-auth-failure', info.reason);
+    this.#saslFailure('not-authorized');
   }
 
   #saslFailure(condition: string, text?: string): void {

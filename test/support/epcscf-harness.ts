@@ -15,6 +15,7 @@ import { BUILTIN_PLUGINS } from '../../core/cli/builtin-plugins.js';
 import { resolveConfig } from '../../core/config/index.js';
 import { Pcscf } from '../../core/pcscf/index.js';
 import type { MediaControl } from '../../core/pcscf/alg/media-control.js';
+import type { DnsLookup } from '../../core/sip/resolve/index.js';
 import { createEpcscfServer, type EpcscfServer } from '../../core/server/epcscf-server.js';
 import { cseq, formatUri, type SipMessage, type SipRequest, type SipResponse } from '../../core/sip/index.js';
 import type { TtlStore } from '../../core/state/state-backend.js';
@@ -136,6 +137,12 @@ export interface StartEpcscfOptions {
   readonly mediaDtmf?: 'auto' | 'rfc4733' | 'info';
   /** The plugins' host.state source (issue #15); two nodes given the same one share resume tokens. Default: memory per server. */
   readonly stateNamespace?: (name: string) => TtlStore;
+  /** w2.limits (issue 11/15 caps and rates); default: the config defaults. */
+  readonly w2Limits?: Record<string, unknown>;
+  /** mw.failover (issue 15: RFC 3263 failover on silence); default: the config default. */
+  readonly mwFailover?: Record<string, unknown>;
+  /** The DNS the P-CSCF resolves mw.nextHop with (RFC 3263 NAPTR/SRV/A); default: the system's. */
+  readonly dns?: DnsLookup;
 }
 
 export interface EpcscfUnderTest {
@@ -166,9 +173,12 @@ export async function startEpcscf(options: StartEpcscfOptions): Promise<EpcscfUn
   const mwPort = options.mwPort ?? await allocatePort();
   const logger = options.logger ?? testLogger();
   const config = resolveConfig({
-    w2: { listen: `127.0.0.1:${w2Port}`, pingIntervalSeconds: 0, ...(options.w2MaxFrameBytes !== undefined ? { maxFrameBytes: options.w2MaxFrameBytes } : {}) },
+    w2: {
+      listen: `127.0.0.1:${w2Port}`, pingIntervalSeconds: 0, ...(options.w2MaxFrameBytes !== undefined ? { maxFrameBytes: options.w2MaxFrameBytes } : {}),
+      ...(options.w2Limits ? { limits: options.w2Limits } : {}),
+    },
     plugins: [{ name: 'sip-ws', ...(options.sipWsOptions ? { options: options.sipWsOptions } : {}) }, ...(options.extraPlugins ?? [])],
-    mw: { listen: [`${mwTransport}:127.0.0.1:${mwPort}`], nextHop: options.nextHop, domain, visitedNetworkId, nextHopProbe: options.nextHopProbe ?? { intervalSeconds: 0 } },
+    mw: { listen: [`${mwTransport}:127.0.0.1:${mwPort}`], nextHop: options.nextHop, domain, visitedNetworkId, nextHopProbe: options.nextHopProbe ?? { intervalSeconds: 0 }, ...(options.mwFailover ? { failover: options.mwFailover } : {}) },
     media: { mode: 'off', ...(options.mediaDtmf ? { dtmf: options.mediaDtmf } : {}) },
     ...(options.webAuth ? { webAuth: options.webAuth } : {}),
     ...(options.ut ? { ut: options.ut } : {}),
@@ -188,6 +198,7 @@ export async function startEpcscf(options: StartEpcscfOptions): Promise<EpcscfUn
       config, logger,
       ...(options.flowSecret !== undefined ? { flowSecret: options.flowSecret } : {}),
       ...(options.media ? { media: options.media } : {}),
+      ...(options.dns ? { dns: options.dns } : {}),
     });
     const observer = pcscf.observer as unknown as NodeJS.EventEmitter;
     observer.on('mw', (e: MwObserved) => capture.record({ side: 'mw', direction: e.direction, message: e.message, peer: e.peer, at: Date.now() }));

@@ -18,21 +18,24 @@ import { FakeImsCore } from './fake-ims-core.js';
 import { allocatePort, releasePort } from './peers/ports.js';
 import { FakeGateway } from '../unit/ng/fake-gateway.js';
 
-export async function startStack(t: Test, limits: Record<string, number>) {
+/** `limits`: w2.limits keys; `more`: other w2 keys (maxFrameBytes...) and mw keys (overload, failover...). */
+export async function startStack(t: Test, limits: Record<string, unknown>, more: { w2?: Record<string, unknown>; mw?: Record<string, unknown> } = {}) {
   const core = await FakeImsCore.start();
   const w2Port = await allocatePort();
   const config = resolveConfig({
-    w2: { listen: `127.0.0.1:${w2Port}`, pingIntervalSeconds: 0, limits },
+    w2: { listen: `127.0.0.1:${w2Port}`, pingIntervalSeconds: 0, limits, ...more.w2 },
     plugins: [{ name: 'sip-ws' }],
-    mw: { listen: ['udp:127.0.0.1:0'], nextHop: `sip:127.0.0.1:${core.port};transport=udp`, domain: 'ims.test', visitedNetworkId: 'epcscf.test' },
+    mw: { listen: ['udp:127.0.0.1:0'], nextHop: `sip:127.0.0.1:${core.port};transport=udp`, domain: 'ims.test', visitedNetworkId: 'epcscf.test', ...more.mw },
     log: { level: 'silent' },
   }, { configDir: process.cwd(), env: {} });
   const gateway = new FakeGateway();
   const pcscf = await Pcscf.start({ config, nodeId: 'node1', flowSecret: 'test-secret', media: new InProcessMediaControl(gateway) });
-  const server = await createEpcscfServer(config, { sip: pcscf, observer: new EventEmitter<W2ObserverEvents>(), builtins: BUILTIN_PLUGINS });
+  const observer = new EventEmitter<W2ObserverEvents>();
+  const server = await createEpcscfServer(config, { sip: pcscf, observer, builtins: BUILTIN_PLUGINS });
   await server.listen();
   const metrics = createEpcscfMetrics();
   pcscf.observer.on('refused', (reason) => metrics.refused(reason));
+  observer.on('refused', (info) => metrics.refused(info.reason));
   t.teardown(async () => {
     await server.close();
     await pcscf.close();

@@ -156,11 +156,21 @@ t.test('issue 11: every w2.limits key has an environment override, validated lik
     EPCSCF_W2_MAX_CALLS_PER_IP: '40',
     EPCSCF_W2_MAX_PENDING_TRANSACTIONS_PER_CONNECTION: '32',
     EPCSCF_W2_MAX_REGISTRATIONS_PER_IP: '20',
+    EPCSCF_W2_REGISTRATIONS_PER_SECOND_PER_CLIENT: '0.5',
+    EPCSCF_W2_REGISTRATIONS_PER_SECOND_PER_IP: '25',
+    EPCSCF_W2_CALLS_PER_SECOND_PER_CLIENT: '2',
+    EPCSCF_W2_CALLS_PER_SECOND_PER_IP: '10',
+    EPCSCF_W2_BYTES_PER_SECOND_PER_CONNECTION: '32768',
+    EPCSCF_W2_FRAMES_PER_SECOND_PER_IP: '250',
   };
   const limits = resolveConfig({ w2: { limits: { maxConnections: 1, maxRegistrationsPerIp: 7 } } }, { configDir: '/', env }).w2.limits;
   t.same(limits, {
     maxConnections: 5000, maxConnectionsPerIp: 50, upgradeTimeoutMs: 5000, firstFrameTimeoutMs: 15000, closeTimeoutMs: 1500,
     maxCallsPerClient: 4, maxCallsPerIp: 40, maxPendingTransactionsPerConnection: 32, maxRegistrationsPerIp: 20,
+    // Issue 15: the rates keep their schema bursts.
+    registrationRatePerClient: { ratePerSecond: 0.5, burst: 10 }, registrationRatePerIp: { ratePerSecond: 25, burst: 200 },
+    callRatePerClient: { ratePerSecond: 2, burst: 5 }, callRatePerIp: { ratePerSecond: 10, burst: 100 },
+    bytesPerConnection: { ratePerSecond: 32768, burst: 524288 }, framesPerIp: { ratePerSecond: 250, burst: 2000 },
   }, 'env wins over the file for every limit');
   t.throws(() => resolveConfig({}, { configDir: '/', env: { EPCSCF_W2_MAX_REGISTRATIONS_PER_IP: '0' } }), {
     code: 'EPC_ERR_CONFIG_INVALID',
@@ -223,4 +233,16 @@ t.test('admin: the bearer key comes from the file or EPCSCF_ADMIN_KEY; unset mea
   t.same(resolveConfig(null, { configDir: '/', env: { EPCSCF_ADMIN_KEY: 'e'.repeat(20) } }).admin, { bearerKey: 'e'.repeat(20) });
   t.throws(() => resolveConfig({ admin: { bearerKey: 'short' } }, noEnv), { code: 'EPC_ERR_CONFIG_INVALID', message: /admin\.bearerKey/ });
   t.throws(() => resolveConfig({ admin: { token: 'x' } }, noEnv), { message: /admin/ });
+});
+
+t.test('issue 15: overload control defaults an operator expects (rates per client and per IP, Mw bound, failover on silence) and their environment overrides', async (t) => {
+  const config = resolveConfig(null, { configDir: '/', env: {} });
+  t.same(config.w2.limits.registrationRatePerClient, { ratePerSecond: 1, burst: 10 }, 'a REGISTER and its digest retry, and a few re-registrations, at once');
+  t.same(config.w2.limits.callRatePerClient, { ratePerSecond: 1, burst: 5 });
+  t.same(config.mw.overload, { maxOutstanding: 2000, maxQueued: 2000, maxQueueWaitMs: 2000, retryAfterSeconds: 5 });
+  t.same(config.mw.failover, { noAnswerMs: 4000 });
+  const overridden = resolveConfig(null, { configDir: '/', env: { EPCSCF_MW_MAX_OUTSTANDING: '10', EPCSCF_MW_FAILOVER_NO_ANSWER_SECONDS: '1.5' } });
+  t.equal(overridden.mw.overload.maxOutstanding, 10);
+  t.equal(overridden.mw.failover.noAnswerMs, 1500);
+  t.throws(() => resolveConfig(null, { configDir: '/', env: { EPCSCF_W2_CALLS_PER_SECOND_PER_CLIENT: '0' } }), { code: 'EPC_ERR_CONFIG_INVALID' });
 });

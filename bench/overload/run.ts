@@ -1,0 +1,210 @@
+/**
+ * Issue 15 "Overload control: ... a flooding client never moves the others' p99 measurably".
+ * epcscf (its own process, default w2.limits and plugin flood limits) in front of Kamailio as the
+ * IMS core stand-in; N well-behaved SIP-over-WebSocket clients from 127.0.0.1 each send a
+ * MESSAGE to the next every 100 ms (open loop: the pace does not depend on the answers) and
+ * refresh their registration (REGISTER + digest) every 2 s. Their latencies (p50/p99) are
+ * measured twice: alone, then while a flooder process on 127.0.0.2 (bench/overload/flooder.ts)
+ * blasts MESSAGEs over `--flood-lanes` connections and reconnects whenever it is cut off.
+ * Prints the figures and writes bench/results/overload.json.
+ *
+ *   npm run bench:overload -- [--clients 8] [--seconds 20] [--flood-lanes 4]
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { startEpcscfWithCore, REPO_ROOT } from '../lib/epcscf-with-core.js';
+import { LatencyRecorder, type LatencySummary } from '../lib/latency.js';
+import { groupCpuSeconds } from '../lib/proc-stats.js';
+import { kamailioVersion, option, sleep, sourceState } from '../lib/bench-runner.js';
+import { BenchUser } from '../lib/ws-sip-user.js';
+import { readUdpCounters, udpCountersDelta } from '../lib/udp-counters.js';
+import { allocatePort } from '../../test/support/peers/ports.js';
+
+const CLIENTS = Number(option('clients') ?? 8);
+const SECONDS = Number(option('seconds') ?? 20);
+const FLOOD_LANES = Number(option('flood-lanes') ?? 4);
+const MESSAGE_EVERY_MS = 100;
+const REGISTER_EVERY_MS = 2_000;
+const ADMIN_KEY = 'bench-overload-admin-key';
+
+interface PhaseResult {
+  readonly message: LatencySummary;
+  readonly register: LatencySummary;
+  readonly errors: number;
+  readonly errorSamples: readonly string[];
+  /** epcscf's CPU (user+system) over the phase, as a share of one core. */
+  readonly epcscfCpuShare: number;
+  readonly kamailioCpuShare: number;
+  /** Machine-wide UDP receive-buffer drops over the phase (/proc/net/snmp: Mw is UDP; other work on the machine counts too). */
+  readonly udpRcvbufErrors: number;
+}
+
+function configYaml(w2Port: number, mwPort: number, corePort: number): string {
+  return [
+    'w2:',
+    `  listen: 127.0.0.1:${w2Port}`,
+    '  allowedOrigins: []',
+    'plugins:',
+    '  - name: sip-ws',
+    'mw:',
+    `  listen: [udp:127.0.0.1:${mwPort}]`,
+    `  nextHop: sip:127.0.0.1:${corePort};transport=udp`,
+    '  domain: ims.test',
+    '  visitedNetworkId: epcscf.test',
+    'media:',
+    '  mode: off',
+    'admin:',
+    `  bearerKey: ${ADMIN_KEY}`,
+    'log:',
+    '  level: error',
+    '',
+  ].join('\n');
+}
+
+async function runPhase(users: readonly BenchUser[], seconds: number, groups: Readonly<Record<string, number>>): Promise<PhaseResult> {
+  const message = new LatencyRecorder();
+  const register = new LatencyRecorder();
+  let errors = 0;
+  const errorSamples: string[] = [];
+  const failed = (what: string, error: unknown): void => {
+    errors++;
+    if (errorSamples.length < 5) errorSamples.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+  };
+  const cpuBefore = { epcscf: groupCpuSeconds(groups['epcscf'] ?? 0), core: groupCpuSeconds(groups['kamailio (IMS core)'] ?? 0) };
+  const udpBefore = readUdpCounters();
+  const started = Date.now();
+  const inFlight = new Set<Promise<void>>();
+  const track = (work: Promise<void>): void => { inFlight.add(work); void work.finally(() => inFlight.delete(work)); };
+  const timers = users.flatMap((user, index) => {
+    const next = users[(index + 1) % users.length] as BenchUser;
+    // Spread the clients over the period so they do not all send in the same millisecond.
+    const offset = Math.floor((index * MESSAGE_EVERY_MS) / users.length);
+    const messageTimer = setTimeout(() => {
+      const interval = setInterval(() => {
+        const t0 = process.hrtime.bigint();
+        track(user.message(next.aor, 'hello').then((status) => {
+          if (status === 200) message.recordSince(t0);
+          else failed('MESSAGE', new Error(`status ${status}`));
+        }, (error: unknown) => failed('MESSAGE', error)));
+      }, MESSAGE_EVERY_MS);
+      timers.push(interval);
+    }, offset);
+    const registerTimer = setInterval(() => {
+      const t0 = process.hrtime.bigint();
+      track(user.register().then(() => register.recordSince(t0), (error: unknown) => failed('REGISTER', error)));
+    }, REGISTER_EVERY_MS + index * 7);
+    return [messageTimer, registerTimer];
+  });
+  await sleep(seconds * 1000);
+  for (const timer of timers) clearInterval(timer);
+  await Promise.allSettled([...inFlight]);
+  const elapsed = (Date.now() - started) / 1000;
+  return {
+    message: message.summary(), register: register.summary(), errors, errorSamples,
+    epcscfCpuShare: round((groupCpuSeconds(groups['epcscf'] ?? 0) - cpuBefore.epcscf) / elapsed),
+    kamailioCpuShare: round((groupCpuSeconds(groups['kamailio (IMS core)'] ?? 0) - cpuBefore.core) / elapsed),
+    udpRcvbufErrors: udpCountersDelta(udpBefore, readUdpCounters()).rcvbufErrors,
+  };
+}
+
+/** User+system CPU seconds of one process and its threads (/proc/<pid>/stat utime+stime; its child is `node` under `nice`). */
+function processCpuSeconds(pid: number): number {
+  const read = (p: number): number => {
+    try {
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+    } catch {
+      return 0;
+    }
+  };
+  return read(pid);
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+async function refusals(w2Port: number): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${w2Port}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).text();
+  const out: Record<string, number> = {};
+  for (const match of text.matchAll(/^epcscf_w2_refused_total\{reason="([a-z_]+)"\} (\d+)/gm)) {
+    if (Number(match[2]) > 0) out[match[1] as string] = Number(match[2]);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const [w2Port, mwPort, corePort] = [await allocatePort(), await allocatePort(), await allocatePort()];
+  const target = await startEpcscfWithCore({ w2Port, corePort, configYaml: configYaml(w2Port, mwPort, corePort), tmpPrefix: 'epcscf-bench-overload-' });
+  const url = `ws://127.0.0.1:${w2Port}/sip`;
+  const users: BenchUser[] = [];
+  let flooder: ReturnType<typeof spawn> | undefined;
+  // `timeout` or Ctrl-C: stop the daemons and the flooder (they run in process groups of their own).
+  const onSignal = (): void => {
+    flooder?.kill('SIGKILL');
+    void target.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  try {
+    for (let i = 0; i < CLIENTS; i++) {
+      const user = await BenchUser.connect({ url, user: `bench${i}`, password: 'secret', domain: 'ims.test', timeoutMs: 10_000 });
+      users.push(user);
+      await user.register();
+    }
+    process.stdout.write(`${CLIENTS} clients registered; warming up\n`);
+    await runPhase(users, 3, target.groups);
+
+    process.stdout.write(`phase 1: ${CLIENTS} clients alone, ${SECONDS} s\n`);
+    const alone = await runPhase(users, SECONDS, target.groups);
+
+    process.stdout.write(`phase 2: the same while a flooder on 127.0.0.2 blasts over ${FLOOD_LANES} connections, ${SECONDS} s\n`);
+    // nice 19: on this one machine the flooder's own CPU would otherwise be taken from the
+    // measured clients and epcscf alike; a real flooder sits on another host.
+    flooder = spawn('nice', ['-n', '19', process.execPath, '--import', 'tsx', join(REPO_ROOT, 'bench/overload/flooder.ts'), url, '127.0.0.2', String(FLOOD_LANES)], {
+      cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let flooderOut = '';
+    flooder.stdout?.on('data', (chunk: Buffer) => { flooderOut += chunk.toString('utf8'); });
+    await sleep(2_000); // the flood is under way before the measurement starts
+    const flooderCpuBefore = processCpuSeconds(flooder.pid ?? 0);
+    const flooded = await runPhase(users, SECONDS, target.groups);
+    const flooderCpuShare = round((processCpuSeconds(flooder.pid ?? 0) - flooderCpuBefore) / SECONDS);
+    const exited = new Promise((resolve) => flooder?.once('exit', resolve));
+    flooder.kill('SIGTERM');
+    await Promise.race([exited, sleep(3_000)]);
+    const flood = JSON.parse((flooderOut.match(/flooder (\{.*\})/)?.[1]) ?? '{}') as Record<string, unknown>;
+    const refused = await refusals(w2Port);
+
+    const ratio = (a: number, b: number): number => (a > 0 ? round(b / a) : 0);
+    const result = {
+      bench: 'overload', at: new Date().toISOString(), source: sourceState(REPO_ROOT),
+      machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '', kamailio: kamailioVersion() },
+      setup: {
+        clients: CLIENTS, secondsPerPhase: SECONDS, messageEveryMs: MESSAGE_EVERY_MS, registerEveryMs: REGISTER_EVERY_MS,
+        floodLanes: FLOOD_LANES, epcscfLimits: 'defaults (w2.limits, sip-ws flood 50/s burst 200), flooder from 127.0.0.2',
+      },
+      alone, flooded,
+      p99Ratio: { message: ratio(alone.message.p99Ms, flooded.message.p99Ms), register: ratio(alone.register.p99Ms, flooded.register.p99Ms) },
+      flooder: { ...flood, cpuShare: flooderCpuShare, nice: 19 }, refusedByReason: refused, loadAverage: loadavg(),
+    };
+    const line = (name: string, p: PhaseResult): string => `${name.padEnd(8)} MESSAGE p50 ${p.message.p50Ms} ms p99 ${p.message.p99Ms} ms (n=${p.message.count})`
+      + ` | REGISTER+digest p50 ${p.register.p50Ms} ms p99 ${p.register.p99Ms} ms (n=${p.register.count}) | errors ${p.errors}`
+      + ` | CPU epcscf ${p.epcscfCpuShare}, kamailio ${p.kamailioCpuShare} | UDP rcvbuf drops ${p.udpRcvbufErrors}`;
+    process.stdout.write(`\n${line('alone', alone)}\n${line('flooded', flooded)}\n`);
+    process.stdout.write(`p99 flooded/alone: MESSAGE ×${result.p99Ratio.message}, REGISTER ×${result.p99Ratio.register}\n`);
+    process.stdout.write(`flooder (CPU ${flooderCpuShare} of a core, nice 19): ${JSON.stringify(flood)}\nrefused by reason: ${JSON.stringify(refused)}\nload average: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+    mkdirSync(join(REPO_ROOT, 'bench/results'), { recursive: true });
+    writeFileSync(join(REPO_ROOT, 'bench/results/overload.json'), `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write('written bench/results/overload.json\n');
+  } finally {
+    if (flooder !== undefined && flooder.exitCode === null) flooder.kill('SIGKILL');
+    for (const user of users) user.close();
+    await target.stop();
+  }
+}
+
+await main();
