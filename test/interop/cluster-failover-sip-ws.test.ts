@@ -17,7 +17,7 @@ import t, { type Test } from 'tap';
 import { startW2Balancer } from '../../examples/cluster/w2-balancer.mjs';
 import { SHUTDOWN_DEADLINE_MS } from '../../core/cli/shutdown.js';
 import { resolveConfig } from '../../core/config/index.js';
-import { cseq, getHeader, type SipRequest } from '../../core/sip/index.js';
+import { contacts, cseq, getHeader, getParam, unquote, type ContactBinding, type SipRequest, type SipResponse } from '../../core/sip/index.js';
 import type { RegistrationBinding } from '../../core/state/registration-store.js';
 import { RedisStateBackend } from '../../core/state/redis/index.js';
 import { startImsCore } from '../support/epcscf-harness.js';
@@ -105,6 +105,15 @@ function outboundParams(register: SipRequest | undefined): { instance: string | 
   return { instance: /\+sip\.instance="([^"]+)"/.exec(contact)?.[1], regId: /;reg-id=(\d+)/.exec(contact)?.[1] };
 }
 
+/** The bindings a registrar's 2xx to REGISTER lists, as +sip.instance and reg-id. */
+function registrarContacts(ok: SipResponse | undefined): { instance: string | undefined; regId: string | undefined }[] {
+  if (ok === undefined) return [];
+  return contacts(ok).flatMap((c) => 'star' in c && c.star ? [] : [{
+    instance: unquote(getParam((c as ContactBinding).params, '+sip.instance')),
+    regId: getParam((c as ContactBinding).params, 'reg-id') ?? undefined,
+  }]);
+}
+
 /** `to` receives a MESSAGE from `from` (RFC 3428) and `from` gets its 200; resolves with the elapsed ms. */
 async function messageReaches(from: JsSipUser, to: JsSipUser, body: string): Promise<number> {
   const started = Date.now();
@@ -178,6 +187,10 @@ t.test('issue #15, RFC 5626 §4.4: SIGKILL of the node holding a JsSIP flow → 
   t.ok(recovered.instance, 'alice\'s re-REGISTER carries +sip.instance');
   t.same(recovered, outboundParams(firstRegister), 'RFC 5626 §4.2: the same +sip.instance and reg-id as her first REGISTER');
   t.equal(recovered.regId, '1', 'reg-id 1');
+  // At the IMS side: the registrar's 200 lists its bindings of alice (RFC 3261 §10.3 step 8).
+  const atRegistrar = registrarContacts(alice.capture.responses('received', 'REGISTER').at(-1));
+  t.same(atRegistrar, [{ instance: recovered.instance, regId: '1' }],
+    'Kamailio holds one binding of alice, with the same instance and reg-id (the re-REGISTER replaced it, no stale second contact)');
   const after = await onlyBinding(t, c.state, 'alice');
   t.match(after?.flowKey, /^node-a\//, 'alice\'s binding now names a flow of node A (the dead flow\'s binding was dropped)');
   t.equal(after?.instanceId, before.get('alice')?.instanceId, 'the P-CSCF binding keeps her instance id');
