@@ -117,10 +117,14 @@ function registrarContacts(ok: SipResponse | undefined): { instance: string | un
 /** `to` receives a MESSAGE from `from` (RFC 3428) and `from` gets its 200; resolves with the elapsed ms. */
 async function messageReaches(from: JsSipUser, to: JsSipUser, body: string): Promise<number> {
   const started = Date.now();
+  const events = to.ua as unknown as NodeJS.EventEmitter;
   const got = new Promise<string>((resolve) => {
-    (to.ua as unknown as NodeJS.EventEmitter).on('newMessage', (e: { originator: string; request: { body: string } }) => {
-      if (e.originator === 'remote' && e.request.body === body) resolve(e.request.body);
-    });
+    const onMessage = (e: { originator: string; request: { body: string } }): void => {
+      if (e.originator !== 'remote' || e.request.body !== body) return;
+      events.off('newMessage', onMessage);
+      resolve(e.request.body);
+    };
+    events.on('newMessage', onMessage);
   });
   const outcome = new Promise<number>((resolve) => {
     from.ua.sendMessage(to.aor, body, {
