@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startW2Balancer } from './w2-balancer.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const HOST = '127.0.0.1';
@@ -115,36 +116,6 @@ async function startImsCore() {
   return { uri: core.uri, core };
 }
 
-/** The W2 load balancer: each new TCP connection goes to the next node (round robin), skipping ones that refuse. */
-function startBalancer(port, backends) {
-  let next = 0;
-  const server = createServer((client) => {
-    client.pause();
-    const tryBackend = (left) => {
-      if (left === 0) { client.destroy(); return; }
-      const backend = backends[next++ % backends.length];
-      const upstream = connect({ host: HOST, port: backend });
-      upstream.once('connect', () => {
-        upstream.pipe(client);
-        client.pipe(upstream);
-        client.resume();
-      });
-      upstream.once('error', () => {
-        if (upstream.bytesRead === 0 && upstream.bytesWritten === 0 && !client.destroyed) tryBackend(left - 1);
-        else client.destroy();
-      });
-      client.once('error', () => upstream.destroy());
-      client.once('close', () => upstream.destroy());
-      upstream.once('close', () => client.destroy());
-    };
-    tryBackend(backends.length);
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, HOST, () => resolve(server));
-  });
-}
-
 async function main() {
   const redis = await startRedis();
   const ims = await startImsCore();
@@ -173,9 +144,9 @@ async function main() {
     ims.core?.trustNode({ transport: 'udp', host: HOST, port: node.mw });
   }
   for (const node of nodes) await waitFor(node.nodeId, () => tcpAccepts(node.w2), 60_000);
-  const balancer = await startBalancer(Number(flags.port), nodes.map((n) => n.w2));
-  cleanups.unshift(() => new Promise((resolve) => balancer.close(() => resolve())));
-  const lb = `ws://${HOST}:${balancer.address().port}`;
+  const balancer = await startW2Balancer({ host: HOST, port: Number(flags.port), backends: nodes.map((n) => n.w2) });
+  cleanups.unshift(() => balancer.close());
+  const lb = `ws://${HOST}:${balancer.port}`;
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ lb, mwUri, redis: redis.url, ims: ims.uri, nodes: nodes.map((n) => ({ ...n, w2: `ws://${HOST}:${n.w2}`, mw: `udp:${HOST}:${n.mw}` })) })}\n`);
   } else {
