@@ -3,7 +3,7 @@
  * browser client does: REGISTER answered with digest (RFC 3261 §22.2 via answerChallenge),
  * outbound Contact (RFC 5626 reg-id + +sip.instance, `.invalid` host as RFC 7118 §5.2 allows),
  * basic calls as caller (INVITE/ACK/BYE with the route set from Record-Route, RFC 3261 §12.1.2)
- * and as callee (auto-answer 200 with a static SDP, answer BYE).
+ * and as callee (auto-answer 200 with a static SDP, answer BYE), pager-mode MESSAGE (RFC 3428) both ways.
  * Not a UA: no re-INVITE, no forking, no 2xx retransmission (reliable loopback transport).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -137,6 +137,22 @@ export class BenchUser {
     } finally {
       this.#acks.delete(callId);
     }
+  }
+
+  /** One pager-mode MESSAGE (RFC 3428) to `toAor`, outside any dialog: resolves on its 2xx. */
+  async message(toAor: string, text: string): Promise<void> {
+    const viaBranch = branch();
+    const request = composeMessage(`MESSAGE ${toAor} SIP/2.0`, [
+      `Via: SIP/2.0/WS ${this.#host};branch=${viaBranch}`,
+      'Max-Forwards: 70',
+      `From: <${this.aor}>;tag=${token()}`,
+      `To: <${toAor}>`,
+      `Call-ID: ${token(10)}@${this.#host}`,
+      'CSeq: 1 MESSAGE',
+      'Content-Type: text/plain',
+    ], text);
+    const answer = await this.#conn.request(request, viaBranch, this.#options.timeoutMs);
+    if (answer.status < 200 || answer.status >= 300) throw new SipOutcomeError(answer.status, 'MESSAGE', answer.reason);
   }
 
   close(): void {
