@@ -14,6 +14,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
+import { runCommand } from '../../test/support/peers/process.js';
 import { buildDist, flag, kamailioVersion, option, sleep, sourceState } from '../lib/bench-runner.js';
 import { REPO_ROOT } from '../lib/epcscf-with-core.js';
 import { MediaLoad } from './media-load.js';
@@ -53,6 +54,18 @@ function formatHoldings(processes: Readonly<Record<string, ProcessHoldings | nul
     : `${label} ${(h.rssKb / 1024).toFixed(0)}MB fd${h.fds} tcp${h.tcpSockets} udp${h.udpSockets}`)).join(' | ');
 }
 
+/** DBSIZE of the cluster's Redis (registrations keep their keys until they expire; flows, dialogs and media legs should not linger). */
+async function redisKeyCount(system: SoakSystem): Promise<number | null> {
+  const reply = await runCommand('redis-cli', ['-h', '127.0.0.1', '-p', String(system.redis.port), 'DBSIZE'], { timeoutMs: 5000 }).catch(() => undefined);
+  const count = Number(reply?.stdout.trim());
+  return Number.isFinite(count) ? count : null;
+}
+
+/** Error-level (pino 50+) lines in each epcscf node's output tail. */
+function errorLogLines(system: SoakSystem): Record<string, number> {
+  return Object.fromEntries(system.nodes.map((node) => [node.nodeId, (node.daemon.output().match(/"level":[56]0|\bERROR\b/g) ?? []).length]));
+}
+
 /** One short round of every kind of operation, so lazily created sockets exist before the baseline. */
 async function warmUp(system: SoakSystem): Promise<void> {
   const stats = new OpStats();
@@ -85,6 +98,7 @@ async function main(): Promise<number> {
     write(`settling ${SETTLE_SECONDS} s before the baseline...`);
     await sleep(SETTLE_SECONDS * 1000);
     const baseline = sampleProcesses(system);
+    const redisKeysBaseline = await redisKeyCount(system);
     samples.push({ t: 0, phase: 'baseline', processes: baseline, operations: {} });
     write(`baseline: ${formatHoldings(baseline)}`);
 
@@ -112,6 +126,7 @@ async function main(): Promise<number> {
     write(`settling ${SETTLE_SECONDS} s...`);
     await sleep(SETTLE_SECONDS * 1000);
     const settled = sampleProcesses(system);
+    const redisKeysSettled = await redisKeyCount(system);
     samples.push({ t: Math.round((Date.now() - loadStart) / 1000), phase: 'settled', processes: settled, operations: {} });
 
     const leaks: Record<string, Leak | 'process gone'> = {};
@@ -149,7 +164,8 @@ async function main(): Promise<number> {
         rssSlope: `least squares over the load samples with t ≥ ${Math.round(slopeFrom)} s (the first fifth is warm-up), MB/h`,
       },
       summary: {
-        errors: stats.errorCount, processExits: [...exits], leakedSockets, leakedUdpPorts: leakedPorts, rssSlopeMbPerHour: rssSlope,
+        errors: stats.errorCount, processExits: [...exits], epcscfErrorLogLines: errorLogLines(system),
+        redisKeys: { baseline: redisKeysBaseline, settled: redisKeysSettled }, leakedSockets, leakedUdpPorts: leakedPorts, rssSlopeMbPerHour: rssSlope,
         operations: Object.fromEntries(Object.entries(totals).map(([k, t]) => [k, { completed: t.completed, errors: t.errors, p50Ms: t.latency.p50Ms, p99Ms: t.latency.p99Ms, maxMs: t.latency.maxMs }])),
         media: mediaTotals,
       },
@@ -167,6 +183,7 @@ async function main(): Promise<number> {
       if (leak === 'process gone') { write(`${label.padEnd(20)} process gone`); continue; }
       write(`${label.padEnd(20)} ${String(rssSlope[label]).padStart(14)}  ${`${leak.tcpSockets}/${leak.udpSockets}/${leak.otherSockets}`.padStart(29)}  ${String(leak.udpPortsNew.length).padStart(13)}  ${String(leak.fds).padStart(3)}  ${(leak.rssKbGrowth / 1024).toFixed(1).padStart(13)}`);
     }
+    write(`redis keys: ${redisKeysBaseline ?? '?'} at the baseline, ${redisKeysSettled ?? '?'} after the settle time; epcscf error log lines (output tail): ${JSON.stringify(errorLogLines(system))}`);
     write(`\nleaked sockets ${leakedSockets}, leaked UDP ports ${leakedPorts} (zero expected); errors ${stats.errorCount}; process exits: ${exits.length === 0 ? 'none' : exits.join(', ')}`);
   } finally {
     await system.stop();
