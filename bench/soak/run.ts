@@ -54,11 +54,20 @@ function formatHoldings(processes: Readonly<Record<string, ProcessHoldings | nul
     : `${label} ${(h.rssKb / 1024).toFixed(0)}MB fd${h.fds} tcp${h.tcpSockets} udp${h.udpSockets}`)).join(' | ');
 }
 
-/** DBSIZE of the cluster's Redis (registrations keep their keys until they expire; flows, dialogs and media legs should not linger). */
-async function redisKeyCount(system: SoakSystem): Promise<number | null> {
-  const reply = await runCommand('redis-cli', ['-h', '127.0.0.1', '-p', String(system.redis.port), 'DBSIZE'], { timeoutMs: 5000 }).catch(() => undefined);
-  const count = Number(reply?.stdout.trim());
-  return Number.isFinite(count) ? count : null;
+/**
+ * The cluster's Redis keys, by kind (a key with its hash tag and ids blanked out): registrations keep
+ * their keys until they expire; flows, dialogs and media legs of closed clients should be gone.
+ */
+async function redisKeys(system: SoakSystem): Promise<{ total: number; byKind: Record<string, number> } | null> {
+  const reply = await runCommand('redis-cli', ['-h', '127.0.0.1', '-p', String(system.redis.port), '--scan'], { timeoutMs: 10_000 }).catch(() => undefined);
+  if (reply === undefined || reply.code !== 0) return null;
+  const byKind: Record<string, number> = {};
+  const keys = reply.stdout.split('\n').filter((line) => line.length > 0);
+  for (const key of keys) {
+    const kind = key.replace(/\{[^}]*\}/g, '{…}').replace(/[0-9a-z_-]{16,}/gi, '…').replace(/\d+/g, 'N');
+    byKind[kind] = (byKind[kind] ?? 0) + 1;
+  }
+  return { total: keys.length, byKind };
 }
 
 /** Error-level (pino 50+) lines in each epcscf node's output tail. */
@@ -98,7 +107,7 @@ async function main(): Promise<number> {
     write(`settling ${SETTLE_SECONDS} s before the baseline...`);
     await sleep(SETTLE_SECONDS * 1000);
     const baseline = sampleProcesses(system);
-    const redisKeysBaseline = await redisKeyCount(system);
+    const redisKeysBaseline = await redisKeys(system);
     samples.push({ t: 0, phase: 'baseline', processes: baseline, operations: {} });
     write(`baseline: ${formatHoldings(baseline)}`);
 
@@ -126,7 +135,7 @@ async function main(): Promise<number> {
     write(`settling ${SETTLE_SECONDS} s...`);
     await sleep(SETTLE_SECONDS * 1000);
     const settled = sampleProcesses(system);
-    const redisKeysSettled = await redisKeyCount(system);
+    const redisKeysSettled = await redisKeys(system);
     samples.push({ t: Math.round((Date.now() - loadStart) / 1000), phase: 'settled', processes: settled, operations: {} });
 
     const leaks: Record<string, Leak | 'process gone'> = {};
@@ -183,7 +192,7 @@ async function main(): Promise<number> {
       if (leak === 'process gone') { write(`${label.padEnd(20)} process gone`); continue; }
       write(`${label.padEnd(20)} ${String(rssSlope[label]).padStart(14)}  ${`${leak.tcpSockets}/${leak.udpSockets}/${leak.otherSockets}`.padStart(29)}  ${String(leak.udpPortsNew.length).padStart(13)}  ${String(leak.fds).padStart(3)}  ${(leak.rssKbGrowth / 1024).toFixed(1).padStart(13)}`);
     }
-    write(`redis keys: ${redisKeysBaseline ?? '?'} at the baseline, ${redisKeysSettled ?? '?'} after the settle time; epcscf error log lines (output tail): ${JSON.stringify(errorLogLines(system))}`);
+    write(`redis keys: ${redisKeysBaseline?.total ?? '?'} at the baseline, ${redisKeysSettled?.total ?? '?'} after the settle time ${JSON.stringify(redisKeysSettled?.byKind ?? {})}; epcscf error log lines (output tail): ${JSON.stringify(errorLogLines(system))}`);
     write(`\nleaked sockets ${leakedSockets}, leaked UDP ports ${leakedPorts} (zero expected); errors ${stats.errorCount}; process exits: ${exits.length === 0 ? 'none' : exits.join(', ')}`);
   } finally {
     await system.stop();
