@@ -55,19 +55,23 @@ function formatHoldings(processes: Readonly<Record<string, ProcessHoldings | nul
 }
 
 /**
- * The cluster's Redis keys, by kind (a key with its hash tag and ids blanked out): registrations keep
+ * The cluster's Redis keys, by kind (`prefix:{…}:kind`: hash tag and ids left out): registrations keep
  * their keys until they expire; flows, dialogs and media legs of closed clients should be gone.
  */
-async function redisKeys(system: SoakSystem): Promise<{ total: number; byKind: Record<string, number> } | null> {
+async function redisKeys(system: SoakSystem): Promise<{ total: number; byKind: Record<string, number>; examples: Record<string, string[]> } | null> {
   const reply = await runCommand('redis-cli', ['-h', '127.0.0.1', '-p', String(system.redis.port), '--scan'], { timeoutMs: 10_000 }).catch(() => undefined);
   if (reply === undefined || reply.code !== 0) return null;
   const byKind: Record<string, number> = {};
+  const examples: Record<string, string[]> = {};
   const keys = reply.stdout.split('\n').filter((line) => line.length > 0);
   for (const key of keys) {
-    const kind = key.replace(/\{[^}]*\}/g, '{…}').replace(/[0-9a-z_-]{16,}/gi, '…').replace(/\d+/g, 'N');
+    // prefix{f:flow}:dlgs → prefix{f:…}:dlgs (redis-keys.ts layout: the hash tag's kind letter kept, ids left out)
+    const kind = key.replace(/\{([a-z]+:)?[^}]*\}/gi, '{$1…}').split('}')[0] + '}' + (key.slice(key.indexOf('}') + 1).split(':').slice(0, 2).join(':'));
     byKind[kind] = (byKind[kind] ?? 0) + 1;
+    const some = (examples[kind] ??= []);
+    if (some.length < 3) some.push(key);
   }
-  return { total: keys.length, byKind };
+  return { total: keys.length, byKind, examples };
 }
 
 /** Error-level (pino 50+) lines in each epcscf node's output tail. */
