@@ -3,7 +3,7 @@
  * browser client does: REGISTER answered with digest (RFC 3261 §22.2 via answerChallenge),
  * outbound Contact (RFC 5626 reg-id + +sip.instance, `.invalid` host as RFC 7118 §5.2 allows),
  * basic calls as caller (INVITE/ACK/BYE with the route set from Record-Route, RFC 3261 §12.1.2)
- * and as callee (auto-answer 200 with a static SDP, answer BYE).
+ * and as callee (auto-answer 200 with a static SDP, answer BYE), pager-mode MESSAGE (RFC 3428) both ways.
  * Not a UA: no re-INVITE, no forking, no 2xx retransmission (reliable loopback transport).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
