@@ -44,7 +44,7 @@ export async function recordOriginatingDialog(request: SipRequest, response: Sip
   while (routeSet.length > 0 && ctx.uris.isOwn(parseNameAddr(routeSet[0] as string, 'Record-Route').uri)) routeSet.shift();
   const id = dialogId(callId(request), wicTag);
   const previous = await ctx.dialogs.get(id);
-  await ctx.dialogs.put({
+  await putWhileFlowLives(flow, ctx, {
     id, callId: callId(request), wicTag, remoteTag, flowKey: flow.key, direction: 'originating', method: request.method,
     state: response.status >= 200 ? 'confirmed' : 'early',
     wicNameAddr: getHeader(request, 'From') ?? '', remoteNameAddr: getHeader(response, 'To') ?? '',
@@ -69,7 +69,7 @@ export async function recordTerminatingDialog(request: SipRequest, response: Sip
   const id = dialogId(callId(request), wicTag);
   const previous = await ctx.dialogs.get(id);
   const imsVia = vias(request)[0];
-  await ctx.dialogs.put({
+  await putWhileFlowLives(flow, ctx, {
     id, callId: callId(request), wicTag, flowKey: flow.key, direction: 'terminating', method: request.method,
     ...(imsVia !== undefined ? { imsHop: hopKey(viaResponseTarget(imsVia)) } : {}),
     state: response.status >= 200 ? 'confirmed' : 'early',
@@ -80,6 +80,17 @@ export async function recordTerminatingDialog(request: SipRequest, response: Sip
     ...(remoteTag !== undefined ? { remoteTag } : {}),
     ...withTarget(remoteTargetOf(contacts(response))), ...keptOffset(previous),
   });
+}
+
+/**
+ * Stores `dialog` unless its flow ended meanwhile. The flow's release (release.ts) reads the flow's
+ * dialogs once; a 2xx that is stored after that read would stay for ever (the soak bench found
+ * such records in Redis): so the record is dropped again when the flow is already gone. The
+ * session itself ends through the unrelayed-answer path (the WIC never got the answer).
+ */
+async function putWhileFlowLives(flow: W2Flow, ctx: PcscfContext, dialog: DialogRecord): Promise<void> {
+  await ctx.dialogs.put(dialog);
+  if (!flow.alive) await ctx.dialogs.remove(dialog.id);
 }
 
 /** Drops the dialog an ended session leaves behind (2xx to BYE). */
