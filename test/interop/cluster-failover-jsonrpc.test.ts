@@ -50,13 +50,16 @@ async function rpcClient(t: Test, node: EpcscfNode): Promise<RpcWsClient> {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Until node A's heartbeat has lapsed in Redis (3 beats after its death): B no longer sees a live holder. */
-async function untilDead(redis: RedisPeer, nodeId: string, withinMs: number): Promise<void> {
+/**
+ * Until node A's heartbeat has lapsed in Redis (3 beats after its death) and the survivor's sweep
+ * has cleaned it up (it is forgotten: no longer among the dead): the sweep kept alice's binding.
+ */
+async function untilSweptAway(redis: RedisPeer, nodeId: string, withinMs: number): Promise<void> {
   const state = await RedisStateBackend.connect({ url: redis.url, keyPrefix: 'epcscf:', commandTimeoutMs: 1000, dialogTtlMs: 60_000 });
   try {
     const deadline = Date.now() + withinMs;
-    while (await state.nodes.get(nodeId) !== undefined) {
-      if (Date.now() > deadline) throw new Error(`${nodeId} still heartbeats after ${withinMs} ms`);
+    while (await state.nodes.get(nodeId) !== undefined || (await state.nodes.dead()).includes(nodeId)) {
+      if (Date.now() > deadline) throw new Error(`${nodeId} not cleaned up after ${withinMs} ms`);
       await sleep(200);
     }
   } finally {
@@ -101,8 +104,9 @@ t.test('issue #15 "Faults": SIGKILL of node A → a jsonrpc-ws client resumes on
 
   const exit = await nodes.a.kill();
   t.equal(exit.signal, 'SIGKILL', 'node A was killed: no de-registration, no release');
-  // A client reconnects after a back-off; meanwhile node A's heartbeat lapses (3 beats).
-  await untilDead(nodes.redis, 'node-a', 15_000);
+  // A client reconnects after a back-off; meanwhile node A's heartbeat lapses (3 beats) and B's
+  // sweep releases what A held, but keeps alice's virtual-UE binding for the adopt grace.
+  await untilSweptAway(nodes.redis, 'node-a', 20_000);
   await resumeOnB(t, nodes, bob, resumeToken, instanceId, before);
 });
 
