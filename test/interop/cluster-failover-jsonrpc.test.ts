@@ -3,7 +3,7 @@
 // registers through node A (digest with Kamailio). Node A dies (SIGKILL) or stops (SIGTERM): alice
 // connects to node B and resumes with her token; she is registered again without a REGISTER
 // reaching Kamailio (counted from Kamailio's own log: its config logs every request it gets),
-// and a MESSAGE from bob (on node B) reaches her through Kamailio: B adopted the virtual UE's
+// and a MESSAGE and a call from bob (on node B) reach her through Kamailio: B adopted the virtual UE's
 // binding from Redis and her old flow token (in Kamailio's Path) now leads to her new connection.
 // How Kamailio reaches both nodes without DNS: cluster.mwUri = node B's Mw address (B, the
 // survivor, forwards to A what belongs to A's flows while A lives; core/pcscf/cluster/).
@@ -16,6 +16,11 @@ import { allocatePort, releasePort } from '../support/peers/ports.js';
 import { startRedis, type RedisPeer } from '../support/peers/redis.js';
 
 const HEARTBEAT_SECONDS = 1;
+/** Signalling only (media.mode off on the nodes): the SDP crosses untouched. */
+const PLAIN_OFFER = [
+  'v=0', 'o=- 20518 0 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
+  'm=audio 40000 RTP/AVP 0 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=sendrecv', '',
+].join('\r\n');
 const FLOW_SECRET = 'cluster-failover-flow-secret-32-chars-long';
 
 interface TwoNodes { readonly redis: RedisPeer; readonly core: ImsCoreStandIn; readonly a: EpcscfNode; readonly b: EpcscfNode }
@@ -93,10 +98,18 @@ async function resumeOnB(t: Test, nodes: TwoNodes, bob: RpcWsClient, resumeToken
   const reply = await again.request('message.send', { to: 'sip:bob@ims.test', body: 'back from B' });
   t.ok(reply, 'and alice sends from node B as a registered user');
   await bob.notification('message.received', (p) => p['body'] === 'back from B');
+  // A call from bob to alice: INVITE → Kamailio → alice's Path (old token) → node B → alice.
+  const { callId } = await bob.request('call.invite', { to: 'sip:alice@ims.test', sdp: PLAIN_OFFER });
+  const incoming = await again.notification('call.incoming');
+  await again.request('call.answer', { callId: String(incoming['callId']), sdp: PLAIN_OFFER });
+  await bob.notification('call.answered', (p) => p['callId'] === callId);
+  t.pass('bob\'s call reached alice on node B and she answered it');
+  await again.request('call.hangup', { callId: String(incoming['callId']) });
+  t.equal((await bob.notification('call.ended', (p) => p['callId'] === callId))['cause'], 'remote', 'her BYE from node B ended it at bob');
   t.equal(registersAtIms(nodes.core), registersBefore, 'still no REGISTER at the IMS core');
 }
 
-t.test('issue #15 "Faults": SIGKILL of node A → a jsonrpc-ws client resumes on node B with its token and is registered with no REGISTER at the IMS core; a MESSAGE reaches it there', async (t) => {
+t.test('issue #15 "Faults": SIGKILL of node A → a jsonrpc-ws client resumes on node B with its token and is registered with no REGISTER at the IMS core; a MESSAGE and a call reach it there', async (t) => {
   const nodes = await twoNodes(t);
   const { bob, resumeToken, instanceId } = await registered(t, nodes);
   const before = registersAtIms(nodes.core);
@@ -110,7 +123,7 @@ t.test('issue #15 "Faults": SIGKILL of node A → a jsonrpc-ws client resumes on
   await resumeOnB(t, nodes, bob, resumeToken, instanceId, before);
 });
 
-t.test('issue #15 "Graceful restart": SIGTERM of node A → its WebSockets get 1001, the client resumes on node B with no REGISTER at the IMS core; a MESSAGE reaches it there', async (t) => {
+t.test('issue #15 "Graceful restart": SIGTERM of node A → its WebSockets get 1001, the client resumes on node B with no REGISTER at the IMS core; a MESSAGE and a call reach it there', async (t) => {
   const nodes = await twoNodes(t);
   const { alice, bob, resumeToken, instanceId } = await registered(t, nodes);
   const before = registersAtIms(nodes.core);
