@@ -100,7 +100,7 @@ async function resumeOnB(t: Test, nodes: TwoNodes, bob: RpcWsClient, resumeToken
   await bob.notification('message.received', (p) => p['body'] === 'back from B');
   // A call from bob to alice: INVITE → Kamailio → alice's Path (old token) → node B → alice.
   const { callId } = await bob.request('call.invite', { to: 'sip:alice@ims.test', sdp: PLAIN_OFFER });
-  const incoming = await again.notification('call.incoming');
+  const incoming = await again.notification('call.incoming', (p) => p['callId'] !== undefined);
   await again.request('call.answer', { callId: String(incoming['callId']), sdp: PLAIN_OFFER });
   await bob.notification('call.answered', (p) => p['callId'] === callId);
   t.pass('bob\'s call reached alice on node B and she answered it');
@@ -126,10 +126,16 @@ t.test('issue #15 "Faults": SIGKILL of node A → a jsonrpc-ws client resumes on
 t.test('issue #15 "Graceful restart": SIGTERM of node A → its WebSockets get 1001, the client resumes on node B with no REGISTER at the IMS core; a MESSAGE and a call reach it there', async (t) => {
   const nodes = await twoNodes(t);
   const { alice, bob, resumeToken, instanceId } = await registered(t, nodes);
+  // A call up between alice (node A) and bob (node B) when A stops: it is released as ever.
+  const { callId } = await bob.request('call.invite', { to: 'sip:alice@ims.test', sdp: PLAIN_OFFER });
+  const incoming = await alice.notification('call.incoming');
+  await alice.request('call.answer', { callId: String(incoming['callId']), sdp: PLAIN_OFFER });
+  await bob.notification('call.answered', (p) => p['callId'] === callId);
   const before = registersAtIms(nodes.core);
   const closed = new Promise<number>((resolve) => alice.ws.once('close', (code) => resolve(code)));
   await nodes.a.stop();
   t.equal(await closed, 1001, 'RFC 6455 §7.4.1: node A said "going away"');
   t.equal(registersAtIms(nodes.core), before, 'node A de-registered nothing on Mw');
+  t.equal((await bob.notification('call.ended', (p) => p['callId'] === callId))['cause'], 'remote', 'R-ORIG-9: node A released the call it carried (BYE toward the IMS) as it stopped');
   await resumeOnB(t, nodes, bob, resumeToken, instanceId, before);
 });
