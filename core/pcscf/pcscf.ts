@@ -144,7 +144,8 @@ export class Pcscf implements W2SipCore {
       dialogs: options.dialogs ?? state?.dialogs ?? new MemoryDialogStore(),
       log: log.child({ component: 'pcscf' }), now: Date.now,
     };
-    this.#flows = new W2Flows(nodeId, (ref) => tokens.encode(ref));
+    // Issue #15: a cluster node's flow numbers never repeat across its restarts (6 bytes in the token).
+    this.#flows = new W2Flows(nodeId, (ref) => tokens.encode(ref), clustered ? Date.now() : 1);
     // Issue #15: in a cluster the media-leg directory records who owns each leg.
     const mediaControl = options.media && clustered && state ? recordedMediaControl(options.media, state.mediaLegs, { nodeId, gateway: mediaGatewayName(config), log: this.#ctx.log }) : options.media;
     const alg = mediaControl ? new ImsAlg({

@@ -52,9 +52,15 @@ export class W2Flows implements SipSender {
 
   readonly #encode: (ref: FlowRef) => string;
 
-  constructor(nodeId: string, encode: (ref: FlowRef) => string) {
+  /**
+   * `firstFlow`: the number of the first flow (default 1). A cluster node starts from its start
+   * time (issue #15): bindings and tokens of a previous incarnation of the same node id outlive it
+   * in the shared store and in the registrar's Path, and must never name a new, unrelated flow.
+   */
+  constructor(nodeId: string, encode: (ref: FlowRef) => string, firstFlow = 1) {
     this.#nodeId = nodeId;
     this.#encode = encode;
+    this.#next = firstFlow;
   }
 
   open(connection: W2Connection, session: W2Session): W2Flow {
