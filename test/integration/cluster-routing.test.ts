@@ -150,7 +150,8 @@ t.test('issue #15: each node claims the flows it holds and releases them when th
   const { core, state, b } = await cluster(t);
   const { wic } = await registerOn(b, 'conn-b', core);
   await new Promise((r) => setTimeout(r, 20));
-  t.same(await state.flows.heldBy('node-b'), ['node-b/1'], 'B claimed its flow');
+  t.same(await state.flows.heldBy('node-b'), b.flows().map((f) => f.flow), 'B claimed its flow');
+  t.match(b.flows()[0]?.flow, /^node-b\/\d{13,}$/, 'numbered from the node\'s start time: a restart under the same node id never reuses a flow key (its old bindings and Path tokens outlive it)');
   t.same((await state.nodes.live()).map((n) => n.nodeId).sort(), ['node-a', 'node-b']);
   t.match((await state.nodes.get('node-b'))?.mwContact ?? '', /^sip:127\.0\.0\.1:\d+;transport=udp$/, 'B\'s NodeRecord carries its own Mw contact');
   await b.sessionClosed(wic.connection.id, { code: 1000, reason: 'bye' } as never);
