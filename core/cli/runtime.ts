@@ -4,7 +4,8 @@
  *   control → P-CSCF (Mw) → W2 server (plugins) → admin API and metrics on the same server → listen.
  * Shutdown (the issue: "stops accepting, de-registers what it registered, closes sockets"):
  * the W2 server closes first (no new upgrades; sessions get 1001, and the P-CSCF releases what
- * each session owned), then the P-CSCF closes Mw, then the dev core.
+ * each session owned), then the P-CSCF closes Mw, then the dev core. A cluster node (issue #15)
+ * keeps its virtual UEs' registrations for another node to adopt instead of de-registering them.
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -94,13 +95,25 @@ export async function startRuntime(configured: EpcscfConfig, options: RuntimeOpt
     for (const address of pcscf.mwAddresses) devCore?.trustNode(address);
     if (mediaGuard) stack.splice(stack.indexOf(mediaGuard), 1);
     stack.push(() => pcscf.close());
-    const server = await createEpcscfServer(config, { sip: pcscf, logger: options.logger, builtins: options.builtins ?? BUILTIN_PLUGINS });
+    const server = await createEpcscfServer(config, {
+      sip: pcscf, logger: options.logger, builtins: options.builtins ?? BUILTIN_PLUGINS,
+      // Issue #15: plugins' host.state lives in the state home, so a Redis-backed node takes the
+      // resume tokens (jsonrpc-ws) and XEP-0198 records (xmpp-ws) another node issued.
+      ...(state ? { stateNamespace: (name: string) => state.namespace(name) } : {}),
+    });
     stack.push(() => server.close());
     const admin = await attachAdmin(server, pcscf, config, { log: options.logger, ...(media ? { media: media.control } : {}), ...(state ? { state } : {}) });
     stack.push(async () => admin.detach());
     const w2 = await server.listen();
     let closing: Promise<void> | undefined;
-    return { config, pcscf, server, devCore, state, media: media?.description ?? 'off', w2, close: () => (closing ??= unwind()) };
+    // Issue #15 "Graceful restart": a cluster node that stops hands its JSON-RPC/XMPP clients'
+    // registrations over (kept for cluster.adoptGraceSeconds, not de-registered) before its
+    // sessions get 1001; its calls are released as ever. A single node: unchanged.
+    const close = (): Promise<void> => {
+      pcscf.leaveCluster();
+      return unwind();
+    };
+    return { config, pcscf, server, devCore, state, media: media?.description ?? 'off', w2, close: () => (closing ??= close()) };
   } catch (error) {
     await unwind();
     throw error;

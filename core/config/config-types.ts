@@ -86,6 +86,12 @@ export interface ClusterConfig {
    * survivor releases its calls). Default 5.
    */
   readonly heartbeatSeconds: number;
+  /**
+   * Issue #15 "Faults": how long the registrations of a node that died (SIGKILL) or left
+   * (SIGTERM) stay in the shared store for a JSON-RPC/XMPP client to resume on another node with
+   * no REGISTER on Mw (the virtual UE's bindings only; sip-ws clients register again). Default 120.
+   */
+  readonly adoptGraceSeconds: number;
 }
 
 /** cluster.redis: one Redis (url) or a Sentinel-monitored primary (sentinels + name). */

@@ -224,8 +224,9 @@ function clusterConfig(cluster: Record<string, unknown>): ClusterConfig {
     url?: string; sentinels?: { host: string; port: number }[]; name?: string; keyPrefix?: string; commandTimeoutSeconds?: number; dialogTtlSeconds?: number;
   } | undefined;
   const heartbeatSeconds = typeof cluster['heartbeatSeconds'] === 'number' ? cluster['heartbeatSeconds'] : 5;
+  const adoptGraceSeconds = typeof cluster['adoptGraceSeconds'] === 'number' ? cluster['adoptGraceSeconds'] : 120;
   return {
-    heartbeatSeconds,
+    heartbeatSeconds, adoptGraceSeconds,
     ...(flowSecret !== undefined ? { flowSecret } : {}),
     ...(nodeId !== undefined ? { nodeId } : {}),
     ...(mwUri !== undefined ? { mwUri } : {}),

@@ -56,8 +56,10 @@ export interface W2SipApi {
    * reaches this connection. A virtual UE that adopted that registration (VirtualUeOptions.adopt)
    * is then reachable with no REGISTER on Mw. Rejects with EPC_ERR_INVALID_STATE when no live
    * binding has that contact. Absent (one node): the plugin registers again instead.
+   * `expiresAt` (epoch ms, the UE's record of the registrar's grant, RegistrationSnapshot.expiresAt)
+   * restores the binding's expiry where the dead or leaving node's grace had shortened it.
    */
-  adoptRegisteredFlow?(connectionId: string, contactUri: string): Promise<void>;
+  adoptRegisteredFlow?(connectionId: string, contactUri: string, expiresAt?: number): Promise<void>;
 }
 
 /** A virtual UE's options as a plugin gives them: the connection supplies transport and Via. */

@@ -16,6 +16,7 @@ import { MemoryDialogStore, type DialogRecord, type DialogStore } from '../state
 import { MemoryRegistrationStore, type RegistrationStore } from '../state/registration-store.js';
 import type { StateBackend } from '../state/state-backend.js';
 import type { ClusterMembership } from './cluster/cluster-membership.js';
+import { adoptRegisteredFlow } from './cluster/flow-adoption.js';
 import { composeCluster, type PcscfCluster } from './cluster/pcscf-cluster.js';
 import { recordedMediaControl } from './cluster/recorded-media-control.js';
 import { ImsAlg, mediaCallId } from './alg/ims-alg.js';
@@ -114,6 +115,12 @@ export class Pcscf implements W2SipCore {
   readonly #releases = new Set<Promise<void>>();
   /** Issue #15: this node's cluster membership and routing; undefined for a single node. */
   readonly #cluster: PcscfCluster | undefined;
+  /**
+   * Issue #15, W2SipCore: `connectionId` takes over the virtual-UE registration of `contactUri`
+   * another node made (cluster/flow-adoption.ts). Present only on a cluster node: on one node the
+   * plugin registers again.
+   */
+  readonly adoptRegisteredFlow?: (connectionId: string, contactUri: string, expiresAt?: number) => Promise<void>;
   #closed: Promise<void> | undefined;
 
   private constructor(transport: SipTransportLayer, options: PcscfOptions, webTokens: WebTokenVerifier) {
@@ -211,6 +218,14 @@ export class Pcscf implements W2SipCore {
       onUnprocessable: () => guardTrip(this.#relay, 'unprocessable-response'),
     });
     this.#cluster = clustered && state ? this.#joinCluster(state, config, options.media, forwarder, routing) : undefined;
+    const membership = this.#cluster?.membership;
+    if (membership !== undefined) {
+      this.adoptRegisteredFlow = async (connectionId, contactUri, expiresAt) => {
+        const flow = this.#flows.byConnection(connectionId);
+        if (flow === undefined || !flow.alive) throw new EpcError('EPC_ERR_INVALID_STATE', `no open W2 flow for connection ${connectionId}`);
+        await adoptRegisteredFlow({ registrations: this.#ctx.registrations, flows: this.#flows, membership, now: this.#ctx.now }, flow, contactUri, expiresAt);
+      };
+    }
     this.#relay = {
       ...(this.#cluster ? { cluster: this.#cluster } : {}),
       ctx: this.#ctx, mw: this.#mw, w2: this.#w2, forwarder, flows: this.#flows, media: this.#media, nextHops: this.nextHops,
@@ -243,6 +258,7 @@ export class Pcscf implements W2SipCore {
     return composeCluster({
       state, nodeId: this.#ctx.nodeId, log: this.#ctx.log.child({ component: 'cluster' }),
       mwContact: `sip:${own.host}:${own.port};transport=${own.transport}`, heartbeatMs: config.cluster.heartbeatSeconds * 1000,
+      adoptGraceMs: config.cluster.adoptGraceSeconds * 1000,
       uris: this.#ctx.uris, registrations: this.#ctx.registrations, forwarder, routing: () => routing,
       sendStateless: (request, target) => sendStateless(this.#relay, request, 'mw', target),
       // What the dead node would have sent had its flow closed (R-ORIG-9), with the reason it did not.
@@ -392,6 +408,15 @@ export class Pcscf implements W2SipCore {
     // quietly, then the kept flow (its token in Path and Record-Route) moves over.
     await this.#ctx.registrations.removeFlow(adopting.key);
     this.#flows.adopt(flow, adopting.connection, adopting.session);
+  }
+
+  /**
+   * SIGTERM in a cluster (issue #15 "Graceful restart"): the flows released from now on keep their
+   * virtual-UE registrations for cluster.adoptGraceSeconds, neither dropped nor de-registered, so
+   * the clients resume on another node with no REGISTER. A single node: nothing changes.
+   */
+  leaveCluster(): void {
+    this.#cluster?.membership.leave();
   }
 
   async releaseFlow(connectionId: string): Promise<void> {

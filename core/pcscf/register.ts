@@ -80,7 +80,9 @@ export async function onRegisterResponse(
     const binding: RegistrationBinding = {
       id, aor, flowKey: flow.key, contact: getHeaders(request, 'Contact').find((c) => c.includes(uri)) ?? uri,
       contactUri: uri, outbound, serviceRoute, associatedUris: associated.length > 0 ? associated : [aor],
-      expiresAt: ctx.now() + seconds * 1000, registeredBy: 'client',
+      expiresAt: ctx.now() + seconds * 1000,
+      // RFC 7118 §4.1: over the "sip" subprotocol the client registers itself; every other plugin drives epcscf's virtual UE.
+      registeredBy: flow.connection.subprotocol === 'sip' ? 'client' : 'epcscf',
       ...(trustedNode !== undefined ? { trustedNode: { impi: trustedNode.impi } } : {}),
       ...(instance !== undefined ? { instanceId: instance } : {}),
       ...(typeof regId === 'string' ? { regId: Number(regId) } : {}),

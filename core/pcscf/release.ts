@@ -3,6 +3,7 @@ import { addHeader, callId, generateBranch, tagOf, to, type SipRequest, type Sip
 import type { SipTarget } from '../sip/transport/types.js';
 import type { DialogRecord } from '../state/dialog-store.js';
 import type { MediaLeg } from './alg/ims-alg.js';
+import { keepForAdoption } from './cluster/flow-adoption.js';
 import { forgetDialog, releaseRequest, releaseRequestTowardWic } from './dialog-tracker.js';
 import type { Side } from './forwarder.js';
 import type { PcscfRelay } from './relay.js';
@@ -19,7 +20,12 @@ import type { W2Flow } from './w2-flows.js';
 export async function releaseW2Flow(relay: PcscfRelay, flow: W2Flow): Promise<void> {
   const { ctx, admission } = relay;
   admission.webAuth.flowReleased(flow);
-  const released = await ctx.registrations.removeFlow(flow.key);
+  // Issue #15: a node leaving the cluster (SIGTERM) keeps the virtual UE's bindings for the adopt
+  // grace instead: its clients resume on another node with no REGISTER (cluster/flow-adoption.ts).
+  const membership = relay.cluster?.membership;
+  const released = membership?.handsOver === true
+    ? await keepForAdoption(ctx.registrations, flow.key, membership.adoptGraceMs, ctx.now())
+    : await ctx.registrations.removeFlow(flow.key);
   // R-REG-25: epcscf registered these as a trusted node, so epcscf de-registers them.
   const deregistrations = admission.deregistrar.deregister(flow, released, 'flow-ended');
   admission.calls.releaseFlow(flow.key);
@@ -27,12 +33,16 @@ export async function releaseW2Flow(relay: PcscfRelay, flow: W2Flow): Promise<vo
   relay.forwarder.cancelFrom(flow.connection.id);
   // The flow owns its media legs: all go with it, early, confirmed or still being set up.
   const sends: Promise<void>[] = [relay.media.releaseFlow(flow.key, 'W2 connection closed')];
-  if (relay.cluster !== undefined) sends.push(relay.cluster.membership.flowClosed(flow.key)); // issue #15: the directory entry goes
-  const dialogs = await ctx.dialogs.byFlow(flow.key);
-  for (const dialog of dialogs) {
-    await ctx.dialogs.remove(dialog.id);
-    if (dialog.state !== 'confirmed' || dialog.method !== 'INVITE' || dialog.remoteTarget === '') continue;
-    sends.push(byeTowardIms(relay, releaseRequest(dialog)));
+  // Issue #15: the directory entries go, the flow's own and those of other nodes' flows it adopted.
+  const keys = flow.aliases === undefined ? [flow.key] : [flow.key, ...flow.aliases];
+  if (membership !== undefined) for (const key of keys) sends.push(membership.flowClosed(key));
+  for (const key of keys) {
+    if (key !== flow.key) await ctx.registrations.removeFlow(key); // moved on adoption: normally none left
+    for (const dialog of await ctx.dialogs.byFlow(key)) {
+      await ctx.dialogs.remove(dialog.id);
+      if (dialog.state !== 'confirmed' || dialog.method !== 'INVITE' || dialog.remoteTarget === '') continue;
+      sends.push(byeTowardIms(relay, releaseRequest(dialog)));
+    }
   }
   await Promise.all([...sends, deregistrations]);
 }

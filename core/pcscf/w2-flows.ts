@@ -22,6 +22,11 @@ export interface W2Flow {
   keep: { readonly graceMs: number; timer: NodeJS.Timeout | undefined } | undefined;
   /** Web-token grants per registered AOR (TS 24.371 scenarios 2/3); undefined: none yet. */
   webAuth: Map<string, FlowWebGrant> | undefined;
+  /**
+   * Issue #15: keys of other nodes' flows this flow adopted (cluster/flow-adoption.ts): their
+   * tokens, in the registrar's Path and old Record-Routes, now reach this flow. Undefined: none.
+   */
+  aliases: string[] | undefined;
 }
 
 const NO_FLOWS: ReadonlySet<W2Flow> = new Set();
@@ -41,6 +46,8 @@ export class W2Flows implements SipSender {
   readonly #byNumber = new Map<number, W2Flow>();
   /** Live flows per source IP (w2.limits.maxRegistrationsPerIp counts the bindings of these). */
   readonly #byAddress = new Map<string, Set<W2Flow>>();
+  /** Issue #15: other nodes' flow keys adopted by a flow of this node (empty on a single node). */
+  readonly #aliases = new Map<string, W2Flow>();
   #next = 1;
 
   readonly #encode: (ref: FlowRef) => string;
@@ -52,7 +59,7 @@ export class W2Flows implements SipSender {
 
   open(connection: W2Connection, session: W2Session): W2Flow {
     const ref = { nodeId: this.#nodeId, flow: this.#next++ };
-    const flow: W2Flow = { ref, key: flowKey(ref), token: this.#encode(ref), connection, session, alive: true, connectionIds: [connection.id], keep: undefined, webAuth: undefined };
+    const flow: W2Flow = { ref, key: flowKey(ref), token: this.#encode(ref), connection, session, alive: true, connectionIds: [connection.id], keep: undefined, webAuth: undefined, aliases: undefined };
     this.#byConnection.set(connection.id, flow);
     this.#byNumber.set(ref.flow, flow);
     const address = connection.remote.address;
@@ -72,7 +79,21 @@ export class W2Flows implements SipSender {
     for (const id of flow.connectionIds) this.#byConnection.delete(id);
     this.#byNumber.delete(flow.ref.flow);
     this.#forgetAddress(flow);
+    for (const key of flow.aliases ?? []) this.#aliases.delete(key);
     return flow;
+  }
+
+  /**
+   * Issue #15: `flow` answers for `foreignKey` too, another node's flow whose registration it
+   * adopted: byRef/byKey of that key find it until it closes.
+   */
+  alias(flow: W2Flow, foreignKey: string): void {
+    if (!flow.alive) throw new EpcError('EPC_ERR_INVALID_STATE', `W2 flow ${flow.key} is closed`);
+    const previous = this.#aliases.get(foreignKey);
+    if (previous === flow) return;
+    if (previous?.aliases !== undefined) previous.aliases = previous.aliases.filter((key) => key !== foreignKey);
+    this.#aliases.set(foreignKey, flow);
+    (flow.aliases ??= []).push(foreignKey);
   }
 
   /**
@@ -111,16 +132,16 @@ export class W2Flows implements SipSender {
     return this.#byConnection.get(connectionId);
   }
 
-  /** The live flow a token names, if it is one of this node's. */
+  /** The live flow a token names, if it is one of this node's (or another node's this node adopted). */
   byRef(ref: FlowRef): W2Flow | undefined {
-    if (ref.nodeId !== this.#nodeId) return undefined;
+    if (ref.nodeId !== this.#nodeId) return this.#aliases.size === 0 ? undefined : this.#aliases.get(flowKey(ref));
     return this.#byNumber.get(ref.flow);
   }
 
   /** The live flow stored under `key` (registrations and dialogs refer to flows by key). */
   byKey(key: string): W2Flow | undefined {
     const slash = key.lastIndexOf('/');
-    if (key.slice(0, slash) !== this.#nodeId) return undefined;
+    if (key.slice(0, slash) !== this.#nodeId) return this.#aliases.size === 0 ? undefined : this.#aliases.get(key);
     return this.#byNumber.get(Number(key.slice(slash + 1)));
   }
 

@@ -69,8 +69,8 @@ export function createPluginHost(init: PluginHostInit): W2Host {
     },
     // Issue #15: offered only when the core can re-point a registered flow (a cluster).
     ...(adoptRegistered !== undefined ? {
-      adoptRegisteredFlow: (connectionId: string, contactUri: string): Promise<void> => (
-        sessions.has(connectionId) ? adoptRegistered(connectionId, contactUri) : notOwner(connectionId)
+      adoptRegisteredFlow: (connectionId: string, contactUri: string, expiresAt?: number): Promise<void> => (
+        sessions.has(connectionId) ? adoptRegistered(connectionId, contactUri, expiresAt) : notOwner(connectionId)
       ),
     } : {}),
   };

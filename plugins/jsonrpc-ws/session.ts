@@ -193,7 +193,7 @@ export class JsonRpcWsSession implements W2Session, RpcContext, ResumeHolder {
   adoptRegisteredFlow(snapshot: RegistrationSnapshot): Promise<boolean> {
     const adopt = this.#host.sip.adoptRegisteredFlow;
     if (adopt === undefined) return Promise.resolve(false);
-    return adopt.call(this.#host.sip, this.#conn.id, `sip:${snapshot.contactUser}@${snapshot.contactHost}`).then(() => true, (error: unknown) => {
+    return adopt.call(this.#host.sip, this.#conn.id, `sip:${snapshot.contactUser}@${snapshot.contactHost}`, snapshot.expiresAt).then(() => true, (error: unknown) => {
       this.#host.log.info({ connectionId: this.#conn.id, err: error }, 'jsonrpc-ws: the registered flow could not be taken over, registering again');
       return false;
     });

@@ -10,6 +10,7 @@
 import type { Logger } from 'pino';
 import type { DialogRecord } from '../../state/dialog-store.js';
 import type { MediaLegRecord, NodeRecord, StateBackend } from '../../state/state-backend.js';
+import { keepForAdoption } from './flow-adoption.js';
 
 /** A node silent for this many beats is dead (SIGKILL, crash, partition). */
 export const BEATS_TO_DEATH = 3;
@@ -24,6 +25,11 @@ export interface ClusterMembershipOptions {
   /** Where other nodes send SIP meant for this node's flows: a SIP URI of its own Mw address. */
   readonly mwContact: string;
   readonly heartbeatMs: number;
+  /**
+   * cluster.adoptGraceSeconds in ms: how long a dead or leaving node's virtual-UE bindings stay
+   * for a client to adopt on another node (flow-adoption.ts). 0: dropped with the node.
+   */
+  readonly adoptGraceMs: number;
   readonly log: Logger;
   readonly now?: () => number;
   /** Sends BYE toward the IMS for a confirmed dialog a dead node held; resolves on any outcome. */
@@ -49,6 +55,7 @@ export class ClusterMembership {
   #timer: NodeJS.Timeout | undefined;
   #tick: Promise<void> | undefined;
   #closed = false;
+  #leaving = false;
   /** Observers (tests, logs): a dead node was cleaned up by this node. */
   onCleanup: ((cleanup: DeadNodeCleanup) => void) | undefined;
 
@@ -94,6 +101,30 @@ export class ClusterMembership {
     this.#claimed.set(flowKey, this.#now());
     this.#options.state.flows.claim(flowKey, this.#options.nodeId, FLOW_CLAIM_TTL_MS)
       .catch((error: unknown) => this.#options.log.warn({ err: error, flowKey }, 'claiming a flow in the directory failed'));
+  }
+
+  /** This node took over another node's flow (flow-adoption.ts): it holds and renews the claim now. */
+  async flowAdopted(flowKey: string): Promise<void> {
+    this.#claimed.set(flowKey, this.#now());
+    await this.#options.state.flows.claim(flowKey, this.#options.nodeId, FLOW_CLAIM_TTL_MS);
+  }
+
+  /**
+   * SIGTERM (issue #15 "Graceful restart"): this node is leaving the cluster. From now on the
+   * flows it releases keep their virtual-UE bindings for the adopt grace, not de-registered, so
+   * their clients resume on another node with no REGISTER on Mw.
+   */
+  leave(): void {
+    this.#leaving = true;
+  }
+
+  /** True once `leave()` was called and the adopt grace is on: released flows keep their virtual-UE bindings. */
+  get handsOver(): boolean {
+    return this.#leaving && this.#options.adoptGraceMs > 0;
+  }
+
+  get adoptGraceMs(): number {
+    return this.#options.adoptGraceMs;
   }
 
   /** The flow ended here: its entry goes (unless another node claimed it since). */
@@ -150,7 +181,10 @@ export class ClusterMembership {
   /**
    * Releases what `nodeId` held: each confirmed INVITE dialog gets a BYE toward the IMS (the far
    * end would otherwise wait for a session timer), every dialog and binding of its flows goes
-   * (terminating requests then get 430/480, RFC 5626 §5.3), and its media legs are freed.
+   * (terminating requests then get 430/480, RFC 5626 §5.3), and its media legs are freed. The
+   * virtual UE's bindings of another node stay for the adopt grace (flow-adoption.ts): their
+   * clients may resume here or elsewhere with no REGISTER. A previous incarnation of this very
+   * node loses them too: its new flows reuse the same keys.
    */
   async #cleanup(nodeId: string): Promise<DeadNodeCleanup> {
     const { state } = this.#options;
@@ -164,8 +198,9 @@ export class ClusterMembership {
       // R-ORIG-9: as when a flow dies on a live node, only confirmed INVITE dialogs get a BYE.
       if (dialog.state === 'confirmed' && dialog.method === 'INVITE' && dialog.remoteTarget !== '') byes.push(this.#options.releaseDialog(dialog, nodeId));
     }
+    const graceMs = nodeId === this.#options.nodeId ? 0 : this.#options.adoptGraceMs;
     for (const flowKey of flowKeys) {
-      await state.registrations.removeFlow(flowKey);
+      await keepForAdoption(state.registrations, flowKey, graceMs, this.#now());
       await state.flows.release(flowKey, nodeId);
     }
     const legs = await state.mediaLegs.byNode(nodeId);
