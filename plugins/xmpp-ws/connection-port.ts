@@ -79,10 +79,10 @@ export class ConnectionPort implements W2Session, SessionFlows, XmppWsDeps {
   }
 
   /** Issue #15: present only where the core re-points registered flows (host.sip.adoptRegisteredFlow). */
-  get adoptRegistered(): ((contactUri: string) => Promise<void>) | undefined {
+  get adoptRegistered(): ((contactUri: string, expiresAt?: number) => Promise<void>) | undefined {
     const sip = this.#shared.host.sip;
     const adopt = sip.adoptRegisteredFlow;
-    return adopt === undefined ? undefined : (contactUri: string) => adopt.call(sip, this.#conn.id, contactUri);
+    return adopt === undefined ? undefined : (contactUri: string, expiresAt?: number) => adopt.call(sip, this.#conn.id, contactUri, expiresAt);
   }
 
   // ---- W2Session ------------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ export interface SessionFlows {
    * this connection takes over the flow through which `contactUri` is registered, whichever
    * node made it. Absent: a stream resumed from another node's record registers again.
    */
-  readonly adoptRegistered?: ((contactUri: string) => Promise<void>) | undefined;
+  readonly adoptRegistered?: ((contactUri: string, expiresAt?: number) => Promise<void>) | undefined;
 }
 
 /** Everything the session needs from outside (the port to contract v2 changes only who fills it). */
@@ -759,7 +759,7 @@ export class XmppWsSession implements ClientLink {
     const login = this.#login;
     if (adopt === undefined || snapshot === undefined || login === undefined || snapshot.expiresAt <= this.#deps.now()) return false;
     try {
-      await adopt(`sip:${snapshot.contactUser}@${snapshot.contactHost}`);
+      await adopt(`sip:${snapshot.contactUser}@${snapshot.contactHost}`, snapshot.expiresAt);
     } catch (error) {
       this.log.info({ err: error }, 'xmpp-ws: the registered flow could not be taken over, registering again');
       return false;
