@@ -704,7 +704,7 @@ export class XmppWsSession implements ClientLink {
       this.#state = 'bind';
       return this.send(smFailed('item-not-found'));
     }
-    if (resumption.kind === 'remote') return this.#resumeFromRecord(previd, h, resumption.record);
+    if (resumption.kind === 'remote') return this.#resumeFromRecord(previd, h, resumption.record, resumption.putBack);
     this.#state = 'closed'; // this session only carried the authentication; the resumed one takes the connection
     const resumed = await resumption.stream.resumeOn(this.#conn, this.#deps, previd, h);
     if (!resumed) {
@@ -714,14 +714,24 @@ export class XmppWsSession implements ClientLink {
   }
 
   /**
-   * Issue #15: the stream detached on another node. Its live object (UE, calls, queue of what
-   * arrived after the drop) stays there; this node resumes what the record carries: the bound
-   * JID, the XEP-0198 counters and the stanzas unacknowledged at the drop, over this
-   * connection's registration (SASL registered it here; the old node ends its own at its grace).
+   * Issue #15: the stream lived on another node (detached there, or that node died). Its live
+   * object, if any, stays there; this node resumes what the record carries: the bound JID, the
+   * XEP-0198 counters and the unacknowledged stanzas, over the record's registration where the
+   * core takes its flow over (no REGISTER), else over this connection's own registration
+   * (a detached record only: the old node ends its own at its grace, or lets it go when moved).
    */
-  async #resumeFromRecord(previd: string, h: number, record: StreamRecord): Promise<void> {
+  async #resumeFromRecord(previd: string, h: number, record: StreamRecord, putBack: (ttlMs: number) => Promise<void>): Promise<void> {
     const adopted = this.#ue === undefined && await this.#adoptRegistration(record.registration);
     if ((this.#state as StreamState) === 'closed') return;
+    if (!adopted && !record.detached) {
+      // A live record: its node may still serve the stream. Only the core's adoption (refused
+      // while the flow's node is alive) proves it gone; else the record stays for its owner.
+      const left = (record.registration?.expiresAt ?? 0) - this.#deps.now();
+      if (left > 0) await putBack(Math.min(left, LIVE_RECORD_MAX_TTL_MS)).catch(() => undefined);
+      if ((this.#state as StreamState) === 'closed') return;
+      this.#state = 'bind';
+      return this.send(smFailed('item-not-found'));
+    }
     if (!adopted && this.#ue === undefined && (await this.#registerUe()) !== undefined) {
       if ((this.#state as StreamState) === 'closed') return;
       this.#state = 'bind';

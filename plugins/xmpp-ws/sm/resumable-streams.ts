@@ -58,7 +58,11 @@ export interface StreamRecord {
 
 export type Resumption<S> =
   | { readonly kind: 'local'; readonly stream: S }
-  | { readonly kind: 'remote'; readonly record: StreamRecord };
+  | {
+    readonly kind: 'remote'; readonly record: StreamRecord;
+    /** Stores the record again as it was (a live record whose registration could not be taken over stays for its owner). */
+    readonly putBack: (ttlMs: number) => Promise<void>;
+  };
 
 /** The JSON in host.state: who wrote it (so a node touches only its own record), and the sealed record. */
 interface StoredEntry {
@@ -155,12 +159,13 @@ export class ResumableStreams<S extends ResumableStream> {
     const entry = value === undefined ? undefined : parseEntry(value);
     const record = entry === undefined ? undefined : recordOf(openUnderToken(id, entry.sealed, sealContext(id)));
     if (entry === undefined || record === undefined || record.bareJid !== bareJid || !verifies(record, secretDigest)) return undefined;
-    if ((await this.#state.take(key)) === undefined) return undefined; // another node took it first
+    const taken = await this.#state.take(key);
+    if (taken === undefined) return undefined; // another node took it first
     if (local !== undefined && entry.writer === this.#writers.get(id)) {
       this.#detached.delete(id);
       return { kind: 'local', stream: local };
     }
-    return { kind: 'remote', record };
+    return { kind: 'remote', record, putBack: (ttlMs) => this.#state.set(key, taken, ttlMs) };
   }
 
   /**

@@ -169,19 +169,42 @@ t.test('issue #15: where the core cannot re-point flows, SASL on node B register
   const store = new MemoryTtlStore(new FakeClock(Date.now()));
   const a = node(store);
   const b = node(store, false);
-  const { id } = await resumableOn(a);
+  const { client: onA, id } = await resumableOn(a);
   const onB = await authenticated(b);
   t.equal(registers(onB), 1, 'a REGISTER at SASL');
   await frame(onB, `<resume xmlns="${SM}" previd="${id}" h="0"/>`);
-  t.match(onB.frames.join(''), /<resumed /, 'resumed over node B\'s own registration');
-  t.equal(onB.made[0]?.options.adopt, undefined);
+  t.match(onB.frames.join(''), /<failed xmlns="urn:xmpp:sm:3"><item-not-found /, 'a live record: nothing proves node A gone, so no second copy of the stream');
+  await onA.session.onClose(); // node A sees the drop: its record is a detached one now
+  const again = await authenticated(b);
+  await frame(again, `<resume xmlns="${SM}" previd="${id}" h="0"/>`);
+  t.match(again.frames.join(''), /<resumed /, 'resumed over node B\'s own registration');
+  t.equal(again.made[0]?.options.adopt, undefined);
 });
 
-t.test('issue #15: when the core refuses the flow (the binding is gone), node B registers at <resume/> instead', async (t) => {
+t.test('issue #15: when the core refuses the flow (its node is alive, or the binding is gone), a live record resumes nothing and the client registers at <bind/>', async (t) => {
   const store = new MemoryTtlStore(new FakeClock(Date.now()));
   const a = node(store);
   const b = node(store, 'refuse');
   const { id } = await resumableOn(a);
+  const onB = await authenticated(b);
+  await frame(onB, `<resume xmlns="${SM}" previd="${id}" h="0"/>`);
+  t.equal(b.adopted.length, 1, 'adoption was tried');
+  t.match(onB.frames.join(''), /<failed xmlns="urn:xmpp:sm:3"><item-not-found /);
+  t.equal(registers(onB), 0);
+  await frame(onB, BIND);
+  t.equal(registers(onB), 1, 'the fallback: a REGISTER');
+  t.match(onB.frames.join(''), /<jid>alice@ims\.test\/web<\/jid>/, 'bound');
+  const later = await authenticated(b);
+  await frame(later, `<resume xmlns="${SM}" previd="${id}" h="0"/>`);
+  t.equal(b.adopted.length, 2, 'the record was put back for its owner');
+});
+
+t.test('issue #15: when the core refuses the flow of a detached record, node B registers at <resume/> instead', async (t) => {
+  const store = new MemoryTtlStore(new FakeClock(Date.now()));
+  const a = node(store);
+  const b = node(store, 'refuse');
+  const { client: onA, id } = await resumableOn(a);
+  await onA.session.onClose();
   const onB = await authenticated(b);
   await frame(onB, `<resume xmlns="${SM}" previd="${id}" h="0"/>`);
   t.equal(b.adopted.length, 1, 'adoption was tried');
