@@ -5,7 +5,7 @@
  * connection instead of a closure per hook keeps an idle session small (bench/xmpp memory).
  */
 import type { Logger } from 'pino';
-import type { SipRequest, SipResponse, UaIdentity, UtRequest, UtResponse, VirtualUe, W2Connection, W2Frame, W2Host, W2Session } from '../../core/contract/index.js';
+import type { RegistrationSnapshot, SipRequest, SipResponse, UaIdentity, UtRequest, UtResponse, VirtualUe, W2Connection, W2Frame, W2Host, W2Session } from '../../core/contract/index.js';
 import { derivedConferenceFactoryUri, EpcError } from '../../core/contract/index.js';
 import type { XmppWsOptions } from './options.js';
 import { XmppWsSession, type SessionFlows, type XmppWsDeps } from './session.js';
@@ -45,8 +45,8 @@ export class ConnectionPort implements W2Session, SessionFlows, XmppWsDeps {
   get conferenceFactoryUri(): string { return this.#shared.host.mmtel?.conferenceFactoryUri ?? derivedConferenceFactoryUri(this.#shared.options.domain); }
   now(): number { return Date.now(); }
 
-  createUe(identity: UaIdentity): VirtualUe {
-    return this.#shared.host.ua.create(this.#conn, { identity });
+  createUe(identity: UaIdentity, adopt?: RegistrationSnapshot): VirtualUe {
+    return this.#shared.host.ua.create(this.#conn, { identity, ...(adopt !== undefined ? { adopt } : {}) });
   }
 
   /** Ut (TS 24.623) as this connection's registered user (host.ut checks the identity). */
@@ -76,6 +76,13 @@ export class ConnectionPort implements W2Session, SessionFlows, XmppWsDeps {
 
   release(connectionId: string): Promise<void> {
     return this.#shared.host.sip.releaseFlow(connectionId);
+  }
+
+  /** Issue #15: present only where the core re-points registered flows (host.sip.adoptRegisteredFlow). */
+  get adoptRegistered(): ((contactUri: string, expiresAt?: number) => Promise<void>) | undefined {
+    const sip = this.#shared.host.sip;
+    const adopt = sip.adoptRegisteredFlow;
+    return adopt === undefined ? undefined : (contactUri: string, expiresAt?: number) => adopt.call(sip, this.#conn.id, contactUri, expiresAt);
   }
 
   // ---- W2Session ------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import { EpcError } from '../../core/contract/index.js';
 import { derivedConferenceFactoryUri } from '../../core/contract/index.js';
 import { FloodGuard } from '../../core/contract/index.js';
 import type { SipRequest, SipResponse } from '../../core/contract/index.js';
-import type { RegistrationInfo, UaIdentity, UtRequest, UtResponse, VirtualUe } from '../../core/contract/index.js';
+import type { RegistrationInfo, RegistrationSnapshot, UaIdentity, UtRequest, UtResponse, VirtualUe } from '../../core/contract/index.js';
 import { formatJid, parseJid, type Jid } from './address/jid.js';
 import { mappedPeer } from './address/peer-jid.js';
 import { JingleCalls } from './calls/jingle-calls.js';
@@ -31,7 +31,7 @@ import { FrameParser } from './xml/frame-parser.js';
 import { closeFrame, openFrame, streamErrorFrames } from './xml/framing.js';
 import { NS } from './xml/namespaces.js';
 import { checkClientOpen } from './xml/open-header.js';
-import type { ResumableStreams, StreamRecord } from './sm/resumable-streams.js';
+import { verifierOf, type ResumableStreams, type StreamRecord } from './sm/resumable-streams.js';
 import { isStanza, parseH, StreamManagement } from './sm/stream-management.js';
 import { serializeElement } from './xml/serialize.js';
 import type { StreamErrorCondition } from './xml/stream-error.js';
@@ -46,8 +46,11 @@ export interface XmppConnection {
   close(code?: number, reason?: string): void;
 }
 
-/** Builds the connection's UE, already bound to this connection's SIP seam. */
-export type XmppUeFactory = (identity: UaIdentity) => VirtualUe;
+/**
+ * Builds the connection's UE, already bound to this connection's SIP seam; `adopt`: the UE
+ * carries that registration on (issue #15, VirtualUeOptions.adopt) instead of registering.
+ */
+export type XmppUeFactory = (identity: UaIdentity, adopt?: RegistrationSnapshot) => VirtualUe;
 
 /**
  * The core's RFC 5626 flow of this connection kept across a drop (host.sip.keepFlow /
@@ -58,6 +61,12 @@ export interface SessionFlows {
   /** This connection takes over the kept flow of `previousConnectionId`. */
   adopt(previousConnectionId: string): Promise<void>;
   release(connectionId: string): Promise<void>;
+  /**
+   * Issue #15 (host.sip.adoptRegisteredFlow, offered where the core shares flows between nodes):
+   * this connection takes over the flow through which `contactUri` is registered, whichever
+   * node made it. Absent: a stream resumed from another node's record registers again.
+   */
+  readonly adoptRegistered?: ((contactUri: string, expiresAt?: number) => Promise<void>) | undefined;
 }
 
 /** Everything the session needs from outside (the port to contract v2 changes only who fills it). */
@@ -93,6 +102,12 @@ export interface XmppWsDeps {
 const KEEP_MARGIN_MS = 5_000;
 /** Unacknowledged stanzas a detached stream's record carries for a resumption on another node (the newest ones). */
 const RECORD_MAX_QUEUE_BYTES = 128 * 1024;
+/**
+ * Issue #15: a live stream's record lasts as long as its registration (a node that dies leaves
+ * it resumable until the binding it would adopt lapses), within these bounds.
+ */
+const LIVE_RECORD_MIN_TTL_MS = 30_000;
+const LIVE_RECORD_MAX_TTL_MS = 24 * 3600 * 1000;
 
 /** RFC 6455 §7.4.1. */
 const CLOSE_NORMAL = 1000;
@@ -258,10 +273,15 @@ export class XmppWsSession implements ClientLink {
     const wasOpen = this.#state !== 'closed';
     this.#state = 'closed';
     clearTimeout(this.#graceTimer);
-    if (this.#smId !== undefined) {
-      this.#deps.streams?.revoke(this.#smId).catch((error: unknown) => this.log.debug({ err: error }, 'xmpp-ws: stream record left to expire'));
-    }
+    const smId = this.#smId;
     this.#smId = undefined;
+    // Issue #15: another node that resumed this stream carries its registration on (same
+    // Call-ID and Contact): this node then lets its UE go without de-registering.
+    const moved = smId === undefined || this.#deps.streams === undefined ? false
+      : (await this.#deps.streams.revoke(smId).catch((error: unknown) => {
+        this.log.debug({ err: error }, 'xmpp-ws: stream record left to expire');
+        return 'revoked' as const;
+      })) === 'moved';
     for (const [id, pending] of this.#pendingIqs) { clearTimeout(pending.timer); pending.resolve(undefined); this.#pendingIqs.delete(id); }
     this.#calls?.close();
     const ue = this.#ue;
@@ -269,7 +289,8 @@ export class XmppWsSession implements ClientLink {
     if (ue === undefined) return;
     // R-REG-25: a web-token (trusted-node) registration is de-registered on Mw by the P-CSCF
     // itself when the flow ends; the plugin sends no second REGISTER Expires: 0.
-    if (ue.registration.state === 'registered' && this.#login?.mechanism !== 'OAUTHBEARER') {
+    if (moved) this.log.info('xmpp-ws: the stream was resumed on another node, its registration is left to it');
+    if (!moved && ue.registration.state === 'registered' && this.#login?.mechanism !== 'OAUTHBEARER') {
       // R-REG-24: a digest binding goes with the stream.
       const gone = ue.unregister().then(() => undefined, () => undefined);
       await Promise.race([gone, new Promise<void>((resolve) => setTimeout(resolve, DEREGISTER_HANDOFF_MS).unref())]);
@@ -336,6 +357,17 @@ export class XmppWsSession implements ClientLink {
       return this.send(xmlElement('success', NS.sasl));
     }
     this.#state = 'authenticating';
+    // Issue #15: a stream of this user is resumable on some node (perhaps a dead one) and this
+    // core can take its registered flow over: no REGISTER now. The credential is checked at
+    // <resume/> against the record's salted verifier, or by the REGISTER at <bind/> (README,
+    // "Resuming on another node").
+    if (await this.#resumableElsewhere(formatJid(user))) {
+      if ((this.#state as StreamState) === 'closed') return;
+      this.#user = user;
+      this.#state = 'restart';
+      return this.send(xmlElement('success', NS.sasl));
+    }
+    if ((this.#state as StreamState) === 'closed') return;
     const refused = await this.#registerUe();
     if (refused !== undefined) {
       if ((this.#state as StreamState) === 'closed') return;
@@ -345,6 +377,15 @@ export class XmppWsSession implements ClientLink {
     this.#user = user;
     this.#state = 'restart';
     this.send(xmlElement('success', NS.sasl));
+  }
+
+  async #resumableElsewhere(bareJid: string): Promise<boolean> {
+    const streams = this.#deps.streams;
+    if (streams === undefined || this.#deps.flows?.adoptRegistered === undefined || this.#deps.options.resumeGraceSeconds === 0) return false;
+    return streams.hasLogin(bareJid).catch((error: unknown) => {
+      this.log.debug({ err: error }, 'xmpp-ws: login index unreachable, registering');
+      return false;
+    });
   }
 
   /**
@@ -438,6 +479,8 @@ export class XmppWsSession implements ClientLink {
       this.#deps.conferenceFactoryUri ?? derivedConferenceFactoryUri(this.domain), ue, this.#calls);
     ue.on('message', (message) => this.#chat?.fromSip(message));
     ue.on('incoming', (call, from) => this.#calls?.incoming(call, from));
+    // Issue #15: a refresh moves the CSeq and the digest nonce count; the record follows.
+    ue.on('registration', (info) => { if (info.state === 'registered') this.#storeLiveRecord(); });
   }
 
   // ---- stanzas ------------------------------------------------------------------------------------
@@ -583,7 +626,8 @@ export class XmppWsSession implements ClientLink {
     const streams = this.#deps.streams;
     if (wanted && grace > 0 && streams !== undefined && this.#deps.flows !== undefined) {
       this.#smId = streams.issue(this);
-      return this.send(xmlElement('enabled', NS.sm, { id: this.#smId, resume: 'true', max: String(grace) }));
+      this.send(xmlElement('enabled', NS.sm, { id: this.#smId, resume: 'true', max: String(grace) }));
+      return this.#storeLiveRecord();
     }
     this.send(xmlElement('enabled', NS.sm));
   }
@@ -607,11 +651,35 @@ export class XmppWsSession implements ClientLink {
     this.#graceTimer = setTimeout(() => void this.#expire(), graceMs);
     this.#graceTimer.unref();
     this.log.info({ graceMs }, 'xmpp-ws: WebSocket dropped, stream resumable (XEP-0198)');
-    const record: StreamRecord = {
-      bareJid: this.bareJid, fullJid: this.#fullJid, secretDigest: this.#secretDigest?.toString('base64') ?? '',
-      instanceId: this.#ue?.instanceId ?? '', supportsJingleMessage: this.#supportsJingleMessage, sm: sm.snapshot(RECORD_MAX_QUEUE_BYTES),
+    await this.#deps.streams?.detach(smId, this.#record(sm, true), graceMs).catch((error: unknown) => {
+      this.log.warn({ err: error }, 'xmpp-ws: stream record not stored, resumable on this node only');
+    });
+  }
+
+  /** What another node needs to resume this stream (never the password: a salted verifier of the credential). */
+  #record(sm: StreamManagement, detached: boolean): StreamRecord {
+    const snapshot = this.#ue?.registrationSnapshot();
+    return {
+      bareJid: this.bareJid, fullJid: this.#fullJid, ...verifierOf(this.#secretDigest ?? Buffer.alloc(0)),
+      instanceId: this.#ue?.instanceId ?? '', supportsJingleMessage: this.#supportsJingleMessage, detached,
+      ...(snapshot !== undefined ? { registration: snapshot } : {}), sm: sm.snapshot(RECORD_MAX_QUEUE_BYTES),
     };
-    await this.#deps.streams?.detach(smId, record, graceMs).catch((error: unknown) => {
+  }
+
+  /**
+   * Issue #15: the record of a live resumable stream, written when resumption is enabled and on
+   * every registration change, so a node that dies without a detach leaves it resumable (with
+   * the registration another node adopts) for as long as the registration lasts.
+   */
+  #storeLiveRecord(): void {
+    const smId = this.#smId;
+    const sm = this.#sm;
+    const streams = this.#deps.streams;
+    if (smId === undefined || sm === undefined || streams === undefined || this.#state !== 'ready' || this.#ue?.registration.state !== 'registered') return;
+    const record = this.#record(sm, false);
+    const left = record.registration === undefined ? LIVE_RECORD_MIN_TTL_MS : record.registration.expiresAt - this.#deps.now();
+    const ttlMs = Math.min(LIVE_RECORD_MAX_TTL_MS, Math.max(LIVE_RECORD_MIN_TTL_MS, left));
+    streams.store(smId, record, ttlMs).catch((error: unknown) => {
       this.log.warn({ err: error }, 'xmpp-ws: stream record not stored, resumable on this node only');
     });
   }
@@ -647,7 +715,7 @@ export class XmppWsSession implements ClientLink {
       this.#state = 'bind';
       return this.send(smFailed('item-not-found'));
     }
-    if (resumption.kind === 'remote') return this.#resumeFromRecord(previd, h, resumption.record);
+    if (resumption.kind === 'remote') return this.#resumeFromRecord(previd, h, resumption.record, resumption.putBack);
     this.#state = 'closed'; // this session only carried the authentication; the resumed one takes the connection
     const resumed = await resumption.stream.resumeOn(this.#conn, this.#deps, previd, h);
     if (!resumed) {
@@ -657,13 +725,25 @@ export class XmppWsSession implements ClientLink {
   }
 
   /**
-   * Issue #15: the stream detached on another node. Its live object (UE, calls, queue of what
-   * arrived after the drop) stays there; this node resumes what the record carries: the bound
-   * JID, the XEP-0198 counters and the stanzas unacknowledged at the drop, over this
-   * connection's registration (SASL registered it here; the old node ends its own at its grace).
+   * Issue #15: the stream lived on another node (detached there, or that node died). Its live
+   * object, if any, stays there; this node resumes what the record carries: the bound JID, the
+   * XEP-0198 counters and the unacknowledged stanzas, over the record's registration where the
+   * core takes its flow over (no REGISTER), else over this connection's own registration
+   * (a detached record only: the old node ends its own at its grace, or lets it go when moved).
    */
-  async #resumeFromRecord(previd: string, h: number, record: StreamRecord): Promise<void> {
-    if (this.#ue === undefined && (await this.#registerUe()) !== undefined) {
+  async #resumeFromRecord(previd: string, h: number, record: StreamRecord, putBack: (ttlMs: number) => Promise<void>): Promise<void> {
+    const adopted = this.#ue === undefined && await this.#adoptRegistration(record.registration);
+    if ((this.#state as StreamState) === 'closed') return;
+    if (!adopted && !record.detached) {
+      // A live record: its node may still serve the stream. Only the core's adoption (refused
+      // while the flow's node is alive) proves it gone; else the record stays for its owner.
+      const left = (record.registration?.expiresAt ?? 0) - this.#deps.now();
+      if (left > 0) await putBack(Math.min(left, LIVE_RECORD_MAX_TTL_MS)).catch(() => undefined);
+      if ((this.#state as StreamState) === 'closed') return;
+      this.#state = 'bind';
+      return this.send(smFailed('item-not-found'));
+    }
+    if (!adopted && this.#ue === undefined && (await this.#registerUe()) !== undefined) {
       if ((this.#state as StreamState) === 'closed') return;
       this.#state = 'bind';
       return this.send(smFailed('item-not-found'));
@@ -674,7 +754,10 @@ export class XmppWsSession implements ClientLink {
     this.#fullJid = record.fullJid;
     this.#supportsJingleMessage = record.supportsJingleMessage;
     this.#presenceSent = true; // the client announced itself before the drop
-    const sm = new StreamManagement(this.#deps.options.smMaxQueue, record.sm);
+    // A record written while the stream was live (its node died without a detach) has the
+    // counters of its last write: what the client says it handled is taken at its word, and
+    // what it sent after that write it sends again (XEP-0198 §5, at least once).
+    const sm = new StreamManagement(this.#deps.options.smMaxQueue, record.detached ? record.sm : { ...record.sm, outbound: h, unacked: [], missing: 0 });
     this.#sm = sm;
     this.#smId = streams.issue(this, previd); // XEP-0198 §5: the id keeps naming the stream
     this.#state = 'ready';
@@ -682,7 +765,29 @@ export class XmppWsSession implements ClientLink {
     if (!sm.acknowledge(h)) return this.#streamError('undefined-condition', 'h acknowledges more than was sent');
     this.#sendText(serializeElement(xmlElement('resumed', NS.sm, { previd, h: String(sm.inbound) })));
     for (const text of sm.pending()) this.#sendText(text);
-    this.log.info({ resent: sm.unacknowledged, lost: sm.lost, previousInstanceId: record.instanceId, instanceId: ue.instanceId }, 'xmpp-ws: stream resumed from another node (XEP-0198)');
+    this.#storeLiveRecord(); // this node holds the stream now: a crash here leaves it resumable too
+    this.log.info({ resent: sm.unacknowledged, lost: sm.lost, adopted, previousInstanceId: record.instanceId, instanceId: ue.instanceId }, 'xmpp-ws: stream resumed from another node (XEP-0198)');
+  }
+
+  /**
+   * Issue #15: the UE carries the record's registration on (same Call-ID, Contact, next CSeq;
+   * the password from this login) once the core has pointed its flow at this connection, with
+   * no REGISTER on Mw. False (the caller registers) when there is nothing to adopt, the binding
+   * has lapsed, or the core cannot take the flow over.
+   */
+  async #adoptRegistration(snapshot: RegistrationSnapshot | undefined): Promise<boolean> {
+    const adopt = this.#deps.flows?.adoptRegistered;
+    const login = this.#login;
+    if (adopt === undefined || snapshot === undefined || login === undefined || snapshot.expiresAt <= this.#deps.now()) return false;
+    try {
+      await adopt(`sip:${snapshot.contactUser}@${snapshot.contactHost}`, snapshot.expiresAt);
+    } catch (error) {
+      this.log.info({ err: error }, 'xmpp-ws: the registered flow could not be taken over, registering again');
+      return false;
+    }
+    if ((this.#state as StreamState) === 'closed') return false;
+    this.#ue = this.#deps.createUe(ueIdentity(login), snapshot);
+    return true;
   }
 
   /** Called on the detached stream by the new connection's session. */

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import t from 'tap';
 import { stateKeyOf } from '../../../../core/contract/index.js';
 import { MemoryTtlStore } from '../../../../core/state/memory-ttl-store.js';
-import { ResumableStreams, type ResumableStream, type StreamRecord } from '../../../../plugins/xmpp-ws/sm/resumable-streams.js';
+import { ResumableStreams, verifierOf, type ResumableStream, type StreamRecord } from '../../../../plugins/xmpp-ws/sm/resumable-streams.js';
 import { StreamManagement } from '../../../../plugins/xmpp-ws/sm/stream-management.js';
 import { FakeClock } from '../../../support/fake-clock.js';
 
@@ -29,7 +29,7 @@ class RecordingStore extends MemoryTtlStore {
 
 function recordOf(stream: Stream, sm: StreamManagement): StreamRecord {
   return {
-    bareJid: stream.bareJid, fullJid: `${stream.bareJid}/web`, secretDigest: stream.secret.toString('base64'),
+    bareJid: stream.bareJid, fullJid: `${stream.bareJid}/web`, ...verifierOf(stream.secret), detached: true,
     instanceId: 'urn:uuid:00000000-0000-4000-8000-000000000001', supportsJingleMessage: true, sm: sm.snapshot(64 * 1024),
   };
 }
