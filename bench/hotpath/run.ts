@@ -83,7 +83,9 @@ function median(values: readonly number[]): number {
 
 /** epcscf from `tree` through that tree's own bench launcher (its dist/). */
 async function startTarget(variant: Variant, tree: string, dir: string, ports: { w2: number; mw: number }, corePort: number, redis: RedisPeer | undefined): Promise<Target> {
-  let yaml = benchEpcscfConfigYaml({ w2Port: ports.w2, mwPort: ports.mw, corePort, plugins: [{ name: 'sip-ws', options: RAISED_FLOOD }] });
+  let yaml = benchEpcscfConfigYaml({
+    w2Port: ports.w2, mwPort: ports.mw, corePort, plugins: [{ name: 'sip-ws', options: RAISED_FLOOD }], withoutRateLimits: variant === 'baseline',
+  });
   if (redis !== undefined) {
     // A one-node cluster on Redis: everything else as the memory variant.
     yaml += ['cluster:', '  nodeId: hotpath-redis', '  flowSecret: hotpath-bench-flow-secret-of-32-characters', `  redis: { url: "${redis.url}", keyPrefix: "hotpath:" }`, ''].join('\n');

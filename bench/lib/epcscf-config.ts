@@ -22,7 +22,22 @@ export interface BenchEpcscfConfig {
   readonly mwTransport?: 'udp' | 'tcp';
   /** cluster.nodeId: several processes on one host would otherwise all take the host name. */
   readonly nodeId?: string;
+  /** The tree predates issue #15's rate keys (bench/hotpath's baseline build): leave them out. */
+  readonly withoutRateLimits?: boolean;
 }
+
+/**
+ * Issue #15's per-client and per-IP rates, lifted: every bench client connects from 127.0.0.1 and
+ * a closed-loop client registers or calls many times a second (the defaults allow 1/s per client).
+ */
+export const RAISED_RATES = {
+  registrationRatePerClient: { ratePerSecond: 1_000_000, burst: 1_000_000 },
+  registrationRatePerIp: { ratePerSecond: 1_000_000, burst: 1_000_000 },
+  callRatePerClient: { ratePerSecond: 1_000_000, burst: 1_000_000 },
+  callRatePerIp: { ratePerSecond: 1_000_000, burst: 1_000_000 },
+  bytesPerConnection: { ratePerSecond: 1_000_000_000, burst: 1_000_000_000 },
+  framesPerIp: { ratePerSecond: 1_000_000, burst: 1_000_000 },
+} as const;
 
 export function benchEpcscfConfigYaml(config: BenchEpcscfConfig): string {
   const plugins = config.plugins.flatMap((plugin) => {
@@ -38,7 +53,7 @@ export function benchEpcscfConfigYaml(config: BenchEpcscfConfig): string {
     // A closed-loop caller makes ~10 calls/s on one connection, and each answered INVITE's server
     // transaction stays open 32 s after its 2xx (RFC 6026 Timer L): more than the default 64 per
     // connection (a BYE would get 503), far more than a person calls.
-    '  limits: { maxConnections: 100000, maxConnectionsPerIp: 100000, maxCallsPerIp: 1000000, maxRegistrationsPerIp: 1000000, maxPendingTransactionsPerConnection: 100000 }',
+    `  limits: { maxConnections: 100000, maxConnectionsPerIp: 100000, maxCallsPerIp: 1000000, maxRegistrationsPerIp: 1000000, maxPendingTransactionsPerConnection: 100000${config.withoutRateLimits === true ? '' : `, ${flowYaml(RAISED_RATES)}`} }`,
     'plugins:',
     ...plugins,
     'mw:',
@@ -54,4 +69,9 @@ export function benchEpcscfConfigYaml(config: BenchEpcscfConfig): string {
     ...(config.nodeId !== undefined ? ['cluster:', `  nodeId: ${config.nodeId}`] : []),
     '',
   ].join('\n');
+}
+
+/** `{ a: { b: 1 } }` as YAML flow style without braces around the whole: `a: { b: 1 }`. */
+function flowYaml(value: Readonly<Record<string, Readonly<Record<string, number>>>>): string {
+  return Object.entries(value).map(([key, inner]) => `${key}: { ${Object.entries(inner).map(([k, v]) => `${k}: ${v}`).join(', ')} }`).join(', ');
 }

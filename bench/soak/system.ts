@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { startRedis, type RedisPeer } from '../../test/support/peers/redis.js';
 import type { Daemon } from '../../test/support/peers/process.js';
 import { allocatePorts, releasePort } from '../../test/support/peers/ports.js';
-import { RAISED_FLOOD } from '../lib/epcscf-config.js';
+import { RAISED_FLOOD, RAISED_RATES } from '../lib/epcscf-config.js';
 import { startEpcscfProcess } from '../lib/epcscf-with-core.js';
 import { startOurGateway, type GatewayUnderTest } from '../media/gateways.js';
 import { startCore, type ImsCore } from '../scale/nodes.js';
@@ -48,7 +48,7 @@ function nodeConfig(index: number, ports: { w2: number; mw: number }, mwUri: str
     w2: {
       listen: `127.0.0.1:${ports.w2}`, allowedOrigins: [],
       // Every generator client connects from 127.0.0.1 (see bench/lib/epcscf-config.ts).
-      limits: { maxConnections: 100000, maxConnectionsPerIp: 100000, maxCallsPerIp: 1000000, maxRegistrationsPerIp: 1000000, maxPendingTransactionsPerConnection: 100000 },
+      limits: { maxConnections: 100000, maxConnectionsPerIp: 100000, maxCallsPerIp: 1000000, maxRegistrationsPerIp: 1000000, maxPendingTransactionsPerConnection: 100000, ...RAISED_RATES },
     },
     plugins: [{ name: 'sip-ws', options: RAISED_FLOOD }, { name: 'jsonrpc-ws', options: RAISED_FLOOD }],
     mw: { listen: [`udp:127.0.0.1:${ports.mw}`], nextHop: `sip:127.0.0.1:${corePort};transport=udp`, domain: 'ims.test', visitedNetworkId: 'epcscf.test' },
