@@ -88,6 +88,22 @@ export async function onRegisterResponse(
       ...(typeof regId === 'string' ? { regId: Number(regId) } : {}),
     };
     await ctx.registrations.put(binding);
+    if (!existing.some((b) => b.id === id)) await dropReplacedBindings(ctx, binding);
   }
   return response;
+}
+
+/**
+ * RFC 5626 §6: a registration with the same instance-id and reg-id replaces the binding of the
+ * client's previous flow at the registrar; the P-CSCF's copy follows at once, so a request is never
+ * routed to the dead flow (a client that moved to this node after its node died, issue #15).
+ * Only for a binding new on this flow: refreshes pay nothing.
+ */
+async function dropReplacedBindings(ctx: PcscfContext, binding: RegistrationBinding): Promise<void> {
+  if (binding.instanceId === undefined || binding.regId === undefined) return;
+  for (const other of await ctx.registrations.byContactUri(binding.contactUri)) {
+    if (other.flowKey !== binding.flowKey && other.aor === binding.aor && other.instanceId === binding.instanceId && other.regId === binding.regId) {
+      await ctx.registrations.remove(other.id);
+    }
+  }
 }
