@@ -169,7 +169,7 @@ t.test('issue 11: every w2.limits key has an environment override, validated lik
     maxCallsPerClient: 4, maxCallsPerIp: 40, maxPendingTransactionsPerConnection: 32, maxRegistrationsPerIp: 20,
     // Issue 15: the rates keep their schema bursts.
     registrationRatePerClient: { ratePerSecond: 0.5, burst: 10 }, registrationRatePerIp: { ratePerSecond: 25, burst: 200 },
-    callRatePerClient: { ratePerSecond: 2, burst: 5 }, callRatePerIp: { ratePerSecond: 10, burst: 100 },
+    callRatePerClient: { ratePerSecond: 2, burst: 20 }, callRatePerIp: { ratePerSecond: 10, burst: 100 },
     bytesPerConnection: { ratePerSecond: 32768, burst: 524288 }, framesPerIp: { ratePerSecond: 250, burst: 2000 },
   }, 'env wins over the file for every limit');
   t.throws(() => resolveConfig({}, { configDir: '/', env: { EPCSCF_W2_MAX_REGISTRATIONS_PER_IP: '0' } }), {
@@ -238,7 +238,7 @@ t.test('admin: the bearer key comes from the file or EPCSCF_ADMIN_KEY; unset mea
 t.test('issue 15: overload control defaults an operator expects (rates per client and per IP, Mw bound, failover on silence) and their environment overrides', async (t) => {
   const config = resolveConfig(null, { configDir: '/', env: {} });
   t.same(config.w2.limits.registrationRatePerClient, { ratePerSecond: 1, burst: 10 }, 'a REGISTER and its digest retry, and a few re-registrations, at once');
-  t.same(config.w2.limits.callRatePerClient, { ratePerSecond: 1, burst: 5 });
+  t.same(config.w2.limits.callRatePerClient, { ratePerSecond: 2, burst: 20 });
   t.same(config.mw.overload, { maxOutstanding: 2000, maxQueued: 2000, maxQueueWaitMs: 2000, retryAfterSeconds: 5 });
   t.same(config.mw.failover, { noAnswerMs: 4000 });
   const overridden = resolveConfig(null, { configDir: '/', env: { EPCSCF_MW_MAX_OUTSTANDING: '10', EPCSCF_MW_FAILOVER_NO_ANSWER_SECONDS: '1.5' } });
