@@ -21,6 +21,8 @@ const UAS_RFC4733 = fileURLToPath(new URL('../fixtures/mmtel/uas-dtmf-rfc4733.xm
 
 /** What test/fixtures/wic/jssip-page.html exposes (plus `session`, JsSIP's RTCSession). */
 interface JsSipSession {
+  /** The call's RTCPeerConnection (only what this test reads of it; no DOM types here). */
+  readonly connection: { getSenders(): { readonly dtmf: { readonly canInsertDTMF: boolean } | null }[] };
   sendDTMF(tones: string, options: { transportType: 'INFO' | 'RFC2833'; duration: number; interToneGap: number }): void;
   on(event: 'newDTMF', listener: (e: { originator: string; dtmf: { tone: string } }) => void): void;
 }
@@ -68,8 +70,16 @@ async function call(rig: Rig, target: string): Promise<void> {
   });
 }
 
-function sendDtmf(rig: Rig, tones: string, transportType: 'INFO' | 'RFC2833'): Promise<void> {
-  return rig.browser.page.evaluate(([digits, type]) => {
+async function sendDtmf(rig: Rig, tones: string, transportType: 'INFO' | 'RFC2833'): Promise<void> {
+  if (transportType === 'RFC2833') {
+    // W3C WebRTC §7.2: RTCDTMFSender.canInsertDTMF stays false until the DTLS transport is up,
+    // which can come a moment after JsSIP reports the call confirmed.
+    await rig.browser.page.waitForFunction(
+      () => (globalThis as unknown as WicWindow).wic.session.connection.getSenders().some((sender) => sender.dtmf?.canInsertDTMF === true),
+      undefined, { timeout: 10_000 },
+    );
+  }
+  await rig.browser.page.evaluate(([digits, type]) => {
     (globalThis as unknown as WicWindow).wic.session.sendDTMF(digits, { transportType: type, duration: 120, interToneGap: 80 });
   }, [tones, transportType] as const);
 }
