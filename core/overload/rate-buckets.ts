@@ -40,15 +40,7 @@ export class RateBuckets {
    * ahead), else the milliseconds until they will be (nothing is spent then).
    */
   take(key: string, cost = 1): number {
-    const now = this.#now();
-    let bucket = this.#buckets.get(key);
-    if (bucket === undefined) {
-      if (this.#buckets.size >= this.#sweepAt) this.#sweep(now);
-      bucket = { tokens: this.#limit.burst, refilledAt: now };
-      this.#buckets.set(key, bucket);
-    } else {
-      this.#refill(bucket, now);
-    }
+    const bucket = this.#bucket(key);
     if (bucket.tokens >= cost) {
       bucket.tokens -= cost;
       return 0;
@@ -61,18 +53,24 @@ export class RateBuckets {
    * read): the bucket goes into debt. Returns the milliseconds until it is out of debt (0: none).
    */
   charge(key: string, cost: number): number {
-    const now = this.#now();
-    let bucket = this.#buckets.get(key);
-    if (bucket === undefined) {
-      if (this.#buckets.size >= this.#sweepAt) this.#sweep(now);
-      bucket = { tokens: this.#limit.burst, refilledAt: now };
-      this.#buckets.set(key, bucket);
-    } else {
-      this.#refill(bucket, now);
-    }
+    const bucket = this.#bucket(key);
     bucket.tokens -= cost;
     return bucket.tokens >= 0 ? 0 : Math.ceil((-bucket.tokens * 1000) / this.#limit.ratePerSecond);
   }
+  /** `key`'s bucket refilled up to now; a new key starts full (idle keys are swept first). */
+  #bucket(key: string): Bucket {
+    const now = this.#now();
+    const bucket = this.#buckets.get(key);
+    if (bucket !== undefined) {
+      this.#refill(bucket, now);
+      return bucket;
+    }
+    if (this.#buckets.size >= this.#sweepAt) this.#sweep(now);
+    const fresh = { tokens: this.#limit.burst, refilledAt: now };
+    this.#buckets.set(key, fresh);
+    return fresh;
+  }
+
 
   /** Keys tracked now (tests: memory stays bounded). */
   get size(): number {
