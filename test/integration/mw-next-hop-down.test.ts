@@ -6,23 +6,14 @@
  * with a reason; the core is thawed (SIGCONT) and the P-CSCF recovers by itself: the users
  * registered before the outage are reachable again without registering anew.
  */
-import { execFileSync } from 'node:child_process';
 import t from 'tap';
 import { pino } from 'pino';
 import { startRuntime } from '../../core/cli/runtime.js';
 import { resolveConfig } from '../../core/config/index.js';
 import { startImsCore } from '../support/epcscf-harness.js';
 import { RpcWsClient } from '../support/jsonrpc-client.js';
+import { freezeProcessTree } from '../support/peers/freeze.js';
 import { allocatePorts } from '../support/peers/ports.js';
-
-/** The kamailio main process and its children (it forks its SIP workers). */
-function processTree(pid: number): number[] {
-  let children: number[] = [];
-  try {
-    children = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
-  } catch { /* no children */ }
-  return [pid, ...children.flatMap(processTree)];
-}
 
 async function until(check: () => Promise<boolean>, what: string, ms = 10_000): Promise<number> {
   const started = Date.now();
@@ -59,11 +50,9 @@ t.test('issue 11 #10: IMS core unreachable: 503 + Retry-After at once, /ready fa
   t.match((await alice.request('message.send', { to: 'sip:bob@ims.test', body: 'before' })), { accepted: true }, 'a MESSAGE goes through before the outage');
   t.equal((await ready()).status, 200);
 
-  const frozen = processTree(core.kamailio.pid ?? 0);
-  t.ok(frozen.length >= 2, `kamailio and its workers: ${frozen.join(', ')}`);
-  for (const pid of frozen) process.kill(pid, 'SIGSTOP');
-  let thawed = false;
-  const thaw = (): void => { if (!thawed) for (const pid of frozen) process.kill(pid, 'SIGCONT'); thawed = true; };
+  const frozen = freezeProcessTree(core.kamailio.pid ?? 0);
+  t.ok(frozen.pids.length >= 2, `kamailio and its workers: ${frozen.pids.join(', ')}`);
+  const thaw = (): void => frozen.thaw();
   t.teardown(thaw);
 
   const detection = await until(async () => (await ready()).status === 503, '/ready to turn false');
