@@ -15,7 +15,9 @@
 // baseline (the regression check) and head-redis vs head-memory (what Redis adds).
 //
 // Usage: npm run bench:hotpath [-- --baseline b6952de --rounds 5 --seconds 8 --warmup 2 --concurrency 20
-//          --scenarios register,call --no-build --out FILE --no-write]
+//          --scenarios register,call --no-build --cpu-profile DIR --out FILE --no-write]
+// --cpu-profile DIR writes a V8 CPU profile of each variant (node --cpu-prof) into DIR/<variant>/, for
+// bench/lib/cpu-profile-top.ts (diagnosis: the profiler's own cost is in the CPU figures of that run).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -36,6 +38,7 @@ const SECONDS = Number(option('seconds') ?? 8);
 const WARMUP_SECONDS = Number(option('warmup') ?? 2);
 const CONCURRENCY = Number(option('concurrency') ?? 20);
 const SCENARIOS = (option('scenarios') ?? 'register,call').split(',').filter((s): s is Scenario => s === 'register' || s === 'call');
+const CPU_PROFILE_DIR = option('cpu-profile');
 const OUT = option('out') ?? join(REPO_ROOT, 'bench/results/hotpath.json');
 const DOMAIN = 'ims.test';
 const PASSWORD = 'secret'; // ims-core-standin.cfg: every user but alice
@@ -94,8 +97,9 @@ async function startTarget(variant: Variant, tree: string, dir: string, ports: {
   writeFileSync(config, yaml);
   const env = { ...process.env };
   delete env['EPCSCF_FROM_SOURCE']; // the compiled build of each tree
+  const profile = CPU_PROFILE_DIR !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${join(CPU_PROFILE_DIR, variant)}`] : [];
   const daemon = await startDaemon({
-    name: `epcscf ${variant}`, command: process.execPath, args: [join(tree, 'bench/sip-ws/epcscf-process.mjs'), '--config', config],
+    name: `epcscf ${variant}`, command: process.execPath, args: [...profile, join(tree, 'bench/sip-ws/epcscf-process.mjs'), '--config', config],
     cwd: tree, env,
     ready: [{ kind: 'log', pattern: /epcscf is ready/ }, { kind: 'probe', probe: () => tcpAccepts(ports.w2) }],
     readyTimeoutMs: 30_000,
