@@ -36,6 +36,23 @@ export interface SignallingMix {
   readonly churnPerSecond: number;
 }
 
+/** What a call-pair lane needs of a client (BenchUser, RpcUser). */
+interface PairClient {
+  readonly connected: boolean;
+  register(): Promise<unknown>;
+  close(): void;
+}
+
+interface CallPairLane<U extends PairClient> {
+  /** Names the connect+register operation in OpStats. */
+  readonly kind: string;
+  /** Letter of the lane's user names (`<prefix><letter><i>a|b`). */
+  readonly letter: string;
+  readonly connect: (name: string, node: number) => Promise<U>;
+  /** One round of the pair: timed calls (and whatever else) in OpStats. */
+  readonly round: (from: U, to: U) => Promise<void>;
+}
+
 export class SignallingLoad {
   readonly #urls: readonly string[];
   readonly #stats: OpStats;
@@ -121,31 +138,11 @@ export class SignallingLoad {
     }
   }
 
-  async #sipCaller(i: number, mix: SignallingMix): Promise<void> {
-    let caller: BenchUser | undefined;
-    let callee: BenchUser | undefined;
-    while (this.#running) {
-      if (caller === undefined || callee === undefined || !caller.connected || !callee.connected) {
-        this.#release(caller);
-        this.#release(callee);
-        caller = undefined;
-        callee = undefined;
-        const ok = await this.#stats.time('sip-ws call pair connect+register', async () => {
-          const a = await this.#sipUser(`${this.#prefix}c${i}a`, i);
-          caller = a;
-          const b = await this.#sipUser(`${this.#prefix}c${i}b`, i + 1);
-          callee = b;
-          await Promise.all([a.register(), b.register()]);
-        });
-        if (!ok) { await this.#pause(1); continue; }
-      }
-      const from = caller as BenchUser;
-      const to = callee as BenchUser;
-      await this.#stats.time('sip-ws call (INVITE…BYE)', () => from.call(to.aor));
-      await this.#pause(mix.callPauseSeconds);
-    }
-    this.#release(caller);
-    this.#release(callee);
+  #sipCaller(i: number, mix: SignallingMix): Promise<void> {
+    return this.#callPair<BenchUser>({
+      kind: 'sip-ws call pair', letter: 'c', connect: (name, node) => this.#sipUser(name, node),
+      round: (from, to) => this.#stats.time('sip-ws call (INVITE…BYE)', () => from.call(to.aor)).then(() => undefined),
+    }, i, mix);
   }
 
   async #rpcUser(name: string, node: number): Promise<RpcUser> {
@@ -154,38 +151,52 @@ export class SignallingLoad {
     return user;
   }
 
-  async #rpcCaller(i: number, mix: SignallingMix): Promise<void> {
-    let caller: RpcUser | undefined;
-    let callee: RpcUser | undefined;
+  #rpcCaller(i: number, mix: SignallingMix): Promise<void> {
     let round = 0;
+    return this.#callPair<RpcUser>({
+      kind: 'jsonrpc-ws pair', letter: 'j', connect: (name, node) => this.#rpcUser(name, node),
+      round: async (from, to) => {
+        if (++round % 10 === 0) {
+          await this.#stats.time('jsonrpc-ws unregister+register', async () => {
+            await Promise.all([from.unregister(), to.unregister()]);
+            await Promise.all([from.register(), to.register()]);
+          });
+        }
+        await this.#stats.time('jsonrpc-ws call (invite…ended)', () => from.call(to));
+      },
+    }, i, mix);
+  }
+
+  /**
+   * One call-pair lane: caller on node i, callee on node i+1 (the other node), both registered;
+   * a pair whose connection died is connected again; `round` runs one call, then a pause.
+   */
+  async #callPair<U extends PairClient>(lane: CallPairLane<U>, i: number, mix: SignallingMix): Promise<void> {
+    let pair: { from: U; to: U } | undefined;
     while (this.#running) {
-      if (caller === undefined || callee === undefined || !caller.connected || !callee.connected) {
-        this.#release(caller);
-        this.#release(callee);
-        caller = undefined;
-        callee = undefined;
-        const ok = await this.#stats.time('jsonrpc-ws pair connect+register', async () => {
-          const a = await this.#rpcUser(`${this.#prefix}j${i}a`, i);
-          caller = a;
-          const b = await this.#rpcUser(`${this.#prefix}j${i}b`, i + 1);
-          callee = b;
-          await Promise.all([a.register(), b.register()]);
+      if (pair === undefined || !pair.from.connected || !pair.to.connected) {
+        this.#release(pair?.from);
+        this.#release(pair?.to);
+        pair = undefined;
+        const held: U[] = [];
+        const ok = await this.#stats.time(`${lane.kind} connect+register`, async () => {
+          held.push(await lane.connect(`${this.#prefix}${lane.letter}${i}a`, i));
+          held.push(await lane.connect(`${this.#prefix}${lane.letter}${i}b`, i + 1));
+          await Promise.all(held.map((user) => user.register()));
         });
-        if (!ok) { await this.#pause(1); continue; }
+        const [from, to] = held;
+        if (!ok || from === undefined || to === undefined) {
+          for (const user of held) this.#release(user);
+          await this.#pause(1);
+          continue;
+        }
+        pair = { from, to };
       }
-      const from = caller as RpcUser;
-      const to = callee as RpcUser;
-      if (++round % 10 === 0) {
-        await this.#stats.time('jsonrpc-ws unregister+register', async () => {
-          await Promise.all([from.unregister(), to.unregister()]);
-          await Promise.all([from.register(), to.register()]);
-        });
-      }
-      await this.#stats.time('jsonrpc-ws call (invite…ended)', () => from.call(to));
+      await lane.round(pair.from, pair.to);
       await this.#pause(mix.callPauseSeconds);
     }
-    this.#release(caller);
-    this.#release(callee);
+    this.#release(pair?.from);
+    this.#release(pair?.to);
   }
 
   async #churn(perSecond: number): Promise<void> {
