@@ -23,8 +23,10 @@ export function endCallsInSetup(relay: PcscfRelay, leg: MediaLeg, kind: string):
   const headers: [string, string][] = leg.direction === 'originating' ? [['Retry-After', '5']] : [];
   for (const tx of attempts) {
     relay.ctx.log.warn({ callId: leg.callId, direction: leg.direction, event: kind }, 'media failed during call setup: 503 to the caller, CANCEL to the callee (R-AGW-4)');
-    tx.respond(createResponse(tx.request, 503, reason, { toTag: generateTag(), headers }));
+    // Cancelled first, while the transaction is in Proceeding: an INVITE whose procedure has not
+    // forwarded it yet is then never forwarded (Forwarder.cancel remembers it).
     relay.forwarder.cancel(tx);
+    tx.respond(createResponse(tx.request, 503, reason, { toTag: generateTag(), headers }));
   }
   return attempts.length;
 }
