@@ -13,6 +13,7 @@ import { aorOf } from './own-uris.js';
 import { endUnrelayed } from './release.js';
 import type { PcscfRelay } from './relay.js';
 import { cancelForwarded, isOwnMwVia, recordRoute, refuseEarly, sendStateless } from './relay-steps.js';
+import { cancelInCluster } from './cluster/cluster-cancel.js';
 import { popOwnRoutes } from './routing.js';
 import type { W2Flow } from './w2-flows.js';
 
@@ -27,12 +28,16 @@ export async function requestFromIms(relay: PcscfRelay, request: SipRequest, tx:
     tx.respond(createResponse(request, 482, 'Loop Detected')); // RFC 3261 §16.3 step 4
     return;
   }
-  if (request.method === 'CANCEL') return cancelForwarded(relay, relay.mw, request, tx);
+  if (request.method === 'CANCEL') {
+    // Issue #15: in a cluster the CANCEL may reach another node than its INVITE (cluster/cluster-cancel.ts).
+    return relay.cluster === undefined ? cancelForwarded(relay, relay.mw, request, tx) : cancelInCluster(relay, relay.cluster, request, tx);
+  }
   const popped = popOwnRoutes(request, ctx.uris);
   if (popped.tampered) {
     tx.respond(createResponse(request, 403, 'Forbidden - invalid flow token')); // RFC 5626 §5.3
     return;
   }
+  if (request.method === 'INVITE') relay.cluster?.invites.note(tx, popped.clusterHop); // its CANCEL may take another way
   const flow = await terminatingFlow(relay, popped.request, popped.flow);
   // Issue #15: another node of the cluster may hold the flow (cluster/cluster-routing.ts).
   if (flow === undefined && relay.cluster !== undefined && await relay.cluster.routing.forwardRequest(popped, tx)) return;
@@ -82,6 +87,8 @@ async function terminatingFlow(relay: PcscfRelay, request: SipRequest, ref: Retu
 /** The ACK for a 2xx from the IMS (RFC 3261 §17.1.1.3): to the flow its Route token names, statelessly. */
 export async function ackFromIms(relay: PcscfRelay, ack: SipRequest): Promise<void> {
   const popped = popOwnRoutes(ack, relay.ctx.uris);
+  // Issue #15: the ACK of a non-2xx that reached this node another way than its INVITE (cluster/cluster-invites.ts).
+  if (relay.cluster?.invites.absorbAck(ack, popped.clusterHop) === true) return;
   const flow = popped.flow ? relay.flows.byRef(popped.flow) : await terminatingFlow(relay, popped.request, undefined);
   if (flow === undefined) {
     await relay.cluster?.routing.forwardAck(popped); // issue #15: another node may hold the flow

@@ -208,6 +208,8 @@ export class Pcscf implements W2SipCore {
       onStrayAck: (ack) => void ackFromIms(this.#relay, ack).catch((e: unknown) => this.#ctx.log.warn({ err: e }, 'ACK from Mw not forwarded')),
       onStrayResponse: (response) => void strayResponseFromIms(this.#relay, response).catch((e: unknown) => this.#ctx.log.debug({ err: e }, 'stray Mw response dropped')),
       onDiscarded: (inbound, reason) => this.#ctx.log.debug({ reason, peer: inbound.source.remoteAddress }, 'Mw message discarded'),
+      // Issue #15: a cluster node's INVITE transactions are also indexed by the IMS's Via (cluster/cluster-invites.ts).
+      ...(clustered ? { onServerTransactionEnded: (tx: ServerTransaction) => this.#cluster?.invites.ended(tx) } : {}),
     });
     this.#w2 = new TransactionLayer({
       sender: w2Sender, timers, tryingDelay: 0,

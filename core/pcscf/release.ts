@@ -8,6 +8,7 @@ import { forgetDialog, releaseRequest, releaseRequestTowardWic } from './dialog-
 import type { Side } from './forwarder.js';
 import type { PcscfRelay } from './relay.js';
 import { sendStateless } from './relay-steps.js';
+import { endCallsInSetup } from './setup-release.js';
 import { mwTargets } from './routing.js';
 import { endUnrelayedAnswer } from './unrelayed-answer.js';
 import type { W2Flow } from './w2-flows.js';
@@ -58,6 +59,7 @@ export async function releaseOnMediaEvent(relay: PcscfRelay, ngCallId: string, k
   if (leg === undefined) return;
   relay.ctx.log.warn({ callId: leg.callId, event: kind }, 'media failed: releasing the session (R-AGW-4)');
   await relay.media.release(leg, `media ${kind}`);
+  endCallsInSetup(relay, leg, kind); // issue #15: a call still ringing is answered 503 and cancelled
   const dialogs = (await relay.ctx.dialogs.byCallId(leg.callId)).filter((d) => d.flowKey === leg.flowKey && d.method === 'INVITE');
   await releaseBothWays(relay, dialogs, `SIP;cause=503;text="media ${kind}"`);
 }

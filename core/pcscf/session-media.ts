@@ -10,10 +10,14 @@ import { EpcError } from '../errors.js';
 import type { ServerTransaction } from '../sip/transaction/index.js';
 import { dialogId } from '../state/dialog-store.js';
 import { carriesSdp, hasUnlabelledBody, isInitialInvite, type ImsAlg, type MediaLeg, type MediaSide } from './alg/ims-alg.js';
+import { mediaCallId } from './alg/media-legs.js';
+import { CallsInSetup } from './calls-in-setup.js';
 import type { PcscfContext } from './context.js';
 
 export class SessionMedia {
   readonly alg: ImsAlg | undefined;
+  /** Initial INVITEs whose attempt has media and no final yet (a media failure ends them: setup-release.ts). */
+  readonly setup = new CallsInSetup();
   readonly #ctx: PcscfContext;
 
   constructor(alg: ImsAlg | undefined, ctx: PcscfContext) {
@@ -34,7 +38,10 @@ export class SessionMedia {
       await alg.release(leg, `BYE from ${side}`);
       return request;
     }
-    if (isInitialInvite(request)) alg.open(leg);
+    if (isInitialInvite(request)) {
+      alg.open(leg);
+      this.setup.opened(mediaCallId(leg), tx);
+    }
     try {
       return await alg.request(request, side, leg);
     } catch (error) {

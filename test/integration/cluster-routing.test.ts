@@ -2,63 +2,9 @@
 // backend (a MemoryStateBackend stands in for Redis here; the interop test uses real Redis), a fake
 // IMS core, and cluster.mwUri naming node A: every Path and Mw Record-Route points at A, and A
 // forwards what belongs to B's flows to B. A survivor releases a dead node's calls toward the IMS.
-import t, { type Test } from 'tap';
-import { resolveConfig } from '../../core/config/index.js';
-import { Pcscf } from '../../core/pcscf/index.js';
+import t from 'tap';
 import { createRequest, createResponse, getHeader, getHeaders, splitList, type SipRequest, type SipResponse } from '../../core/sip/index.js';
-import { MemoryStateBackend } from '../../core/state/memory-state-backend.js';
-import { FakeImsCore } from '../support/fake-ims-core.js';
-import { FakeWic, contact, register } from '../support/pcscf-rig.js';
-import { allocatePort, releasePort } from '../support/peers/ports.js';
-
-const SECRET = 'cluster-test-flow-secret-of-32-chars!';
-
-async function node(t: Test, nodeId: string, mwPort: number, mwUri: string, core: FakeImsCore, state: MemoryStateBackend): Promise<Pcscf> {
-  const config = resolveConfig({
-    w2: { listen: '127.0.0.1:18080' },
-    mw: { listen: [`udp:127.0.0.1:${mwPort}`], nextHop: `sip:127.0.0.1:${core.port};transport=udp`, domain: 'ims.test', visitedNetworkId: 'epcscf.test', nextHopProbe: { intervalSeconds: 0 } },
-    cluster: { mwUri, heartbeatSeconds: 0.2 },
-    log: { level: 'silent' },
-  }, { configDir: process.cwd(), env: {} });
-  const pcscf = await Pcscf.start({ config, nodeId, flowSecret: SECRET, state, clustered: true });
-  t.teardown(() => pcscf.close());
-  return pcscf;
-}
-
-async function cluster(t: Test) {
-  const core = await FakeImsCore.start();
-  t.teardown(() => { core.answerByes(); core.close(); });
-  const [portA, portB] = [await allocatePort(), await allocatePort()] as [number, number];
-  t.teardown(() => { releasePort(portA); releasePort(portB); });
-  const state = new MemoryStateBackend();
-  const mwUri = `sip:127.0.0.1:${portA}`;
-  const a = await node(t, 'node-a', portA, mwUri, core, state);
-  const b = await node(t, 'node-b', portB, mwUri, core, state);
-  return { core, state, a, b, portA, portB };
-}
-
-/** Registers a WIC over `pcscf` (connection `connectionId`); the core answers 200 echoing Path. */
-async function registerOn(pcscf: Pcscf, connectionId: string, core: FakeImsCore): Promise<{ wic: FakeWic; path: string }> {
-  const wic = new FakeWic(connectionId);
-  pcscf.sessionOpened(wic.connection, wic);
-  await pcscf.fromClient(connectionId, register(1));
-  const atCore = await core.request('REGISTER');
-  const path = getHeader(atCore, 'Path') ?? '';
-  core.answer(atCore, 200, { headers: [
-    ['Contact', `${contact};expires=600`], ['Service-Route', `<sip:orig@127.0.0.1:${core.port};lr>`],
-    ['P-Associated-URI', '<sip:alice@ims.test>'], ['Path', path],
-  ] });
-  await wic.response(200, 'REGISTER');
-  return { wic, path };
-}
-
-function terminatingInvite(core: FakeImsCore, route: string, callId: string): SipRequest {
-  return createRequest({ method: 'INVITE', uri: 'sip:alice@df7jal23ls0d.invalid;transport=ws', headers: [
-    ['Via', `SIP/2.0/UDP 127.0.0.1:${core.port};branch=z9hG4bK${callId}`], ['Max-Forwards', '68'], ['Route', route],
-    ['Record-Route', `<sip:127.0.0.1:${core.port};lr>`], ['From', '<sip:carol@ims.test>;tag=c1'], ['To', '<sip:alice@ims.test>'],
-    ['Call-ID', callId], ['CSeq', '1 INVITE'], ['Contact', `<sip:carol@127.0.0.1:${core.port}>`],
-  ] });
-}
+import { registerOn, terminatingInvite, twoNodeCluster as cluster } from '../support/cluster-rig.js';
 
 t.test('issue #15: Path and the Mw Record-Route carry cluster.mwUri; a terminating call for a flow node B holds reaches B through A, and its dialog works both ways', async (t) => {
   const { core, a, b, portA, portB } = await cluster(t);

@@ -8,7 +8,8 @@
  *  - Health: every gateway is pinged every `intervalMs`; after `downAfterFailures` unanswered pings
  *    in a row, or an ng request that got no reply at all (NgNoReplyError), it is down: out of the
  *    pool, and the calls it carried are handed to `onGatewayDown` (the P-CSCF releases each
- *    session both ways, R-AGW-4). After `upAfterSuccesses` answered pings it rejoins; calls it
+ *    session both ways, R-AGW-4; a call still in setup gets 503 and its branch a CANCEL:
+ *    ../setup-release.ts). After `upAfterSuccesses` answered pings it rejoins; calls it
  *    carried when it went down are deleted on it then (a gateway cut off, not dead, still held them).
  * A new call's first offer that gets no reply is retried on the next gateway: the caller never
  * notices a gateway that died between two health checks.

@@ -40,14 +40,15 @@ export class ClusterRouting {
    * Forwards `popped` (a request from Mw whose flow is not here) to the node holding its flow.
    * True when forwarded; false when no other live node holds it, or the request already crossed
    * a cluster hop (loop safety): the caller answers 430/480 as for a dead flow (RFC 5626 §5.3).
+   * `failureStatus`: the answer when the holder does not answer at all (default 430/480).
    */
-  async forwardRequest(popped: PoppedRoutes, tx: ServerTransaction): Promise<boolean> {
+  async forwardRequest(popped: PoppedRoutes, tx: ServerTransaction, failureStatus?: number): Promise<boolean> {
     const hop = await this.#hop(popped);
     if (hop === undefined) return false;
     this.#options.forwarder.forward({
       serverTx: tx, toward: 'mw', request: hop.request, targets: hop.targets,
       // The holder did not answer at all: for the client, the flow is as good as failed.
-      failureStatus: popped.outbound ? 430 : 480,
+      failureStatus: failureStatus ?? (popped.outbound ? 430 : 480),
     });
     return true;
   }
