@@ -12,7 +12,7 @@ import { bodyText, callId, contentType, cseq, getHeader } from '../../core/sip/i
 import { createMediaGateway } from '../../media-gw/gateway/index.js';
 import { isRequest, isResponse, startEpcscf, startImsCore, type CapturedSip, type EpcscfUnderTest } from '../support/epcscf-harness.js';
 import { allocatePort, releasePort } from '../support/peers/ports.js';
-import { startSippUas } from '../support/peers/sipp.js';
+import { startSippUas, type SippUas } from '../support/peers/sipp.js';
 import { startBrowserWic, type BrowserWic } from '../support/wic/browser-wic.js';
 import { withDeadline } from '../support/wic/jssip-user.js';
 
@@ -111,10 +111,10 @@ function wicSideCseqsTowardIms(epcscf: EpcscfUnderTest): string[] {
   return [...new Set(seen)];
 }
 
-async function hangUpAndWait(t: Test, rig: Rig, uas: { exited: Promise<{ code: number | null } | undefined>; output(): string }): Promise<void> {
+async function hangUpAndWait(t: Test, rig: Rig, uas: SippUas): Promise<void> {
   await rig.browser.page.evaluate(() => (globalThis as unknown as WicWindow).wic.hangup());
-  const status = await Promise.race([uas.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000).unref())]);
-  t.equal(status?.code, 0, 'the far end saw its scenario through (INFOs answered, BYE)', { sippOutput: uas.output().slice(-1500) });
+  const status = await uas.exitedWithin(5000);
+  t.equal(status?.code, 0, 'the far end saw its scenario through (INFOs answered, BYE)', uas.diagnostics());
 }
 
 t.test('issue #14 DTMF', async (t) => {

@@ -9,8 +9,7 @@ import { bodyText, getHeader } from '../../core/sip/index.js';
 import { startEpcscf, startImsCore, type EpcscfUnderTest, type ImsCoreStandIn } from '../support/epcscf-harness.js';
 import { RpcWsClient } from '../support/jsonrpc-client.js';
 import { allocatePort, releasePort } from '../support/peers/ports.js';
-import { startSippUas } from '../support/peers/sipp.js';
-import type { Daemon } from '../support/peers/process.js';
+import { startSippUas, type SippUas } from '../support/peers/sipp.js';
 import { JsSipUser, withDeadline } from '../support/wic/jssip-user.js';
 import { XmppJsUser, xml } from '../support/xmpp-clients.js';
 
@@ -27,16 +26,16 @@ async function setUp(t: Test, plugins: string[]): Promise<Rig> {
 }
 
 /** The sipp notifier on a fresh port: one SUBSCRIBE, one NOTIFY. */
-async function startNotifier(t: Test): Promise<{ notifier: Daemon; port: number }> {
+async function startNotifier(t: Test): Promise<{ notifier: SippUas; port: number }> {
   const port = await allocatePort();
   const notifier = await startSippUas({ port, calls: 1, scenario: NOTIFIER });
   t.teardown(async () => { await notifier.stop(); releasePort(port); });
   return { notifier, port };
 }
 
-async function notifierDone(t: Test, notifier: Daemon): Promise<void> {
-  const status = await Promise.race([notifier.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 8000).unref())]);
-  t.equal(status?.code, 0, 'the sipp notifier got its SUBSCRIBE and its NOTIFY was answered 200', { sippOutput: notifier.output().slice(-1500) });
+async function notifierDone(t: Test, notifier: SippUas): Promise<void> {
+  const status = await notifier.exitedWithin(8000);
+  t.equal(status?.code, 0, 'the sipp notifier got its SUBSCRIBE and its NOTIFY was answered 200', notifier.diagnostics());
 }
 
 function assertMw(t: Test, epcscf: EpcscfUnderTest): void {

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCommand, startDaemon, type Daemon, type RunResult } from './process.js';
+import { runCommand, startDaemon, type Daemon, type ExitStatus, type RunResult } from './process.js';
 
 /** The scenarios shipped in examples/sipp/. */
 export const SIPP_SCENARIOS = {
@@ -97,17 +97,82 @@ export interface SippUasOptions {
   readonly extraArgs?: readonly string[];
 }
 
-/** Starts a sipp UAS; ready once its SIP port is bound. Stop it with `stop()`. */
-export async function startSippUas(options: SippUasOptions): Promise<Daemon> {
+/** One SIP message in sipp's `-trace_msg` log. */
+export interface SippLoggedMessage {
+  /** `received`, `sent`, or `unexpected` (a message sipp judged out of scenario: the call failed). */
+  readonly direction: 'received' | 'sent' | 'unexpected';
+  /** The request method, or the status code of a response. */
+  readonly what: string;
+  readonly callId: string | undefined;
+}
+
+/** Reads sipp's `-trace_msg` log: blocks that open with a dashed line, then what happened, then the message. */
+export function parseSippMessageLog(log: string): SippLoggedMessage[] {
+  const blocks = log.split(/^-{10,}.*$/m).slice(1);
+  return blocks.flatMap((block): SippLoggedMessage[] => {
+    const lines = block.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+    const [event, start] = lines;
+    if (event === undefined || start === undefined) return [];
+    const direction = /^Unexpected/.test(event) ? 'unexpected' : /message received/.test(event) ? 'received' : /message sent/.test(event) ? 'sent' : undefined;
+    if (direction === undefined) return [];
+    const status = /^SIP\/2\.0 (\d{3})/.exec(start);
+    const what = status?.[1] ?? start.split(' ')[0] ?? '';
+    const callId = lines.find((l) => /^(Call-ID|i):/i.test(l))?.replace(/^[^:]*:\s*/, '');
+    return [{ direction, what, callId }];
+  });
+}
+
+/** A sipp UAS under test, with its error and message traces (`-trace_err`, `-trace_msg`). */
+export interface SippUas extends Daemon {
+  /** sipp's error log so far: why a call failed ("Aborting call on unexpected message ... while ..."). */
+  errors(): string;
+  /** The messages sipp logged so far (its `-trace_msg`), in order. */
+  messages(): SippLoggedMessage[];
+  /** The exit status once sipp ends, or undefined if it is still running after `ms`. */
+  exitedWithin(ms: number): Promise<ExitStatus | undefined>;
+  /** For a failed assertion: the output tail, the error log and the message sequence. */
+  diagnostics(): { sippOutput: string; sippErrors: string; sippMessages: string[] };
+}
+
+/** Starts a sipp UAS; ready once its SIP port is bound. Stop it with `stop()` (its traces go with it). */
+export async function startSippUas(options: SippUasOptions): Promise<SippUas> {
   const transport = options.transport ?? 'u1';
+  const traceDir = mkdtempSync(join(tmpdir(), 'epcscf-sipp-uas-'));
+  const errorFile = join(traceDir, 'errors.log');
+  const messageFile = join(traceDir, 'messages.log');
   const args = ['-sf', options.scenario ?? SIPP_SCENARIOS.uasRecordRoute, '-i', '127.0.0.1', '-p', String(options.port),
-    '-t', transport, '-nostdin'];
+    '-t', transport, '-nostdin', '-trace_err', '-error_file', errorFile, '-trace_msg', '-message_file', messageFile];
   if (options.mediaPort !== undefined) args.push('-rtp_echo', '-mp', String(options.mediaPort));
   if (options.calls !== undefined) args.push('-m', String(options.calls));
   args.push(...(options.extraArgs ?? []));
-  return startDaemon({
-    name: 'sipp-uas', command: 'sipp', args,
-    ready: { kind: 'port', protocol: transport === 't1' ? 'tcp' : 'udp', port: options.port },
-    readyTimeoutMs: 5000,
-  });
+  let daemon: Daemon;
+  try {
+    daemon = await startDaemon({
+      name: 'sipp-uas', command: 'sipp', args,
+      ready: { kind: 'port', protocol: transport === 't1' ? 'tcp' : 'udp', port: options.port },
+      readyTimeoutMs: 5000,
+    });
+  } catch (error) {
+    rmSync(traceDir, { recursive: true, force: true });
+    throw error;
+  }
+  const read = (file: string): string => { try { return readFileSync(file, 'latin1'); } catch { return ''; } };
+  const errors = (): string => read(errorFile);
+  const messages = (): SippLoggedMessage[] => parseSippMessageLog(read(messageFile));
+  return {
+    name: daemon.name, pid: daemon.pid, exited: daemon.exited, output: () => daemon.output(),
+    async stop(graceMs?: number) {
+      const status = await daemon.stop(graceMs);
+      rmSync(traceDir, { recursive: true, force: true });
+      return status;
+    },
+    errors,
+    messages,
+    exitedWithin: (ms) => Promise.race([daemon.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref())]),
+    diagnostics: () => ({
+      sippOutput: daemon.output().slice(-1500),
+      sippErrors: errors().slice(-3000),
+      sippMessages: messages().map((m) => `${m.direction} ${m.what} ${m.callId ?? ''}`),
+    }),
+  };
 }
