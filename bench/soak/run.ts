@@ -16,6 +16,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runCommand } from '../../test/support/peers/process.js';
 import { buildDist, flag, kamailioVersion, option, sleep, sourceState } from '../lib/bench-runner.js';
+import { gcAndMemoryUsage } from '../lib/epcscf-with-core.js';
 import { REPO_ROOT } from '../lib/epcscf-with-core.js';
 import { MediaLoad } from './media-load.js';
 import { OpStats } from './op-stats.js';
@@ -66,12 +67,30 @@ async function redisKeys(system: SoakSystem): Promise<{ total: number; byKind: R
   const keys = reply.stdout.split('\n').filter((line) => line.length > 0);
   for (const key of keys) {
     // prefix{f:flow}:dlgs → prefix{f:…}:dlgs (redis-keys.ts layout: the hash tag's kind letter kept, ids left out)
-    const kind = key.replace(/\{([a-z]+:)?[^}]*\}/gi, '{$1…}').split('}')[0] + '}' + (key.slice(key.indexOf('}') + 1).split(':').slice(0, 2).join(':'));
+    // prefix ns:<namespace>:<key> → prefix ns:<namespace>:… (a plugin's TtlStore entry: no hash tag)
+    const entry = /^(.*?ns:[^:]+:)/.exec(key);
+    const kind = !key.includes('{') && entry !== null ? `${entry[1] ?? ''}…`
+      : key.replace(/\{([a-z]+:)?[^}]*\}/gi, '{$1…}').split('}')[0] + '}' + (key.slice(key.indexOf('}') + 1).split(':').slice(0, 2).join(':'));
     byKind[kind] = (byKind[kind] ?? 0) + 1;
     const some = (examples[kind] ??= []);
     if (some.length < 3) some.push(key);
   }
   return { total: keys.length, byKind, examples };
+}
+
+const round1 = (value: number): number => Math.round(value * 10) / 10;
+
+/**
+ * Heap used by each epcscf node after a full GC (the bench launcher's SIGUSR2 hook), MB: unlike
+ * RSS, which V8 and the allocator keep once grown, this is what the node still holds.
+ */
+async function heapAfterGc(system: SoakSystem): Promise<Record<string, number>> {
+  const heap: Record<string, number> = {};
+  for (const node of system.nodes) {
+    const usage = await gcAndMemoryUsage(node.daemon);
+    if (usage !== undefined) heap[`epcscf ${node.nodeId}`] = round1(usage.heapUsed / 2 ** 20);
+  }
+  return heap;
 }
 
 /** Error-level (pino 50+) lines in each epcscf node's output tail. */
@@ -111,6 +130,7 @@ async function main(): Promise<number> {
     write(`settling ${SETTLE_SECONDS} s before the baseline...`);
     await sleep(SETTLE_SECONDS * 1000);
     const baseline = sampleProcesses(system);
+    const heapBaseline = await heapAfterGc(system);
     const redisKeysBaseline = await redisKeys(system);
     samples.push({ t: 0, phase: 'baseline', processes: baseline, operations: {} });
     write(`baseline: ${formatHoldings(baseline)}`);
@@ -139,6 +159,8 @@ async function main(): Promise<number> {
     write(`settling ${SETTLE_SECONDS} s...`);
     await sleep(SETTLE_SECONDS * 1000);
     const settled = sampleProcesses(system);
+    const heapSettled = await heapAfterGc(system);
+    const heapGrowthMb = Object.fromEntries(Object.entries(heapSettled).map(([label, mb]) => [label, round1(mb - (heapBaseline[label] ?? mb))]));
     const redisKeysSettled = await redisKeys(system);
     samples.push({ t: Math.round((Date.now() - loadStart) / 1000), phase: 'settled', processes: settled, operations: {} });
 
@@ -179,6 +201,7 @@ async function main(): Promise<number> {
       summary: {
         errors: stats.errorCount, processExits: [...exits], epcscfErrorLogLines: errorLogLines(system),
         redisKeys: { baseline: redisKeysBaseline, settled: redisKeysSettled }, leakedSockets, leakedUdpPorts: leakedPorts, rssSlopeMbPerHour: rssSlope,
+        heapAfterGcMb: { baseline: heapBaseline, settled: heapSettled, growth: heapGrowthMb },
         operations: Object.fromEntries(Object.entries(totals).map(([k, t]) => [k, { completed: t.completed, errors: t.errors, p50Ms: t.latency.p50Ms, p99Ms: t.latency.p99Ms, maxMs: t.latency.maxMs }])),
         media: mediaTotals,
       },
@@ -196,6 +219,7 @@ async function main(): Promise<number> {
       if (leak === 'process gone') { write(`${label.padEnd(20)} process gone`); continue; }
       write(`${label.padEnd(20)} ${String(rssSlope[label]).padStart(14)}  ${`${leak.tcpSockets}/${leak.udpSockets}/${leak.otherSockets}`.padStart(29)}  ${String(leak.udpPortsNew.length).padStart(13)}  ${String(leak.fds).padStart(3)}  ${(leak.rssKbGrowth / 1024).toFixed(1).padStart(13)}`);
     }
+    write(`epcscf heap used after a full GC, MB: baseline ${JSON.stringify(heapBaseline)}, settled ${JSON.stringify(heapSettled)}, growth ${JSON.stringify(heapGrowthMb)}`);
     write(`redis keys: ${redisKeysBaseline?.total ?? '?'} at the baseline, ${redisKeysSettled?.total ?? '?'} after the settle time ${JSON.stringify(redisKeysSettled?.byKind ?? {})}; epcscf error log lines (output tail): ${JSON.stringify(errorLogLines(system))}`);
     write(`\nleaked sockets ${leakedSockets}, leaked UDP ports ${leakedPorts} (zero expected); errors ${stats.errorCount}; process exits: ${exits.length === 0 ? 'none' : exits.join(', ')}`);
   } finally {

@@ -86,6 +86,7 @@ export async function startSoakSystem(): Promise<SoakSystem> {
       const daemon = await startEpcscfProcess({
         w2Port: ports.w2, dir, configName: `soak-node-${i + 1}.json`,
         configYaml: nodeConfig(i, ports, mwUri, corePort, redis.url, flowSecret),
+        exposeGc: true, // the launcher's SIGUSR2 hook: heap after a full GC (run.ts, the leak figure beside RSS)
       });
       started.push({ stop: () => daemon.stop(15_000) });
       nodes.push({ nodeId: `soak-node-${i + 1}`, daemon, baseUrl: `ws://127.0.0.1:${ports.w2}`, mwPort: ports.mw });
