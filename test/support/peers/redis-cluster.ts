@@ -25,8 +25,12 @@ export interface RedisClusterNode {
   kill(): Promise<ExitStatus>;
   /** The node again on the same ports and nodes.conf (after kill()); resolves once the cluster is ok again. */
   restart(): Promise<void>;
-  /** `CLUSTER KEYSLOT`-style check: does this node serve `slot` (per its own CLUSTER SLOTS)? */
-  servesSlot(slot: number): Promise<boolean>;
+  /** The slot ranges this node owns, [start, end] inclusive (its own CLUSTER NODES line). */
+  slotRanges(): Promise<[number, number][]>;
+  /** Ports of the nodes this node has flagged `fail` (Redis declared them failed after cluster-node-timeout). */
+  failedPeers(): Promise<number[]>;
+  /** This node's CLUSTER INFO cluster_state: ok, fail, or undefined when it does not answer. */
+  clusterState(): Promise<string | undefined>;
 }
 
 export interface RedisCluster {
@@ -125,14 +129,21 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       daemons[i] = await launch(i);
       await waitClusterOk(clientPorts, 10_000);
     },
-    async servesSlot(slot: number) {
-      // CLUSTER SLOTS: ranges [start, end, [host, port, id], ...].
-      const text = await cli(port, 'CLUSTER', 'NODES');
-      const mine = text.split('\n').find((line) => line.includes('myself'));
-      return (mine ?? '').split(' ').slice(8).some((range) => {
-        const [start, end = start] = range.split('-').map(Number);
-        return start !== undefined && end !== undefined && slot >= start && slot <= end;
+    async slotRanges() {
+      const mine = (await cli(port, 'CLUSTER', 'NODES')).split('\n').find((line) => line.includes('myself'));
+      // <id> <ip:port@bus> <flags> <master> <ping> <pong> <epoch> <link> <slot> <slot-slot> ...
+      return (mine ?? '').trim().split(' ').slice(8).filter((range) => /^\d+(-\d+)?$/.test(range)).map((range): [number, number] => {
+        const [start, end = start] = range.split('-').map(Number) as [number, number?];
+        return [start, end];
       });
+    },
+    async failedPeers() {
+      return (await cli(port, 'CLUSTER', 'NODES').catch(() => '')).split('\n').map((line) => line.split(' '))
+        .filter((fields) => (fields[2] ?? '').split(',').includes('fail'))
+        .map((fields) => Number(/:(\d+)@/.exec(fields[1] ?? '')?.[1]));
+    },
+    async clusterState() {
+      return /cluster_state:(\w+)/.exec(await cli(port, 'CLUSTER', 'INFO').catch(() => ''))?.[1];
     },
   }));
   return { nodes, seeds: clientPorts.map((port) => ({ host: HOST, port })), stop };
