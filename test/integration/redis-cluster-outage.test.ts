@@ -98,15 +98,15 @@ t.test('three masters, cluster-require-full-coverage no', async (t) => {
     await store.set(keptKey, 'elsewhere', 60_000);
     const kept = binding(keptFlow, 'sip:bob@ims.test', 'sip:bob@b1.invalid');
     await state.registrations.put(kept);
-    t.same(state.health(), { ok: true });
+    await until('healthy before the kill', () => state.health().ok, 3_000);
 
     await victim.kill();
     const lost = await outcome(store.get(lostKey));
     t.equal(lost.code, 'EPC_ERR_STATE_UNAVAILABLE', 'an entry in the dead master\'s slots: EPC_ERR_STATE_UNAVAILABLE');
-    t.ok(lost.ms < 1_500, `at once, not after ioredis's retries (${lost.ms} ms)`);
+    t.ok(lost.ms < 400, `at once: not after ioredis's retries, well before the 500 ms command timeout (${lost.ms} ms)`);
     const lostLookup = await outcome(state.registrations.byFlow(lostFlow));
     t.equal(lostLookup.code, 'EPC_ERR_STATE_UNAVAILABLE', 'a flow whose keys hash to the dead master: EPC_ERR_STATE_UNAVAILABLE');
-    t.ok(lostLookup.ms < 1_500, `at once (${lostLookup.ms} ms)`);
+    t.ok(lostLookup.ms < 400, `at once (${lostLookup.ms} ms)`);
     await until('health turns false', () => !state.health().ok, 3_000);
     const health = state.health();
     t.match(health, { ok: false, detail: new RegExp(`^Redis Cluster master unreachable: 127\\.0\\.0\\.1:${victim.port} `) }, `/ready names the lost master (${health.ok ? '' : health.detail})`);
@@ -146,7 +146,7 @@ t.test('three masters, Redis\'s default cluster-require-full-coverage yes: once 
   await until('the survivors say cluster_state:fail', async () => (await survivor.clusterState()) === 'fail', 8_000);
   const down = await outcome(store.get(keptKey));
   t.equal(down.code, 'EPC_ERR_STATE_UNAVAILABLE', 'an entry on a live master: EPC_ERR_STATE_UNAVAILABLE (CLUSTERDOWN)');
-  t.ok(down.ms < 1_500, `at once, not after ioredis's CLUSTERDOWN retries (${down.ms} ms)`);
+  t.ok(down.ms < 400, `at once: not after ioredis's CLUSTERDOWN retries, well before the 500 ms command timeout (${down.ms} ms)`);
   const saysClusterDown = (): boolean => { const h = state.health(); return !h.ok && /CLUSTERDOWN/.test(h.detail); };
   await until('health says the cluster is down', saysClusterDown, 3_000);
   t.match(state.health(), { ok: false, detail: /^Redis Cluster masters unreachable: .*CLUSTERDOWN/ }, `health names the live masters as refusing too (${JSON.stringify(state.health())})`);

@@ -19,6 +19,8 @@ export interface MasterReachabilityOptions {
   readonly recoveryEveryMs: number;
   /** Called when the set of down masters changes. */
   readonly onChange: () => void;
+  /** Called after a probe round every master answered (Redis serves again: a past timeout is over). */
+  readonly onAllAnswered: () => void;
 }
 
 export class MasterReachability {
@@ -76,6 +78,7 @@ export class MasterReachability {
         this.#set(owner, (error as Error).message);
       }
     }));
+    if (this.#down.size === 0 && owners.size > 0) this.#options.onAllAnswered();
   }
 
   /** The masters that own slots, per the client's slot table. */

@@ -109,6 +109,7 @@ export class RedisLink {
     if (this.redis instanceof Cluster) {
       const masters = new MasterReachability(this.redis, {
         keyPrefix: options.keyPrefix ?? '', everyMs: every, recoveryEveryMs: MASTER_RECOVERY_PROBE_MS, onChange: () => this.#report(),
+        onAllAnswered: () => this.#answered(),
       });
       this.#masters = masters;
       this.redis.on('node error', (error: Error, nodeKey: string) => {
@@ -159,10 +160,7 @@ export class RedisLink {
     }
     try {
       const result = await exchange(this.redis);
-      if (this.#stalled) {
-        this.#stalled = false;
-        this.#report();
-      }
+      this.#answered();
       return result;
     } catch (error) {
       if (error instanceof EpcError) throw error;
@@ -186,6 +184,13 @@ export class RedisLink {
       this.redis.disconnect();
     })();
     return this.#closed;
+  }
+
+  /** Redis answered: a command that timed out before is history. */
+  #answered(): void {
+    if (!this.#stalled) return;
+    this.#stalled = false;
+    this.#report();
   }
 
   /** Logs each change between serving and not serving once. */
