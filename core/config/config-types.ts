@@ -130,13 +130,15 @@ export interface ClusterConfig {
   readonly adoptGraceSeconds: number;
 }
 
-/** cluster.redis: one Redis (url) or a Sentinel-monitored primary (sentinels + name). */
+/** cluster.redis: exactly one of one Redis (url), a Sentinel-monitored primary (sentinels + name), a Redis Cluster (clusterNodes). */
 export interface RedisConfig {
   /** e.g. `redis://127.0.0.1:6379/0` (`rediss://` for TLS). Secret parts (password) are never logged. */
   readonly url?: string;
   readonly sentinels?: readonly { readonly host: string; readonly port: number }[];
   /** The Sentinel master name (with `sentinels`). */
   readonly name?: string;
+  /** Redis Cluster seed nodes: the client learns every master from them (CLUSTER SLOTS). */
+  readonly clusterNodes?: readonly { readonly host: string; readonly port: number }[];
   /** Prefix of every key (several deployments on one Redis); default `epcscf:`. */
   readonly keyPrefix: string;
   /** A Redis command that takes longer fails (EPC_ERR_STATE_UNAVAILABLE, 503 to the client); default 1000. */

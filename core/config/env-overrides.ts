@@ -37,10 +37,13 @@
  *   EPCSCF_CLUSTER_NODE_ID            cluster.nodeId            this node's cluster-unique name
  *   EPCSCF_CLUSTER_MW_URI             cluster.mwUri             the Path/Record-Route URI of every node
  *   EPCSCF_CLUSTER_REDIS_URL          cluster.redis.url         redis://host:port/db of the shared state
+ *   EPCSCF_CLUSTER_REDIS_CLUSTER_NODES  cluster.redis.clusterNodes  host:port,host:port Redis Cluster seed nodes
  *   EPCSCF_LOG_LEVEL                  log.level
  */
 
-type Kind = 'string' | 'list' | 'number' | 'optional-string';
+import { parseHostPortList } from './redis-config.js';
+
+type Kind = 'string' | 'list' | 'number' | 'optional-string' | 'host-port-list';
 
 const OVERRIDES: ReadonlyArray<readonly [variable: string, path: readonly string[], kind: Kind]> = [
   ['EPCSCF_W2_LISTEN', ['w2', 'listen'], 'string'],
@@ -78,6 +81,7 @@ const OVERRIDES: ReadonlyArray<readonly [variable: string, path: readonly string
   ['EPCSCF_CLUSTER_NODE_ID', ['cluster', 'nodeId'], 'string'],
   ['EPCSCF_CLUSTER_MW_URI', ['cluster', 'mwUri'], 'string'],
   ['EPCSCF_CLUSTER_REDIS_URL', ['cluster', 'redis', 'url'], 'string'],
+  ['EPCSCF_CLUSTER_REDIS_CLUSTER_NODES', ['cluster', 'redis', 'clusterNodes'], 'host-port-list'],
   ['EPCSCF_LOG_LEVEL', ['log', 'level'], 'string'],
 ];
 
@@ -109,6 +113,8 @@ export function applyEnvOverrides(config: Record<string, unknown>, env: Environm
 
 function convert(raw: string, kind: Kind): unknown {
   switch (kind) {
+    case 'host-port-list':
+      return parseHostPortList(raw);
     case 'list':
       return raw.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
     case 'number': {

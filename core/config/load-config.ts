@@ -17,6 +17,7 @@ import type { Environment } from './env-overrides.js';
 import { compileSchema, readRepositorySchema } from './json-schema.js';
 import type { SchemaCheck } from './json-schema.js';
 import { parseHostPort, parseMwListen } from './listen-address.js';
+import { redisProblems } from './redis-config.js';
 
 export interface ResolveConfigOptions {
   /** Where relative paths point; the config file's directory. */
@@ -105,6 +106,7 @@ function semanticProblems(config: Record<string, unknown>): string[] {
       problems.push(`mw.nextHop: not a valid SIP URI: ${(error as Error).message} (got ${JSON.stringify(nextHop)})`);
     }
   }
+  problems.push(...redisProblems(config['cluster'] as Record<string, unknown>));
   problems.push(...mediaProblems(config['media'] as Record<string, unknown>));
   problems.push(...webAuthProblems(config['webAuth'] as { issuers: { issuer: string }[] }));
   const factory = (config['mmtel'] as Record<string, unknown>)['conferenceFactoryUri'];
@@ -241,7 +243,7 @@ function clusterConfig(cluster: Record<string, unknown>): ClusterConfig {
   const nodeId = text('nodeId');
   const mwUri = text('mwUri');
   const redis = cluster['redis'] as {
-    url?: string; sentinels?: { host: string; port: number }[]; name?: string; keyPrefix?: string; commandTimeoutSeconds?: number; dialogTtlSeconds?: number;
+    url?: string; sentinels?: { host: string; port: number }[]; name?: string; clusterNodes?: { host: string; port: number }[]; keyPrefix?: string; commandTimeoutSeconds?: number; dialogTtlSeconds?: number;
   } | undefined;
   const heartbeatSeconds = typeof cluster['heartbeatSeconds'] === 'number' ? cluster['heartbeatSeconds'] : 5;
   const adoptGraceSeconds = typeof cluster['adoptGraceSeconds'] === 'number' ? cluster['adoptGraceSeconds'] : 120;
@@ -258,6 +260,7 @@ function clusterConfig(cluster: Record<string, unknown>): ClusterConfig {
         ...(redis.url !== undefined ? { url: redis.url } : {}),
         ...(redis.sentinels !== undefined ? { sentinels: redis.sentinels } : {}),
         ...(redis.name !== undefined ? { name: redis.name } : {}),
+        ...(redis.clusterNodes !== undefined ? { clusterNodes: redis.clusterNodes } : {}),
       },
     } : {}),
   };

@@ -8,6 +8,7 @@ import { EpcError } from '../../errors.js';
 import type { DialogRecord, DialogStore } from '../dialog-store.js';
 import { callIdOfDialogId, type RedisKeys } from './redis-keys.js';
 import { LuaScript, type RedisLink } from './redis-link.js';
+import { scanKeys } from './scan-keys.js';
 import { indexAdd, readIndex } from './set-index.js';
 
 /** KEYS: dialog, Call-ID index. ARGV: JSON, id, ttl ms. Returns the previous JSON (or nil). */
@@ -26,8 +27,6 @@ redis.call('SREM', KEYS[2], ARGV[1])
 if redis.call('SCARD', KEYS[2]) == 0 then redis.call('DEL', KEYS[2]) end
 return previous
 `);
-
-const SCAN_COUNT = '500';
 
 export class RedisDialogStore implements DialogStore {
   readonly #link: RedisLink;
@@ -86,15 +85,16 @@ export class RedisDialogStore implements DialogStore {
 
   async all(): Promise<DialogRecord[]> {
     return this.#link.run('dialogs.all', async (redis) => {
-      const out: DialogRecord[] = [];
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', this.#keys.allDialogsPattern(), 'COUNT', SCAN_COUNT);
-        cursor = next;
+      const out = new Map<string, DialogRecord>(); // SCAN may return a key twice
+      await scanKeys(redis, this.#keys.allDialogsPattern(), async (keys) => {
         const values = await Promise.all(keys.map((key) => redis.get(key)));
-        for (const json of values) if (json !== null) out.push(JSON.parse(json) as DialogRecord);
-      } while (cursor !== '0');
-      return out;
+        for (const json of values) {
+          if (json === null) continue;
+          const dialog = JSON.parse(json) as DialogRecord;
+          out.set(dialog.id, dialog);
+        }
+      });
+      return [...out.values()];
     });
   }
 }

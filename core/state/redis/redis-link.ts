@@ -1,23 +1,30 @@
 /**
- * The one ioredis connection of a RedisStateBackend, set up to fail fast: while Redis cannot be
- * reached a command rejects at once with EPC_ERR_STATE_UNAVAILABLE instead of queueing (no
- * offline queue, no resend of commands lost with a connection) or hanging (a command timeout
- * for a Redis that accepts connections but does not answer, e.g. stopped or swapping). The
- * client reconnects by itself; `health()` (for /ready) says whether the last word from Redis was
- * good: connected, and no command timed out since the last answer.
+ * The ioredis client of a RedisStateBackend (one Redis, Sentinel, or a Redis Cluster), set up to
+ * fail fast: while Redis cannot be reached a command rejects at once with
+ * EPC_ERR_STATE_UNAVAILABLE instead of queueing (no offline queue, no resend of commands lost
+ * with a connection) or hanging (a command timeout for a Redis that accepts connections but does
+ * not answer, e.g. stopped or swapping). The client reconnects by itself; `health()` (for
+ * /ready) says whether the last word from Redis was good: connected, no command timed out since
+ * the last answer, and (Redis Cluster) every master that owns slots answered its last probe.
  */
 import { createHash } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisConfig } from '../../config/config-types.js';
 import { EpcError } from '../../errors.js';
 import type { StateHealth } from '../state-backend.js';
+import { MasterReachability } from './master-reachability.js';
+
+/** One Redis or Sentinel (`Redis`), or a Redis Cluster (`Cluster`): both take the same commands. */
+export type RedisClient = Redis | Cluster;
 
 export interface RedisLinkOptions {
   /** Milliseconds a command may take before it fails (and health turns bad). */
   readonly commandTimeoutMs: number;
-  /** Milliseconds between PINGs that keep `health()` current when nothing else runs; 0: none. */
+  /** Milliseconds between PINGs (Redis Cluster: a probe of every master) that keep `health()` current when nothing else runs; 0: none. */
   readonly healthPingIntervalMs?: number;
+  /** Prefix of the Redis Cluster probe keys (cluster.redis.keyPrefix). */
+  readonly keyPrefix?: string;
   readonly logger?: Logger;
 }
 
@@ -25,46 +32,92 @@ export interface RedisLinkOptions {
 const retryStrategy = (attempt: number): number => Math.min(100 * attempt, 2_000);
 const CONNECT_TIMEOUT_MS = 2_000;
 const DEFAULT_HEALTH_PING_MS = 2_000;
+/** Redis Cluster: how often a master that did not answer is probed again. */
+const MASTER_RECOVERY_PROBE_MS = 500;
 
 /** ioredis's options (its `replyMapping` left to its default: exactOptionalPropertyTypes). */
 export type LinkOptions = Omit<RedisOptions, 'replyMapping'>;
+export type LinkClusterOptions = Omit<ClusterOptions, 'redisOptions'> & { redisOptions: Omit<NonNullable<ClusterOptions['redisOptions']>, 'replyMapping'> };
+
+function commonOptions(commandTimeoutMs: number) {
+  return {
+    maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false,
+    commandTimeout: commandTimeoutMs, connectTimeout: CONNECT_TIMEOUT_MS, connectionName: 'epcscf',
+  } as const;
+}
 
 export function ioredisOptions(config: RedisConfig, commandTimeoutMs: number): LinkOptions {
   const common: LinkOptions = {
-    enableOfflineQueue: false, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false,
-    commandTimeout: commandTimeoutMs, connectTimeout: CONNECT_TIMEOUT_MS, retryStrategy,
-    connectionName: 'epcscf',
+    ...commonOptions(commandTimeoutMs), enableOfflineQueue: false, retryStrategy,
     // After a Sentinel failover the old primary answers READONLY until the connection moves.
     reconnectOnError: (error: Error) => error.message.startsWith('READONLY'),
   };
+  const given = [config.url, config.sentinels, config.clusterNodes].filter((x) => x !== undefined).length;
+  if (given !== 1) throw new EpcError('EPC_ERR_CONFIG_INVALID', 'cluster.redis needs exactly one of url, sentinels + name, clusterNodes');
   if (config.sentinels !== undefined) {
     if (config.name === undefined) throw new EpcError('EPC_ERR_CONFIG_INVALID', 'cluster.redis.sentinels needs cluster.redis.name (the Sentinel master name)');
-    if (config.url !== undefined) throw new EpcError('EPC_ERR_CONFIG_INVALID', 'cluster.redis: give either url or sentinels + name, not both');
     return { ...common, sentinels: config.sentinels.map((s) => ({ host: s.host, port: s.port })), name: config.name, sentinelRetryStrategy: retryStrategy };
   }
-  if (config.url === undefined) throw new EpcError('EPC_ERR_CONFIG_INVALID', 'cluster.redis needs url, or sentinels + name');
   return common;
 }
 
+/**
+ * Redis Cluster: the same fail-fast rules per master. A command for the slots of a master that
+ * is gone fails as soon as its connection is refused (or after the command timeout), not after
+ * ioredis's retries (retryDelayOnFailover / retryDelayOnClusterDown 0: no retry on a lost
+ * connection or CLUSTERDOWN); MOVED and ASK (resharding, a replica promoted) are still followed.
+ * Writes and reads go to masters only (scaleReads 'master': what was just written is what is read).
+ * The offline queue stays on: ioredis opens each master's connection on its first command and,
+ * without the queue, would refuse every command sent while that connection is being opened.
+ * Nothing waits in it for long: RedisLink.run refuses while the cluster client is not ready,
+ * a refused connection empties it at once, and the command timeout bounds the rest.
+ */
+export function ioredisClusterOptions(commandTimeoutMs: number): LinkClusterOptions {
+  return {
+    enableOfflineQueue: true, enableReadyCheck: true, scaleReads: 'master',
+    clusterRetryStrategy: retryStrategy, retryDelayOnFailover: 0, retryDelayOnClusterDown: 0,
+    slotsRefreshTimeout: CONNECT_TIMEOUT_MS,
+    redisOptions: commonOptions(commandTimeoutMs),
+  };
+}
+
+function createClient(config: RedisConfig, commandTimeoutMs: number): RedisClient {
+  const options = ioredisOptions(config, commandTimeoutMs);
+  if (config.clusterNodes !== undefined) return new Cluster(config.clusterNodes.map((n) => ({ host: n.host, port: n.port })), ioredisClusterOptions(commandTimeoutMs));
+  return config.url !== undefined ? new Redis(config.url, options) : new Redis(options);
+}
+
 export class RedisLink {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly #log: Logger | undefined;
   readonly #ping: NodeJS.Timeout | undefined;
+  /** Redis Cluster only: which masters answer. */
+  readonly #masters: MasterReachability | undefined;
   /** A command timed out and nothing answered since: Redis is connected but not serving. */
   #stalled = false;
   #lastReported: boolean | undefined;
   #closed: Promise<void> | undefined;
 
   constructor(config: RedisConfig, options: RedisLinkOptions) {
-    const redisOptions = ioredisOptions(config, options.commandTimeoutMs);
-    this.redis = config.url !== undefined && config.sentinels === undefined ? new Redis(config.url, redisOptions) : new Redis(redisOptions);
+    this.redis = createClient(config, options.commandTimeoutMs);
     this.#log = options.logger;
     // ioredis reports connection errors as events; without a listener Node would print them.
     this.redis.on('error', (error: Error) => this.#log?.debug({ err: { message: error.message } }, 'Redis connection error'));
     this.redis.on('ready', () => this.#report());
     this.redis.on('close', () => this.#report());
     const every = options.healthPingIntervalMs ?? DEFAULT_HEALTH_PING_MS;
-    if (every > 0) {
+    if (this.redis instanceof Cluster) {
+      const masters = new MasterReachability(this.redis, {
+        keyPrefix: options.keyPrefix ?? '', everyMs: every, recoveryEveryMs: MASTER_RECOVERY_PROBE_MS, onChange: () => this.#report(),
+        onAllAnswered: () => this.#answered(),
+      });
+      this.#masters = masters;
+      this.redis.on('node error', (error: Error, nodeKey: string) => {
+        this.#log?.debug({ err: { message: error.message }, node: nodeKey }, 'Redis Cluster node error');
+        masters.markDown(nodeKey, error.message);
+      });
+      this.redis.on('ready', () => void masters.probe());
+    } else if (every > 0) {
       this.#ping = setInterval(() => void this.run('PING', (r) => r.ping()).catch(() => undefined), every);
       this.#ping.unref();
     }
@@ -89,6 +142,10 @@ export class RedisLink {
     const status = this.redis.status;
     if (status !== 'ready') return { ok: false, detail: `Redis ${status === 'end' ? 'connection closed' : `unreachable (${status})`}` };
     if (this.#stalled) return { ok: false, detail: 'Redis does not answer (command timed out)' };
+    const down = this.#masters?.down();
+    if (down !== undefined && down.size > 0) {
+      return { ok: false, detail: `Redis Cluster master${down.size > 1 ? 's' : ''} unreachable: ${[...down].map(([node, why]) => `${node} (${why})`).join(', ')}` };
+    }
     return { ok: true };
   }
 
@@ -96,17 +153,14 @@ export class RedisLink {
    * Runs one Redis exchange; any failure becomes EPC_ERR_STATE_UNAVAILABLE naming `what`.
    * Without a connection it fails before touching ioredis, so nothing waits.
    */
-  async run<T>(what: string, exchange: (redis: Redis) => Promise<T>): Promise<T> {
+  async run<T>(what: string, exchange: (redis: RedisClient) => Promise<T>): Promise<T> {
     if (this.redis.status !== 'ready') {
       const health = this.health();
       throw new EpcError('EPC_ERR_STATE_UNAVAILABLE', `${what}: ${health.ok ? 'Redis unreachable' : health.detail}`);
     }
     try {
       const result = await exchange(this.redis);
-      if (this.#stalled) {
-        this.#stalled = false;
-        this.#report();
-      }
+      this.#answered();
       return result;
     } catch (error) {
       if (error instanceof EpcError) throw error;
@@ -115,6 +169,8 @@ export class RedisLink {
         this.#stalled = true;
         this.#report();
       }
+      // Redis Cluster: a master may have gone (the client stays ready): find out which now.
+      if (this.#masters !== undefined && /Connection is closed|CLUSTERDOWN|ECONNREFUSED|timed out|unreachable/i.test(message)) void this.#masters.probe();
       throw new EpcError('EPC_ERR_STATE_UNAVAILABLE', `${what}: ${message}`, { cause: error });
     }
   }
@@ -123,10 +179,18 @@ export class RedisLink {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       if (this.#ping) clearInterval(this.#ping);
+      this.#masters?.close();
       if (this.redis.status === 'ready') await this.redis.quit().catch(() => undefined);
       this.redis.disconnect();
     })();
     return this.#closed;
+  }
+
+  /** Redis answered: a command that timed out before is history. */
+  #answered(): void {
+    if (!this.#stalled) return;
+    this.#stalled = false;
+    this.#report();
   }
 
   /** Logs each change between serving and not serving once. */
@@ -153,7 +217,8 @@ export class LuaScript {
     this.#sha = createHash('sha1').update(source).digest('hex');
   }
 
-  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  /** Redis Cluster: routed by the first key; a node that lacks the script (NOSCRIPT) gets it in full. */
+  async run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     try {
       return await redis.evalsha(this.#sha, keys.length, ...keys, ...args);
     } catch (error) {

@@ -9,6 +9,7 @@ import { EpcError } from '../../errors.js';
 import type { RegistrationBinding, RegistrationStore } from '../registration-store.js';
 import { flowKeyOfBindingId, type RedisKeys } from './redis-keys.js';
 import { LuaScript, type RedisLink } from './redis-link.js';
+import { scanKeys } from './scan-keys.js';
 
 /** Adds member ARGV[1] scored ARGV[2] (expiresAt) to ZSET KEYS[1], drops members expired at ARGV[3], keeps the key until its last member expires. */
 const INDEX_ADD = `
@@ -38,8 +39,6 @@ for i, id in ipairs(ARGV) do
 end
 return out
 `);
-
-const SCAN_COUNT = '500';
 
 export class RedisRegistrationStore implements RegistrationStore {
   readonly #link: RedisLink;
@@ -98,14 +97,11 @@ export class RedisRegistrationStore implements RegistrationStore {
   async all(): Promise<RegistrationBinding[]> {
     const now = this.#now();
     return this.#link.run('registrations.all', async (redis) => {
-      const out: RegistrationBinding[] = [];
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', this.#keys.allBindingsPattern(), 'COUNT', SCAN_COUNT);
-        cursor = next;
-        out.push(...live(await Promise.all(keys.map((key) => redis.get(key))), now));
-      } while (cursor !== '0');
-      return out;
+      const out = new Map<string, RegistrationBinding>(); // SCAN may return a key twice
+      await scanKeys(redis, this.#keys.allBindingsPattern(), async (keys) => {
+        for (const b of live(await Promise.all(keys.map((key) => redis.get(key))), now)) out.set(b.id, b);
+      });
+      return [...out.values()];
     });
   }
 

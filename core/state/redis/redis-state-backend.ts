@@ -1,6 +1,7 @@
 /**
  * The Redis StateBackend (issue #15: several nodes share one state home): every store of the
- * contract over one ioredis connection (redis-link.ts) with the key layout of redis-keys.ts.
+ * contract over one ioredis client (redis-link.ts: one Redis, Sentinel or a Redis Cluster) with the
+ * key layout of redis-keys.ts.
  * While Redis cannot be reached every method rejects at once with EPC_ERR_STATE_UNAVAILABLE and
  * health() is not ok; the connection comes back by itself.
  */
@@ -38,7 +39,7 @@ export class RedisStateBackend implements StateBackend {
   constructor(config: RedisConfig, options: RedisStateBackendOptions = {}) {
     this.#keys = new RedisKeys(config.keyPrefix);
     this.#link = new RedisLink(config, {
-      commandTimeoutMs: config.commandTimeoutMs,
+      commandTimeoutMs: config.commandTimeoutMs, keyPrefix: config.keyPrefix,
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.healthPingIntervalMs !== undefined ? { healthPingIntervalMs: options.healthPingIntervalMs } : {}),
     });

@@ -5,8 +5,7 @@
  * before adding it to an index, so a reader may drop a member whose record is gone (expired,
  * removed, or a writer died mid-way) or no longer points back (moved to another flow or node).
  */
-import type { Redis } from 'ioredis';
-import { LuaScript } from './redis-link.js';
+import { LuaScript, type RedisClient } from './redis-link.js';
 
 /** KEYS: the SET. ARGV: member, ttl ms. Adds; extends the key's life to ttl when it would end sooner. */
 const ADD = new LuaScript(`
@@ -14,7 +13,7 @@ redis.call('SADD', KEYS[1], ARGV[1])
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 `);
 
-export function indexAdd(redis: Redis, key: string, member: string, ttlMs: number): Promise<unknown> {
+export function indexAdd(redis: RedisClient, key: string, member: string, ttlMs: number): Promise<unknown> {
   return ADD.run(redis, [key], [member, Math.max(1, Math.round(ttlMs))]);
 }
 
@@ -23,7 +22,7 @@ export function indexAdd(redis: Redis, key: string, member: string, ttlMs: numbe
  * each, sent together); members whose record is missing or fails `belongs` are removed.
  */
 export async function readIndex<T>(
-  redis: Redis, index: string, recordKey: (member: string) => string, belongs: (record: T) => boolean,
+  redis: RedisClient, index: string, recordKey: (member: string) => string, belongs: (record: T) => boolean,
 ): Promise<T[]> {
   const members = await redis.smembers(index);
   if (members.length === 0) return [];
