@@ -35,8 +35,13 @@ export function readyBanner(runtime: EpcscfRuntime): string {
 /** Where the shared state lives; never the password of a Redis URL. */
 export function stateLine(redis: RedisConfig | undefined): string {
   if (redis === undefined) return 'in memory (one node; set cluster.redis to share it between nodes)';
+  // sentinels / clusterNodes: whether TLS and which ACL user, never the password.
+  const access = `${redis.tls === true ? ', TLS' : ''}${redis.username !== undefined ? `, user ${redis.username}` : ''}${redis.password !== undefined ? ', password set' : ''}`;
   if (redis.sentinels !== undefined) {
-    return `Redis primary "${redis.name ?? ''}" via Sentinel ${redis.sentinels.map((s) => `${s.host}:${s.port}`).join(', ')} (key prefix ${redis.keyPrefix})`;
+    return `Redis primary "${redis.name ?? ''}" via Sentinel ${redis.sentinels.map((s) => `${s.host}:${s.port}`).join(', ')} (key prefix ${redis.keyPrefix}${access})`;
+  }
+  if (redis.clusterNodes !== undefined) {
+    return `Redis Cluster via ${redis.clusterNodes.map((n) => `${n.host}:${n.port}`).join(', ')} (key prefix ${redis.keyPrefix}${access})`;
   }
   let where = 'Redis';
   try {

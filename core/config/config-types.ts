@@ -139,6 +139,14 @@ export interface RedisConfig {
   readonly name?: string;
   /** Redis Cluster seed nodes: the client learns every master from them (CLUSTER SLOTS). */
   readonly clusterNodes?: readonly { readonly host: string; readonly port: number }[];
+  /** Redis 6 ACL user (sentinels / clusterNodes only: a url carries its own). */
+  readonly username?: string;
+  /** AUTH password of the primary (sentinels) or of every cluster node (clusterNodes); never logged. */
+  readonly password?: string;
+  /** AUTH password of the Sentinels themselves (sentinels only); never logged. */
+  readonly sentinelPassword?: string;
+  /** TLS (system CAs) to every Redis connection (sentinels / clusterNodes only: a url says rediss://); set only when true. */
+  readonly tls?: true;
   /** Prefix of every key (several deployments on one Redis); default `epcscf:`. */
   readonly keyPrefix: string;
   /** A Redis command that takes longer fails (EPC_ERR_STATE_UNAVAILABLE, 503 to the client); default 1000. */

@@ -38,12 +38,14 @@
  *   EPCSCF_CLUSTER_MW_URI             cluster.mwUri             the Path/Record-Route URI of every node
  *   EPCSCF_CLUSTER_REDIS_URL          cluster.redis.url         redis://host:port/db of the shared state
  *   EPCSCF_CLUSTER_REDIS_CLUSTER_NODES  cluster.redis.clusterNodes  host:port,host:port Redis Cluster seed nodes
+ *   EPCSCF_CLUSTER_REDIS_PASSWORD     cluster.redis.password    AUTH password (sentinels / clusterNodes), taken verbatim
  *   EPCSCF_LOG_LEVEL                  log.level
  */
 
 import { parseHostPortList } from './redis-config.js';
 
-type Kind = 'string' | 'list' | 'number' | 'optional-string' | 'host-port-list';
+/** secret: taken verbatim (a password may begin or end with a space). */
+type Kind = 'string' | 'list' | 'number' | 'optional-string' | 'host-port-list' | 'secret';
 
 const OVERRIDES: ReadonlyArray<readonly [variable: string, path: readonly string[], kind: Kind]> = [
   ['EPCSCF_W2_LISTEN', ['w2', 'listen'], 'string'],
@@ -82,6 +84,7 @@ const OVERRIDES: ReadonlyArray<readonly [variable: string, path: readonly string
   ['EPCSCF_CLUSTER_MW_URI', ['cluster', 'mwUri'], 'string'],
   ['EPCSCF_CLUSTER_REDIS_URL', ['cluster', 'redis', 'url'], 'string'],
   ['EPCSCF_CLUSTER_REDIS_CLUSTER_NODES', ['cluster', 'redis', 'clusterNodes'], 'host-port-list'],
+  ['EPCSCF_CLUSTER_REDIS_PASSWORD', ['cluster', 'redis', 'password'], 'secret'],
   ['EPCSCF_LOG_LEVEL', ['log', 'level'], 'string'],
 ];
 
@@ -115,6 +118,8 @@ function convert(raw: string, kind: Kind): unknown {
   switch (kind) {
     case 'host-port-list':
       return parseHostPortList(raw);
+    case 'secret':
+      return raw;
     case 'list':
       return raw.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
     case 'number': {

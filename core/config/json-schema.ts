@@ -58,7 +58,9 @@ function formatOne(error: ErrorObject, root: string): string {
       const what = error.keyword === 'pattern' && typeof description === 'string'
         ? `expected ${description}`
         : (error.message ?? 'is invalid');
-      return `${at || '(root)'}: ${what} (got ${quote(error.data)})`;
+      // A password's value never reaches an error message (it is logged and printed).
+      const got = /password$/i.test(at) ? 'a value not shown: it is a password' : quote(error.data);
+      return `${at || '(root)'}: ${what} (got ${got})`;
     }
   }
 }

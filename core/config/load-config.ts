@@ -243,7 +243,7 @@ function clusterConfig(cluster: Record<string, unknown>): ClusterConfig {
   const nodeId = text('nodeId');
   const mwUri = text('mwUri');
   const redis = cluster['redis'] as {
-    url?: string; sentinels?: { host: string; port: number }[]; name?: string; clusterNodes?: { host: string; port: number }[]; keyPrefix?: string; commandTimeoutSeconds?: number; dialogTtlSeconds?: number;
+    url?: string; sentinels?: { host: string; port: number }[]; name?: string; username?: string; password?: string; sentinelPassword?: string; tls?: boolean; clusterNodes?: { host: string; port: number }[]; keyPrefix?: string; commandTimeoutSeconds?: number; dialogTtlSeconds?: number;
   } | undefined;
   const heartbeatSeconds = typeof cluster['heartbeatSeconds'] === 'number' ? cluster['heartbeatSeconds'] : 5;
   const adoptGraceSeconds = typeof cluster['adoptGraceSeconds'] === 'number' ? cluster['adoptGraceSeconds'] : 120;
@@ -261,6 +261,10 @@ function clusterConfig(cluster: Record<string, unknown>): ClusterConfig {
         ...(redis.sentinels !== undefined ? { sentinels: redis.sentinels } : {}),
         ...(redis.name !== undefined ? { name: redis.name } : {}),
         ...(redis.clusterNodes !== undefined ? { clusterNodes: redis.clusterNodes } : {}),
+        ...(redis.username !== undefined ? { username: redis.username } : {}),
+        ...(redis.password !== undefined ? { password: redis.password } : {}),
+        ...(redis.sentinelPassword !== undefined ? { sentinelPassword: redis.sentinelPassword } : {}),
+        ...(redis.tls === true ? { tls: true as const } : {}),
       },
     } : {}),
   };

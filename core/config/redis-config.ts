@@ -18,6 +18,14 @@ export function redisProblems(cluster: Record<string, unknown> | undefined): str
   }
   if (r['sentinels'] !== undefined && r['name'] === undefined) problems.push('cluster.redis.sentinels: needs cluster.redis.name (the Sentinel master name)');
   if (r['name'] !== undefined && r['sentinels'] === undefined) problems.push('cluster.redis.name: is the Sentinel master name and needs cluster.redis.sentinels');
+  // With url the URL itself carries user, password (redis://user:pass@host) and TLS (rediss://).
+  if (r['url'] !== undefined) {
+    for (const key of ['username', 'password', 'sentinelPassword'] as const) {
+      if (r[key] !== undefined) problems.push(`cluster.redis.${key}: is for sentinels or clusterNodes; with cluster.redis.url put the ${key === 'username' ? 'user' : 'password'} in the URL (redis://user:password@host:port)`);
+    }
+    if (r['tls'] === true) problems.push('cluster.redis.tls: is for sentinels or clusterNodes; with cluster.redis.url use a rediss:// URL for TLS');
+  }
+  if (r['sentinelPassword'] !== undefined && r['sentinels'] === undefined) problems.push('cluster.redis.sentinelPassword: is the password of the Sentinels and needs cluster.redis.sentinels');
   return problems;
 }
 

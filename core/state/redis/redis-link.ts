@@ -46,6 +46,22 @@ function commonOptions(commandTimeoutMs: number) {
   } as const;
 }
 
+/**
+ * AUTH and TLS of every data connection (sentinels: the primary and replicas; clusterNodes: every
+ * node) from cluster.redis.username / password / tls; a url carries its own. `tls: {}`: Node's
+ * defaults, i.e. the system CAs, the certificate and host name checked.
+ */
+function authOptions(config: RedisConfig): { username?: string; password?: string; tls?: Record<string, never> } {
+  return {
+    ...(config.username !== undefined ? { username: config.username } : {}),
+    ...(config.password !== undefined ? { password: config.password } : {}),
+    ...(config.tls === true ? { tls: {} } : {}),
+  };
+}
+
+/** Redis's answers to a refused AUTH or a command sent without it (Redis 6 ACL and older). */
+const AUTH_FAILURE = /WRONGPASS|NOAUTH|invalid password|invalid username-password|AUTH failed|NOPERM/i;
+
 export function ioredisOptions(config: RedisConfig, commandTimeoutMs: number): LinkOptions {
   const common: LinkOptions = {
     ...commonOptions(commandTimeoutMs), enableOfflineQueue: false, retryStrategy,
@@ -56,7 +72,13 @@ export function ioredisOptions(config: RedisConfig, commandTimeoutMs: number): L
   if (given !== 1) throw new EpcError('EPC_ERR_CONFIG_INVALID', 'cluster.redis needs exactly one of url, sentinels + name, clusterNodes');
   if (config.sentinels !== undefined) {
     if (config.name === undefined) throw new EpcError('EPC_ERR_CONFIG_INVALID', 'cluster.redis.sentinels needs cluster.redis.name (the Sentinel master name)');
-    return { ...common, sentinels: config.sentinels.map((s) => ({ host: s.host, port: s.port })), name: config.name, sentinelRetryStrategy: retryStrategy };
+    return {
+      ...common, ...authOptions(config),
+      sentinels: config.sentinels.map((s) => ({ host: s.host, port: s.port })), name: config.name, sentinelRetryStrategy: retryStrategy,
+      ...(config.sentinelPassword !== undefined ? { sentinelPassword: config.sentinelPassword } : {}),
+      // One tls switch: the Sentinels are reached over TLS as well as the primary they name.
+      ...(config.tls === true ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
+    };
   }
   return common;
 }
@@ -72,18 +94,19 @@ export function ioredisOptions(config: RedisConfig, commandTimeoutMs: number): L
  * Nothing waits in it for long: RedisLink.run refuses while the cluster client is not ready,
  * a refused connection empties it at once, and the command timeout bounds the rest.
  */
-export function ioredisClusterOptions(commandTimeoutMs: number): LinkClusterOptions {
+export function ioredisClusterOptions(commandTimeoutMs: number, config?: RedisConfig): LinkClusterOptions {
   return {
     enableOfflineQueue: true, enableReadyCheck: true, scaleReads: 'master',
     clusterRetryStrategy: retryStrategy, retryDelayOnFailover: 0, retryDelayOnClusterDown: 0,
     slotsRefreshTimeout: CONNECT_TIMEOUT_MS,
-    redisOptions: commonOptions(commandTimeoutMs),
+    // Every node's connection authenticates (and speaks TLS) alike: the cluster's own setting.
+    redisOptions: { ...commonOptions(commandTimeoutMs), ...(config !== undefined ? authOptions(config) : {}) },
   };
 }
 
 function createClient(config: RedisConfig, commandTimeoutMs: number): RedisClient {
   const options = ioredisOptions(config, commandTimeoutMs);
-  if (config.clusterNodes !== undefined) return new Cluster(config.clusterNodes.map((n) => ({ host: n.host, port: n.port })), ioredisClusterOptions(commandTimeoutMs));
+  if (config.clusterNodes !== undefined) return new Cluster(config.clusterNodes.map((n) => ({ host: n.host, port: n.port })), ioredisClusterOptions(commandTimeoutMs, config));
   return config.url !== undefined ? new Redis(config.url, options) : new Redis(options);
 }
 
@@ -96,14 +119,22 @@ export class RedisLink {
   /** A command timed out and nothing answered since: Redis is connected but not serving. */
   #stalled = false;
   #lastReported: boolean | undefined;
+  /** Redis's last refusal of our credentials (WRONGPASS, NOAUTH...) since the last ready: names the cause in health(). */
+  #authFailure: string | undefined;
   #closed: Promise<void> | undefined;
 
   constructor(config: RedisConfig, options: RedisLinkOptions) {
     this.redis = createClient(config, options.commandTimeoutMs);
     this.#log = options.logger;
     // ioredis reports connection errors as events; without a listener Node would print them.
-    this.redis.on('error', (error: Error) => this.#log?.debug({ err: { message: error.message } }, 'Redis connection error'));
-    this.redis.on('ready', () => this.#report());
+    this.redis.on('error', (error: Error) => {
+      this.#noteAuthFailure(error);
+      this.#log?.debug({ err: { message: error.message } }, 'Redis connection error');
+    });
+    this.redis.on('ready', () => {
+      this.#authFailure = undefined;
+      this.#report();
+    });
     this.redis.on('close', () => this.#report());
     const every = options.healthPingIntervalMs ?? DEFAULT_HEALTH_PING_MS;
     if (this.redis instanceof Cluster) {
@@ -113,6 +144,7 @@ export class RedisLink {
       });
       this.#masters = masters;
       this.redis.on('node error', (error: Error, nodeKey: string) => {
+        this.#noteAuthFailure(error);
         this.#log?.debug({ err: { message: error.message }, node: nodeKey }, 'Redis Cluster node error');
         masters.markDown(nodeKey, error.message);
       });
@@ -140,6 +172,9 @@ export class RedisLink {
 
   health(): StateHealth {
     const status = this.redis.status;
+    if (status !== 'ready' && this.#authFailure !== undefined) {
+      return { ok: false, detail: `Redis authentication failed (${this.#authFailure}): check cluster.redis.username / password` };
+    }
     if (status !== 'ready') return { ok: false, detail: `Redis ${status === 'end' ? 'connection closed' : `unreachable (${status})`}` };
     if (this.#stalled) return { ok: false, detail: 'Redis does not answer (command timed out)' };
     const down = this.#masters?.down();
@@ -184,6 +219,20 @@ export class RedisLink {
       this.redis.disconnect();
     })();
     return this.#closed;
+  }
+
+  /**
+   * Remembers a refused AUTH. Redis's own words (e.g. "WRONGPASS invalid username-password pair")
+   * never contain the password; ioredis's "Failed to refresh slots cache" (Redis Cluster) carries
+   * the node's refusal as lastNodeError.
+   */
+  #noteAuthFailure(error: Error): void {
+    const messages = [error.message, (error as Error & { lastNodeError?: Error }).lastNodeError?.message ?? ''];
+    const refusal = messages.find((message) => AUTH_FAILURE.test(message));
+    if (refusal === undefined) return;
+    const changed = this.#authFailure === undefined;
+    this.#authFailure = refusal.split('\n')[0]?.trim();
+    if (changed) this.#report();
   }
 
   /** Redis answered: a command that timed out before is history. */

@@ -51,19 +51,24 @@ export interface RedisClusterOptions {
    * node refuses every command with CLUSTERDOWN; no: the other masters keep serving their slots).
    */
   readonly requireFullCoverage?: boolean;
+  /** `--requirepass` and `--masterauth` on every node: clients (and replicas) must AUTH with it. */
+  readonly password?: string;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const HOST = '127.0.0.1';
 
-async function cli(port: number, ...args: string[]): Promise<string> {
-  return (await runCommand('redis-cli', ['-h', HOST, '-p', String(port), ...args], { timeoutMs: 10_000 })).stdout;
+/** redis-cli's AUTH arguments for a cluster started with `password`. */
+const authArgs = (password: string | undefined): string[] => (password !== undefined ? ['-a', password, '--no-auth-warning'] : []);
+
+async function cli(port: number, password: string | undefined, ...args: string[]): Promise<string> {
+  return (await runCommand('redis-cli', ['-h', HOST, '-p', String(port), ...authArgs(password), ...args], { timeoutMs: 10_000 })).stdout;
 }
 
-async function waitClusterOk(ports: readonly number[], timeoutMs: number): Promise<void> {
+async function waitClusterOk(ports: readonly number[], timeoutMs: number, password?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const states = await Promise.all(ports.map((port) => cli(port, 'CLUSTER', 'INFO').catch(() => '')));
+    const states = await Promise.all(ports.map((port) => cli(port, password, 'CLUSTER', 'INFO').catch(() => '')));
     if (states.every((info) => info.includes('cluster_state:ok'))) return;
     if (Date.now() > deadline) throw new Error(`redis cluster: cluster_state not ok within ${timeoutMs} ms (${states.map((s) => /cluster_state:\w+/.exec(s)?.[0] ?? 'no answer').join(', ')})`);
     await sleep(100);
@@ -88,9 +93,10 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         '--cluster-enabled', 'yes', '--cluster-port', String(busPorts[i]), '--cluster-config-file', `nodes-${port}.conf`,
         '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 15_000),
         '--cluster-require-full-coverage', options.requireFullCoverage === false ? 'no' : 'yes',
+        ...(options.password !== undefined ? ['--requirepass', options.password, '--masterauth', options.password] : []),
       ],
       cwd: dir,
-      ready: { kind: 'probe', probe: () => redisAnswersPing(port) },
+      ready: { kind: 'probe', probe: () => redisAnswersPing(port, HOST, 300, options.password) },
       readyTimeoutMs: 10_000,
     });
   };
@@ -109,9 +115,9 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   };
   try {
     for (let i = 0; i < count; i++) daemons[i] = await launch(i);
-    const created = await runCommand('redis-cli', ['--cluster', 'create', ...clientPorts.map((p) => `${HOST}:${p}`), '--cluster-yes'], { timeoutMs: 20_000 });
+    const created = await runCommand('redis-cli', [...authArgs(options.password), '--cluster', 'create', ...clientPorts.map((p) => `${HOST}:${p}`), '--cluster-yes'], { timeoutMs: 20_000 });
     if (!created.stdout.includes('All 16384 slots covered')) throw new Error(`redis-cli --cluster create failed:\n${created.stdout}\n${created.stderr}`);
-    await waitClusterOk(clientPorts, 10_000);
+    await waitClusterOk(clientPorts, 10_000, options.password);
   } catch (error) {
     await stop();
     throw error;
@@ -127,10 +133,10 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     async restart() {
       await (daemons[i] as Daemon).stop(0);
       daemons[i] = await launch(i);
-      await waitClusterOk(clientPorts, 10_000);
+      await waitClusterOk(clientPorts, 10_000, options.password);
     },
     async slotRanges() {
-      const mine = (await cli(port, 'CLUSTER', 'NODES')).split('\n').find((line) => line.includes('myself'));
+      const mine = (await cli(port, options.password, 'CLUSTER', 'NODES')).split('\n').find((line) => line.includes('myself'));
       // <id> <ip:port@bus> <flags> <master> <ping> <pong> <epoch> <link> <slot> <slot-slot> ...
       return (mine ?? '').trim().split(' ').slice(8).filter((range) => /^\d+(-\d+)?$/.test(range)).map((range): [number, number] => {
         const [start, end = start] = range.split('-').map(Number) as [number, number?];
@@ -138,12 +144,12 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       });
     },
     async failedPeers() {
-      return (await cli(port, 'CLUSTER', 'NODES').catch(() => '')).split('\n').map((line) => line.split(' '))
+      return (await cli(port, options.password, 'CLUSTER', 'NODES').catch(() => '')).split('\n').map((line) => line.split(' '))
         .filter((fields) => (fields[2] ?? '').split(',').includes('fail'))
         .map((fields) => Number(/:(\d+)@/.exec(fields[1] ?? '')?.[1]));
     },
     async clusterState() {
-      return /cluster_state:(\w+)/.exec(await cli(port, 'CLUSTER', 'INFO').catch(() => ''))?.[1];
+      return /cluster_state:(\w+)/.exec(await cli(port, options.password, 'CLUSTER', 'INFO').catch(() => ''))?.[1];
     },
   }));
   return { nodes, seeds: clientPorts.map((port) => ({ host: HOST, port })), stop };

@@ -35,8 +35,8 @@ export interface RedisPeer {
   stop(): Promise<void>;
 }
 
-/** Sends an inline PING; true when +PONG comes back in time. */
-export function redisAnswersPing(port: number, host = '127.0.0.1', timeoutMs = 300): Promise<boolean> {
+/** Sends an inline PING (after AUTH when `password` is given); true when +PONG comes back in time. */
+export function redisAnswersPing(port: number, host = '127.0.0.1', timeoutMs = 300, password?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ port, host });
     let reply = '';
@@ -46,10 +46,12 @@ export function redisAnswersPing(port: number, host = '127.0.0.1', timeoutMs = 3
       resolve(ok);
     };
     const timer = setTimeout(() => done(false), timeoutMs);
-    socket.once('connect', () => socket.write('PING\r\n'));
+    const auth = password !== undefined ? `AUTH ${password}\r\n` : '';
+    socket.once('connect', () => socket.write(`${auth}PING\r\n`));
     socket.on('data', (chunk: Buffer) => {
       reply += chunk.toString('latin1');
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      const lines = reply.split('\r\n');
+      if (lines.length > (auth ? 2 : 1)) done(lines[auth ? 1 : 0] === '+PONG');
     });
     socket.once('error', () => done(false));
   });
@@ -58,14 +60,17 @@ export function redisAnswersPing(port: number, host = '127.0.0.1', timeoutMs = 3
 export interface RedisPeerOptions {
   /** A one-node Redis Cluster (every slot on this node) instead of a standalone Redis. */
   readonly cluster?: boolean;
+  /** `--requirepass`: every client must AUTH with it (the default user's password). */
+  readonly password?: string;
   readonly readyTimeoutMs?: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Gives the one cluster node every slot and waits until the cluster says ok. */
-async function formCluster(port: number): Promise<void> {
-  const cli = (...args: string[]) => runCommand('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { timeoutMs: 5_000 });
+async function formCluster(port: number, password?: string): Promise<void> {
+  const auth = password !== undefined ? ['-a', password, '--no-auth-warning'] : [];
+  const cli = (...args: string[]) => runCommand('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...auth, ...args], { timeoutMs: 5_000 });
   const added = await cli('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
   if (!added.stdout.includes('OK')) throw new Error(`redis-server cluster: ADDSLOTSRANGE failed: ${added.stdout} ${added.stderr}`);
   for (const deadline = Date.now() + 5_000; Date.now() < deadline; await sleep(50)) {
@@ -83,10 +88,11 @@ export async function startRedis(options: RedisPeerOptions = {}): Promise<RedisP
     args: [
       '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir,
       '--protected-mode', 'yes', '--daemonize', 'no', '--loglevel', 'warning',
+      ...(options.password !== undefined ? ['--requirepass', options.password] : []),
       ...(options.cluster ? ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${Date.now()}.conf`)] : ['--databases', '1']),
     ],
     cwd: dir,
-    ready: { kind: 'probe', probe: () => redisAnswersPing(port) },
+    ready: { kind: 'probe', probe: () => redisAnswersPing(port, '127.0.0.1', 300, options.password) },
     readyTimeoutMs: options.readyTimeoutMs ?? 10_000,
   });
   let daemon: Daemon;
@@ -114,7 +120,7 @@ export async function startRedis(options: RedisPeerOptions = {}): Promise<RedisP
     async restart() {
       await daemon.stop(0);
       daemon = await launch();
-      if (options.cluster) await formCluster(port);
+      if (options.cluster) await formCluster(port, options.password);
     },
     stop() {
       stopped ??= (async () => {
@@ -126,6 +132,6 @@ export async function startRedis(options: RedisPeerOptions = {}): Promise<RedisP
       return stopped;
     },
   };
-  if (options.cluster) await formCluster(port).catch(async (error: unknown) => { await peer.stop(); throw error; });
+  if (options.cluster) await formCluster(port, options.password).catch(async (error: unknown) => { await peer.stop(); throw error; });
   return peer;
 }

@@ -13,3 +13,11 @@ t.test('the banner names the state home: memory, a Redis URL without its passwor
   t.equal(stateLine({ ...base, sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: '10.0.0.2', port: 26379 }], name: 'state' }),
     'Redis primary "state" via Sentinel 10.0.0.1:26379, 10.0.0.2:26379 (key prefix epcscf:)');
 });
+
+t.test('sentinels / clusterNodes with AUTH and TLS: the banner says TLS, the ACL user and that a password is set, never the password', async (t) => {
+  const cluster = stateLine({ ...base, clusterNodes: [{ host: '10.0.0.11', port: 7000 }], username: 'epcscf', password: 's3cret-pw', tls: true });
+  t.equal(cluster, 'Redis Cluster via 10.0.0.11:7000 (key prefix epcscf:, TLS, user epcscf, password set)');
+  const sentinel = stateLine({ ...base, sentinels: [{ host: '10.0.0.1', port: 26379 }], name: 'state', password: 's3cret-pw', sentinelPassword: 'sent-s3cret' });
+  t.equal(sentinel, 'Redis primary "state" via Sentinel 10.0.0.1:26379 (key prefix epcscf:, password set)');
+  t.notMatch(cluster + sentinel, /s3cret/, 'the password never shows');
+});
