@@ -48,8 +48,12 @@ export interface W2Limits {
   readonly callRatePerIp: RateLimitConfig;
   /** WebSocket message bytes per second per connection (beyond: the socket is not read for a while). */
   readonly bytesPerConnection: RateLimitConfig;
+  /** WebSocket messages per second per connection (beyond: the socket is not read for a while) ... */
+  readonly framesPerConnection: RateLimitConfig;
   /** WebSocket messages per second per source IP (beyond: the sending socket is not read for a while). */
   readonly framesPerIp: RateLimitConfig;
+  /** New TCP connections per second per source IP on the W2 listener (beyond: closed at accept). */
+  readonly connectionRatePerIp: RateLimitConfig;
 }
 
 /** A token bucket: `burst` at once, `ratePerSecond` on average. */

@@ -211,7 +211,9 @@ function w2Limits(limits: Record<string, unknown>): W2Limits {
     callRatePerClient: limits['callRatePerClient'] as RateLimitConfig,
     callRatePerIp: limits['callRatePerIp'] as RateLimitConfig,
     bytesPerConnection: limits['bytesPerConnection'] as RateLimitConfig,
+    framesPerConnection: limits['framesPerConnection'] as RateLimitConfig,
     framesPerIp: limits['framesPerIp'] as RateLimitConfig,
+    connectionRatePerIp: limits['connectionRatePerIp'] as RateLimitConfig,
   };
 }
 

@@ -58,8 +58,9 @@ export interface W2ServerOptions {
 }
 
 export type W2ServerLimits = Pick<W2Limits, 'maxConnections' | 'maxConnectionsPerIp' | 'upgradeTimeoutMs' | 'firstFrameTimeoutMs' | 'closeTimeoutMs'>
-  // Issue 15: read budgets (bytes/s per connection, frames/s per IP); without them sockets are read freely.
-  & Partial<Pick<W2Limits, 'bytesPerConnection' | 'framesPerIp'>>;
+  // Issue 15: read budgets (bytes/s and frames/s per connection, frames/s per IP; without the
+  // bytes and per-IP ones sockets are read freely) and new connections/s per IP (omitted: any).
+  & Partial<Pick<W2Limits, 'bytesPerConnection' | 'framesPerConnection' | 'framesPerIp' | 'connectionRatePerIp'>>;
 
 /** The schema's defaults (schemas/config.schema.json, w2.limits), for embedders that pass none. */
 export const DEFAULT_W2_SERVER_LIMITS: W2ServerLimits = {
@@ -122,7 +123,10 @@ export async function createW2Server(options: W2ServerOptions): Promise<W2Server
   };
   const guard = new ConnectionGuard(limits, refused);
   const readThrottle = limits.bytesPerConnection !== undefined && limits.framesPerIp !== undefined
-    ? new ReadThrottle({ bytesPerConnection: limits.bytesPerConnection, framesPerIp: limits.framesPerIp }, options.maxFrameBytes)
+    ? new ReadThrottle({
+      bytesPerConnection: limits.bytesPerConnection, framesPerIp: limits.framesPerIp,
+      ...(limits.framesPerConnection !== undefined ? { framesPerConnection: limits.framesPerConnection } : {}),
+    }, options.maxFrameBytes)
     : undefined;
   const byPath = routesByPath(options.routes);
   let closing = false;
