@@ -23,6 +23,27 @@ const PAD = 'x'.repeat(200);
 const QUEUE_BYTES = 256 * 1024;
 /** Frames written per turn of the event loop. */
 const BATCH = 64;
+const SINK = 'sip:sink@ims.test';
+const MARK = '\u0000';
+
+/**
+ * MESSAGEs toward the sink, each with a branch, From tag and Call-ID of its own (the P-CSCF
+ * must treat each as a new request, not a retransmission), made from one composed text and a
+ * counter: three randomBytes per frame made the flooder spend more CPU building frames than
+ * the server spends refusing them, on the one machine the bench shares with epcscf and the
+ * measured clients (a real flooder sits on another host).
+ */
+let framesMade = 0;
+function frameMaker(user: BenchUser): () => string {
+  const text = user.messageText(SINK, PAD, `z9hG4bK${MARK}`);
+  const tag = /;tag=([0-9a-f]+)/.exec(text)?.[1] ?? '';
+  const callId = /Call-ID: ([0-9a-f]+)/.exec(text)?.[1] ?? '';
+  const [a = '', b = '', c = '', d = ''] = text.replace(`;tag=${tag}`, `;tag=${MARK}`).replace(`Call-ID: ${callId}`, `Call-ID: ${MARK}`).split(MARK);
+  return () => {
+    const id = `f${process.pid}x${(++framesMade).toString(36)}`;
+    return a + id + b + id + c + id + d;
+  };
+}
 
 async function lane(index: number): Promise<void> {
   while (!stopping) {
@@ -44,11 +65,12 @@ async function lane(index: number): Promise<void> {
       stats.registerFailures++;
     }
     conn.onStrayResponse = (response) => { stats.responsesByStatus[response.status] = (stats.responsesByStatus[response.status] ?? 0) + 1; };
+    const nextFrame = frameMaker(user);
     while (conn.open && !stopping) {
       // At most a batch per turn of the event loop: the answers must be read and SIGTERM heard
       // (a socket the server drains fast would otherwise keep this loop synchronous for ever).
       for (let batch = 0; batch < BATCH && conn.open && conn.bufferedAmount < QUEUE_BYTES; batch++) {
-        const text = user.messageText('sip:sink@ims.test', PAD);
+        const text = nextFrame();
         conn.send(text);
         stats.framesSent++;
         stats.bytesSent += text.length;
