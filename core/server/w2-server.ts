@@ -118,7 +118,8 @@ export async function createW2Server(options: W2ServerOptions): Promise<W2Server
   const limits = options.limits ?? DEFAULT_W2_SERVER_LIMITS;
   const firstFrame = new FirstFrameDeadline(limits.firstFrameTimeoutMs);
   const refused = (reason: W2RefusalReason, remoteAddress: string | undefined, connectionId?: string): void => {
-    logger.debug({ reason, remoteAddress, connectionId }, 'W2 guard refused a client');
+    // A connect or frame flood refuses thousands a second: no log object unless debug is on (the counters say it all).
+    if (logger.isLevelEnabled('debug')) logger.debug({ reason, remoteAddress, connectionId }, 'W2 guard refused a client');
     observer.emit('refused', { reason, remoteAddress, ...(connectionId !== undefined ? { connectionId } : {}) });
   };
   const guard = new ConnectionGuard(limits, refused);
