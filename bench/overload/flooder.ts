@@ -4,7 +4,9 @@
  * address such as 127.0.0.2: another host), each registers (REGISTER + digest, like a real
  * client) and then writes MESSAGEs toward an unregistered AOR as fast as its socket drains. A
  * connection the server cuts off (sip-ws flood guard: 1008) is replaced at once, so the attack
- * goes on for the whole run: new connections, new REGISTERs, more frames. On SIGTERM it prints
+ * goes on for the whole run: new connections, new REGISTERs, more frames. Once every lane's
+ * socket has been full (its queue and the kernel's buffers behind it) it prints `flooder
+ * saturated`: the flood's steady state, the bench measures from there. On SIGTERM it prints
  * one `flooder {...}` JSON line with what it did and exits.
  *
  *   node --import tsx bench/overload/flooder.ts <ws url> <source ip> <lanes>
@@ -45,6 +47,9 @@ function frameMaker(user: BenchUser): () => string {
   };
 }
 
+/** Lanes whose socket has been full once (its kernel buffers too): the flood is in its steady state. */
+const saturated = new Set<number>();
+
 async function lane(index: number): Promise<void> {
   while (!stopping) {
     let user: BenchUser;
@@ -76,8 +81,13 @@ async function lane(index: number): Promise<void> {
         stats.bytesSent += text.length;
       }
       // A full socket (the server stopped reading): wait a little rather than spin on a core
-      // the measured clients need (a real flooder sits on another machine).
-      if (conn.bufferedAmount >= QUEUE_BYTES) await new Promise((resolve) => setTimeout(resolve, 5));
+      // the measured clients need (a real flooder sits on another machine). 20 ms: the queue
+      // (QUEUE_BYTES here and the kernel's buffers behind it) outlasts that at any rate the
+      // server reads.
+      if (conn.bufferedAmount >= QUEUE_BYTES) {
+        if (!saturated.has(index) && saturated.add(index).size === lanes) process.stdout.write('flooder saturated\n');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       else await new Promise((resolve) => setImmediate(resolve));
     }
     user.close();
