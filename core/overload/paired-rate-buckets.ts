@@ -11,6 +11,20 @@ interface PairedBucket {
   first: number;
   second: number;
   refilledAt: number;
+  /** Epoch ms since when every charge has been over budget (0: the last one was within). */
+  overSince: number;
+  /** Over budget for `sustained.afterMs` straight: the second bucket refills at `sustained.ratePerSecond` until it is full again. */
+  demoted: boolean;
+}
+
+/**
+ * A key over budget for `afterMs` straight is no burst but a flood: its second bucket then
+ * refills at `ratePerSecond` (below the normal rate) until it is full again, i.e. until the key
+ * has stayed below that rate long enough to save up a whole burst.
+ */
+export interface SustainedOverload {
+  readonly afterMs: number;
+  readonly ratePerSecond: number;
 }
 
 /** Which bucket of the pair the last non-zero wait of `charge` came from. */
@@ -22,14 +36,16 @@ const FIRST_SWEEP_AT = 1024;
 export class PairedRateBuckets {
   readonly #first: RateLimit;
   readonly #second: RateLimit;
+  readonly #sustained: SustainedOverload | undefined;
   readonly #now: () => number;
   readonly #buckets = new Map<string, PairedBucket>();
   #sweepAt = FIRST_SWEEP_AT;
   #lastWaitFrom: PairSide = 'first';
 
-  constructor(first: RateLimit, second: RateLimit, now: () => number = Date.now) {
+  constructor(first: RateLimit, second: RateLimit, now: () => number = Date.now, sustained?: SustainedOverload) {
     this.#first = first;
     this.#second = second;
+    this.#sustained = sustained;
     this.#now = now;
   }
 
@@ -42,11 +58,25 @@ export class PairedRateBuckets {
     const bucket = this.#bucket(key);
     bucket.first -= firstCost;
     bucket.second -= secondCost;
-    if (bucket.first >= 0 && bucket.second >= 0) return 0;
+    if (bucket.first >= 0 && bucket.second >= 0) {
+      if (bucket.overSince !== 0) bucket.overSince = 0;
+      return 0;
+    }
+    const sustained = this.#sustained;
+    if (sustained !== undefined && !bucket.demoted) {
+      const now = bucket.refilledAt;
+      if (bucket.overSince === 0) bucket.overSince = now;
+      else if (now - bucket.overSince >= sustained.afterMs) bucket.demoted = true;
+    }
     const firstWait = bucket.first >= 0 ? 0 : Math.ceil((-bucket.first * 1000) / this.#first.ratePerSecond);
-    const secondWait = bucket.second >= 0 ? 0 : Math.ceil((-bucket.second * 1000) / this.#second.ratePerSecond);
+    const secondWait = bucket.second >= 0 ? 0 : Math.ceil((-bucket.second * 1000) / this.#secondRate(bucket));
     this.#lastWaitFrom = secondWait > firstWait ? 'second' : 'first';
     return Math.max(firstWait, secondWait);
+  }
+
+  /** Whether `key` is demoted for a sustained overload (tests, admin views). */
+  demoted(key: string): boolean {
+    return this.#buckets.get(key)?.demoted === true;
   }
 
   /** The bucket behind the last non-zero wait `charge` returned. */
@@ -67,7 +97,7 @@ export class PairedRateBuckets {
       return bucket;
     }
     if (this.#buckets.size >= this.#sweepAt) this.#sweep(now);
-    const fresh = { first: this.#first.burst, second: this.#second.burst, refilledAt: now };
+    const fresh = { first: this.#first.burst, second: this.#second.burst, refilledAt: now, overSince: 0, demoted: false };
     this.#buckets.set(key, fresh);
     return fresh;
   }
@@ -77,14 +107,22 @@ export class PairedRateBuckets {
     if (elapsedMs <= 0) return;
     bucket.refilledAt = now;
     bucket.first = Math.min(this.#first.burst, bucket.first + (elapsedMs * this.#first.ratePerSecond) / 1000);
-    bucket.second = Math.min(this.#second.burst, bucket.second + (elapsedMs * this.#second.ratePerSecond) / 1000);
+    bucket.second = Math.min(this.#second.burst, bucket.second + (elapsedMs * this.#secondRate(bucket)) / 1000);
+    if (bucket.demoted && bucket.second >= this.#second.burst) {
+      bucket.demoted = false;
+      bucket.overSince = 0;
+    }
+  }
+
+  #secondRate(bucket: PairedBucket): number {
+    return bucket.demoted && this.#sustained !== undefined ? this.#sustained.ratePerSecond : this.#second.ratePerSecond;
   }
 
   /** Forgets every key whose two buckets are full again (it would be created full anyway). */
   #sweep(now: number): void {
     for (const [key, bucket] of this.#buckets) {
       this.#refill(bucket, now);
-      if (bucket.first >= this.#first.burst && bucket.second >= this.#second.burst) this.#buckets.delete(key);
+      if (bucket.first >= this.#first.burst && bucket.second >= this.#second.burst && !bucket.demoted) this.#buckets.delete(key);
     }
     this.#sweepAt = Math.max(FIRST_SWEEP_AT, this.#buckets.size * 2);
   }

@@ -9,12 +9,15 @@
  * The frames/s per connection budget is what keeps a flooding client from moving the others'
  * latency: beyond its burst, a flooder's messages are handed to the plugin one per timer turn,
  * interleaved with everyone else's I/O, instead of a socket read's worth (a hundred messages and
- * more) back to back on the event loop (bench/overload).
+ * more) back to back on the event loop (bench/overload). A connection over that budget for
+ * `sustainedFlood.afterMs` straight is no client with a burst but a flood: it is then read at
+ * `sustainedFlood.framesPerSecond` until it has stayed below that long enough to save up a whole
+ * burst (core/overload/paired-rate-buckets.ts), so what a flooder costs the node is a trickle.
  *
  * One instance per server; the bucket maps forget idle keys (core/overload/*-buckets.ts). Per
  * message: two Map lookups (the connection's bytes+frames pair, the IP's frames).
  */
-import type { RateLimitConfig } from '../config/config-types.js';
+import type { RateLimitConfig, SustainedFloodConfig } from '../config/config-types.js';
 import { PairedRateBuckets } from '../overload/paired-rate-buckets.js';
 import { RateBuckets } from '../overload/rate-buckets.js';
 
@@ -22,6 +25,8 @@ export interface ReadThrottleLimits {
   readonly bytesPerConnection: RateLimitConfig;
   /** Omitted: no frame budget per connection (only bytes). */
   readonly framesPerConnection?: RateLimitConfig;
+  /** A connection over its frame budget this long straight is read at a lower rate (omitted: never). */
+  readonly sustainedFlood?: SustainedFloodConfig;
   readonly framesPerIp: RateLimitConfig;
 }
 
@@ -37,7 +42,10 @@ export class ReadThrottle {
   /** `maxFrameBytes`: the byte burst holds at least one whole message. */
   constructor(limits: ReadThrottleLimits, maxFrameBytes: number, now: () => number = Date.now) {
     const bytes = { ratePerSecond: limits.bytesPerConnection.ratePerSecond, burst: Math.max(limits.bytesPerConnection.burst, maxFrameBytes) };
-    this.#connection = new PairedRateBuckets(bytes, limits.framesPerConnection ?? UNLIMITED, now);
+    const sustained = limits.sustainedFlood !== undefined && limits.framesPerConnection !== undefined
+      ? { afterMs: limits.sustainedFlood.afterMs, ratePerSecond: limits.sustainedFlood.framesPerSecond }
+      : undefined;
+    this.#connection = new PairedRateBuckets(bytes, limits.framesPerConnection ?? UNLIMITED, now, sustained);
     this.#framesPerIp = new RateBuckets(limits.framesPerIp, now);
   }
 

@@ -60,7 +60,7 @@ export interface W2ServerOptions {
 export type W2ServerLimits = Pick<W2Limits, 'maxConnections' | 'maxConnectionsPerIp' | 'upgradeTimeoutMs' | 'firstFrameTimeoutMs' | 'closeTimeoutMs'>
   // Issue 15: read budgets (bytes/s and frames/s per connection, frames/s per IP; without the
   // bytes and per-IP ones sockets are read freely) and new connections/s per IP (omitted: any).
-  & Partial<Pick<W2Limits, 'bytesPerConnection' | 'framesPerConnection' | 'framesPerIp' | 'connectionRatePerIp'>>;
+  & Partial<Pick<W2Limits, 'bytesPerConnection' | 'framesPerConnection' | 'sustainedFlood' | 'framesPerIp' | 'connectionRatePerIp'>>;
 
 /** The schema's defaults (schemas/config.schema.json, w2.limits), for embedders that pass none. */
 export const DEFAULT_W2_SERVER_LIMITS: W2ServerLimits = {
@@ -127,6 +127,7 @@ export async function createW2Server(options: W2ServerOptions): Promise<W2Server
     ? new ReadThrottle({
       bytesPerConnection: limits.bytesPerConnection, framesPerIp: limits.framesPerIp,
       ...(limits.framesPerConnection !== undefined ? { framesPerConnection: limits.framesPerConnection } : {}),
+      ...(limits.sustainedFlood !== undefined ? { sustainedFlood: limits.sustainedFlood } : {}),
     }, options.maxFrameBytes)
     : undefined;
   const byPath = routesByPath(options.routes);

@@ -69,3 +69,36 @@ t.test('ReadThrottle without framesPerConnection (embedders): only bytes and the
   }
   t.pass('10,000 messages of one connection at once, none waits');
 });
+
+t.test('issue 15: sustainedFlood: a connection over its frame budget for afterSeconds straight is read at framesPerSecond until it has saved up a whole burst; a client whose burst ends is never demoted', async (t) => {
+  let now = 0;
+  const throttle = new ReadThrottle({
+    bytesPerConnection: { ratePerSecond: 1e9, burst: 1e9 },
+    framesPerConnection: { ratePerSecond: 50, burst: 10 },
+    sustainedFlood: { afterMs: 1_000, framesPerSecond: 5 },
+    framesPerIp: { ratePerSecond: 1e9, burst: 1e9 },
+  }, 1_000, () => now);
+  // A flooder read as fast as its budget allows: each message waits what charge() says.
+  let waited = 0;
+  for (let i = 0; i < 10; i++) throttle.charge('flooder', '192.0.2.9', 1);
+  for (let i = 0; i < 60; i++) {
+    const over = throttle.charge('flooder', '192.0.2.9', 1);
+    waited = over?.pauseMs ?? 0;
+    now += waited;
+  }
+  t.equal(waited, 200, 'after 1 s straight over budget each message waits 1/5 s, not 1/50 s');
+  now += 1_000;
+  for (let i = 0; i < 5; i++) t.equal(throttle.charge('flooder', '192.0.2.9', 1), undefined, `a second of quiet at 5/s: message ${i + 1} of 5 passes`);
+  t.same(throttle.charge('flooder', '192.0.2.9', 1), { pauseMs: 200, reason: 'frames_rate' }, 'the sixth waits 1/5 s: still demoted (no burst saved up)');
+  now += 2_200;
+  const afterQuiet = Array.from({ length: 11 }, () => throttle.charge('flooder', '192.0.2.9', 1));
+  t.same(afterQuiet.slice(0, 10), Array(10).fill(undefined), 'quiet long enough to save up the burst at 5/s: back to the normal budget, the whole burst passes');
+  t.same(afterQuiet[10], { pauseMs: 20, reason: 'frames_rate' }, 'and the next waits 1/50 s');
+
+  // A client with bursts: over budget for a moment, then within it, again and again.
+  for (let round = 0; round < 5; round++) {
+    for (let i = 0; i < 15; i++) throttle.charge('bursty', '192.0.2.10', 1);
+    now += 900;
+  }
+  t.equal(throttle.charge('bursty', '192.0.2.10', 1), undefined, 'bursts of 15 every 0.9 s: never demoted (each burst ends within budget)');
+});
