@@ -9,8 +9,8 @@
  * conditions alternate for `--rounds` rounds (alone, flooded, alone, flooded...) and each
  * condition's samples are pooled: on a machine shared with other work, the load drifts over a
  * minute, and alternating keeps that drift out of the comparison.
- * `--without-flood-levers` lifts w2.limits.framesPerConnection and connectionRatePerIp (the
- * tree before they existed), for a before/after on one build.
+ * `--without-flood-levers` lifts w2.limits.framesPerConnection (and with it sustainedFlood) and
+ * connectionRatePerIp (the tree before they existed), for a before/after on one build.
  * Prints the figures and writes bench/results/overload.json.
  *
  *   npm run bench:overload -- [--clients 8] [--seconds 10] [--rounds 3] [--flood-lanes 4] [--without-flood-levers]
@@ -262,7 +262,7 @@ async function main(): Promise<void> {
         floodLanes: FLOOD_LANES,
         epcscfLimits: WITHOUT_FLOOD_LEVERS
           ? 'defaults but framesPerConnection and connectionRatePerIp lifted (the tree before them), sip-ws flood 50/s burst 200, flooder from 127.0.0.2'
-          : 'defaults (w2.limits incl. framesPerConnection 50/s burst 100, connectionRatePerIp 10/s burst 100; sip-ws flood 50/s burst 200), flooder from 127.0.0.2',
+          : 'defaults (w2.limits incl. framesPerConnection 50/s burst 100, sustainedFlood after 3 s at 5/s, connectionRatePerIp 10/s burst 100; sip-ws flood 50/s burst 200), flooder from 127.0.0.2',
       },
       alone: aloneResult, flooded: floodedResult,
       p99Ratio: { message: ratio(aloneResult.message.p99Ms, floodedResult.message.p99Ms), register: ratio(aloneResult.register.p99Ms, floodedResult.register.p99Ms) },

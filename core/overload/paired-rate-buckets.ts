@@ -3,7 +3,9 @@
  * bytes and the messages one connection may send). One Map lookup and one refill serve both, so
  * a read budget with two limits per connection costs what one RateBuckets lookup does. Like
  * RateBuckets (rate-buckets.ts) a key starts full, and keys whose buckets are both full again are
- * forgotten in a sweep run only when the map has grown past a high-water mark.
+ * forgotten in a sweep run only when the map has grown past a high-water mark. Optionally a key
+ * over budget for a while straight (a flood, not a burst) is demoted: its second bucket refills
+ * at a lower rate until it is full again (SustainedOverload).
  */
 import type { RateLimit } from './rate-buckets.js';
 
