@@ -13,14 +13,15 @@ interface PairedBucket {
   first: number;
   second: number;
   refilledAt: number;
-  /** Epoch ms since when every charge has been over budget (0: the last one was within). */
+  /** Epoch ms since when the key has been over budget without refilling halfway (0: not over). */
   overSince: number;
   /** Over budget for `sustained.afterMs` straight: the second bucket refills at `sustained.ratePerSecond` until it is full again. */
   demoted: boolean;
 }
 
 /**
- * A key over budget for `afterMs` straight is no burst but a flood: its second bucket then
+ * A key over budget for `afterMs` without its second bucket refilling halfway meanwhile is no
+ * burst but a flood: its second bucket then
  * refills at `ratePerSecond` (below the normal rate) until it is full again, i.e. until the key
  * has stayed below that rate long enough to save up a whole burst.
  */
@@ -61,7 +62,9 @@ export class PairedRateBuckets {
     bucket.first -= firstCost;
     bucket.second -= secondCost;
     if (bucket.first >= 0 && bucket.second >= 0) {
-      if (bucket.overSince !== 0) bucket.overSince = 0;
+      // The overload is over once the bucket has refilled halfway (as in core/contract/flood-guard.ts):
+      // a flooder whose reads come a little late is within budget for a moment, yet never refills.
+      if (bucket.overSince !== 0 && bucket.second >= this.#second.burst / 2) bucket.overSince = 0;
       return 0;
     }
     const sustained = this.#sustained;

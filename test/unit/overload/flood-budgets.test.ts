@@ -70,7 +70,7 @@ t.test('ReadThrottle without framesPerConnection (embedders): only bytes and the
   t.pass('10,000 messages of one connection at once, none waits');
 });
 
-t.test('issue 15: sustainedFlood: a connection over its frame budget for afterSeconds straight is read at framesPerSecond until it has saved up a whole burst; a client whose burst ends is never demoted', async (t) => {
+t.test('issue 15: sustainedFlood: a connection over its frame budget for afterSeconds without refilling halfway is read at framesPerSecond until it has saved up a whole burst; a client whose burst ends is never demoted', async (t) => {
   let now = 0;
   const throttle = new ReadThrottle({
     bytesPerConnection: { ratePerSecond: 1e9, burst: 1e9 },
@@ -94,6 +94,18 @@ t.test('issue 15: sustainedFlood: a connection over its frame budget for afterSe
   const afterQuiet = Array.from({ length: 11 }, () => throttle.charge('flooder', '192.0.2.9', 1));
   t.same(afterQuiet.slice(0, 10), Array(10).fill(undefined), 'quiet long enough to save up the burst at 5/s: back to the normal budget, the whole burst passes');
   t.same(afterQuiet[10], { pauseMs: 20, reason: 'frames_rate' }, 'and the next waits 1/50 s');
+
+  // A flooder whose reads come late (a loaded event loop): now and then within budget for a moment, yet it never refills halfway.
+  let lateWait = 0;
+  for (let i = 0; i < 10; i++) throttle.charge('late', '192.0.2.11', 1);
+  for (let elapsed = 0; elapsed < 2_000;) {
+    const over = throttle.charge('late', '192.0.2.11', 1);
+    lateWait = over?.pauseMs ?? 0;
+    const step = lateWait > 0 ? lateWait + 25 : 1; // each read 25 ms late: more than one token's worth at 50/s
+    now += step;
+    elapsed += step;
+  }
+  t.ok(lateWait >= 100, `reads 25 ms late (within budget for a moment, now and then) do not save it from demotion (last wait ${lateWait} ms)`);
 
   // A client with bursts: over budget for a moment, then within it, again and again.
   for (let round = 0; round < 5; round++) {
