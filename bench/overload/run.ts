@@ -194,6 +194,7 @@ async function refusals(w2Port: number): Promise<Record<string, number>> {
 }
 
 async function main(): Promise<void> {
+  const loadAverageAtStart = loadavg();
   const [w2Port, mwPort, corePort] = [await allocatePort(), await allocatePort(), await allocatePort()];
   const target = await startEpcscfWithCore({ w2Port, corePort, configYaml: configYaml(w2Port, mwPort, corePort), tmpPrefix: 'epcscf-bench-overload-' });
   const url = `ws://127.0.0.1:${w2Port}/sip`;
@@ -267,7 +268,7 @@ async function main(): Promise<void> {
       alone: aloneResult, flooded: floodedResult,
       p99Ratio: { message: ratio(aloneResult.message.p99Ms, floodedResult.message.p99Ms), register: ratio(aloneResult.register.p99Ms, floodedResult.register.p99Ms) },
       p99ByRound: { alone: alone.roundP99s, flooded: flooded.roundP99s },
-      flooder: { ...flood.stats, cpuShare: round(flood.cpuSeconds / flood.seconds), nice: 19, saturationWaitMs: flood.saturationWaitMs }, refusedByReason: refused, loadAverage: loadavg(),
+      flooder: { ...flood.stats, cpuShare: round(flood.cpuSeconds / flood.seconds), nice: 19, saturationWaitMs: flood.saturationWaitMs }, refusedByReason: refused, loadAverageAtStart, loadAverage: loadavg(),
     };
     const line = (name: string, p: PhaseResult): string => `${name.padEnd(8)} MESSAGE p50 ${p.message.p50Ms} ms p99 ${p.message.p99Ms} ms (n=${p.message.count})`
       + ` | REGISTER+digest p50 ${p.register.p50Ms} ms p99 ${p.register.p99Ms} ms (n=${p.register.count}) | errors ${p.errors}`
@@ -276,7 +277,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${line('alone', aloneResult)}\n${line('flooded', floodedResult)}\n`);
     process.stdout.write(`p99 by round (MESSAGE/REGISTER ms): alone ${rounds(alone)} | flooded ${rounds(flooded)}\n`);
     process.stdout.write(`p99 flooded/alone: MESSAGE ×${result.p99Ratio.message}, REGISTER ×${result.p99Ratio.register}\n`);
-    process.stdout.write(`flooder (CPU ${result.flooder.cpuShare} of a core, nice 19): ${JSON.stringify(flood.stats)}\nrefused by reason: ${JSON.stringify(refused)}\nload average: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+    process.stdout.write(`flooder (CPU ${result.flooder.cpuShare} of a core, nice 19): ${JSON.stringify(flood.stats)}\nrefused by reason: ${JSON.stringify(refused)}\nload average: at start ${loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
     const out = resolve(REPO_ROOT, OUT);
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
