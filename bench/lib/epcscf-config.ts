@@ -37,6 +37,8 @@ export const RAISED_RATES = {
   callRatePerIp: { ratePerSecond: 1_000_000, burst: 1_000_000 },
   bytesPerConnection: { ratePerSecond: 1_000_000_000, burst: 1_000_000_000 },
   framesPerIp: { ratePerSecond: 1_000_000, burst: 1_000_000 },
+  framesPerConnection: { ratePerSecond: 1_000_000, burst: 1_000_000 },
+  connectionRatePerIp: { ratePerSecond: 1_000_000, burst: 1_000_000 },
 } as const;
 
 export function benchEpcscfConfigYaml(config: BenchEpcscfConfig): string {

@@ -48,8 +48,20 @@ export interface W2Limits {
   readonly callRatePerIp: RateLimitConfig;
   /** WebSocket message bytes per second per connection (beyond: the socket is not read for a while). */
   readonly bytesPerConnection: RateLimitConfig;
+  /** WebSocket messages per second per connection (beyond: the socket is not read for a while) ... */
+  readonly framesPerConnection: RateLimitConfig;
+  /** ... and once over it for a while straight (a flood, not a burst), a much lower rate. */
+  readonly sustainedFlood: SustainedFloodConfig;
   /** WebSocket messages per second per source IP (beyond: the sending socket is not read for a while). */
   readonly framesPerIp: RateLimitConfig;
+  /** New TCP connections per second per source IP on the W2 listener (beyond: closed at accept). */
+  readonly connectionRatePerIp: RateLimitConfig;
+}
+
+/** `w2.limits.sustainedFlood`: a connection over its framesPerConnection budget for `afterMs` straight is read at `framesPerSecond`. */
+export interface SustainedFloodConfig {
+  readonly afterMs: number;
+  readonly framesPerSecond: number;
 }
 
 /** A token bucket: `burst` at once, `ratePerSecond` on average. */

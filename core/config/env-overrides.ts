@@ -22,7 +22,9 @@
  *   EPCSCF_W2_CALLS_PER_SECOND_PER_CLIENT          w2.limits.callRatePerClient.ratePerSecond      number
  *   EPCSCF_W2_CALLS_PER_SECOND_PER_IP              w2.limits.callRatePerIp.ratePerSecond          number
  *   EPCSCF_W2_BYTES_PER_SECOND_PER_CONNECTION      w2.limits.bytesPerConnection.ratePerSecond     number
+ *   EPCSCF_W2_FRAMES_PER_SECOND_PER_CONNECTION     w2.limits.framesPerConnection.ratePerSecond    number
  *   EPCSCF_W2_FRAMES_PER_SECOND_PER_IP             w2.limits.framesPerIp.ratePerSecond            number
+ *   EPCSCF_W2_CONNECTIONS_PER_SECOND_PER_IP        w2.limits.connectionRatePerIp.ratePerSecond    number
  *   EPCSCF_MW_MAX_OUTSTANDING                      mw.overload.maxOutstanding                     integer
  *   EPCSCF_MW_FAILOVER_NO_ANSWER_SECONDS           mw.failover.noAnswerSeconds                    number
  *   EPCSCF_MW_LISTEN                  mw.listen                 comma-separated, e.g. udp:0.0.0.0:5060,tcp:0.0.0.0:5060
@@ -69,7 +71,9 @@ const OVERRIDES: ReadonlyArray<readonly [variable: string, path: readonly string
   ['EPCSCF_W2_CALLS_PER_SECOND_PER_CLIENT', ['w2', 'limits', 'callRatePerClient', 'ratePerSecond'], 'number'],
   ['EPCSCF_W2_CALLS_PER_SECOND_PER_IP', ['w2', 'limits', 'callRatePerIp', 'ratePerSecond'], 'number'],
   ['EPCSCF_W2_BYTES_PER_SECOND_PER_CONNECTION', ['w2', 'limits', 'bytesPerConnection', 'ratePerSecond'], 'number'],
+  ['EPCSCF_W2_FRAMES_PER_SECOND_PER_CONNECTION', ['w2', 'limits', 'framesPerConnection', 'ratePerSecond'], 'number'],
   ['EPCSCF_W2_FRAMES_PER_SECOND_PER_IP', ['w2', 'limits', 'framesPerIp', 'ratePerSecond'], 'number'],
+  ['EPCSCF_W2_CONNECTIONS_PER_SECOND_PER_IP', ['w2', 'limits', 'connectionRatePerIp', 'ratePerSecond'], 'number'],
   ['EPCSCF_MW_MAX_OUTSTANDING', ['mw', 'overload', 'maxOutstanding'], 'number'],
   ['EPCSCF_MW_FAILOVER_NO_ANSWER_SECONDS', ['mw', 'failover', 'noAnswerSeconds'], 'number'],
   ['EPCSCF_MW_LISTEN', ['mw', 'listen'], 'list'],

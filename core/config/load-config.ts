@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { EpcError } from '../errors.js';
 import { parseUri } from '../sip/index.js';
 import type { PluginReference } from '../plugin/loader.js';
-import type { AdminConfig, ClusterConfig, EpcscfConfig, HostPort, LogLevel, MediaConfig, MediaGatewaySettings, MediaPortRange, MmtelConfig, MwListenPoint, MwOverloadConfig, NextHopProbeConfig, NgGatewayConfig, NgMediaConfig, RateLimitConfig, TlsFiles, UtConfig, W2Limits, WebAuthConfig, WebAuthIssuer } from './config-types.js';
+import type { AdminConfig, ClusterConfig, EpcscfConfig, HostPort, LogLevel, MediaConfig, MediaGatewaySettings, MediaPortRange, MmtelConfig, MwListenPoint, MwOverloadConfig, NextHopProbeConfig, NgGatewayConfig, NgMediaConfig, RateLimitConfig, SustainedFloodConfig, TlsFiles, UtConfig, W2Limits, WebAuthConfig, WebAuthIssuer } from './config-types.js';
 import { applyEnvOverrides } from './env-overrides.js';
 import type { Environment } from './env-overrides.js';
 import { compileSchema, readRepositorySchema } from './json-schema.js';
@@ -213,8 +213,15 @@ function w2Limits(limits: Record<string, unknown>): W2Limits {
     callRatePerClient: limits['callRatePerClient'] as RateLimitConfig,
     callRatePerIp: limits['callRatePerIp'] as RateLimitConfig,
     bytesPerConnection: limits['bytesPerConnection'] as RateLimitConfig,
+    framesPerConnection: limits['framesPerConnection'] as RateLimitConfig,
+    sustainedFlood: sustainedFlood(limits['sustainedFlood'] as Record<string, number>),
     framesPerIp: limits['framesPerIp'] as RateLimitConfig,
+    connectionRatePerIp: limits['connectionRatePerIp'] as RateLimitConfig,
   };
+}
+
+function sustainedFlood(flood: Record<string, number>): SustainedFloodConfig {
+  return { afterMs: Math.round((flood['afterSeconds'] as number) * 1000), framesPerSecond: flood['framesPerSecond'] as number };
 }
 
 function mwOverload(overload: Record<string, number>): MwOverloadConfig {

@@ -119,13 +119,15 @@ export type W2RefusalReason =
   | 'calls_per_client' | 'calls_per_ip' | 'pending_transactions' | 'registrations_per_ip'
   // Issue 15 overload control: request rates, throttled sockets, the per-node bound toward Mw.
   | 'registration_rate_per_client' | 'registration_rate_per_ip' | 'call_rate_per_client' | 'call_rate_per_ip'
-  | 'bytes_rate' | 'frames_per_ip' | 'mw_overload';
+  | 'bytes_rate' | 'frames_per_ip' | 'mw_overload'
+  // Issue 15, flood: frames/s per connection (throttled), new connections/s per IP (refused at accept).
+  | 'frames_rate' | 'connection_rate_per_ip';
 
 export const W2_REFUSAL_REASONS: readonly W2RefusalReason[] = [
   'connections', 'connections_per_ip', 'upgrade_timeout', 'first_frame_timeout', 'flood', 'calls_per_client', 'calls_per_ip',
   'pending_transactions', 'registrations_per_ip',
   'registration_rate_per_client', 'registration_rate_per_ip', 'call_rate_per_client', 'call_rate_per_ip',
-  'bytes_rate', 'frames_per_ip', 'mw_overload',
+  'bytes_rate', 'frames_per_ip', 'mw_overload', 'frames_rate', 'connection_rate_per_ip',
 ];
 
 export interface W2ObserverEvents {

@@ -1,10 +1,13 @@
 /**
  * Caps on the W2 listener's TCP connections (issue 11 #5: slow sockets took every file
- * descriptor and normal clients were refused). Three bounds, each enforced as soon as it can be:
+ * descriptor and normal clients were refused). Four bounds, each enforced as soon as it can be:
  *   - per node: `net.Server.maxConnections` closes a connection beyond the cap before Node's
  *     HTTP machinery sees it (its 'drop' event is counted);
  *   - per source IP: the 'connection' listener destroys a socket beyond the cap at once, before
  *     it has sent a byte;
+ *   - new connections per second per source IP (issue 15: a client that reconnects as fast as it
+ *     is cut off): beyond the token bucket the socket is destroyed the same way, before any HTTP
+ *     parsing, upgrade hash or session exists;
  *   - the upgrade deadline: Node's `headersTimeout` answers 408 and disconnects a client whose
  *     request head (the WebSocket upgrade) is not complete in time; its connection checker runs
  *     often enough for the deadline to mean what it says (Node's default is every 30 s).
@@ -13,12 +16,16 @@
 import type { Server, ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import type { W2RefusalReason } from '../contract/host.js';
+import type { RateLimitConfig } from '../config/config-types.js';
+import { RateBuckets } from '../overload/rate-buckets.js';
 
 export interface ConnectionCaps {
   readonly maxConnections: number;
   readonly maxConnectionsPerIp: number;
   /** Deadline for the request head of a connection (the upgrade). */
   readonly upgradeTimeoutMs: number;
+  /** New TCP connections per second from one source IP; omitted: not limited. */
+  readonly connectionRatePerIp?: RateLimitConfig;
 }
 
 /** A refusal at the connection level, with the peer it refused. */
@@ -45,12 +52,14 @@ export class ConnectionGuard {
   readonly #caps: ConnectionCaps;
   readonly #onRefused: ConnectionRefused;
   readonly #perIp = new Map<string, number>();
+  readonly #ratePerIp: RateBuckets | undefined;
   /** One listener per guard, shared by its sockets (no closure per connection). */
   readonly #onSocketClose: (this: CountedSocket) => void;
 
   constructor(caps: ConnectionCaps, onRefused: ConnectionRefused) {
     this.#caps = caps;
     this.#onRefused = onRefused;
+    this.#ratePerIp = caps.connectionRatePerIp !== undefined ? new RateBuckets(caps.connectionRatePerIp) : undefined;
     const perIp = this.#perIp;
     this.#onSocketClose = function onSocketClose(this: CountedSocket): void {
       const ip = this[COUNTED_IP];
@@ -83,6 +92,11 @@ export class ConnectionGuard {
     if (open >= this.#caps.maxConnectionsPerIp) {
       socket.destroy();
       this.#onRefused('connections_per_ip', ip);
+      return;
+    }
+    if (this.#ratePerIp !== undefined && this.#ratePerIp.take(ip) > 0) {
+      socket.destroy();
+      this.#onRefused('connection_rate_per_ip', ip);
       return;
     }
     this.#perIp.set(ip, open + 1);

@@ -58,8 +58,9 @@ export interface W2ServerOptions {
 }
 
 export type W2ServerLimits = Pick<W2Limits, 'maxConnections' | 'maxConnectionsPerIp' | 'upgradeTimeoutMs' | 'firstFrameTimeoutMs' | 'closeTimeoutMs'>
-  // Issue 15: read budgets (bytes/s per connection, frames/s per IP); without them sockets are read freely.
-  & Partial<Pick<W2Limits, 'bytesPerConnection' | 'framesPerIp'>>;
+  // Issue 15: read budgets (bytes/s and frames/s per connection, frames/s per IP; without the
+  // bytes and per-IP ones sockets are read freely) and new connections/s per IP (omitted: any).
+  & Partial<Pick<W2Limits, 'bytesPerConnection' | 'framesPerConnection' | 'sustainedFlood' | 'framesPerIp' | 'connectionRatePerIp'>>;
 
 /** The schema's defaults (schemas/config.schema.json, w2.limits), for embedders that pass none. */
 export const DEFAULT_W2_SERVER_LIMITS: W2ServerLimits = {
@@ -117,12 +118,17 @@ export async function createW2Server(options: W2ServerOptions): Promise<W2Server
   const limits = options.limits ?? DEFAULT_W2_SERVER_LIMITS;
   const firstFrame = new FirstFrameDeadline(limits.firstFrameTimeoutMs);
   const refused = (reason: W2RefusalReason, remoteAddress: string | undefined, connectionId?: string): void => {
-    logger.debug({ reason, remoteAddress, connectionId }, 'W2 guard refused a client');
+    // A connect or frame flood refuses thousands a second: no log object unless debug is on (the counters say it all).
+    if (logger.isLevelEnabled('debug')) logger.debug({ reason, remoteAddress, connectionId }, 'W2 guard refused a client');
     observer.emit('refused', { reason, remoteAddress, ...(connectionId !== undefined ? { connectionId } : {}) });
   };
   const guard = new ConnectionGuard(limits, refused);
   const readThrottle = limits.bytesPerConnection !== undefined && limits.framesPerIp !== undefined
-    ? new ReadThrottle({ bytesPerConnection: limits.bytesPerConnection, framesPerIp: limits.framesPerIp }, options.maxFrameBytes)
+    ? new ReadThrottle({
+      bytesPerConnection: limits.bytesPerConnection, framesPerIp: limits.framesPerIp,
+      ...(limits.framesPerConnection !== undefined ? { framesPerConnection: limits.framesPerConnection } : {}),
+      ...(limits.sustainedFlood !== undefined ? { sustainedFlood: limits.sustainedFlood } : {}),
+    }, options.maxFrameBytes)
     : undefined;
   const byPath = routesByPath(options.routes);
   let closing = false;

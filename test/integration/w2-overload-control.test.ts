@@ -139,3 +139,37 @@ t.test('issue 15: bytesPerConnection: a client sending faster than its byte budg
   t.ok(floodMs >= 1_500, `the flooder's 40 KB took at least ~(40-4)/16 s to be read (${floodMs} ms)`);
   t.ok((await refusedCount(metrics, 'bytes_rate') ?? 0) >= 1, 'throttling counted in /metrics (bytes_rate)');
 });
+
+t.test('issue 15: framesPerConnection: beyond its burst a client sending many small messages is handed to the plugin at the rate, not a socket read at once (TCP slows it); another connection is served at once', async (t) => {
+  // 40 OPTIONS of ~300 bytes at 20/s with a burst of 5: far within the byte budget, the last one is read after ~1.75 s.
+  const { metrics, url } = await startStack(t, { framesPerConnection: { ratePerSecond: 20, burst: 5 } });
+  const flooder = await RawSipWsClient.open(t, url);
+  const other = await RawSipWsClient.open(t, url);
+  const options = (client: RawSipWsClient, callId: string): void => client.send([
+    'OPTIONS sip:carol@ims.test SIP/2.0', `Via: SIP/2.0/WSS f.invalid;branch=z9hG4bK${callId}`, 'Max-Forwards: 70',
+    `From: <sip:f@ims.test>;tag=${callId}`, 'To: <sip:carol@ims.test>', `Call-ID: ${callId}`, 'CSeq: 1 OPTIONS',
+  ]);
+  const started = Date.now();
+  for (let i = 0; i < 40; i++) options(flooder, `ff-${i}`);
+  await delay(200);
+  const otherStarted = Date.now();
+  options(other, 'fo-1');
+  await other.response('fo-1', 'OPTIONS');
+  const otherMs = Date.now() - otherStarted;
+  t.ok(otherMs < 1_000, `another connection of the same address is answered at once (${otherMs} ms)`);
+  for (let i = 0; i < 40; i++) await flooder.response(`ff-${i}`, 'OPTIONS').catch(async () => flooder.response(`ff-${i}`, 'OPTIONS'));
+  const floodMs = Date.now() - started;
+  t.ok(floodMs >= 1_500, `the flooder's 40 messages took at least ~(40-5)/20 s to be read (${floodMs} ms)`);
+  t.ok((await refusedCount(metrics, 'frames_rate') ?? 0) >= 1, 'throttling counted in /metrics (frames_rate)');
+  t.equal(await refusedCount(metrics, 'flood'), 0, 'nobody was cut off');
+});
+
+t.test('issue 15: connectionRatePerIp: a new connection beyond the address\'s bucket is closed at accept, before any upgrade, and counted; the bucket refills', async (t) => {
+  const { metrics, url } = await startStack(t, { connectionRatePerIp: { ratePerSecond: 2, burst: 2 } });
+  await RawSipWsClient.open(t, url);
+  await RawSipWsClient.open(t, url);
+  await t.rejects(RawSipWsClient.open(t, url), 'the third connection in a row is closed before its handshake is answered');
+  t.equal(await refusedCount(metrics, 'connection_rate_per_ip'), 1, 'counted in /metrics');
+  await delay(700);
+  t.ok(await RawSipWsClient.open(t, url), 'a token is back after 1/rate: the address may connect again');
+});

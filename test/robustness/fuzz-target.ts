@@ -82,7 +82,7 @@ export async function startFuzzTarget(t: Test, options: FuzzTargetOptions = {}):
   const logger = pino({ level: 'error' }, { write: (line: string) => { errorLogs.push(line); } });
   const config = resolveConfig({
     // The fuzz judges what the P-CSCF does with each message, not issue #15's request rates: lifted.
-    w2: { listen: `127.0.0.1:${w2Port}`, limits: { registrationRatePerClient: UNLIMITED, registrationRatePerIp: UNLIMITED, callRatePerClient: UNLIMITED, callRatePerIp: UNLIMITED } },
+    w2: { listen: `127.0.0.1:${w2Port}`, limits: { registrationRatePerClient: UNLIMITED, registrationRatePerIp: UNLIMITED, callRatePerClient: UNLIMITED, callRatePerIp: UNLIMITED, framesPerConnection: UNLIMITED, connectionRatePerIp: UNLIMITED } },
     mw: { listen: [`udp:127.0.0.1:${mwUdpPort}`, `tcp:127.0.0.1:${mwTcpPort}`] },
     media: { mode: 'off' },
     ...(options.xmpp === true ? { plugins: [

@@ -162,6 +162,8 @@ t.test('issue 11: every w2.limits key has an environment override, validated lik
     EPCSCF_W2_CALLS_PER_SECOND_PER_IP: '10',
     EPCSCF_W2_BYTES_PER_SECOND_PER_CONNECTION: '32768',
     EPCSCF_W2_FRAMES_PER_SECOND_PER_IP: '250',
+    EPCSCF_W2_FRAMES_PER_SECOND_PER_CONNECTION: '20',
+    EPCSCF_W2_CONNECTIONS_PER_SECOND_PER_IP: '5',
   };
   const limits = resolveConfig({ w2: { limits: { maxConnections: 1, maxRegistrationsPerIp: 7 } } }, { configDir: '/', env }).w2.limits;
   t.same(limits, {
@@ -171,6 +173,8 @@ t.test('issue 11: every w2.limits key has an environment override, validated lik
     registrationRatePerClient: { ratePerSecond: 0.5, burst: 10 }, registrationRatePerIp: { ratePerSecond: 25, burst: 200 },
     callRatePerClient: { ratePerSecond: 2, burst: 20 }, callRatePerIp: { ratePerSecond: 10, burst: 100 },
     bytesPerConnection: { ratePerSecond: 32768, burst: 524288 }, framesPerIp: { ratePerSecond: 250, burst: 2000 },
+    framesPerConnection: { ratePerSecond: 20, burst: 100 }, connectionRatePerIp: { ratePerSecond: 5, burst: 100 },
+    sustainedFlood: { afterMs: 3000, framesPerSecond: 5 },
   }, 'env wins over the file for every limit');
   t.throws(() => resolveConfig({}, { configDir: '/', env: { EPCSCF_W2_MAX_REGISTRATIONS_PER_IP: '0' } }), {
     code: 'EPC_ERR_CONFIG_INVALID',
@@ -239,6 +243,9 @@ t.test('issue 15: overload control defaults an operator expects (rates per clien
   const config = resolveConfig(null, { configDir: '/', env: {} });
   t.same(config.w2.limits.registrationRatePerClient, { ratePerSecond: 1, burst: 10 }, 'a REGISTER and its digest retry, and a few re-registrations, at once');
   t.same(config.w2.limits.callRatePerClient, { ratePerSecond: 2, burst: 20 });
+  t.same(config.w2.limits.framesPerConnection, { ratePerSecond: 50, burst: 100 }, 'above a busy user agent, far below a flood');
+  t.same(config.w2.limits.sustainedFlood, { afterMs: 3000, framesPerSecond: 5 }, 'over budget 3 s straight is a flood: read at 5/s');
+  t.same(config.w2.limits.connectionRatePerIp, { ratePerSecond: 10, burst: 100 }, 'every client behind one NAT may reconnect at once (maxConnectionsPerIp 100)');
   t.same(config.mw.overload, { maxOutstanding: 2000, maxQueued: 2000, maxQueueWaitMs: 2000, retryAfterSeconds: 5 });
   t.same(config.mw.failover, { noAnswerMs: 4000 });
   const overridden = resolveConfig(null, { configDir: '/', env: { EPCSCF_MW_MAX_OUTSTANDING: '10', EPCSCF_MW_FAILOVER_NO_ANSWER_SECONDS: '1.5' } });
