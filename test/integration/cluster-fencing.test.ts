@@ -1,10 +1,12 @@
 // Issue #15 "Faults": time passing without heartbeats, with real processes. Two epcscf nodes, each
 // its own process, share a real redis-server in front of the embedded dev IMS core; cluster.mwUri
 // names node A. Heartbeat 1 s: a node is dead after 3 missed beats.
-// (a) Redis frozen (SIGSTOP) past the death period with a call up between alice (A) and bob (B):
-//     every record expires meanwhile; after the thaw neither node cleans up the other (the sweep
-//     waits a death period of its own unbroken heartbeats, pcscf/cluster/heartbeat-continuity.ts):
-//     no BYE, and the call still works end to end.
+// (a) Redis unreachable past the death period with a call up between alice (A) and bob (B): every
+//     record expires meanwhile (Redis TTLs are wall-clock); once Redis is back neither node cleans
+//     up the other (the sweep waits a death period of its own unbroken heartbeats,
+//     pcscf/cluster/heartbeat-continuity.ts): no BYE, and the call still works end to end. Twice:
+//     Redis frozen (SIGSTOP; the heartbeats written on the stalled connection run at the thaw), and
+//     Redis down (SIGKILL, connections refused) then back from its AOF with its data.
 // (b) Node A frozen past the death period: B cleans it up; when A thaws it finds it was cleaned up
 //     and fences itself (pcscf/cluster/self-fence.ts): alice's WebSocket is closed with 1001.
 import t, { type Test } from 'tap';
@@ -22,8 +24,8 @@ const FREEZE_MS = 5_500;
 /** After the thaw: two death periods, long enough for any (wrong) sweep to have happened. */
 const AFTER_THAW_MS = 6_500;
 
-async function twoNodes(t: Test): Promise<{ redis: RedisPeer; a: EpcscfNode; b: EpcscfNode }> {
-  const redis = await startRedis();
+async function twoNodes(t: Test, persistent = false): Promise<{ redis: RedisPeer; a: EpcscfNode; b: EpcscfNode }> {
+  const redis = await startRedis({ persistent });
   t.teardown(() => redis.stop());
   const core = await DevImsCore.start({ port: 0 });
   t.teardown(() => core.close());
@@ -49,8 +51,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const byesSeenBy = (wic: JsSipUser): number => wic.capture.frames
   .filter((f) => f.direction === 'received' && f.message?.kind === 'request' && (f.message as SipRequest).method === 'BYE').length;
 
-t.test('issue #15: Redis frozen past the death period with a call up between two nodes — after the thaw no node cleans up the other: no BYE, the call still up', async (t) => {
-  const { redis, a, b } = await twoNodes(t);
+async function callThroughOutage(t: Test, persistent: boolean, outage: (redis: RedisPeer) => Promise<void>): Promise<void> {
+  const { redis, a, b } = await twoNodes(t, persistent);
   const alice = await user(t, a, 'alice');
   const bob = await user(t, b, 'bob');
   const call = alice.call('sip:bob@ims.test');
@@ -59,9 +61,7 @@ t.test('issue #15: Redis frozen past the death period with a call up between two
   await call.confirmed(8_000);
   await withDeadline(incoming.confirmed(), 8_000, 'bob gets the ACK');
 
-  redis.pause();
-  await sleep(FREEZE_MS);
-  redis.resume();
+  await outage(redis);
   await sleep(AFTER_THAW_MS);
 
   t.equal(byesSeenBy(alice) + byesSeenBy(bob), 0, 'no BYE reached either party');
@@ -71,7 +71,21 @@ t.test('issue #15: Redis frozen past the death period with a call up between two
   const end = call.ended(8_000);
   incoming.hangup();
   t.equal((await end).originator, 'remote', 'bob\'s BYE reaches alice after the outage');
-});
+}
+
+t.test('issue #15: Redis frozen (SIGSTOP) past the death period with a call up between two nodes — after the thaw no node cleans up the other: no BYE, the call still up', (t) =>
+  callThroughOutage(t, false, async (redis) => {
+    redis.pause();
+    await sleep(FREEZE_MS);
+    redis.resume();
+  }));
+
+t.test('issue #15: Redis down past the death period (killed, back from its AOF) with a call up between two nodes — no node cleans up the other: no BYE, the call still up', (t) =>
+  callThroughOutage(t, true, async (redis) => {
+    await redis.kill();
+    await sleep(FREEZE_MS);
+    await redis.restart();
+  }));
 
 t.test('issue #15: a node frozen past the death period and cleaned up by the survivor fences itself when it thaws — its client\'s WebSocket is closed (1001)', async (t) => {
   const { a, b } = await twoNodes(t);
