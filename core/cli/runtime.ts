@@ -102,6 +102,16 @@ export async function startRuntime(configured: EpcscfConfig, options: RuntimeOpt
       ...(state ? { stateNamespace: (name: string) => state.namespace(name) } : {}),
     });
     stack.push(() => server.close());
+    // Issue #15 "Faults", fencing (pcscf/cluster/self-fence.ts): a node a survivor cleaned up while
+    // it was stalled closes its W2 sessions with 1001 "going away" (RFC 6455 §7.4.1), as on SIGTERM
+    // but without stopping: each session releases through the plugin's onClose and the P-CSCF's
+    // flow release, and its client reconnects through the load balancer to a live node.
+    const membership = pcscf.clusterMembership;
+    if (membership !== undefined) {
+      membership.onFenced = () => {
+        for (const session of server.w2.sessions()) server.w2.closeSession(session.id, 1001, 'node fenced');
+      };
+    }
     const admin = await attachAdmin(server, pcscf, config, { log: options.logger, ...(media ? { media: media.control } : {}), ...(state ? { state } : {}) });
     stack.push(async () => admin.detach());
     const w2 = await server.listen();

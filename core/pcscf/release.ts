@@ -21,10 +21,10 @@ import type { W2Flow } from './w2-flows.js';
 export async function releaseW2Flow(relay: PcscfRelay, flow: W2Flow): Promise<void> {
   const { ctx, admission } = relay;
   admission.webAuth.flowReleased(flow);
-  // Issue #15: a node leaving the cluster (SIGTERM) keeps the virtual UE's bindings for the adopt
-  // grace instead: its clients resume on another node with no REGISTER (cluster/flow-adoption.ts).
+  // Issue #15: a node leaving the cluster (SIGTERM) or fencing itself keeps the virtual UE's bindings
+  // for the adopt grace instead: its clients resume on another node with no REGISTER (cluster/flow-adoption.ts).
   const membership = relay.cluster?.membership;
-  const released = membership?.handsOver === true
+  const released = membership?.handsOver(flow.key) === true
     ? await keepForAdoption(ctx.registrations, flow.key, membership.adoptGraceMs, ctx.now())
     : await ctx.registrations.removeFlow(flow.key);
   // R-REG-25: epcscf registered these as a trusted node, so epcscf de-registers them.

@@ -208,6 +208,18 @@ export async function stateBackendConformance(t: Test, kind: StateBackend['kind'
     t.same(await state.nodes.dead(), [], 'a forgotten node is not dead any more');
   });
 
+  // What a node that stalled past its death period reads before it heartbeats again (pcscf/cluster/self-fence.ts).
+  await on('node directory: a lapsed node stays dead until forgotten, even holding nothing; its own cleanup claim keeps survivors off', async (t, state) => {
+    await state.nodes.heartbeat(node('a'), SHORT_TTL_MS);
+    await sleep(EXPIRY_WAIT_MS);
+    t.equal(await state.nodes.get('a'), undefined);
+    t.same(await state.nodes.dead(), ['a'], 'not cleaned up yet: still among the dead');
+    t.equal(await state.nodes.claimCleanup('a', 'a', LONG_TTL_MS), true, 'the node itself takes the claim');
+    t.equal(await state.nodes.claimCleanup('a', 'b', LONG_TTL_MS), false, 'a survivor cannot clean it up then');
+    await state.nodes.forget('a');
+    t.same(await state.nodes.dead(), [], 'once forgotten (a survivor\'s cleanup done) it is no longer among the dead');
+  });
+
   await on('node directory: a node that holds a media leg or a flow but never heartbeated is dead', async (t, state) => {
     await state.mediaLegs.put(leg('ng-1', 'ghost', 'in-process'));
     await state.flows.claim('spook/1', 'spook', LONG_TTL_MS);

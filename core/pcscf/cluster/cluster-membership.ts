@@ -5,12 +5,20 @@
  * cleanup of each and releases the dead node's calls toward the IMS (BYE built from the stored
  * DialogRecord) and its media legs. Only the holder of a flow renews its claim.
  *
+ * Two guards against time passing without heartbeats (heartbeat-continuity.ts, self-fence.ts):
+ * a node sweeps only after a death period of its own unbroken heartbeats (a state-backend stall
+ * let every record expire: no mutual cleanup), and a node whose own record may have lapsed learns
+ * whether it was cleaned up before it heartbeats again: if so it fences itself (`onFenced`: its
+ * W2 sessions are closed) and re-joins as a new incarnation.
+ *
  * Nothing here runs per SIP message: claims are per flow, the rest per heartbeat.
  */
 import type { Logger } from 'pino';
 import type { DialogRecord } from '../../state/dialog-store.js';
 import type { MediaLegRecord, NodeRecord, StateBackend } from '../../state/state-backend.js';
 import { keepForAdoption } from './flow-adoption.js';
+import { HeartbeatContinuity } from './heartbeat-continuity.js';
+import { ownRecordVerdict } from './self-fence.js';
 
 /** A node silent for this many beats is dead (SIGKILL, crash, partition). */
 export const BEATS_TO_DEATH = 3;
@@ -46,10 +54,21 @@ export interface DeadNodeCleanup {
   readonly mediaLegs: number;
 }
 
+/** This node found it had been cleaned up by a survivor while it was stalled (logs, tests). */
+export interface SelfFence {
+  readonly nodeId: string;
+  /** The W2 flows it held then: their clients must reconnect to a live node. */
+  readonly flows: readonly string[];
+}
+
 export class ClusterMembership {
   readonly #options: ClusterMembershipOptions;
   readonly #now: () => number;
-  readonly #record: NodeRecord;
+  #record: NodeRecord;
+  readonly #deathPeriodMs: number;
+  readonly #continuity: HeartbeatContinuity;
+  /** Flows this node held when it fenced itself: released as handed over, never claimed again. */
+  readonly #fenced = new Set<string>();
   /** Flows this node holds and when it last claimed each. */
   readonly #claimed = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
@@ -58,11 +77,18 @@ export class ClusterMembership {
   #leaving = false;
   /** Observers (tests, logs): a dead node was cleaned up by this node. */
   onCleanup: ((cleanup: DeadNodeCleanup) => void) | undefined;
+  /**
+   * The composition root closes every W2 session of this node here (1001, as on SIGTERM) when a
+   * survivor cleaned it up while it was stalled: the clients reconnect to a live node.
+   */
+  onFenced: ((fence: SelfFence) => void) | undefined;
 
   constructor(options: ClusterMembershipOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#record = { nodeId: options.nodeId, mwContact: options.mwContact, startedAt: this.#now() };
+    this.#deathPeriodMs = options.heartbeatMs * BEATS_TO_DEATH;
+    this.#continuity = new HeartbeatContinuity(this.#deathPeriodMs);
   }
 
   get nodeId(): string {
@@ -75,18 +101,23 @@ export class ClusterMembership {
    */
   async start(): Promise<void> {
     await this.#cleanup(this.#options.nodeId).catch((error: unknown) => this.#options.log.warn({ err: error }, 'cleaning up a previous incarnation failed'));
-    await this.#heartbeat();
+    await this.#heartbeat(); // the sweep waits a death period from here (heartbeat-continuity.ts)
     this.#timer = setInterval(() => void this.tick(), this.#options.heartbeatMs);
     this.#timer.unref();
   }
 
-  /** One beat: heartbeat, renew half-expired flow claims, clean up dead nodes. Never rejects. */
+  /**
+   * One beat: (after a possible lapse of its own record: fence if cleaned up) heartbeat, renew
+   * half-expired flow claims, clean up dead nodes once its own heartbeats held a death period.
+   * Never rejects.
+   */
   tick(): Promise<void> {
     this.#tick ??= (async () => {
       try {
+        if (this.#continuity.mayHaveLapsed(this.#now())) await this.#checkOwnRecord();
         await this.#heartbeat();
         await this.#renewClaims();
-        await this.#sweepDead();
+        if (this.#continuity.sweepAllowed(this.#now())) await this.#sweepDead();
       } catch (error) {
         this.#options.log.warn({ err: error }, 'cluster heartbeat failed');
       } finally {
@@ -118,9 +149,13 @@ export class ClusterMembership {
     this.#leaving = true;
   }
 
-  /** True once `leave()` was called and the adopt grace is on: released flows keep their virtual-UE bindings. */
-  get handsOver(): boolean {
-    return this.#leaving && this.#options.adoptGraceMs > 0;
+  /**
+   * True when releasing `flowKey` keeps its virtual-UE bindings for the adopt grace: this node is
+   * leaving (`leave()`), or it held the flow when it fenced itself (the survivor that cleaned it
+   * up kept them for adoption already), and the grace is on.
+   */
+  handsOver(flowKey: string): boolean {
+    return (this.#leaving || this.#fenced.has(flowKey)) && this.#options.adoptGraceMs > 0;
   }
 
   get adoptGraceMs(): number {
@@ -130,6 +165,7 @@ export class ClusterMembership {
   /** The flow ended here: its entry goes (unless another node claimed it since). */
   flowClosed(flowKey: string): Promise<void> {
     this.#claimed.delete(flowKey);
+    this.#fenced.delete(flowKey);
     return this.#options.state.flows.release(flowKey, this.#options.nodeId)
       .catch((error: unknown) => this.#options.log.warn({ err: error, flowKey }, 'releasing a flow in the directory failed'));
   }
@@ -153,8 +189,40 @@ export class ClusterMembership {
     await this.#options.state.nodes.forget(this.#options.nodeId).catch(() => undefined);
   }
 
-  #heartbeat(): Promise<void> {
-    return this.#options.state.nodes.heartbeat(this.#record, this.#options.heartbeatMs * BEATS_TO_DEATH);
+  async #heartbeat(): Promise<void> {
+    const sentAt = this.#now();
+    try {
+      await this.#options.state.nodes.heartbeat(this.#record, this.#deathPeriodMs);
+    } catch (error) {
+      this.#continuity.failed();
+      throw error;
+    }
+    this.#continuity.succeeded(sentAt, this.#now());
+  }
+
+  /**
+   * This node's record may have lapsed (it was frozen, or lost the state backend, for a death
+   * period): before it heartbeats again, did a survivor clean it up (self-fence.ts)? If so its
+   * calls are gone at the IMS: it fences itself, its W2 sessions are closed so the clients come
+   * back through the load balancer to a live node, and it re-joins as a new incarnation. If not
+   * (nobody noticed, e.g. every node lost Redis), it carries on.
+   */
+  async #checkOwnRecord(): Promise<void> {
+    const { log, nodeId } = this.#options;
+    const verdict = await ownRecordVerdict(this.#options.state.nodes, nodeId, this.#deathPeriodMs);
+    if (verdict === 'live') return;
+    if (verdict === 'lapsed-unnoticed') {
+      log.warn({ nodeId }, 'this node\'s cluster heartbeat lapsed (stalled, or the state backend was unreachable) but no survivor cleaned it up: carrying on');
+      return;
+    }
+    const flows = [...this.#claimed.keys()];
+    for (const flowKey of flows) {
+      this.#fenced.add(flowKey);
+      this.#claimed.delete(flowKey); // the survivor released them: never renewed from here
+    }
+    log.warn({ nodeId, flows: flows.length }, 'this node stalled past its death period and a survivor cleaned it up (its calls were released at the IMS): fencing itself, closing its W2 sessions so clients reconnect to a live node, then re-joining');
+    this.#record = { ...this.#record, startedAt: this.#now() };
+    this.onFenced?.({ nodeId, flows });
   }
 
   async #renewClaims(): Promise<void> {
@@ -172,7 +240,8 @@ export class ClusterMembership {
       if (!(await this.#options.state.nodes.claimCleanup(dead, this.#options.nodeId, CLEANUP_CLAIM_TTL_MS))) continue;
       this.#options.log.warn({ deadNode: dead }, 'a cluster node stopped heartbeating: releasing its calls and media legs');
       const cleanup = await this.#cleanup(dead);
-      await this.#options.state.nodes.forget(dead);
+      // A node that woke meanwhile lost this claim to us, fenced itself and re-joined: keep its new record.
+      if (await this.#options.state.nodes.get(dead) === undefined) await this.#options.state.nodes.forget(dead);
       this.#options.log.info(cleanup, 'dead node cleaned up');
       this.onCleanup?.(cleanup);
     }

@@ -1,6 +1,7 @@
 /**
  * Debian's redis-server as a real peer in tests: loopback only, on a port from allocatePort, no
- * persistence (no RDB, no AOF: a restart starts empty, as a lost Redis would), in the foreground.
+ * persistence (no RDB, no AOF: a restart starts empty, as a lost Redis would; `persistent: true`
+ * keeps an AOF instead), in the foreground.
  * Ready once it answers PING. For outage tests: `pause()`/`resume()` (SIGSTOP/SIGCONT: connected
  * but silent, like a stuck Redis) and `kill()` + `restart()` (SIGKILL, then a new process on the
  * same port: connections drop and come back). `cluster: true` starts a one-node Redis Cluster
@@ -62,6 +63,12 @@ export interface RedisPeerOptions {
   readonly cluster?: boolean;
   /** `--requirepass`: every client must AUTH with it (the default user's password). */
   readonly password?: string;
+  /**
+   * Keep the data across kill() + restart() (AOF, fsync on every write), as a Redis restarted
+   * from its own disk or a promoted replica would: an outage that loses no state. Keys' expiries
+   * are absolute times, so what expired during the outage is gone after it.
+   */
+  readonly persistent?: boolean;
   readonly readyTimeoutMs?: number;
 }
 
@@ -86,7 +93,8 @@ export async function startRedis(options: RedisPeerOptions = {}): Promise<RedisP
     name: 'redis-server',
     command: 'redis-server',
     args: [
-      '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir,
+      '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--dir', dir,
+      ...(options.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
       '--protected-mode', 'yes', '--daemonize', 'no', '--loglevel', 'warning',
       ...(options.password !== undefined ? ['--requirepass', options.password] : []),
       ...(options.cluster ? ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${Date.now()}.conf`)] : ['--databases', '1']),
