@@ -3,10 +3,11 @@
  * bytes and the messages one connection may send). One Map lookup and one refill serve both, so
  * a read budget with two limits per connection costs what one RateBuckets lookup does. Like
  * RateBuckets (rate-buckets.ts) a key starts full, and keys whose buckets are both full again are
- * forgotten in a sweep run only when the map has grown past a high-water mark. Optionally a key
+ * forgotten in a sweep run only when the map has grown past a high-water mark (bucket-map.ts). Optionally a key
  * over budget for a while straight (a flood, not a burst) is demoted: its second bucket refills
  * at a lower rate until it is full again (SustainedOverload).
  */
+import { BucketMap } from './bucket-map.js';
 import type { RateLimit } from './rate-buckets.js';
 
 interface PairedBucket {
@@ -33,16 +34,12 @@ export interface SustainedOverload {
 /** Which bucket of the pair the last non-zero wait of `charge` came from. */
 export type PairSide = 'first' | 'second';
 
-/** The first sweep runs at this many keys; the mark then follows the live size (×2). */
-const FIRST_SWEEP_AT = 1024;
-
 export class PairedRateBuckets {
   readonly #first: RateLimit;
   readonly #second: RateLimit;
   readonly #sustained: SustainedOverload | undefined;
   readonly #now: () => number;
-  readonly #buckets = new Map<string, PairedBucket>();
-  #sweepAt = FIRST_SWEEP_AT;
+  readonly #buckets: BucketMap<PairedBucket>;
   #lastWaitFrom: PairSide = 'first';
 
   constructor(first: RateLimit, second: RateLimit, now: () => number = Date.now, sustained?: SustainedOverload) {
@@ -50,6 +47,11 @@ export class PairedRateBuckets {
     this.#second = second;
     this.#sustained = sustained;
     this.#now = now;
+    this.#buckets = new BucketMap<PairedBucket>({
+      create: (at) => ({ first: first.burst, second: second.burst, refilledAt: at, overSince: 0, demoted: false }),
+      refill: (bucket, at) => this.#refill(bucket, at),
+      isFull: (bucket) => bucket.first >= first.burst && bucket.second >= second.burst && !bucket.demoted,
+    });
   }
 
   /**
@@ -58,7 +60,7 @@ export class PairedRateBuckets {
    * debt (0: neither is); `lastWaitFrom` then names the one that waits longer.
    */
   charge(key: string, firstCost: number, secondCost: number): number {
-    const bucket = this.#bucket(key);
+    const bucket = this.#buckets.get(key, this.#now());
     bucket.first -= firstCost;
     bucket.second -= secondCost;
     if (bucket.first >= 0 && bucket.second >= 0) {
@@ -81,7 +83,7 @@ export class PairedRateBuckets {
 
   /** Whether `key` is demoted for a sustained overload (tests, admin views). */
   demoted(key: string): boolean {
-    return this.#buckets.get(key)?.demoted === true;
+    return this.#buckets.peek(key)?.demoted === true;
   }
 
   /** The bucket behind the last non-zero wait `charge` returned. */
@@ -92,19 +94,6 @@ export class PairedRateBuckets {
   /** Keys tracked now (tests: memory stays bounded). */
   get size(): number {
     return this.#buckets.size;
-  }
-
-  #bucket(key: string): PairedBucket {
-    const now = this.#now();
-    const bucket = this.#buckets.get(key);
-    if (bucket !== undefined) {
-      this.#refill(bucket, now);
-      return bucket;
-    }
-    if (this.#buckets.size >= this.#sweepAt) this.#sweep(now);
-    const fresh = { first: this.#first.burst, second: this.#second.burst, refilledAt: now, overSince: 0, demoted: false };
-    this.#buckets.set(key, fresh);
-    return fresh;
   }
 
   #refill(bucket: PairedBucket, now: number): void {
@@ -121,14 +110,5 @@ export class PairedRateBuckets {
 
   #secondRate(bucket: PairedBucket): number {
     return bucket.demoted && this.#sustained !== undefined ? this.#sustained.ratePerSecond : this.#second.ratePerSecond;
-  }
-
-  /** Forgets every key whose two buckets are full again (it would be created full anyway). */
-  #sweep(now: number): void {
-    for (const [key, bucket] of this.#buckets) {
-      this.#refill(bucket, now);
-      if (bucket.first >= this.#first.burst && bucket.second >= this.#second.burst && !bucket.demoted) this.#buckets.delete(key);
-    }
-    this.#sweepAt = Math.max(FIRST_SWEEP_AT, this.#buckets.size * 2);
   }
 }

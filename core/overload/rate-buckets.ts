@@ -4,9 +4,10 @@
  * and `ratePerSecond` on average. Unlike the per-session FloodGuard (core/contract), one map
  * serves every key: a bucket is created on first use and forgotten once it would be full again
  * (an idle key costs nothing), so memory is bounded by the keys active in the last
- * `burst / ratePerSecond` seconds. Forgetting happens in a sweep run only when the map has
- * grown past a high-water mark (no timer, nothing per call beyond one Map lookup).
+ * `burst / ratePerSecond` seconds (bucket-map.ts: a sweep only past a high-water mark, no timer).
  */
+import { BucketMap } from './bucket-map.js';
+
 export interface RateLimit {
   readonly ratePerSecond: number;
   readonly burst: number;
@@ -17,18 +18,24 @@ interface Bucket {
   refilledAt: number;
 }
 
-/** The first sweep runs at this many keys; the mark then follows the live size (×2). */
-const FIRST_SWEEP_AT = 1024;
-
 export class RateBuckets {
   readonly #limit: RateLimit;
   readonly #now: () => number;
-  readonly #buckets = new Map<string, Bucket>();
-  #sweepAt = FIRST_SWEEP_AT;
+  readonly #buckets: BucketMap<Bucket>;
 
   constructor(limit: RateLimit, now: () => number = Date.now) {
     this.#limit = limit;
     this.#now = now;
+    this.#buckets = new BucketMap<Bucket>({
+      create: (at) => ({ tokens: limit.burst, refilledAt: at }),
+      refill: (bucket, at) => {
+        const elapsedMs = at - bucket.refilledAt;
+        if (elapsedMs <= 0) return;
+        bucket.refilledAt = at;
+        bucket.tokens = Math.min(limit.burst, bucket.tokens + (elapsedMs * limit.ratePerSecond) / 1000);
+      },
+      isFull: (bucket) => bucket.tokens >= limit.burst,
+    });
   }
 
   get limit(): RateLimit {
@@ -40,7 +47,7 @@ export class RateBuckets {
    * ahead), else the milliseconds until they will be (nothing is spent then).
    */
   take(key: string, cost = 1): number {
-    const bucket = this.#bucket(key);
+    const bucket = this.#buckets.get(key, this.#now());
     if (bucket.tokens >= cost) {
       bucket.tokens -= cost;
       return 0;
@@ -53,43 +60,13 @@ export class RateBuckets {
    * read): the bucket goes into debt. Returns the milliseconds until it is out of debt (0: none).
    */
   charge(key: string, cost: number): number {
-    const bucket = this.#bucket(key);
+    const bucket = this.#buckets.get(key, this.#now());
     bucket.tokens -= cost;
     return bucket.tokens >= 0 ? 0 : Math.ceil((-bucket.tokens * 1000) / this.#limit.ratePerSecond);
   }
-  /** `key`'s bucket refilled up to now; a new key starts full (idle keys are swept first). */
-  #bucket(key: string): Bucket {
-    const now = this.#now();
-    const bucket = this.#buckets.get(key);
-    if (bucket !== undefined) {
-      this.#refill(bucket, now);
-      return bucket;
-    }
-    if (this.#buckets.size >= this.#sweepAt) this.#sweep(now);
-    const fresh = { tokens: this.#limit.burst, refilledAt: now };
-    this.#buckets.set(key, fresh);
-    return fresh;
-  }
-
 
   /** Keys tracked now (tests: memory stays bounded). */
   get size(): number {
     return this.#buckets.size;
-  }
-
-  #refill(bucket: Bucket, now: number): void {
-    const elapsedMs = now - bucket.refilledAt;
-    if (elapsedMs <= 0) return;
-    bucket.refilledAt = now;
-    bucket.tokens = Math.min(this.#limit.burst, bucket.tokens + (elapsedMs * this.#limit.ratePerSecond) / 1000);
-  }
-
-  /** Forgets every bucket that is full again (it would be created full anyway). */
-  #sweep(now: number): void {
-    for (const [key, bucket] of this.#buckets) {
-      this.#refill(bucket, now);
-      if (bucket.tokens >= this.#limit.burst) this.#buckets.delete(key);
-    }
-    this.#sweepAt = Math.max(FIRST_SWEEP_AT, this.#buckets.size * 2);
   }
 }
