@@ -127,7 +127,17 @@ async function main() {
   const mwUri = `sip:${HOST}:${nodes[0].mw}`;
   for (const [i, node] of nodes.entries()) {
     const config = {
-      w2: { listen: `${HOST}:${node.w2}`, allowedOrigins: [] },
+      w2: {
+        listen: `${HOST}:${node.w2}`, allowedOrigins: [],
+        // Behind the W2 balancer every client arrives from its address: the per-source-IP limits
+        // would count them all as one (a node's clients reconnecting after a SIGKILL would be
+        // refused). Lifted here; the per-connection limits still hold.
+        limits: {
+          maxConnectionsPerIp: 10000, connectionRatePerIp: { ratePerSecond: 1000, burst: 5000 },
+          framesPerIp: { ratePerSecond: 100000, burst: 200000 }, maxCallsPerIp: 10000, maxRegistrationsPerIp: 10000,
+          registrationRatePerIp: { ratePerSecond: 1000, burst: 5000 }, callRatePerIp: { ratePerSecond: 500, burst: 2000 },
+        },
+      },
       plugins: [{ name: 'sip-ws' }, { name: 'jsonrpc-ws' }, { name: 'xmpp-ws' }],
       mw: { listen: [`udp:${HOST}:${node.mw}`], nextHop: ims.uri, domain: 'ims.test', visitedNetworkId: 'epcscf.test' },
       media: flags.media === 'off' ? { mode: 'off' } : {
