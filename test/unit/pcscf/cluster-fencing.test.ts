@@ -54,6 +54,20 @@ function outage(nodes: NodeDirectory, down: () => boolean): NodeDirectory {
   };
 }
 
+/** Two started nodes on one memory backend and a fake clock; `outage.down` makes the node directory fail (a Redis outage). */
+async function twoNodes(): Promise<{ clock: { ms: number }; state: MemoryStateBackend; a: Node; b: Node; outage: { down: boolean } }> {
+  const clock = { ms: 1_000_000 };
+  const now = (): number => clock.ms;
+  const state = new MemoryStateBackend({ now });
+  const outageState = { down: false };
+  Object.defineProperty(state, 'nodes', { value: outage(state.nodes, () => outageState.down) });
+  const a = node(state, 'node-a', now);
+  const b = node(state, 'node-b', now);
+  await a.membership.start();
+  await b.membership.start();
+  return { clock, state, a, b, outage: outageState };
+}
+
 async function beat(clock: { ms: number }, nodes: readonly Node[], beats: number): Promise<void> {
   for (let i = 0; i < beats; i++) {
     clock.ms += BEAT_MS;
@@ -62,24 +76,16 @@ async function beat(clock: { ms: number }, nodes: readonly Node[], beats: number
 }
 
 t.test('issue #15: after a state-backend outage longer than the death period, no node cleans up the others (they heartbeat again within a death period)', async (t) => {
-  const clock = { ms: 1_000_000 };
-  const now = (): number => clock.ms;
-  const state = new MemoryStateBackend({ now });
-  let redisDown = false;
-  Object.defineProperty(state, 'nodes', { value: outage(state.nodes, () => redisDown) });
-  const a = node(state, 'node-a', now);
-  const b = node(state, 'node-b', now);
-  await a.membership.start();
-  await b.membership.start();
+  const { clock, state, a, b, outage: redis } = await twoNodes();
   a.membership.flowOpened('node-a/1');
   b.membership.flowOpened('node-b/1');
   await state.dialogs.put(confirmedCall('call-a', 'node-a/1'));
   await state.dialogs.put(confirmedCall('call-b', 'node-b/1'));
   await beat(clock, [a, b], 5);
 
-  redisDown = true; // every record expires meanwhile (Redis TTLs run on its wall clock)
+  redis.down = true; // every record expires meanwhile (Redis TTLs run on its wall clock)
   await beat(clock, [a, b], BEATS_TO_DEATH + 3);
-  redisDown = false;
+  redis.down = false;
   // Node A ticks first each beat: without the rule it would find node B's record lapsed at once.
   await beat(clock, [a, b], 2 * BEATS_TO_DEATH);
 
@@ -93,21 +99,13 @@ t.test('issue #15: after a state-backend outage longer than the death period, no
 });
 
 t.test('issue #15: a node really gone is still cleaned up, once the survivor\'s own heartbeats held a death period again', async (t) => {
-  const clock = { ms: 1_000_000 };
-  const now = (): number => clock.ms;
-  const state = new MemoryStateBackend({ now });
-  let redisDown = false;
-  Object.defineProperty(state, 'nodes', { value: outage(state.nodes, () => redisDown) });
-  const a = node(state, 'node-a', now);
-  const b = node(state, 'node-b', now);
-  await a.membership.start();
-  await b.membership.start();
+  const { clock, state, a, b, outage: redis } = await twoNodes();
   b.membership.flowOpened('node-b/1');
   await state.dialogs.put(confirmedCall('call-b', 'node-b/1'));
   await beat(clock, [a, b], 5);
-  redisDown = true;
+  redis.down = true;
   await beat(clock, [a, b], BEATS_TO_DEATH + 3);
-  redisDown = false; // node B never comes back (it died during the outage)
+  redis.down = false; // node B never comes back (it died during the outage)
   await beat(clock, [a], BEATS_TO_DEATH - 1);
   t.same(a.cleanups, [], 'not within a death period of the outage\'s end');
   await beat(clock, [a], 2);
@@ -117,13 +115,7 @@ t.test('issue #15: a node really gone is still cleaned up, once the survivor\'s 
 });
 
 t.test('issue #15: a node stalled past its death period and cleaned up by a survivor fences itself, hands its flows over and re-joins', async (t) => {
-  const clock = { ms: 1_000_000 };
-  const now = (): number => clock.ms;
-  const state = new MemoryStateBackend({ now });
-  const a = node(state, 'node-a', now);
-  const b = node(state, 'node-b', now);
-  await a.membership.start();
-  await b.membership.start();
+  const { clock, state, a, b } = await twoNodes();
   a.membership.flowOpened('node-a/1');
   a.membership.flowOpened('node-a/2');
   await state.dialogs.put(confirmedCall('call-a', 'node-a/1'));
@@ -149,13 +141,7 @@ t.test('issue #15: a node stalled past its death period and cleaned up by a surv
 });
 
 t.test('issue #15: a node that wakes while the survivor is still cleaning it up fences itself too; the survivor keeps its new record', async (t) => {
-  const clock = { ms: 1_000_000 };
-  const now = (): number => clock.ms;
-  const state = new MemoryStateBackend({ now });
-  const a = node(state, 'node-a', now);
-  const b = node(state, 'node-b', now);
-  await a.membership.start();
-  await b.membership.start();
+  const { clock, state, a, b } = await twoNodes();
   a.membership.flowOpened('node-a/1');
   await beat(clock, [a, b], 5);
   clock.ms += (BEATS_TO_DEATH + 1) * BEAT_MS; // both stalled; node B wakes first and claims node A's cleanup
@@ -169,13 +155,7 @@ t.test('issue #15: a node that wakes while the survivor is still cleaning it up 
 });
 
 t.test('issue #15: a node whose heartbeat lapsed but that nobody cleaned up carries on (no fence) and keeps survivors off while it re-joins', async (t) => {
-  const clock = { ms: 1_000_000 };
-  const now = (): number => clock.ms;
-  const state = new MemoryStateBackend({ now });
-  const a = node(state, 'node-a', now);
-  const b = node(state, 'node-b', now);
-  await a.membership.start();
-  await b.membership.start();
+  const { clock, state, a, b } = await twoNodes();
   a.membership.flowOpened('node-a/1');
   await state.dialogs.put(confirmedCall('call-a', 'node-a/1'));
   await beat(clock, [a, b], 5);
