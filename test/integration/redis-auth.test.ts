@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import t, { type Test } from 'tap';
 import type { RedisConfig } from '../../core/config/config-types.js';
-import { resolveConfig } from '../../core/config/index.js';
+import { resolvedRedisConfig } from '../support/redis-config.js';
 import { EpcError } from '../../core/errors.js';
 import { RedisStateBackend } from '../../core/state/redis/index.js';
 import { startRedis } from '../support/peers/redis.js';
@@ -24,9 +24,7 @@ const WRONG = 'Wr0ng-pw-9c1d';
 const SENTINEL_PASSWORD = 'S3ntinel-pw-2b8e';
 
 function redisConfig(redis: Record<string, unknown>, env: Record<string, string> = {}): RedisConfig {
-  const config = resolveConfig({ cluster: { redis: { ...redis, commandTimeoutSeconds: 0.5 } } }, { configDir: process.cwd(), env });
-  if (config.cluster.redis === undefined) throw new Error('cluster.redis missing from the resolved config');
-  return config.cluster.redis;
+  return resolvedRedisConfig({ ...redis, commandTimeoutSeconds: 0.5 }, env);
 }
 
 /** A debug-level logger whose lines are kept, to prove what is (not) logged. */

@@ -8,31 +8,17 @@
  */
 import t from 'tap';
 import type { RedisConfig } from '../../core/config/config-types.js';
-import { resolveConfig } from '../../core/config/index.js';
-import { EpcError } from '../../core/errors.js';
 import { keySlot } from '../../core/state/redis/key-slot.js';
 import { RedisStateBackend } from '../../core/state/redis/index.js';
 import { startRedisCluster, type RedisCluster, type RedisClusterNode } from '../support/peers/redis-cluster.js';
+import { resolvedRedisConfig, settled } from '../support/redis-config.js';
 import { binding, dialog } from '../support/state-conformance.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const NAMESPACE = 'jsonrpc-ws';
 
 function clusterConfig(cluster: RedisCluster, keyPrefix: string): RedisConfig {
-  const config = resolveConfig({ cluster: { redis: { clusterNodes: cluster.seeds, keyPrefix, commandTimeoutSeconds: 0.5 } } }, { configDir: process.cwd(), env: {} });
-  if (config.cluster.redis === undefined) throw new Error('cluster.redis missing from the resolved config');
-  return config.cluster.redis;
-}
-
-/** How long `operation` took to settle, and its error code (undefined: it succeeded). */
-async function outcome(operation: Promise<unknown>): Promise<{ code: string | undefined; ms: number }> {
-  const started = Date.now();
-  try {
-    await operation;
-    return { code: undefined, ms: Date.now() - started };
-  } catch (error) {
-    return { code: error instanceof EpcError ? error.code : String(error), ms: Date.now() - started };
-  }
+  return resolvedRedisConfig({ clusterNodes: cluster.seeds, keyPrefix, commandTimeoutSeconds: 0.5 });
 }
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
@@ -101,10 +87,10 @@ t.test('three masters, cluster-require-full-coverage no', async (t) => {
     await until('healthy before the kill', () => state.health().ok, 3_000);
 
     await victim.kill();
-    const lost = await outcome(store.get(lostKey));
+    const lost = await settled(store.get(lostKey));
     t.equal(lost.code, 'EPC_ERR_STATE_UNAVAILABLE', 'an entry in the dead master\'s slots: EPC_ERR_STATE_UNAVAILABLE');
     t.ok(lost.ms < 400, `at once: not after ioredis's retries, well before the 500 ms command timeout (${lost.ms} ms)`);
-    const lostLookup = await outcome(state.registrations.byFlow(lostFlow));
+    const lostLookup = await settled(state.registrations.byFlow(lostFlow));
     t.equal(lostLookup.code, 'EPC_ERR_STATE_UNAVAILABLE', 'a flow whose keys hash to the dead master: EPC_ERR_STATE_UNAVAILABLE');
     t.ok(lostLookup.ms < 400, `at once (${lostLookup.ms} ms)`);
     await until('health turns false', () => !state.health().ok, 3_000);
@@ -112,11 +98,11 @@ t.test('three masters, cluster-require-full-coverage no', async (t) => {
     t.match(health, { ok: false, detail: new RegExp(`^Redis Cluster master unreachable: 127\\.0\\.0\\.1:${victim.port} `) }, `/ready names the lost master (${health.ok ? '' : health.detail})`);
     t.equal(await store.get(keptKey), 'elsewhere', 'an entry on another master is still served');
     t.same(await state.registrations.byFlow(keptFlow), [kept], 'so is a flow on another master');
-    t.match(await outcome(state.registrations.all()), { code: 'EPC_ERR_STATE_UNAVAILABLE' }, 'a full listing refuses rather than silently missing a third of the keys');
+    t.match(await settled(state.registrations.all()), { code: 'EPC_ERR_STATE_UNAVAILABLE' }, 'a full listing refuses rather than silently missing a third of the keys');
 
     await until('a survivor flags the master failed', async () => (await survivor.failedPeers()).includes(victim.port), 8_000);
     t.equal(await store.get(keptKey), 'elsewhere', 'once Redis marked the master failed, the other masters still serve (require-full-coverage no)');
-    t.match(await outcome(store.get(lostKey)), { code: 'EPC_ERR_STATE_UNAVAILABLE' }, 'and the dead master\'s slots still fail');
+    t.match(await settled(store.get(lostKey)), { code: 'EPC_ERR_STATE_UNAVAILABLE' }, 'and the dead master\'s slots still fail');
     t.notOk(state.health().ok, 'health stays false while the master is gone');
 
     await victim.restart();
@@ -144,7 +130,7 @@ t.test('three masters, Redis\'s default cluster-require-full-coverage yes: once 
 
   await victim.kill();
   await until('the survivors say cluster_state:fail', async () => (await survivor.clusterState()) === 'fail', 8_000);
-  const down = await outcome(store.get(keptKey));
+  const down = await settled(store.get(keptKey));
   t.equal(down.code, 'EPC_ERR_STATE_UNAVAILABLE', 'an entry on a live master: EPC_ERR_STATE_UNAVAILABLE (CLUSTERDOWN)');
   t.ok(down.ms < 400, `at once: not after ioredis's CLUSTERDOWN retries, well before the 500 ms command timeout (${down.ms} ms)`);
   const saysClusterDown = (): boolean => { const h = state.health(); return !h.ok && /CLUSTERDOWN/.test(h.detail); };

@@ -10,33 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import type { RedisConfig } from '../../core/config/config-types.js';
-import { resolveConfig } from '../../core/config/index.js';
 import { EpcError } from '../../core/errors.js';
 import { RedisStateBackend } from '../../core/state/redis/index.js';
 import type { StateBackend } from '../../core/state/state-backend.js';
 import { allocatePort, releasePort } from '../support/peers/ports.js';
 import { startDaemon } from '../support/peers/process.js';
 import { redisAnswersPing, startRedis } from '../support/peers/redis.js';
+import { resolvedRedisConfig, settled } from '../support/redis-config.js';
 import { binding } from '../support/state-conformance.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function redisConfig(redis: Record<string, unknown>): RedisConfig {
-  const config = resolveConfig({ cluster: { redis } }, { configDir: process.cwd(), env: {} });
-  if (config.cluster.redis === undefined) throw new Error('cluster.redis missing from the resolved config');
-  return config.cluster.redis;
-}
-
-/** How long `operation` took to reject, and with which code. */
-async function rejection(operation: Promise<unknown>): Promise<{ code: string | undefined; ms: number }> {
-  const started = Date.now();
-  try {
-    await operation;
-    return { code: undefined, ms: Date.now() - started };
-  } catch (error) {
-    return { code: error instanceof EpcError ? error.code : String(error), ms: Date.now() - started };
-  }
-}
 
 async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -62,14 +45,14 @@ function someOperations(state: StateBackend): Promise<unknown>[] {
 t.test('Redis killed: every operation rejects at once with EPC_ERR_STATE_UNAVAILABLE, health says unreachable; it reconnects by itself', async (t) => {
   const redis = await startRedis();
   t.teardown(() => redis.stop());
-  const state = await RedisStateBackend.connect(redisConfig({ url: redis.url, keyPrefix: 'kill:' }), { healthPingIntervalMs: 0 });
+  const state = await RedisStateBackend.connect(resolvedRedisConfig({ url: redis.url, keyPrefix: 'kill:' }), { healthPingIntervalMs: 0 });
   t.teardown(() => state.close());
   t.same(state.health(), { ok: true });
 
   await redis.kill();
   await until('the client notices the closed connection', () => !state.health().ok);
   t.match(state.health(), { ok: false, detail: /^Redis unreachable/ });
-  const outcomes = await Promise.all(someOperations(state).map(rejection));
+  const outcomes = await Promise.all(someOperations(state).map(settled));
   for (const outcome of outcomes) {
     t.equal(outcome.code, 'EPC_ERR_STATE_UNAVAILABLE');
     t.ok(outcome.ms < 100, `rejected at once, nothing queued (${outcome.ms} ms)`);
@@ -85,11 +68,11 @@ t.test('Redis killed: every operation rejects at once with EPC_ERR_STATE_UNAVAIL
 t.test('Redis stuck (SIGSTOP): an operation fails after the command timeout, health turns bad; it comes back with Redis', async (t) => {
   const redis = await startRedis();
   t.teardown(() => redis.stop());
-  const state = await RedisStateBackend.connect(redisConfig({ url: redis.url, keyPrefix: 'pause:', commandTimeoutSeconds: 0.3 }), { healthPingIntervalMs: 100 });
+  const state = await RedisStateBackend.connect(resolvedRedisConfig({ url: redis.url, keyPrefix: 'pause:', commandTimeoutSeconds: 0.3 }), { healthPingIntervalMs: 100 });
   t.teardown(() => state.close());
 
   redis.pause();
-  const stuck = await rejection(state.registrations.byFlow('n1/1'));
+  const stuck = await settled(state.registrations.byFlow('n1/1'));
   t.equal(stuck.code, 'EPC_ERR_STATE_UNAVAILABLE');
   t.ok(stuck.ms >= 250 && stuck.ms < 1_500, `fails after commandTimeoutSeconds, never hangs (${stuck.ms} ms)`);
   t.match(state.health(), { ok: false, detail: /does not answer/ }, 'health: connected but not answering');
@@ -102,10 +85,10 @@ t.test('Redis stuck (SIGSTOP): an operation fails after the command timeout, hea
 t.test('a backend started before its Redis starts unavailable and becomes available when Redis comes', async (t) => {
   const port = await allocatePort();
   t.teardown(() => releasePort(port));
-  const state = await RedisStateBackend.connect(redisConfig({ url: `redis://127.0.0.1:${port}`, keyPrefix: 'early:' }), { healthPingIntervalMs: 0, waitMs: 200 });
+  const state = await RedisStateBackend.connect(resolvedRedisConfig({ url: `redis://127.0.0.1:${port}`, keyPrefix: 'early:' }), { healthPingIntervalMs: 0, waitMs: 200 });
   t.teardown(() => state.close());
   t.equal(state.health().ok, false);
-  t.equal((await rejection(state.dialogs.all())).code, 'EPC_ERR_STATE_UNAVAILABLE');
+  t.equal((await settled(state.dialogs.all())).code, 'EPC_ERR_STATE_UNAVAILABLE');
   const dir = mkdtempSync(join(tmpdir(), 'epcscf-redis-late-'));
   const late = await startDaemon({
     name: 'redis-server', command: 'redis-server', args: ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir],
@@ -122,10 +105,10 @@ t.test('a Redis that accepts connections but never answers: operations reject at
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   t.teardown(() => { for (const socket of sockets) socket.destroy(); silent.close(); });
   const { port } = silent.address() as { port: number };
-  const state = await RedisStateBackend.connect(redisConfig({ url: `redis://127.0.0.1:${port}`, keyPrefix: 'silent:' }), { healthPingIntervalMs: 0, waitMs: 200 });
+  const state = await RedisStateBackend.connect(resolvedRedisConfig({ url: `redis://127.0.0.1:${port}`, keyPrefix: 'silent:' }), { healthPingIntervalMs: 0, waitMs: 200 });
   t.teardown(() => state.close());
   t.match(state.health(), { ok: false, detail: /^Redis unreachable \((connect|connecting)\)/ });
-  const outcomes = await Promise.all(someOperations(state).map(rejection));
+  const outcomes = await Promise.all(someOperations(state).map(settled));
   for (const outcome of outcomes) {
     t.equal(outcome.code, 'EPC_ERR_STATE_UNAVAILABLE');
     t.ok(outcome.ms < 100, `rejected at once (${outcome.ms} ms)`);
@@ -146,11 +129,11 @@ t.test('cluster.redis.sentinels + name: the client asks the Sentinel for the pri
     ready: { kind: 'probe', probe: () => redisAnswersPing(sentinelPort) },
   });
   t.teardown(() => sentinel.stop());
-  const state = await RedisStateBackend.connect(redisConfig({ sentinels: [{ host: '127.0.0.1', port: sentinelPort }], name: 'epcscf-state', keyPrefix: 'sentinel:' }), { healthPingIntervalMs: 0, waitMs: 5_000 });
+  const state = await RedisStateBackend.connect(resolvedRedisConfig({ sentinels: [{ host: '127.0.0.1', port: sentinelPort }], name: 'epcscf-state', keyPrefix: 'sentinel:' }), { healthPingIntervalMs: 0, waitMs: 5_000 });
   t.teardown(() => state.close());
   t.same(state.health(), { ok: true }, 'connected through the Sentinel');
   await state.namespace('jsonrpc-ws').set('k', 'v', 10_000);
-  const direct = await RedisStateBackend.connect(redisConfig({ url: redis.url, keyPrefix: 'sentinel:' }), { healthPingIntervalMs: 0 });
+  const direct = await RedisStateBackend.connect(resolvedRedisConfig({ url: redis.url, keyPrefix: 'sentinel:' }), { healthPingIntervalMs: 0 });
   t.teardown(() => direct.close());
   t.equal(await direct.namespace('jsonrpc-ws').get('k'), 'v', 'the value is on the primary the Sentinel named');
 });
@@ -159,8 +142,8 @@ t.test('EPC_ERR_CONFIG_INVALID for cluster.redis settings the backend cannot use
   const code = (make: () => unknown): string | undefined => {
     try { make(); return undefined; } catch (error) { return error instanceof EpcError ? error.code : String(error); }
   };
-  t.equal(code(() => new RedisStateBackend(redisConfig({ sentinels: [{ host: '127.0.0.1', port: 1 }] }))), 'EPC_ERR_CONFIG_INVALID', 'sentinels without the master name');
-  t.equal(code(() => new RedisStateBackend(redisConfig({ url: 'redis://127.0.0.1:1', sentinels: [{ host: '127.0.0.1', port: 1 }], name: 'm' }))), 'EPC_ERR_CONFIG_INVALID', 'url and sentinels at once');
-  t.equal(code(() => new RedisStateBackend(redisConfig({}))), 'EPC_ERR_CONFIG_INVALID', 'neither url nor sentinels');
-  t.equal(code(() => redisConfig({ url: 'redis://127.0.0.1:1', keyPrefix: 'a{b}:' })), 'EPC_ERR_CONFIG_INVALID', 'a brace in the key prefix (it would become every key\'s hash tag)');
+  t.equal(code(() => new RedisStateBackend(resolvedRedisConfig({ sentinels: [{ host: '127.0.0.1', port: 1 }] }))), 'EPC_ERR_CONFIG_INVALID', 'sentinels without the master name');
+  t.equal(code(() => new RedisStateBackend(resolvedRedisConfig({ url: 'redis://127.0.0.1:1', sentinels: [{ host: '127.0.0.1', port: 1 }], name: 'm' }))), 'EPC_ERR_CONFIG_INVALID', 'url and sentinels at once');
+  t.equal(code(() => new RedisStateBackend(resolvedRedisConfig({}))), 'EPC_ERR_CONFIG_INVALID', 'neither url nor sentinels');
+  t.equal(code(() => resolvedRedisConfig({ url: 'redis://127.0.0.1:1', keyPrefix: 'a{b}:' })), 'EPC_ERR_CONFIG_INVALID', 'a brace in the key prefix (it would become every key\'s hash tag)');
 });

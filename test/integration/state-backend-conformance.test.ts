@@ -9,8 +9,8 @@
  *   t.test('the memory backend keeps the StateBackend contract', (t) => stateBackendConformance(t, 'memory', async () => new MemoryStateBackend()));
  */
 import t from 'tap';
-import { resolveConfig } from '../../core/config/index.js';
 import type { RedisConfig } from '../../core/config/config-types.js';
+import { resolvedRedisConfig } from '../support/redis-config.js';
 import { RedisStateBackend } from '../../core/state/redis/index.js';
 import { startRedis } from '../support/peers/redis.js';
 import { startRedisCluster } from '../support/peers/redis-cluster.js';
@@ -19,9 +19,7 @@ import { stateBackendConformance } from '../support/state-conformance.js';
 /** cluster.redis as the config loader makes it (defaults filled), on `url` (or Redis Cluster seeds) with its own key prefix. */
 export function redisConfig(where: string | { readonly clusterNodes: readonly { host: string; port: number }[] }, keyPrefix: string): RedisConfig {
   const redis = typeof where === 'string' ? { url: where, keyPrefix } : { clusterNodes: where.clusterNodes, keyPrefix };
-  const config = resolveConfig({ cluster: { redis } }, { configDir: process.cwd(), env: {} });
-  if (config.cluster.redis === undefined) throw new Error('cluster.redis missing from the resolved config');
-  return config.cluster.redis;
+  return resolvedRedisConfig(redis);
 }
 
 for (const cluster of [false, true]) {

@@ -16,7 +16,7 @@
 import t, { type Test } from 'tap';
 import { startW2Balancer } from '../../examples/cluster/w2-balancer.mjs';
 import { SHUTDOWN_DEADLINE_MS } from '../../core/cli/shutdown.js';
-import { resolveConfig } from '../../core/config/index.js';
+import { resolvedRedisConfig } from '../support/redis-config.js';
 import { contacts, cseq, getHeader, getParam, unquote, type ContactBinding, type SipRequest, type SipResponse } from '../../core/sip/index.js';
 import type { RegistrationBinding } from '../../core/state/registration-store.js';
 import { RedisStateBackend } from '../../core/state/redis/index.js';
@@ -59,8 +59,7 @@ async function startSipWsCluster(t: Test): Promise<SipWsCluster> {
   t.teardown(() => Promise.all([a.stop(), b.stop()]));
   const balancer = await startW2Balancer({ backends: [a.w2Port, b.w2Port] });
   t.teardown(() => balancer.close());
-  const redisConfig = resolveConfig({ cluster: { redis: { url: redis.url } } }, { configDir: process.cwd(), env: {} }).cluster.redis;
-  if (redisConfig === undefined) throw new Error('cluster.redis missing from the resolved config');
+  const redisConfig = resolvedRedisConfig({ url: redis.url });
   const state = await RedisStateBackend.connect(redisConfig, { healthPingIntervalMs: 0 });
   t.teardown(() => state.close());
   const sipUrl = `ws://127.0.0.1:${balancer.port}/sip`;

@@ -1,3 +1,5 @@
+import type { Cluster } from 'ioredis';
+
 /**
  * The hash slot of a key, as Redis Cluster computes it (Redis Cluster specification, "Keys
  * distribution model" and "Hash tags"): CRC16 (XMODEM) of the key, or of the part between the
@@ -28,4 +30,14 @@ export function keySlot(key: string): number {
     if (close > open + 1) key = key.slice(open + 1, close);
   }
   return crc16(Buffer.from(key, 'utf8')) % SLOT_COUNT;
+}
+
+/** The masters (`host:port`) that own slots, per a cluster client's slot table. */
+export function slotOwners(cluster: Cluster): Set<string> {
+  const owners = new Set<string>();
+  for (const nodes of cluster.slots) {
+    const master = nodes?.[0];
+    if (master !== undefined) owners.add(master);
+  }
+  return owners;
 }

@@ -8,7 +8,7 @@
  * every `recoveryEveryMs`, so readiness comes back by itself.
  */
 import type { Cluster } from 'ioredis';
-import { keySlot } from './key-slot.js';
+import { keySlot, slotOwners } from './key-slot.js';
 
 export interface MasterReachabilityOptions {
   /** The key prefix (probe keys carry it, so several deployments never meet). */
@@ -81,15 +81,10 @@ export class MasterReachability {
     if (this.#down.size === 0 && owners.size > 0) this.#options.onAllAnswered();
   }
 
-  /** The masters that own slots, per the client's slot table. */
   #owners(): Set<string> {
-    const owners = new Set<string>();
-    for (const nodes of this.#cluster.slots) {
-      const master = nodes?.[0];
-      if (master !== undefined) owners.add(master);
-    }
-    return owners;
+    return slotOwners(this.#cluster);
   }
+
 
   /** A hash tag in one of `owner`'s slots (found by trying `probe-0`, `probe-1`...: ~N tries for N masters). */
   #probeTag(owner: string): string {

@@ -105,7 +105,7 @@ export function ioredisClusterOptions(commandTimeoutMs: number, config?: RedisCo
 }
 
 function createClient(config: RedisConfig, commandTimeoutMs: number): RedisClient {
-  const options = ioredisOptions(config, commandTimeoutMs);
+  const options = ioredisOptions(config, commandTimeoutMs); // also checks that exactly one mode is given
   if (config.clusterNodes !== undefined) return new Cluster(config.clusterNodes.map((n) => ({ host: n.host, port: n.port })), ioredisClusterOptions(commandTimeoutMs, config));
   return config.url !== undefined ? new Redis(config.url, options) : new Redis(options);
 }

@@ -6,6 +6,7 @@
  * that silently missed a third of the keys would be worse than none.
  */
 import { Cluster, type Redis } from 'ioredis';
+import { slotOwners } from './key-slot.js';
 import type { RedisClient } from './redis-link.js';
 
 const SCAN_COUNT = '500';
@@ -24,8 +25,7 @@ export async function scanKeys(client: RedisClient, pattern: string, onKeys: (ke
 
 /** The connection to every master in the client's slot table; throws when one has none. */
 function mastersOwningSlots(cluster: Cluster): Redis[] {
-  const owners = new Set<string>();
-  for (const nodes of cluster.slots) if (nodes?.[0] !== undefined) owners.add(nodes[0]);
+  const owners = slotOwners(cluster);
   const connections = new Map(cluster.nodes('master').map((redis) => [`${redis.options.host}:${redis.options.port}`, redis]));
   return [...owners].map((owner) => {
     const redis = connections.get(owner);
